@@ -1,0 +1,209 @@
+/* nnlrt.h — the NNL runtime's one public header, and the ABI between code that nnlc
+ * generates and the runtime (libnnlrt.a). In: a model descriptor and step functions that
+ * the generated object defines. Out: instances with an arena, parameter initialization,
+ * data loading, the training loop and CLI of generated executables, and the kernels the
+ * generated code calls (parallel-for, GEMM, row softmax, reductions).
+ * Runtime functions return a status and set a message; they never exit. */
+#ifndef NNLRT_H
+#define NNLRT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bumped whenever a struct below or a kernel signature changes. Generated objects store
+ * the version they were built for in NnlModelDesc.abi_version; nnl_create refuses others. */
+#define NNL_ABI_VERSION 1
+#define NNL_MAX_RANK 8
+
+/* ===== the context every generated function receives ===== */
+
+/* Arena layout of an instance (all sizes and offsets count floats):
+ *   [0, fixed_floats)                       parameters, gradients, optimizer state, scalars
+ *   [fixed_floats, fixed + per_sample*maxB) batch-scaled tensors: a tensor whose plan offset
+ *                                           is `off` (per-sample units) starts at
+ *                                           fixed_floats + off * max_batch.
+ * The arena is allocated once at create time, 64-byte aligned, and never resized. */
+typedef struct NnlCtx {
+    float *arena;
+    int64_t batch;       /* rows in this call, 1 <= batch <= max_batch */
+    int64_t max_batch;   /* fixed at create time */
+    float lr;            /* learning rate of this step (after any schedule) */
+    int64_t step;        /* optimizer steps already taken; Adam's t is step + 1 */
+    uint64_t seed;       /* base seed; reserved for dropout */
+} NnlCtx;
+
+/* A generated loop body over [lo, hi). nnl_parallel_for splits [0, n) into contiguous
+ * chunks, one per thread, in a fixed way for a given thread count (determinism). */
+typedef void (*NnlKernelFn)(const NnlCtx *ctx, int64_t lo, int64_t hi);
+/* A generated entry point: forward, loss, gradient or training step on ctx->batch rows. */
+typedef void (*NnlStepFn)(NnlCtx *ctx);
+
+/* ===== kernels called by generated code (kernels.c, gemm.c, parallel.c) ===== */
+
+void nnl_parallel_for(NnlKernelFn fn, const NnlCtx *ctx, int64_t n);
+
+/* Row-major C = alpha * op(A) @ op(B) + beta * C, op(X) = X or X^T (trans != 0).
+ * op(A): (m, k), op(B): (k, n), C: (m, n); lda/ldb/ldc are row strides. */
+void nnl_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+               const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
+               float *c, int64_t ldc);
+
+/* x, y: (rows, cols). y = softmax(x) or log_softmax(x) along cols. y may equal x. */
+void nnl_softmax_rows(const float *x, float *y, int64_t rows, int64_t cols, int log);
+
+/* x: (outer, r, inner) -> y: (outer, inner), y = scale * sum over r. Summation order is
+ * fixed (independent of the thread count). */
+void nnl_reduce_sum(const float *x, float *y, int64_t outer, int64_t r, int64_t inner,
+                    float scale);
+
+/* x: (rows, cols), labels: (rows) class indices stored as floats -> y: (rows),
+ * y[i] = x[i, labels[i]]. A label outside [0, cols) yields 0 (checked at load time). */
+void nnl_pick(const float *x, const float *labels, float *y, int64_t rows, int64_t cols);
+/* The adjoint of nnl_pick: dx: (rows, cols) all zero but dx[i, labels[i]] = dy[i]. */
+void nnl_unpick(const float *dy, const float *labels, float *dx, int64_t rows, int64_t cols);
+
+/* ===== the model descriptor a generated object defines ===== */
+
+typedef enum {
+    NNL_INIT_ZEROS, NNL_INIT_ONES, NNL_INIT_CONST,    /* const: a */
+    NNL_INIT_UNIFORM,                                 /* U[a, b] */
+    NNL_INIT_NORMAL,                                  /* N(a, b^2) */
+    NNL_INIT_GLOROT_UNIFORM, NNL_INIT_GLOROT_NORMAL,  /* Glorot & Bengio 2010 */
+    NNL_INIT_HE_UNIFORM, NNL_INIT_HE_NORMAL,          /* He et al. 2015 */
+} NnlInit;
+
+typedef struct NnlParam {
+    const char *name;                /* "dense_1.W": layer instance, dot, parameter */
+    int rank;
+    int64_t shape[NNL_MAX_RANK];
+    int64_t offset;                  /* floats from the start of the parameter block */
+    int64_t size;                    /* product of shape */
+    int init;                        /* NnlInit */
+    float a, b;
+    int64_t fan_in, fan_out;
+} NnlParam;
+
+typedef enum { NNL_OPT_SGD, NNL_OPT_ADAM } NnlOptKind;
+
+typedef struct NnlOptim {
+    int kind;                        /* NnlOptKind */
+    float lr, momentum, beta1, beta2, eps, weight_decay;
+} NnlOptim;
+
+typedef enum {
+    NNL_DATA_NONE,
+    NNL_DATA_IDX,        /* path: images (u8, any rank >= 1 per sample), path2: labels (u8) */
+    NNL_DATA_CSV,        /* path: CSV with a header; target: label column name */
+    NNL_DATA_BLOBS,      /* n samples of `classes` Gaussian blobs in in_size dims */
+} NnlDataKind;
+
+typedef struct NnlDataSpec {
+    int kind;                        /* NnlDataKind */
+    const char *name;                /* "fashion.train", for messages */
+    const char *path, *path2;        /* relative paths resolve against --data DIR, else
+                                      * against base_dir */
+    const char *base_dir;            /* the .nnl file's directory at compile time */
+    const char *target;              /* CSV label column */
+    float scale;                     /* features are multiplied by this (1 = none) */
+    int64_t n;                       /* BLOBS: samples */
+    int classes;                     /* BLOBS: number of blobs */
+    float spread;                    /* BLOBS: standard deviation around each centre */
+    uint64_t seed;                   /* BLOBS: generator seed */
+} NnlDataSpec;
+
+/* How outputs and labels are read for metrics. */
+typedef enum {
+    NNL_TASK_MULTICLASS, /* output: (classes) logits or probabilities; label: class index */
+    NNL_TASK_BINARY,     /* output: (1); label: 0/1; positive when output > threshold */
+    NNL_TASK_REGRESSION, /* output and label: (label_size) real vectors */
+} NnlTask;
+
+enum { /* NnlTrain.metrics bits */
+    NNL_METRIC_ACCURACY = 1 << 0,
+    NNL_METRIC_MSE = 1 << 1,
+    NNL_METRIC_MAE = 1 << 2,
+};
+
+typedef struct NnlTrain {
+    int64_t epochs, batch;
+    int shuffle;
+    uint64_t seed;
+    NnlOptim optim;
+    int task;                        /* NnlTask */
+    float threshold;                 /* BINARY: 0 for logits, 0.5 for probabilities */
+    unsigned metrics;                /* NNL_METRIC_* reported on the evaluation sets */
+    NnlDataSpec data;                /* the training set (kind NONE when absent) */
+    NnlDataSpec eval;                /* `evaluate on`: kind NONE when absent */
+    int eval_every_epoch;
+} NnlTrain;
+
+typedef struct NnlModelDesc {
+    int abi_version;                 /* NNL_ABI_VERSION */
+    const char *name;                /* the model's name in the .nnl file */
+    const char *source;              /* the .nnl file it was compiled from */
+
+    int in_rank;                     /* per-sample shapes: the batch dimension is implied */
+    int64_t in_shape[NNL_MAX_RANK], in_size;
+    int out_rank;
+    int64_t out_shape[NNL_MAX_RANK], out_size;
+    int64_t label_size;              /* floats per sample; 1 for class indices */
+
+    int64_t fixed_floats, per_sample_floats;           /* the arena, see NnlCtx */
+    int64_t input_off, label_off, output_off;          /* batch region, per-sample units */
+    int64_t loss_off;                                  /* fixed region: one float */
+    int64_t param_off, grad_off, nparam_floats;        /* fixed region: contiguous blocks */
+    int nparams;
+    const NnlParam *params;
+
+    NnlStepFn forward;               /* input -> output */
+    NnlStepFn loss;                  /* input, label -> output, loss */
+    NnlStepFn grad;                  /* ... and gradients in the gradient block */
+    NnlStepFn train_step;            /* ... and the optimizer update of the parameters */
+    /* Optimizer state (Adam's moments, SGD's velocity) lives in the fixed region and is
+     * zeroed by nnl_create; the generated train_step owns its layout. */
+
+    NnlTrain train;
+} NnlModelDesc;
+
+/* ===== instances (instance.c): what the C API of a generated object wraps ===== */
+
+typedef struct NnlModel NnlModel;
+
+/* NULL only when memory runs out or the ABI differs; then *err (if given) says why. */
+NnlModel *nnl_create(const NnlModelDesc *d, int64_t max_batch, const char **err);
+void nnl_destroy(NnlModel *m);
+/* Fills every parameter by its initializer from one seeded generator (same seed, same
+ * parameters, on any thread count), and zeroes optimizer state and the step count. */
+void nnl_init_params(NnlModel *m, uint64_t seed);
+void nnl_set_threads(NnlModel *m, int threads);   /* 0: OpenMP's default */
+int64_t nnl_max_batch(const NnlModel *m);
+
+/* Each returns 0 on success, -1 with nnl_last_error(m) set (e.g. batch out of range).
+ * x: (batch, in_size), y: (batch, label_size), out: (batch, out_size). */
+int nnl_forward(NnlModel *m, const float *x, int64_t batch, float *out);
+int nnl_loss(NnlModel *m, const float *x, const float *y, int64_t batch, float *loss);
+int nnl_grad(NnlModel *m, const float *x, const float *y, int64_t batch, float *loss);
+int nnl_train_step(NnlModel *m, const float *x, const float *y, int64_t batch, float *loss);
+void nnl_set_lr(NnlModel *m, float lr);
+int64_t nnl_step_count(const NnlModel *m);
+
+int nnl_param_count(const NnlModel *m);
+const NnlParam *nnl_param_info(const NnlModel *m, int i);
+int nnl_param_index(const NnlModel *m, const char *name);   /* -1 when absent */
+float *nnl_param_data(NnlModel *m, int i);                   /* live, writable */
+float *nnl_grad_data(NnlModel *m, int i);                    /* after nnl_grad */
+const char *nnl_last_error(const NnlModel *m);
+
+/* ===== the CLI of a generated executable (cli.c) ===== */
+
+/* `./model train|eval|predict|--help ...`: the main() of every generated executable. */
+int nnl_cli_main(const NnlModelDesc *d, int argc, char **argv);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
