@@ -163,8 +163,10 @@ typedef struct NnlModelDesc {
     NnlStepFn loss;                  /* input, label -> output, loss */
     NnlStepFn grad;                  /* ... and gradients in the gradient block */
     NnlStepFn train_step;            /* ... and the optimizer update of the parameters */
-    /* Optimizer state (Adam's moments, SGD's velocity) lives in the fixed region and is
-     * zeroed by nnl_create; the generated train_step owns its layout. */
+    /* Optimizer state (Adam's moments, SGD's velocity): [state_off, state_off+state_floats)
+     * in the fixed region, zeroed by nnl_create and nnl_init_params; the generated
+     * train_step owns its layout. */
+    int64_t state_off, state_floats;
 
     NnlTrain train;
 } NnlModelDesc;
