@@ -1,0 +1,317 @@
+/* gemm.c — nnl_sgemm: row-major C = alpha * op(A) @ op(B) + beta * C. In: shapes,
+ * strides, transposes. Out: C. Large products follow Goto & van de Geijn, "Anatomy of
+ * High-Performance Matrix Multiplication" (TOMS 2008) as BLIS arranges it: panels of A
+ * and B packed per cache block, a register-blocked microkernel (AVX-512, AVX2/FMA or
+ * plain C, chosen at compile time), C split between threads in whole microtiles. Thin
+ * or tiny products take a simple loop. Every element of C is computed by one thread in a
+ * fixed order of k, so results do not depend on the thread count. */
+#include <omp.h>
+#include <string.h>
+
+#if defined(__AVX512F__) || defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
+#include "rt_internal.h"
+
+#if defined(__AVX512F__)
+enum { MR = 14, NR = 32 };   /* 28 zmm accumulators, 2 B loads, 1 broadcast */
+#elif defined(__AVX2__) && defined(__FMA__)
+enum { MR = 6, NR = 16 };    /* 12 ymm accumulators */
+#else
+enum { MR = 4, NR = 16 };
+#endif
+enum {
+    KC = 256,                /* k depth of a packed block: B micro-panel 32 KB in L1 */
+    MC = MR * 12,            /* A block mc x kc: 168 KB, stays in L2 */
+    NC = NR * 64,            /* B block kc x nc: streamed from L2/L3 */
+};
+
+/* ---- microkernels: acc(MR, NR) = pa(kc, MR)^T-packed @ pb(kc, NR); then
+ *      c(mr, nr) = alpha * acc + beta * c, C not read when beta == 0 ---- */
+
+#if defined(__AVX512F__)
+static void kernel(int64_t kc, const float *restrict pa, const float *restrict pb,
+                   float *restrict c, int64_t ldc, int mr, int nr, float alpha, float beta)
+{
+    __m512 acc[MR][2];
+    #pragma GCC unroll 14
+    for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    for (int64_t p = 0; p < kc; p++) {
+        __m512 b0 = _mm512_load_ps(pb), b1 = _mm512_load_ps(pb + 16);
+        #pragma GCC unroll 14
+        for (int i = 0; i < MR; i++) {
+            __m512 ai = _mm512_set1_ps(pa[i]);
+            acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
+            acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
+        }
+        pa += MR;
+        pb += NR;
+    }
+    __mmask16 m0 = nr >= 16 ? 0xffff : (__mmask16)((1u << nr) - 1);
+    __mmask16 m1 = nr >= 32 ? 0xffff : nr <= 16 ? 0 : (__mmask16)((1u << (nr - 16)) - 1);
+    __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    #pragma GCC unroll 14
+    for (int i = 0; i < MR; i++) {
+        if (i >= mr) break;
+        float *row = c + i * ldc;
+        __m512 r0 = _mm512_mul_ps(va, acc[i][0]), r1 = _mm512_mul_ps(va, acc[i][1]);
+        if (beta != 0.0f) {
+            r0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m0, row), r0);
+            r1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m1, row + 16), r1);
+        }
+        _mm512_mask_storeu_ps(row, m0, r0);
+        _mm512_mask_storeu_ps(row + 16, m1, r1);
+    }
+}
+#elif defined(__AVX2__) && defined(__FMA__)
+static void kernel(int64_t kc, const float *restrict pa, const float *restrict pb,
+                   float *restrict c, int64_t ldc, int mr, int nr, float alpha, float beta)
+{
+    __m256 acc[MR][2];
+    #pragma GCC unroll 6
+    for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+    for (int64_t p = 0; p < kc; p++) {
+        __m256 b0 = _mm256_load_ps(pb), b1 = _mm256_load_ps(pb + 8);
+        #pragma GCC unroll 6
+        for (int i = 0; i < MR; i++) {
+            __m256 ai = _mm256_broadcast_ss(pa + i);
+            acc[i][0] = _mm256_fmadd_ps(ai, b0, acc[i][0]);
+            acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
+        }
+        pa += MR;
+        pb += NR;
+    }
+    float tile[MR][NR];
+    #pragma GCC unroll 6
+    for (int i = 0; i < MR; i++) {
+        _mm256_storeu_ps(tile[i], acc[i][0]);
+        _mm256_storeu_ps(tile[i] + 8, acc[i][1]);
+    }
+    for (int i = 0; i < mr; i++)
+        for (int j = 0; j < nr; j++) {
+            float v = alpha * tile[i][j];
+            c[i * ldc + j] = beta != 0.0f ? v + beta * c[i * ldc + j] : v;
+        }
+}
+#else
+static void kernel(int64_t kc, const float *restrict pa, const float *restrict pb,
+                   float *restrict c, int64_t ldc, int mr, int nr, float alpha, float beta)
+{
+    float acc[MR][NR] = {{0}};
+    for (int64_t p = 0; p < kc; p++, pa += MR, pb += NR)
+        for (int i = 0; i < MR; i++)
+            for (int j = 0; j < NR; j++) acc[i][j] += pa[i] * pb[j];
+    for (int i = 0; i < mr; i++)
+        for (int j = 0; j < nr; j++) {
+            float v = alpha * acc[i][j];
+            c[i * ldc + j] = beta != 0.0f ? v + beta * c[i * ldc + j] : v;
+        }
+}
+#endif
+
+/* ---- packing ---- */
+
+/* op(A)[i0:i0+mc, p0:p0+kc] -> panels of MR rows: dst[panel][p][MR], zero-padded. */
+static void pack_a(int ta, const float *a, int64_t lda, int64_t i0, int64_t mc,
+                   int64_t p0, int64_t kc, float *restrict dst)
+{
+    for (int64_t ir = 0; ir < mc; ir += MR, dst += MR * kc) {
+        int mr = mc - ir < MR ? (int)(mc - ir) : MR;
+        if (ta) {      /* A(i, p) = a[p * lda + i]: rows of a are contiguous in i */
+            for (int64_t p = 0; p < kc; p++) {
+                const float *src = a + (p0 + p) * lda + i0 + ir;
+                float *d = dst + p * MR;
+                int i = 0;
+                for (; i < mr; i++) d[i] = src[i];
+                for (; i < MR; i++) d[i] = 0.0f;
+            }
+        } else {
+            const float *rows[MR];
+            for (int i = 0; i < MR; i++) rows[i] = a + (i0 + ir + (i < mr ? i : 0)) * lda + p0;
+            for (int64_t p = 0; p < kc; p++) {
+                float *d = dst + p * MR;
+                for (int i = 0; i < MR; i++) d[i] = i < mr ? rows[i][p] : 0.0f;
+            }
+        }
+    }
+}
+
+/* op(B)[p0:p0+kc, j0:j0+nc] -> panels of NR columns: dst[panel][p][NR], zero-padded. */
+static void pack_b(int tb, const float *b, int64_t ldb, int64_t p0, int64_t kc,
+                   int64_t j0, int64_t nc, float *restrict dst)
+{
+    for (int64_t jr = 0; jr < nc; jr += NR, dst += NR * kc) {
+        int nr = nc - jr < NR ? (int)(nc - jr) : NR;
+        if (!tb) {     /* B(p, j) = b[p * ldb + j] */
+            for (int64_t p = 0; p < kc; p++) {
+                const float *src = b + (p0 + p) * ldb + j0 + jr;
+                float *d = dst + p * NR;
+                if (nr == NR) memcpy(d, src, sizeof(float) * NR);
+                else {
+                    int j = 0;
+                    for (; j < nr; j++) d[j] = src[j];
+                    for (; j < NR; j++) d[j] = 0.0f;
+                }
+            }
+        } else {       /* B(p, j) = b[j * ldb + p] */
+            for (int j = 0; j < NR; j++) {
+                if (j >= nr) {
+                    for (int64_t p = 0; p < kc; p++) dst[p * NR + j] = 0.0f;
+                    continue;
+                }
+                const float *src = b + (j0 + jr + j) * ldb + p0;
+                for (int64_t p = 0; p < kc; p++) dst[p * NR + j] = src[p];
+            }
+        }
+    }
+}
+
+/* Per-thread pack buffers, kept for the whole run: a big buffer freed every call costs
+ * page faults on every call (see BENCHMARKING.md). */
+static __thread float *pack_buf;
+static __thread size_t pack_cap;
+
+static float *pack_space(size_t floats)
+{
+    if (floats > pack_cap) {
+        rt_free(pack_buf);
+        pack_buf = rt_alloc(floats * sizeof(float));
+        pack_cap = pack_buf ? floats : 0;
+    }
+    return pack_buf;
+}
+
+static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+/* One thread's share: the whole blocked product for its block of C. */
+static int gemm_packed(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha,
+                       const float *a, int64_t lda, const float *b, int64_t ldb,
+                       float beta, float *c, int64_t ldc)
+{
+    /* even block sizes so that no block is a sliver */
+    int64_t kc_max = ceil_div(k, ceil_div(k, KC));
+    int64_t mc_max = ceil_div(ceil_div(m, ceil_div(m, MC)), MR) * MR;
+    int64_t nc_max = ceil_div(ceil_div(n, ceil_div(n, NC)), NR) * NR;
+    int64_t a_floats = (kc_max * mc_max + 15) & ~(int64_t)15;   /* pb 64-byte aligned */
+    float *pa = pack_space((size_t)(a_floats + kc_max * nc_max));
+    if (!pa) return -1;
+    float *pb = pa + a_floats;
+    for (int64_t jc = 0; jc < n; jc += nc_max) {
+        int64_t nc = n - jc < nc_max ? n - jc : nc_max;
+        for (int64_t pc = 0; pc < k; pc += kc_max) {
+            int64_t kc = k - pc < kc_max ? k - pc : kc_max;
+            float bet = pc == 0 ? beta : 1.0f;
+            pack_b(tb, b, ldb, pc, kc, jc, nc, pb);
+            for (int64_t ic = 0; ic < m; ic += mc_max) {
+                int64_t mc = m - ic < mc_max ? m - ic : mc_max;
+                pack_a(ta, a, lda, ic, mc, pc, kc, pa);
+                for (int64_t jr = 0; jr < nc; jr += NR) {
+                    int nr = nc - jr < NR ? (int)(nc - jr) : NR;
+                    for (int64_t ir = 0; ir < mc; ir += MR) {
+                        int mr = mc - ir < MR ? (int)(mc - ir) : MR;
+                        kernel(kc, pa + ir * kc, pb + jr * kc, c + (ic + ir) * ldc + jc + jr,
+                               ldc, mr, nr, alpha, bet);
+                    }
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+/* The simple path for C[i0:i1, j0:j1]: thin shapes, tiny products, and the fallback when
+ * pack buffers cannot be allocated. */
+static void gemm_simple(int ta, int tb, int64_t i0, int64_t i1, int64_t j0, int64_t j1,
+                        int64_t k, float alpha, const float *a, int64_t lda,
+                        const float *b, int64_t ldb, float beta, float *c, int64_t ldc)
+{
+    enum { JB = 256, L = 8 };
+    float acc[JB];
+    for (int64_t i = i0; i < i1; i++) {
+        for (int64_t jb = j0; jb < j1; jb += JB) {
+            int nb = j1 - jb < JB ? (int)(j1 - jb) : JB;
+            if (!tb) {           /* acc[j] += A(i, p) * B(p, j), rows of B contiguous */
+                for (int j = 0; j < nb; j++) acc[j] = 0.0f;
+                for (int64_t p = 0; p < k; p++) {
+                    float aip = ta ? a[p * lda + i] : a[i * lda + p];
+                    const float *br = b + p * ldb + jb;
+                    for (int j = 0; j < nb; j++) acc[j] += aip * br[j];
+                }
+            } else {             /* dot products along k, L fixed partial sums */
+                for (int j = 0; j < nb; j++) {
+                    const float *bc = b + (jb + j) * ldb;
+                    float s[L] = {0};
+                    int64_t p = 0;
+                    if (!ta) {
+                        const float *ar = a + i * lda;
+                        for (; p + L <= k; p += L)
+                            for (int l = 0; l < L; l++) s[l] += ar[p + l] * bc[p + l];
+                    }
+                    for (; p < k; p++) s[0] += (ta ? a[p * lda + i] : a[i * lda + p]) * bc[p];
+                    acc[j] = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+                }
+            }
+            float *cr = c + i * ldc + jb;
+            if (beta == 0.0f)
+                for (int j = 0; j < nb; j++) cr[j] = alpha * acc[j];
+            else
+                for (int j = 0; j < nb; j++) cr[j] = alpha * acc[j] + beta * cr[j];
+        }
+    }
+}
+
+static void scale_c(int64_t m, int64_t n, float beta, float *c, int64_t ldc)
+{
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < n; j++)
+            c[i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
+}
+
+/* Where row i0 of op(A) and column j0 of op(B) start. */
+static const float *ta_offset(int ta, const float *a, int64_t lda, int64_t i0)
+{
+    return ta ? a + i0 : a + i0 * lda;
+}
+
+static const float *tb_offset(int tb, const float *b, int64_t ldb, int64_t j0)
+{
+    return tb ? b + j0 * ldb : b + j0;
+}
+
+void nnl_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+               const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
+               float *c, int64_t ldc)
+{
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0 || alpha == 0.0f) {
+        scale_c(m, n, beta, c, ldc);
+        return;
+    }
+    double flops = 2.0 * m * n * k;
+    int simple = m < 16 || n < 16 || flops < 2.0 * 32 * 32 * 32;
+    int nt = rt_threads();
+    if (omp_in_parallel() || flops < 4e5) nt = 1;
+    /* split the longer side of C into whole microtiles (or 16-column strips) */
+    int64_t unit_m = simple ? 1 : MR, unit_n = simple ? 16 : NR;
+    int split_n = n / unit_n >= m / unit_m;
+    int64_t units = split_n ? ceil_div(n, unit_n) : ceil_div(m, unit_m);
+    if (nt > units) nt = (int)units;
+    #pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        int parts = omp_get_num_threads(), t = omp_get_thread_num();
+        int64_t lo, hi, i0 = 0, i1 = m, j0 = 0, j1 = n;
+        rt_chunk(units, parts, t, &lo, &hi);
+        if (split_n) { j0 = lo * unit_n; j1 = hi * unit_n < n ? hi * unit_n : n; }
+        else         { i0 = lo * unit_m; i1 = hi * unit_m < m ? hi * unit_m : m; }
+        if (i0 < i1 && j0 < j1) {
+            const float *ap = ta_offset(trans_a, a, lda, i0);
+            const float *bp = tb_offset(trans_b, b, ldb, j0);
+            float *cp = c + i0 * ldc + j0;
+            if (simple || gemm_packed(trans_a, trans_b, i1 - i0, j1 - j0, k, alpha, ap, lda,
+                                      bp, ldb, beta, cp, ldc) < 0)
+                gemm_simple(trans_a, trans_b, 0, i1 - i0, 0, j1 - j0, k, alpha, ap, lda,
+                            bp, ldb, beta, cp, ldc);
+        }
+    }
+}

@@ -1,0 +1,111 @@
+/* rt_internal.h — the runtime's one internal header, shared by the runtime .c files and the
+ * runtime tests (never by generated code, which sees only nnlrt.h). Sections follow the
+ * files that implement them, from the kernels up to the CLI. Every function returns a
+ * status and fills an error buffer; nothing here exits. */
+#ifndef NNL_RT_INTERNAL_H
+#define NNL_RT_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nnlrt.h"
+
+#define RT_ERRLEN 512
+
+/* ===== parallel.c: the thread count every parallel region uses ===== */
+
+/* 0 means OpenMP's default. Set by the instance wrappers and the CLI before they call
+ * generated code; read by nnl_parallel_for, nnl_sgemm and the kernels. */
+void rt_set_threads(int threads);
+int rt_threads(void);              /* the effective count: >= 1 */
+/* Thread t's share of [0, n) split into `parts` contiguous chunks (sizes differ by <= 1). */
+void rt_chunk(int64_t n, int parts, int t, int64_t *lo, int64_t *hi);
+double rt_now(void);               /* monotonic seconds */
+
+/* ===== rng.c: xoshiro256** seeded by splitmix64 ===== */
+
+typedef struct RtRng { uint64_t s[4]; } RtRng;
+void rt_rng_seed(RtRng *r, uint64_t seed);
+uint64_t rt_rng_next(RtRng *r);
+float rt_rng_uniform(RtRng *r);                  /* [0, 1), 24 random bits */
+double rt_rng_uniform_double(RtRng *r);          /* [0, 1), 53 random bits */
+float rt_rng_normal(RtRng *r);                   /* N(0, 1) by Box-Muller */
+uint64_t rt_rng_below(RtRng *r, uint64_t n);     /* uniform in [0, n), unbiased */
+uint64_t rt_mix_seed(uint64_t seed, uint64_t stream);   /* an independent seed per stream */
+
+/* ===== instance.c: allocation and instances ===== */
+
+/* Every runtime allocation: 64-byte aligned. Returns NULL on failure. */
+void *rt_alloc(size_t bytes);
+void *rt_calloc(size_t count, size_t size);      /* zeroed; NULL on overflow too */
+void rt_free(void *p);
+/* Test hook: the n-th allocation from now fails (1 = the next one); 0 turns it off. */
+void rt_alloc_fail_after(int64_t n);
+
+struct NnlModel {
+    const NnlModelDesc *d;
+    float *arena;            /* fixed_floats + per_sample_floats * max_batch */
+    int64_t arena_floats;
+    NnlCtx ctx;
+    int threads;
+    char err[RT_ERRLEN];
+};
+float *rt_input(NnlModel *m);    /* (max_batch, in_size) */
+float *rt_label(NnlModel *m);    /* (max_batch, label_size) */
+float *rt_output(NnlModel *m);   /* (max_batch, out_size) */
+/* Runs one entry point on rows already in the arena; train_step counts the step. */
+enum { RT_FORWARD, RT_LOSS, RT_GRAD, RT_TRAIN };
+int rt_run(NnlModel *m, int which, int64_t batch);
+
+/* ===== data_*.c: datasets ===== */
+
+typedef struct RtDataset {
+    int64_t n;
+    int64_t in_size, label_size;
+    float *x;    /* (n, in_size) */
+    float *y;    /* (n, label_size) */
+} RtDataset;
+
+/* What the model expects of a data set: shapes and how labels are checked. */
+typedef struct RtDataNeeds {
+    int in_rank;
+    const int64_t *in_shape;
+    int64_t in_size, label_size;
+    int task;                /* NnlTask */
+    int64_t classes;         /* MULTICLASS: labels must lie in [0, classes) */
+} RtDataNeeds;
+
+/* data_idx.c dispatches on spec->kind. data_dir: --data DIR or NULL. 0 or -1 + err. */
+int rt_data_load(const NnlDataSpec *spec, const char *data_dir, const RtDataNeeds *need,
+                 RtDataset *ds, char *err, size_t errlen);
+void rt_data_free(RtDataset *ds);
+RtDataNeeds rt_data_needs(const NnlModelDesc *d);
+/* The path a spec names, resolved against data_dir or spec->base_dir. */
+void rt_data_path(const char *path, const char *data_dir, const char *base_dir,
+                  char *out, size_t outlen);
+int rt_data_alloc(RtDataset *ds, int64_t n, int64_t in_size, int64_t label_size,
+                  const char *what, char *err, size_t errlen);
+int rt_check_labels(const RtDataset *ds, const RtDataNeeds *need, const char *file,
+                    char *err, size_t errlen);
+int rt_load_idx(const NnlDataSpec *spec, const char *data_dir, const RtDataNeeds *need,
+                RtDataset *ds, char *err, size_t errlen);
+int rt_load_csv(const NnlDataSpec *spec, const char *data_dir, const RtDataNeeds *need,
+                RtDataset *ds, char *err, size_t errlen);
+int rt_load_blobs(const NnlDataSpec *spec, const RtDataNeeds *need, RtDataset *ds,
+                  char *err, size_t errlen);
+
+/* ===== metrics.c: loss and metrics over a data set ===== */
+
+enum { RT_M_ACCURACY, RT_M_MSE, RT_M_MAE, RT_M_LOSS, RT_M_COUNT };
+typedef struct RtMetrics {
+    double v[RT_M_COUNT];
+    unsigned have;           /* bit i set when v[i] was computed */
+} RtMetrics;
+extern const char *const rt_metric_names[RT_M_COUNT];
+/* Runs the desc's loss entry over ds in batches of at most nnl_max_batch(m) rows. */
+int rt_evaluate(NnlModel *m, const RtDataset *ds, RtMetrics *out, char *err, size_t errlen);
+/* Copies rows idx[0..batch) (or lo..lo+batch when idx is NULL) into the arena. */
+void rt_load_rows(NnlModel *m, const RtDataset *ds, const int64_t *idx, int64_t lo,
+                  int64_t batch);
+
+#endif

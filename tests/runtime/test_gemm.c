@@ -1,0 +1,92 @@
+/* test_gemm.c — nnl_sgemm against a naive triple loop in double: every transpose, odd
+ * and degenerate sizes (m, n or k = 1), strides wider than the rows, alpha and beta
+ * cases (beta = 0 must ignore NaN garbage in C), 1 and 2 threads bit-identical. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rt_internal.h"
+
+static int failures;
+
+static float frand(unsigned *s)
+{
+    *s = *s * 1664525u + 1013904223u;
+    return (float)((*s >> 8) & 0xffff) / 32768.0f - 1.0f;
+}
+
+static void check(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha, float beta,
+                  int64_t pad)
+{
+    unsigned s = (unsigned)(m * 131 + n * 31 + k * 7 + ta * 3 + tb);
+    int64_t ar = ta ? k : m, ac = ta ? m : k, br = tb ? n : k, bc = tb ? k : n;
+    int64_t lda = ac + pad, ldb = bc + pad, ldc = n + pad;
+    float *a = malloc(sizeof(float) * ar * lda), *b = malloc(sizeof(float) * br * ldb);
+    float *c = malloc(sizeof(float) * m * ldc), *c2 = malloc(sizeof(float) * m * ldc);
+    double *want = malloc(sizeof(double) * m * n);
+    for (int64_t i = 0; i < ar * lda; i++) a[i] = frand(&s);
+    for (int64_t i = 0; i < br * ldb; i++) b[i] = frand(&s);
+    for (int64_t i = 0; i < m * ldc; i++) c[i] = beta == 0.0f ? NAN : frand(&s);
+    memcpy(c2, c, sizeof(float) * m * ldc);
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < n; j++) {
+            double acc = 0;
+            for (int64_t p = 0; p < k; p++)
+                acc += (double)(ta ? a[p * lda + i] : a[i * lda + p]) *
+                       (tb ? b[j * ldb + p] : b[p * ldb + j]);
+            want[i * n + j] = alpha * acc + (beta == 0.0f ? 0.0 : beta * (double)c[i * ldc + j]);
+        }
+    rt_set_threads(1);
+    nnl_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    rt_set_threads(2);
+    nnl_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c2, ldc);
+    double worst = 0;
+    for (int64_t i = 0; i < m; i++) {
+        for (int64_t j = 0; j < n; j++) {
+            double err = fabs(c[i * ldc + j] - want[i * n + j]) / (1e-3 + sqrt((double)k));
+            if (!(err <= worst)) worst = err;
+        }
+        for (int64_t j = n; j < ldc; j++)   /* padding left alone */
+            if (!(c[i * ldc + j] == c2[i * ldc + j] || (isnan(c[i * ldc + j]) && isnan(c2[i * ldc + j]))))
+                worst = INFINITY;
+    }
+    if (!(worst < 1e-5) || memcmp(c, c2, sizeof(float) * m * ldc) != 0) {
+        printf("FAIL ta=%d tb=%d m=%lld n=%lld k=%lld alpha=%g beta=%g pad=%lld: err %g%s\n",
+               ta, tb, (long long)m, (long long)n, (long long)k, alpha, beta, (long long)pad,
+               worst, memcmp(c, c2, sizeof(float) * m * ldc) ? " (threads differ)" : "");
+        failures++;
+    }
+    free(a); free(b); free(c); free(c2); free(want);
+}
+
+int main(void)
+{
+    static const int64_t sizes[] = {1, 2, 3, 7, 13, 15, 16, 17, 31, 33, 64, 100, 129};
+    int ns = sizeof sizes / sizeof sizes[0], cases = 0;
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++)
+            for (int x = 0; x < ns; x++)
+                for (int y = 0; y < ns; y++)
+                    for (int z = 0; z < ns; z += 3) {
+                        check(ta, tb, sizes[x], sizes[y], sizes[(z + x) % ns], 1.0f, 0.0f, (x + y) % 3 == 0 ? 5 : 0);
+                        cases++;
+                    }
+    static const float ab[][2] = {{1, 1}, {0.5f, -2}, {-1.5f, 0}, {0, 0.5f}, {2, 0}};
+    for (int i = 0; i < 5; i++)
+        for (int ta = 0; ta < 2; ta++)
+            for (int tb = 0; tb < 2; tb++) {
+                check(ta, tb, 37, 45, 29, ab[i][0], ab[i][1], 3);
+                check(ta, tb, 200, 170, 300, ab[i][0], ab[i][1], 1);
+                check(ta, tb, 5, 300, 70, ab[i][0], ab[i][1], 2);
+                check(ta, tb, 300, 9, 70, ab[i][0], ab[i][1], 0);
+                cases += 4;
+            }
+    check(0, 0, 513, 515, 600, 1.0f, 1.0f, 0);         /* several k blocks, beta 1 */
+    check(1, 1, 400, 1100, 20, 1.0f, 0.0f, 0);         /* several n blocks */
+    check(0, 1, 1, 1, 1000, 1.0f, 0.0f, 0);
+    check(0, 0, 64, 64, 0, 1.0f, 0.5f, 0);             /* k = 0: C = beta * C */
+    cases += 4;
+    printf("%d gemm cases, %d failed\n", cases, failures);
+    return failures != 0;
+}
