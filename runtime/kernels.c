@@ -1,0 +1,140 @@
+/* kernels.c — the small kernels generated code calls: row softmax and log-softmax, a
+ * deterministic sum over one axis, and pick/unpick (the gather behind cross-entropy with
+ * class-index labels). In: row-major float tensors. Out: the same. Rows or outputs are
+ * split between threads when the work is large; no result depends on the split. */
+#include <math.h>
+#include <omp.h>
+#include <string.h>
+
+#include "rt_internal.h"
+
+enum { PAR_MIN = 1 << 15 };   /* elements below which a region costs more than it saves */
+
+static int threads_for(int64_t work, int64_t units)
+{
+    if (work < PAR_MIN || omp_in_parallel()) return 1;
+    int nt = rt_threads();
+    return nt > units ? (int)units : nt;
+}
+
+/* x, y: (rows, cols). Max-subtracted: y = exp(x - max) / sum, or x - max - log(sum). */
+static void softmax_range(const float *x, float *y, int64_t r0, int64_t r1, int64_t cols,
+                          int log_variant)
+{
+    for (int64_t r = r0; r < r1; r++) {
+        const float *xr = x + r * cols;
+        float *yr = y + r * cols;
+        float mx = -INFINITY;
+        for (int64_t j = 0; j < cols; j++) mx = xr[j] > mx ? xr[j] : mx;
+        if (mx == -INFINITY) mx = 0.0f;      /* all -inf: keep exp finite */
+        double sum = 0.0;
+        if (log_variant) {
+            for (int64_t j = 0; j < cols; j++) sum += expf(xr[j] - mx);
+            float lse = mx + (float)log(sum);
+            for (int64_t j = 0; j < cols; j++) yr[j] = xr[j] - lse;
+        } else {
+            for (int64_t j = 0; j < cols; j++) {
+                float e = expf(xr[j] - mx);
+                yr[j] = e;
+                sum += e;
+            }
+            float inv = (float)(1.0 / sum);
+            for (int64_t j = 0; j < cols; j++) yr[j] *= inv;
+        }
+    }
+}
+
+void nnl_softmax_rows(const float *x, float *y, int64_t rows, int64_t cols, int log)
+{
+    if (rows <= 0 || cols <= 0) return;
+    int nt = threads_for(rows * cols, rows);
+    #pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        int64_t lo, hi;
+        rt_chunk(rows, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);
+        softmax_range(x, y, lo, hi, cols, log);
+    }
+}
+
+/* Outputs [lo, hi) of the flattened (outer, inner) result. Each output sums its r terms
+ * in one fixed order: sequentially when inner > 1 (vectorized across inner), in 16
+ * fixed lanes combined pairwise when inner == 1. */
+static void reduce_range(const float *x, float *y, int64_t r, int64_t inner, float scale,
+                         int64_t lo, int64_t hi)
+{
+    if (inner == 1) {
+        for (int64_t o = lo; o < hi; o++) {
+            const float *xo = x + o * r;
+            float s[16] = {0};
+            int64_t i = 0;
+            for (; i + 16 <= r; i += 16)
+                for (int l = 0; l < 16; l++) s[l] += xo[i + l];
+            for (int l = 0; i < r; i++, l++) s[l] += xo[i];
+            for (int w = 8; w >= 1; w /= 2)
+                for (int l = 0; l < w; l++) s[l] += s[l + w];
+            y[o] = scale * s[0];
+        }
+        return;
+    }
+    int64_t idx = lo;
+    while (idx < hi) {
+        int64_t o = idx / inner, i0 = idx % inner;
+        int64_t i1 = inner < i0 + (hi - idx) ? inner : i0 + (hi - idx);
+        float *yo = y + o * inner;
+        const float *xo = x + o * r * inner;
+        for (int64_t i = i0; i < i1; i++) yo[i] = xo[i];
+        for (int64_t k = 1; k < r; k++) {
+            const float *xk = xo + k * inner;
+            for (int64_t i = i0; i < i1; i++) yo[i] += xk[i];
+        }
+        if (r == 0)
+            for (int64_t i = i0; i < i1; i++) yo[i] = 0.0f;
+        if (scale != 1.0f)
+            for (int64_t i = i0; i < i1; i++) yo[i] *= scale;
+        idx += i1 - i0;
+    }
+}
+
+void nnl_reduce_sum(const float *x, float *y, int64_t outer, int64_t r, int64_t inner,
+                    float scale)
+{
+    int64_t outs = outer * inner;
+    if (outs <= 0) return;
+    int nt = threads_for(outs * (r > 0 ? r : 1), outs);
+    #pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        int64_t lo, hi;
+        rt_chunk(outs, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);
+        reduce_range(x, y, r, inner, scale, lo, hi);
+    }
+}
+
+/* A float label to a column, or -1 when it is not one (NaN, negative, >= cols). */
+static int64_t label_col(float l, int64_t cols)
+{
+    return l >= 0.0f && l < (float)cols ? (int64_t)l : -1;
+}
+
+void nnl_pick(const float *x, const float *labels, float *y, int64_t rows, int64_t cols)
+{
+    for (int64_t i = 0; i < rows; i++) {
+        int64_t j = label_col(labels[i], cols);
+        y[i] = j >= 0 ? x[i * cols + j] : 0.0f;
+    }
+}
+
+void nnl_unpick(const float *dy, const float *labels, float *dx, int64_t rows, int64_t cols)
+{
+    if (rows <= 0 || cols <= 0) return;
+    int nt = threads_for(rows * cols, rows);
+    #pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        int64_t lo, hi;
+        rt_chunk(rows, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);
+        if (hi > lo) memset(dx + lo * cols, 0, sizeof(float) * (hi - lo) * cols);
+        for (int64_t i = lo; i < hi; i++) {
+            int64_t j = label_col(labels[i], cols);
+            if (j >= 0) dx[i * cols + j] = dy[i];
+        }
+    }
+}

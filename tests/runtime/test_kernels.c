@@ -1,0 +1,155 @@
+/* test_kernels.c — nnl_parallel_for (every index once, contiguous chunks, serial when
+ * nested), nnl_softmax_rows (against double, in place, log variant, huge and -inf
+ * inputs), nnl_reduce_sum (against double; identical bits on 1 and 2 threads),
+ * nnl_pick / nnl_unpick (labels out of range give 0). */
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rt_internal.h"
+
+static int failures;
+#define CHECK(cond, ...) do { if (!(cond)) { printf("FAIL %s:%d: ", __FILE__, __LINE__); \
+    printf(__VA_ARGS__); printf("\n"); failures++; } } while (0)
+
+static int *visits;
+static int64_t chunk_lo[64], chunk_hi[64];
+static int nchunks, nested_serial;
+
+static void body(const NnlCtx *ctx, int64_t lo, int64_t hi)
+{
+    for (int64_t i = lo; i < hi; i++) __atomic_add_fetch(&visits[i], 1, __ATOMIC_RELAXED);
+    int c = __atomic_fetch_add(&nchunks, 1, __ATOMIC_RELAXED);
+    if (c < 64) { chunk_lo[c] = lo; chunk_hi[c] = hi; }
+}
+
+static void inner_body(const NnlCtx *ctx, int64_t lo, int64_t hi)
+{
+    if (lo == 0 && hi == 100 && omp_get_num_threads() >= 1) __atomic_add_fetch(&nested_serial, 1, __ATOMIC_RELAXED);
+}
+
+static void outer_body(const NnlCtx *ctx, int64_t lo, int64_t hi)
+{
+    for (int64_t i = lo; i < hi; i++) nnl_parallel_for(inner_body, ctx, 100);
+}
+
+static void test_parallel_for(void)
+{
+    NnlCtx ctx = {0};
+    int64_t ns[] = {1, 2, 3, 1000, 100003};
+    for (int t = 1; t <= 3; t++)
+        for (int q = 0; q < 5; q++) {
+            int64_t n = ns[q];
+            rt_set_threads(t);
+            visits = calloc(n, sizeof *visits);
+            nchunks = 0;
+            nnl_parallel_for(body, &ctx, n);
+            int64_t bad = 0, total = 0;
+            for (int64_t i = 0; i < n; i++) bad += visits[i] != 1;
+            for (int c = 0; c < nchunks; c++) total += chunk_hi[c] - chunk_lo[c];
+            CHECK(bad == 0, "parallel_for threads %d n %lld: %lld indices not visited once", t, (long long)n, (long long)bad);
+            CHECK(total == n && nchunks <= t, "parallel_for threads %d n %lld: %d chunks", t, (long long)n, nchunks);
+            free(visits);
+        }
+    rt_set_threads(2);
+    nested_serial = 0;
+    nnl_parallel_for(outer_body, &ctx, 4);
+    CHECK(nested_serial == 4, "nested parallel_for not serial (%d)", nested_serial);
+    nnl_parallel_for(body, &ctx, 0);   /* nothing to do */
+}
+
+static void test_softmax(void)
+{
+    int64_t shapes[][2] = {{1, 1}, {3, 10}, {7, 1000}, {4096, 33}};
+    for (int s = 0; s < 4; s++) {
+        int64_t rows = shapes[s][0], cols = shapes[s][1];
+        float *x = malloc(sizeof(float) * rows * cols), *y = malloc(sizeof(float) * rows * cols);
+        for (int64_t i = 0; i < rows * cols; i++) x[i] = (float)((i * 37) % 101) * 0.25f - 12.0f + (s == 2 ? 900.0f : 0.0f);
+        for (int lg = 0; lg < 2; lg++) {
+            nnl_softmax_rows(x, y, rows, cols, lg);
+            double worst = 0;
+            for (int64_t r = 0; r < rows; r++) {
+                double mx = -INFINITY, sum = 0;
+                for (int64_t j = 0; j < cols; j++) mx = fmax(mx, x[r * cols + j]);
+                for (int64_t j = 0; j < cols; j++) sum += exp(x[r * cols + j] - mx);
+                for (int64_t j = 0; j < cols; j++) {
+                    double p = exp(x[r * cols + j] - mx) / sum;
+                    double want = lg ? log(p) : p, got = y[r * cols + j];
+                    double err = fabs(got - want) / (lg ? 1 + fabs(want) : 1e-7 + want);
+                    if (!(err <= worst)) worst = err;
+                }
+            }
+            CHECK(worst < 1e-5, "softmax %lldx%lld log=%d: rel err %g", (long long)rows, (long long)cols, lg, worst);
+        }
+        /* in place equals out of place */
+        nnl_softmax_rows(x, y, rows, cols, 0);
+        nnl_softmax_rows(x, x, rows, cols, 0);
+        CHECK(!memcmp(x, y, sizeof(float) * rows * cols), "in-place softmax differs");
+        free(x); free(y);
+    }
+    float z[3] = {-INFINITY, 0.0f, -INFINITY}, p[3];
+    nnl_softmax_rows(z, p, 1, 3, 0);
+    CHECK(p[0] == 0 && p[1] == 1 && p[2] == 0, "softmax with -inf: %g %g %g", p[0], p[1], p[2]);
+}
+
+static void test_reduce(void)
+{
+    int64_t shapes[][3] = {{1, 1, 1}, {1, 1000, 1}, {3, 5, 7}, {64, 300, 1}, {2, 700, 129}, {1, 3000, 64}, {5, 0, 3}};
+    for (int s = 0; s < 7; s++) {
+        int64_t o = shapes[s][0], r = shapes[s][1], in = shapes[s][2];
+        float *x = malloc(sizeof(float) * (o * r * in + 1)), *y1 = malloc(sizeof(float) * o * in), *y2 = malloc(sizeof(float) * o * in);
+        for (int64_t i = 0; i < o * r * in; i++) x[i] = (float)((i * 7919) % 1000) * 1e-3f - 0.4f;
+        rt_set_threads(1);
+        nnl_reduce_sum(x, y1, o, r, in, 0.5f);
+        rt_set_threads(2);
+        nnl_reduce_sum(x, y2, o, r, in, 0.5f);
+        CHECK(!memcmp(y1, y2, sizeof(float) * o * in), "reduce %lldx%lldx%lld differs between 1 and 2 threads", (long long)o, (long long)r, (long long)in);
+        double worst = 0;
+        for (int64_t a = 0; a < o; a++)
+            for (int64_t c = 0; c < in; c++) {
+                double sum = 0;
+                for (int64_t k = 0; k < r; k++) sum += x[(a * r + k) * in + c];
+                double err = fabs(y1[a * in + c] - 0.5 * sum);
+                if (!(err <= worst)) worst = err;
+            }
+        CHECK(worst < 1e-4, "reduce %lldx%lldx%lld: err %g", (long long)o, (long long)r, (long long)in, worst);
+        free(x); free(y1); free(y2);
+    }
+}
+
+static void test_pick(void)
+{
+    float x[12] = {0, 1, 2, 3, 10, 11, 12, 13, 20, 21, 22, 23};
+    float labels[4] = {2, 0, 3, 9}, y[4], dy[4] = {1, 2, 3, 4}, dx[16];
+    nnl_pick(x, labels, y, 3, 4);
+    CHECK(y[0] == 2 && y[1] == 10 && y[2] == 23, "pick: %g %g %g", y[0], y[1], y[2]);
+    float xx[8] = {1, 2, 3, 4, 5, 6, 7, 8}, lab2[2] = {-1, 4}, y2[2] = {9, 9};
+    nnl_pick(xx, lab2, y2, 2, 4);
+    CHECK(y2[0] == 0 && y2[1] == 0, "pick with bad labels: %g %g", y2[0], y2[1]);
+    for (int i = 0; i < 16; i++) dx[i] = NAN;
+    nnl_unpick(dy, labels, dx, 4, 4);
+    float want[16] = {0, 0, 1, 0, 2, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0};
+    CHECK(!memcmp(dx, want, sizeof want), "unpick");
+    /* big enough to go parallel */
+    int64_t rows = 5000, cols = 10;
+    float *bx = malloc(sizeof(float) * rows * cols), *bl = malloc(sizeof(float) * rows), *bdy = malloc(sizeof(float) * rows);
+    for (int64_t i = 0; i < rows; i++) { bl[i] = (float)(i % cols); bdy[i] = (float)i; }
+    nnl_unpick(bdy, bl, bx, rows, cols);
+    int64_t bad = 0;
+    for (int64_t i = 0; i < rows; i++)
+        for (int64_t j = 0; j < cols; j++) bad += bx[i * cols + j] != (j == i % cols ? (float)i : 0.0f);
+    CHECK(bad == 0, "big unpick: %lld wrong", (long long)bad);
+    free(bx); free(bl); free(bdy);
+}
+
+int main(void)
+{
+    test_parallel_for();
+    test_softmax();
+    test_reduce();
+    test_pick();
+    printf("%d failed\n", failures);
+    return failures != 0;
+}
