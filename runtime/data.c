@@ -1,0 +1,89 @@
+/* data.c — data sets for training and evaluation: dispatch on the spec's kind to the
+ * loaders (data_idx.c, data_csv.c, data_blobs.c), path resolution, and the checks all
+ * loaders share. In: an NnlDataSpec and what the model expects. Out: an RtDataset of
+ * float rows, or an error naming the file and the problem. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "rt_internal.h"
+
+RtDataNeeds rt_data_needs(const NnlModelDesc *d)
+{
+    RtDataNeeds n = {
+        .in_rank = d->in_rank, .in_shape = d->in_shape, .in_size = d->in_size,
+        .label_size = d->label_size, .task = d->train.task,
+        .classes = d->train.task == NNL_TASK_MULTICLASS ? d->out_size : 0,
+    };
+    return n;
+}
+
+void rt_data_path(const char *path, const char *data_dir, const char *base_dir,
+                  char *out, size_t outlen)
+{
+    const char *dir = data_dir && *data_dir ? data_dir : base_dir;
+    if (!path) path = "";
+    if (path[0] == '/' || !dir || !*dir) snprintf(out, outlen, "%s", path);
+    else snprintf(out, outlen, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", path);
+}
+
+int rt_data_alloc(RtDataset *ds, int64_t n, int64_t in_size, int64_t label_size,
+                  const char *what, char *err, size_t errlen)
+{
+    memset(ds, 0, sizeof *ds);
+    if (n < 0 || in_size < 0 || label_size < 0 ||
+        (in_size && n > INT64_MAX / 4 / in_size) || (label_size && n > INT64_MAX / 4 / label_size)) {
+        snprintf(err, errlen, "%s: data set too large (%lld samples)", what, (long long)n);
+        return -1;
+    }
+    ds->x = rt_alloc(sizeof(float) * (size_t)(n * in_size));
+    ds->y = rt_alloc(sizeof(float) * (size_t)(n * label_size));
+    if (!ds->x || !ds->y) {
+        rt_data_free(ds);
+        snprintf(err, errlen, "%s: out of memory for %lld samples", what, (long long)n);
+        return -1;
+    }
+    ds->n = n;
+    ds->in_size = in_size;
+    ds->label_size = label_size;
+    return 0;
+}
+
+void rt_data_free(RtDataset *ds)
+{
+    rt_free(ds->x);
+    rt_free(ds->y);
+    memset(ds, 0, sizeof *ds);
+}
+
+int rt_check_labels(const RtDataset *ds, const RtDataNeeds *need, const char *file,
+                    char *err, size_t errlen)
+{
+    if (need->task != NNL_TASK_MULTICLASS) return 0;
+    for (int64_t i = 0; i < ds->n; i++) {
+        float l = ds->y[i * ds->label_size];
+        if (!(l >= 0.0f && l < (float)need->classes) || l != (float)(int64_t)l) {
+            snprintf(err, errlen, "%s: label %g of sample %lld is not a class index in [0, %lld)",
+                     file, l, (long long)i, (long long)need->classes);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int rt_data_load(const NnlDataSpec *spec, const char *data_dir, const RtDataNeeds *need,
+                 RtDataset *ds, char *err, size_t errlen)
+{
+    memset(ds, 0, sizeof *ds);
+    switch (spec->kind) {
+    case NNL_DATA_IDX: return rt_load_idx(spec, data_dir, need, ds, err, errlen);
+    case NNL_DATA_CSV: return rt_load_csv(spec, data_dir, need, ds, err, errlen);
+    case NNL_DATA_BLOBS: return rt_load_blobs(spec, need, ds, err, errlen);
+    case NNL_DATA_NONE:
+        snprintf(err, errlen, "%s: no data declared", spec->name ? spec->name : "data");
+        return -1;
+    default:
+        snprintf(err, errlen, "%s: unknown data kind %d", spec->name ? spec->name : "data", spec->kind);
+        return -1;
+    }
+}
