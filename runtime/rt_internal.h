@@ -57,7 +57,7 @@ float *rt_output(NnlModel *m);   /* (max_batch, out_size) */
 enum { RT_FORWARD, RT_LOSS, RT_GRAD, RT_TRAIN };
 int rt_run(NnlModel *m, int which, int64_t batch);
 
-/* ===== data_*.c: datasets ===== */
+/* ===== data.c, data_idx.c, data_csv.c, data_blobs.c: datasets ===== */
 
 typedef struct RtDataset {
     int64_t n;
@@ -75,7 +75,7 @@ typedef struct RtDataNeeds {
     int64_t classes;         /* MULTICLASS: labels must lie in [0, classes) */
 } RtDataNeeds;
 
-/* data_idx.c dispatches on spec->kind. data_dir: --data DIR or NULL. 0 or -1 + err. */
+/* data.c: dispatch on spec->kind and helpers. data_dir: --data DIR or NULL. 0 or -1 + err. */
 int rt_data_load(const NnlDataSpec *spec, const char *data_dir, const RtDataNeeds *need,
                  RtDataset *ds, char *err, size_t errlen);
 void rt_data_free(RtDataset *ds);
@@ -102,6 +102,8 @@ typedef struct RtMetrics {
     unsigned have;           /* bit i set when v[i] was computed */
 } RtMetrics;
 extern const char *const rt_metric_names[RT_M_COUNT];
+/* The RT_M_* bits rt_evaluate reports for this model's task and metric set. */
+unsigned rt_metric_mask(const NnlModelDesc *d);
 /* Runs the desc's loss entry over ds in batches of at most nnl_max_batch(m) rows. */
 int rt_evaluate(NnlModel *m, const RtDataset *ds, RtMetrics *out, char *err, size_t errlen);
 /* Copies rows idx[0..batch) (or lo..lo+batch when idx is NULL) into the arena. */
