@@ -2,7 +2,9 @@
  * dimensions, the same for the same seed. In: n, classes, spread, seed. Out: points and
  * their blob index as the label. The centres sit evenly on a circle in the first two
  * dimensions with neighbours 4 apart (two classes in 2-D: clearly separable at spread
- * 1), plus a seeded offset in [-1, 1] in any further dimension. */
+ * 1), plus an offset in [-1, 1] in any further dimension. The centres depend only on
+ * classes and dimensions, not on the seed, so a train and a test set drawn with two
+ * seeds come from one distribution. */
 #include <math.h>
 #include <stdio.h>
 
@@ -40,7 +42,7 @@ int rt_load_blobs(const NnlDataSpec *spec, const RtDataNeeds *need, RtDataset *d
         return -1;
     }
     RtRng r;
-    rt_rng_seed(&r, spec->seed);
+    rt_rng_seed(&r, rt_mix_seed(0x626c6f6273u, (uint64_t)classes));   /* "blobs" */
     double radius = classes > 1 ? 2.0 / sin(M_PI / classes) : 0.0;
     double turn = 2 * M_PI * rt_rng_uniform_double(&r);
     for (int k = 0; k < classes; k++) {
@@ -57,6 +59,7 @@ int rt_load_blobs(const NnlDataSpec *spec, const RtDataNeeds *need, RtDataset *d
         rt_free(centre);
         return -1;
     }
+    rt_rng_seed(&r, spec->seed);
     for (int64_t i = 0; i < spec->n; i++) {
         int k = (int)rt_rng_below(&r, (uint64_t)classes);
         for (int64_t j = 0; j < d; j++)
