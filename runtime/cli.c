@@ -1,0 +1,488 @@
+/* cli.c — the command line of a generated executable: `./model train|eval|help [flags]`.
+ * In: the model descriptor (its train block gives the defaults) and argv. Out: training
+ * with a progress line on stderr, one summary line per epoch and a `final:` line on
+ * stdout, an optional CSV log; the exit status (0 done, 1 data or runtime error, 2 bad
+ * command line). What a step computes is the generated code's business; how data is
+ * read, data_*.c's; how metrics are computed, metrics.c's. */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rt_internal.h"
+
+/* The training set's own metrics (beyond the running loss) cost a pass over it, so they
+ * are computed only for sets up to this many samples; larger sets report the loss. */
+enum { CLI_TRAIN_METRICS_MAX = 20000 };
+
+typedef struct CliOpts {
+    const char *prog, *cmd;
+    int64_t epochs, steps, batch;    /* 0: the model's */
+    double lr;                       /* 0: the model's */
+    int threads;                     /* 0: OpenMP's default */
+    uint64_t seed;
+    int have_seed, quiet, help;
+    const char *data_dir, *log_path;
+} CliOpts;
+
+enum { F_EPOCHS, F_STEPS, F_BATCH, F_LR, F_THREADS, F_SEED, F_DATA, F_LOG, F_QUIET, F_HELP };
+
+typedef struct CliFlag { const char *name, *arg, *help; } CliFlag;
+
+static const CliFlag cli_flags[] = {
+    [F_EPOCHS]  = {"--epochs", "N", "passes over the training set (default %lld)"},
+    [F_STEPS]   = {"--steps", "N", "stop after N optimizer steps in total"},
+    [F_BATCH]   = {"--batch", "B", "rows per optimizer step (default %lld)"},
+    [F_LR]      = {"--lr", "X", "learning rate (default %g)"},
+    [F_THREADS] = {"--threads", "T", "worker threads (default: all cores)"},
+    [F_SEED]    = {"--seed", "S", "seed of the parameters and the shuffle (default %llu)"},
+    [F_DATA]    = {"--data", "DIR", "directory that relative data paths are read from"},
+    [F_LOG]     = {"--log", "FILE", "write a CSV row per step and per evaluation"},
+    [F_QUIET]   = {"--quiet", NULL, "no progress line on stderr"},
+    [F_HELP]    = {"--help", NULL, "this text (also -h and `help`)"},
+};
+enum { CLI_NFLAGS = sizeof cli_flags / sizeof cli_flags[0] };
+
+static int cli_error(const CliOpts *o, int status, const char *fmt, ...)
+{
+    va_list ap;
+    fflush(stdout);
+    fprintf(stderr, "%s: error: ", o->prog);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return status;
+}
+
+static int64_t default_batch(const NnlModelDesc *d) { return d->train.batch > 0 ? d->train.batch : 32; }
+static int64_t default_epochs(const NnlModelDesc *d) { return d->train.epochs > 0 ? d->train.epochs : 1; }
+
+static void print_help(const NnlModelDesc *d, const char *prog)
+{
+    printf("usage: %s COMMAND [FLAGS]\n", prog);
+    printf("model %s, compiled by nnlc from %s\n\n", d->name ? d->name : "?",
+           d->source ? d->source : "?");
+    printf("commands:\n");
+    printf("  train           train as the model's train block declares; flags override it\n");
+    printf("  eval            loss and metrics of seeded initial parameters on the data sets\n");
+    printf("  help            this text\n\nflags:\n");
+    for (int i = 0; i < CLI_NFLAGS; i++) {
+        const CliFlag *f = &cli_flags[i];
+        char head[32], help[128];
+        snprintf(head, sizeof head, "%s%s%s", f->name, f->arg ? " " : "", f->arg ? f->arg : "");
+        if (i == F_EPOCHS) snprintf(help, sizeof help, f->help, (long long)default_epochs(d));
+        else if (i == F_BATCH) snprintf(help, sizeof help, f->help, (long long)default_batch(d));
+        else if (i == F_LR) snprintf(help, sizeof help, f->help, (double)d->train.optim.lr);
+        else if (i == F_SEED) snprintf(help, sizeof help, f->help, (unsigned long long)d->train.seed);
+        else snprintf(help, sizeof help, "%s", f->help);
+        printf("  %-15s %s\n", head, help);
+    }
+    printf("\nThe same seed and --threads give the same numbers on every run.\n");
+}
+
+/* ---- flag values: the whole string must parse, or the command line is wrong ---- */
+
+static int parse_int(const CliOpts *o, const char *flag, const char *s, int64_t min, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (end == s || *end || errno || v < min)
+        return cli_error(o, 2, "%s: '%s' is not an integer >= %lld", flag, s, (long long)min);
+    *out = v;
+    return 0;
+}
+
+static int parse_seed(const CliOpts *o, const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (end == s || *end || errno || strchr(s, '-'))
+        return cli_error(o, 2, "--seed: '%s' is not a non-negative integer", s);
+    *out = v;
+    return 0;
+}
+
+static int parse_lr(const CliOpts *o, const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end || errno || !isfinite(v) || v <= 0)
+        return cli_error(o, 2, "--lr: '%s' is not a positive number", s);
+    *out = v;
+    return 0;
+}
+
+/* argv ::= PROG (COMMAND | FLAG [VALUE] | FLAG=VALUE)* with exactly one COMMAND.
+ * Returns 0, or the exit status after printing the error. */
+static int parse_args(CliOpts *o, int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h")) a = "--help";
+        if (a[0] != '-') {
+            if (o->cmd) return cli_error(o, 2, "unexpected argument '%s' after command '%s'", a, o->cmd);
+            o->cmd = a;
+            continue;
+        }
+        const char *eq = strchr(a, '=');
+        size_t len = eq ? (size_t)(eq - a) : strlen(a);
+        int f = 0;
+        while (f < CLI_NFLAGS && !(strlen(cli_flags[f].name) == len && !strncmp(a, cli_flags[f].name, len))) f++;
+        if (f == CLI_NFLAGS) return cli_error(o, 2, "unknown flag '%.*s'; try '%s --help'", (int)len, a, o->prog);
+        const char *v = NULL;
+        if (cli_flags[f].arg) {
+            if (eq) v = eq + 1;
+            else if (i + 1 < argc) v = argv[++i];
+            else return cli_error(o, 2, "%s needs a value (%s)", cli_flags[f].name, cli_flags[f].arg);
+        } else if (eq) {
+            return cli_error(o, 2, "%s takes no value", cli_flags[f].name);
+        }
+        int64_t n = 0;
+        int rc = 0;
+        switch (f) {
+        case F_EPOCHS:  rc = parse_int(o, "--epochs", v, 1, &o->epochs); break;
+        case F_STEPS:   rc = parse_int(o, "--steps", v, 1, &o->steps); break;
+        case F_BATCH:   rc = parse_int(o, "--batch", v, 1, &o->batch); break;
+        case F_LR:      rc = parse_lr(o, v, &o->lr); break;
+        case F_THREADS:
+            rc = parse_int(o, "--threads", v, 1, &n);
+            if (!rc && n > 4096) rc = cli_error(o, 2, "--threads: %lld is more than 4096", (long long)n);
+            o->threads = (int)n;
+            break;
+        case F_SEED:    rc = parse_seed(o, v, &o->seed); o->have_seed = 1; break;
+        case F_DATA:    o->data_dir = v; break;
+        case F_LOG:     o->log_path = v; break;
+        case F_QUIET:   o->quiet = 1; break;
+        case F_HELP:    o->help = 1; break;
+        }
+        if (rc) return rc;
+    }
+    if (o->help) o->cmd = "help";
+    if (!o->cmd) return cli_error(o, 2, "no command; try '%s --help'", o->prog);
+    return 0;
+}
+
+/* ---- a run: data sets, the instance, and the columns it reports ---- */
+
+enum { SET_TRAIN, SET_EVAL, SET_COUNT };
+
+typedef struct CliCol { int set, metric; char name[80]; } CliCol;
+
+typedef struct CliRun {
+    const NnlModelDesc *d;
+    const CliOpts *o;
+    RtDataset ds[SET_COUNT];
+    int have[SET_COUNT];           /* declared and loaded */
+    char set_name[SET_COUNT][64];  /* "test" of "fashion.test" */
+    NnlModel *m;
+    uint64_t seed;
+    CliCol cols[SET_COUNT * RT_M_COUNT];
+    int ncols;
+    FILE *log;
+} CliRun;
+
+/* The part of "fashion.test" after the last dot, or the fallback when unnamed. */
+static void short_name(const NnlDataSpec *s, const char *fallback, char *out, size_t len)
+{
+    const char *n = s->name && *s->name ? s->name : fallback, *dot = strrchr(n, '.');
+    snprintf(out, len, "%s", dot && dot[1] ? dot + 1 : n);
+}
+
+/* Loads the training set (when want_train) and the evaluation set, whichever are declared. */
+static int load_sets(CliRun *r, int want_train)
+{
+    const NnlTrain *t = &r->d->train;
+    const NnlDataSpec *spec[SET_COUNT] = {&t->data, &t->eval};
+    RtDataNeeds need = rt_data_needs(r->d);
+    char err[RT_ERRLEN];
+    short_name(&t->data, "train", r->set_name[SET_TRAIN], sizeof r->set_name[SET_TRAIN]);
+    short_name(&t->eval, "eval", r->set_name[SET_EVAL], sizeof r->set_name[SET_EVAL]);
+    for (int s = 0; s < SET_COUNT; s++) {
+        if (spec[s]->kind == NNL_DATA_NONE || (s == SET_TRAIN && !want_train)) continue;
+        if (rt_data_load(spec[s], r->o->data_dir, &need, &r->ds[s], err, sizeof err) < 0)
+            return cli_error(r->o, 1, "%s", err);
+        if (r->ds[s].n < 1) {
+            char file[4096];
+            rt_data_path(spec[s]->path, r->o->data_dir, spec[s]->base_dir, file, sizeof file);
+            return cli_error(r->o, 1, "%s: no samples in data set '%s'",
+                             spec[s]->kind == NNL_DATA_BLOBS ? r->set_name[s] : file,
+                             spec[s]->name ? spec[s]->name : r->set_name[s]);
+        }
+        r->have[s] = 1;
+    }
+    return 0;
+}
+
+/* Creates the instance and gives it its parameters. A --checkpoint flag will load
+ * them here instead of initializing them. */
+static int make_model(CliRun *r, int64_t max_batch)
+{
+    const char *why = NULL;
+    r->m = nnl_create(r->d, max_batch, &why);
+    if (!r->m) return cli_error(r->o, 1, "%s", why ? why : "cannot create the model");
+    r->seed = r->o->have_seed ? r->o->seed : r->d->train.seed;
+    nnl_init_params(r->m, r->seed);
+    nnl_set_threads(r->m, r->o->threads);
+    nnl_set_lr(r->m, r->o->lr > 0 ? (float)r->o->lr : r->d->train.optim.lr);
+    return 0;
+}
+
+static void free_run(CliRun *r)
+{
+    for (int s = 0; s < SET_COUNT; s++) rt_data_free(&r->ds[s]);
+    nnl_destroy(r->m);
+    if (r->log) fclose(r->log);
+}
+
+/* Columns in a fixed order: the training set's metrics (not its loss: the running loss
+ * stands for it), then the evaluation set's metrics and loss. */
+static void add_cols(CliRun *r, int with_train_metrics)
+{
+    unsigned mask = rt_metric_mask(r->d);
+    for (int s = 0; s < SET_COUNT; s++) {
+        if (!r->have[s] || (s == SET_TRAIN && !with_train_metrics)) continue;
+        for (int k = 0; k < RT_M_COUNT; k++) {
+            if (!(mask & 1u << k) || (s == SET_TRAIN && k == RT_M_LOSS)) continue;
+            CliCol *c = &r->cols[r->ncols++];
+            c->set = s;
+            c->metric = k;
+            snprintf(c->name, sizeof c->name, "%s_%s", r->set_name[s], rt_metric_names[k]);
+        }
+    }
+}
+
+/* ---- the eval command ---- */
+
+static int cmd_eval(CliRun *r)
+{
+    if (r->d->train.data.kind == NNL_DATA_NONE && r->d->train.eval.kind == NNL_DATA_NONE)
+        return cli_error(r->o, 1, "model '%s' declares no data set to evaluate on", r->d->name);
+    int rc = load_sets(r, 1);
+    if (rc) return rc;
+    if ((rc = make_model(r, r->o->batch ? r->o->batch : default_batch(r->d)))) return rc;
+    unsigned mask = rt_metric_mask(r->d);
+    char err[RT_ERRLEN];
+    for (int s = 0; s < SET_COUNT; s++) {
+        if (!r->have[s]) continue;
+        RtMetrics mt;
+        if (rt_evaluate(r->m, &r->ds[s], &mt, err, sizeof err) < 0) return cli_error(r->o, 1, "%s", err);
+        const char *sep = "";
+        for (int k = 0; k < RT_M_COUNT; k++)
+            if (mask & mt.have & 1u << k) {
+                printf("%s%s_%s %.4f", sep, r->set_name[s], rt_metric_names[k], mt.v[k]);
+                sep = "  ";
+            }
+        printf("\n");
+    }
+    fflush(stdout);
+    return 0;
+}
+
+/* ---- the train command ---- */
+
+static void fmt_time(char *out, size_t len, double secs)
+{
+    long s = secs > 0 && secs < 1e8 ? (long)(secs + 0.5) : 0;
+    if (s >= 3600) snprintf(out, len, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+    else snprintf(out, len, "%ld:%02ld", s / 60, s % 60);
+}
+
+/* Progress on stderr: rewritten in place on a terminal (at most 10 times a second),
+ * otherwise a plain line about every tenth of the epoch. */
+typedef struct CliProgress {
+    int tty, on;
+    double t0, last;
+    int64_t every;
+} CliProgress;
+
+static void progress(CliProgress *p, int64_t epoch, int64_t epochs, int64_t step, int64_t plan,
+                     double loss, int64_t seen)
+{
+    if (!p->on) return;
+    double now = rt_now(), el = now - p->t0;
+    int done = step == plan;
+    if (p->tty ? !done && now - p->last < 0.1 : step % p->every && !done) return;
+    p->last = now;
+    char eta[32];
+    fmt_time(eta, sizeof eta, el / step * (plan - step));
+    fprintf(stderr, "%sepoch %lld/%lld  step %lld/%lld  loss %.4f  %.0f samples/s  ETA %s%s",
+            p->tty ? "\r" : "", (long long)epoch, (long long)epochs, (long long)step,
+            (long long)plan, loss, el > 0 ? seen / el : 0.0, eta, p->tty ? "\033[K" : "\n");
+    fflush(stderr);
+}
+
+static void progress_clear(const CliProgress *p)
+{
+    if (p->on && p->tty) fputs("\r\033[K", stderr);
+}
+
+static void log_row(CliRun *r, int64_t epoch, int64_t step, const float *loss,
+                    const RtMetrics *mt)
+{
+    if (!r->log) return;
+    fprintf(r->log, "%lld,%lld,", (long long)epoch, (long long)step);
+    if (loss) fprintf(r->log, "%.9g", *loss);
+    for (int i = 0; i < r->ncols; i++) {
+        const CliCol *c = &r->cols[i];
+        fputc(',', r->log);
+        if (mt && mt[c->set].have & 1u << c->metric) fprintf(r->log, "%.9g", mt[c->set].v[c->metric]);
+    }
+    fputc('\n', r->log);
+    fflush(r->log);
+}
+
+static int open_log(CliRun *r)
+{
+    if (!r->o->log_path) return 0;
+    r->log = fopen(r->o->log_path, "w");
+    if (!r->log) return cli_error(r->o, 1, "%s: cannot open for writing: %s", r->o->log_path, strerror(errno));
+    fprintf(r->log, "epoch,step,loss");
+    for (int i = 0; i < r->ncols; i++) fprintf(r->log, ",%s", r->cols[i].name);
+    fputc('\n', r->log);
+    fflush(r->log);
+    return 0;
+}
+
+/* Fisher & Yates (Knuth's Algorithm P): a uniform permutation from one seeded stream. */
+static void shuffle(int64_t *idx, int64_t n, RtRng *rng)
+{
+    for (int64_t i = n - 1; i > 0; i--) {
+        int64_t j = (int64_t)rt_rng_below(rng, (uint64_t)i + 1), t = idx[i];
+        idx[i] = idx[j];
+        idx[j] = t;
+    }
+}
+
+/* One epoch's training steps; *sum and *seen accumulate the row-weighted loss. */
+static int train_epoch(CliRun *r, CliProgress *p, const int64_t *idx, int64_t epoch,
+                       int64_t epochs, int64_t plan, int64_t bs, double *sum, int64_t *seen)
+{
+    const RtDataset *ds = &r->ds[SET_TRAIN];
+    for (int64_t s = 0; s < plan; s++) {
+        int64_t lo = s * bs, b = ds->n - lo < bs ? ds->n - lo : bs;
+        rt_load_rows(r->m, ds, idx, lo, b);
+        if (rt_run(r->m, RT_TRAIN, b) < 0) return cli_error(r->o, 1, "%s", nnl_last_error(r->m));
+        float loss = r->m->arena[r->d->loss_off];
+        log_row(r, epoch, nnl_step_count(r->m), &loss, NULL);
+        if (!isfinite(loss)) {
+            progress_clear(p);
+            return cli_error(r->o, 1, "loss is %g at step %lld; try a smaller --lr (now %g)",
+                             loss, (long long)nnl_step_count(r->m), (double)r->m->ctx.lr);
+        }
+        *sum += (double)loss * b;
+        *seen += b;
+        progress(p, epoch, epochs, s + 1, plan, *sum / *seen, *seen);
+    }
+    return 0;
+}
+
+static void print_cols(const CliRun *r, const RtMetrics *mt, int set, const char *sep)
+{
+    for (int i = 0; i < r->ncols; i++) {
+        const CliCol *c = &r->cols[i];
+        if ((set < 0 || c->set == set) && mt[c->set].have & 1u << c->metric)
+            printf("%s%s %.4f", sep, c->name, mt[c->set].v[c->metric]);
+    }
+}
+
+static int cmd_train(CliRun *r)
+{
+    const NnlModelDesc *d = r->d;
+    const CliOpts *o = r->o;
+    if (d->train.data.kind == NNL_DATA_NONE)
+        return cli_error(o, 1, "model '%s' has no train block with a data set (`train %s on ...`)",
+                         d->name, d->name);
+    int rc = load_sets(r, 1);
+    if (rc) return rc;
+    const RtDataset *tr = &r->ds[SET_TRAIN];
+    int64_t bs = o->batch ? o->batch : default_batch(d);
+    if (bs > tr->n) bs = tr->n;
+    int64_t per_epoch = (tr->n + bs - 1) / bs;
+    int64_t limit = o->steps ? o->steps : INT64_MAX;
+    int64_t epochs = o->epochs ? o->epochs : o->steps ? (o->steps + per_epoch - 1) / per_epoch
+                                                      : default_epochs(d);
+    if ((rc = make_model(r, bs))) return rc;
+    unsigned mask = rt_metric_mask(d);
+    int train_metrics = tr->n <= CLI_TRAIN_METRICS_MAX && (mask & ~(1u << RT_M_LOSS));
+    add_cols(r, train_metrics);
+    if ((rc = open_log(r))) return rc;
+
+    int64_t *idx = NULL;
+    RtRng rng;
+    rt_rng_seed(&rng, rt_mix_seed(r->seed, 1));   /* stream 1: the shuffle */
+    if (d->train.shuffle) {
+        if (!(idx = rt_alloc(sizeof *idx * tr->n))) return cli_error(o, 1, "out of memory");
+        for (int64_t i = 0; i < tr->n; i++) idx[i] = i;
+    }
+    CliProgress p = {.tty = isatty(fileno(stderr)), .on = !o->quiet};
+    RtMetrics mt[SET_COUNT];
+    double last_loss = 0;
+    char err[RT_ERRLEN];
+    for (int64_t e = 1; e <= epochs && rc == 0; e++) {
+        int64_t done = nnl_step_count(r->m), plan = per_epoch < limit - done ? per_epoch : limit - done;
+        int last = e == epochs || done + plan >= limit;
+        double sum = 0;
+        int64_t seen = 0;
+        if (idx) shuffle(idx, tr->n, &rng);
+        p.t0 = p.last = rt_now();
+        p.every = (plan + 9) / 10;
+        if ((rc = train_epoch(r, &p, idx, e, epochs, plan, bs, &sum, &seen))) break;
+        progress_clear(&p);
+        last_loss = sum / seen;
+        memset(mt, 0, sizeof mt);
+        for (int s = 0; s < SET_COUNT; s++) {
+            int want = s == SET_TRAIN ? train_metrics : r->have[s] && (d->train.eval_every_epoch || last);
+            if (want && rt_evaluate(r->m, &r->ds[s], &mt[s], err, sizeof err) < 0) {
+                rc = cli_error(o, 1, "%s", err);
+                break;
+            }
+        }
+        if (rc) break;
+        if (mt[SET_TRAIN].have | mt[SET_EVAL].have) log_row(r, e, nnl_step_count(r->m), NULL, mt);
+        printf("epoch %lld/%lld  loss %.4f", (long long)e, (long long)epochs, last_loss);
+        print_cols(r, mt, -1, "  ");
+        printf("  (%.1f s)\n", rt_now() - p.t0);
+        fflush(stdout);
+        if (last) {
+            printf("final:");
+            if (r->have[SET_EVAL]) print_cols(r, mt, SET_EVAL, " ");
+            else {
+                printf(" loss %.4f", last_loss);
+                print_cols(r, mt, SET_TRAIN, " ");
+            }
+            printf("\n");
+            fflush(stdout);
+            break;
+        }
+    }
+    rt_free(idx);
+    return rc;
+}
+
+int nnl_cli_main(const NnlModelDesc *d, int argc, char **argv)
+{
+    CliOpts o = {.prog = "model"};
+    if (argc > 0 && argv[0] && *argv[0]) {
+        const char *slash = strrchr(argv[0], '/');
+        o.prog = slash ? slash + 1 : argv[0];
+    }
+    int rc = parse_args(&o, argc, argv);
+    if (rc) return rc;
+    if (!strcmp(o.cmd, "help")) {
+        print_help(d, o.prog);
+        return 0;
+    }
+    if (strcmp(o.cmd, "train") && strcmp(o.cmd, "eval"))
+        return cli_error(&o, 2, "unknown command '%s'; the commands are train, eval and help", o.cmd);
+    CliRun r = {.d = d, .o = &o};
+    rc = !strcmp(o.cmd, "train") ? cmd_train(&r) : cmd_eval(&r);
+    free_run(&r);
+    return rc;
+}
