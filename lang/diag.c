@@ -18,7 +18,8 @@ static const char *const kind_words[] = {
 };
 
 /* Prints line `line` of f and a caret line under columns [first, last] of it. Tabs in
- * the source are copied into the caret line so carets stay aligned. */
+ * the source are copied into the caret line so carets stay aligned; other control
+ * bytes print as '?'. */
 static void show_source(FILE *out, const SrcFile *f, int line, int first, int last)
 {
     const char *p = f->text, *end = f->text + f->len;
@@ -32,7 +33,10 @@ static void show_source(FILE *out, const SrcFile *f, int line, int first, int la
     if (n > 0 && p[n - 1] == '\r')
         n--;
     fprintf(out, "%5d | ", line);
-    fwrite(p, 1, (size_t)n, out);
+    for (int i = 0; i < n; i++) {   /* a NUL or escape byte must not reach the terminal */
+        unsigned char c = (unsigned char)p[i];
+        fputc((c < 0x20 && c != '\t') || c == 0x7f ? '?' : c, out);
+    }
     fputs("\n      | ", out);
     for (int c = 1; c < first; c++)
         fputc(c - 1 < n && p[c - 1] == '\t' ? '\t' : ' ', out);

@@ -33,6 +33,9 @@ typedef struct ParseCtx {
     bool eof_done;          /* end of file reached (and its automatic ';' emitted) */
     bool fatal;             /* nesting limit hit or not a text file: stop, report nothing more */
     int nbad;               /* unexpected characters reported so far */
+    bool close_brackets;    /* an unterminated string ate the line: close open ( and [ */
+    bool stmt_lex_error;    /* the lexer reported an error in this statement: the parser
+                             * stays quiet until the next one */
     Opener open[NNL_MAX_NESTING];
     int nopen, depth;       /* depth: '(' and '[' in open[] (braces do not count) */
     /* A token's effect on open[] and on the statement words is applied when the next
@@ -592,7 +595,7 @@ static void note_opener(const Opener *o)
  * words that start a statement, or the end of the statement. */
 static int yyreport_syntax_error(const yypcontext_t *yc, ParseCtx *ctx)
 {
-    if (ctx->fatal)
+    if (ctx->fatal || ctx->stmt_lex_error)
         return 0;
     Span at = *yypcontext_location(yc);
     char found[96];
@@ -624,6 +627,9 @@ static int yyreport_syntax_error(const yypcontext_t *yc, ParseCtx *ctx)
     }
     if (has[YYTRANSLATE(')')] || has[YYTRANSLATE(']')]) {
         diag(DIAG_ERROR, at, "expected '%c' but found %s", has[YYTRANSLATE(')')] ? ')' : ']', found);
+        /* The lookahead's own bracket is not on the stack yet (see pend_tok). */
+        if (ctx->nopen > 0 && ctx->open[ctx->nopen - 1].ch != '{')
+            note_opener(&ctx->open[ctx->nopen - 1]);
         return 0;
     }
 
@@ -631,7 +637,7 @@ static int yyreport_syntax_error(const yypcontext_t *yc, ParseCtx *ctx)
     static const char skip[] = "+-*/@(.[;}";
     yysymbol_kind_t want[YYNTOKENS];
     int nwant = 0;
-    bool starts = false;
+    bool starts = false, name_ok = false;
     for (int i = 0; i < n; i++) {
         bool drop = exp[i] == YYSYMBOL_YYEOF;
         for (const char *s = skip; *s; s++)
@@ -640,16 +646,25 @@ static int yyreport_syntax_error(const yypcontext_t *yc, ParseCtx *ctx)
             continue;
         want[nwant++] = exp[i];
         starts |= exp[i] >= YYSYMBOL_USE && exp[i] <= YYSYMBOL_EVALUATE && exp[i] != YYSYMBOL_ON;
+        name_ok |= exp[i] == YYSYMBOL_IDENT;
     }
     bool kw = is_keyword(ctx->tok);
+    bool item_word = ctx->tok >= USE && ctx->tok <= TRAIN;
     if (starts && kw) {
         diag(DIAG_ERROR, at, "unexpected %s here", found);
-    } else if (!starts && has[YYTRANSLATE(';')]) {
+        /* `model` or `train` at the start of a line inside a block: most likely the
+         * block above was never closed. */
+        if (item_word && ctx->nopen > 0 && ctx->open[ctx->nopen - 1].ch == '{')
+            note_opener(&ctx->open[ctx->nopen - 1]);
+        return 0;
+    }
+    if (!starts && has[YYTRANSLATE(';')]) {
         diag(DIAG_ERROR, at, "expected ';' or newline but found %s", found);
-    } else if (nwant == 1 && exp[0] == YYSYMBOL_IDENT && ctx->prev_tok == ':' &&
+    } else if (nwant == 1 && want[0] == YYSYMBOL_IDENT && ctx->prev_tok == ':' &&
                (ctx->stmt_tok == PARAM || ctx->stmt_tok == INPUT ||
                 ctx->stmt_tok == OUTPUT || ctx->stmt_tok == FORWARD)) {
         diag(DIAG_ERROR, at, "expected a type such as f32[10] but found %s", found);
+        return 0;
     } else if (nwant >= 1 && nwant <= 6) {
         char list[256] = "", word[40];
         for (int i = 0; i < nwant; i++) {
@@ -661,11 +676,10 @@ static int yyreport_syntax_error(const yypcontext_t *yc, ParseCtx *ctx)
     } else {
         diag(DIAG_ERROR, at, "unexpected %s here", found);
     }
-    if (kw) {
-        for (int i = 0; i < nwant; i++)
-            if (want[i] == YYSYMBOL_IDENT)
-                diag(DIAG_HINT, at, "'%.*s' is a keyword and cannot be used as a name", ctx->tok_len, ctx->tok_text);
-    }
+    if (kw && name_ok)
+        diag(DIAG_HINT, at, "'%.*s' is a keyword and cannot be used as a name", ctx->tok_len, ctx->tok_text);
+    if (ctx->tok_inserted && !ctx->eof_done && has[YYTRANSLATE('{')])
+        diag(DIAG_HINT, at, "a newline here ends the statement; put the '{' on this line");
     return 0;
 }
 
@@ -675,7 +689,7 @@ static void yyerror(Span *loc, ParseCtx *ctx, const char *msg)
     if (ctx->fatal)
         return;
     ctx->fatal = true;
-    diag(DIAG_ERROR, *loc, "expression nested too deeply (%s)", msg);
+    diag(DIAG_ERROR, *loc, "expression nested too deeply");
 }
 
 Ast *parse_file(Arena *a, const SrcFile *f)
