@@ -39,7 +39,7 @@ build/lang/lexer.o: build/lexer.c lang/ast.h
 	$(CC) $(CFLAGS) -Wno-missing-prototypes -Wno-unused-function -c -o $@ $<
 build/lang/%.o: lang/%.c lang/ast.h build/parser.h | build/lang
 	$(CC) $(CFLAGS) -c -o $@ $<
-build/compiler/%.o: compiler/%.c compiler/*.h lang/ast.h runtime/nnlrt.h | build/compiler
+build/compiler/%.o: compiler/%.c $(wildcard compiler/*.h) lang/ast.h runtime/nnlrt.h | build/compiler
 	$(CC) $(CFLAGS) $(LLVM_CFLAGS) -c -o $@ $<
 build/runtime/%.o: runtime/%.c runtime/*.h | build/runtime
 	$(CC) -std=gnu11 $(WARN) $(RT_CFLAGS) -fopenmp -fPIC -Iruntime -c -o $@ $<
