@@ -4,73 +4,72 @@
 
 LLVM_CONFIG ?= $(firstword $(wildcard /usr/lib/llvm-19/bin/llvm-config) llvm-config)
 CC      ?= gcc
+BUILD   ?= build
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wno-unused-parameter -Wno-sign-compare
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 $(WARN) -Ilang -Icompiler -Iruntime -Ibuild
-LLVM_CFLAGS := $(shell $(LLVM_CONFIG) --cflags 2>/dev/null)
-LLVM_LIBS   := $(shell $(LLVM_CONFIG) --ldflags --libs 2>/dev/null) \
-               $(shell $(LLVM_CONFIG) --system-libs 2>/dev/null)
+CFLAGS  += -std=gnu11 $(WARN) -Ilang -Icompiler -Iruntime -I$(BUILD)
+LLVM_CFLAGS = $(shell $(LLVM_CONFIG) --cflags 2>/dev/null)
+LLVM_LIBS   = $(shell $(LLVM_CONFIG) --ldflags --libs 2>/dev/null) \
+              $(shell $(LLVM_CONFIG) --system-libs 2>/dev/null)
 RT_CFLAGS ?= -O3 -march=native -g
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-LANG_OBJS := build/lang/arena.o build/lang/diag.o build/lang/ast.o \
-             build/lang/lexer.o build/lang/parser.o
-COMP_OBJS := $(patsubst compiler/%.c,build/compiler/%.o,$(wildcard compiler/*.c))
-RT_OBJS   := $(patsubst runtime/%.c,build/runtime/%.o,$(wildcard runtime/*.c))
+LANG_OBJS := $(BUILD)/lang/arena.o $(BUILD)/lang/diag.o $(BUILD)/lang/ast.o \
+             $(BUILD)/lang/lexer.o $(BUILD)/lang/parser.o
+COMP_OBJS := $(patsubst compiler/%.c,$(BUILD)/compiler/%.o,$(wildcard compiler/*.c))
+RT_OBJS   := $(patsubst runtime/%.c,$(BUILD)/runtime/%.o,$(wildcard runtime/*.c))
 
-all: build/nnlc build/libnnlrt.a
+all: $(BUILD)/nnlc $(BUILD)/libnnlrt.a
 
-build/nnlc: $(LANG_OBJS) $(COMP_OBJS)
+$(BUILD)/nnlc: $(LANG_OBJS) $(COMP_OBJS)
 	$(CC) $(CFLAGS) -o $@ $^ $(LLVM_LIBS) -lm
 
-build/libnnlrt.a: $(RT_OBJS)
+$(BUILD)/libnnlrt.a: $(RT_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
-build/parser.c build/parser.h: lang/parser.y | build/lang
-	bison -Wall -Werror --defines=build/parser.h -o build/parser.c $<
+$(BUILD)/parser.c $(BUILD)/parser.h: lang/parser.y | $(BUILD)/lang
+	bison -Wall -Werror --defines=$(BUILD)/parser.h -o $(BUILD)/parser.c $<
 
-build/lexer.c: lang/lexer.l build/parser.h | build/lang
+$(BUILD)/lexer.c: lang/lexer.l $(BUILD)/parser.h | $(BUILD)/lang
 	flex -o $@ $<
 
-build/lang/parser.o: build/parser.c lang/ast.h
+$(BUILD)/lang/parser.o: $(BUILD)/parser.c lang/ast.h
 	$(CC) $(CFLAGS) -Wno-missing-prototypes -c -o $@ $<
-build/lang/lexer.o: build/lexer.c lang/ast.h
+$(BUILD)/lang/lexer.o: $(BUILD)/lexer.c lang/ast.h
 	$(CC) $(CFLAGS) -Wno-missing-prototypes -Wno-unused-function -c -o $@ $<
-build/lang/%.o: lang/%.c lang/ast.h build/parser.h | build/lang
+$(BUILD)/lang/%.o: lang/%.c lang/ast.h $(BUILD)/parser.h | $(BUILD)/lang
 	$(CC) $(CFLAGS) -c -o $@ $<
-build/compiler/%.o: compiler/%.c $(wildcard compiler/*.h) lang/ast.h runtime/nnlrt.h | build/compiler
+$(BUILD)/compiler/%.o: compiler/%.c compiler/*.h lang/ast.h runtime/nnlrt.h | $(BUILD)/compiler
 	$(CC) $(CFLAGS) $(LLVM_CFLAGS) -c -o $@ $<
-build/runtime/%.o: runtime/%.c runtime/*.h | build/runtime
+$(BUILD)/runtime/%.o: runtime/%.c runtime/*.h | $(BUILD)/runtime
 	$(CC) -std=gnu11 $(WARN) $(RT_CFLAGS) -fopenmp -fPIC -Iruntime -c -o $@ $<
 
-build/lang build/compiler build/runtime:
+$(BUILD)/lang $(BUILD)/compiler $(BUILD)/runtime:
 	mkdir -p $@
 
-# Installs flex, bison, LLVM 19's C API, OpenMP, zlib and the datasets when missing.
+# Installs flex, bison, LLVM 19's C API, zlib and the datasets when missing.
 deps:
 	@sh tools/deps.sh
 
 demo: deps all
-	build/nnlc examples/fashion_mlp.nnl -o build/fashion_mlp
-	cd build && ./fashion_mlp train
+	$(BUILD)/nnlc examples/fashion_mlp.nnl -o $(BUILD)/fashion_mlp
+	cd $(BUILD) && ./fashion_mlp train
 
-test: all
+test: deps all
 	@sh tests/run.sh
 
-# The compiler and runtime under ASan+UBSan, then the whole suite against them.
-sanitize:
-	$(MAKE) BUILD_SAN=1 CFLAGS="-O1 -g $(SAN_FLAGS)" RT_CFLAGS="-O1 -g $(SAN_FLAGS)" \
-	    clean-objs all
-	NNL_SANITIZE=1 sh tests/run.sh
+# The compiler under ASan+UBSan (in build-san/), then the whole suite through it, so
+# every test input passes through the sanitized nnlc. The runtime is the usual one.
+sanitize: deps all
+	$(MAKE) BUILD=build-san CFLAGS="-O1 -g $(SAN_FLAGS)" build-san/nnlc
+	cp $(BUILD)/libnnlrt.a build-san/libnnlrt.a
+	NNL_BUILD=build-san sh tests/run.sh
 
 wc:
 	@wc -l lang/*.[chly] compiler/*.[ch] runtime/*.[ch] stdlib/*.nnl | sort -n
 
-clean-objs:
-	rm -rf build/lang build/compiler build/runtime build/nnlc build/libnnlrt.a
-
 clean:
-	rm -rf build
+	rm -rf build build-san
 
-.PHONY: all deps demo test sanitize wc clean clean-objs
+.PHONY: all deps demo test sanitize wc clean

@@ -8,12 +8,13 @@
 #   e2e     tests/e2e/*.sh               sh, with NNLC, NNLRT, TMPD set; exit 0 passes
 # NNL_TEST=pattern runs only tests whose path contains pattern.
 cd "$(dirname "$0")/.." || exit 2
-NNLC=$PWD/build/nnlc; NNLRT=$PWD/build/libnnlrt.a
+B=${NNL_BUILD:-build}
+NNLC=$PWD/$B/nnlc; NNLRT=$PWD/$B/libnnlrt.a
 TMPD=$(mktemp -d /tmp/nnltest.XXXXXX); trap 'rm -rf "$TMPD"' EXIT
 export NNLC NNLRT TMPD
 CC=${CC:-gcc}
 RTLIBS="-fopenmp -lz -lm"
-[ -n "$NNL_SANITIZE" ] && RTLIBS="$RTLIBS -fsanitize=address,undefined"
+
 pass=0; fail=0
 ok()   { pass=$((pass + 1)); echo "ok   $1"; }
 bad()  { fail=$((fail + 1)); echo "FAIL $1"; [ -f "$TMPD/why" ] && sed 's/^/     /' "$TMPD/why" | head -40; rm -f "$TMPD/why"; }

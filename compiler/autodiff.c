@@ -1,0 +1,195 @@
+/* autodiff.c — reverse mode. In: a graph with forward nodes and a scalar loss. Out: the
+ * same graph with the backward pass appended (one VJP rule per primitive, adjoints of
+ * nodes used twice summed) and one optimizer update node over the whole parameter block.
+ * Needs: g->loss. Leaves stale: kernels and the plan. The rules read like a table:
+ * `g` is the adjoint of the node `y`, its operands are `a` and `b`. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ir.h"
+
+typedef struct Ad {
+    Graph *g;
+    Node **adj;      /* adjoint per forward node id */
+    bool *needs;     /* depends on a parameter */
+} Ad;
+
+/* Sums dy over the axes that broadcasting added or stretched, so the result has shape
+ * t: the adjoint of broadcasting. The first reduction carries scale (and / batch). */
+static Node *sum_to(Graph *g, Node *dy, Shape t, double scale, bool div_batch, Span at)
+{
+    Shape s = dy->shape;
+    if (shape_eq(s, t)) {
+        if (scale == 1 && !div_batch) return dy;
+        return ir_expand(g, dy, s, s, scale, div_batch, at);
+    }
+    int lead = s.rank - t.rank;
+    bool red[NNL_MAX_RANK] = {0};
+    for (int k = 0; k < s.rank; k++) {
+        bool sb = s.batched && k == 0;
+        if (k < lead) { red[k] = true; continue; }
+        int j = k - lead;
+        bool tb = t.batched && j == 0;
+        if (sb && !tb) red[k] = true;
+        else if (!sb && !tb && t.d[j] == 1 && s.d[k] != 1) red[k] = true;
+    }
+    Node *cur = dy;
+    for (int k = 0; k < s.rank;) {
+        if (!red[k]) { k++; continue; }
+        int e = k;
+        while (e < s.rank && red[e]) e++;
+        cur = ir_sum(g, cur, k, e, true, scale, div_batch, at);
+        scale = 1;
+        div_batch = false;
+        k = e;
+    }
+    if (scale != 1 || div_batch) cur = ir_expand(g, cur, cur->shape, cur->shape, scale, div_batch, at);
+    return ir_reshape(g, cur, t, at);
+}
+
+static Node *mul(Graph *g, Node *a, Node *b, Span at) { return ir_binary(g, OP_MUL, a, b, at); }
+static Node *un(Graph *g, Op op, Node *a, Span at) { return ir_unary(g, op, a, at); }
+
+static void accumulate(Ad *ad, Node *x, Node *c)
+{
+    if (!c || !ad->needs[x->id]) return;
+    Node **slot = &ad->adj[x->id];
+    *slot = *slot ? ir_binary(ad->g, OP_ADD, *slot, c, c->span) : c;
+}
+
+/* The VJP rules. */
+static void vjp(Ad *ad, Node *y, Node *gy)
+{
+    Graph *g = ad->g;
+    Span at = y->span;
+    Node *a = y->nin > 0 ? y->in[0] : NULL, *b = y->nin > 1 ? y->in[1] : NULL;
+    bool na = a && ad->needs[a->id], nb = b && ad->needs[b->id];
+    switch (y->op) {
+    case OP_INPUT: case OP_LABEL: case OP_PARAM: case OP_CONST:
+    case OP_STEP: case OP_SIGN: case OP_GE:
+    case OP_SGD: case OP_ADAM: case OP_UNPICK:
+        break;
+    case OP_ADD:     /* da = g, db = g (summed over broadcast axes) */
+        if (na) accumulate(ad, a, sum_to(g, gy, a->shape, 1, false, at));
+        if (nb) accumulate(ad, b, sum_to(g, gy, b->shape, 1, false, at));
+        break;
+    case OP_SUB:     /* da = g, db = -g */
+        if (na) accumulate(ad, a, sum_to(g, gy, a->shape, 1, false, at));
+        if (nb) accumulate(ad, b, sum_to(g, gy, b->shape, -1, false, at));
+        break;
+    case OP_MUL:     /* da = g b, db = g a */
+        if (na) accumulate(ad, a, sum_to(g, mul(g, gy, b, at), a->shape, 1, false, at));
+        if (nb) accumulate(ad, b, sum_to(g, mul(g, gy, a, at), b->shape, 1, false, at));
+        break;
+    case OP_DIV:     /* da = g / b, db = -g y / b */
+        if (na) accumulate(ad, a, sum_to(g, ir_binary(g, OP_DIV, gy, b, at), a->shape, 1, false, at));
+        if (nb) accumulate(ad, b, sum_to(g, ir_binary(g, OP_DIV, mul(g, gy, y, at), b, at), b->shape, -1, false, at));
+        break;
+    case OP_MAX: {   /* da = g [a >= b], db = g [a < b] */
+        Node *ge = ir_binary(g, OP_GE, a, b, at);
+        if (na) accumulate(ad, a, sum_to(g, mul(g, gy, ge, at), a->shape, 1, false, at));
+        if (nb) accumulate(ad, b, sum_to(g, mul(g, gy, ir_binary(g, OP_SUB, ir_const(g, 1, at), ge, at), at),
+                                          b->shape, 1, false, at));
+        break;
+    }
+    case OP_NEG:     accumulate(ad, a, un(g, OP_NEG, gy, at)); break;             /* -g */
+    case OP_EXP:     accumulate(ad, a, mul(g, gy, y, at)); break;                 /* g y */
+    case OP_LOG:     accumulate(ad, a, ir_binary(g, OP_DIV, gy, a, at)); break;   /* g / a */
+    case OP_SQRT:    /* g / (2 y) */
+        accumulate(ad, a, ir_binary(g, OP_DIV, mul(g, gy, ir_const(g, 0.5, at), at), y, at));
+        break;
+    case OP_RELU:    accumulate(ad, a, mul(g, gy, un(g, OP_STEP, a, at), at)); break;      /* g [a > 0] */
+    case OP_SIGMOID: /* g y (1 - y) */
+        accumulate(ad, a, mul(g, mul(g, gy, y, at),
+                              ir_binary(g, OP_SUB, ir_const(g, 1, at), y, at), at));
+        break;
+    case OP_TANH:    /* g (1 - y^2) */
+        accumulate(ad, a, mul(g, gy, ir_binary(g, OP_SUB, ir_const(g, 1, at), mul(g, y, y, at), at), at));
+        break;
+    case OP_SOFTPLUS: accumulate(ad, a, mul(g, gy, un(g, OP_SIGMOID, a, at), at)); break;  /* g s(a) */
+    case OP_ABS:     accumulate(ad, a, mul(g, gy, un(g, OP_SIGN, a, at), at)); break;      /* g sign(a) */
+    case OP_RESHAPE: accumulate(ad, a, ir_reshape(g, gy, a->shape, at)); break;
+    case OP_EXPAND:  /* the adjoint of broadcasting is summing */
+        accumulate(ad, a, ir_reshape(g, sum_to(g, gy, y->from, y->fval, y->div_batch, at), a->shape, at));
+        break;
+    case OP_SUM: {   /* da = g broadcast back over the reduced axes, same scale */
+        Shape from = a->shape;
+        for (int k = y->ax0; k < y->ax1; k++) from.d[k] = 1;
+        if (y->ax0 == 0) from.batched = false;
+        accumulate(ad, a, ir_expand(g, gy, from, a->shape, y->fval, y->div_batch, at));
+        break;
+    }
+    case OP_MATMUL:  /* y = a b: da = g b^T, db = a^T g (leading axes of a flattened) */
+        if (y->trans_a || y->trans_b) {
+            diag(DIAG_ERROR, at, "internal error in autodiff: transposed matmul in the forward pass");
+            break;
+        }
+        if (na) accumulate(ad, a, ir_matmul(g, gy, b, 0, 1, a->shape, at));
+        if (nb) accumulate(ad, b, ir_matmul(g, a, gy, 1, 0, b->shape, at));
+        break;
+    case OP_SOFTMAX: { /* da = y (g - sum(g y)) along the last axis */
+        int r = y->shape.rank;
+        Node *s = ir_sum(g, mul(g, gy, y, at), r - 1, r, true, 1, false, at);
+        accumulate(ad, a, mul(g, y, ir_binary(g, OP_SUB, gy, s, at), at));
+        break;
+    }
+    case OP_LOG_SOFTMAX: { /* da = g - exp(y) sum(g) along the last axis */
+        int r = y->shape.rank;
+        Node *s = ir_sum(g, gy, r - 1, r, true, 1, false, at);
+        accumulate(ad, a, ir_binary(g, OP_SUB, gy, mul(g, un(g, OP_EXP, y, at), s, at), at));
+        break;
+    }
+    case OP_PICK: {  /* da = g scattered back to the picked entries */
+        if (!na) break;
+        Node *u = ir_node(g, OP_UNPICK, at, a->shape);
+        u->in[0] = gy; u->in[1] = b; u->nin = 2;
+        gy->nuses++; b->nuses++;
+        accumulate(ad, a, u);
+        break;
+    }
+    case OP_COUNT: break;
+    }
+}
+
+void ad_differentiate(Graph *g)
+{
+    int n = g->nodes.len;
+    Ad ad = {.g = g};
+    ad.adj = calloc(n, sizeof *ad.adj);
+    ad.needs = calloc(n, sizeof *ad.needs);
+    for (int i = 0; i < n; i++) {
+        Node *x = g->nodes.items[i];
+        ad.needs[i] = x->op == OP_PARAM;
+        for (int k = 0; k < x->nin; k++) ad.needs[i] |= ad.needs[x->in[k]->id];
+    }
+    ad.adj[g->loss->id] = ir_const(g, 1, g->loss->span);
+    for (int i = n - 1; i >= 0; i--) {
+        Node *y = g->nodes.items[i];
+        if (ad.adj[i] && ad.needs[i]) vjp(&ad, y, ad.adj[i]);
+    }
+    /* Each parameter's gradient gets its own node, which the plan pins in the gradient
+     * block: copy when the adjoint is shared, a constant, or missing. */
+    for (int i = 0; i < g->params.len; i++) {
+        ParamInfo *p = g->params.items[i];
+        Node *gr = ad.adj[p->node->id];
+        bool shared = false;
+        for (int k = 0; k < i && gr; k++)
+            if (((ParamInfo *)g->params.items[k])->grad == gr) shared = true;
+        if (!gr) {
+            diag(DIAG_WARNING, p->span, "parameter '%s' does not affect the loss", p->name);
+            gr = ir_expand(g, ir_const(g, 0, p->span), shape_scalar(), p->shape, 1, false, p->span);
+        } else if (shared || gr->op == OP_CONST || gr->pinned || ir_op_kind[gr->op] == K_LEAF ||
+                   gr->id < n) {
+            gr = ir_expand(g, gr, gr->shape, gr->shape, 1, false, p->span);
+        }
+        gr->pinned = true;
+        p->grad = gr;
+    }
+    g->seg_end[SEG_GRAD] = g->nodes.len;
+    Node *u = ir_node(g, g->train.optim.kind == NNL_OPT_ADAM ? OP_ADAM : OP_SGD,
+                      g->model_span, shape_scalar());
+    (void)u;
+    g->seg_end[SEG_UPDATE] = g->nodes.len;
+    free(ad.adj);
+    free(ad.needs);
+}

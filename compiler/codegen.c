@@ -1,0 +1,871 @@
+/* codegen.c — LLVM. In: the fused, planned graph. Out: an LLVM module written as an
+ * object file (or .ll / .s text) that defines, under the C prefix P:
+ *   one function per kernel, `void P_kN(const NnlCtx *ctx, int64_t lo, int64_t hi)`,
+ *   the entry points P_forward / P_loss / P_grad / P_train_step (prefixes of one
+ *   schedule), the descriptor `const NnlModelDesc P_desc`, the C API of the header
+ *   (header.c) as thin wrappers around the runtime, and, for executables, main().
+ * Elementwise kernels are loops over the flat index of their iteration space; operands
+ * of another shape are read through their broadcast index. Everything else is a call
+ * into the runtime (GEMM, reductions, row softmax, pick). Needs: fuse_graph, plan_graph. */
+#include <llvm-c/Analysis.h>
+#include <llvm-c/Core.h>
+#include <llvm-c/Target.h>
+#include <llvm-c/TargetMachine.h>
+#include <llvm-c/Transforms/PassBuilder.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ir.h"
+
+/* Below this many elements a loop runs on the calling thread: waking the team costs
+ * more than the work. */
+#define PAR_MIN_ELEMS 16384
+
+typedef struct Cg {
+    Graph *g;
+    const CgOptions *opt;
+    LLVMContextRef cx;
+    LLVMModuleRef m;
+    LLVMBuilderRef b;
+    LLVMTypeRef i1, i32, i64, f32, f64, ptr, vd;
+    LLVMTypeRef ctx_t;              /* NnlCtx */
+    LLVMTypeRef param_t;            /* NnlParam */
+    LLVMTypeRef kernel_fn_t;        /* void (ptr, i64, i64) */
+    LLVMTypeRef step_fn_t;          /* void (ptr) */
+    LLVMValueRef *launch;           /* per kernel: void launch(ptr ctx) */
+    LLVMValueRef entry[SEG_COUNT];
+    LLVMValueRef desc;
+} Cg;
+
+/* The values every kernel reads from the context at entry. */
+typedef struct Frame {
+    LLVMValueRef ctx, arena, batch, max_batch, lr, step;
+} Frame;
+
+static const char *sym(Cg *c, const char *suffix)
+{
+    return arena_printf(c->g->arena, "%s_%s", c->opt->prefix, suffix);
+}
+
+static LLVMValueRef i64c(Cg *c, int64_t v) { return LLVMConstInt(c->i64, (unsigned long long)v, 1); }
+static LLVMValueRef i32c(Cg *c, int v) { return LLVMConstInt(c->i32, (unsigned long long)v, 1); }
+static LLVMValueRef f32c(Cg *c, double v) { return LLVMConstReal(c->f32, v); }
+
+/* Declares (once) an external function. */
+static LLVMValueRef extern_fn(Cg *c, const char *name, LLVMTypeRef ret, LLVMTypeRef *args, int n)
+{
+    LLVMValueRef f = LLVMGetNamedFunction(c->m, name);
+    if (!f) f = LLVMAddFunction(c->m, name, LLVMFunctionType(ret, args, n, 0));
+    return f;
+}
+
+static LLVMValueRef call(Cg *c, LLVMValueRef f, LLVMValueRef *args, int n)
+{
+    return LLVMBuildCall2(c->b, LLVMGlobalGetValueType(f), f, args, n, "");
+}
+
+/* An LLVM intrinsic over f32: llvm.exp.f32 and friends. */
+static LLVMValueRef intrinsic1(Cg *c, const char *name, LLVMValueRef x)
+{
+    LLVMTypeRef t = c->f32;
+    unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
+    LLVMValueRef f = LLVMGetIntrinsicDeclaration(c->m, id, &t, 1);
+    LLVMTypeRef ft = LLVMIntrinsicGetType(c->cx, id, &t, 1);
+    return LLVMBuildCall2(c->b, ft, f, &x, 1, "");
+}
+
+static LLVMValueRef libm1(Cg *c, const char *name, LLVMValueRef x)
+{
+    LLVMValueRef f = extern_fn(c, name, c->f32, &c->f32, 1);
+    return call(c, f, &x, 1);
+}
+
+static LLVMValueRef ctx_field(Cg *c, LLVMValueRef ctx, int i, LLVMTypeRef t, const char *name)
+{
+    LLVMValueRef p = LLVMBuildStructGEP2(c->b, c->ctx_t, ctx, i, "");
+    return LLVMBuildLoad2(c->b, t, p, name);
+}
+
+static Frame frame_load(Cg *c, LLVMValueRef ctx)
+{
+    Frame f = {.ctx = ctx};
+    f.arena = ctx_field(c, ctx, 0, c->ptr, "arena");
+    f.batch = ctx_field(c, ctx, 1, c->i64, "batch");
+    f.max_batch = ctx_field(c, ctx, 2, c->i64, "max_batch");
+    f.lr = ctx_field(c, ctx, 3, c->f32, "lr");
+    f.step = ctx_field(c, ctx, 4, c->i64, "step");
+    return f;
+}
+
+/* The address of a node's first element: fixed tensors at their offset, batch-scaled
+ * ones at fixed_floats + off * max_batch. */
+static LLVMValueRef node_ptr(Cg *c, Frame *f, Node *n)
+{
+    LLVMValueRef off = i64c(c, n->off);
+    if (n->shape.batched)
+        off = LLVMBuildAdd(c->b, i64c(c, c->g->fixed_floats),
+                           LLVMBuildMul(c->b, off, f->max_batch, ""), "");
+    return LLVMBuildGEP2(c->b, c->f32, f->arena, &off, 1, n->name ? n->name : "");
+}
+
+/* Elements of a shape at run time: static dims times the batch. */
+static LLVMValueRef numel(Cg *c, Frame *f, Shape s)
+{
+    LLVMValueRef n = i64c(c, shape_numel_static(s));
+    return s.batched ? LLVMBuildMul(c->b, n, f->batch, "") : n;
+}
+
+/* Product of dims [lo, hi) of s at run time (the batch at axis 0). */
+static LLVMValueRef dims_prod(Cg *c, Frame *f, Shape s, int lo, int hi)
+{
+    int64_t p = 1;
+    bool has_batch = false;
+    for (int k = lo; k < hi; k++) {
+        if (k == 0 && s.batched) has_batch = true;
+        else p *= s.d[k];
+    }
+    LLVMValueRef v = i64c(c, p);
+    return has_batch ? LLVMBuildMul(c->b, v, f->batch, "") : v;
+}
+
+/* ----- elementwise kernels ----- */
+
+/* The flat index into an operand viewed as `from` (the kernel's rank, dims 1 where it
+ * broadcasts) of the kernel's flat index i over `to`. */
+static LLVMValueRef bcast_index(Cg *c, LLVMValueRef i, Shape from, Shape to)
+{
+    bool same = true, scalar = true;
+    for (int k = 0; k < to.rank; k++) {
+        bool fb = from.batched && k == 0, tb = to.batched && k == 0;
+        int64_t fd = fb ? -1 : from.d[k], td = tb ? -1 : to.d[k];
+        if (fd != td) same = false;
+        if (fb || fd != 1) scalar = false;
+    }
+    if (same) return i;
+    if (scalar) return i64c(c, 0);
+    LLVMValueRef idx = i64c(c, 0);
+    int64_t to_stride = 1, from_stride = 1;
+    for (int k = to.rank - 1; k >= 0; k--) {
+        bool fb = from.batched && k == 0;
+        int64_t td = to.d[k];
+        if (fb || from.d[k] != 1) {
+            LLVMValueRef coord = LLVMBuildUDiv(c->b, i, i64c(c, to_stride), "");
+            if (k > 0) coord = LLVMBuildURem(c->b, coord, i64c(c, td), "");
+            idx = LLVMBuildAdd(c->b, idx, LLVMBuildMul(c->b, coord, i64c(c, from_stride), ""), "");
+            if (k > 0) from_stride *= from.d[k];
+        }
+        if (k > 0) to_stride *= td;
+    }
+    return idx;
+}
+
+/* An operand of shape s as the kernel's rank: leading 1s (numpy alignment). */
+static Shape aligned(Shape s, Shape to)
+{
+    Shape r = {.rank = to.rank};
+    int lead = to.rank - s.rank;
+    for (int k = 0; k < to.rank; k++) r.d[k] = k < lead ? 1 : s.d[k - lead];
+    r.batched = s.batched && lead == 0;
+    if (r.batched) r.d[0] = -1;
+    return r;
+}
+
+typedef struct Loop {
+    Frame f;
+    LLVMValueRef i;
+    LLVMValueRef *val;     /* per node id: its value in this iteration, or NULL */
+    LLVMValueRef *base;    /* per node id: hoisted base pointer, or NULL */
+} Loop;
+
+static LLVMValueRef load_at(Cg *c, Loop *L, Node *x, LLVMValueRef idx)
+{
+    if (!L->base[x->id]) return NULL;
+    LLVMValueRef p = LLVMBuildGEP2(c->b, c->f32, L->base[x->id], &idx, 1, "");
+    return LLVMBuildLoad2(c->b, c->f32, p, "");
+}
+
+/* Operand x of n: its value in this iteration when it is in the loop, else a load. */
+static LLVMValueRef operand(Cg *c, Loop *L, Node *n, Node *x, Shape from)
+{
+    if (x->op == OP_CONST) return f32c(c, x->fval);
+    if (L->val[x->id]) return L->val[x->id];
+    return load_at(c, L, x, bcast_index(c, L->i, from, n->shape));
+}
+
+static LLVMValueRef sel(Cg *c, LLVMRealPredicate p, LLVMValueRef a, LLVMValueRef b,
+                        LLVMValueRef t, LLVMValueRef f)
+{
+    return LLVMBuildSelect(c->b, LLVMBuildFCmp(c->b, p, a, b, ""), t, f, "");
+}
+
+/* One element of n. */
+static LLVMValueRef elem(Cg *c, Loop *L, Node *n)
+{
+    LLVMBuilderRef b = c->b;
+    if (n->op == OP_RESHAPE) {   /* same elements in the same order */
+        Node *x = n->in[0];
+        if (x->op == OP_CONST) return f32c(c, x->fval);
+        return L->val[x->id] ? L->val[x->id] : load_at(c, L, x, L->i);
+    }
+    if (n->op == OP_EXPAND) {
+        Node *x = n->in[0];
+        LLVMValueRef v = x->op == OP_CONST ? f32c(c, x->fval)
+                       : L->val[x->id] ? L->val[x->id]
+                       : load_at(c, L, x, bcast_index(c, L->i, n->from, n->shape));
+        if (n->fval != 1) v = LLVMBuildFMul(b, v, f32c(c, n->fval), "");
+        if (n->div_batch) v = LLVMBuildFDiv(b, v, LLVMBuildSIToFP(b, L->f.batch, c->f32, ""), "");
+        return v;
+    }
+    LLVMValueRef x = operand(c, L, n, n->in[0], aligned(n->in[0]->shape, n->shape));
+    LLVMValueRef y = n->nin > 1 ? operand(c, L, n, n->in[1], aligned(n->in[1]->shape, n->shape)) : NULL;
+    LLVMValueRef zero = f32c(c, 0), one = f32c(c, 1);
+    switch (n->op) {
+    case OP_ADD: return LLVMBuildFAdd(b, x, y, "");
+    case OP_SUB: return LLVMBuildFSub(b, x, y, "");
+    case OP_MUL: return LLVMBuildFMul(b, x, y, "");
+    case OP_DIV: return LLVMBuildFDiv(b, x, y, "");
+    case OP_MAX: return sel(c, LLVMRealOGE, x, y, x, y);
+    case OP_GE: return sel(c, LLVMRealOGE, x, y, one, zero);
+    case OP_NEG: return LLVMBuildFNeg(b, x, "");
+    case OP_EXP: return intrinsic1(c, "llvm.exp.f32", x);
+    case OP_LOG: return intrinsic1(c, "llvm.log.f32", x);
+    case OP_SQRT: return intrinsic1(c, "llvm.sqrt.f32", x);
+    case OP_ABS: return intrinsic1(c, "llvm.fabs.f32", x);
+    case OP_RELU: return sel(c, LLVMRealOGT, x, zero, x, zero);
+    case OP_STEP: return sel(c, LLVMRealOGT, x, zero, one, zero);
+    case OP_SIGN: return sel(c, LLVMRealOGT, x, zero, one, sel(c, LLVMRealOLT, x, zero, f32c(c, -1), zero));
+    case OP_SIGMOID: /* 1 / (1 + e^-x) */
+        return LLVMBuildFDiv(b, one, LLVMBuildFAdd(b, one, intrinsic1(c, "llvm.exp.f32", LLVMBuildFNeg(b, x, "")), ""), "");
+    case OP_TANH: return libm1(c, "tanhf", x);
+    case OP_SOFTPLUS: { /* max(x, 0) + log1p(e^-|x|): no overflow for large |x| */
+        LLVMValueRef ax = intrinsic1(c, "llvm.fabs.f32", x);
+        LLVMValueRef t = libm1(c, "log1pf", intrinsic1(c, "llvm.exp.f32", LLVMBuildFNeg(b, ax, "")));
+        return LLVMBuildFAdd(b, sel(c, LLVMRealOGT, x, zero, x, zero), t, "");
+    }
+    default:
+        diag(DIAG_ERROR, n->span, "internal error in codegen: %s is not elementwise", ir_op_names[n->op]);
+        return zero;
+    }
+}
+
+static LLVMValueRef new_kernel_fn(Cg *c, int index, LLVMValueRef *ctx, LLVMValueRef *lo, LLVMValueRef *hi)
+{
+    LLVMValueRef fn = LLVMAddFunction(c->m, sym(c, arena_printf(c->g->arena, "k%d", index)), c->kernel_fn_t);
+    LLVMSetLinkage(fn, LLVMInternalLinkage);
+    LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->cx, fn, "entry"));
+    *ctx = LLVMGetParam(fn, 0);
+    *lo = LLVMGetParam(fn, 1);
+    *hi = LLVMGetParam(fn, 2);
+    return fn;
+}
+
+/* for (i = lo; i < hi; i++) body: returns i, leaves the builder in the body block;
+ * loop_end closes it. */
+typedef struct ForLoop { LLVMBasicBlockRef head, body, exit; LLVMValueRef i; } ForLoop;
+
+static ForLoop loop_begin(Cg *c, LLVMValueRef fn, LLVMValueRef lo, LLVMValueRef hi)
+{
+    ForLoop l;
+    LLVMBasicBlockRef pre = LLVMGetInsertBlock(c->b);
+    l.head = LLVMAppendBasicBlockInContext(c->cx, fn, "head");
+    l.body = LLVMAppendBasicBlockInContext(c->cx, fn, "body");
+    l.exit = LLVMAppendBasicBlockInContext(c->cx, fn, "exit");
+    LLVMBuildBr(c->b, l.head);
+    LLVMPositionBuilderAtEnd(c->b, l.head);
+    l.i = LLVMBuildPhi(c->b, c->i64, "i");
+    LLVMAddIncoming(l.i, &lo, &pre, 1);
+    LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntSLT, l.i, hi, ""), l.body, l.exit);
+    LLVMPositionBuilderAtEnd(c->b, l.body);
+    return l;
+}
+
+static void loop_end(Cg *c, ForLoop *l)
+{
+    LLVMValueRef next = LLVMBuildAdd(c->b, l->i, i64c(c, 1), "");
+    LLVMBasicBlockRef from = LLVMGetInsertBlock(c->b);
+    LLVMAddIncoming(l->i, &next, &from, 1);
+    LLVMBuildBr(c->b, l->head);
+    LLVMPositionBuilderAtEnd(c->b, l->exit);
+}
+
+static LLVMValueRef gen_elem_kernel(Cg *c, int index, Kernel *k)
+{
+    Graph *g = c->g;
+    LLVMValueRef ctx, lo, hi;
+    LLVMValueRef fn = new_kernel_fn(c, index, &ctx, &lo, &hi);
+    Loop L = {.f = frame_load(c, ctx)};
+    L.val = calloc(g->nodes.len, sizeof *L.val);
+    L.base = calloc(g->nodes.len, sizeof *L.base);
+    /* base pointers of everything the loop reads from memory or writes, hoisted */
+    for (int j = 0; j < k->nodes.len; j++) {
+        Node *n = k->nodes.items[j];
+        if (n->stored) L.base[n->id] = node_ptr(c, &L.f, n);
+        for (int q = 0; q < n->nin; q++) {
+            Node *x = n->in[q];
+            if (x->op != OP_CONST && x->kernel != n->kernel && !L.base[x->id])
+                L.base[x->id] = node_ptr(c, &L.f, x);
+        }
+    }
+    ForLoop fl = loop_begin(c, fn, lo, hi);
+    L.i = fl.i;
+    for (int j = 0; j < k->nodes.len; j++) {
+        Node *n = k->nodes.items[j];
+        LLVMValueRef v = elem(c, &L, n);
+        L.val[n->id] = v;
+        if (n->stored) {
+            LLVMValueRef p = LLVMBuildGEP2(c->b, c->f32, L.base[n->id], &L.i, 1, "");
+            LLVMBuildStore(c->b, v, p);
+        }
+    }
+    loop_end(c, &fl);
+    LLVMBuildRetVoid(c->b);
+    free(L.val);
+    free(L.base);
+    return fn;
+}
+
+/* ----- the optimizer update: one loop over the whole parameter block ----- */
+
+/* Adam (Kingma & Ba 2015) with bias correction, t = step + 1; SGD with momentum
+ * v = mu v + g, p -= lr v. Weight decay adds wd p to the gradient (L2). */
+static LLVMValueRef gen_update_kernel(Cg *c, int index, Kernel *k)
+{
+    Graph *g = c->g;
+    const NnlOptim *o = &g->train.optim;
+    LLVMBuilderRef b = c->b;
+    LLVMValueRef ctx, lo, hi;
+    LLVMValueRef fn = new_kernel_fn(c, index, &ctx, &lo, &hi);
+    Frame f = frame_load(c, ctx);
+    LLVMValueRef P = f.arena;
+    LLVMValueRef poff = i64c(c, g->param_off), goff = i64c(c, g->grad_off);
+    LLVMValueRef s1off = i64c(c, g->state_off), s2off = i64c(c, g->state_off + g->nparam_floats);
+    LLVMValueRef pp = LLVMBuildGEP2(b, c->f32, P, &poff, 1, "params");
+    LLVMValueRef gp = LLVMBuildGEP2(b, c->f32, P, &goff, 1, "grads");
+    LLVMValueRef s1 = LLVMBuildGEP2(b, c->f32, P, &s1off, 1, "m");
+    LLVMValueRef s2 = LLVMBuildGEP2(b, c->f32, P, &s2off, 1, "v");
+    LLVMValueRef c1 = NULL, c2 = NULL;
+    if (o->kind == NNL_OPT_ADAM) {
+        /* 1 / (1 - beta^t), in double */
+        LLVMValueRef t = LLVMBuildSIToFP(b, LLVMBuildAdd(b, f.step, i64c(c, 1), ""), c->f64, "t");
+        LLVMTypeRef pt[2] = {c->f64, c->f64};
+        LLVMValueRef pw = extern_fn(c, "pow", c->f64, pt, 2);
+        LLVMValueRef a1[2] = {LLVMConstReal(c->f64, o->beta1), t}, a2[2] = {LLVMConstReal(c->f64, o->beta2), t};
+        LLVMValueRef one = LLVMConstReal(c->f64, 1);
+        c1 = LLVMBuildFPTrunc(b, LLVMBuildFDiv(b, one, LLVMBuildFSub(b, one, call(c, pw, a1, 2), ""), ""), c->f32, "c1");
+        c2 = LLVMBuildFPTrunc(b, LLVMBuildFDiv(b, one, LLVMBuildFSub(b, one, call(c, pw, a2, 2), ""), ""), c->f32, "c2");
+    }
+    ForLoop fl = loop_begin(c, fn, lo, hi);
+    LLVMValueRef i = fl.i;
+    LLVMValueRef pi = LLVMBuildGEP2(b, c->f32, pp, &i, 1, ""), gi = LLVMBuildGEP2(b, c->f32, gp, &i, 1, "");
+    LLVMValueRef p = LLVMBuildLoad2(b, c->f32, pi, "p"), gr = LLVMBuildLoad2(b, c->f32, gi, "g");
+    if (o->weight_decay != 0) gr = LLVMBuildFAdd(b, gr, LLVMBuildFMul(b, f32c(c, o->weight_decay), p, ""), "");
+    LLVMValueRef step;
+    if (o->kind == NNL_OPT_ADAM) {
+        LLVMValueRef mi = LLVMBuildGEP2(b, c->f32, s1, &i, 1, ""), vi = LLVMBuildGEP2(b, c->f32, s2, &i, 1, "");
+        LLVMValueRef m = LLVMBuildLoad2(b, c->f32, mi, "m"), v = LLVMBuildLoad2(b, c->f32, vi, "v");
+        m = LLVMBuildFAdd(b, LLVMBuildFMul(b, f32c(c, o->beta1), m, ""), LLVMBuildFMul(b, f32c(c, 1 - o->beta1), gr, ""), "");
+        v = LLVMBuildFAdd(b, LLVMBuildFMul(b, f32c(c, o->beta2), v, ""),
+                          LLVMBuildFMul(b, f32c(c, 1 - o->beta2), LLVMBuildFMul(b, gr, gr, ""), ""), "");
+        LLVMBuildStore(b, m, mi);
+        LLVMBuildStore(b, v, vi);
+        LLVMValueRef den = LLVMBuildFAdd(b, intrinsic1(c, "llvm.sqrt.f32", LLVMBuildFMul(b, v, c2, "")), f32c(c, o->eps), "");
+        step = LLVMBuildFDiv(b, LLVMBuildFMul(b, m, c1, ""), den, "");
+    } else if (o->momentum != 0) {
+        LLVMValueRef vi = LLVMBuildGEP2(b, c->f32, s1, &i, 1, "");
+        LLVMValueRef v = LLVMBuildFAdd(b, LLVMBuildFMul(b, f32c(c, o->momentum), LLVMBuildLoad2(b, c->f32, vi, ""), ""), gr, "");
+        LLVMBuildStore(b, v, vi);
+        step = v;
+    } else {
+        step = gr;
+    }
+    LLVMBuildStore(b, LLVMBuildFSub(b, p, LLVMBuildFMul(b, f.lr, step, ""), ""), pi);
+    loop_end(c, &fl);
+    LLVMBuildRetVoid(b);
+    (void)k;
+    return fn;
+}
+
+/* ----- launchers: one per kernel, called from the entry points ----- */
+
+static LLVMValueRef new_launcher(Cg *c, int index, Frame *f)
+{
+    LLVMValueRef fn = LLVMAddFunction(c->m, sym(c, arena_printf(c->g->arena, "launch%d", index)), c->step_fn_t);
+    LLVMSetLinkage(fn, LLVMInternalLinkage);
+    LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->cx, fn, "entry"));
+    *f = frame_load(c, LLVMGetParam(fn, 0));
+    return fn;
+}
+
+/* n elements of loop kernel fn: serial below PAR_MIN_ELEMS, else nnl_parallel_for. */
+static void launch_loop(Cg *c, Frame *f, LLVMValueRef fn, LLVMValueRef n)
+{
+    LLVMValueRef self = LLVMGetBasicBlockParent(LLVMGetInsertBlock(c->b));
+    LLVMBasicBlockRef ser = LLVMAppendBasicBlockInContext(c->cx, self, "serial");
+    LLVMBasicBlockRef par = LLVMAppendBasicBlockInContext(c->cx, self, "parallel");
+    LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(c->cx, self, "done");
+    LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntSLT, n, i64c(c, PAR_MIN_ELEMS), ""), ser, par);
+    LLVMPositionBuilderAtEnd(c->b, ser);
+    LLVMValueRef a[3] = {f->ctx, i64c(c, 0), n};
+    LLVMBuildCall2(c->b, c->kernel_fn_t, fn, a, 3, "");
+    LLVMBuildBr(c->b, done);
+    LLVMPositionBuilderAtEnd(c->b, par);
+    LLVMTypeRef pt[3] = {c->ptr, c->ptr, c->i64};
+    LLVMValueRef pf = extern_fn(c, "nnl_parallel_for", c->vd, pt, 3);
+    LLVMValueRef pa[3] = {fn, f->ctx, n};
+    call(c, pf, pa, 3);
+    LLVMBuildBr(c->b, done);
+    LLVMPositionBuilderAtEnd(c->b, done);
+}
+
+/* A 2-D view of a node for GEMM: rows = all leading axes, cols = the last axis. */
+static void view2d(Cg *c, Frame *f, Node *x, LLVMValueRef *rows, int64_t *cols)
+{
+    int r = x->shape.rank;
+    *cols = x->shape.d[r - 1];
+    *rows = dims_prod(c, f, x->shape, 0, r - 1);
+}
+
+/* y = op(a) @ op(b) */
+static void gen_gemm(Cg *c, Frame *f, Node *n)
+{
+    Node *a = n->in[0], *bb = n->in[1];
+    LLVMValueRef ra, rb;
+    int64_t ca, cb;
+    view2d(c, f, a, &ra, &ca);
+    view2d(c, f, bb, &rb, &cb);
+    LLVMValueRef m = n->trans_a ? i64c(c, ca) : ra, k = n->trans_a ? ra : i64c(c, ca);
+    LLVMValueRef nn = n->trans_b ? rb : i64c(c, cb);
+    LLVMTypeRef pt[13] = {c->i32, c->i32, c->i64, c->i64, c->i64, c->f32, c->ptr, c->i64,
+                          c->ptr, c->i64, c->f32, c->ptr, c->i64};
+    LLVMValueRef fn = extern_fn(c, "nnl_sgemm", c->vd, pt, 13);
+    LLVMValueRef args[13] = {i32c(c, n->trans_a), i32c(c, n->trans_b), m, nn, k, f32c(c, 1),
+                             node_ptr(c, f, a), i64c(c, ca), node_ptr(c, f, bb), i64c(c, cb),
+                             f32c(c, 0), node_ptr(c, f, n), nn};
+    call(c, fn, args, 13);
+}
+
+static void gen_reduce(Cg *c, Frame *f, Node *n)
+{
+    Node *x = n->in[0];
+    Shape s = x->shape;
+    LLVMValueRef scale = f32c(c, n->fval);
+    if (n->div_batch) scale = LLVMBuildFDiv(c->b, scale, LLVMBuildSIToFP(c->b, f->batch, c->f32, ""), "");
+    LLVMTypeRef pt[6] = {c->ptr, c->ptr, c->i64, c->i64, c->i64, c->f32};
+    LLVMValueRef fn = extern_fn(c, "nnl_reduce_sum", c->vd, pt, 6);
+    LLVMValueRef args[6] = {node_ptr(c, f, x), node_ptr(c, f, n), dims_prod(c, f, s, 0, n->ax0),
+                            dims_prod(c, f, s, n->ax0, n->ax1), dims_prod(c, f, s, n->ax1, s.rank), scale};
+    call(c, fn, args, 6);
+}
+
+static void gen_rows(Cg *c, Frame *f, Node *n)
+{
+    Node *x = n->in[0];
+    int64_t cols = x->shape.d[x->shape.rank - 1];
+    LLVMValueRef rows = dims_prod(c, f, x->shape, 0, x->shape.rank - 1);
+    LLVMTypeRef pt[5] = {c->ptr, c->ptr, c->i64, c->i64, c->i32};
+    LLVMValueRef fn = extern_fn(c, "nnl_softmax_rows", c->vd, pt, 5);
+    LLVMValueRef args[5] = {node_ptr(c, f, x), node_ptr(c, f, n), rows, i64c(c, cols),
+                            i32c(c, n->op == OP_LOG_SOFTMAX)};
+    call(c, fn, args, 5);
+}
+
+/* PICK: x (rows, C), labels (rows) -> (rows); UNPICK: dy (rows), labels -> (rows, C). */
+static void gen_pick(Cg *c, Frame *f, Node *n)
+{
+    bool pick = n->op == OP_PICK;
+    Node *wide = pick ? n->in[0] : n;
+    int64_t cols = wide->shape.d[wide->shape.rank - 1];
+    LLVMValueRef rows = dims_prod(c, f, wide->shape, 0, wide->shape.rank - 1);
+    LLVMTypeRef pt[5] = {c->ptr, c->ptr, c->ptr, c->i64, c->i64};
+    LLVMValueRef fn = extern_fn(c, pick ? "nnl_pick" : "nnl_unpick", c->vd, pt, 5);
+    LLVMValueRef args[5] = {node_ptr(c, f, n->in[0]), node_ptr(c, f, n->in[1]), node_ptr(c, f, n),
+                            rows, i64c(c, cols)};
+    call(c, fn, args, 5);
+}
+
+static bool operands_in_memory(Node *n)
+{
+    for (int k = 0; k < n->nin; k++)
+        if (n->in[k]->op == OP_CONST) {
+            diag(DIAG_ERROR, n->span, "internal error in codegen: constant operand of %s", ir_op_names[n->op]);
+            return false;
+        }
+    return true;
+}
+
+static void gen_kernel(Cg *c, int index, Kernel *k)
+{
+    Frame f;
+    Node *n = k->nodes.items[0];
+    if (k->kind == K_ELEM) {
+        LLVMValueRef body = gen_elem_kernel(c, index, k);
+        c->launch[index] = new_launcher(c, index, &f);
+        launch_loop(c, &f, body, numel(c, &f, k->shape));
+    } else if (k->kind == K_UPDATE) {
+        LLVMValueRef body = gen_update_kernel(c, index, k);
+        c->launch[index] = new_launcher(c, index, &f);
+        launch_loop(c, &f, body, i64c(c, c->g->nparam_floats));
+    } else {
+        c->launch[index] = new_launcher(c, index, &f);
+        if (operands_in_memory(n)) {
+            switch (k->kind) {
+            case K_GEMM: gen_gemm(c, &f, n); break;
+            case K_REDUCE: gen_reduce(c, &f, n); break;
+            case K_ROW: gen_rows(c, &f, n); break;
+            case K_CALL: gen_pick(c, &f, n); break;
+            default: break;
+            }
+        }
+    }
+    LLVMBuildRetVoid(c->b);
+}
+
+/* Entry point s runs every kernel of segments 0..s in schedule order. */
+static void gen_entry(Cg *c, int s, const char *name)
+{
+    LLVMValueRef fn = LLVMAddFunction(c->m, sym(c, arena_printf(c->g->arena, "run_%s", name)), c->step_fn_t);
+    LLVMSetLinkage(fn, LLVMInternalLinkage);
+    LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->cx, fn, "entry"));
+    LLVMValueRef ctx = LLVMGetParam(fn, 0);
+    for (int i = 0; i < c->g->kernels.len; i++) {
+        Kernel *k = c->g->kernels.items[i];
+        if (k->seg <= s) LLVMBuildCall2(c->b, c->step_fn_t, c->launch[i], &ctx, 1, "");
+    }
+    LLVMBuildRetVoid(c->b);
+    c->entry[s] = fn;
+}
+
+/* ----- the descriptor: constants laid out as runtime/nnlrt.h's structs ----- */
+
+static LLVMValueRef cstr(Cg *c, const char *s)
+{
+    if (!s) return LLVMConstNull(c->ptr);
+    LLVMValueRef init = LLVMConstStringInContext(c->cx, s, strlen(s), 0);
+    LLVMValueRef gv = LLVMAddGlobal(c->m, LLVMTypeOf(init), "str");
+    LLVMSetInitializer(gv, init);
+    LLVMSetGlobalConstant(gv, 1);
+    LLVMSetLinkage(gv, LLVMPrivateLinkage);
+    LLVMSetUnnamedAddress(gv, LLVMGlobalUnnamedAddr);
+    return gv;
+}
+
+static LLVMValueRef dims8(Cg *c, Shape s, int skip)
+{
+    LLVMValueRef v[NNL_MAX_RANK];
+    for (int k = 0; k < NNL_MAX_RANK; k++) {
+        int j = k + skip;
+        v[k] = i64c(c, j < s.rank ? s.d[j] : 0);
+    }
+    return LLVMConstArray2(c->i64, v, NNL_MAX_RANK);
+}
+
+static LLVMValueRef cstruct(Cg *c, LLVMValueRef *v, int n)
+{
+    return LLVMConstStructInContext(c->cx, v, n, 0);
+}
+
+/* struct NnlParam { const char *name; int rank; int64_t shape[8], offset, size; int init;
+ *                   float a, b; int64_t fan_in, fan_out; } */
+static LLVMValueRef param_const(Cg *c, ParamInfo *p)
+{
+    LLVMValueRef v[] = {cstr(c, p->name), i32c(c, p->shape.rank), dims8(c, p->shape, 0),
+                        i64c(c, p->offset), i64c(c, shape_numel_static(p->shape)), i32c(c, p->init),
+                        f32c(c, p->a), f32c(c, p->b), i64c(c, p->fan_in), i64c(c, p->fan_out)};
+    return cstruct(c, v, sizeof v / sizeof *v);
+}
+
+/* struct NnlOptim { int kind; float lr, momentum, beta1, beta2, eps, weight_decay; } */
+static LLVMValueRef optim_const(Cg *c, const NnlOptim *o)
+{
+    LLVMValueRef v[] = {i32c(c, o->kind), f32c(c, o->lr), f32c(c, o->momentum), f32c(c, o->beta1),
+                        f32c(c, o->beta2), f32c(c, o->eps), f32c(c, o->weight_decay)};
+    return cstruct(c, v, sizeof v / sizeof *v);
+}
+
+/* struct NnlDataSpec { int kind; const char *name, *path, *path2, *base_dir, *target;
+ *                      float scale; int64_t n; int classes; float spread; uint64_t seed; } */
+static LLVMValueRef data_const(Cg *c, const NnlDataSpec *d)
+{
+    LLVMValueRef v[] = {i32c(c, d->kind), cstr(c, d->name), cstr(c, d->path), cstr(c, d->path2),
+                        cstr(c, d->base_dir), cstr(c, d->target), f32c(c, d->scale), i64c(c, d->n),
+                        i32c(c, d->classes), f32c(c, d->spread), i64c(c, (int64_t)d->seed)};
+    return cstruct(c, v, sizeof v / sizeof *v);
+}
+
+/* struct NnlTrain { int64_t epochs, batch; int shuffle; uint64_t seed; NnlOptim optim;
+ *                   int task; float threshold; unsigned metrics; NnlDataSpec data, eval;
+ *                   int eval_every_epoch; } */
+static LLVMValueRef train_const(Cg *c, const NnlTrain *t)
+{
+    LLVMValueRef v[] = {i64c(c, t->epochs), i64c(c, t->batch), i32c(c, t->shuffle), i64c(c, (int64_t)t->seed),
+                        optim_const(c, &t->optim), i32c(c, t->task), f32c(c, t->threshold),
+                        i32c(c, (int)t->metrics), data_const(c, &t->data), data_const(c, &t->eval),
+                        i32c(c, t->eval_every_epoch)};
+    return cstruct(c, v, sizeof v / sizeof *v);
+}
+
+static void gen_desc(Cg *c)
+{
+    Graph *g = c->g;
+    int np = g->params.len;
+    LLVMValueRef params = LLVMConstNull(c->ptr);
+    if (np) {
+        LLVMValueRef *pv = malloc(np * sizeof *pv);
+        for (int i = 0; i < np; i++) pv[i] = param_const(c, g->params.items[i]);
+        LLVMValueRef arr = LLVMConstArray2(LLVMTypeOf(pv[0]), pv, np);
+        params = LLVMAddGlobal(c->m, LLVMTypeOf(arr), sym(c, "params"));
+        LLVMSetInitializer(params, arr);
+        LLVMSetGlobalConstant(params, 1);
+        LLVMSetLinkage(params, LLVMPrivateLinkage);
+        free(pv);
+    }
+    Shape in = g->input->shape, out = g->output->shape;
+    int64_t label_size = g->label ? shape_numel_static(g->label->shape) : 0;
+    bool tr = g->has_train;
+    LLVMValueRef none = LLVMConstNull(c->ptr);
+    LLVMValueRef v[] = {
+        i32c(c, NNL_ABI_VERSION), cstr(c, g->model_name), cstr(c, g->source),
+        i32c(c, in.rank - 1), dims8(c, in, 1), i64c(c, shape_numel_static(in)),
+        i32c(c, out.rank - 1), dims8(c, out, 1), i64c(c, shape_numel_static(out)),
+        i64c(c, label_size),
+        i64c(c, g->fixed_floats), i64c(c, g->per_sample_floats),
+        i64c(c, g->input->off), i64c(c, g->label ? g->label->off : 0), i64c(c, g->output->off),
+        i64c(c, g->loss_off), i64c(c, g->param_off), i64c(c, g->grad_off), i64c(c, g->nparam_floats),
+        i32c(c, np), params,
+        c->entry[SEG_FORWARD], tr ? c->entry[SEG_LOSS] : none, tr ? c->entry[SEG_GRAD] : none,
+        tr ? c->entry[SEG_UPDATE] : none,
+        i64c(c, g->state_off), i64c(c, g->state_floats),
+        train_const(c, &g->train),
+    };
+    LLVMValueRef init = cstruct(c, v, sizeof v / sizeof *v);
+    c->desc = LLVMAddGlobal(c->m, LLVMTypeOf(init), sym(c, "desc"));
+    LLVMSetInitializer(c->desc, init);
+    LLVMSetGlobalConstant(c->desc, 1);
+}
+
+/* ----- the C API of the header: wrappers that pass the descriptor ----- */
+
+/* Defines `ret P_name(args)` whose body calls `target` with the same arguments; when
+ * with_desc, the descriptor comes first. */
+static void wrapper(Cg *c, const char *name, const char *target, LLVMTypeRef ret,
+                    LLVMTypeRef *args, int n, bool with_desc)
+{
+    LLVMValueRef fn = LLVMAddFunction(c->m, sym(c, name), LLVMFunctionType(ret, args, n, 0));
+    LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->cx, fn, "entry"));
+    LLVMTypeRef targs[8];
+    LLVMValueRef vals[8];
+    int k = 0;
+    if (with_desc) { targs[k] = c->ptr; vals[k++] = c->desc; }
+    for (int i = 0; i < n; i++) { targs[k] = args[i]; vals[k++] = LLVMGetParam(fn, i); }
+    LLVMValueRef t = extern_fn(c, target, ret, targs, k);
+    LLVMValueRef r = call(c, t, vals, k);
+    if (LLVMGetTypeKind(ret) == LLVMVoidTypeKind) LLVMBuildRetVoid(c->b);
+    else LLVMBuildRet(c->b, r);
+}
+
+/* P_create(max_batch): nnl_create + parameters initialized from the declared seed. */
+static void gen_create(Cg *c)
+{
+    LLVMValueRef fn = LLVMAddFunction(c->m, sym(c, "create"), LLVMFunctionType(c->ptr, &c->i64, 1, 0));
+    LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->cx, fn, "entry"));
+    LLVMTypeRef ct[3] = {c->ptr, c->i64, c->ptr};
+    LLVMValueRef a[3] = {c->desc, LLVMGetParam(fn, 0), LLVMConstNull(c->ptr)};
+    LLVMValueRef m = call(c, extern_fn(c, "nnl_create", c->ptr, ct, 3), a, 3);
+    LLVMBasicBlockRef ok = LLVMAppendBasicBlockInContext(c->cx, fn, "ok");
+    LLVMBasicBlockRef fail = LLVMAppendBasicBlockInContext(c->cx, fn, "fail");
+    LLVMBuildCondBr(c->b, LLVMBuildIsNull(c->b, m, ""), fail, ok);
+    LLVMPositionBuilderAtEnd(c->b, ok);
+    LLVMTypeRef it[2] = {c->ptr, c->i64};
+    LLVMValueRef ia[2] = {m, i64c(c, (int64_t)c->g->train.seed)};
+    call(c, extern_fn(c, "nnl_init_params", c->vd, it, 2), ia, 2);
+    LLVMBuildRet(c->b, m);
+    LLVMPositionBuilderAtEnd(c->b, fail);
+    LLVMBuildRet(c->b, m);
+}
+
+/* P_param_name(m, i) and P_param_size(m, i): fields of nnl_param_info, or NULL / -1. */
+static void gen_param_field(Cg *c, const char *name, int field, LLVMTypeRef ret, LLVMValueRef dflt)
+{
+    LLVMTypeRef at[2] = {c->ptr, c->i32};
+    LLVMValueRef fn = LLVMAddFunction(c->m, sym(c, name), LLVMFunctionType(ret, at, 2, 0));
+    LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->cx, fn, "entry"));
+    LLVMValueRef a[2] = {LLVMGetParam(fn, 0), LLVMGetParam(fn, 1)};
+    LLVMValueRef info = call(c, extern_fn(c, "nnl_param_info", c->ptr, at, 2), a, 2);
+    LLVMBasicBlockRef ok = LLVMAppendBasicBlockInContext(c->cx, fn, "ok");
+    LLVMBasicBlockRef fail = LLVMAppendBasicBlockInContext(c->cx, fn, "fail");
+    LLVMBuildCondBr(c->b, LLVMBuildIsNull(c->b, info, ""), fail, ok);
+    LLVMPositionBuilderAtEnd(c->b, ok);
+    LLVMValueRef fp = LLVMBuildStructGEP2(c->b, c->param_t, info, field, "");
+    LLVMBuildRet(c->b, LLVMBuildLoad2(c->b, ret, fp, ""));
+    LLVMPositionBuilderAtEnd(c->b, fail);
+    LLVMBuildRet(c->b, dflt);
+}
+
+static void gen_api(Cg *c)
+{
+    LLVMTypeRef P = c->ptr, I64 = c->i64, I32 = c->i32, F = c->f32;
+    gen_create(c);
+    wrapper(c, "destroy", "nnl_destroy", c->vd, (LLVMTypeRef[]){P}, 1, false);
+    wrapper(c, "init_params", "nnl_init_params", c->vd, (LLVMTypeRef[]){P, I64}, 2, false);
+    wrapper(c, "set_threads", "nnl_set_threads", c->vd, (LLVMTypeRef[]){P, I32}, 2, false);
+    wrapper(c, "max_batch", "nnl_max_batch", I64, (LLVMTypeRef[]){P}, 1, false);
+    wrapper(c, "forward", "nnl_forward", I32, (LLVMTypeRef[]){P, P, I64, P}, 4, false);
+    if (c->g->has_train) {
+        wrapper(c, "loss", "nnl_loss", I32, (LLVMTypeRef[]){P, P, P, I64, P}, 5, false);
+        wrapper(c, "grad", "nnl_grad", I32, (LLVMTypeRef[]){P, P, P, I64, P}, 5, false);
+        wrapper(c, "train_step", "nnl_train_step", I32, (LLVMTypeRef[]){P, P, P, I64, P}, 5, false);
+        wrapper(c, "set_lr", "nnl_set_lr", c->vd, (LLVMTypeRef[]){P, F}, 2, false);
+        wrapper(c, "step_count", "nnl_step_count", I64, (LLVMTypeRef[]){P}, 1, false);
+        wrapper(c, "grad_data", "nnl_grad_data", P, (LLVMTypeRef[]){P, I32}, 2, false);
+    }
+    wrapper(c, "param_count", "nnl_param_count", I32, (LLVMTypeRef[]){P}, 1, false);
+    wrapper(c, "param_index", "nnl_param_index", I32, (LLVMTypeRef[]){P, P}, 2, false);
+    wrapper(c, "param_data", "nnl_param_data", P, (LLVMTypeRef[]){P, I32}, 2, false);
+    wrapper(c, "last_error", "nnl_last_error", P, (LLVMTypeRef[]){P}, 1, false);
+    gen_param_field(c, "param_name", 0, P, LLVMConstNull(P));
+    gen_param_field(c, "param_size", 4, I64, i64c(c, -1));
+    if (c->opt->main) {
+        LLVMTypeRef mt[2] = {I32, P};
+        LLVMValueRef fn = LLVMAddFunction(c->m, "main", LLVMFunctionType(I32, mt, 2, 0));
+        LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->cx, fn, "entry"));
+        LLVMTypeRef ct[3] = {P, I32, P};
+        LLVMValueRef a[3] = {c->desc, LLVMGetParam(fn, 0), LLVMGetParam(fn, 1)};
+        LLVMBuildRet(c->b, call(c, extern_fn(c, "nnl_cli_main", I32, ct, 3), a, 3));
+    }
+}
+
+/* ----- the module, optimized and written ----- */
+
+static LLVMTargetMachineRef target_machine(int opt_level, char **err)
+{
+    LLVMInitializeNativeTarget();
+    LLVMInitializeNativeAsmPrinter();
+    char *triple = LLVMGetDefaultTargetTriple();
+    LLVMTargetRef t;
+    if (LLVMGetTargetFromTriple(triple, &t, err)) {
+        LLVMDisposeMessage(triple);
+        return NULL;
+    }
+    char *cpu = LLVMGetHostCPUName(), *features = LLVMGetHostCPUFeatures();
+    LLVMCodeGenOptLevel lvl = opt_level <= 0 ? LLVMCodeGenLevelNone : opt_level == 1 ? LLVMCodeGenLevelLess
+                            : opt_level == 2 ? LLVMCodeGenLevelDefault : LLVMCodeGenLevelAggressive;
+    LLVMTargetMachineRef tm = LLVMCreateTargetMachine(t, triple, cpu, features, lvl, LLVMRelocPIC,
+                                                      LLVMCodeModelDefault);
+    LLVMDisposeMessage(triple);
+    LLVMDisposeMessage(cpu);
+    LLVMDisposeMessage(features);
+    return tm;
+}
+
+static int write_module(Cg *c)
+{
+    char *err = NULL;
+    LLVMTargetMachineRef tm = target_machine(c->opt->opt_level, &err);
+    if (!tm) {
+        fprintf(stderr, "nnlc: error: no LLVM target for this machine: %s\n", err ? err : "?");
+        LLVMDisposeMessage(err);
+        return 1;
+    }
+    char *triple = LLVMGetTargetMachineTriple(tm);
+    LLVMSetTarget(c->m, triple);
+    LLVMDisposeMessage(triple);
+    LLVMTargetDataRef td = LLVMCreateTargetDataLayout(tm);
+    char *layout = LLVMCopyStringRepOfTargetData(td);
+    LLVMSetDataLayout(c->m, layout);
+    LLVMDisposeMessage(layout);
+    LLVMDisposeTargetData(td);
+    int rc = 0;
+    if (c->opt->opt_level > 0) {
+        LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
+        LLVMPassBuilderOptionsSetLoopVectorization(po, 1);
+        LLVMPassBuilderOptionsSetSLPVectorization(po, 1);
+        char passes[32];
+        snprintf(passes, sizeof passes, "default<O%d>", c->opt->opt_level > 3 ? 3 : c->opt->opt_level);
+        LLVMErrorRef e = LLVMRunPasses(c->m, passes, tm, po);
+        LLVMDisposePassBuilderOptions(po);
+        if (e) {
+            char *msg = LLVMGetErrorMessage(e);
+            fprintf(stderr, "nnlc: internal error in codegen: %s\n", msg);
+            LLVMDisposeErrorMessage(msg);
+            rc = 1;
+        }
+    }
+    const char *emit = c->opt->emit, *out = c->opt->out_path;
+    if (!rc && emit && !strcmp(emit, "llvm")) {
+        if (!out || !strcmp(out, "-")) {
+            char *s = LLVMPrintModuleToString(c->m);
+            fputs(s, stdout);
+            LLVMDisposeMessage(s);
+        } else if (LLVMPrintModuleToFile(c->m, out, &err)) {
+            fprintf(stderr, "nnlc: error: cannot write %s: %s\n", out, err);
+            LLVMDisposeMessage(err);
+            rc = 1;
+        }
+    } else if (!rc) {
+        LLVMCodeGenFileType ft = emit && !strcmp(emit, "asm") ? LLVMAssemblyFile : LLVMObjectFile;
+        if (ft == LLVMAssemblyFile && (!out || !strcmp(out, "-"))) {
+            LLVMMemoryBufferRef buf;
+            if (LLVMTargetMachineEmitToMemoryBuffer(tm, c->m, ft, &err, &buf)) {
+                fprintf(stderr, "nnlc: internal error in codegen: %s\n", err);
+                LLVMDisposeMessage(err);
+                rc = 1;
+            } else {
+                fwrite(LLVMGetBufferStart(buf), 1, LLVMGetBufferSize(buf), stdout);
+                LLVMDisposeMemoryBuffer(buf);
+            }
+        } else if (LLVMTargetMachineEmitToFile(tm, c->m, (char *)out, ft, &err)) {
+            fprintf(stderr, "nnlc: error: cannot write %s: %s\n", out, err);
+            LLVMDisposeMessage(err);
+            rc = 1;
+        }
+    }
+    LLVMDisposeTargetMachine(tm);
+    return rc;
+}
+
+int cg_emit(Graph *g, const CgOptions *opt)
+{
+    Cg c = {.g = g, .opt = opt};
+    c.cx = LLVMContextCreate();
+    c.m = LLVMModuleCreateWithNameInContext(g->model_name ? g->model_name : "model", c.cx);
+    c.b = LLVMCreateBuilderInContext(c.cx);
+    c.i1 = LLVMInt1TypeInContext(c.cx);
+    c.i32 = LLVMInt32TypeInContext(c.cx);
+    c.i64 = LLVMInt64TypeInContext(c.cx);
+    c.f32 = LLVMFloatTypeInContext(c.cx);
+    c.f64 = LLVMDoubleTypeInContext(c.cx);
+    c.ptr = LLVMPointerTypeInContext(c.cx, 0);
+    c.vd = LLVMVoidTypeInContext(c.cx);
+    /* struct NnlCtx { float *arena; int64_t batch, max_batch; float lr; int64_t step; uint64_t seed; } */
+    LLVMTypeRef ctx_fields[] = {c.ptr, c.i64, c.i64, c.f32, c.i64, c.i64};
+    c.ctx_t = LLVMStructTypeInContext(c.cx, ctx_fields, 6, 0);
+    /* struct NnlParam, as param_const builds it */
+    LLVMTypeRef param_fields[] = {c.ptr, c.i32, LLVMArrayType2(c.i64, NNL_MAX_RANK), c.i64, c.i64,
+                                  c.i32, c.f32, c.f32, c.i64, c.i64};
+    c.param_t = LLVMStructTypeInContext(c.cx, param_fields, 10, 0);
+    LLVMTypeRef kargs[3] = {c.ptr, c.i64, c.i64};
+    c.kernel_fn_t = LLVMFunctionType(c.vd, kargs, 3, 0);
+    c.step_fn_t = LLVMFunctionType(c.vd, &c.ptr, 1, 0);
+    c.launch = calloc(g->kernels.len + 1, sizeof *c.launch);
+
+    for (int i = 0; i < g->kernels.len; i++) gen_kernel(&c, i, g->kernels.items[i]);
+    static const char *names[SEG_COUNT] = {"forward", "loss", "grad", "train_step"};
+    for (int s = 0; s < SEG_COUNT; s++)
+        if (s == SEG_FORWARD || g->has_train) gen_entry(&c, s, names[s]);
+    gen_desc(&c);
+    gen_api(&c);
+
+    int rc = diag_error_count() ? 1 : 0;
+    char *err = NULL;
+    if (!rc && LLVMVerifyModule(c.m, LLVMReturnStatusAction, &err)) {
+        fprintf(stderr, "nnlc: internal error in codegen: the LLVM module does not verify:\n%s\n", err);
+        rc = 1;
+    }
+    LLVMDisposeMessage(err);
+    if (!rc) rc = write_module(&c);
+    free(c.launch);
+    LLVMDisposeBuilder(c.b);
+    LLVMDisposeModule(c.m);
+    LLVMContextDispose(c.cx);
+    return rc;
+}

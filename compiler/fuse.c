@@ -1,0 +1,85 @@
+/* fuse.c — kernels. In: the scheduled graph (forward, loss, gradients, update). Out:
+ * Graph.kernels, each node's kernel and whether it needs memory. Runs of elementwise
+ * nodes of one shape within one entry-point segment become one loop; every other op is
+ * a kernel of its own (a GEMM, a reduction, a row softmax, a runtime call, the update).
+ * A value used only inside its loop never touches memory. Needs: nothing. Leaves the
+ * plan stale. */
+#include "ir.h"
+
+static int seg_of(const Graph *g, int id)
+{
+    int s = 0;
+    while (s < SEG_COUNT - 1 && id >= g->seg_end[s]) s++;
+    return s;
+}
+
+/* May n join the elementwise kernel k? Same iteration space and segment, and an EXPAND
+ * whose operand is in k must not move it (the loop reads k's values at one index). */
+static bool joins(Node *n, Kernel *k)
+{
+    if (k->kind != K_ELEM || k->seg != n->seg || !shape_eq(k->shape, n->shape)) return false;
+    if (n->op == OP_EXPAND && n->in[0]->kernel >= 0 && !shape_eq(n->from, n->shape)) {
+        Node *x = n->in[0];
+        if (x->kernel == n->kernel) return false;
+    }
+    return true;
+}
+
+void fuse_graph(Graph *g)
+{
+    Arena *a = g->arena;
+    g->kernels = (PtrVec){0};
+    Kernel *cur = NULL;
+    for (int i = 0; i < g->nodes.len; i++) {
+        Node *n = g->nodes.items[i];
+        n->seg = seg_of(g, i);
+        n->kernel = -1;
+        n->stored = false;
+        int kind = ir_op_kind[n->op];
+        if (kind == K_LEAF || n->op == OP_CONST) continue;
+        if (kind == K_ELEM && cur && (n->kernel = g->kernels.len - 1, joins(n, cur))) {
+            vec_push(a, &cur->nodes, n);
+            continue;
+        }
+        Kernel *k = arena_alloc(a, sizeof *k);
+        k->kind = kind;
+        k->seg = n->seg;
+        k->shape = n->shape;
+        vec_push(a, &k->nodes, n);
+        n->kernel = g->kernels.len;
+        vec_push(a, &g->kernels, k);
+        cur = k;
+    }
+    /* Memory for whatever leaves its kernel, and for every non-loop result. */
+    for (int i = 0; i < g->nodes.len; i++) {
+        Node *n = g->nodes.items[i];
+        int kind = ir_op_kind[n->op];
+        if (kind != K_ELEM && kind != K_LEAF && kind != K_UPDATE) n->stored = true;
+        if (n->pinned && n->op != OP_CONST) n->stored = true;
+        for (int k = 0; k < n->nin; k++) {
+            Node *x = n->in[k];
+            if (x->op != OP_CONST && ir_op_kind[x->op] != K_LEAF && (x->kernel != n->kernel || kind != K_ELEM))
+                x->stored = true;
+        }
+    }
+}
+
+/* --emit=fused: one kernel a line, its nodes, and which of them reach memory. */
+void fuse_print(FILE *out, const Graph *g)
+{
+    static const char *kinds[] = {"leaf", "loop", "gemm", "reduce", "rows", "call", "update"};
+    static const char *segs[] = {"forward", "loss", "gradients", "update"};
+    int seg = -1;
+    for (int i = 0; i < g->kernels.len; i++) {
+        Kernel *k = g->kernels.items[i];
+        if (k->seg != seg) fprintf(out, "# %s\n", segs[seg = k->seg]);
+        fprintf(out, "k%d %s", i, kinds[k->kind]);
+        if (k->kind == K_ELEM) fprintf(out, " %s", shape_str(g->arena, k->shape));
+        fprintf(out, ":");
+        for (int j = 0; j < k->nodes.len; j++) {
+            Node *n = k->nodes.items[j];
+            fprintf(out, " %%%d=%s%s", n->id, ir_op_names[n->op], n->stored ? "*" : "");
+        }
+        fputc('\n', out);
+    }
+}

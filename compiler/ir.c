@@ -1,0 +1,239 @@
+/* ir.c — the tensor graph: shapes and their broadcasting rule, node constructors with
+ * their shape rules, and the --emit=ir text. Nodes are appended in topological order;
+ * a constructor that finds a shape error reports it at the node's span and returns NULL. */
+#include <string.h>
+
+#include "ir.h"
+
+const char *const ir_op_names[] = {
+#define X(name, arity, kind) #name,
+    IR_OPS(X)
+#undef X
+};
+const int ir_op_arity[] = {
+#define X(name, arity, kind) arity,
+    IR_OPS(X)
+#undef X
+};
+const int ir_op_kind[] = {
+#define X(name, arity, kind) kind,
+    IR_OPS(X)
+#undef X
+};
+
+/* ----- shapes ----- */
+
+Shape shape_make(bool batched, int rank, const int64_t *d)
+{
+    Shape s = {.rank = rank, .batched = batched};
+    for (int i = 0; i < rank; i++) s.d[i] = d[i];
+    if (batched) s.d[0] = -1;
+    return s;
+}
+
+Shape shape_scalar(void) { return (Shape){0}; }
+
+int64_t shape_numel_static(Shape s)
+{
+    int64_t n = 1;
+    for (int i = s.batched ? 1 : 0; i < s.rank; i++) n *= s.d[i];
+    return n;
+}
+
+bool shape_eq(Shape a, Shape b)
+{
+    if (a.rank != b.rank || a.batched != b.batched) return false;
+    for (int i = a.batched ? 1 : 0; i < a.rank; i++)
+        if (a.d[i] != b.d[i]) return false;
+    return true;
+}
+
+/* Numpy broadcasting, aligned at the last axis. The batch dimension B only meets B, 1
+ * or nothing; a batched operand makes the result batched. */
+bool shape_broadcast(Shape a, Shape b, Shape *out)
+{
+    Shape r = {.rank = a.rank > b.rank ? a.rank : b.rank};
+    for (int i = 0; i < r.rank; i++) {
+        int ia = a.rank - r.rank + i, ib = b.rank - r.rank + i;
+        bool ba = ia >= 0 && a.batched && ia == 0, bb = ib >= 0 && b.batched && ib == 0;
+        int64_t da = ia >= 0 ? a.d[ia] : 1, db = ib >= 0 ? b.d[ib] : 1;
+        if (ba || bb) {
+            if ((ba && !bb && db != 1) || (bb && !ba && da != 1)) return false;
+            if (i != 0) return false;   /* B must stay the leading axis */
+            r.batched = true;
+            r.d[i] = -1;
+        } else if (da == db || db == 1) {
+            r.d[i] = da;
+        } else if (da == 1) {
+            r.d[i] = db;
+        } else {
+            return false;
+        }
+    }
+    *out = r;
+    return true;
+}
+
+const char *shape_str(Arena *a, Shape s)
+{
+    char buf[256];
+    int n = snprintf(buf, sizeof buf, "f32[");
+    for (int i = 0; i < s.rank; i++) {
+        if (i == 0 && s.batched) n += snprintf(buf + n, sizeof buf - n, "B");
+        else n += snprintf(buf + n, sizeof buf - n, "%lld", (long long)s.d[i]);
+        if (i + 1 < s.rank) n += snprintf(buf + n, sizeof buf - n, ", ");
+    }
+    snprintf(buf + n, sizeof buf - n, "]");
+    return arena_strdup(a, buf);
+}
+
+/* ----- nodes ----- */
+
+Graph *ir_new_graph(Arena *a)
+{
+    Graph *g = arena_alloc(a, sizeof *g);
+    g->arena = a;
+    return g;
+}
+
+Node *ir_node(Graph *g, Op op, Span at, Shape shape)
+{
+    Node *n = arena_alloc(g->arena, sizeof *n);
+    n->id = g->nodes.len;
+    n->op = op;
+    n->span = at;
+    n->shape = shape;
+    n->param = -1;
+    n->fval = 1;
+    vec_push(g->arena, &g->nodes, n);
+    return n;
+}
+
+static void use(Node *n, Node *x)
+{
+    n->in[n->nin++] = x;
+    x->nuses++;
+}
+
+Node *ir_unary(Graph *g, Op op, Node *x, Span at)
+{
+    Node *n = ir_node(g, op, at, x->shape);
+    use(n, x);
+    return n;
+}
+
+Node *ir_const(Graph *g, double v, Span at)
+{
+    Node *n = ir_node(g, OP_CONST, at, shape_scalar());
+    n->fval = v;
+    return n;
+}
+
+Node *ir_binary(Graph *g, Op op, Node *a, Node *b, Span at)
+{
+    Shape s;
+    if (!shape_broadcast(a->shape, b->shape, &s)) {
+        diag(DIAG_ERROR, at, "cannot broadcast %s and %s for '%s'",
+             shape_str(g->arena, a->shape), shape_str(g->arena, b->shape),
+             op == OP_ADD ? "+" : op == OP_SUB ? "-" : op == OP_MUL ? "*" :
+             op == OP_DIV ? "/" : ir_op_names[op]);
+        diag(DIAG_NOTE, a->span, "the left operand is %s", shape_str(g->arena, a->shape));
+        diag(DIAG_NOTE, b->span, "the right operand is %s", shape_str(g->arena, b->shape));
+        return NULL;
+    }
+    Node *n = ir_node(g, op, at, s);
+    use(n, a);
+    use(n, b);
+    return n;
+}
+
+Node *ir_reshape(Graph *g, Node *x, Shape to, Span at)
+{
+    if (shape_eq(x->shape, to)) return x;
+    Node *n = ir_node(g, OP_RESHAPE, at, to);
+    use(n, x);
+    return n;
+}
+
+Node *ir_sum(Graph *g, Node *x, int ax0, int ax1, bool keepdims, double scale,
+             bool div_batch, Span at)
+{
+    Shape s = {0};
+    for (int i = 0; i < x->shape.rank; i++) {
+        bool red = i >= ax0 && i < ax1;
+        if (red && !keepdims) continue;
+        s.d[s.rank++] = red ? 1 : x->shape.d[i];
+    }
+    s.batched = x->shape.batched && ax0 > 0;
+    Node *n = ir_node(g, OP_SUM, at, s);
+    n->ax0 = ax0;
+    n->ax1 = ax1;
+    n->fval = scale;
+    n->div_batch = div_batch;
+    use(n, x);
+    return n;
+}
+
+Node *ir_expand(Graph *g, Node *x, Shape from, Shape to, double scale, bool div_batch,
+                Span at)
+{
+    Node *n = ir_node(g, OP_EXPAND, at, to);
+    n->from = from;
+    n->fval = scale;
+    n->div_batch = div_batch;
+    use(n, x);
+    return n;
+}
+
+Node *ir_matmul(Graph *g, Node *a, Node *b, int ta, int tb, Shape out, Span at)
+{
+    Node *n = ir_node(g, OP_MATMUL, at, out);
+    n->trans_a = ta;
+    n->trans_b = tb;
+    use(n, a);
+    use(n, b);
+    return n;
+}
+
+/* ----- --emit=ir -----
+ *   %3 = MATMUL %0, %2 : f32[B, 128]        @ 12:9
+ * Attributes in braces after the operands; stable across runs. */
+void ir_print(FILE *out, const Graph *g, int upto)
+{
+    Arena *a = g->arena;
+    static const char *seg_names[] = {"forward", "loss", "gradients", "update"};
+    int seg = -1;
+    for (int i = 0; i < upto && i < g->nodes.len; i++) {
+        Node *n = g->nodes.items[i];
+        while (seg < SEG_COUNT - 1 && i >= (seg < 0 ? 0 : g->seg_end[seg])) {
+            seg++;
+            if (i < g->seg_end[seg]) fprintf(out, "# %s\n", seg_names[seg]);
+        }
+        fprintf(out, "%%%d = %s", n->id, ir_op_names[n->op]);
+        for (int k = 0; k < n->nin; k++) fprintf(out, "%s%%%d", k ? ", " : " ", n->in[k]->id);
+        if (n->name) fprintf(out, " \"%s\"", n->name);
+        switch (n->op) {
+        case OP_CONST: fprintf(out, " %g", n->fval); break;
+        case OP_SUM:
+            fprintf(out, " {axes %d..%d", n->ax0, n->ax1);
+            if (n->fval != 1) fprintf(out, ", scale %g", n->fval);
+            if (n->div_batch) fprintf(out, ", /B");
+            fprintf(out, "}");
+            break;
+        case OP_EXPAND:
+            fprintf(out, " {from %s", shape_str(a, n->from));
+            if (n->fval != 1) fprintf(out, ", scale %g", n->fval);
+            if (n->div_batch) fprintf(out, ", /B");
+            fprintf(out, "}");
+            break;
+        case OP_MATMUL:
+            if (n->trans_a || n->trans_b)
+                fprintf(out, " {%s%s}", n->trans_a ? "Ta" : "", n->trans_b ? "Tb" : "");
+            break;
+        default: break;
+        }
+        if (n->op != OP_SGD && n->op != OP_ADAM) fprintf(out, " : %s", shape_str(a, n->shape));
+        if (n->span.file) fprintf(out, "  @%d:%d", n->span.first_line, n->span.first_col);
+        fputc('\n', out);
+    }
+}

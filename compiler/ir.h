@@ -1,0 +1,198 @@
+/* ir.h — the compiler's one header: the tensor graph (ir.c), sema (sema.c), autodiff
+ * (autodiff.c), fusion (fuse.c), the memory plan (plan.c), LLVM codegen (codegen.c).
+ * In: the AST of lang/ast.h. Out: an object file whose descriptor and step functions
+ * follow runtime/nnlrt.h. Sections follow the pipeline. */
+#ifndef NNL_IR_H
+#define NNL_IR_H
+
+#include "ast.h"
+#include "nnlrt.h"
+
+/* ===== ir.c: shapes, nodes, graphs ===== */
+
+/* A tensor shape. When `batched`, d[0] is the run-time batch dimension B (its stored
+ * value is ignored); every other dimension is static. Rank 0 is a scalar. */
+typedef struct Shape {
+    int rank;
+    bool batched;
+    int64_t d[NNL_MAX_RANK];
+} Shape;
+
+/* Op kinds: how a node is lowered, and what fusion may do with it. */
+enum {
+    K_LEAF,    /* no code: input, label, parameter */
+    K_ELEM,    /* one value per output element at the same flat index: fusable */
+    K_GEMM,    /* nnl_sgemm */
+    K_REDUCE,  /* nnl_reduce_sum */
+    K_ROW,     /* nnl_softmax_rows */
+    K_CALL,    /* another runtime kernel: pick / unpick */
+    K_UPDATE,  /* optimizer update over the whole parameter block */
+};
+
+/* The primitive table: name, operands, kind. A new primitive needs a row here, a shape
+ * rule (ir.c), a lowering (codegen.c), a VJP rule (autodiff.c) and a gradient check. */
+#define IR_OPS(X)                                                               \
+    X(INPUT, 0, K_LEAF)     /* the model's input, f32[B, ...] */                 \
+    X(LABEL, 0, K_LEAF)     /* the training target, f32[B, ...] */               \
+    X(PARAM, 0, K_LEAF)     /* a trainable parameter, lives in the param block */\
+    X(CONST, 0, K_ELEM)     /* fval broadcast to shape */                        \
+    X(ADD, 2, K_ELEM) X(SUB, 2, K_ELEM) X(MUL, 2, K_ELEM) X(DIV, 2, K_ELEM)      \
+    X(MAX, 2, K_ELEM)                                                           \
+    X(NEG, 1, K_ELEM) X(EXP, 1, K_ELEM) X(LOG, 1, K_ELEM) X(SQRT, 1, K_ELEM)     \
+    X(RELU, 1, K_ELEM) X(SIGMOID, 1, K_ELEM) X(TANH, 1, K_ELEM)                 \
+    X(SOFTPLUS, 1, K_ELEM) X(ABS, 1, K_ELEM)                                    \
+    X(STEP, 1, K_ELEM)      /* x > 0 ? 1 : 0, the derivative of relu */          \
+    X(SIGN, 1, K_ELEM)                                                          \
+    X(GE, 2, K_ELEM)        /* a >= b ? 1 : 0, the derivative of max */           \
+    X(RESHAPE, 1, K_ELEM)   /* same elements, new shape: identity on flat index */\
+    X(EXPAND, 1, K_ELEM)    /* broadcast in (viewed as `from`) to shape, times    \
+                               scale (and / batch when div_batch) */             \
+    X(MATMUL, 2, K_GEMM)    /* op(a) @ op(b), a and b flattened to 2-D */         \
+    X(SUM, 1, K_REDUCE)     /* over axes [ax0, ax1), times scale (/ batch) */     \
+    X(SOFTMAX, 1, K_ROW) X(LOG_SOFTMAX, 1, K_ROW) /* along the last axis */     \
+    X(PICK, 2, K_CALL)      /* x: (rows, C), label: (rows) -> (rows) */           \
+    X(UNPICK, 2, K_CALL)    /* dy: (rows), label -> (rows, C), its adjoint */     \
+    X(SGD, 0, K_UPDATE) X(ADAM, 0, K_UPDATE)
+
+typedef enum {
+#define X(name, arity, kind) OP_##name,
+    IR_OPS(X)
+#undef X
+    OP_COUNT
+} Op;
+
+typedef struct Node Node;
+struct Node {
+    int id;
+    Op op;
+    int nin;
+    Node *in[2];
+    Shape shape;
+    Span span;              /* the .nnl source this node came from */
+    const char *name;       /* INPUT/LABEL/PARAM name, or NULL */
+
+    double fval;            /* CONST value; SUM/EXPAND scale */
+    bool div_batch;         /* SUM/EXPAND: also divide by the run-time batch */
+    int ax0, ax1;           /* SUM: reduced axes [ax0, ax1) */
+    int trans_a, trans_b;   /* MATMUL */
+    Shape from;             /* EXPAND: the operand viewed with the output's rank */
+    int param;              /* PARAM: index in Graph.params */
+
+    /* analyses (fuse.c, plan.c) */
+    int nuses;
+    int kernel;             /* index in Graph.kernels */
+    bool stored;            /* needs memory (used outside its kernel, pinned, ...) */
+    bool pinned;            /* live for the whole step: output, loss, gradients */
+    int64_t off;            /* plan: float offset (batched: per-sample units) */
+    int seg;                /* entry-point segment: SEG_* */
+};
+
+/* Entry points are prefixes of one schedule: forward, then loss, then gradients, then
+ * the update. */
+enum { SEG_FORWARD, SEG_LOSS, SEG_GRAD, SEG_UPDATE, SEG_COUNT };
+
+typedef struct ParamInfo {
+    const char *name;       /* dense_1.W */
+    Shape shape;
+    int init;               /* NnlInit */
+    float a, b;
+    int64_t fan_in, fan_out;
+    Node *node, *grad;
+    int64_t offset;         /* in the parameter block */
+    Span span;
+} ParamInfo;
+
+typedef struct Kernel {
+    int kind;               /* K_ELEM etc. */
+    int seg;
+    PtrVec nodes;           /* in order; for non-elementwise kernels exactly one */
+    Shape shape;            /* the iteration space of an elementwise kernel */
+} Kernel;
+
+typedef struct Graph {
+    Arena *arena;
+    PtrVec nodes;           /* topological order */
+    PtrVec params;          /* ParamInfo* */
+    Node *input, *label, *output, *loss;
+    int seg_end[SEG_COUNT]; /* nodes [seg_end[s-1], seg_end[s]) belong to segment s */
+    PtrVec kernels;         /* fuse.c */
+    /* plan.c: sizes in floats */
+    int64_t fixed_floats, per_sample_floats, param_off, grad_off, nparam_floats,
+            state_off, state_floats, loss_off;
+    /* from the source */
+    const char *model_name, *source;
+    Span model_span;
+    NnlTrain train;
+    bool has_train;
+} Graph;
+
+extern const char *const ir_op_names[];
+extern const int ir_op_arity[], ir_op_kind[];
+
+Graph *ir_new_graph(Arena *a);
+Node *ir_node(Graph *g, Op op, Span at, Shape shape);
+Node *ir_unary(Graph *g, Op op, Node *x, Span at);
+/* Elementwise binary op with broadcasting; NULL after a diagnostic when shapes clash. */
+Node *ir_binary(Graph *g, Op op, Node *a, Node *b, Span at);
+Node *ir_const(Graph *g, double v, Span at);
+Node *ir_reshape(Graph *g, Node *x, Shape to, Span at);
+Node *ir_sum(Graph *g, Node *x, int ax0, int ax1, bool keepdims, double scale,
+             bool div_batch, Span at);
+Node *ir_expand(Graph *g, Node *x, Shape from, Shape to, double scale, bool div_batch,
+                Span at);
+Node *ir_matmul(Graph *g, Node *a, Node *b, int ta, int tb, Shape out, Span at);
+
+Shape shape_make(bool batched, int rank, const int64_t *d);
+Shape shape_scalar(void);
+int64_t shape_numel_static(Shape s);   /* product of static dims (batch excluded) */
+bool shape_eq(Shape a, Shape b);
+bool shape_broadcast(Shape a, Shape b, Shape *out);
+const char *shape_str(Arena *a, Shape s);   /* f32[B, 10] */
+void ir_print(FILE *out, const Graph *g, int upto);   /* --emit=ir / grad */
+
+/* ===== sema.c: names, layer instances, shapes -> forward graph and loss ===== */
+
+typedef struct SemaOptions {
+    const char *model;      /* which model; NULL: the trained one, else the only one */
+    const char *stdlib_dir; /* where `use std.nn` finds stdlib/nn.nnl */
+} SemaOptions;
+
+/* Checks the program and builds the forward graph, the loss (when a train block names
+ * the model) and the training configuration. NULL after diagnostics. */
+Graph *sema_program(Arena *a, Ast *prog, const SemaOptions *opt);
+
+/* ===== autodiff.c: reverse mode ===== */
+
+/* Appends the backward pass (one VJP rule per primitive) and the optimizer update to g.
+ * Needs: g->loss. Leaves: kernels and plan stale. */
+void ad_differentiate(Graph *g);
+
+/* ===== fuse.c: kernels ===== */
+
+/* Groups nodes into kernels: chains of elementwise nodes of one shape become one loop.
+ * Sets Node.kernel, Node.stored, Graph.kernels. */
+void fuse_graph(Graph *g);
+void fuse_print(FILE *out, const Graph *g);
+
+/* ===== plan.c: static memory plan ===== */
+
+/* Assigns arena offsets from liveness over the kernel schedule. Needs fuse_graph. */
+void plan_graph(Graph *g);
+void plan_print(FILE *out, const Graph *g);
+
+/* ===== codegen.c: LLVM ===== */
+
+typedef struct CgOptions {
+    const char *prefix;     /* C symbol prefix */
+    int opt_level;          /* 0..3 */
+    bool main;              /* define main() calling nnl_cli_main */
+    const char *emit;       /* "llvm", "asm" or NULL (object) */
+    const char *out_path;   /* object / text output */
+} CgOptions;
+
+/* Lowers the planned graph to an LLVM module and writes it. 0 on success. */
+int cg_emit(Graph *g, const CgOptions *opt);
+/* Writes the C header of the object's API. 0 on success. */
+int cg_write_header(Graph *g, const char *prefix, const char *path);
+
+#endif

@@ -1,0 +1,123 @@
+/* plan.c — the static memory plan. In: kernels (fuse.c). Out: a float offset for every
+ * node that needs memory, and the arena's two sizes. The arena is
+ *   [params | grads | optimizer state | fixed temporaries]  [batch-scaled tensors]
+ * and a batch-scaled tensor at per-sample offset `off` lives at fixed + off * max_batch,
+ * so one plan serves every batch size up to the maximum. Offsets come from liveness over
+ * the kernel schedule, first fit; a kernel never writes over a value it reads. Needs:
+ * fuse_graph. */
+#include <stdlib.h>
+
+#include "ir.h"
+
+#define ALIGN 16   /* floats: 64 bytes */
+
+static int64_t align_up(int64_t x) { return (x + ALIGN - 1) / ALIGN * ALIGN; }
+
+typedef struct Block { int64_t off, size; int last; } Block;
+
+typedef struct Pool {
+    Block *b;
+    int n, cap;
+    int64_t top;
+} Pool;
+
+/* First fit among live blocks sorted by offset; blocks dead before `now` are dropped. */
+static int64_t pool_alloc(Pool *p, int64_t size, int now, int last)
+{
+    int j = 0;
+    for (int i = 0; i < p->n; i++)
+        if (p->b[i].last >= now) p->b[j++] = p->b[i];
+    p->n = j;
+    int64_t at = 0;
+    int pos = 0;
+    for (; pos < p->n; pos++) {
+        if (p->b[pos].off - at >= size) break;
+        if (p->b[pos].off + p->b[pos].size > at) at = p->b[pos].off + p->b[pos].size;
+    }
+    if (p->n == p->cap) {
+        p->cap = p->cap ? 2 * p->cap : 64;
+        p->b = realloc(p->b, p->cap * sizeof *p->b);
+        if (!p->b) abort();
+    }
+    for (int i = p->n; i > pos; i--) p->b[i] = p->b[i - 1];
+    p->b[pos] = (Block){at, size, last};
+    p->n++;
+    if (at + size > p->top) p->top = at + size;
+    return at;
+}
+
+void plan_graph(Graph *g)
+{
+    /* parameters, gradients, optimizer state: fixed, contiguous, same layout */
+    int64_t pos = 0;
+    for (int i = 0; i < g->params.len; i++) {
+        ParamInfo *p = g->params.items[i];
+        p->offset = pos;
+        pos += align_up(shape_numel_static(p->shape));
+    }
+    g->nparam_floats = pos;
+    g->param_off = 0;
+    g->grad_off = g->has_train ? pos : 0;
+    g->state_off = g->grad_off + (g->has_train ? pos : 0);
+    int nstate = !g->has_train ? 0 : g->train.optim.kind == NNL_OPT_ADAM ? 2 :
+                 g->train.optim.momentum != 0 ? 1 : 0;
+    g->state_floats = nstate * pos;
+    int64_t fixed_base = g->state_off + g->state_floats;
+    for (int i = 0; i < g->params.len; i++) {
+        ParamInfo *p = g->params.items[i];
+        p->node->off = g->param_off + p->offset;
+        if (p->grad && g->has_train) p->grad->off = g->grad_off + p->offset;
+    }
+
+    /* last use of each node, in kernel indices */
+    int nn = g->nodes.len, nk = g->kernels.len;
+    int *last = malloc((nn + 1) * sizeof *last);
+    for (int i = 0; i < nn; i++) {
+        Node *n = g->nodes.items[i];
+        last[i] = n->kernel;
+    }
+    for (int i = 0; i < nn; i++) {
+        Node *n = g->nodes.items[i];
+        for (int k = 0; k < n->nin; k++)
+            if (n->kernel > last[n->in[k]->id]) last[n->in[k]->id] = n->kernel;
+    }
+    Pool fixed = {0}, batch = {0};
+    /* the input and label regions first: the runtime writes them before a call */
+    Node *pin_first[2] = {g->input, g->label};
+    for (int i = 0; i < 2; i++)
+        if (pin_first[i]) pin_first[i]->off = pool_alloc(&batch, align_up(shape_numel_static(pin_first[i]->shape)), -1, nk + 1);
+    for (int i = 0; i < nn; i++) {
+        Node *n = g->nodes.items[i];
+        if (!n->stored || n->op == OP_PARAM || n->op == OP_INPUT || n->op == OP_LABEL) continue;
+        bool is_grad = false;
+        for (int k = 0; k < g->params.len; k++)
+            if (((ParamInfo *)g->params.items[k])->grad == n && g->has_train) is_grad = true;
+        if (is_grad) continue;
+        int end = n->pinned ? nk + 1 : last[i];
+        int64_t size = align_up(shape_numel_static(n->shape));
+        n->off = n->shape.batched ? pool_alloc(&batch, size, n->kernel, end)
+                                  : fixed_base + pool_alloc(&fixed, size, n->kernel, end);
+    }
+    g->loss_off = g->loss ? g->loss->off : 0;
+    g->fixed_floats = fixed_base + align_up(fixed.top);
+    g->per_sample_floats = align_up(batch.top);
+    free(fixed.b);
+    free(batch.b);
+    free(last);
+}
+
+/* --emit=plan: the arena's layout, one stored node a line. */
+void plan_print(FILE *out, const Graph *g)
+{
+    fprintf(out, "arena: %lld fixed + %lld per sample (floats)\n", (long long)g->fixed_floats,
+            (long long)g->per_sample_floats);
+    fprintf(out, "params %lld @%lld, grads @%lld, optimizer state %lld @%lld\n",
+            (long long)g->nparam_floats, (long long)g->param_off, (long long)g->grad_off,
+            (long long)g->state_floats, (long long)g->state_off);
+    for (int i = 0; i < g->nodes.len; i++) {
+        Node *n = g->nodes.items[i];
+        if (!n->stored && n->op != OP_PARAM && n->op != OP_INPUT && n->op != OP_LABEL) continue;
+        fprintf(out, "%%%d %s %s @%s%lld\n", n->id, ir_op_names[n->op], shape_str(g->arena, n->shape),
+                n->shape.batched ? "B*" : "", (long long)n->off);
+    }
+}
