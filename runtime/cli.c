@@ -410,7 +410,10 @@ static int cmd_train(CliRun *r)
                                                       : default_epochs(d);
     if ((rc = make_model(r, bs))) return rc;
     unsigned mask = rt_metric_mask(d);
-    int train_metrics = tr->n <= CLI_TRAIN_METRICS_MAX && (mask & ~(1u << RT_M_LOSS));
+    /* `evaluate on` the training set itself: its columns come from the evaluation */
+    const char *tn = d->train.data.name, *en = d->train.eval.name;
+    int same_set = r->have[SET_EVAL] && tn && en && !strcmp(tn, en);
+    int train_metrics = tr->n <= CLI_TRAIN_METRICS_MAX && (mask & ~(1u << RT_M_LOSS)) && !same_set;
     add_cols(r, train_metrics);
     if ((rc = open_log(r))) return rc;
 
