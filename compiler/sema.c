@@ -1238,6 +1238,12 @@ static bool data_set(Sema *S, Ast *ref, NnlDataSpec *out, const char *base_dir)
         return true;
     }
     diag(DIAG_ERROR, ref->span, "data block '%s' has no set '%s'", d->name, ref->name);
+    Suggest sg = {.dist = 99, .target = ref->name};
+    for (int i = 0; i < d->body.len; i++) {
+        Ast *st = d->body.items[i];
+        if (st->kind == AST_ASSIGN) suggest(&sg, st->name);
+    }
+    if (sg.best) diag(DIAG_HINT, NNL_NO_SPAN, "did you mean '%s.%s'?", d->name, sg.best);
     return false;
 }
 
@@ -1272,9 +1278,8 @@ static bool build_train(Sema *S, Ast *t, Env *env, const char *base_dir)
     NnlTrain *tr = &g->train;
     *tr = (NnlTrain){.epochs = 1, .batch = 32, .seed = 42, .eval_every_epoch = 1};
     tr->optim = (NnlOptim){.kind = NNL_OPT_ADAM, .lr = 1e-3f, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-7f};
-    if (t->on && !data_set(S, t->on, &tr->data, base_dir)) return false;
     Ast *loss = NULL;
-    bool ok = true;
+    bool ok = !t->on || data_set(S, t->on, &tr->data, base_dir);   /* and go on: more errors */
     for (int i = 0; i < t->body.len; i++) {
         Ast *st = t->body.items[i];
         if (st->kind == AST_ASSIGN && !strcmp(st->name, "loss")) {
