@@ -25,22 +25,24 @@ typedef struct CliOpts {
     int threads;                     /* 0: OpenMP's default */
     uint64_t seed;
     int have_seed, quiet, help;
+    unsigned seen;                   /* 1 << F_* of every flag given */
     const char *data_dir, *log_path;
 } CliOpts;
 
 enum { F_EPOCHS, F_STEPS, F_BATCH, F_LR, F_THREADS, F_SEED, F_DATA, F_LOG, F_QUIET, F_HELP };
 
-typedef struct CliFlag { const char *name, *arg, *help; } CliFlag;
+/* train_only: `eval` rejects the flag instead of ignoring it. */
+typedef struct CliFlag { const char *name, *arg, *help; int train_only; } CliFlag;
 
 static const CliFlag cli_flags[] = {
-    [F_EPOCHS]  = {"--epochs", "N", "passes over the training set (default %lld)"},
-    [F_STEPS]   = {"--steps", "N", "stop after N optimizer steps in total"},
+    [F_EPOCHS]  = {"--epochs", "N", "passes over the training set (default %lld)", 1},
+    [F_STEPS]   = {"--steps", "N", "stop after N optimizer steps in total", 1},
     [F_BATCH]   = {"--batch", "B", "rows per optimizer step (default %lld)"},
-    [F_LR]      = {"--lr", "X", "learning rate (default %g)"},
+    [F_LR]      = {"--lr", "X", "learning rate (default %g)", 1},
     [F_THREADS] = {"--threads", "T", "worker threads (default: all cores)"},
     [F_SEED]    = {"--seed", "S", "seed of the parameters and the shuffle (default %llu)"},
     [F_DATA]    = {"--data", "DIR", "directory that relative data paths are read from"},
-    [F_LOG]     = {"--log", "FILE", "write a CSV row per step and per evaluation"},
+    [F_LOG]     = {"--log", "FILE", "write a CSV row per step and per evaluation", 1},
     [F_QUIET]   = {"--quiet", NULL, "no progress line on stderr"},
     [F_HELP]    = {"--help", NULL, "this text (also -h and `help`)"},
 };
@@ -79,7 +81,7 @@ static void print_help(const NnlModelDesc *d, const char *prog)
         else if (i == F_LR) snprintf(help, sizeof help, f->help, (double)d->train.optim.lr);
         else if (i == F_SEED) snprintf(help, sizeof help, f->help, (unsigned long long)d->train.seed);
         else snprintf(help, sizeof help, "%s", f->help);
-        printf("  %-15s %s\n", head, help);
+        printf("  %-15s %s%s\n", head, f->train_only ? "train: " : "", help);
     }
     printf("\nThe same seed and --threads give the same numbers on every run.\n");
 }
@@ -163,9 +165,13 @@ static int parse_args(CliOpts *o, int argc, char **argv)
         case F_HELP:    o->help = 1; break;
         }
         if (rc) return rc;
+        o->seen |= 1u << f;
     }
     if (o->help) o->cmd = "help";
     if (!o->cmd) return cli_error(o, 2, "no command; try '%s --help'", o->prog);
+    for (int f = 0; f < CLI_NFLAGS && !strcmp(o->cmd, "eval"); f++)
+        if (cli_flags[f].train_only && o->seen >> f & 1)
+            return cli_error(o, 2, "%s is a flag of 'train', not of 'eval'", cli_flags[f].name);
     return 0;
 }
 

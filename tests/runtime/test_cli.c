@@ -9,7 +9,8 @@
  *   progress on a non-terminal: plain lines, at most 10 per epoch plus the last
  *   eval: `train_accuracy A  train_loss L` then `test_accuracy A  test_loss L`
  *   --help, -h, help: exit 0, every flag on its own line
- *   usage errors (bad flag, bad value, no or unknown command): exit 2, one line
+ *   usage errors (bad flag, bad value, no or unknown command, a train-only flag given
+ *   to eval): exit 2, one line
  *   `model: error: ...` on stderr
  *   CSV data: a missing file exits 1 naming the file; --data DIR finds a relative one */
 #include <math.h>
@@ -259,9 +260,9 @@ static void test_usage_errors(const NnlModelDesc *d)
         {"train", "--bogus", NULL},   {"train", "--epochs", "x", NULL}, {"train", "--epochs", "0", NULL},
         {"train", "--lr", "-1", NULL}, {"train", "--batch", NULL},      {"fly", NULL},
         {"--quiet", NULL},            {"train", "eval", NULL},          {"train", "--quiet=1", NULL},
-        {"train", "--seed", "-3", NULL},
+        {"train", "--seed", "-3", NULL}, {"eval", "--epochs", "3", NULL}, {"--log=x", "eval", NULL},
     };
-    for (int i = 0; i < 10; i++) {
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int rc = run(d, cases[i]);
         CHECK(rc == 2 && !strncmp(err_text, "model: error: ", 14) && count_lines(err_text, "") == 1 &&
               !out_text[0], "%s %s: exit %d, stderr '%s'", cases[i][0], cases[i][1] ? cases[i][1] : "",
