@@ -14,8 +14,9 @@
 
 #include "rt_internal.h"
 
-/* The training set's own metrics (beyond the running loss) cost a pass over it, so they
- * are computed only for sets up to this many samples; larger sets report the loss. */
+/* The training set's metrics after an epoch cost a pass over it, so sets up to this many
+ * samples get one (exact, at the epoch's final parameters); larger sets report running
+ * means over the epoch's steps instead, as Keras does. */
 enum { CLI_TRAIN_METRICS_MAX = 20000 };
 
 typedef struct CliOpts {
@@ -366,9 +367,10 @@ static void shuffle(int64_t *idx, int64_t n, RtRng *rng)
     }
 }
 
-/* One epoch's training steps; *sum and *seen accumulate the row-weighted loss. */
+/* One epoch's training steps; sc accumulates the row-weighted loss and the running
+ * metrics of the outputs each step computed (before its update, as Keras reports). */
 static int train_epoch(CliRun *r, CliProgress *p, const int64_t *idx, int64_t epoch,
-                       int64_t epochs, int64_t plan, int64_t bs, double *sum, int64_t *seen)
+                       int64_t epochs, int64_t plan, int64_t bs, RtScore *sc)
 {
     const RtDataset *ds = &r->ds[SET_TRAIN];
     for (int64_t s = 0; s < plan; s++) {
@@ -382,9 +384,9 @@ static int train_epoch(CliRun *r, CliProgress *p, const int64_t *idx, int64_t ep
             return cli_error(r->o, 1, "loss is %g at step %lld; try a smaller --lr (now %g)",
                              loss, (long long)nnl_step_count(r->m), (double)r->m->ctx.lr);
         }
-        *sum += (double)loss * b;
-        *seen += b;
-        progress(p, epoch, epochs, s + 1, plan, *sum / *seen, *seen);
+        sc->loss += (double)loss * b;
+        rt_score_rows(r->d, rt_output(r->m), rt_label(r->m), b, sc);
+        progress(p, epoch, epochs, s + 1, plan, sc->loss / sc->rows, sc->rows);
     }
     return 0;
 }
@@ -419,7 +421,7 @@ static int cmd_train(CliRun *r)
     /* `evaluate on` the training set itself: its columns come from the evaluation */
     const char *tn = d->train.data.name, *en = d->train.eval.name;
     int same_set = r->have[SET_EVAL] && tn && en && !strcmp(tn, en);
-    int train_metrics = tr->n <= CLI_TRAIN_METRICS_MAX && (mask & ~(1u << RT_M_LOSS)) && !same_set;
+    int train_metrics = (mask & ~(1u << RT_M_LOSS)) && !same_set;
     add_cols(r, train_metrics);
     if ((rc = open_log(r))) return rc;
 
@@ -437,17 +439,18 @@ static int cmd_train(CliRun *r)
     for (int64_t e = 1; e <= epochs && rc == 0; e++) {
         int64_t done = nnl_step_count(r->m), plan = per_epoch < limit - done ? per_epoch : limit - done;
         int last = e == epochs || done + plan >= limit;
-        double sum = 0;
-        int64_t seen = 0;
+        RtScore sc = {0};
         if (idx) shuffle(idx, tr->n, &rng);
         p.t0 = p.last = rt_now();
         p.every = (plan + 9) / 10;
-        if ((rc = train_epoch(r, &p, idx, e, epochs, plan, bs, &sum, &seen))) break;
+        if ((rc = train_epoch(r, &p, idx, e, epochs, plan, bs, &sc))) break;
         progress_clear(&p);
-        last_loss = sum / seen;
+        last_loss = sc.loss / sc.rows;
         memset(mt, 0, sizeof mt);
+        if (train_metrics && tr->n > CLI_TRAIN_METRICS_MAX) rt_score_metrics(d, &sc, &mt[SET_TRAIN]);
         for (int s = 0; s < SET_COUNT; s++) {
-            int want = s == SET_TRAIN ? train_metrics : r->have[s] && (d->train.eval_every_epoch || last);
+            int want = s == SET_TRAIN ? train_metrics && tr->n <= CLI_TRAIN_METRICS_MAX
+                                      : r->have[s] && (d->train.eval_every_epoch || last);
             if (want && rt_evaluate(r->m, &r->ds[s], &mt[s], err, sizeof err) < 0) {
                 rc = cli_error(o, 1, "%s", err);
                 break;

@@ -34,12 +34,45 @@ unsigned rt_metric_mask(const NnlModelDesc *d)
     return have;
 }
 
+void rt_score_rows(const NnlModelDesc *d, const float *o, const float *y, int64_t b, RtScore *acc)
+{
+    const NnlTrain *t = &d->train;
+    int64_t os = d->out_size, ls = d->label_size, n = os < ls ? os : ls;
+    for (int64_t i = 0; i < b; i++, o += os, y += ls) {
+        if (t->task == NNL_TASK_MULTICLASS) {
+            int64_t best = 0;
+            for (int64_t j = 1; j < os; j++) best = o[j] > o[best] ? j : best;
+            acc->correct += (float)best == y[0];
+        } else if (t->task == NNL_TASK_BINARY) {
+            acc->correct += (o[0] > t->threshold) == (y[0] > 0.5f);
+        } else {
+            for (int64_t j = 0; j < n; j++) {
+                double e = (double)o[j] - y[j];
+                acc->se += e * e;
+                acc->ae += fabs(e);
+            }
+        }
+    }
+    acc->rows += b;
+}
+
+void rt_score_metrics(const NnlModelDesc *d, const RtScore *acc, RtMetrics *out)
+{
+    int64_t os = d->out_size, ls = d->label_size;
+    double cells = (double)acc->rows * (os < ls ? os : ls);
+    double rows = acc->rows ? (double)acc->rows : 1;
+    out->v[RT_M_LOSS] = acc->loss / rows;
+    out->v[RT_M_ACCURACY] = acc->correct / rows;
+    out->v[RT_M_MSE] = cells ? acc->se / cells : 0;
+    out->v[RT_M_MAE] = cells ? acc->ae / cells : 0;
+    out->have = rt_metric_mask(d);
+}
+
 int rt_evaluate(NnlModel *m, const RtDataset *ds, RtMetrics *out, char *err, size_t errlen)
 {
     const NnlModelDesc *d = m->d;
-    const NnlTrain *t = &d->train;
-    int64_t bs = nnl_max_batch(m), os = d->out_size, ls = d->label_size;
-    double loss = 0, correct = 0, se = 0, ae = 0;
+    int64_t bs = nnl_max_batch(m);
+    RtScore acc = {0};
     memset(out, 0, sizeof *out);
     if (ds->n < 1) {
         snprintf(err, errlen, "evaluation set is empty");
@@ -52,30 +85,9 @@ int rt_evaluate(NnlModel *m, const RtDataset *ds, RtMetrics *out, char *err, siz
             snprintf(err, errlen, "%s", nnl_last_error(m));
             return -1;
         }
-        loss += (double)m->arena[d->loss_off] * b;
-        const float *o = rt_output(m), *y = rt_label(m);
-        for (int64_t i = 0; i < b; i++, o += os, y += ls) {
-            if (t->task == NNL_TASK_MULTICLASS) {
-                int64_t best = 0;
-                for (int64_t j = 1; j < os; j++) best = o[j] > o[best] ? j : best;
-                correct += (float)best == y[0];
-            } else if (t->task == NNL_TASK_BINARY) {
-                correct += (o[0] > t->threshold) == (y[0] > 0.5f);
-            } else {
-                int64_t n = os < ls ? os : ls;
-                for (int64_t j = 0; j < n; j++) {
-                    double e = (double)o[j] - y[j];
-                    se += e * e;
-                    ae += fabs(e);
-                }
-            }
-        }
+        acc.loss += (double)m->arena[d->loss_off] * b;
+        rt_score_rows(d, rt_output(m), rt_label(m), b, &acc);
     }
-    double cells = (double)ds->n * (os < ls ? os : ls);
-    out->v[RT_M_LOSS] = loss / ds->n;
-    out->v[RT_M_ACCURACY] = correct / ds->n;
-    out->v[RT_M_MSE] = cells ? se / cells : 0;
-    out->v[RT_M_MAE] = cells ? ae / cells : 0;
-    out->have = rt_metric_mask(d);
+    rt_score_metrics(d, &acc, out);
     return 0;
 }

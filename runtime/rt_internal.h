@@ -104,6 +104,11 @@ typedef struct RtMetrics {
 extern const char *const rt_metric_names[RT_M_COUNT];
 /* The RT_M_* bits rt_evaluate reports for this model's task and metric set. */
 unsigned rt_metric_mask(const NnlModelDesc *d);
+/* Sums behind the metrics: rt_score_rows adds b rows of outputs o (b, out_size) and
+ * labels y (b, label_size); the caller adds loss * rows to .loss. */
+typedef struct RtScore { double loss, correct, se, ae; int64_t rows; } RtScore;
+void rt_score_rows(const NnlModelDesc *d, const float *o, const float *y, int64_t b, RtScore *acc);
+void rt_score_metrics(const NnlModelDesc *d, const RtScore *acc, RtMetrics *out);
 /* Runs the desc's loss entry over ds in batches of at most nnl_max_batch(m) rows. */
 int rt_evaluate(NnlModel *m, const RtDataset *ds, RtMetrics *out, char *err, size_t errlen);
 /* Copies rows idx[0..batch) (or lo..lo+batch when idx is NULL) into the arena. */
