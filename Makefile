@@ -8,7 +8,7 @@ BUILD   ?= build
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wno-unused-parameter -Wno-sign-compare
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 $(WARN) -Ilang -Icompiler -Iruntime -I$(BUILD)
+override CFLAGS += -std=gnu11 $(WARN) -Ilang -Icompiler -Iruntime -I$(BUILD)
 LLVM_CFLAGS = $(shell $(LLVM_CONFIG) --cflags 2>/dev/null)
 LLVM_LIBS   = $(shell $(LLVM_CONFIG) --ldflags --libs 2>/dev/null) \
               $(shell $(LLVM_CONFIG) --system-libs 2>/dev/null)
