@@ -57,8 +57,8 @@ void plan_graph(Graph *g)
     }
     g->nparam_floats = pos;
     g->param_off = 0;
-    g->grad_off = g->has_train ? pos : 0;
-    g->state_off = g->grad_off + (g->has_train ? pos : 0);
+    g->grad_off = g->has_train ? pos : 0;    /* no train block: no gradients to hold */
+    g->state_off = g->has_train ? 2 * pos : pos;
     int nstate = !g->has_train ? 0 : g->train.optim.kind == NNL_OPT_ADAM ? 2 :
                  g->train.optim.momentum != 0 ? 1 : 0;
     g->state_floats = nstate * pos;
