@@ -276,8 +276,10 @@ static int cmd_eval(CliRun *r)
     if ((rc = make_model(r, r->o->batch ? r->o->batch : default_batch(r->d)))) return rc;
     unsigned mask = rt_metric_mask(r->d);
     char err[RT_ERRLEN];
+    const char *tn = r->d->train.data.name, *en = r->d->train.eval.name;
+    int same_set = tn && en && !strcmp(tn, en);
     for (int s = 0; s < SET_COUNT; s++) {
-        if (!r->have[s]) continue;
+        if (!r->have[s] || (s == SET_TRAIN && same_set && r->have[SET_EVAL])) continue;
         RtMetrics mt;
         if (rt_evaluate(r->m, &r->ds[s], &mt, err, sizeof err) < 0) return cli_error(r->o, 1, "%s", err);
         const char *sep = "";

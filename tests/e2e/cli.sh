@@ -22,3 +22,7 @@ if cmp -s "$TMPD/b1.csv" "$TMPD/b3.csv"; then echo "--seed changed nothing"; exi
 # --batch and --lr change the run
 "$TMPD/net" train --epochs 1 --batch 50 --log "$TMPD/c.csv" > /dev/null
 test "$(col "$TMPD/c.csv" loss | wc -l)" = 2
+# eval: one line per distinct data set (simplenet evaluates on its training set)
+"$TMPD/net" eval > "$TMPD/eval.out"
+test "$(wc -l < "$TMPD/eval.out")" = 1
+grep -q '^train_accuracy [0-9.]*  train_loss [0-9.]*$' "$TMPD/eval.out"
