@@ -66,6 +66,32 @@ void nnl_pick(const float *x, const float *labels, float *y, int64_t rows, int64
 /* The adjoint of nnl_pick: dx: (rows, cols) all zero but dx[i, labels[i]] = dy[i]. */
 void nnl_unpick(const float *dy, const float *labels, float *dx, int64_t rows, int64_t cols);
 
+/* 2-D convolution, NCHW: x (n, c, h, w), weights (k, c / groups, r, s), y (n, k, p, q)
+ * with p = (h + pad_top + pad_bottom - dil_h (r - 1) - 1) / stride_h + 1 (q alike);
+ * y[n, k, i, j] = sum over c, u, v of x[n, c, i sh - pt + u dh, j sw - pl + v dw] w[k, c, u, v]
+ * (cross-correlation, as every framework computes it). The bottom/right padding is
+ * implied by p and q. The batch size comes per call: the rest is fixed at compile time. */
+typedef struct NnlConv {
+    int64_t c, h, w, k, r, s, p, q;
+    int64_t stride_h, stride_w, pad_top, pad_left, dil_h, dil_w, groups;
+} NnlConv;
+void nnl_conv2d(const NnlConv *cv, int64_t n, const float *x, const float *wt, float *y);
+/* dx = the adjoint of nnl_conv2d in x (overwritten), dw = in the weights (overwritten). */
+void nnl_conv2d_dx(const NnlConv *cv, int64_t n, const float *dy, const float *wt, float *dx);
+void nnl_conv2d_dw(const NnlConv *cv, int64_t n, const float *x, const float *dy, float *dw);
+
+/* 2-D pooling, NCHW: x (n, c, h, w) -> y (n, c, p, q), window kh x kw, strides and
+ * top/left padding as above; padded cells never win a max and are left out of an
+ * average (count_include_pad = false). */
+typedef struct NnlPool {
+    int64_t c, h, w, p, q, kh, kw, stride_h, stride_w, pad_top, pad_left;
+} NnlPool;
+void nnl_maxpool2d(const NnlPool *pl, int64_t n, const float *x, float *y);
+/* dx (overwritten): dy routed to the first maximum of each window (x and y as forward). */
+void nnl_maxpool2d_dx(const NnlPool *pl, int64_t n, const float *x, const float *dy, float *dx);
+void nnl_avgpool2d(const NnlPool *pl, int64_t n, const float *x, float *y);
+void nnl_avgpool2d_dx(const NnlPool *pl, int64_t n, const float *dy, float *dx);
+
 /* ===== the model descriptor a generated object defines ===== */
 
 typedef enum {
