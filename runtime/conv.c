@@ -1,0 +1,355 @@
+/* conv.c — 2-D convolution in NCHW (nnl_conv2d) and its adjoints in the input
+ * (nnl_conv2d_dx) and the weights (nnl_conv2d_dw). In: NnlConv shapes, a batch size and
+ * float tensors. Out: y, dx or dw, overwritten. Each (image, group) becomes one nnl_sgemm
+ * on an im2col matrix (Chellapilla, Puri & Simard, "High Performance Convolutional Neural
+ * Networks for Document Processing", 2006): y = W col, dx = col2im(W^T dy), dw = sum over
+ * images of dy col^T. How fast a product runs is gemm.c's business.
+ *
+ * Scratch: one column matrix (cg r s, p q) per thread and, for dw, the partial sums of up
+ * to NSLOT - 1 batch slices on the calling thread. Both are thread-local, grow to the
+ * largest size asked for and are kept for the whole run (like gemm.c's pack buffers), so
+ * a training step that repeats its shapes allocates nothing. When an allocation fails we
+ * fall back to direct loops, never to an exit.
+ *
+ * Threads: (image, group) units are split in contiguous chunks between threads, each
+ * GEMM then running serially; with fewer units than threads (batch-1 inference) units run
+ * in turn and each GEMM and im2col is split instead. Every y and dx element is computed
+ * by one GEMM with the same arguments either way, and nnl_sgemm's results do not depend
+ * on its thread count, so y and dx are identical on any thread count. dw sums over the
+ * batch: the batch is cut into a number of slices that depends on the shapes only, each
+ * slice summed in image order into its own partial, the partials added in slice order;
+ * dw is therefore identical on any thread count too. */
+#include <omp.h>
+#include <string.h>
+
+#include "rt_internal.h"
+
+enum {
+    PAR_FLOPS = 1 << 18,     /* below this a parallel region costs more than it saves */
+    NSLOT = 16,              /* dw: at most this many batch slices */
+    SLOT_CAP = 1 << 22,      /* dw: floats of partial sums we are willing to keep */
+};
+
+typedef struct Geom {
+    int64_t cg, kg;          /* input channels and filters per group */
+    int64_t rows;            /* cg r s: rows of a column matrix, columns of W_g */
+    int64_t hw, pq;          /* input and output plane sizes */
+    int identity;            /* 1x1, stride 1, no padding: the column matrix is x_g */
+} Geom;
+
+static Geom geom(const NnlConv *cv)
+{
+    Geom g;
+    g.cg = cv->c / cv->groups;
+    g.kg = cv->k / cv->groups;
+    g.rows = g.cg * cv->r * cv->s;
+    g.hw = cv->h * cv->w;
+    g.pq = cv->p * cv->q;
+    g.identity = cv->r == 1 && cv->s == 1 && cv->stride_h == 1 && cv->stride_w == 1 &&
+                 cv->pad_top == 0 && cv->pad_left == 0 && cv->p == cv->h && cv->q == cv->w;
+    return g;
+}
+
+/* ---- scratch, kept per thread for the whole run ---- */
+
+typedef struct Scratch { float *p; size_t cap; } Scratch;
+static __thread Scratch col_scratch;     /* this thread's column matrix */
+static __thread Scratch slot_scratch;    /* dw partials, shared with the caller's team */
+
+static float *scratch(Scratch *s, size_t floats)
+{
+    if (floats > s->cap) {
+        rt_free(s->p);
+        s->p = rt_alloc(floats * sizeof(float));
+        s->cap = s->p ? floats : 0;
+    }
+    return s->p;
+}
+
+static int conv_threads(double flops)
+{
+    if (omp_in_parallel() || flops < PAR_FLOPS) return 1;
+    return rt_threads();
+}
+
+/* Outputs o in [0, n_out) whose tap o * stride + off falls inside [0, len): [*lo, *hi). */
+static void span(int64_t len, int64_t n_out, int64_t stride, int64_t off, int64_t *lo,
+                 int64_t *hi)
+{
+    int64_t a = off >= 0 ? 0 : (-off + stride - 1) / stride;
+    int64_t b = len - off <= 0 ? 0 : (len - off + stride - 1) / stride;
+    if (b > n_out) b = n_out;
+    if (a > b) a = b;
+    *lo = a;
+    *hi = b;
+}
+
+/* ---- im2col and its adjoint ---- */
+
+/* x: (cg, h, w) -> rows of channels [c0, c1) of col: (cg r s, p q), row (c, u, v) holding
+ * x[c, i sh - pt + u dh, j sw - pl + v dw] at column (i, j), 0 where that is padding. */
+static void im2col(const NnlConv *cv, const float *x, int64_t c0, int64_t c1, float *col)
+{
+    int64_t H = cv->h, W = cv->w, P = cv->p, Q = cv->q, sh = cv->stride_h, sw = cv->stride_w;
+    for (int64_t c = c0; c < c1; c++)
+        for (int64_t u = 0; u < cv->r; u++) {
+            int64_t oh = u * cv->dil_h - cv->pad_top, i0, i1;
+            span(H, P, sh, oh, &i0, &i1);
+            for (int64_t v = 0; v < cv->s; v++) {
+                int64_t ow = v * cv->dil_w - cv->pad_left, j0, j1;
+                span(W, Q, sw, ow, &j0, &j1);
+                float *d = col + ((c * cv->r + u) * cv->s + v) * P * Q;
+                memset(d, 0, sizeof(float) * i0 * Q);
+                for (int64_t i = i0; i < i1; i++) {
+                    const float *src = x + (c * H + i * sh + oh) * W + ow;
+                    float *dr = d + i * Q;
+                    for (int64_t j = 0; j < j0; j++) dr[j] = 0.0f;
+                    if (sw == 1) memcpy(dr + j0, src + j0, sizeof(float) * (j1 - j0));
+                    else for (int64_t j = j0; j < j1; j++) dr[j] = src[j * sw];
+                    for (int64_t j = j1; j < Q; j++) dr[j] = 0.0f;
+                }
+                memset(d + i1 * Q, 0, sizeof(float) * (P - i1) * Q);
+            }
+        }
+}
+
+/* The adjoint of im2col on channels [c0, c1): dx (cg, h, w) = 0, then every entry of
+ * col: (cg r s, p q) added to the cell it was copied from, rows in order. */
+static void col2im(const NnlConv *cv, const float *col, int64_t c0, int64_t c1, float *dx)
+{
+    int64_t H = cv->h, W = cv->w, P = cv->p, Q = cv->q, sh = cv->stride_h, sw = cv->stride_w;
+    memset(dx + c0 * H * W, 0, sizeof(float) * (c1 - c0) * H * W);
+    for (int64_t c = c0; c < c1; c++)
+        for (int64_t u = 0; u < cv->r; u++) {
+            int64_t oh = u * cv->dil_h - cv->pad_top, i0, i1;
+            span(H, P, sh, oh, &i0, &i1);
+            for (int64_t v = 0; v < cv->s; v++) {
+                int64_t ow = v * cv->dil_w - cv->pad_left, j0, j1;
+                span(W, Q, sw, ow, &j0, &j1);
+                const float *d = col + ((c * cv->r + u) * cv->s + v) * P * Q;
+                for (int64_t i = i0; i < i1; i++) {
+                    float *dst = dx + (c * H + i * sh + oh) * W + ow;
+                    const float *dr = d + i * Q;
+                    if (sw == 1) for (int64_t j = j0; j < j1; j++) dst[j] += dr[j];
+                    else for (int64_t j = j0; j < j1; j++) dst[j * sw] += dr[j];
+                }
+            }
+        }
+}
+
+/* im2col / col2im of a whole group, split over channels between nt threads (1: serial). */
+static void im2col_par(const NnlConv *cv, const Geom *g, const float *x, float *col, int nt)
+{
+    #pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        int64_t lo, hi;
+        rt_chunk(g->cg, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);
+        im2col(cv, x, lo, hi, col);
+    }
+}
+
+static void col2im_par(const NnlConv *cv, const Geom *g, const float *col, float *dx, int nt)
+{
+    #pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        int64_t lo, hi;
+        rt_chunk(g->cg, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);
+        col2im(cv, col, lo, hi, dx);
+    }
+}
+
+/* ---- direct loops: the fallback when scratch cannot be allocated ---- */
+
+/* Calls body(x index, y index, w index) for every tap of one group that reads x. */
+#define FOR_EACH_TAP(cv, g, body) \
+    for (int64_t kk = 0; kk < (g)->kg; kk++) \
+        for (int64_t i = 0; i < (cv)->p; i++) \
+            for (int64_t j = 0; j < (cv)->q; j++) \
+                for (int64_t c = 0; c < (g)->cg; c++) \
+                    for (int64_t u = 0; u < (cv)->r; u++) { \
+                        int64_t hi = i * (cv)->stride_h - (cv)->pad_top + u * (cv)->dil_h; \
+                        if (hi < 0 || hi >= (cv)->h) continue; \
+                        for (int64_t v = 0; v < (cv)->s; v++) { \
+                            int64_t wi = j * (cv)->stride_w - (cv)->pad_left + v * (cv)->dil_w; \
+                            if (wi < 0 || wi >= (cv)->w) continue; \
+                            int64_t xi = (c * (cv)->h + hi) * (cv)->w + wi; \
+                            int64_t yi = (kk * (cv)->p + i) * (cv)->q + j; \
+                            int64_t ti = ((kk * (g)->cg + c) * (cv)->r + u) * (cv)->s + v; \
+                            body; \
+                        } \
+                    }
+
+/* x: (cg, h, w), w: (kg, cg, r, s) -> y: (kg, p, q). */
+static void direct_fwd(const NnlConv *cv, const Geom *g, const float *x, const float *w,
+                       float *y)
+{
+    memset(y, 0, sizeof(float) * g->kg * g->pq);
+    FOR_EACH_TAP(cv, g, y[yi] += x[xi] * w[ti]);
+}
+
+/* dy: (kg, p, q), w: (kg, cg, r, s) -> dx: (cg, h, w). */
+static void direct_dx(const NnlConv *cv, const Geom *g, const float *dy, const float *w,
+                      float *dx)
+{
+    memset(dx, 0, sizeof(float) * g->cg * g->hw);
+    FOR_EACH_TAP(cv, g, dx[xi] += dy[yi] * w[ti]);
+}
+
+/* x: (cg, h, w), dy: (kg, p, q) -> dw: (kg, cg, r, s) = beta dw + the image's share. */
+static void direct_dw(const NnlConv *cv, const Geom *g, const float *x, const float *dy,
+                      float *dw, float beta)
+{
+    int64_t ws = g->kg * g->rows;
+    for (int64_t e = 0; e < ws; e++) dw[e] = beta == 0.0f ? 0.0f : beta * dw[e];
+    FOR_EACH_TAP(cv, g, dw[ti] += x[xi] * dy[yi]);
+}
+
+/* ---- one (image, group) unit; col is scratch of rows x pq floats, or NULL ---- */
+
+/* A unit of the forward or of dx: image i, group gr. a: x or dy, b: the weights. */
+typedef void (*UnitFn)(const NnlConv *cv, const Geom *g, int64_t i, int64_t gr,
+                       const float *a, const float *b, float *out, float *col, int nt);
+
+/* y_g (kg, pq) = W_g (kg, rows) @ col (rows, pq). */
+static void fwd_unit(const NnlConv *cv, const Geom *g, int64_t i, int64_t gr,
+                     const float *x, const float *w, float *y, float *col, int nt)
+{
+    x += (i * cv->c + gr * g->cg) * g->hw;
+    w += gr * g->kg * g->rows;
+    y += (i * cv->k + gr * g->kg) * g->pq;
+    if (!g->identity && !col) {
+        direct_fwd(cv, g, x, w, y);
+        return;
+    }
+    if (!g->identity) im2col_par(cv, g, x, col, nt);
+    nnl_sgemm(0, 0, g->kg, g->pq, g->rows, 1.0f, w, g->rows, g->identity ? x : col, g->pq,
+              0.0f, y, g->pq);
+}
+
+/* dx_g (cg, h, w) = col2im(W_g^T (rows, kg) @ dy_g (kg, pq)). */
+static void dx_unit(const NnlConv *cv, const Geom *g, int64_t i, int64_t gr,
+                    const float *dy, const float *w, float *dx, float *col, int nt)
+{
+    dy += (i * cv->k + gr * g->kg) * g->pq;
+    w += gr * g->kg * g->rows;
+    dx += (i * cv->c + gr * g->cg) * g->hw;
+    if (g->identity) {
+        nnl_sgemm(1, 0, g->rows, g->pq, g->kg, 1.0f, w, g->rows, dy, g->pq, 0.0f, dx, g->pq);
+    } else if (!col) {
+        direct_dx(cv, g, dy, w, dx);
+    } else {
+        nnl_sgemm(1, 0, g->rows, g->pq, g->kg, 1.0f, w, g->rows, dy, g->pq, 0.0f, col, g->pq);
+        col2im_par(cv, g, col, dx, nt);
+    }
+}
+
+/* dw_g (kg, rows) = beta dw_g + dy_g (kg, pq) @ col^T (pq, rows), for image i, group gr. */
+static void dw_unit(const NnlConv *cv, const Geom *g, int64_t i, int64_t gr, const float *x,
+                    const float *dy, float *dw, float beta, float *col, int nt)
+{
+    x += (i * cv->c + gr * g->cg) * g->hw;
+    dy += (i * cv->k + gr * g->kg) * g->pq;
+    dw += gr * g->kg * g->rows;
+    if (!g->identity && !col) {
+        direct_dw(cv, g, x, dy, dw, beta);
+        return;
+    }
+    if (!g->identity) im2col_par(cv, g, x, col, nt);
+    nnl_sgemm(0, 1, g->kg, g->rows, g->pq, 1.0f, dy, g->pq, g->identity ? x : col, g->pq,
+              beta, dw, g->rows);
+}
+
+/* ---- entry points ---- */
+
+/* The column scratch a thread needs; NULL for 1x1 convolutions or when allocation fails. */
+static float *col_space(const Geom *g)
+{
+    return g->identity ? NULL : scratch(&col_scratch, (size_t)(g->rows * g->pq));
+}
+
+static double conv_flops(const NnlConv *cv, const Geom *g, int64_t n)
+{
+    return 2.0 * n * cv->k * g->rows * g->pq;
+}
+
+/* Every (image, group) unit of the forward or dx once: contiguous chunks of units per
+ * thread, each GEMM serial; or, with fewer units than threads, units in turn, each split. */
+static void run_units(UnitFn fn, const NnlConv *cv, int64_t n, const float *a,
+                      const float *b, float *out)
+{
+    if (n <= 0) return;
+    Geom g = geom(cv);
+    int64_t groups = cv->groups, units = n * groups;
+    int nt = conv_threads(conv_flops(cv, &g, n));
+    if (units < nt) {
+        float *col = col_space(&g);
+        for (int64_t t = 0; t < units; t++) fn(cv, &g, t / groups, t % groups, a, b, out, col, nt);
+        return;
+    }
+    #pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        int64_t lo, hi;
+        rt_chunk(units, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);
+        float *col = lo < hi ? col_space(&g) : NULL;
+        for (int64_t t = lo; t < hi; t++) fn(cv, &g, t / groups, t % groups, a, b, out, col, 1);
+    }
+}
+
+void nnl_conv2d(const NnlConv *cv, int64_t n, const float *x, const float *wt, float *y)
+{
+    run_units(fwd_unit, cv, n, x, wt, y);
+}
+
+void nnl_conv2d_dx(const NnlConv *cv, int64_t n, const float *dy, const float *wt, float *dx)
+{
+    run_units(dx_unit, cv, n, dy, wt, dx);
+}
+
+/* Images [i0, i1) summed in order into acc: (k, cg, r, s), overwritten. */
+static void dw_images(const NnlConv *cv, const Geom *g, int64_t i0, int64_t i1,
+                      const float *x, const float *dy, float *acc, float *col, int nt)
+{
+    for (int64_t i = i0; i < i1; i++)
+        for (int64_t gr = 0; gr < cv->groups; gr++)
+            dw_unit(cv, g, i, gr, x, dy, acc, i > i0 ? 1.0f : 0.0f, col, nt);
+}
+
+void nnl_conv2d_dw(const NnlConv *cv, int64_t n, const float *x, const float *dy, float *dw)
+{
+    Geom g = geom(cv);
+    int64_t wsize = cv->k * g.rows;
+    if (n <= 0) {
+        memset(dw, 0, sizeof(float) * wsize);
+        return;
+    }
+    /* slices: a function of the shapes alone, so that dw is the same on any thread count */
+    int64_t slices = n < NSLOT ? n : NSLOT, cap = 1 + SLOT_CAP / (wsize > 0 ? wsize : 1);
+    if (slices > cap) slices = cap;
+    float *part = NULL;   /* (slices - 1, wsize): slice 0 sums straight into dw */
+    if (slices > 1 && !(part = scratch(&slot_scratch, (size_t)((slices - 1) * wsize))))
+        slices = 1;
+    int nt = conv_threads(conv_flops(cv, &g, n));
+    if (slices == 1) {     /* images in turn, each GEMM and im2col split between threads */
+        dw_images(cv, &g, 0, n, x, dy, dw, col_space(&g), nt);
+        return;
+    }
+    if (nt > slices) nt = (int)slices;
+    #pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        int t = omp_get_thread_num(), parts = omp_get_num_threads();
+        int64_t s0, s1, e0, e1;
+        rt_chunk(slices, parts, t, &s0, &s1);
+        float *col = s0 < s1 ? col_space(&g) : NULL;
+        for (int64_t s = s0; s < s1; s++) {
+            int64_t i0, i1;
+            rt_chunk(n, (int)slices, (int)s, &i0, &i1);
+            dw_images(cv, &g, i0, i1, x, dy, s == 0 ? dw : part + (s - 1) * wsize, col, 1);
+        }
+        #pragma omp barrier
+        rt_chunk(wsize, parts, t, &e0, &e1);
+        for (int64_t s = 1; s < slices; s++) {
+            const float *ps = part + (s - 1) * wsize;
+            for (int64_t e = e0; e < e1; e++) dw[e] += ps[e];
+        }
+    }
+}

@@ -1,0 +1,282 @@
+/* test_conv.c — nnl_conv2d, nnl_conv2d_dx and nnl_conv2d_dw against direct loops in
+ * double over strides 1-3, symmetric, asymmetric ('same'-style) and no padding, dilation,
+ * groups (1, 2, depthwise), 1x1, odd sizes, kernels wider than the input, batches of 0, 1,
+ * 3 and 20; the adjoint identity <conv(x), dy> = <x, dx(dy)> = <w, dw(x, dy)>; outputs
+ * overwritten (NaN garbage before) and nothing written past them; identical bits on 1, 2
+ * and 3 threads and on a repeated call; correct results when scratch allocation fails. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rt_internal.h"
+
+static int failures;
+#define CHECK(cond, ...) do { if (!(cond)) { printf("FAIL %s:%d: ", __FILE__, __LINE__); \
+    printf(__VA_ARGS__); printf("\n"); failures++; } } while (0)
+
+enum { GUARD = 16 };
+static const float SENTINEL = 12345.0f;
+
+static float frand(unsigned *s)
+{
+    *s = *s * 1664525u + 1013904223u;
+    return (float)((*s >> 8) & 0xffff) / 32768.0f - 1.0f;
+}
+
+/* A case: shapes, with the bottom/right padding given so that p and q follow. */
+typedef struct Case {
+    int64_t n, c, h, w, k, r, s, sh, sw, pt, pb, pl, pr, dh, dw, groups;
+} Case;
+
+static NnlConv make_conv(const Case *t)
+{
+    NnlConv cv = {
+        .c = t->c, .h = t->h, .w = t->w, .k = t->k, .r = t->r, .s = t->s,
+        .stride_h = t->sh, .stride_w = t->sw, .pad_top = t->pt, .pad_left = t->pl,
+        .dil_h = t->dh, .dil_w = t->dw, .groups = t->groups,
+    };
+    cv.p = (t->h + t->pt + t->pb - t->dh * (t->r - 1) - 1) / t->sh + 1;
+    cv.q = (t->w + t->pl + t->pr - t->dw * (t->s - 1) - 1) / t->sw + 1;
+    return cv;
+}
+
+/* Buffers with GUARD sentinels after the end; garbage (NaN) inside when asked. */
+static float *buf(int64_t n, int nan_fill)
+{
+    float *p = malloc(sizeof(float) * (n + GUARD));
+    for (int64_t i = 0; i < n; i++) p[i] = nan_fill ? NAN : 0.0f;
+    for (int i = 0; i < GUARD; i++) p[n + i] = SENTINEL;
+    return p;
+}
+
+static int guard_ok(const float *p, int64_t n)
+{
+    for (int i = 0; i < GUARD; i++)
+        if (p[n + i] != SENTINEL) return 0;
+    return 1;
+}
+
+/* The definition, in double: y, dx, dw and the sums of |terms| behind each entry. */
+static void reference(const NnlConv *cv, int64_t n, const float *x, const float *w,
+                      const float *dy, double *y, double *ym, double *dx, double *dxm,
+                      double *dw, double *dwm)
+{
+    int64_t cg = cv->c / cv->groups, kg = cv->k / cv->groups;
+    memset(y, 0, sizeof(double) * n * cv->k * cv->p * cv->q);
+    memset(ym, 0, sizeof(double) * n * cv->k * cv->p * cv->q);
+    memset(dx, 0, sizeof(double) * n * cv->c * cv->h * cv->w);
+    memset(dxm, 0, sizeof(double) * n * cv->c * cv->h * cv->w);
+    memset(dw, 0, sizeof(double) * cv->k * cg * cv->r * cv->s);
+    memset(dwm, 0, sizeof(double) * cv->k * cg * cv->r * cv->s);
+    for (int64_t b = 0; b < n; b++)
+        for (int64_t k = 0; k < cv->k; k++)
+            for (int64_t i = 0; i < cv->p; i++)
+                for (int64_t j = 0; j < cv->q; j++)
+                    for (int64_t c = 0; c < cg; c++)
+                        for (int64_t u = 0; u < cv->r; u++)
+                            for (int64_t v = 0; v < cv->s; v++) {
+                                int64_t hi = i * cv->stride_h - cv->pad_top + u * cv->dil_h;
+                                int64_t wi = j * cv->stride_w - cv->pad_left + v * cv->dil_w;
+                                if (hi < 0 || hi >= cv->h || wi < 0 || wi >= cv->w) continue;
+                                int64_t ch = (k / kg) * cg + c;
+                                int64_t xi = ((b * cv->c + ch) * cv->h + hi) * cv->w + wi;
+                                int64_t yi = ((b * cv->k + k) * cv->p + i) * cv->q + j;
+                                int64_t ti = ((k * cg + c) * cv->r + u) * cv->s + v;
+                                double xv = x[xi], wv = w[ti], gv = dy[yi];
+                                y[yi] += xv * wv;   ym[yi] += fabs(xv * wv);
+                                dx[xi] += gv * wv;  dxm[xi] += fabs(gv * wv);
+                                dw[ti] += xv * gv;  dwm[ti] += fabs(xv * gv);
+                            }
+}
+
+/* Largest |got - want| relative to the sum of |terms| (plus a floor for empty sums). */
+static double worst_err(const float *got, const double *want, const double *mag, int64_t n)
+{
+    double worst = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double e = fabs(got[i] - want[i]) / (mag[i] + 1e-30);
+        if (got[i] == want[i]) e = 0;
+        if (!(e <= worst)) worst = e;
+    }
+    return worst;
+}
+
+static double dot(const float *a, const float *b, int64_t n, double *mag)
+{
+    double s = 0, m = 0;
+    for (int64_t i = 0; i < n; i++) {
+        s += (double)a[i] * b[i];
+        m += fabs((double)a[i] * b[i]);
+    }
+    *mag = m;
+    return s;
+}
+
+static void describe(const Case *t, char *out, size_t len)
+{
+    snprintf(out, len, "n%lld c%lld %lldx%lld k%lld %lldx%lld stride %lld,%lld pad %lld/%lld,%lld/%lld "
+             "dil %lld,%lld groups %lld", (long long)t->n, (long long)t->c, (long long)t->h,
+             (long long)t->w, (long long)t->k, (long long)t->r, (long long)t->s,
+             (long long)t->sh, (long long)t->sw, (long long)t->pt, (long long)t->pb,
+             (long long)t->pl, (long long)t->pr, (long long)t->dh, (long long)t->dw,
+             (long long)t->groups);
+}
+
+/* Runs the three kernels on `threads` threads into fresh NaN-filled buffers. */
+static void run(const NnlConv *cv, int64_t n, int threads, const float *x, const float *w,
+                const float *dy, float *y, float *dx, float *dw)
+{
+    rt_set_threads(threads);
+    nnl_conv2d(cv, n, x, w, y);
+    nnl_conv2d_dx(cv, n, dy, w, dx);
+    nnl_conv2d_dw(cv, n, x, dy, dw);
+}
+
+static void check_case(const Case *t)
+{
+    char name[256];
+    describe(t, name, sizeof name);
+    NnlConv cv = make_conv(t);
+    int64_t n = t->n, cg = t->c / t->groups;
+    int64_t nx = n * t->c * t->h * t->w, ny = n * t->k * cv.p * cv.q, nw = t->k * cg * t->r * t->s;
+    unsigned s = (unsigned)(nx * 7 + ny * 13 + nw * 31);
+    float *x = buf(nx, 0), *w = buf(nw, 0), *dy = buf(ny, 0);
+    for (int64_t i = 0; i < nx; i++) x[i] = frand(&s);
+    for (int64_t i = 0; i < nw; i++) w[i] = frand(&s);
+    for (int64_t i = 0; i < ny; i++) dy[i] = frand(&s);
+    double *ry = malloc(sizeof(double) * (ny + 1)), *rym = malloc(sizeof(double) * (ny + 1));
+    double *rdx = malloc(sizeof(double) * (nx + 1)), *rdxm = malloc(sizeof(double) * (nx + 1));
+    double *rdw = malloc(sizeof(double) * (nw + 1)), *rdwm = malloc(sizeof(double) * (nw + 1));
+    reference(&cv, n, x, w, dy, ry, rym, rdx, rdxm, rdw, rdwm);
+
+    float *y[4], *dx[4], *dw[4];
+    static const int threads[4] = {1, 2, 3, 2};   /* the last: a repeated call */
+    for (int r = 0; r < 4; r++) {
+        y[r] = buf(ny, 1); dx[r] = buf(nx, 1); dw[r] = buf(nw, 1);
+        run(&cv, n, threads[r], x, w, dy, y[r], dx[r], dw[r]);
+    }
+    double ey = worst_err(y[0], ry, rym, ny), edx = worst_err(dx[0], rdx, rdxm, nx);
+    double edw = worst_err(dw[0], rdw, rdwm, nw);
+    CHECK(ey < 1e-5 && edx < 1e-5 && edw < 1e-5, "%s: error y %g dx %g dw %g", name, ey, edx, edw);
+    for (int r = 0; r < 4; r++) {
+        CHECK(guard_ok(y[r], ny) && guard_ok(dx[r], nx) && guard_ok(dw[r], nw),
+              "%s: written past the end (threads %d)", name, threads[r]);
+        if (r == 0) continue;
+        CHECK(memcmp(y[0], y[r], sizeof(float) * ny) == 0, "%s: y differs on %d threads", name, threads[r]);
+        CHECK(memcmp(dx[0], dx[r], sizeof(float) * nx) == 0, "%s: dx differs on %d threads", name, threads[r]);
+        CHECK(memcmp(dw[0], dw[r], sizeof(float) * nw) == 0, "%s: dw differs on %d threads", name, threads[r]);
+    }
+    /* <conv(x), dy> = <x, dx(dy)> = <w, dw(x, dy)> */
+    double m1, m2, m3;
+    double a1 = dot(y[0], dy, ny, &m1), a2 = dot(x, dx[0], nx, &m2), a3 = dot(w, dw[0], nw, &m3);
+    double mag = fmax(m1, fmax(m2, m3)) + 1e-30;
+    CHECK(fabs(a1 - a2) / mag < 1e-5 && fabs(a1 - a3) / mag < 1e-5,
+          "%s: adjoint identity: <y,dy> %.9g <x,dx> %.9g <w,dw> %.9g", name, a1, a2, a3);
+    for (int r = 0; r < 4; r++) { free(y[r]); free(dx[r]); free(dw[r]); }
+    free(x); free(w); free(dy);
+    free(ry); free(rym); free(rdx); free(rdxm); free(rdw); free(rdwm);
+}
+
+/* n = 0: nothing to compute, dw is zero, y and dx untouched. */
+static void check_empty(void)
+{
+    Case t = {0, 2, 5, 5, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};   /* w: (1, 2, 3, 3) */
+    NnlConv cv = make_conv(&t);
+    float x[1] = {1}, dy[1] = {1}, y[1] = {7}, dx[1] = {7}, w[18], dw[18 + GUARD];
+    for (int i = 0; i < 18; i++) w[i] = 1.0f;
+    for (int i = 0; i < 18 + GUARD; i++) dw[i] = i < 18 ? NAN : SENTINEL;
+    nnl_conv2d(&cv, 0, x, w, y);
+    nnl_conv2d_dx(&cv, 0, dy, w, dx);
+    nnl_conv2d_dw(&cv, 0, x, dy, dw);
+    int zero = 1;
+    for (int i = 0; i < 18; i++) zero &= dw[i] == 0.0f;
+    CHECK(zero && guard_ok(dw, 18) && y[0] == 7 && dx[0] == 7, "n = 0: dw not zero or y/dx touched");
+}
+
+/* The n-th allocation failing (scratch for dw's partials, then the column matrix) must
+ * fall back to direct loops with the same results. Each case is larger than every one
+ * before, so the scratch cached so far does not cover it; one thread, so the order of
+ * allocations is fixed. Runs first, while nothing is cached. */
+static void check_alloc_failure(void)
+{
+    static const Case cases[] = {
+        {3, 3, 9, 9, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},     /* dw partials fail */
+        {3, 4, 11, 11, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   /* column matrix fails */
+        {2, 5, 13, 12, 2, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1},   /* ... for y, dx and dw */
+    };
+    for (int ci = 0; ci < 3; ci++) {
+        const Case *t = &cases[ci];
+        NnlConv cv = make_conv(t);
+        int64_t n = t->n, nx = n * t->c * t->h * t->w, ny = n * t->k * cv.p * cv.q;
+        int64_t nw = t->k * t->c * t->r * t->s;
+        unsigned s = 99u + ci;
+        float *x = buf(nx, 0), *w = buf(nw, 0), *dy = buf(ny, 0);
+        float *y = buf(ny, 1), *dx = buf(nx, 1), *dw = buf(nw, 1);
+        for (int64_t i = 0; i < nx; i++) x[i] = frand(&s);
+        for (int64_t i = 0; i < nw; i++) w[i] = frand(&s);
+        for (int64_t i = 0; i < ny; i++) dy[i] = frand(&s);
+        double *ry = malloc(sizeof(double) * ny), *rym = malloc(sizeof(double) * ny);
+        double *rdx = malloc(sizeof(double) * nx), *rdxm = malloc(sizeof(double) * nx);
+        double *rdw = malloc(sizeof(double) * nw), *rdwm = malloc(sizeof(double) * nw);
+        reference(&cv, n, x, w, dy, ry, rym, rdx, rdxm, rdw, rdwm);
+        rt_set_threads(1);
+        if (ci == 0) {
+            rt_alloc_fail_after(1);
+            nnl_conv2d_dw(&cv, n, x, dy, dw);
+            nnl_conv2d(&cv, n, x, w, y);
+            nnl_conv2d_dx(&cv, n, dy, w, dx);
+        } else {
+            rt_alloc_fail_after(ci == 1 ? 2 : 1);
+            nnl_conv2d_dw(&cv, n, x, dy, dw);
+            rt_alloc_fail_after(1);
+            nnl_conv2d(&cv, n, x, w, y);
+            rt_alloc_fail_after(1);
+            nnl_conv2d_dx(&cv, n, dy, w, dx);
+        }
+        rt_alloc_fail_after(0);
+        double ey = worst_err(y, ry, rym, ny), edx = worst_err(dx, rdx, rdxm, nx);
+        double edw = worst_err(dw, rdw, rdwm, nw);
+        CHECK(ey < 1e-5 && edx < 1e-5 && edw < 1e-5, "allocation failure case %d: error y %g dx %g dw %g",
+              ci, ey, edx, edw);
+        free(x); free(w); free(dy); free(y); free(dx); free(dw);
+        free(ry); free(rym); free(rdx); free(rdxm); free(rdw); free(rdwm);
+    }
+}
+
+int main(void)
+{
+    check_alloc_failure();
+    /* n, c, h, w, k, r, s, sh, sw, pt, pb, pl, pr, dh, dw, groups */
+    static const Case cases[] = {
+        {1, 3, 7, 9, 5, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1},       /* valid, n = 1 */
+        {3, 3, 7, 9, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},       /* pad 1 */
+        {3, 3, 11, 8, 4, 3, 2, 2, 2, 1, 1, 1, 0, 1, 1, 1},      /* stride 2, odd, r != s */
+        {3, 2, 8, 7, 3, 2, 2, 1, 1, 0, 1, 0, 1, 1, 1, 1},       /* 'same', even kernel: pad 0/1 */
+        {3, 3, 9, 10, 4, 4, 4, 2, 2, 1, 2, 1, 2, 1, 1, 1},      /* 'same', stride 2: pad 1/2 */
+        {1, 2, 9, 8, 3, 5, 3, 2, 1, 2, 1, 0, 2, 1, 1, 1},       /* pad top 2 bottom 1, n = 1 */
+        {3, 3, 10, 11, 2, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1},     /* dilation 2 */
+        {3, 2, 12, 9, 3, 3, 2, 2, 1, 1, 0, 0, 3, 2, 3, 1},      /* dilation, stride, asymmetric */
+        {3, 4, 8, 8, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2},       /* groups 2 */
+        {3, 6, 9, 7, 4, 3, 3, 2, 2, 1, 1, 1, 1, 2, 1, 2},       /* groups 2, stride, dilation */
+        {3, 5, 8, 9, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 5},       /* depthwise */
+        {1, 4, 7, 7, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 4},       /* depthwise x2, n = 1 */
+        {3, 6, 5, 7, 4, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},       /* 1x1 */
+        {1, 6, 5, 7, 4, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 2},       /* 1x1, groups, n = 1 */
+        {3, 6, 5, 7, 4, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1},       /* 1x1 stride 2 */
+        {3, 3, 4, 4, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},       /* 1x1 with padding */
+        {3, 3, 4, 5, 2, 1, 1, 1, 1, 1, -1, 0, 0, 1, 1, 1},      /* 1x1, p = h but shifted */
+        {3, 2, 10, 11, 3, 2, 2, 3, 3, 0, 0, 0, 0, 1, 1, 1},     /* stride 3 > kernel: unread rows */
+        {3, 2, 2, 3, 3, 3, 5, 1, 1, 1, 2, 2, 1, 1, 1, 1},       /* kernel wider than the input */
+        {3, 1, 28, 28, 32, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1},    /* Keras MNIST, first layer */
+        {3, 16, 12, 10, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   /* k != c */
+        {20, 3, 6, 5, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},      /* 16 dw slices of 1-2 images */
+        {9, 256, 3, 3, 256, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1},   /* big weights: fewer slices */
+        {1, 64, 20, 20, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   /* n = 1, GEMMs split */
+    };
+    int nc = sizeof cases / sizeof cases[0];
+    for (int i = 0; i < nc; i++) check_case(&cases[i]);
+    check_empty();
+    printf("%d conv cases, %d failed checks\n", nc + 4, failures);
+    return failures != 0;
+}
