@@ -97,7 +97,7 @@ static double worst_err(const float *got, const double *want, const double *mag,
     for (int64_t i = 0; i < n; i++) {
         double e = fabs(got[i] - want[i]) / (mag[i] + 1e-30);
         if (got[i] == want[i]) e = 0;
-        if (!(e <= worst)) worst = e;
+        if (!(e <= worst)) worst = isnan(e) ? INFINITY : e;   /* NaN sticks */
     }
     return worst;
 }
