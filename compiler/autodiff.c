@@ -147,6 +147,18 @@ static void vjp(Ad *ad, Node *y, Node *gy)
         accumulate(ad, a, u);
         break;
     }
+    case OP_CONV2D:  /* dx = conv2d^T(g, w), dw = correlation of x with g */
+        if (na) accumulate(ad, a, ir_op2(g, OP_CONV2D_DX, gy, b, a->shape, y->attr, at));
+        if (nb) accumulate(ad, b, ir_op2(g, OP_CONV2D_DW, a, gy, b->shape, y->attr, at));
+        break;
+    case OP_MAXPOOL2D: /* g to the first maximum of each window */
+        accumulate(ad, a, ir_op2(g, OP_MAXPOOL2D_DX, a, gy, a->shape, y->attr, at));
+        break;
+    case OP_AVGPOOL2D: /* g spread evenly over each window */
+        accumulate(ad, a, ir_op2(g, OP_AVGPOOL2D_DX, gy, NULL, a->shape, y->attr, at));
+        break;
+    case OP_CONV2D_DX: case OP_CONV2D_DW: case OP_MAXPOOL2D_DX: case OP_AVGPOOL2D_DX:
+        break;   /* second derivatives are not needed */
     case OP_COUNT: break;
     }
 }

@@ -59,6 +59,11 @@ static LLVMValueRef extern_fn(Cg *c, const char *name, LLVMTypeRef ret, LLVMType
     return f;
 }
 
+static LLVMValueRef cstruct(Cg *c, LLVMValueRef *v, int n)
+{
+    return LLVMConstStructInContext(c->cx, v, n, 0);
+}
+
 static LLVMValueRef call(Cg *c, LLVMValueRef f, LLVMValueRef *args, int n)
 {
     return LLVMBuildCall2(c->b, LLVMGlobalGetValueType(f), f, args, n, "");
@@ -483,6 +488,60 @@ static void gen_pick(Cg *c, Frame *f, Node *n)
     call(c, fn, args, 5);
 }
 
+/* A private constant of n i64 fields: the NnlConv / NnlPool a kernel call points at. */
+static LLVMValueRef i64_struct(Cg *c, const int64_t *v, int n)
+{
+    LLVMValueRef f[16];
+    for (int i = 0; i < n; i++) f[i] = i64c(c, v[i]);
+    LLVMValueRef init = cstruct(c, f, n);
+    LLVMValueRef gv = LLVMAddGlobal(c->m, LLVMTypeOf(init), "shape");
+    LLVMSetInitializer(gv, init);
+    LLVMSetGlobalConstant(gv, 1);
+    LLVMSetLinkage(gv, LLVMPrivateLinkage);
+    return gv;
+}
+
+/* conv2d and its two adjoints: x (B, C, H, W), w (K, C/g, R, S), y (B, K, P, Q). */
+static void gen_conv(Cg *c, Frame *f, Node *n)
+{
+    Node *x, *w, *y;
+    const char *fn;
+    Node *a = n->in[0], *b = n->in[1];
+    switch (n->op) {
+    case OP_CONV2D: x = a; w = b; y = n; fn = "nnl_conv2d"; break;
+    case OP_CONV2D_DX: x = n; w = b; y = a; fn = "nnl_conv2d_dx"; break;
+    default: x = a; w = n; y = b; fn = "nnl_conv2d_dw"; break;
+    }
+    const int64_t *t = n->attr;
+    /* struct NnlConv { c, h, w, k, r, s, p, q, stride h w, pad top left, dilation h w, groups } */
+    int64_t cv[15] = {x->shape.d[1], x->shape.d[2], x->shape.d[3], w->shape.d[0], w->shape.d[2],
+                      w->shape.d[3], y->shape.d[2], y->shape.d[3], t[A_SH], t[A_SW], t[A_PT], t[A_PL],
+                      t[A_DH], t[A_DW], t[A_GROUPS]};
+    LLVMTypeRef pt[5] = {c->ptr, c->i64, c->ptr, c->ptr, c->ptr};
+    LLVMValueRef args[5] = {i64_struct(c, cv, 15), f->batch, node_ptr(c, f, a), node_ptr(c, f, b),
+                            node_ptr(c, f, n)};
+    call(c, extern_fn(c, fn, c->vd, pt, 5), args, 5);
+}
+
+/* pooling: x (B, C, H, W) -> y (B, C, P, Q), and the adjoints into dx (shape of x) */
+static void gen_pool(Cg *c, Frame *f, Node *n)
+{
+    bool fwd = n->op == OP_MAXPOOL2D || n->op == OP_AVGPOOL2D;
+    Node *x = fwd ? n->in[0] : n, *y = fwd ? n : n->op == OP_MAXPOOL2D_DX ? n->in[1] : n->in[0];
+    const int64_t *t = n->attr;
+    /* struct NnlPool { c, h, w, p, q, kh, kw, stride h w, pad top left } */
+    int64_t pl[11] = {x->shape.d[1], x->shape.d[2], x->shape.d[3], y->shape.d[2], y->shape.d[3],
+                      t[A_KH], t[A_KW], t[A_SH], t[A_SW], t[A_PT], t[A_PL]};
+    const char *fn = n->op == OP_MAXPOOL2D ? "nnl_maxpool2d" : n->op == OP_AVGPOOL2D ? "nnl_avgpool2d"
+                   : n->op == OP_MAXPOOL2D_DX ? "nnl_maxpool2d_dx" : "nnl_avgpool2d_dx";
+    LLVMValueRef args[5] = {i64_struct(c, pl, 11), f->batch};
+    LLVMTypeRef pt[5] = {c->ptr, c->i64, c->ptr, c->ptr, c->ptr};
+    int k = 2;
+    for (int i = 0; i < n->nin; i++) args[k++] = node_ptr(c, f, n->in[i]);
+    args[k++] = node_ptr(c, f, n);
+    call(c, extern_fn(c, fn, c->vd, pt, k), args, k);
+}
+
 static bool operands_in_memory(Node *n)
 {
     for (int k = 0; k < n->nin; k++)
@@ -512,7 +571,11 @@ static void gen_kernel(Cg *c, int index, Kernel *k)
             case K_GEMM: gen_gemm(c, &f, n); break;
             case K_REDUCE: gen_reduce(c, &f, n); break;
             case K_ROW: gen_rows(c, &f, n); break;
-            case K_CALL: gen_pick(c, &f, n); break;
+            case K_CALL:
+                if (n->op == OP_PICK || n->op == OP_UNPICK) gen_pick(c, &f, n);
+                else if (n->op == OP_CONV2D || n->op == OP_CONV2D_DX || n->op == OP_CONV2D_DW) gen_conv(c, &f, n);
+                else gen_pool(c, &f, n);
+                break;
             default: break;
             }
         }
@@ -559,10 +622,6 @@ static LLVMValueRef dims8(Cg *c, Shape s, int skip)
     return LLVMConstArray2(c->i64, v, NNL_MAX_RANK);
 }
 
-static LLVMValueRef cstruct(Cg *c, LLVMValueRef *v, int n)
-{
-    return LLVMConstStructInContext(c->cx, v, n, 0);
-}
 
 /* struct NnlParam { const char *name; int rank; int64_t shape[8], offset, size; int init;
  *                   float a, b; int64_t fan_in, fan_out; } */

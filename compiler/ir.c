@@ -195,6 +195,79 @@ Node *ir_matmul(Graph *g, Node *a, Node *b, int ta, int tb, Shape out, Span at)
     return n;
 }
 
+Node *ir_op2(Graph *g, Op op, Node *a, Node *b, Shape shape, const int64_t *attr, Span at)
+{
+    Node *n = ir_node(g, op, at, shape);
+    use(n, a);
+    if (b) use(n, b);
+    if (attr) memcpy(n->attr, attr, sizeof n->attr);
+    return n;
+}
+
+/* Output size of a window over n cells: (n + pads - dil (k - 1) - 1) / stride + 1. */
+static int64_t window_out(int64_t n, int64_t pad, int64_t k, int64_t dil, int64_t stride)
+{
+    int64_t span = dil * (k - 1) + 1;
+    return n + pad < span ? 0 : (n + pad - span) / stride + 1;
+}
+
+/* conv2d: x (B, C, H, W), w (K, C/groups, R, S) -> (B, K, P, Q) */
+Node *ir_conv2d(Graph *g, Node *x, Node *w, const int64_t *at_, Span at)
+{
+    Arena *a = g->arena;
+    const int64_t *t = at_;
+    if (x->shape.rank != 4 || !x->shape.batched) {
+        diag(DIAG_ERROR, at, "conv2d needs an input of f32[B, channels, height, width], not %s",
+             shape_str(a, x->shape));
+        return NULL;
+    }
+    if (w->shape.rank != 4 || w->shape.batched) {
+        diag(DIAG_ERROR, at, "conv2d needs a kernel of f32[filters, channels, height, width], not %s",
+             shape_str(a, w->shape));
+        return NULL;
+    }
+    int64_t c = x->shape.d[1], k = w->shape.d[0], gr = t[A_GROUPS];
+    if (gr < 1 || c % gr || k % gr || w->shape.d[1] * gr != c) {
+        diag(DIAG_ERROR, at, "conv2d of %s with kernel %s: %lld input channels in %lld group%s need a kernel of f32[%lld, %lld, ...]",
+             shape_str(a, x->shape), shape_str(a, w->shape), (long long)c, (long long)gr, gr == 1 ? "" : "s",
+             (long long)k, gr > 0 && c % gr == 0 ? (long long)(c / gr) : -1LL);
+        return NULL;
+    }
+    int64_t p = window_out(x->shape.d[2], t[A_PT] + t[A_PB], w->shape.d[2], t[A_DH], t[A_SH]);
+    int64_t q = window_out(x->shape.d[3], t[A_PL] + t[A_PR], w->shape.d[3], t[A_DW], t[A_SW]);
+    if (p < 1 || q < 1) {
+        diag(DIAG_ERROR, at, "conv2d: a %lldx%lld kernel does not fit in the %lldx%lld input %s",
+             (long long)w->shape.d[2], (long long)w->shape.d[3], (long long)x->shape.d[2],
+             (long long)x->shape.d[3], shape_str(a, x->shape));
+        return NULL;
+    }
+    int64_t d[4] = {-1, k, p, q};
+    return ir_op2(g, OP_CONV2D, x, w, shape_make(true, 4, d), t, at);
+}
+
+Node *ir_pool2d(Graph *g, Op op, Node *x, const int64_t *t, Span at)
+{
+    const char *fn = op == OP_MAXPOOL2D ? "max_pool2d" : "avg_pool2d";
+    if (x->shape.rank != 4 || !x->shape.batched) {
+        diag(DIAG_ERROR, at, "%s needs an input of f32[B, channels, height, width], not %s", fn,
+             shape_str(g->arena, x->shape));
+        return NULL;
+    }
+    if (t[A_PT] >= t[A_KH] || t[A_PL] >= t[A_KW] || t[A_PB] >= t[A_KH] || t[A_PR] >= t[A_KW]) {
+        diag(DIAG_ERROR, at, "%s: padding must be smaller than the window", fn);
+        return NULL;
+    }
+    int64_t p = window_out(x->shape.d[2], t[A_PT] + t[A_PB], t[A_KH], 1, t[A_SH]);
+    int64_t q = window_out(x->shape.d[3], t[A_PL] + t[A_PR], t[A_KW], 1, t[A_SW]);
+    if (p < 1 || q < 1) {
+        diag(DIAG_ERROR, at, "%s: a %lldx%lld window does not fit in %s", fn, (long long)t[A_KH],
+             (long long)t[A_KW], shape_str(g->arena, x->shape));
+        return NULL;
+    }
+    int64_t d[4] = {-1, x->shape.d[1], p, q};
+    return ir_op2(g, op, x, NULL, shape_make(true, 4, d), t, at);
+}
+
 /* ----- --emit=ir -----
  *   %3 = MATMUL %0, %2 : f32[B, 128]        @ 12:9
  * Attributes in braces after the operands; stable across runs. */
@@ -225,6 +298,18 @@ void ir_print(FILE *out, const Graph *g, int upto)
             if (n->fval != 1) fprintf(out, ", scale %g", n->fval);
             if (n->div_batch) fprintf(out, ", /B");
             fprintf(out, "}");
+            break;
+        case OP_CONV2D: case OP_CONV2D_DX: case OP_CONV2D_DW:
+            fprintf(out, " {stride %lldx%lld, pad %lld %lld %lld %lld, dilation %lldx%lld, groups %lld}",
+                    (long long)n->attr[A_SH], (long long)n->attr[A_SW], (long long)n->attr[A_PT],
+                    (long long)n->attr[A_PL], (long long)n->attr[A_PB], (long long)n->attr[A_PR],
+                    (long long)n->attr[A_DH], (long long)n->attr[A_DW], (long long)n->attr[A_GROUPS]);
+            break;
+        case OP_MAXPOOL2D: case OP_MAXPOOL2D_DX: case OP_AVGPOOL2D: case OP_AVGPOOL2D_DX:
+            fprintf(out, " {window %lldx%lld, stride %lldx%lld, pad %lld %lld %lld %lld}",
+                    (long long)n->attr[A_KH], (long long)n->attr[A_KW], (long long)n->attr[A_SH],
+                    (long long)n->attr[A_SW], (long long)n->attr[A_PT], (long long)n->attr[A_PL],
+                    (long long)n->attr[A_PB], (long long)n->attr[A_PR]);
             break;
         case OP_MATMUL:
             if (n->trans_a || n->trans_b)

@@ -52,6 +52,12 @@ enum {
     X(SOFTMAX, 1, K_ROW) X(LOG_SOFTMAX, 1, K_ROW) /* along the last axis */     \
     X(PICK, 2, K_CALL)      /* x: (rows, C), label: (rows) -> (rows) */           \
     X(UNPICK, 2, K_CALL)    /* dy: (rows), label -> (rows, C), its adjoint */     \
+    X(CONV2D, 2, K_CALL)    /* x (B, C, H, W), w (K, C/groups, R, S) -> (B, K, P, Q) */\
+    X(CONV2D_DX, 2, K_CALL) /* dy, w -> dx: (B, C, H, W) */                      \
+    X(CONV2D_DW, 2, K_CALL) /* x, dy -> dw: (K, C/groups, R, S) */               \
+    X(MAXPOOL2D, 1, K_CALL) /* x (B, C, H, W) -> (B, C, P, Q) */                 \
+    X(MAXPOOL2D_DX, 2, K_CALL) /* x, dy -> dx */                                 \
+    X(AVGPOOL2D, 1, K_CALL) X(AVGPOOL2D_DX, 1, K_CALL) /* dy -> dx */            \
     X(SGD, 0, K_UPDATE) X(ADAM, 0, K_UPDATE)
 
 typedef enum {
@@ -77,6 +83,9 @@ struct Node {
     int trans_a, trans_b;   /* MATMUL */
     Shape from;             /* EXPAND: the operand viewed with the output's rank */
     int param;              /* PARAM: index in Graph.params */
+    int64_t attr[10];       /* CONV2D*: stride h w, pad top left bottom right, dilation h
+                               w, groups. *POOL2D*: window h w, stride h w, pad top left
+                               bottom right. Enum A_* below. */
 
     /* analyses (fuse.c, plan.c) */
     int nuses;
@@ -86,6 +95,9 @@ struct Node {
     int64_t off;            /* plan: float offset (batched: per-sample units) */
     int seg;                /* entry-point segment: SEG_* */
 };
+
+enum { A_SH, A_SW, A_PT, A_PL, A_PB, A_PR, A_DH, A_DW, A_GROUPS };   /* conv */
+enum { A_KH = 6, A_KW = 7 };   /* pooling: strides and padding as conv */
 
 /* Entry points are prefixes of one schedule: forward, then loss, then gradients, then
  * the update. */
@@ -141,6 +153,12 @@ Node *ir_sum(Graph *g, Node *x, int ax0, int ax1, bool keepdims, double scale,
 Node *ir_expand(Graph *g, Node *x, Shape from, Shape to, double scale, bool div_batch,
                 Span at);
 Node *ir_matmul(Graph *g, Node *a, Node *b, int ta, int tb, Shape out, Span at);
+/* A node of op with the given operands, shape and attributes (no shape rule): the
+ * backward ops of autodiff. */
+Node *ir_op2(Graph *g, Op op, Node *a, Node *b, Shape shape, const int64_t *attr, Span at);
+/* conv2d and pooling with their shape rules; NULL after a diagnostic. attr as Node.attr. */
+Node *ir_conv2d(Graph *g, Node *x, Node *w, const int64_t *attr, Span at);
+Node *ir_pool2d(Graph *g, Op op, Node *x, const int64_t *attr, Span at);
 
 Shape shape_make(bool batched, int rank, const int64_t *d);
 Shape shape_scalar(void);

@@ -72,7 +72,8 @@ static const char *const unary_builtins[] = {
 static const char *const other_builtins[] = {
     "sum", "mean", "max", "reshape", "flatten", "mse", "mae", "bce", "bce_logits",
     "binary_cross_entropy", "cross_entropy", "sgd", "adam", "idx", "csv", "blobs",
-    "normal", "uniform", "constant", NULL,
+    "normal", "uniform", "constant", "conv2d", "max_pool2d", "avg_pool2d",
+    "global_avg_pool2d", NULL,
 };
 static const char *const init_names[] = {
     "zeros", "ones", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", NULL,
@@ -344,6 +345,94 @@ static Node *loss_target(Sema *S, Value v, Ast *where, Node *pred, bool classes)
     return as_tensor(S, v, where->span, "the target");
 }
 
+/* A whole-number argument >= lo, or dflt when absent; -1 after a diagnostic. */
+static int64_t int_arg(Args *a, int pos, const char *name, const char *fn, int64_t lo, int64_t dflt)
+{
+    Ast *w;
+    Value *v = arg_get(a, pos, name, &w);
+    if (!v) return dflt;
+    if (v->kind != V_NUM || v->num != (double)(int64_t)v->num || v->num < lo || v->num > 1e9) {
+        if (v->kind != V_ERROR)
+            diag(DIAG_ERROR, w->span, "'%s' of %s must be a whole number of at least %lld", name, fn, (long long)lo);
+        return -1;
+    }
+    return (int64_t)v->num;
+}
+
+/* padding: a number of cells on every side, "valid" (0) or "same" (output = ceil(in /
+ * stride), the extra cell at the bottom/right as TensorFlow pads). Sets t[A_PT..A_PR]. */
+static bool padding_arg(Args *a, const char *fn, Shape x, int64_t kh, int64_t kw, int64_t *t)
+{
+    Ast *w;
+    Value *v = arg_get(a, 99, "padding", &w);
+    if (!v) return true;
+    if (v->kind == V_STR && (!strcmp(v->str, "same") || !strcmp(v->str, "valid"))) {
+        if (v->str[0] == 'v') return true;
+        int64_t k[2] = {kh, kw}, st[2] = {t[A_SH], t[A_SW]};
+        for (int i = 0; i < 2; i++) {
+            int64_t n = x.d[2 + i], out = (n + st[i] - 1) / st[i];
+            int64_t total = (out - 1) * st[i] + k[i] - n;
+            if (total < 0) total = 0;
+            t[i ? A_PL : A_PT] = total / 2;
+            t[i ? A_PR : A_PB] = total - total / 2;
+        }
+        return true;
+    }
+    if (v->kind == V_NUM && v->num == (double)(int64_t)v->num && v->num >= 0 && v->num < 1e6) {
+        t[A_PT] = t[A_PL] = t[A_PB] = t[A_PR] = (int64_t)v->num;
+        return true;
+    }
+    if (v->kind != V_ERROR)
+        diag(DIAG_ERROR, w->span, "padding of %s is a number of cells, \"same\" or \"valid\"", fn);
+    return false;
+}
+
+/* conv2d(x, w, stride:, padding:, dilation:, groups:), max_pool2d / avg_pool2d(x, size,
+ * stride:, padding:), global_avg_pool2d(x); NCHW. */
+static Value call_spatial(Sema *S, Args *a, const char *fn, Span at)
+{
+    Graph *g = S->g;
+    int64_t t[10] = {0};
+    if (!strcmp(fn, "conv2d")) {
+        static const char *const names[] = {"stride", "padding", "dilation", "groups", NULL};
+        if (!args_check_names(a, fn, names, 2)) return verror;
+        Node *x = need_tensor_arg(S, a, 0, fn, at), *w = x ? need_tensor_arg(S, a, 1, fn, at) : NULL;
+        if (!x || !w) return verror;
+        t[A_SH] = t[A_SW] = int_arg(a, 99, "stride", fn, 1, 1);
+        t[A_DH] = t[A_DW] = int_arg(a, 99, "dilation", fn, 1, 1);
+        t[A_GROUPS] = int_arg(a, 99, "groups", fn, 1, 1);
+        if (t[A_SH] < 0 || t[A_DH] < 0 || t[A_GROUPS] < 0) return verror;
+        if (x->shape.rank == 4 && w->shape.rank == 4 &&
+            !padding_arg(a, fn, x->shape, t[A_DH] * (w->shape.d[2] - 1) + 1, t[A_DW] * (w->shape.d[3] - 1) + 1, t))
+            return verror;
+        Node *y = ir_conv2d(g, x, w, t, at);
+        return y ? vtensor(y) : verror;
+    }
+    if (!strcmp(fn, "global_avg_pool2d")) {   /* (B, C, H, W) -> (B, C) */
+        static const char *const none[] = {NULL};
+        if (!args_check_names(a, fn, none, 1)) return verror;
+        Node *x = need_tensor_arg(S, a, 0, fn, at);
+        if (!x) return verror;
+        if (x->shape.rank != 4 || !x->shape.batched) {
+            diag(DIAG_ERROR, at, "%s needs an input of f32[B, channels, height, width], not %s", fn,
+                 shape_str(S->a, x->shape));
+            return verror;
+        }
+        return vtensor(ir_sum(g, x, 2, 4, false, 1.0 / (x->shape.d[2] * x->shape.d[3]), false, at));
+    }
+    static const char *const names[] = {"size", "stride", "padding", NULL};
+    if (!args_check_names(a, fn, names, 2)) return verror;
+    Node *x = need_tensor_arg(S, a, 0, fn, at);
+    if (!x) return verror;
+    t[A_KH] = t[A_KW] = int_arg(a, 1, "size", fn, 1, 2);
+    t[A_SH] = t[A_SW] = int_arg(a, 99, "stride", fn, 0, 0);   /* 0: the window's size */
+    if (t[A_KH] < 0 || t[A_SH] < 0) return verror;
+    if (t[A_SH] == 0) t[A_SH] = t[A_SW] = t[A_KH];
+    if (x->shape.rank == 4 && !padding_arg(a, fn, x->shape, t[A_KH], t[A_KW], t)) return verror;
+    Node *y = ir_pool2d(g, fn[0] == 'm' ? OP_MAXPOOL2D : OP_AVGPOOL2D, x, t, at);
+    return y ? vtensor(y) : verror;
+}
+
 static Value call_builtin(Sema *S, Ctx *c, const char *fn, Ast *call)
 {
     Graph *g = S->g;
@@ -365,6 +454,7 @@ static Value call_builtin(Sema *S, Ctx *c, const char *fn, Ast *call)
         }
         return vtensor(ir_unary(g, op, x, at));
     }
+    if (strstr(fn, "conv2d") || strstr(fn, "pool2d")) return call_spatial(S, &a, fn, at);
     if (!strcmp(fn, "sum") || !strcmp(fn, "mean")) {
         static const char *const names[] = {"axis", NULL};
         if (!args_check_names(&a, fn, names, 1)) return verror;
@@ -932,9 +1022,10 @@ static Node *make_param(Sema *S, const char *name, Shape shape, Value init, Span
     int r = shape.rank;
     int64_t rf = 1;
     for (int i = 2; i < r; i++) rf *= shape.d[i];
-    /* Dense keeps W as (in, out), Keras's convention: fan_in is the first axis. */
-    p->fan_in = r == 0 ? 1 : r == 1 ? shape.d[0] : shape.d[0] * rf;
-    p->fan_out = r == 0 ? 1 : r == 1 ? shape.d[0] : shape.d[1] * rf;
+    /* Dense keeps W as (in, out), Keras's convention: fan_in is the first axis. A conv
+     * kernel is (out, in, r, s), PyTorch's: fans are the channels times r s. */
+    p->fan_in = r == 0 ? 1 : r == 1 ? shape.d[0] : r == 2 ? shape.d[0] : shape.d[1] * rf;
+    p->fan_out = r == 0 ? 1 : r == 1 ? shape.d[0] : r == 2 ? shape.d[1] : shape.d[0] * rf;
     Node *n = ir_node(g, OP_PARAM, at, shape);
     n->name = name;
     n->param = g->params.len;
