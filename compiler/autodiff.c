@@ -1,7 +1,7 @@
 /* autodiff.c — reverse mode. In: a graph with forward nodes and a scalar loss. Out: the
  * same graph with the backward pass appended (one VJP rule per primitive, adjoints of
  * nodes used twice summed) and one optimizer update node over the whole parameter block.
- * Needs: g->loss. Leaves stale: kernels and the plan. The rules read like a table:
+ * Needs: g->t_loss (the training graph's loss). Leaves stale: kernels and the plan. The rules read like a table:
  * `g` is the adjoint of the node `y`, its operands are `a` and `b`. */
 #include <stdlib.h>
 #include <string.h>
@@ -67,7 +67,7 @@ static void vjp(Ad *ad, Node *y, Node *gy)
     switch (y->op) {
     case OP_INPUT: case OP_LABEL: case OP_PARAM: case OP_CONST:
     case OP_STEP: case OP_SIGN: case OP_GE:
-    case OP_SGD: case OP_ADAM: case OP_UNPICK:
+    case OP_SGD: case OP_ADAM: case OP_UNPICK: case OP_DROPOUT: case OP_EMA:
         break;
     case OP_ADD:     /* da = g, db = g (summed over broadcast axes) */
         if (na) accumulate(ad, a, sum_to(g, gy, a->shape, 1, false, at));
@@ -171,10 +171,10 @@ void ad_differentiate(Graph *g)
     ad.needs = calloc(n, sizeof *ad.needs);
     for (int i = 0; i < n; i++) {
         Node *x = g->nodes.items[i];
-        ad.needs[i] = x->op == OP_PARAM;
+        ad.needs[i] = x->op == OP_PARAM && !((ParamInfo *)g->params.items[x->param])->buffer;
         for (int k = 0; k < x->nin; k++) ad.needs[i] |= ad.needs[x->in[k]->id];
     }
-    ad.adj[g->loss->id] = ir_const(g, 1, g->loss->span);
+    ad.adj[g->t_loss->id] = ir_const(g, 1, g->t_loss->span);
     for (int i = n - 1; i >= 0; i--) {
         Node *y = g->nodes.items[i];
         if (ad.adj[i] && ad.needs[i]) vjp(&ad, y, ad.adj[i]);
@@ -183,6 +183,7 @@ void ad_differentiate(Graph *g)
      * block: copy when the adjoint is shared, a constant, or missing. */
     for (int i = 0; i < g->params.len; i++) {
         ParamInfo *p = g->params.items[i];
+        if (p->buffer) continue;
         Node *gr = ad.adj[p->node->id];
         bool shared = false;
         for (int k = 0; k < i && gr; k++)
@@ -198,6 +199,14 @@ void ad_differentiate(Graph *g)
         p->grad = gr;
     }
     g->seg_end[SEG_GRAD] = g->nodes.len;
+    for (int i = 0; i < g->emas.len; i++) {   /* running statistics: after the gradients */
+        EmaUpdate *e = g->emas.items[i];
+        Node *u = ir_op2(g, OP_EMA, e->buffer, e->stat, e->buffer->shape, NULL, e->span);
+        u->fval = e->momentum;
+        u->div_batch = e->unbiased;
+        u->ax0 = (int)e->count;
+        u->pinned = true;
+    }
     Node *u = ir_node(g, g->train.optim.kind == NNL_OPT_ADAM ? OP_ADAM : OP_SGD,
                       g->model_span, shape_scalar());
     (void)u;

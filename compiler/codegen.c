@@ -33,13 +33,13 @@ typedef struct Cg {
     LLVMTypeRef kernel_fn_t;        /* void (ptr, i64, i64) */
     LLVMTypeRef step_fn_t;          /* void (ptr) */
     LLVMValueRef *launch;           /* per kernel: void launch(ptr ctx) */
-    LLVMValueRef entry[SEG_COUNT];
+    LLVMValueRef entry[ENTRY_COUNT];
     LLVMValueRef desc;
 } Cg;
 
 /* The values every kernel reads from the context at entry. */
 typedef struct Frame {
-    LLVMValueRef ctx, arena, batch, max_batch, lr, step;
+    LLVMValueRef ctx, arena, batch, max_batch, lr, step, seed;
 } Frame;
 
 static const char *sym(Cg *c, const char *suffix)
@@ -99,6 +99,7 @@ static Frame frame_load(Cg *c, LLVMValueRef ctx)
     f.max_batch = ctx_field(c, ctx, 2, c->i64, "max_batch");
     f.lr = ctx_field(c, ctx, 3, c->f32, "lr");
     f.step = ctx_field(c, ctx, 4, c->i64, "step");
+    f.seed = ctx_field(c, ctx, 5, c->i64, "seed");
     return f;
 }
 
@@ -203,10 +204,28 @@ static LLVMValueRef sel(Cg *c, LLVMRealPredicate p, LLVMValueRef a, LLVMValueRef
     return LLVMBuildSelect(c->b, LLVMBuildFCmp(c->b, p, a, b, ""), t, f, "");
 }
 
+/* Dropout's keep mask at flat index i: splitmix64's finalizer (Steele et al. 2014) over
+ * (seed, step, the node's stream, i), so a mask depends on nothing but those: the same
+ * on any thread count, recomputed (not stored) by the backward pass. */
+static LLVMValueRef dropout_mask(Cg *c, Loop *L, Node *n)
+{
+    LLVMBuilderRef b = c->b;
+    LLVMValueRef z = LLVMBuildXor(b, L->f.seed, LLVMBuildMul(b, L->f.step, i64c(c, (int64_t)0x9E3779B97F4A7C15ull), ""), "");
+    z = LLVMBuildXor(b, z, i64c(c, (int64_t)((uint64_t)n->attr[0] * 0xC2B2AE3D27D4EB4Full)), "");
+    z = LLVMBuildAdd(b, z, LLVMBuildMul(b, L->i, i64c(c, (int64_t)0x165667B19E3779F9ull), ""), "");
+    z = LLVMBuildMul(b, LLVMBuildXor(b, z, LLVMBuildLShr(b, z, i64c(c, 30), ""), ""), i64c(c, (int64_t)0xBF58476D1CE4E5B9ull), "");
+    z = LLVMBuildMul(b, LLVMBuildXor(b, z, LLVMBuildLShr(b, z, i64c(c, 27), ""), ""), i64c(c, (int64_t)0x94D049BB133111EBull), "");
+    z = LLVMBuildXor(b, z, LLVMBuildLShr(b, z, i64c(c, 31), ""), "");
+    LLVMValueRef u = LLVMBuildFMul(b, LLVMBuildUIToFP(b, LLVMBuildLShr(b, z, i64c(c, 40), ""), c->f32, ""),
+                                   f32c(c, 1.0 / 16777216.0), "");
+    return sel(c, LLVMRealOGE, u, f32c(c, n->fval), f32c(c, 1.0 / (1.0 - n->fval)), f32c(c, 0));
+}
+
 /* One element of n. */
 static LLVMValueRef elem(Cg *c, Loop *L, Node *n)
 {
     LLVMBuilderRef b = c->b;
+    if (n->op == OP_DROPOUT) return dropout_mask(c, L, n);
     if (n->op == OP_RESHAPE) {   /* same elements in the same order */
         Node *x = n->in[0];
         if (x->op == OP_CONST) return f32c(c, x->fval);
@@ -224,6 +243,16 @@ static LLVMValueRef elem(Cg *c, Loop *L, Node *n)
     LLVMValueRef x = operand(c, L, n, n->in[0], aligned(n->in[0]->shape, n->shape));
     LLVMValueRef y = n->nin > 1 ? operand(c, L, n, n->in[1], aligned(n->in[1]->shape, n->shape)) : NULL;
     LLVMValueRef zero = f32c(c, 0), one = f32c(c, 1);
+    if (n->op == OP_EMA) {   /* (1 - m) buffer + m stat (n / (n - 1)) */
+        LLVMValueRef st = LLVMBuildFMul(b, y, f32c(c, n->fval), "");
+        if (n->div_batch) {
+            LLVMValueRef cnt = LLVMBuildSIToFP(b, LLVMBuildMul(b, L->f.batch, i64c(c, n->ax0), ""), c->f32, "");
+            LLVMValueRef den = LLVMBuildFSub(b, cnt, one, "");
+            den = sel(c, LLVMRealOGT, den, zero, den, one);
+            st = LLVMBuildFMul(b, st, LLVMBuildFDiv(b, cnt, den, ""), "");
+        }
+        return LLVMBuildFAdd(b, LLVMBuildFMul(b, x, f32c(c, 1 - n->fval), ""), st, "");
+    }
     switch (n->op) {
     case OP_ADD: return LLVMBuildFAdd(b, x, y, "");
     case OP_SUB: return LLVMBuildFSub(b, x, y, "");
@@ -563,7 +592,7 @@ static void gen_kernel(Cg *c, int index, Kernel *k)
     } else if (k->kind == K_UPDATE) {
         LLVMValueRef body = gen_update_kernel(c, index, k);
         c->launch[index] = new_launcher(c, index, &f);
-        launch_loop(c, &f, body, i64c(c, c->g->nparam_floats));
+        launch_loop(c, &f, body, i64c(c, c->g->ntrain_floats));
     } else {
         c->launch[index] = new_launcher(c, index, &f);
         if (operands_in_memory(n)) {
@@ -583,7 +612,7 @@ static void gen_kernel(Cg *c, int index, Kernel *k)
     LLVMBuildRetVoid(c->b);
 }
 
-/* Entry point s runs every kernel of segments 0..s in schedule order. */
+/* Entry point s runs the kernels of its segments (ir_entry_segments) in schedule order. */
 static void gen_entry(Cg *c, int s, const char *name)
 {
     LLVMValueRef fn = LLVMAddFunction(c->m, sym(c, arena_printf(c->g->arena, "run_%s", name)), c->step_fn_t);
@@ -592,7 +621,8 @@ static void gen_entry(Cg *c, int s, const char *name)
     LLVMValueRef ctx = LLVMGetParam(fn, 0);
     for (int i = 0; i < c->g->kernels.len; i++) {
         Kernel *k = c->g->kernels.items[i];
-        if (k->seg <= s) LLVMBuildCall2(c->b, c->step_fn_t, c->launch[i], &ctx, 1, "");
+        if (ir_entry_segments(c->g, s) & 1u << k->seg)
+            LLVMBuildCall2(c->b, c->step_fn_t, c->launch[i], &ctx, 1, "");
     }
     LLVMBuildRetVoid(c->b);
     c->entry[s] = fn;
@@ -691,8 +721,8 @@ static void gen_desc(Cg *c)
         i64c(c, g->input->off), i64c(c, g->label ? g->label->off : 0), i64c(c, g->output->off),
         i64c(c, g->loss_off), i64c(c, g->param_off), i64c(c, g->grad_off), i64c(c, g->nparam_floats),
         i32c(c, np), params,
-        c->entry[SEG_FORWARD], tr ? c->entry[SEG_LOSS] : none, tr ? c->entry[SEG_GRAD] : none,
-        tr ? c->entry[SEG_UPDATE] : none,
+        c->entry[ENTRY_FORWARD], tr ? c->entry[ENTRY_LOSS] : none, tr ? c->entry[ENTRY_GRAD] : none,
+        tr ? c->entry[ENTRY_TRAIN] : none,
         i64c(c, g->state_off), i64c(c, g->state_floats),
         train_const(c, &g->train),
     };
@@ -908,9 +938,9 @@ int cg_emit(Graph *g, const CgOptions *opt)
     c.launch = calloc(g->kernels.len + 1, sizeof *c.launch);
 
     for (int i = 0; i < g->kernels.len; i++) gen_kernel(&c, i, g->kernels.items[i]);
-    static const char *names[SEG_COUNT] = {"forward", "loss", "grad", "train_step"};
-    for (int s = 0; s < SEG_COUNT; s++)
-        if (s == SEG_FORWARD || g->has_train) gen_entry(&c, s, names[s]);
+    static const char *names[ENTRY_COUNT] = {"forward", "loss", "grad", "train_step"};
+    for (int s = 0; s < ENTRY_COUNT; s++)
+        if (s == ENTRY_FORWARD || g->has_train) gen_entry(&c, s, names[s]);
     gen_desc(&c);
     gen_api(&c);
 

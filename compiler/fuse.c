@@ -68,7 +68,8 @@ void fuse_graph(Graph *g)
 void fuse_print(FILE *out, const Graph *g)
 {
     static const char *kinds[] = {"leaf", "loop", "gemm", "reduce", "rows", "call", "update"};
-    static const char *segs[] = {"forward", "loss", "gradients", "update"};
+    static const char *segs[] = {"forward", "loss", "training forward", "training loss",
+                                 "gradients", "update"};
     int seg = -1;
     for (int i = 0; i < g->kernels.len; i++) {
         Kernel *k = g->kernels.items[i];

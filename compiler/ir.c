@@ -268,13 +268,27 @@ Node *ir_pool2d(Graph *g, Op op, Node *x, const int64_t *t, Span at)
     return ir_op2(g, op, x, NULL, shape_make(true, 4, d), t, at);
 }
 
+unsigned ir_entry_segments(const Graph *g, int entry)
+{
+    bool two = g->t_loss && g->t_loss != g->loss;
+    unsigned fwd = 1u << SEG_FORWARD, loss = fwd | 1u << SEG_LOSS;
+    unsigned train = (two ? 1u << SEG_TFORWARD | 1u << SEG_TLOSS : loss) | 1u << SEG_GRAD;
+    switch (entry) {
+    case ENTRY_FORWARD: return fwd;
+    case ENTRY_LOSS: return loss;
+    case ENTRY_GRAD: return train;
+    default: return train | 1u << SEG_UPDATE;
+    }
+}
+
 /* ----- --emit=ir -----
  *   %3 = MATMUL %0, %2 : f32[B, 128]        @ 12:9
  * Attributes in braces after the operands; stable across runs. */
 void ir_print(FILE *out, const Graph *g, int upto)
 {
     Arena *a = g->arena;
-    static const char *seg_names[] = {"forward", "loss", "gradients", "update"};
+    static const char *seg_names[] = {"forward", "loss", "training forward", "training loss",
+                                      "gradients", "update"};
     int seg = -1;
     for (int i = 0; i < upto && i < g->nodes.len; i++) {
         Node *n = g->nodes.items[i];

@@ -58,6 +58,11 @@ enum {
     X(MAXPOOL2D, 1, K_CALL) /* x (B, C, H, W) -> (B, C, P, Q) */                 \
     X(MAXPOOL2D_DX, 2, K_CALL) /* x, dy -> dx */                                 \
     X(AVGPOOL2D, 1, K_CALL) X(AVGPOOL2D_DX, 1, K_CALL) /* dy -> dx */            \
+    X(DROPOUT, 0, K_ELEM)   /* a keep mask: 0 or 1/(1-rate) from a counter hash  \
+                               of (seed, step, attr[0], index); fval = rate */   \
+    X(EMA, 2, K_ELEM)       /* buffer, stat -> (1-m) buffer + m stat, written   \
+                               over the buffer; fval = m; div_batch: stat times  \
+                               n/(n-1), n = ax0 * batch (unbiased variance) */   \
     X(SGD, 0, K_UPDATE) X(ADAM, 0, K_UPDATE)
 
 typedef enum {
@@ -99,9 +104,13 @@ struct Node {
 enum { A_SH, A_SW, A_PT, A_PL, A_PB, A_PR, A_DH, A_DW, A_GROUPS };   /* conv */
 enum { A_KH = 6, A_KW = 7 };   /* pooling: strides and padding as conv */
 
-/* Entry points are prefixes of one schedule: forward, then loss, then gradients, then
- * the update. */
-enum { SEG_FORWARD, SEG_LOSS, SEG_GRAD, SEG_UPDATE, SEG_COUNT };
+/* The schedule's segments, in order. A model whose layers behave differently in
+ * training (batch norm, dropout) is built twice: forward and loss in inference mode,
+ * then the training forward and loss, which the gradients differentiate; otherwise the
+ * two training segments are empty and the gradients follow the inference loss. */
+enum { SEG_FORWARD, SEG_LOSS, SEG_TFORWARD, SEG_TLOSS, SEG_GRAD, SEG_UPDATE, SEG_COUNT };
+/* The entry points, as the segments each runs: forward, loss, grad, train_step. */
+enum { ENTRY_FORWARD, ENTRY_LOSS, ENTRY_GRAD, ENTRY_TRAIN, ENTRY_COUNT };
 
 typedef struct ParamInfo {
     const char *name;       /* dense_1.W */
@@ -110,9 +119,19 @@ typedef struct ParamInfo {
     float a, b;
     int64_t fan_in, fan_out;
     Node *node, *grad;
-    int64_t offset;         /* in the parameter block */
+    bool buffer;            /* not trained: batch norm's running statistics */
+    int64_t offset;         /* in the parameter block: trainable ones first */
     Span span;
 } ParamInfo;
+
+/* A running statistic to update after the gradients: buffer = (1-m) buffer + m stat. */
+typedef struct EmaUpdate {
+    Node *buffer, *stat;    /* a buffer PARAM; stat of the buffer's shape */
+    double momentum;
+    bool unbiased;          /* stat times n/(n-1), n = count * batch */
+    int64_t count;
+    Span span;
+} EmaUpdate;
 
 typedef struct Kernel {
     int kind;               /* K_ELEM etc. */
@@ -125,12 +144,15 @@ typedef struct Graph {
     Arena *arena;
     PtrVec nodes;           /* topological order */
     PtrVec params;          /* ParamInfo* */
-    Node *input, *label, *output, *loss;
+    Node *input, *label, *output, *loss;   /* output, loss: inference mode */
+    Node *t_output, *t_loss;                /* the training graph's (== when one graph) */
     int seg_end[SEG_COUNT]; /* nodes [seg_end[s-1], seg_end[s]) belong to segment s */
     PtrVec kernels;         /* fuse.c */
+    PtrVec emas;            /* EmaUpdate*: sema asks, autodiff appends them to the update */
     /* plan.c: sizes in floats */
     int64_t fixed_floats, per_sample_floats, param_off, grad_off, nparam_floats,
             state_off, state_floats, loss_off;
+    int64_t ntrain_floats;  /* the trainable prefix of the parameter block */
     /* from the source */
     const char *model_name, *source;
     Span model_span;
@@ -139,6 +161,7 @@ typedef struct Graph {
 } Graph;
 
 extern const char *const ir_op_names[];
+unsigned ir_entry_segments(const Graph *g, int entry);   /* bit s: runs segment s */
 extern const int ir_op_arity[], ir_op_kind[];
 
 Graph *ir_new_graph(Arena *a);

@@ -50,10 +50,14 @@ void plan_graph(Graph *g)
 {
     /* parameters, gradients, optimizer state: fixed, contiguous, same layout */
     int64_t pos = 0;
-    for (int i = 0; i < g->params.len; i++) {
-        ParamInfo *p = g->params.items[i];
-        p->offset = pos;
-        pos += align_up(shape_numel_static(p->shape));
+    for (int pass = 0; pass < 2; pass++) {   /* trainable parameters, then buffers */
+        for (int i = 0; i < g->params.len; i++) {
+            ParamInfo *p = g->params.items[i];
+            if (p->buffer != (pass == 1)) continue;
+            p->offset = pos;
+            pos += align_up(shape_numel_static(p->shape));
+        }
+        if (pass == 0) g->ntrain_floats = pos;
     }
     g->nparam_floats = pos;
     g->param_off = 0;
@@ -89,6 +93,13 @@ void plan_graph(Graph *g)
     for (int i = 0; i < nn; i++) {
         Node *n = g->nodes.items[i];
         if (!n->stored || n->op == OP_PARAM || n->op == OP_INPUT || n->op == OP_LABEL) continue;
+        if (n->op == OP_EMA) {   /* written over its buffer */
+            n->off = n->in[0]->off;
+            continue;
+        }
+        /* the training graph's output and loss share the inference graph's memory: the
+         * runtime reads them at one place */
+        if ((n == g->t_output && n != g->output) || (n == g->t_loss && n != g->loss)) continue;
         bool is_grad = false;
         for (int k = 0; k < g->params.len; k++)
             if (((ParamInfo *)g->params.items[k])->grad == n && g->has_train) is_grad = true;
@@ -98,6 +109,8 @@ void plan_graph(Graph *g)
         n->off = n->shape.batched ? pool_alloc(&batch, size, n->kernel, end)
                                   : fixed_base + pool_alloc(&fixed, size, n->kernel, end);
     }
+    if (g->t_output && g->t_output != g->output) g->t_output->off = g->output->off;
+    if (g->t_loss && g->t_loss != g->loss) g->t_loss->off = g->loss->off;
     g->loss_off = g->loss ? g->loss->off : 0;
     g->fixed_floats = fixed_base + align_up(fixed.top);
     g->per_sample_floats = align_up(batch.top);

@@ -59,6 +59,10 @@ typedef struct Sema {
     int depth;               /* layer application nesting, against recursion */
     struct { const char *name; int count; } counters[64];
     int ncounters;
+    bool training;           /* building the training graph: batch statistics, dropout */
+    bool mode_dependent;     /* the model has layers that train differently */
+    int ndropout;            /* dropout streams handed out */
+    Ast *loss_ast;           /* the train block's `loss = ...` */
 } Sema;
 
 static const Value verror = {.kind = V_ERROR};
@@ -73,7 +77,7 @@ static const char *const other_builtins[] = {
     "sum", "mean", "max", "reshape", "flatten", "mse", "mae", "bce", "bce_logits",
     "binary_cross_entropy", "cross_entropy", "sgd", "adam", "idx", "csv", "blobs",
     "normal", "uniform", "constant", "conv2d", "max_pool2d", "avg_pool2d",
-    "global_avg_pool2d", NULL,
+    "global_avg_pool2d", "dropout", "batch_norm", NULL,
 };
 static const char *const init_names[] = {
     "zeros", "ones", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", NULL,
@@ -387,6 +391,101 @@ static bool padding_arg(Args *a, const char *fn, Shape x, int64_t kh, int64_t kw
     return false;
 }
 
+static bool num_arg(Args *a, int pos, const char *name, const char *fn, double lo, double hi, double *out)
+{
+    Ast *w;
+    Value *v = arg_get(a, pos, name, &w);
+    if (!v) return true;
+    if (v->kind != V_NUM || !(v->num >= lo && v->num < hi)) {
+        if (v->kind != V_ERROR)
+            diag(DIAG_ERROR, w->span, "'%s' of %s must be a number in [%g, %g)", name, fn, lo, hi);
+        return false;
+    }
+    *out = v->num;
+    return true;
+}
+
+/* Mean of x over every axis but the channels (axis 1): (B, C, ...) -> (1, C, 1, ...). */
+static Node *channel_mean(Graph *g, Node *x, Span at)
+{
+    int r = x->shape.rank;
+    Node *m = x;
+    if (r > 2) {
+        int64_t hw = 1;
+        for (int i = 2; i < r; i++) hw *= x->shape.d[i];
+        m = ir_sum(g, m, 2, r, true, 1.0 / hw, false, at);
+    }
+    return ir_sum(g, m, 0, 1, true, 1, true, at);
+}
+
+/* dropout(x, rate): training zeroes each value with probability rate and scales the rest
+ * by 1/(1 - rate) (Srivastava et al. 2014, inverted); inference passes x through.
+ * batch_norm(x, gamma, beta, running_mean, running_var, momentum:, eps:) normalizes
+ * over every axis but the channels (axis 1) (Ioffe & Szegedy 2015): training uses the
+ * batch's statistics and updates the running ones (PyTorch's momentum 0.1, unbiased
+ * variance), inference uses the running ones. */
+static Value call_modal(Sema *S, Args *a, const char *fn, Span at)
+{
+    Graph *g = S->g;
+    S->mode_dependent = true;
+    if (!strcmp(fn, "dropout")) {
+        static const char *const names[] = {"rate", NULL};
+        if (!args_check_names(a, fn, names, 2)) return verror;
+        Node *x = need_tensor_arg(S, a, 0, fn, at);
+        double rate = 0.5;
+        if (!x || !num_arg(a, 1, "rate", fn, 0, 1, &rate)) return verror;
+        if (!S->training || rate == 0) return vtensor(x);
+        Node *mask = ir_node(g, OP_DROPOUT, at, x->shape);
+        mask->fval = rate;
+        mask->attr[0] = ++S->ndropout;
+        return vtensor(ir_binary(g, OP_MUL, x, mask, at));
+    }
+    static const char *const names[] = {"momentum", "eps", NULL};
+    if (!args_check_names(a, fn, names, 5)) return verror;
+    Node *t[5];
+    for (int i = 0; i < 5; i++)
+        if (!(t[i] = need_tensor_arg(S, a, i, fn, at))) return verror;
+    double momentum = 0.1, eps = 1e-5;
+    if (!num_arg(a, 99, "momentum", fn, 0, 1.0000001, &momentum) || !num_arg(a, 99, "eps", fn, 0, 1, &eps))
+        return verror;
+    Node *x = t[0];
+    if (x->shape.rank < 2 || !x->shape.batched) {
+        diag(DIAG_ERROR, at, "batch_norm needs f32[B, channels, ...], not %s", shape_str(S->a, x->shape));
+        return verror;
+    }
+    /* gamma, beta and the statistics: one value per channel, broadcast over the rest */
+    Shape per = {.rank = x->shape.rank - 1};
+    per.d[0] = x->shape.d[1];
+    for (int i = 1; i < per.rank; i++) per.d[i] = 1;
+    static const char *const what[] = {"gamma", "beta", "running_mean", "running_var"};
+    for (int i = 1; i < 5; i++)
+        if (!shape_eq(t[i]->shape, per) || (i >= 3 && t[i]->op != OP_PARAM)) {
+            diag(DIAG_ERROR, at, "batch_norm's %s must be a parameter of %s for %s, not %s", what[i - 1],
+                 shape_str(S->a, per), shape_str(S->a, x->shape), shape_str(S->a, t[i]->shape));
+            return verror;
+        }
+    for (int i = 3; i < 5; i++) ((ParamInfo *)g->params.items[t[i]->param])->buffer = true;
+    Node *eps_c = ir_const(g, eps, at);
+    if (!S->training) {   /* (x - mean) / sqrt(var + eps) gamma + beta */
+        Node *d = ir_binary(g, OP_SUB, x, t[3], at);
+        Node *sd = ir_unary(g, OP_SQRT, ir_binary(g, OP_ADD, t[4], eps_c, at), at);
+        return vtensor(ir_binary(g, OP_ADD, ir_binary(g, OP_MUL, ir_binary(g, OP_DIV, d, sd, at), t[1], at), t[2], at));
+    }
+    Node *mean = channel_mean(g, x, at);
+    Node *d = ir_binary(g, OP_SUB, x, mean, at);
+    Node *var = channel_mean(g, ir_binary(g, OP_MUL, d, d, at), at);
+    Node *sd = ir_unary(g, OP_SQRT, ir_binary(g, OP_ADD, var, eps_c, at), at);
+    int64_t count = 1;
+    for (int i = 2; i < x->shape.rank; i++) count *= x->shape.d[i];
+    for (int i = 0; i < 2; i++) {
+        EmaUpdate *e = arena_alloc(S->a, sizeof *e);
+        *e = (EmaUpdate){.buffer = t[3 + i], .stat = ir_reshape(g, i ? var : mean, per, at),
+                         .momentum = momentum, .unbiased = i == 1, .count = count, .span = at};
+        vec_push(S->a, &g->emas, e);
+    }
+    return vtensor(ir_binary(g, OP_ADD, ir_binary(g, OP_MUL, ir_binary(g, OP_DIV, d, sd, at), t[1], at), t[2], at));
+}
+
 /* conv2d(x, w, stride:, padding:, dilation:, groups:), max_pool2d / avg_pool2d(x, size,
  * stride:, padding:), global_avg_pool2d(x); NCHW. */
 static Value call_spatial(Sema *S, Args *a, const char *fn, Span at)
@@ -455,6 +554,7 @@ static Value call_builtin(Sema *S, Ctx *c, const char *fn, Ast *call)
         return vtensor(ir_unary(g, op, x, at));
     }
     if (strstr(fn, "conv2d") || strstr(fn, "pool2d")) return call_spatial(S, &a, fn, at);
+    if (!strcmp(fn, "dropout") || !strcmp(fn, "batch_norm")) return call_modal(S, &a, fn, at);
     if (!strcmp(fn, "sum") || !strcmp(fn, "mean")) {
         static const char *const names[] = {"axis", NULL};
         if (!args_check_names(&a, fn, names, 1)) return verror;
@@ -1012,6 +1112,11 @@ static Node *make_param(Sema *S, const char *name, Shape shape, Value init, Span
                  name, vkind_name(init.kind));
         return NULL;
     }
+    if (S->training)   /* the second build of the model: the same parameters */
+        for (int i = 0; i < g->params.len; i++) {
+            ParamInfo *q = g->params.items[i];
+            if (!strcmp(q->name, name)) return q->node;
+        }
     ParamInfo *p = arena_alloc(S->a, sizeof *p);
     p->name = name;
     p->shape = shape;
@@ -1198,7 +1303,7 @@ static bool build_model(Sema *S, Ast *m, Env **out_env)
     }
     if (!in) { diag(DIAG_ERROR, m->span, "model %s declares no input", m->name); return false; }
     if (!outd) { diag(DIAG_ERROR, m->span, "model %s declares no output", m->name); return false; }
-    g->input = model_input(S, in);
+    if (!g->input) g->input = model_input(S, in);
     if (!g->input) return false;
     g->input->name = in->name;
     Ctx c = {0};
@@ -1286,9 +1391,14 @@ static bool build_model(Sema *S, Ast *m, Env **out_env)
     if (o->op == OP_INPUT) {   /* the output must own its memory */
         o = ir_expand(g, o, o->shape, o->shape, 1, false, outd->span);
     }
-    g->output = o;
     o->pinned = true;
-    g->seg_end[SEG_FORWARD] = g->nodes.len;
+    if (S->training) {
+        g->t_output = o;
+        g->seg_end[SEG_TFORWARD] = g->nodes.len;
+    } else {
+        g->output = o;
+        g->seg_end[SEG_FORWARD] = g->nodes.len;
+    }
     c.env = env_bind(S, c.env, outd->name, vtensor(o), outd->span);
     *out_env = c.env;
     return true;
@@ -1363,6 +1473,28 @@ static bool loss_uses_bce(Ast *e)
     return false;
 }
 
+/* `loss = expr` in the environment of one build of the model: a pinned scalar. */
+static Node *eval_loss(Sema *S, Ast *loss, Env *env)
+{
+    Graph *g = S->g;
+    Ctx c = {.env = env, .loss = true};
+    Value v = eval(S, &c, loss->value);
+    if (v.kind == V_ERROR) return NULL;
+    if (v.kind != V_TENSOR || v.t->shape.rank != 0) {
+        diag(DIAG_ERROR, loss->value->span, "the loss must be a scalar tensor, not %s",
+             v.kind == V_TENSOR ? shape_str(S->a, v.t->shape) : vkind_name(v.kind));
+        return NULL;
+    }
+    if (!g->label) {
+        diag(DIAG_ERROR, loss->value->span, "the loss does not use the label");
+        return NULL;
+    }
+    Node *l = v.t;
+    if (l->op == OP_CONST || l->op == OP_PARAM) l = ir_expand(g, l, l->shape, l->shape, 1, false, loss->span);
+    l->pinned = true;
+    return l;
+}
+
 static bool build_train(Sema *S, Ast *t, Env *env, const char *base_dir)
 {
     Graph *g = S->g;
@@ -1428,22 +1560,10 @@ static bool build_train(Sema *S, Ast *t, Env *env, const char *base_dir)
         diag(DIAG_HINT, NNL_NO_SPAN, "e.g. loss = cross_entropy(%s, label)", g->output->name ? g->output->name : "logits");
         return false;
     }
-    Ctx c = {.env = env, .loss = true};
-    Value v = eval(S, &c, loss->value);
-    if (v.kind == V_ERROR) return false;
-    if (v.kind != V_TENSOR || v.t->shape.rank != 0) {
-        diag(DIAG_ERROR, loss->value->span, "the loss must be a scalar tensor, not %s",
-             v.kind == V_TENSOR ? shape_str(S->a, v.t->shape) : vkind_name(v.kind));
-        return false;
-    }
-    if (!g->label) {
-        diag(DIAG_ERROR, loss->value->span, "the loss does not use the label");
-        return false;
-    }
-    Node *l = v.t;
-    if (l->op == OP_CONST || l->op == OP_PARAM) l = ir_expand(g, l, l->shape, l->shape, 1, false, loss->span);
+    Node *l = eval_loss(S, loss, env);
+    if (!l) return false;
     g->loss = l;
-    l->pinned = true;
+    S->loss_ast = loss;
     /* What the metrics read, from the loss's shape of computation. */
     bool classes = g->label->shape.rank == 1;
     if (classes) tr->task = NNL_TASK_MULTICLASS;
@@ -1479,6 +1599,21 @@ static void collect(Sema *S, Ast *prog, PtrVec *defs)
             vec_push(S->a, &S->datas, it);
         }
     }
+}
+
+/* The model again in training mode (batch statistics, dropout), with the same
+ * parameters, and the loss on its output: what the gradients differentiate. */
+static bool build_training_graph(Sema *S, Ast *model)
+{
+    Graph *g = S->g;
+    S->training = true;
+    S->ncounters = 0;   /* the same instance names, so the same parameters */
+    Env *env = NULL;
+    if (!build_model(S, model, &env)) return false;
+    g->t_loss = eval_loss(S, S->loss_ast, env);
+    if (!g->t_loss) return false;
+    g->seg_end[SEG_TLOSS] = g->nodes.len;
+    return true;
 }
 
 Graph *sema_program(Arena *a, Ast *prog, const SemaOptions *opt)
@@ -1569,5 +1704,10 @@ Graph *sema_program(Arena *a, Ast *prog, const SemaOptions *opt)
         if (!build_train(S, t, env, base_dir)) return NULL;
     }
     if (diag_error_count()) return NULL;
+    g->t_output = g->output;
+    g->t_loss = g->loss;
+    if (g->has_train && S->mode_dependent && !build_training_graph(S, model)) return NULL;
+    for (int s = SEG_LOSS; s < SEG_COUNT; s++)   /* empty segments end where the last did */
+        if (g->seg_end[s] < g->seg_end[s - 1]) g->seg_end[s] = g->seg_end[s - 1];
     return g;
 }

@@ -41,11 +41,13 @@ static double uniform(void)
     return (state >> 11) * (1.0 / 9007199254740992.0);
 }
 
+/* The training graph's loss (batch statistics, dropout masks), which the gradients
+ * are of; nnl_grad changes no parameter and no running statistic. */
 static double loss_at(NnlModel *m, const float *x, const float *y, int64_t b)
 {
     float l = 0;
-    if (nnl_loss(m, x, y, b, &l)) {
-        fprintf(stderr, "nnl_loss: %s\n", nnl_last_error(m));
+    if (nnl_grad(m, x, y, b, &l)) {
+        fprintf(stderr, "nnl_grad: %s\n", nnl_last_error(m));
         exit(1);
     }
     return l;
