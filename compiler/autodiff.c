@@ -207,7 +207,7 @@ void ad_differentiate(Graph *g)
         u->ax0 = (int)e->count;
         u->pinned = true;
     }
-    Node *u = ir_node(g, g->train.optim.kind == NNL_OPT_ADAM ? OP_ADAM : OP_SGD,
+    Node *u = ir_node(g, g->train.optim.kind == NNL_OPT_SGD ? OP_SGD : OP_ADAM,
                       g->model_span, shape_scalar());
     (void)u;
     g->seg_end[SEG_UPDATE] = g->nodes.len;

@@ -360,25 +360,33 @@ static LLVMValueRef gen_elem_kernel(Cg *c, int index, Kernel *k)
 
 /* ----- the optimizer update: one loop over the whole parameter block ----- */
 
-/* Adam (Kingma & Ba 2015) with bias correction, t = step + 1; SGD with momentum
- * v = mu v + g, p -= lr v. Weight decay adds wd p to the gradient (L2). */
+/* Per element of the trainable block, with g scaled by the clip factor when clipping:
+ *   SGD:     g += wd p; v = mu v + g (momentum); p -= lr v
+ *   Adam:    g += wd p; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
+ *            p -= lr (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps), t = step + 1
+ *   AdamW:   Adam without the L2 term, and p -= lr wd p besides (decoupled)
+ *   RMSprop: g += wd p; v = rho v + (1-rho) g^2; s = g / (sqrt(v) + eps);
+ *            b = mu b + s (momentum); p -= lr b */
 static LLVMValueRef gen_update_kernel(Cg *c, int index, Kernel *k)
 {
     Graph *g = c->g;
     const NnlOptim *o = &g->train.optim;
+    bool adam = o->kind == NNL_OPT_ADAM || o->kind == NNL_OPT_ADAMW, rms = o->kind == NNL_OPT_RMSPROP;
     LLVMBuilderRef b = c->b;
     LLVMValueRef ctx, lo, hi;
     LLVMValueRef fn = new_kernel_fn(c, index, &ctx, &lo, &hi);
     Frame f = frame_load(c, ctx);
     LLVMValueRef P = f.arena;
-    LLVMValueRef poff = i64c(c, g->param_off), goff = i64c(c, g->grad_off);
+    LLVMValueRef poff = i64c(c, g->param_off), goff = i64c(c, g->grad_off), coff = i64c(c, g->clip_off);
     LLVMValueRef s1off = i64c(c, g->state_off), s2off = i64c(c, g->state_off + g->nparam_floats);
     LLVMValueRef pp = LLVMBuildGEP2(b, c->f32, P, &poff, 1, "params");
     LLVMValueRef gp = LLVMBuildGEP2(b, c->f32, P, &goff, 1, "grads");
     LLVMValueRef s1 = LLVMBuildGEP2(b, c->f32, P, &s1off, 1, "m");
     LLVMValueRef s2 = LLVMBuildGEP2(b, c->f32, P, &s2off, 1, "v");
+    LLVMValueRef clip = g->train.clip_norm > 0
+        ? LLVMBuildLoad2(b, c->f32, LLVMBuildGEP2(b, c->f32, P, &coff, 1, ""), "clip") : NULL;
     LLVMValueRef c1 = NULL, c2 = NULL;
-    if (o->kind == NNL_OPT_ADAM) {
+    if (adam) {
         /* 1 / (1 - beta^t), in double */
         LLVMValueRef t = LLVMBuildSIToFP(b, LLVMBuildAdd(b, f.step, i64c(c, 1), ""), c->f64, "t");
         LLVMTypeRef pt[2] = {c->f64, c->f64};
@@ -392,10 +400,12 @@ static LLVMValueRef gen_update_kernel(Cg *c, int index, Kernel *k)
     LLVMValueRef i = fl.i;
     LLVMValueRef pi = LLVMBuildGEP2(b, c->f32, pp, &i, 1, ""), gi = LLVMBuildGEP2(b, c->f32, gp, &i, 1, "");
     LLVMValueRef p = LLVMBuildLoad2(b, c->f32, pi, "p"), gr = LLVMBuildLoad2(b, c->f32, gi, "g");
-    if (o->weight_decay != 0) gr = LLVMBuildFAdd(b, gr, LLVMBuildFMul(b, f32c(c, o->weight_decay), p, ""), "");
+    if (clip) gr = LLVMBuildFMul(b, gr, clip, "");
+    if (o->weight_decay != 0 && o->kind != NNL_OPT_ADAMW)
+        gr = LLVMBuildFAdd(b, gr, LLVMBuildFMul(b, f32c(c, o->weight_decay), p, ""), "");
+    LLVMValueRef mi = LLVMBuildGEP2(b, c->f32, s1, &i, 1, ""), vi = LLVMBuildGEP2(b, c->f32, s2, &i, 1, "");
     LLVMValueRef step;
-    if (o->kind == NNL_OPT_ADAM) {
-        LLVMValueRef mi = LLVMBuildGEP2(b, c->f32, s1, &i, 1, ""), vi = LLVMBuildGEP2(b, c->f32, s2, &i, 1, "");
+    if (adam) {
         LLVMValueRef m = LLVMBuildLoad2(b, c->f32, mi, "m"), v = LLVMBuildLoad2(b, c->f32, vi, "v");
         m = LLVMBuildFAdd(b, LLVMBuildFMul(b, f32c(c, o->beta1), m, ""), LLVMBuildFMul(b, f32c(c, 1 - o->beta1), gr, ""), "");
         v = LLVMBuildFAdd(b, LLVMBuildFMul(b, f32c(c, o->beta2), v, ""),
@@ -404,11 +414,21 @@ static LLVMValueRef gen_update_kernel(Cg *c, int index, Kernel *k)
         LLVMBuildStore(b, v, vi);
         LLVMValueRef den = LLVMBuildFAdd(b, intrinsic1(c, "llvm.sqrt.f32", LLVMBuildFMul(b, v, c2, "")), f32c(c, o->eps), "");
         step = LLVMBuildFDiv(b, LLVMBuildFMul(b, m, c1, ""), den, "");
+        if (o->kind == NNL_OPT_ADAMW && o->weight_decay != 0)
+            step = LLVMBuildFAdd(b, step, LLVMBuildFMul(b, f32c(c, o->weight_decay), p, ""), "");
+    } else if (rms) {
+        LLVMValueRef v = LLVMBuildLoad2(b, c->f32, mi, "v");
+        v = LLVMBuildFAdd(b, LLVMBuildFMul(b, f32c(c, o->beta2), v, ""),
+                          LLVMBuildFMul(b, f32c(c, 1 - o->beta2), LLVMBuildFMul(b, gr, gr, ""), ""), "");
+        LLVMBuildStore(b, v, mi);
+        step = LLVMBuildFDiv(b, gr, LLVMBuildFAdd(b, intrinsic1(c, "llvm.sqrt.f32", v), f32c(c, o->eps), ""), "");
+        if (o->momentum != 0) {
+            step = LLVMBuildFAdd(b, LLVMBuildFMul(b, f32c(c, o->momentum), LLVMBuildLoad2(b, c->f32, vi, ""), ""), step, "");
+            LLVMBuildStore(b, step, vi);
+        }
     } else if (o->momentum != 0) {
-        LLVMValueRef vi = LLVMBuildGEP2(b, c->f32, s1, &i, 1, "");
-        LLVMValueRef v = LLVMBuildFAdd(b, LLVMBuildFMul(b, f32c(c, o->momentum), LLVMBuildLoad2(b, c->f32, vi, ""), ""), gr, "");
-        LLVMBuildStore(b, v, vi);
-        step = v;
+        step = LLVMBuildFAdd(b, LLVMBuildFMul(b, f32c(c, o->momentum), LLVMBuildLoad2(b, c->f32, mi, ""), ""), gr, "");
+        LLVMBuildStore(b, step, mi);
     } else {
         step = gr;
     }
@@ -417,6 +437,26 @@ static LLVMValueRef gen_update_kernel(Cg *c, int index, Kernel *k)
     LLVMBuildRetVoid(b);
     (void)k;
     return fn;
+}
+
+/* The clip factor min(1, clip_norm / |g|) over the whole trainable gradient block, into
+ * its arena slot before the update loop reads it (PyTorch's clip_grad_norm_). */
+static void gen_clip(Cg *c, Frame *f)
+{
+    Graph *g = c->g;
+    LLVMBuilderRef b = c->b;
+    LLVMValueRef goff = i64c(c, g->grad_off), coff = i64c(c, g->clip_off);
+    LLVMTypeRef pt[2] = {c->ptr, c->i64};
+    LLVMValueRef a[2] = {LLVMBuildGEP2(b, c->f32, f->arena, &goff, 1, ""), i64c(c, g->ntrain_floats)};
+    LLVMValueRef ss = call(c, extern_fn(c, "nnl_sum_squares", c->f64, pt, 2), a, 2);
+    LLVMTypeRef d = c->f64;
+    unsigned id = LLVMLookupIntrinsicID("llvm.sqrt.f64", 13);
+    LLVMValueRef norm = LLVMBuildCall2(b, LLVMIntrinsicGetType(c->cx, id, &d, 1), LLVMGetIntrinsicDeclaration(c->m, id, &d, 1), &ss, 1, "");
+    LLVMValueRef lim = LLVMConstReal(c->f64, g->train.clip_norm);
+    LLVMValueRef q = LLVMBuildFDiv(b, lim, LLVMBuildFAdd(b, norm, LLVMConstReal(c->f64, 1e-6), ""), "");
+    LLVMValueRef fct = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOLT, q, LLVMConstReal(c->f64, 1), ""), q,
+                                       LLVMConstReal(c->f64, 1), "");
+    LLVMBuildStore(b, LLVMBuildFPTrunc(b, fct, c->f32, ""), LLVMBuildGEP2(b, c->f32, f->arena, &coff, 1, ""));
 }
 
 /* ----- launchers: one per kernel, called from the entry points ----- */
@@ -592,6 +632,7 @@ static void gen_kernel(Cg *c, int index, Kernel *k)
     } else if (k->kind == K_UPDATE) {
         LLVMValueRef body = gen_update_kernel(c, index, k);
         c->launch[index] = new_launcher(c, index, &f);
+        if (c->g->train.clip_norm > 0) gen_clip(c, &f);
         launch_loop(c, &f, body, i64c(c, c->g->ntrain_floats));
     } else {
         c->launch[index] = new_launcher(c, index, &f);
@@ -681,6 +722,13 @@ static LLVMValueRef data_const(Cg *c, const NnlDataSpec *d)
     return cstruct(c, v, sizeof v / sizeof *v);
 }
 
+/* struct NnlSchedule { int kind; int64_t warmup, every; float gamma, min_lr; } */
+static LLVMValueRef sched_const(Cg *c, const NnlSchedule *s)
+{
+    LLVMValueRef v[] = {i32c(c, s->kind), i64c(c, s->warmup), i64c(c, s->every), f32c(c, s->gamma), f32c(c, s->min_lr)};
+    return cstruct(c, v, sizeof v / sizeof *v);
+}
+
 /* struct NnlTrain { int64_t epochs, batch; int shuffle; uint64_t seed; NnlOptim optim;
  *                   int task; float threshold; unsigned metrics; NnlDataSpec data, eval;
  *                   int eval_every_epoch; } */
@@ -689,7 +737,7 @@ static LLVMValueRef train_const(Cg *c, const NnlTrain *t)
     LLVMValueRef v[] = {i64c(c, t->epochs), i64c(c, t->batch), i32c(c, t->shuffle), i64c(c, (int64_t)t->seed),
                         optim_const(c, &t->optim), i32c(c, t->task), f32c(c, t->threshold),
                         i32c(c, (int)t->metrics), data_const(c, &t->data), data_const(c, &t->eval),
-                        i32c(c, t->eval_every_epoch)};
+                        i32c(c, t->eval_every_epoch), sched_const(c, &t->schedule), f32c(c, t->clip_norm)};
     return cstruct(c, v, sizeof v / sizeof *v);
 }
 

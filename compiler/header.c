@@ -81,7 +81,7 @@ int cg_write_header(Graph *g, const char *prefix, const char *path)
             "int64_t %s_step_count(struct NnlModel *m);\n"
             "/* Parameter i's gradient after %s_grad or %s_train_step: %s_param_size(m, i) floats. */\n"
             "float *%s_grad_data(struct NnlModel *m, int i);\n",
-            guard, guard, P, P, g->train.optim.kind == NNL_OPT_ADAM ? "Adam" : "SGD", P, P, P, P, P, P, P);
+            guard, guard, P, P, (const char *[]){"SGD", "Adam", "AdamW", "RMSprop"}[g->train.optim.kind], P, P, P, P, P, P, P);
     fprintf(out,
         "/* Parameters by index (0 <= i < %s_NUM_PARAMS) or name (\"dense_1.W\"): the data is\n"
         " * live and writable, %s_param_size(m, i) floats in row-major order. */\n"

@@ -153,6 +153,7 @@ typedef struct Graph {
     int64_t fixed_floats, per_sample_floats, param_off, grad_off, nparam_floats,
             state_off, state_floats, loss_off;
     int64_t ntrain_floats;  /* the trainable prefix of the parameter block */
+    int64_t clip_off;       /* the update's gradient scale, when clip_norm > 0 */
     /* from the source */
     const char *model_name, *source;
     Span model_span;

@@ -63,10 +63,13 @@ void plan_graph(Graph *g)
     g->param_off = 0;
     g->grad_off = g->has_train ? pos : 0;    /* no train block: no gradients to hold */
     g->state_off = g->has_train ? 2 * pos : pos;
-    int nstate = !g->has_train ? 0 : g->train.optim.kind == NNL_OPT_ADAM ? 2 :
-                 g->train.optim.momentum != 0 ? 1 : 0;
+    const NnlOptim *o = &g->train.optim;
+    int nstate = !g->has_train ? 0 : o->kind == NNL_OPT_ADAM || o->kind == NNL_OPT_ADAMW ? 2
+               : o->kind == NNL_OPT_RMSPROP ? 1 + (o->momentum != 0) : o->momentum != 0;
     g->state_floats = nstate * pos;
-    int64_t fixed_base = g->state_off + g->state_floats;
+    /* the clip factor the update reads: one float, when clipping */
+    g->clip_off = g->state_off + g->state_floats;
+    int64_t fixed_base = g->clip_off + (g->has_train && g->train.clip_norm > 0 ? ALIGN : 0);
     for (int i = 0; i < g->params.len; i++) {
         ParamInfo *p = g->params.items[i];
         p->node->off = g->param_off + p->offset;

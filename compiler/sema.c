@@ -77,8 +77,9 @@ static const char *const other_builtins[] = {
     "sum", "mean", "max", "reshape", "flatten", "mse", "mae", "bce", "bce_logits",
     "binary_cross_entropy", "cross_entropy", "sgd", "adam", "idx", "csv", "blobs",
     "normal", "uniform", "constant", "conv2d", "max_pool2d", "avg_pool2d",
-    "global_avg_pool2d", "dropout", "batch_norm", NULL,
+    "global_avg_pool2d", "dropout", "batch_norm", "adamw", "rmsprop", "l1", "l2", NULL,
 };
+static const char *const optimizer_names[] = {"sgd", "adam", "adamw", "rmsprop", NULL};   /* NnlOptKind */
 static const char *const init_names[] = {
     "zeros", "ones", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", NULL,
 };
@@ -676,32 +677,48 @@ static Value call_builtin(Sema *S, Ctx *c, const char *fn, Ast *call)
     }
 
     /* optimizers */
-    if (!strcmp(fn, "sgd") || !strcmp(fn, "adam")) {
-        bool adam = fn[0] == 'a';
-        static const char *const sgd_names[] = {"lr", "momentum", NULL};
-        static const char *const adam_names[] = {"lr", "beta1", "beta2", "eps", NULL};
-        if (!args_check_names(&a, fn, adam ? adam_names : sgd_names, 1)) return verror;
+    if (in_list(optimizer_names, fn) >= 0) {
+        /* sgd(lr, momentum, weight_decay); adam / adamw(lr, beta1, beta2, eps,
+         * weight_decay); rmsprop(lr, rho, eps, momentum, weight_decay). Adam's and SGD's
+         * weight decay is L2 added to the gradient, AdamW's is decoupled (Loshchilov &
+         * Hutter 2019); RMSprop keeps rho in beta2. */
+        static const char *const sgd_names[] = {"lr", "momentum", "weight_decay", NULL};
+        static const char *const adam_names[] = {"lr", "beta1", "beta2", "eps", "weight_decay", NULL};
+        static const char *const rms_names[] = {"lr", "rho", "eps", "momentum", "weight_decay", NULL};
+        int kind = in_list(optimizer_names, fn);   /* NnlOptKind order */
+        const char *const *names = kind == NNL_OPT_SGD ? sgd_names : kind == NNL_OPT_RMSPROP ? rms_names : adam_names;
+        if (!args_check_names(&a, fn, names, 1)) return verror;
         Value r = {.kind = V_OPTIM};
-        r.optim = (NnlOptim){.kind = adam ? NNL_OPT_ADAM : NNL_OPT_SGD, .lr = adam ? 1e-3f : 1e-2f,
-                             .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-7f};
-        const char *const *names = adam ? adam_names : sgd_names;
+        r.optim = (NnlOptim){.kind = kind, .lr = kind == NNL_OPT_SGD ? 1e-2f : 1e-3f, .beta1 = 0.9f,
+                             .beta2 = kind == NNL_OPT_RMSPROP ? 0.9f : 0.999f, .eps = 1e-7f,
+                             .weight_decay = kind == NNL_OPT_ADAMW ? 0.01f : 0};
         for (int k = 0; names[k]; k++) {
             Ast *w;
             Value *v = arg_get(&a, k == 0 ? 0 : 99, names[k], &w);
             double x;
             if (!v) continue;
             if (!get_num(v, w, names[k], &x)) return verror;
-            if (x < 0 || (k == 0 && x == 0)) {
-                diag(DIAG_ERROR, w->span, "%s must be %s", names[k], k == 0 ? "positive" : "non-negative");
+            bool fraction = !strncmp(names[k], "beta", 4) || !strcmp(names[k], "rho") || !strcmp(names[k], "momentum");
+            if (x < 0 || (k == 0 && x == 0) || (fraction && x >= 1)) {
+                diag(DIAG_ERROR, w->span, "%s must be %s", names[k], k == 0 ? "positive" : fraction ? "in [0, 1)" : "non-negative");
                 return verror;
             }
             if (!strcmp(names[k], "lr")) r.optim.lr = x;
             else if (!strcmp(names[k], "momentum")) r.optim.momentum = x;
             else if (!strcmp(names[k], "beta1")) r.optim.beta1 = x;
-            else if (!strcmp(names[k], "beta2")) r.optim.beta2 = x;
+            else if (!strcmp(names[k], "beta2") || !strcmp(names[k], "rho")) r.optim.beta2 = x;
             else if (!strcmp(names[k], "eps")) r.optim.eps = x;
+            else if (!strcmp(names[k], "weight_decay")) r.optim.weight_decay = x;
         }
         return r;
+    }
+    if (!strcmp(fn, "l1") || !strcmp(fn, "l2")) {   /* sum |x|, sum x^2: penalties */
+        static const char *const none[] = {NULL};
+        if (!args_check_names(&a, fn, none, 1)) return verror;
+        Node *x = need_tensor_arg(S, &a, 0, fn, at);
+        if (!x) return verror;
+        Node *v = fn[1] == '1' ? ir_unary(g, OP_ABS, x, at) : ir_binary(g, OP_MUL, x, x, at);
+        return vtensor(ir_sum(g, v, 0, v->shape.rank, false, 1, false, at));
     }
 
     /* initializers with arguments */
@@ -863,9 +880,30 @@ static Value eval(Sema *S, Ctx *c, Ast *e)
         Node *x = as_tensor(S, v, e->span, "the operand of '-'");
         return x ? vtensor(ir_unary(g, OP_NEG, x, e->span)) : verror;
     }
-    case AST_FIELD:
-        diag(DIAG_ERROR, e->span, "'%s' is not a value here", e->name);
+    case AST_FIELD: {   /* layer.param: a parameter of an applied layer instance */
+        Value l = eval(S, c, e->lhs);
+        if (l.kind == V_ERROR) return verror;
+        if (l.kind != V_LAYER) {
+            diag(DIAG_ERROR, e->span, "'%s' is not a value here", e->name);
+            return verror;
+        }
+        LayerInst *li = l.inst;
+        int k = 0;
+        for (int i = 0; i < li->def->body.len; i++) {
+            Ast *st = li->def->body.items[i];
+            if (st->kind != AST_PARAM) continue;
+            if (!strcmp(st->name, e->name)) {
+                if (!li->applied || !li->params || !li->params[k]) {
+                    diag(DIAG_ERROR, e->span, "layer '%s' has no parameters until it is applied", li->name);
+                    return verror;
+                }
+                return vtensor(li->params[k]);
+            }
+            k++;
+        }
+        diag(DIAG_ERROR, e->span, "layer '%s' (%s) has no parameter '%s'", li->name, li->def->name, e->name);
         return verror;
+    }
     case AST_INDEX:
         diag(DIAG_ERROR, e->span, "indexing and slicing are not supported yet");
         return verror;
@@ -1460,6 +1498,36 @@ static bool setting_int(Ast *st, int64_t lo, int64_t *out)
     return true;
 }
 
+/* schedule = step(every: N, gamma: G) | exponential(gamma: G) | cosine(min_lr: X) */
+static bool schedule_setting(Ast *e, NnlSchedule *out)
+{
+    static const char *const kinds[] = {"constant", "step", "exponential", "cosine", NULL};
+    int kind = e->kind == AST_CALL && e->lhs->kind == AST_NAME ? in_list(kinds, e->lhs->name) : -1;
+    if (kind < 0) {
+        diag(DIAG_ERROR, e->span, "a schedule is step(every: N, gamma: G), exponential(gamma: G) or cosine(min_lr: X)");
+        return false;
+    }
+    out->kind = kind;
+    out->gamma = kind == NNL_SCHED_STEP ? 0.1f : 0.95f;
+    out->every = 1;
+    for (int i = 0; i < e->list.len; i++) {
+        Ast *arg = e->list.items[i];
+        const char *n = arg->name ? arg->name : "";
+        bool num = arg->value->kind == AST_NUM || (arg->value->kind == AST_UNARY && arg->value->lhs && arg->value->lhs->kind == AST_NUM);
+        double v = !num ? 0 : arg->value->kind == AST_NUM ? arg->value->num : -arg->value->lhs->num;
+        if (!strcmp(n, "gamma") && num && v > 0 && v <= 1 && kind != NNL_SCHED_COSINE) out->gamma = v;
+        else if (!strcmp(n, "every") && num && v >= 1 && v == (int64_t)v && kind == NNL_SCHED_STEP) out->every = v;
+        else if (!strcmp(n, "min_lr") && num && v >= 0 && kind == NNL_SCHED_COSINE) out->min_lr = v;
+        else {
+            diag(DIAG_ERROR, arg->span, "%s() takes %s", kinds[kind],
+                 kind == NNL_SCHED_STEP ? "every: N (epochs, >= 1) and gamma: G (0 < G <= 1)"
+                 : kind == NNL_SCHED_EXPONENTIAL ? "gamma: G (0 < G <= 1)" : kind == NNL_SCHED_COSINE ? "min_lr: X (>= 0)" : "no arguments");
+            return false;
+        }
+    }
+    return true;
+}
+
 static bool loss_uses_bce(Ast *e)
 {
     if (!e) return false;
@@ -1520,11 +1588,17 @@ static bool build_train(Sema *S, Ast *t, Env *env, const char *base_dir)
             if (!strcmp(st->name, "batch")) { if (setting_int(st, 1, &v)) tr->batch = v; else ok = false; }
             else if (!strcmp(st->name, "epochs")) { if (setting_int(st, 1, &v)) tr->epochs = v; else ok = false; }
             else if (!strcmp(st->name, "seed")) { if (setting_int(st, 0, &v)) tr->seed = v; else ok = false; }
+            else if (!strcmp(st->name, "warmup")) { if (setting_int(st, 0, &v)) tr->schedule.warmup = v; else ok = false; }
+            else if (!strcmp(st->name, "clip_norm")) {
+                if (st->value && st->value->kind == AST_NUM && st->value->num > 0) tr->clip_norm = st->value->num;
+                else { diag(DIAG_ERROR, st->value ? st->value->span : st->span, "`clip_norm` takes a positive number"); ok = false; }
+            } else if (!strcmp(st->name, "schedule")) ok &= schedule_setting(st->value ? st->value : st, &tr->schedule);
             else if (!strcmp(st->name, "shuffle")) {
                 if (st->value) { diag(DIAG_ERROR, st->value->span, "`shuffle` takes no value"); ok = false; }
                 tr->shuffle = 1;
             } else {
-                static const char *const known[] = {"batch", "epochs", "seed", "shuffle", "loss", "optimizer", NULL};
+                static const char *const known[] = {"batch", "epochs", "seed", "shuffle", "loss", "optimizer",
+                                                    "warmup", "clip_norm", "schedule", NULL};
                 diag(DIAG_ERROR, st->span, "unknown training setting '%s'", st->name);
                 Suggest s = {.dist = 99, .target = st->name};
                 for (int k = 0; known[k]; k++) suggest(&s, known[k]);

@@ -16,7 +16,7 @@ extern "C" {
 
 /* Bumped whenever a struct below or a kernel signature changes. Generated objects store
  * the version they were built for in NnlModelDesc.abi_version; nnl_create refuses others. */
-#define NNL_ABI_VERSION 1
+#define NNL_ABI_VERSION 2
 #define NNL_MAX_RANK 8
 
 /* ===== the context every generated function receives ===== */
@@ -113,7 +113,20 @@ typedef struct NnlParam {
     int64_t fan_in, fan_out;
 } NnlParam;
 
-typedef enum { NNL_OPT_SGD, NNL_OPT_ADAM } NnlOptKind;
+/* SGD (momentum), Adam (Kingma & Ba 2015), AdamW (decoupled weight decay, Loshchilov &
+ * Hutter 2019), RMSprop (Hinton; rho is kept in beta2). */
+typedef enum { NNL_OPT_SGD, NNL_OPT_ADAM, NNL_OPT_ADAMW, NNL_OPT_RMSPROP } NnlOptKind;
+
+/* The learning rate at a step: lr times a linear warm-up over the first `warmup` steps,
+ * times the schedule: STEP multiplies by gamma every `every` epochs, EXPONENTIAL by
+ * gamma each epoch, COSINE anneals to min_lr over all planned steps (Loshchilov &
+ * Hutter 2017). Computed by nnl_schedule_lr; the CLI sets it before every step. */
+typedef enum { NNL_SCHED_CONSTANT, NNL_SCHED_STEP, NNL_SCHED_EXPONENTIAL, NNL_SCHED_COSINE } NnlSchedKind;
+typedef struct NnlSchedule {
+    int kind;                        /* NnlSchedKind */
+    int64_t warmup, every;
+    float gamma, min_lr;
+} NnlSchedule;
 
 typedef struct NnlOptim {
     int kind;                        /* NnlOptKind */
@@ -165,6 +178,8 @@ typedef struct NnlTrain {
     NnlDataSpec data;                /* the training set (kind NONE when absent) */
     NnlDataSpec eval;                /* `evaluate on`: kind NONE when absent */
     int eval_every_epoch;
+    NnlSchedule schedule;
+    float clip_norm;                 /* > 0: gradients scaled to this global L2 norm at most */
 } NnlTrain;
 
 typedef struct NnlModelDesc {
@@ -196,6 +211,12 @@ typedef struct NnlModelDesc {
 
     NnlTrain train;
 } NnlModelDesc;
+
+/* The learning rate of the step after `step` steps taken, in epoch `epoch` (0-based) of
+ * a run planned to take `total` steps (schedule.c). */
+float nnl_schedule_lr(const NnlTrain *t, float base_lr, int64_t step, int64_t epoch, int64_t total);
+/* The sum of squares of x[0..n), in double, in a fixed order (the clip norm). */
+double nnl_sum_squares(const float *x, int64_t n);
 
 /* ===== instances (instance.c): what the C API of a generated object wraps ===== */
 
