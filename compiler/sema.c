@@ -45,6 +45,7 @@ struct LayerInst {
     Env *dims;               /* dimension names bound at the first application */
     Node **params;           /* one per `param` of the definition, made at first use */
     int nparams;
+    Value *lets;             /* one per layer-level `let` (sub-layers), made at first use */
     bool applied;
     Span span;
 };
@@ -1233,6 +1234,25 @@ static Value apply_layer(Sema *S, LayerInst *li, Node *x, Span at)
         }
         env = env_bind(S, env, st->name, vtensor(li->params[k]), st->span);
         k++;
+    }
+    /* Layer-level lets: sub-layers (`let conv = Conv2D(16, 3)`), made at the first
+     * application and named inside this instance (residual_1.conv.W), shared later. */
+    int nlets = 0;
+    for (int i = 0; i < def->body.len; i++) nlets += ((Ast *)def->body.items[i])->kind == AST_LET;
+    if (nlets && !li->lets) li->lets = arena_alloc(S->a, nlets * sizeof *li->lets);
+    for (int i = 0, j = 0; i < def->body.len; i++) {
+        Ast *st = def->body.items[i];
+        if (st->kind != AST_LET) continue;
+        if (!li->applied) {
+            Ctx lc = {.env = env};
+            Ast *e = st->value;
+            Value f = e->kind == AST_CALL && e->lhs->kind == AST_NAME ? eval(S, &lc, e->lhs) : verror;
+            li->lets[j] = f.kind == V_LAYERDEF
+                ? instantiate(S, &lc, f.def, &e->list, e->span, arena_printf(S->a, "%s.%s", li->name, st->name))
+                : eval(S, &lc, e);
+            if (li->lets[j].kind == V_ERROR) return verror;
+        }
+        env = env_bind(S, env, st->name, li->lets[j++], st->span);
     }
     li->applied = true;
     env = env_bind(S, env, fwd->name, vtensor(x), fwd->span);
