@@ -3,13 +3,16 @@
  * float tensors. Out: y, dx or dw, overwritten. Each (image, group) becomes one nnl_sgemm
  * on an im2col matrix (Chellapilla, Puri & Simard, "High Performance Convolutional Neural
  * Networks for Document Processing", 2006): y = W col, dx = col2im(W^T dy), dw = sum over
- * images of dy col^T. How fast a product runs is gemm.c's business.
+ * images of dy col^T. How fast a product runs is gemm.c's business, with one exception:
+ * dw of thin groups (a side under 16), which nnl_sgemm would take one latency-bound dot
+ * product at a time, goes to gemm_nt_thin here.
  *
  * Scratch: one column matrix (cg r s, p q) per thread and, for dw, the partial sums of up
  * to NSLOT - 1 batch slices on the calling thread. Both are thread-local, grow to the
  * largest size asked for and are kept for the whole run (like gemm.c's pack buffers), so
  * a training step that repeats its shapes allocates nothing. When an allocation fails we
- * fall back to direct loops, never to an exit.
+ * fall back to direct loops (or, for dw's partials, to one slice), never to an exit: the
+ * same sums, rounded differently.
  *
  * Threads: (image, group) units are split in contiguous chunks between threads, each
  * GEMM then running serially; with fewer units than threads (batch-1 inference) units run
