@@ -3,13 +3,16 @@
  * float tensors. Out: y, dx or dw, overwritten. Each (image, group) becomes one nnl_sgemm
  * on an im2col matrix (Chellapilla, Puri & Simard, "High Performance Convolutional Neural
  * Networks for Document Processing", 2006): y = W col, dx = col2im(W^T dy), dw = sum over
- * images of dy col^T. How fast a product runs is gemm.c's business.
+ * images of dy col^T. How fast a product runs is gemm.c's business, with one exception:
+ * dw of thin groups (a side under 16), which nnl_sgemm would take one latency-bound dot
+ * product at a time, goes to gemm_nt_thin here.
  *
  * Scratch: one column matrix (cg r s, p q) per thread and, for dw, the partial sums of up
  * to NSLOT - 1 batch slices on the calling thread. Both are thread-local, grow to the
  * largest size asked for and are kept for the whole run (like gemm.c's pack buffers), so
  * a training step that repeats its shapes allocates nothing. When an allocation fails we
- * fall back to direct loops, never to an exit.
+ * fall back to direct loops (or, for dw's partials, to one slice), never to an exit: the
+ * same sums, rounded differently.
  *
  * Threads: (image, group) units are split in contiguous chunks between threads, each
  * GEMM then running serially; with fewer units than threads (batch-1 inference) units run
@@ -86,6 +89,26 @@ static void span(int64_t len, int64_t n_out, int64_t stride, int64_t off, int64_
 
 /* ---- im2col and its adjoint ---- */
 
+/* One row of a column matrix and its adjoint: dst[j] = src[j sw] for j in [j0, j1), 0
+ * elsewhere in [0, q); and dst[j sw] += src[j]. Rows are short (q outputs), so plain
+ * loops the compiler can unroll beat memcpy calls; always inlined so that sw = 1 gives
+ * unit-stride loops. */
+static inline __attribute__((always_inline)) void
+gather_row(float *restrict dst, const float *restrict src, int64_t j0, int64_t j1,
+           int64_t q, int64_t sw)
+{
+    for (int64_t j = 0; j < j0; j++) dst[j] = 0.0f;
+    for (int64_t j = j0; j < j1; j++) dst[j] = src[j * sw];
+    for (int64_t j = j1; j < q; j++) dst[j] = 0.0f;
+}
+
+static inline __attribute__((always_inline)) void
+scatter_row(float *restrict dst, const float *restrict src, int64_t j0, int64_t j1,
+            int64_t sw)
+{
+    for (int64_t j = j0; j < j1; j++) dst[j * sw] += src[j];
+}
+
 /* x: (cg, h, w) -> rows of channels [c0, c1) of col: (cg r s, p q), row (c, u, v) holding
  * x[c, i sh - pt + u dh, j sw - pl + v dw] at column (i, j), 0 where that is padding. */
 static void im2col(const NnlConv *cv, const float *x, int64_t c0, int64_t c1, float *col)
@@ -99,15 +122,12 @@ static void im2col(const NnlConv *cv, const float *x, int64_t c0, int64_t c1, fl
                 int64_t ow = v * cv->dil_w - cv->pad_left, j0, j1;
                 span(W, Q, sw, ow, &j0, &j1);
                 float *d = col + ((c * cv->r + u) * cv->s + v) * P * Q;
+                const float *src = x + (c * H + i0 * sh + oh) * W + ow;
                 memset(d, 0, sizeof(float) * i0 * Q);
-                for (int64_t i = i0; i < i1; i++) {
-                    const float *src = x + (c * H + i * sh + oh) * W + ow;
-                    float *dr = d + i * Q;
-                    for (int64_t j = 0; j < j0; j++) dr[j] = 0.0f;
-                    if (sw == 1) memcpy(dr + j0, src + j0, sizeof(float) * (j1 - j0));
-                    else for (int64_t j = j0; j < j1; j++) dr[j] = src[j * sw];
-                    for (int64_t j = j1; j < Q; j++) dr[j] = 0.0f;
-                }
+                if (sw == 1)
+                    for (int64_t i = i0; i < i1; i++, src += sh * W) gather_row(d + i * Q, src, j0, j1, Q, 1);
+                else
+                    for (int64_t i = i0; i < i1; i++, src += sh * W) gather_row(d + i * Q, src, j0, j1, Q, sw);
                 memset(d + i1 * Q, 0, sizeof(float) * (P - i1) * Q);
             }
         }
@@ -127,12 +147,11 @@ static void col2im(const NnlConv *cv, const float *col, int64_t c0, int64_t c1, 
                 int64_t ow = v * cv->dil_w - cv->pad_left, j0, j1;
                 span(W, Q, sw, ow, &j0, &j1);
                 const float *d = col + ((c * cv->r + u) * cv->s + v) * P * Q;
-                for (int64_t i = i0; i < i1; i++) {
-                    float *dst = dx + (c * H + i * sh + oh) * W + ow;
-                    const float *dr = d + i * Q;
-                    if (sw == 1) for (int64_t j = j0; j < j1; j++) dst[j] += dr[j];
-                    else for (int64_t j = j0; j < j1; j++) dst[j * sw] += dr[j];
-                }
+                float *dst = dx + (c * H + i0 * sh + oh) * W + ow;
+                if (sw == 1)
+                    for (int64_t i = i0; i < i1; i++, dst += sh * W) scatter_row(dst, d + i * Q, j0, j1, 1);
+                else
+                    for (int64_t i = i0; i < i1; i++, dst += sh * W) scatter_row(dst, d + i * Q, j0, j1, sw);
             }
         }
 }
@@ -140,7 +159,11 @@ static void col2im(const NnlConv *cv, const float *col, int64_t c0, int64_t c1, 
 /* im2col / col2im of a whole group, split over channels between nt threads (1: serial). */
 static void im2col_par(const NnlConv *cv, const Geom *g, const float *x, float *col, int nt)
 {
-    #pragma omp parallel num_threads(nt) if (nt > 1)
+    if (nt <= 1) {
+        im2col(cv, x, 0, g->cg, col);
+        return;
+    }
+    #pragma omp parallel num_threads(nt)
     {
         int64_t lo, hi;
         rt_chunk(g->cg, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);
@@ -150,7 +173,11 @@ static void im2col_par(const NnlConv *cv, const Geom *g, const float *x, float *
 
 static void col2im_par(const NnlConv *cv, const Geom *g, const float *col, float *dx, int nt)
 {
-    #pragma omp parallel num_threads(nt) if (nt > 1)
+    if (nt <= 1) {
+        col2im(cv, col, 0, g->cg, dx);
+        return;
+    }
+    #pragma omp parallel num_threads(nt)
     {
         int64_t lo, hi;
         rt_chunk(g->cg, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);
@@ -204,6 +231,50 @@ static void direct_dw(const NnlConv *cv, const Geom *g, const float *x, const fl
     FOR_EACH_TAP(cv, g, dw[ti] += x[xi] * dy[yi]);
 }
 
+/* ---- dw of thin groups ---- */
+
+/* c (m, n) = beta c + a (m, k) @ b (n, k)^T, for dw when a side is under 16 (the first
+ * layer's cg r s = 9, depthwise kg = 1): nnl_sgemm takes such products one dot product
+ * at a time, latency-bound on a single chain of partial sums. Here a TM x TN block of
+ * dot products runs at once, each in L lanes over k (lane l takes p = l mod L), lanes
+ * and the k mod L tail summed in a fixed order. */
+typedef float Lanes __attribute__((vector_size(64)));   /* 16 floats, GCC vector extension */
+
+static void gemm_nt_thin(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+                         const float *b, int64_t ldb, float beta, float *c, int64_t ldc)
+{
+    enum { TM = 4, TN = 2, L = 16 };
+    for (int64_t i0 = 0; i0 < m; i0 += TM)
+        for (int64_t j0 = 0; j0 < n; j0 += TN) {
+            int tm = m - i0 < TM ? (int)(m - i0) : TM, tn = n - j0 < TN ? (int)(n - j0) : TN;
+            const float *ar[TM], *br[TN];
+            for (int t = 0; t < TM; t++) ar[t] = a + (i0 + (t < tm ? t : 0)) * lda;
+            for (int t = 0; t < TN; t++) br[t] = b + (j0 + (t < tn ? t : 0)) * ldb;
+            Lanes acc[TM][TN] = {{{0}}};
+            float tail[TM][TN] = {{0}};
+            int64_t p = 0;
+            for (; p + L <= k; p += L) {
+                Lanes av[TM], bv[TN];
+                for (int t = 0; t < TM; t++) memcpy(&av[t], ar[t] + p, sizeof(Lanes));
+                for (int t = 0; t < TN; t++) memcpy(&bv[t], br[t] + p, sizeof(Lanes));
+                for (int ti = 0; ti < TM; ti++)
+                    for (int tj = 0; tj < TN; tj++) acc[ti][tj] += av[ti] * bv[tj];
+            }
+            for (; p < k; p++)
+                for (int ti = 0; ti < TM; ti++)
+                    for (int tj = 0; tj < TN; tj++) tail[ti][tj] += ar[ti][p] * br[tj][p];
+            for (int ti = 0; ti < tm; ti++)
+                for (int tj = 0; tj < tn; tj++) {
+                    float lane[L];
+                    memcpy(lane, &acc[ti][tj], sizeof lane);
+                    for (int w = L / 2; w >= 1; w /= 2)
+                        for (int l = 0; l < w; l++) lane[l] += lane[l + w];
+                    float sum = lane[0] + tail[ti][tj], *cij = c + (i0 + ti) * ldc + j0 + tj;
+                    *cij = beta == 0.0f ? sum : sum + beta * *cij;
+                }
+        }
+}
+
 /* ---- one (image, group) unit; col is scratch of rows x pq floats, or NULL ---- */
 
 /* A unit of the forward or of dx: image i, group gr. a: x or dy, b: the weights. */
@@ -255,8 +326,11 @@ static void dw_unit(const NnlConv *cv, const Geom *g, int64_t i, int64_t gr, con
         return;
     }
     if (!g->identity) im2col_par(cv, g, x, col, nt);
-    nnl_sgemm(0, 1, g->kg, g->rows, g->pq, 1.0f, dy, g->pq, g->identity ? x : col, g->pq,
-              beta, dw, g->rows);
+    const float *b = g->identity ? x : col;
+    if (g->kg < 16 || g->rows < 16)
+        gemm_nt_thin(g->kg, g->rows, g->pq, dy, g->pq, b, g->pq, beta, dw, g->rows);
+    else
+        nnl_sgemm(0, 1, g->kg, g->rows, g->pq, 1.0f, dy, g->pq, b, g->pq, beta, dw, g->rows);
 }
 
 /* ---- entry points ---- */

@@ -5,13 +5,21 @@
  * passes no gradient back. Ties go to the first maximum in row-major window order, the
  * same cell in the forward and in dx. Planes (image, channel) are split between threads
  * in contiguous chunks; each output is computed by one thread in one fixed order, so
- * results do not depend on the thread count. No scratch memory. */
+ * results do not depend on the thread count.
+ *
+ * Per output row, the windows that lie wholly inside the plane in w (the interior
+ * columns) share one row range and their full width, so a loop with constant trip counts
+ * for the common shapes covers them; the clipped windows at the left and right edges take
+ * a plain loop. Both visit cells in row-major window order. No heap memory. */
 #include <omp.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "rt_internal.h"
 
-enum { PAR_MIN = 1 << 15 };   /* window taps below which a region costs more than it saves */
+enum {
+    PAR_MIN = 1 << 15,       /* window taps below which a region costs more than it saves */
+};
 
 static int pool_threads(const NnlPool *pl, int64_t planes)
 {
@@ -21,92 +29,238 @@ static int pool_threads(const NnlPool *pl, int64_t planes)
     return nt > planes ? (int)planes : nt;
 }
 
-/* The window of output (i, j) clipped to the plane: rows [*h0, *h1), columns [*w0, *w1). */
-static void window(const NnlPool *pl, int64_t i, int64_t j, int64_t *h0, int64_t *h1,
-                   int64_t *w0, int64_t *w1)
+/* Window rows [*h0, *h1) of output row i, clipped to the plane. */
+static void win_rows(const NnlPool *pl, int64_t i, int64_t *h0, int64_t *h1)
 {
-    int64_t a = i * pl->stride_h - pl->pad_top, b = j * pl->stride_w - pl->pad_left;
+    int64_t a = i * pl->stride_h - pl->pad_top;
     *h0 = a > 0 ? a : 0;
     *h1 = a + pl->kh < pl->h ? a + pl->kh : pl->h;
+}
+
+/* Window columns [*w0, *w1) of output column j, clipped to the plane. */
+static void win_cols(const NnlPool *pl, int64_t j, int64_t *w0, int64_t *w1)
+{
+    int64_t b = j * pl->stride_w - pl->pad_left;
     *w0 = b > 0 ? b : 0;
     *w1 = b + pl->kw < pl->w ? b + pl->kw : pl->w;
 }
 
-/* The first maximum of window (i, j) of plane x: (h, w) as an index, -1 when empty. */
-static int64_t argmax(const NnlPool *pl, const float *x, int64_t i, int64_t j)
+/* Interior columns [*lo, *hi): windows with 0 <= j sw - pl and j sw - pl + kw <= w. */
+static void interior(const NnlPool *pl, int64_t *lo, int64_t *hi)
 {
-    int64_t h0, h1, w0, w1, best = -1;
-    window(pl, i, j, &h0, &h1, &w0, &w1);
-    float m = 0.0f;
-    for (int64_t a = h0; a < h1; a++)
-        for (int64_t b = w0; b < w1; b++) {
-            int64_t at = a * pl->w + b;
-            if (best < 0 || x[at] > m) {
-                m = x[at];
-                best = at;
-            }
-        }
-    return best;
+    int64_t sw = pl->stride_w, a = (pl->pad_left + sw - 1) / sw;
+    int64_t room = pl->w + pl->pad_left - pl->kw;
+    int64_t b = room < 0 ? 0 : room / sw + 1;
+    if (b > pl->q) b = pl->q;
+    if (a > b) a = b;
+    *lo = a;
+    *hi = b;
 }
 
-/* Cells of window (i, j) inside the plane. */
-static int64_t count(const NnlPool *pl, int64_t i, int64_t j)
+/* ---- the interior windows of one output row: n windows of `rows` x kw cells whose
+ *      top-left cells lie sw apart from x (a plane row pointer). Always inlined, so that
+ *      the calls with common window widths and strides get constant trip counts ---- */
+
+#define ROW static inline __attribute__((always_inline)) void
+
+ROW row_max(float *restrict y, const float *restrict x, int64_t n, int64_t rows, int64_t w,
+            int64_t kw, int64_t sw)
 {
-    int64_t h0, h1, w0, w1;
-    window(pl, i, j, &h0, &h1, &w0, &w1);
-    return h1 > h0 && w1 > w0 ? (h1 - h0) * (w1 - w0) : 0;
+    for (int64_t j = 0; j < n; j++) {
+        const float *c = x + j * sw;
+        float m = c[0];
+        for (int64_t a = 0; a < rows; a++)
+            for (int64_t v = 0; v < kw; v++) m = c[a * w + v] > m ? c[a * w + v] : m;
+        y[j] = m;
+    }
 }
+
+/* dy[j] added to the first maximum of window j; x is the plane, off the first window's
+ * top-left cell. The maximum is found as in the forward, then the first cell equal to
+ * it from a bit mask: no branch on the data (a select per cell compiles to branches
+ * that random inputs mispredict, 20x slower). A NaN first cell matches nothing and
+ * keeps the first cell, as in the forward. */
+ROW row_argmax(float *restrict dx, const float *restrict dy, const float *restrict x,
+               int64_t off, int64_t n, int64_t rows, int64_t w, int64_t kw, int64_t sw)
+{
+    for (int64_t j = 0; j < n; j++) {
+        const float *c = x + off + j * sw;
+        float m = c[0];
+        for (int64_t a = 0; a < rows; a++)
+            for (int64_t v = 0; v < kw; v++) m = c[a * w + v] > m ? c[a * w + v] : m;
+        int64_t at = 0;
+        if (rows * kw <= 64) {
+            uint64_t hit = 0;
+            for (int64_t a = 0; a < rows; a++)
+                for (int64_t v = 0; v < kw; v++)
+                    hit |= (uint64_t)(c[a * w + v] == m) << (a * kw + v);
+            int64_t k = hit ? __builtin_ctzll(hit) : 0;
+            at = k / kw * w + k % kw;
+        } else {
+            for (int64_t k = rows * kw - 1; k >= 0; k--)
+                if (c[k / kw * w + k % kw] == m) at = k / kw * w + k % kw;
+        }
+        dx[off + j * sw + at] += dy[j];
+    }
+}
+
+ROW row_avg(float *restrict y, const float *restrict x, int64_t n, int64_t rows, int64_t w,
+            int64_t kw, int64_t sw)
+{
+    float cnt = (float)(rows * kw);
+    for (int64_t j = 0; j < n; j++) {
+        const float *c = x + j * sw;
+        float s = 0.0f;
+        for (int64_t a = 0; a < rows; a++)
+            for (int64_t v = 0; v < kw; v++) s += c[a * w + v];
+        y[j] = s / cnt;
+    }
+}
+
+ROW row_spread(float *restrict dx, const float *restrict dy, int64_t n, int64_t rows,
+               int64_t w, int64_t kw, int64_t sw)
+{
+    float cnt = (float)(rows * kw);
+    for (int64_t j = 0; j < n; j++) {
+        float *c = dx + j * sw, g = dy[j] / cnt;
+        for (int64_t a = 0; a < rows; a++)
+            for (int64_t v = 0; v < kw; v++) c[a * w + v] += g;
+    }
+}
+
+/* CALL(rows, kw, sw) with constants for the common windows when they are whole (2x2
+ * stride 2, 3x3 stride 1 or 2). */
+#define BY_SHAPE(pl, rows, CALL) \
+    do { \
+        int64_t r_ = (rows), kw_ = (pl)->kw, sw_ = (pl)->stride_w; \
+        if (r_ == 2 && kw_ == 2 && sw_ == 2) CALL(2, 2, 2); \
+        else if (r_ == 3 && kw_ == 3 && sw_ == 2) CALL(3, 3, 2); \
+        else if (r_ == 3 && kw_ == 3 && sw_ == 1) CALL(3, 3, 1); \
+        else CALL(r_, kw_, sw_); \
+    } while (0)
 
 /* ---- one plane each: x (h, w), y and dy (p, q), dx (h, w) ---- */
 
+/* j over the edge columns [0, lo) and [hi, q). */
+#define FOR_EDGE(j, lo, hi, q) for (int64_t j = (lo) > 0 ? 0 : (hi); j < (q); j = j + 1 == (lo) ? (hi) : j + 1)
+
 typedef void (*PlaneFn)(const NnlPool *pl, const float *x, const float *dy, float *out);
+
+/* The first maximum of the clipped window (rows [h0, h1), columns of output j) as an
+ * index into the plane; -1 when the window is empty. */
+static int64_t edge_argmax(const NnlPool *pl, const float *x, int64_t h0, int64_t h1,
+                           int64_t j)
+{
+    int64_t w0, w1, best = -1;
+    win_cols(pl, j, &w0, &w1);
+    if (h0 >= h1 || w0 >= w1) return -1;
+    float m = x[h0 * pl->w + w0];
+    best = h0 * pl->w + w0;
+    for (int64_t a = h0; a < h1; a++)
+        for (int64_t b = w0; b < w1; b++)
+            if (x[a * pl->w + b] > m) {
+                m = x[a * pl->w + b];
+                best = a * pl->w + b;
+            }
+    return best;
+}
 
 static void max_plane(const NnlPool *pl, const float *x, const float *dy, float *y)
 {
-    for (int64_t i = 0; i < pl->p; i++)
-        for (int64_t j = 0; j < pl->q; j++) {
-            int64_t at = argmax(pl, x, i, j);
-            y[i * pl->q + j] = at >= 0 ? x[at] : 0.0f;
+    int64_t lo, hi;
+    interior(pl, &lo, &hi);
+    for (int64_t i = 0; i < pl->p; i++) {
+        int64_t h0, h1;
+        win_rows(pl, i, &h0, &h1);
+        float *yr = y + i * pl->q;
+        FOR_EDGE (j, lo, hi, pl->q) {
+            int64_t at = edge_argmax(pl, x, h0, h1, j);
+            yr[j] = at >= 0 ? x[at] : 0.0f;
         }
+        if (h0 >= h1) {
+            for (int64_t j = lo; j < hi; j++) yr[j] = 0.0f;
+            continue;
+        }
+        const float *x0 = x + h0 * pl->w + lo * pl->stride_w - pl->pad_left;
+#define CALL(rows, kw, sw) row_max(yr + lo, x0, hi - lo, rows, pl->w, kw, sw)
+        BY_SHAPE(pl, h1 - h0, CALL);
+#undef CALL
+    }
 }
 
 /* dx = 0, then dy of every window added to its first maximum. */
 static void max_dx_plane(const NnlPool *pl, const float *x, const float *dy, float *dx)
 {
+    int64_t lo, hi;
+    interior(pl, &lo, &hi);
     memset(dx, 0, sizeof(float) * pl->h * pl->w);
-    for (int64_t i = 0; i < pl->p; i++)
-        for (int64_t j = 0; j < pl->q; j++) {
-            int64_t at = argmax(pl, x, i, j);
-            if (at >= 0) dx[at] += dy[i * pl->q + j];
+    for (int64_t i = 0; i < pl->p; i++) {
+        int64_t h0, h1;
+        win_rows(pl, i, &h0, &h1);
+        const float *dyr = dy + i * pl->q;
+        FOR_EDGE (j, lo, hi, pl->q) {
+            int64_t at = edge_argmax(pl, x, h0, h1, j);
+            if (at >= 0) dx[at] += dyr[j];
         }
+        if (h0 >= h1) continue;
+        int64_t off = h0 * pl->w + lo * pl->stride_w - pl->pad_left;
+#define CALL(rows, kw, sw) row_argmax(dx, dyr + lo, x, off, hi - lo, rows, pl->w, kw, sw)
+        BY_SHAPE(pl, h1 - h0, CALL);
+#undef CALL
+    }
 }
 
 static void avg_plane(const NnlPool *pl, const float *x, const float *dy, float *y)
 {
-    for (int64_t i = 0; i < pl->p; i++)
-        for (int64_t j = 0; j < pl->q; j++) {
-            int64_t h0, h1, w0, w1, n = count(pl, i, j);
-            window(pl, i, j, &h0, &h1, &w0, &w1);
+    int64_t lo, hi;
+    interior(pl, &lo, &hi);
+    for (int64_t i = 0; i < pl->p; i++) {
+        int64_t h0, h1;
+        win_rows(pl, i, &h0, &h1);
+        float *yr = y + i * pl->q;
+        FOR_EDGE (j, lo, hi, pl->q) {
+            int64_t w0, w1;
+            win_cols(pl, j, &w0, &w1);
             float s = 0.0f;
             for (int64_t a = h0; a < h1; a++)
                 for (int64_t b = w0; b < w1; b++) s += x[a * pl->w + b];
-            y[i * pl->q + j] = n > 0 ? s / (float)n : 0.0f;
+            yr[j] = h1 > h0 && w1 > w0 ? s / (float)((h1 - h0) * (w1 - w0)) : 0.0f;
         }
+        if (h0 >= h1) {
+            for (int64_t j = lo; j < hi; j++) yr[j] = 0.0f;
+            continue;
+        }
+        const float *x0 = x + h0 * pl->w + lo * pl->stride_w - pl->pad_left;
+#define CALL(rows, kw, sw) row_avg(yr + lo, x0, hi - lo, rows, pl->w, kw, sw)
+        BY_SHAPE(pl, h1 - h0, CALL);
+#undef CALL
+    }
 }
 
 /* dx = 0, then dy / count of every window added to each of its cells. */
 static void avg_dx_plane(const NnlPool *pl, const float *x, const float *dy, float *dx)
 {
+    int64_t lo, hi;
+    interior(pl, &lo, &hi);
     memset(dx, 0, sizeof(float) * pl->h * pl->w);
-    for (int64_t i = 0; i < pl->p; i++)
-        for (int64_t j = 0; j < pl->q; j++) {
-            int64_t h0, h1, w0, w1, n = count(pl, i, j);
-            if (n == 0) continue;
-            window(pl, i, j, &h0, &h1, &w0, &w1);
-            float g = dy[i * pl->q + j] / (float)n;
+    for (int64_t i = 0; i < pl->p; i++) {
+        int64_t h0, h1;
+        win_rows(pl, i, &h0, &h1);
+        const float *dyr = dy + i * pl->q;
+        FOR_EDGE (j, lo, hi, pl->q) {
+            int64_t w0, w1;
+            win_cols(pl, j, &w0, &w1);
+            if (h0 >= h1 || w0 >= w1) continue;
+            float g = dyr[j] / (float)((h1 - h0) * (w1 - w0));
             for (int64_t a = h0; a < h1; a++)
                 for (int64_t b = w0; b < w1; b++) dx[a * pl->w + b] += g;
         }
+        if (h0 >= h1) continue;
+        float *d0 = dx + h0 * pl->w + lo * pl->stride_w - pl->pad_left;
+#define CALL(rows, kw, sw) row_spread(d0, dyr + lo, hi - lo, rows, pl->w, kw, sw)
+        BY_SHAPE(pl, h1 - h0, CALL);
+#undef CALL
+    }
 }
 
 /* fn on every (image, channel) plane; out_plane: floats per plane of out. */

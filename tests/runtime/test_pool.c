@@ -3,7 +3,8 @@
  * and asymmetric padding (padded cells never win a max, even over negative inputs, and
  * are not counted in averages), windows of padding only (0, no gradient), ties (the
  * first maximum in row-major order gets the gradient), odd sizes, n = 0, 1 and 3; outputs
- * overwritten and nothing written past them; identical bits on 1, 2 and 3 threads. */
+ * overwritten and nothing written past them; identical bits on 1, 2 and 3 threads;
+ * windows wider than 64 cells. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,6 +178,7 @@ int main(void)
         {3, 2, 9, 8, 3, 2, 1, 2, 0, 2, 1, 0},         /* asymmetric everything */
         {3, 2, 11, 10, 2, 2, 3, 3, 0, 0, 0, 0},       /* stride > window: unread cells */
         {3, 2, 5, 6, 5, 6, 1, 1, 0, 0, 0, 0},         /* global pooling */
+        {2, 2, 10, 9, 9, 8, 1, 1, 0, 0, 0, 0},        /* windows of more than 64 cells */
         {1, 3, 4, 5, 1, 1, 1, 1, 0, 0, 0, 0},         /* 1x1 */
         {3, 2, 4, 4, 2, 2, 1, 1, 2, 0, 2, 0},         /* pad = window: empty windows */
         {4, 16, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1},      /* large enough for several threads */
