@@ -7,7 +7,7 @@ CC      ?= gcc
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wno-unused-parameter -Wno-sign-compare
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 $(WARN) -Ilang -Icompiler -Iruntime -Ibuild
+override CFLAGS += -std=gnu11 $(WARN) -Ilang -Icompiler -Iruntime -Ibuild
 LLVM_CFLAGS := $(shell $(LLVM_CONFIG) --cflags 2>/dev/null)
 LLVM_LIBS   := $(shell $(LLVM_CONFIG) --ldflags --libs 2>/dev/null) \
                $(shell $(LLVM_CONFIG) --system-libs 2>/dev/null)

@@ -53,6 +53,7 @@ typedef struct ParseCtx {
     /* the statement being scanned: its first word and the name after it */
     const char *stmt_word, *stmt_name;
     int stmt_word_len, stmt_ntoks, stmt_tok;
+    int stmt_ops;           /* binary operators so far: bounds the depth of the tree */
 } ParseCtx;
 }
 
