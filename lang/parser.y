@@ -53,6 +53,11 @@ typedef struct ParseCtx {
     /* the statement being scanned: its first word and the name after it */
     const char *stmt_word, *stmt_name;
     int stmt_word_len, stmt_ntoks, stmt_tok;
+    int stmt_ops;           /* binary operators so far: bounds the depth of the tree */
+
+    /* after a syntax error, the rest of the broken statement is dropped (lex_recover) */
+    bool skipping;
+    int skip_base;          /* open[] entries that belong to the enclosing blocks */
 } ParseCtx;
 }
 
@@ -61,6 +66,9 @@ int yylex(YYSTYPE *lval, Span *lloc, ParseCtx *ctx);
 void lex_begin(ParseCtx *ctx, Arena *a, const SrcFile *f);
 void lex_end(ParseCtx *ctx);
 Span lex_eof_span(const ParseCtx *ctx);
+/* After a syntax error: forget the '(' and '[' of the broken statement and drop its
+ * remaining tokens, brackets balanced, up to the newline, ';' or '}' that ends it. */
+void lex_recover(ParseCtx *ctx);
 }
 
 %code top {
@@ -593,10 +601,23 @@ static void note_opener(const Opener *o)
 /* One message per mistake, from the lookahead and the tokens that could have come
  * instead (exact, thanks to LAC): an expression, a dimension, a closing bracket, the
  * words that start a statement, or the end of the statement. */
+static void report_syntax_error(const yypcontext_t *yc, ParseCtx *ctx);
+
+/* Reports (unless the lexer already did for this statement), then has the lexer drop
+ * the rest of the statement so the parser's `error` rules resync at its end and one
+ * mistake gives one message. */
 static int yyreport_syntax_error(const yypcontext_t *yc, ParseCtx *ctx)
 {
-    if (ctx->fatal || ctx->stmt_lex_error)
+    if (ctx->fatal)
         return 0;
+    if (!ctx->stmt_lex_error)
+        report_syntax_error(yc, ctx);
+    lex_recover(ctx);
+    return 0;
+}
+
+static void report_syntax_error(const yypcontext_t *yc, ParseCtx *ctx)
+{
     Span at = *yypcontext_location(yc);
     char found[96];
     describe_found(ctx, found, sizeof found);
@@ -604,12 +625,12 @@ static int yyreport_syntax_error(const yypcontext_t *yc, ParseCtx *ctx)
     if (at_eof && ctx->nopen > 0) {
         diag(DIAG_ERROR, at, "unexpected end of file");
         note_opener(&ctx->open[ctx->nopen - 1]);
-        return 0;
+        return;
     }
     if (ctx->tok_unmatched) {
         char c = ctx->tok_text[0], o = c == ')' ? '(' : c == ']' ? '[' : '{';
         diag(DIAG_ERROR, at, "unexpected '%c' with no matching '%c'", c, o);
-        return 0;
+        return;
     }
 
     yysymbol_kind_t exp[YYNTOKENS];
@@ -619,18 +640,18 @@ static int yyreport_syntax_error(const yypcontext_t *yc, ParseCtx *ctx)
         has[exp[i]] = true;
     if (has[YYSYMBOL_NUM] && has[YYSYMBOL_STR]) {
         diag(DIAG_ERROR, at, "expected an expression but found %s", found);
-        return 0;
+        return;
     }
     if (has[YYSYMBOL_ELLIPSIS]) {
         diag(DIAG_ERROR, at, "expected a dimension (a number, a name or '...') but found %s", found);
-        return 0;
+        return;
     }
     if (has[YYTRANSLATE(')')] || has[YYTRANSLATE(']')]) {
         diag(DIAG_ERROR, at, "expected '%c' but found %s", has[YYTRANSLATE(')')] ? ')' : ']', found);
         /* The lookahead's own bracket is not on the stack yet (see pend_tok). */
         if (ctx->nopen > 0 && ctx->open[ctx->nopen - 1].ch != '{')
             note_opener(&ctx->open[ctx->nopen - 1]);
-        return 0;
+        return;
     }
 
     /* What is left once operators and statement ends are set aside. */
@@ -656,7 +677,7 @@ static int yyreport_syntax_error(const yypcontext_t *yc, ParseCtx *ctx)
          * block above was never closed. */
         if (item_word && ctx->nopen > 0 && ctx->open[ctx->nopen - 1].ch == '{')
             note_opener(&ctx->open[ctx->nopen - 1]);
-        return 0;
+        return;
     }
     if (!starts && has[YYTRANSLATE(';')]) {
         diag(DIAG_ERROR, at, "expected ';' or newline but found %s", found);
@@ -664,7 +685,7 @@ static int yyreport_syntax_error(const yypcontext_t *yc, ParseCtx *ctx)
                (ctx->stmt_tok == PARAM || ctx->stmt_tok == INPUT ||
                 ctx->stmt_tok == OUTPUT || ctx->stmt_tok == FORWARD)) {
         diag(DIAG_ERROR, at, "expected a type such as f32[10] but found %s", found);
-        return 0;
+        return;
     } else if (nwant >= 1 && nwant <= 6) {
         char list[256] = "", word[40];
         for (int i = 0; i < nwant; i++) {
@@ -680,7 +701,7 @@ static int yyreport_syntax_error(const yypcontext_t *yc, ParseCtx *ctx)
         diag(DIAG_HINT, at, "'%.*s' is a keyword and cannot be used as a name", ctx->tok_len, ctx->tok_text);
     if (ctx->tok_inserted && !ctx->eof_done && has[YYTRANSLATE('{')])
         diag(DIAG_HINT, at, "a newline here ends the statement; put the '{' on this line");
-    return 0;
+    return;
 }
 
 /* Called by bison only when its stack is full: input nested deeper than YYMAXDEPTH. */
