@@ -357,27 +357,26 @@ int rt_ckpt_load(NnlModel *m, const char *path, RtCkptMeta *mt, char *err, size_
         ckpt_fail(err, errlen, "%s: out of memory", path);
         goto out;
     }
-    /* names and shapes first: they say "another model" more clearly than anything else */
+    /* names, then shapes: they say "another model" more clearly than anything else */
+    for (int i = 0; i < n; i++)
+        if (!cJSON_GetObjectItemCaseSensitive(root, t[i].name)) {
+            ckpt_fail(err, errlen, "%s: no tensor '%s', which model '%s' has; a checkpoint of "
+                      "another model?", path, t[i].name, d->name);
+            goto out;
+        }
+    for (const cJSON *e = root->child; e && cJSON_GetArraySize(root) != n + 1; e = e->next) {
+        int known = !strcmp(e->string, "__metadata__");
+        for (int i = 0; i < n && !known; i++) known = !strcmp(e->string, t[i].name);
+        if (!known) {
+            ckpt_fail(err, errlen, "%s: tensor '%s' is not in model '%s'; a checkpoint of another "
+                      "model?", path, e->string, d->name);
+            goto out;
+        }
+    }
     int64_t dlen = len - 8 - (int64_t)hlen;
     for (int i = 0; i < n; i++) {
         const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, t[i].name);
-        if (!e) {
-            ckpt_fail(err, errlen, "%s: no tensor '%s' of model '%s'; a checkpoint of another model (%s)?",
-                      path, t[i].name, d->name, model->valuestring);
-            goto out;
-        }
         if ((start[i] = check_entry(e, &t[i], dlen, path, err, errlen)) < 0) goto out;
-    }
-    if (cJSON_GetArraySize(root) != n + 1) {
-        for (const cJSON *e = root->child; e; e = e->next) {
-            int known = !strcmp(e->string, "__metadata__");
-            for (int i = 0; i < n && !known; i++) known = !strcmp(e->string, t[i].name);
-            if (!known) {
-                ckpt_fail(err, errlen, "%s: tensor '%s' is not in model '%s'; a checkpoint of another model (%s)?",
-                          path, e->string, d->name, model->valuestring);
-                goto out;
-            }
-        }
     }
     if (strcmp(model->valuestring, d->name ? d->name : "")) {
         ckpt_fail(err, errlen, "%s: a checkpoint of model '%s', not of '%s'", path, model->valuestring, d->name);
