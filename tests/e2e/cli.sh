@@ -3,7 +3,7 @@ set -e
 . tests/e2e_lib.sh
 $NNLC examples/simplenet.nnl -o "$TMPD/net"
 "$TMPD/net" --help > "$TMPD/help"
-for flag in --epochs --steps --batch --lr --threads --seed --log; do
+for flag in --epochs --steps --batch --lr --threads --seed --log --checkpoint --resume --output predict; do
     grep -q -- "$flag" "$TMPD/help" || { echo "--help does not mention $flag"; exit 1; }
 done
 if "$TMPD/net" train --bogus 2> "$TMPD/err"; then echo "a bad flag was accepted"; exit 1; fi
