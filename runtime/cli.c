@@ -52,11 +52,11 @@ static const CliFlag cli_flags[] = {
     [F_DATA]    = {"--data", "DIR", "directory that relative data paths are read from",
                    CMD_TRAIN | CMD_EVAL},
     [F_LOG]     = {"--log", "FILE", "write a CSV row per step and per evaluation", CMD_TRAIN},
-    [F_CHECKPOINT] = {"--checkpoint", "PATH", "train: save to PATH every epoch and at the end "
-                      "(default %s); eval, predict: load the parameters from PATH", CMD_ALL},
-    [F_RESUME]  = {"--resume", "CKPT", "continue from CKPT: its parameters, optimizer state, "
-                   "step, epoch, seed and threads", CMD_TRAIN},
-    [F_OUTPUT]  = {"--output", "FILE", "where predict writes its .npy (also -o FILE)", CMD_PREDICT},
+    [F_CHECKPOINT] = {"--checkpoint", "PATH", "where train saves (default %s)\n%22seach "
+                      "epoch, and eval and predict load", CMD_ALL},
+    [F_RESUME]  = {"--resume", "CKPT", "continue where CKPT stopped: parameters, optimizer\n%22s"
+                   "state, step, epoch, seed and threads", CMD_TRAIN},
+    [F_OUTPUT]  = {"--output", "FILE", "the .npy file to write (also -o FILE)", CMD_PREDICT},
     [F_QUIET]   = {"--quiet", NULL, "no progress line on stderr", CMD_ALL},
     [F_HELP]    = {"--help", NULL, "this text (also -h and `help`)", CMD_ALL},
 };
@@ -100,7 +100,8 @@ static void print_help(const NnlModelDesc *d, const char *prog)
         else if (i == F_BATCH) snprintf(help, sizeof help, f->help, (long long)default_batch(d));
         else if (i == F_LR) snprintf(help, sizeof help, f->help, (double)d->train.optim.lr);
         else if (i == F_SEED) snprintf(help, sizeof help, f->help, (unsigned long long)d->train.seed);
-        else if (i == F_CHECKPOINT) snprintf(help, sizeof help, f->help, ckpt);
+        else if (i == F_CHECKPOINT) snprintf(help, sizeof help, f->help, ckpt, "");
+        else if (i == F_RESUME) snprintf(help, sizeof help, f->help, "");
         else snprintf(help, sizeof help, "%s", f->help);
         printf("  %-19s %s%s\n", head, f->cmds == CMD_TRAIN ? "train: " : f->cmds == CMD_PREDICT ?
                "predict: " : f->cmds == (CMD_TRAIN | CMD_EVAL) ? "train, eval: " : "", help);
