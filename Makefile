@@ -48,7 +48,7 @@ $(BUILD)/runtime/%.o: runtime/%.c runtime/*.h | $(BUILD)/runtime
 $(BUILD)/lang $(BUILD)/compiler $(BUILD)/runtime:
 	mkdir -p $@
 
-# Installs flex, bison, LLVM 19's C API, zlib and the datasets when missing.
+# Installs flex, bison, LLVM 19's C API, zlib, cJSON and the datasets when missing.
 deps:
 	@sh tools/deps.sh
 

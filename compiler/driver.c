@@ -134,7 +134,7 @@ static const char *default_prefix(Arena *a, const char *out)
     return p;
 }
 
-/* cc OBJ libnnlrt.a -fopenmp -lz -lm -o OUT */
+/* cc OBJ libnnlrt.a -fopenmp -lcjson -lz -lm -o OUT */
 static int link_exe(Arena *a, const char *obj, const char *out)
 {
     const char *dir = exe_dir(a);
@@ -151,7 +151,7 @@ static int link_exe(Arena *a, const char *obj, const char *out)
         return 1;
     }
     if (pid == 0) {
-        execlp(cc, cc, obj, rt, "-fopenmp", "-lz", "-lm", "-o", out, (char *)NULL);
+        execlp(cc, cc, obj, rt, "-fopenmp", "-lcjson", "-lz", "-lm", "-o", out, (char *)NULL);
         fprintf(stderr, "nnlc: error: cannot run the linker '%s': %s\n", cc, strerror(errno));
         _exit(127);
     }

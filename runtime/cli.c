@@ -1,9 +1,10 @@
-/* cli.c — the command line of a generated executable: `./model train|eval|help [flags]`.
- * In: the model descriptor (its train block gives the defaults) and argv. Out: training
- * with a progress line on stderr, one summary line per epoch and a `final:` line on
- * stdout, an optional CSV log; the exit status (0 done, 1 data or runtime error, 2 bad
- * command line). What a step computes is the generated code's business; how data is
- * read, data_*.c's; how metrics are computed, metrics.c's. */
+/* cli.c — the command line of a generated executable: `./model train|eval|predict|help
+ * [flags]`. In: the model descriptor (its train block gives the defaults) and argv. Out:
+ * training with a progress line on stderr, one summary line per epoch and a `final:` line
+ * on stdout, an optional CSV log and a checkpoint; evaluation; predictions written as
+ * .npy; the exit status (0 done, 1 data or runtime error, 2 bad command line). What a
+ * step computes is the generated code's business; how data is read, data_*.c's; metrics,
+ * metrics.c's; checkpoints, ckpt.c's; .npy files, npy.c's. */
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -19,33 +20,45 @@
  * means over the epoch's steps instead, as Keras does. */
 enum { CLI_TRAIN_METRICS_MAX = 20000 };
 
+enum { CMD_TRAIN = 1, CMD_EVAL = 2, CMD_PREDICT = 4, CMD_ALL = 7 };
+
 typedef struct CliOpts {
     const char *prog, *cmd;
+    unsigned cmd_bit;                /* CMD_* of cmd */
+    const char *input;               /* predict: the .npy file */
     int64_t epochs, steps, batch;    /* 0: the model's */
     double lr;                       /* 0: the model's */
     int threads;                     /* 0: OpenMP's default */
     uint64_t seed;
     int have_seed, quiet, help;
     unsigned seen;                   /* 1 << F_* of every flag given */
-    const char *data_dir, *log_path;
+    const char *data_dir, *log_path, *ckpt_path, *resume_path, *out_path;
 } CliOpts;
 
-enum { F_EPOCHS, F_STEPS, F_BATCH, F_LR, F_THREADS, F_SEED, F_DATA, F_LOG, F_QUIET, F_HELP };
+enum { F_EPOCHS, F_STEPS, F_BATCH, F_LR, F_THREADS, F_SEED, F_DATA, F_LOG, F_CHECKPOINT,
+       F_RESUME, F_OUTPUT, F_QUIET, F_HELP };
 
-/* train_only: `eval` rejects the flag instead of ignoring it. */
-typedef struct CliFlag { const char *name, *arg, *help; int train_only; } CliFlag;
+/* cmds: the commands that take the flag; the others reject it instead of ignoring it. */
+typedef struct CliFlag { const char *name, *arg, *help; unsigned cmds; } CliFlag;
 
 static const CliFlag cli_flags[] = {
-    [F_EPOCHS]  = {"--epochs", "N", "passes over the training set (default %lld)", 1},
-    [F_STEPS]   = {"--steps", "N", "stop after N optimizer steps in total", 1},
-    [F_BATCH]   = {"--batch", "B", "rows per optimizer step (default %lld)"},
-    [F_LR]      = {"--lr", "X", "learning rate (default %g)", 1},
-    [F_THREADS] = {"--threads", "T", "worker threads (default: all cores)"},
-    [F_SEED]    = {"--seed", "S", "seed of the parameters and the shuffle (default %llu)"},
-    [F_DATA]    = {"--data", "DIR", "directory that relative data paths are read from"},
-    [F_LOG]     = {"--log", "FILE", "write a CSV row per step and per evaluation", 1},
-    [F_QUIET]   = {"--quiet", NULL, "no progress line on stderr"},
-    [F_HELP]    = {"--help", NULL, "this text (also -h and `help`)"},
+    [F_EPOCHS]  = {"--epochs", "N", "passes over the training set in all (default %lld)", CMD_TRAIN},
+    [F_STEPS]   = {"--steps", "N", "stop when N optimizer steps are done in all", CMD_TRAIN},
+    [F_BATCH]   = {"--batch", "B", "rows per optimizer step (default %lld)", CMD_ALL},
+    [F_LR]      = {"--lr", "X", "learning rate (default %g)", CMD_TRAIN},
+    [F_THREADS] = {"--threads", "T", "worker threads (default: all cores)", CMD_ALL},
+    [F_SEED]    = {"--seed", "S", "seed of the parameters and the shuffle (default %llu)",
+                   CMD_TRAIN | CMD_EVAL},
+    [F_DATA]    = {"--data", "DIR", "directory that relative data paths are read from",
+                   CMD_TRAIN | CMD_EVAL},
+    [F_LOG]     = {"--log", "FILE", "write a CSV row per step and per evaluation", CMD_TRAIN},
+    [F_CHECKPOINT] = {"--checkpoint", "PATH", "where train saves (default %s)\n%22seach "
+                      "epoch, and eval and predict load", CMD_ALL},
+    [F_RESUME]  = {"--resume", "CKPT", "continue where CKPT stopped: parameters, optimizer\n%22s"
+                   "state, step, epoch, seed and threads", CMD_TRAIN},
+    [F_OUTPUT]  = {"--output", "FILE", "the .npy file to write (also -o FILE)", CMD_PREDICT},
+    [F_QUIET]   = {"--quiet", NULL, "no progress line on stderr", CMD_ALL},
+    [F_HELP]    = {"--help", NULL, "this text (also -h and `help`)", CMD_ALL},
 };
 enum { CLI_NFLAGS = sizeof cli_flags / sizeof cli_flags[0] };
 
@@ -66,25 +79,39 @@ static int64_t default_epochs(const NnlModelDesc *d) { return d->train.epochs > 
 
 static void print_help(const NnlModelDesc *d, const char *prog)
 {
+    char ckpt[256];
+    rt_ckpt_default_path(d, ckpt, sizeof ckpt);
     printf("usage: %s COMMAND [FLAGS]\n", prog);
     printf("model %s, compiled by nnlc from %s\n\n", d->name ? d->name : "?",
            d->source ? d->source : "?");
     printf("commands:\n");
-    printf("  train           train as the model's train block declares; flags override it\n");
-    printf("  eval            loss and metrics of seeded initial parameters on the data sets\n");
-    printf("  help            this text\n\nflags:\n");
+    printf("  train               train as the model's train block declares; flags override it\n");
+    printf("  eval                loss and metrics on the data sets, of --checkpoint's parameters\n"
+           "                      or else of seeded initial ones\n");
+    printf("  predict IN.npy -o OUT.npy\n"
+           "                      outputs for the rows of IN.npy, from --checkpoint (default %s)\n",
+           ckpt);
+    printf("  help                this text\n\nflags:\n");
     for (int i = 0; i < CLI_NFLAGS; i++) {
         const CliFlag *f = &cli_flags[i];
-        char head[32], help[128];
+        char head[32], help[512];
         snprintf(head, sizeof head, "%s%s%s", f->name, f->arg ? " " : "", f->arg ? f->arg : "");
         if (i == F_EPOCHS) snprintf(help, sizeof help, f->help, (long long)default_epochs(d));
         else if (i == F_BATCH) snprintf(help, sizeof help, f->help, (long long)default_batch(d));
         else if (i == F_LR) snprintf(help, sizeof help, f->help, (double)d->train.optim.lr);
         else if (i == F_SEED) snprintf(help, sizeof help, f->help, (unsigned long long)d->train.seed);
+        else if (i == F_CHECKPOINT) snprintf(help, sizeof help, f->help, ckpt, "");
+        else if (i == F_RESUME) snprintf(help, sizeof help, f->help, "");
         else snprintf(help, sizeof help, "%s", f->help);
-        printf("  %-15s %s%s\n", head, f->train_only ? "train: " : "", help);
+        printf("  %-19s %s%s\n", head, f->cmds == CMD_TRAIN ? "train: " : f->cmds == CMD_PREDICT ?
+               "predict: " : f->cmds == (CMD_TRAIN | CMD_EVAL) ? "train, eval: " : "", help);
     }
-    printf("\nThe same seed and --threads give the same numbers on every run.\n");
+    printf("\nThe same seed and --threads give the same numbers on every run, and a run resumed\n"
+           "from a checkpoint the same numbers as one that was never interrupted.\n"
+           "Checkpoints are safetensors files. predict reads .npy arrays of shape (N, input...)\n"
+           "or (input...) in float32/64, uint8 or int32/64 (integers are scaled like the\n"
+           "training set); classifiers write probabilities to OUT.npy and class indices\n"
+           "(int64) to OUT.argmax.npy.\n");
 }
 
 /* ---- flag values: the whole string must parse, or the command line is wrong ---- */
@@ -122,16 +149,18 @@ static int parse_lr(const CliOpts *o, const char *s, double *out)
     return 0;
 }
 
-/* argv ::= PROG (COMMAND | FLAG [VALUE] | FLAG=VALUE)* with exactly one COMMAND.
- * Returns 0, or the exit status after printing the error. */
+/* argv ::= PROG (COMMAND | FLAG [VALUE] | FLAG=VALUE)* with exactly one COMMAND, and
+ * for predict one INPUT. Returns 0, or the exit status after printing the error. */
 static int parse_args(CliOpts *o, int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h")) a = "--help";
-        if (a[0] != '-') {
-            if (o->cmd) return cli_error(o, 2, "unexpected argument '%s' after command '%s'", a, o->cmd);
-            o->cmd = a;
+        if (!strcmp(a, "-o")) a = "--output";
+        if (a[0] != '-' || !a[1]) {
+            if (o->cmd && !strcmp(o->cmd, "predict") && !o->input) o->input = a;
+            else if (o->cmd) return cli_error(o, 2, "unexpected argument '%s' after command '%s'", a, o->cmd);
+            else o->cmd = a;
             continue;
         }
         const char *eq = strchr(a, '=');
@@ -162,6 +191,9 @@ static int parse_args(CliOpts *o, int argc, char **argv)
         case F_SEED:    rc = parse_seed(o, v, &o->seed); o->have_seed = 1; break;
         case F_DATA:    o->data_dir = v; break;
         case F_LOG:     o->log_path = v; break;
+        case F_CHECKPOINT: o->ckpt_path = v; break;
+        case F_RESUME:  o->resume_path = v; break;
+        case F_OUTPUT:  o->out_path = v; break;
         case F_QUIET:   o->quiet = 1; break;
         case F_HELP:    o->help = 1; break;
         }
@@ -170,9 +202,18 @@ static int parse_args(CliOpts *o, int argc, char **argv)
     }
     if (o->help) o->cmd = "help";
     if (!o->cmd) return cli_error(o, 2, "no command; try '%s --help'", o->prog);
-    for (int f = 0; f < CLI_NFLAGS && !strcmp(o->cmd, "eval"); f++)
-        if (cli_flags[f].train_only && o->seen >> f & 1)
-            return cli_error(o, 2, "%s is a flag of 'train', not of 'eval'", cli_flags[f].name);
+    static const char *const names[] = {"train", "eval", "predict", "help"};
+    for (int c = 0; c < 4 && !o->cmd_bit; c++)
+        if (!strcmp(o->cmd, names[c])) o->cmd_bit = 1u << c;
+    if (!o->cmd_bit)
+        return cli_error(o, 2, "unknown command '%s'; the commands are train, eval, predict and help", o->cmd);
+    for (int f = 0; f < CLI_NFLAGS && o->cmd_bit != 8; f++)
+        if (!(cli_flags[f].cmds & o->cmd_bit) && o->seen >> f & 1)
+            return cli_error(o, 2, "%s is not a flag of '%s'", cli_flags[f].name, o->cmd);
+    if (o->cmd_bit == CMD_PREDICT && !o->input)
+        return cli_error(o, 2, "predict needs an input: %s predict IN.npy -o OUT.npy", o->prog);
+    if (o->cmd_bit == CMD_PREDICT && !o->out_path)
+        return cli_error(o, 2, "predict needs an output: %s predict %s -o OUT.npy", o->prog, o->input);
     return 0;
 }
 
@@ -190,6 +231,7 @@ typedef struct CliRun {
     char set_name[SET_COUNT][64];  /* "test" of "fashion.test" */
     NnlModel *m;
     uint64_t seed;
+    int threads;                   /* as given or resumed; 0: OpenMP's default */
     CliCol cols[SET_COUNT * RT_M_COUNT];
     int ncols;
     FILE *log;
@@ -227,9 +269,10 @@ static int load_sets(CliRun *r, int want_train)
     return 0;
 }
 
-/* Creates the instance and gives it its parameters. A --checkpoint flag will load
- * them here instead of initializing them. */
-static int make_model(CliRun *r, int64_t max_batch)
+/* Creates the instance and gives it its parameters: those of the checkpoint ckpt (with
+ * its optimizer state and step count, and its seed and threads where no flag sets them;
+ * *at says where it stood) or, when ckpt is NULL, seeded initial ones. */
+static int make_model(CliRun *r, int64_t max_batch, const char *ckpt, RtCkptMeta *at)
 {
     const char *why = NULL;
     r->m = nnl_create(r->d, max_batch, &why);
@@ -238,6 +281,15 @@ static int make_model(CliRun *r, int64_t max_batch)
     nnl_init_params(r->m, r->seed);
     nnl_set_threads(r->m, r->o->threads);
     nnl_set_lr(r->m, r->o->lr > 0 ? (float)r->o->lr : r->d->train.optim.lr);
+    r->threads = r->o->threads;
+    if (ckpt) {
+        char err[RT_ERRLEN];
+        RtCkptMeta got;
+        if (rt_ckpt_load(r->m, ckpt, &got, err, sizeof err) < 0) return cli_error(r->o, 1, "%s", err);
+        if (!r->o->have_seed) r->seed = r->m->ctx.seed = got.seed;
+        if (!r->o->threads) nnl_set_threads(r->m, r->threads = got.threads);
+        if (at) *at = got;
+    }
     return 0;
 }
 
@@ -273,7 +325,8 @@ static int cmd_eval(CliRun *r)
         return cli_error(r->o, 1, "model '%s' declares no data set to evaluate on", r->d->name);
     int rc = load_sets(r, 1);
     if (rc) return rc;
-    if ((rc = make_model(r, r->o->batch ? r->o->batch : default_batch(r->d)))) return rc;
+    if ((rc = make_model(r, r->o->batch ? r->o->batch : default_batch(r->d), r->o->ckpt_path, NULL)))
+        return rc;
     unsigned mask = rt_metric_mask(r->d);
     char err[RT_ERRLEN];
     const char *tn = r->d->train.data.name, *en = r->d->train.eval.name;
@@ -359,23 +412,29 @@ static int open_log(CliRun *r)
     return 0;
 }
 
-/* Fisher & Yates (Knuth's Algorithm P): a uniform permutation from one seeded stream. */
-static void shuffle(int64_t *idx, int64_t n, RtRng *rng)
+/* Epoch e's order of the training rows: the identity shuffled by Fisher & Yates (Knuth's
+ * Algorithm P) from a stream seeded by (seed, e) alone, so that a resumed run can
+ * regenerate the order of the epoch it stopped in. */
+static void epoch_order(int64_t *idx, int64_t n, uint64_t seed, int64_t e)
 {
+    RtRng rng;
+    rt_rng_seed(&rng, rt_mix_seed(seed, 1000 + (uint64_t)e));
+    for (int64_t i = 0; i < n; i++) idx[i] = i;
     for (int64_t i = n - 1; i > 0; i--) {
-        int64_t j = (int64_t)rt_rng_below(rng, (uint64_t)i + 1), t = idx[i];
+        int64_t j = (int64_t)rt_rng_below(&rng, (uint64_t)i + 1), t = idx[i];
         idx[i] = idx[j];
         idx[j] = t;
     }
 }
 
-/* One epoch's training steps; sc accumulates the row-weighted loss and the running
- * metrics of the outputs each step computed (before its update, as Keras reports). */
+/* Steps first..first+plan of one epoch; sc accumulates the row-weighted loss and the
+ * running metrics of the outputs each step computed (before its update, as Keras
+ * reports). */
 static int train_epoch(CliRun *r, CliProgress *p, const int64_t *idx, int64_t epoch,
-                       int64_t epochs, int64_t plan, int64_t bs, RtScore *sc)
+                       int64_t epochs, int64_t first, int64_t plan, int64_t bs, RtScore *sc)
 {
     const RtDataset *ds = &r->ds[SET_TRAIN];
-    for (int64_t s = 0; s < plan; s++) {
+    for (int64_t s = first; s < first + plan; s++) {
         int64_t lo = s * bs, b = ds->n - lo < bs ? ds->n - lo : bs;
         rt_load_rows(r->m, ds, idx, lo, b);
         if (rt_run(r->m, RT_TRAIN, b) < 0) return cli_error(r->o, 1, "%s", nnl_last_error(r->m));
@@ -388,7 +447,7 @@ static int train_epoch(CliRun *r, CliProgress *p, const int64_t *idx, int64_t ep
         }
         sc->loss += (double)loss * b;
         rt_score_rows(r->d, rt_output(r->m), rt_label(r->m), b, sc);
-        progress(p, epoch, epochs, s + 1, plan, sc->loss / sc->rows, sc->rows);
+        progress(p, epoch, epochs, s + 1 - first, plan, sc->loss / sc->rows, sc->rows);
     }
     return 0;
 }
@@ -400,6 +459,33 @@ static void print_cols(const CliRun *r, const RtMetrics *mt, int set, const char
         if ((set < 0 || c->set == set) && mt[c->set].have & 1u << c->metric)
             printf("%s%s %.4f", sep, c->name, mt[c->set].v[c->metric]);
     }
+}
+
+/* Where a run resumed from `at` starts: epochs already done and steps into the next. A
+ * checkpoint taken at an epoch's last step counts that epoch as done. */
+static int resume_point(CliRun *r, const RtCkptMeta *at, int64_t bs, int64_t per_epoch,
+                        int64_t *done_epochs, int64_t *skip)
+{
+    *done_epochs = at->epoch;
+    *skip = at->epoch_step;
+    if (*skip > 0 && at->batch != bs)
+        return cli_error(r->o, 1, "%s: stopped %lld steps into epoch %lld with batch %lld; resume "
+                         "it with --batch %lld", r->o->resume_path, (long long)*skip,
+                         (long long)at->epoch + 1, (long long)at->batch, (long long)at->batch);
+    if (*skip >= per_epoch) {
+        ++*done_epochs;
+        *skip = 0;
+    }
+    return 0;
+}
+
+static int save_ckpt(CliRun *r, const char *path, int64_t done_epochs, int64_t skip, int64_t bs)
+{
+    RtCkptMeta at = {.step = nnl_step_count(r->m), .epoch = done_epochs, .epoch_step = skip,
+                     .batch = bs, .seed = r->seed, .threads = r->threads};
+    char err[RT_ERRLEN];
+    if (rt_ckpt_save(r->m, path, &at, err, sizeof err) < 0) return cli_error(r->o, 1, "%s", err);
+    return 0;
 }
 
 static int cmd_train(CliRun *r)
@@ -418,7 +504,17 @@ static int cmd_train(CliRun *r)
     int64_t limit = o->steps ? o->steps : INT64_MAX;
     int64_t epochs = o->epochs ? o->epochs : o->steps ? (o->steps + per_epoch - 1) / per_epoch
                                                       : default_epochs(d);
-    if ((rc = make_model(r, bs))) return rc;
+    RtCkptMeta at = {0};
+    if ((rc = make_model(r, bs, o->resume_path, &at))) return rc;
+    int64_t done_epochs = 0, skip = 0;
+    if (o->resume_path && (rc = resume_point(r, &at, bs, per_epoch, &done_epochs, &skip))) return rc;
+    if (done_epochs >= epochs || nnl_step_count(r->m) >= limit)
+        return cli_error(o, 1, "%s: already at step %lld, epoch %lld; ask for more with --epochs or "
+                         "--steps (both count from the start)", o->resume_path,
+                         (long long)nnl_step_count(r->m), (long long)done_epochs);
+    char ckpt[4096];
+    if (o->ckpt_path) snprintf(ckpt, sizeof ckpt, "%s", o->ckpt_path);
+    else rt_ckpt_default_path(d, ckpt, sizeof ckpt);
     unsigned mask = rt_metric_mask(d);
     /* `evaluate on` the training set itself: its columns come from the evaluation */
     const char *tn = d->train.data.name, *en = d->train.eval.name;
@@ -428,24 +524,20 @@ static int cmd_train(CliRun *r)
     if ((rc = open_log(r))) return rc;
 
     int64_t *idx = NULL;
-    RtRng rng;
-    rt_rng_seed(&rng, rt_mix_seed(r->seed, 1));   /* stream 1: the shuffle */
-    if (d->train.shuffle) {
-        if (!(idx = rt_alloc(sizeof *idx * tr->n))) return cli_error(o, 1, "out of memory");
-        for (int64_t i = 0; i < tr->n; i++) idx[i] = i;
-    }
+    if (d->train.shuffle && !(idx = rt_alloc(sizeof *idx * tr->n))) return cli_error(o, 1, "out of memory");
     CliProgress p = {.tty = isatty(fileno(stderr)), .on = !o->quiet};
     RtMetrics mt[SET_COUNT];
     double last_loss = 0;
     char err[RT_ERRLEN];
-    for (int64_t e = 1; e <= epochs && rc == 0; e++) {
-        int64_t done = nnl_step_count(r->m), plan = per_epoch < limit - done ? per_epoch : limit - done;
+    for (int64_t e = done_epochs + 1; e <= epochs && rc == 0; e++, skip = 0) {
+        int64_t done = nnl_step_count(r->m), left = per_epoch - skip;
+        int64_t plan = left < limit - done ? left : limit - done;
         int last = e == epochs || done + plan >= limit;
         RtScore sc = {0};
-        if (idx) shuffle(idx, tr->n, &rng);
+        if (idx) epoch_order(idx, tr->n, r->seed, e);
         p.t0 = p.last = rt_now();
         p.every = (plan + 9) / 10;
-        if ((rc = train_epoch(r, &p, idx, e, epochs, plan, bs, &sc))) break;
+        if ((rc = train_epoch(r, &p, idx, e, epochs, skip, plan, bs, &sc))) break;
         progress_clear(&p);
         last_loss = sc.loss / sc.rows;
         memset(mt, 0, sizeof mt);
@@ -464,8 +556,10 @@ static int cmd_train(CliRun *r)
         print_cols(r, mt, -1, "  ");
         printf("  (%.1f s)\n", rt_now() - p.t0);
         fflush(stdout);
+        int whole = skip + plan == per_epoch;
+        if ((rc = save_ckpt(r, ckpt, whole ? e : e - 1, whole ? 0 : skip + plan, bs))) break;
         if (last) {
-            printf("final:");
+            printf("checkpoint %s (step %lld)\nfinal:", ckpt, (long long)nnl_step_count(r->m));
             if (r->have[SET_EVAL]) print_cols(r, mt, SET_EVAL, " ");
             else {
                 printf(" loss %.4f", last_loss);
@@ -477,6 +571,153 @@ static int cmd_train(CliRun *r)
         }
     }
     rt_free(idx);
+    return rc;
+}
+
+/* ---- the predict command ---- */
+
+/* The number of samples in a, when its shape is (N, input...) or (input...); else -1. */
+static int64_t npy_samples(const NnlModelDesc *d, const RtNpy *a)
+{
+    int lead = a->rank - d->in_rank;
+    if (lead != 0 && lead != 1) return -1;
+    for (int k = 0; k < d->in_rank; k++)
+        if (a->shape[lead + k] != d->in_shape[k]) return -1;
+    return lead ? a->shape[0] : 1;
+}
+
+/* "(N, 28, 28)" with lead "N"; a 1-tuple as Python writes it, "(2,)". */
+static void fmt_dims(char *out, size_t len, const char *lead, int rank, const int64_t *shape)
+{
+    size_t at = (size_t)snprintf(out, len, "(%s%s", lead, lead[0] && rank ? ", " : "");
+    for (int k = 0; k < rank && at < len; k++)
+        at += (size_t)snprintf(out + at, len - at, "%s%lld", k ? ", " : "", (long long)shape[k]);
+    if (at < len) snprintf(out + at, len - at, "%s)", rank + (lead[0] != 0) == 1 ? "," : "");
+}
+
+/* Classifiers report probabilities: MULTICLASS outputs that are not already rows of
+ * probabilities get a softmax, BINARY logits (threshold 0) a sigmoid. out: (n, out_size),
+ * cls: (n) the predicted class of each row. Returns 0 when the task is no classifier. */
+static int to_probabilities(const NnlModelDesc *d, float *out, int64_t n, int64_t *cls)
+{
+    int64_t k = d->out_size;
+    if (d->train.task == NNL_TASK_BINARY && k == 1) {
+        for (int64_t i = 0; i < n; i++) {
+            cls[i] = out[i] > d->train.threshold;
+            if (d->train.threshold == 0.0f) out[i] = 1.0f / (1.0f + expf(-out[i]));
+        }
+        return 1;
+    }
+    if (d->train.task != NNL_TASK_MULTICLASS) return 0;
+    int probs = 1;
+    for (int64_t i = 0; i < n && probs; i++) {
+        double sum = 0;
+        for (int64_t j = 0; j < k; j++) {
+            probs = probs && out[i * k + j] >= 0;
+            sum += out[i * k + j];
+        }
+        probs = probs && fabs(sum - 1) < 1e-3;
+    }
+    if (!probs) nnl_softmax_rows(out, out, n, k, 0);
+    for (int64_t i = 0; i < n; i++) {
+        cls[i] = 0;
+        for (int64_t j = 1; j < k; j++)
+            if (out[i * k + j] > out[i * k + cls[i]]) cls[i] = j;
+    }
+    return 1;
+}
+
+/* OUT.npy and (for classifiers) OUT.argmax.npy, both or neither: each is written to a
+ * temporary file, and renamed only when both are complete. */
+static int write_predictions(CliRun *r, const float *out, int64_t n, const int64_t *cls)
+{
+    const NnlModelDesc *d = r->d;
+    const char *path = r->o->out_path;
+    char cpath[4096], tmp[4200], ctmp[4200], err[RT_ERRLEN];
+    size_t len = strlen(path);
+    if (len > 4 && !strcmp(path + len - 4, ".npy")) len -= 4;
+    snprintf(cpath, sizeof cpath, "%.*s.argmax.npy", (int)len, path);
+    int64_t shape[NNL_MAX_RANK + 1] = {n};
+    memcpy(shape + 1, d->out_shape, sizeof(int64_t) * d->out_rank);
+    FILE *f = rt_atomic_open(path, tmp, sizeof tmp, err, sizeof err), *fc = NULL;
+    if (!f) return cli_error(r->o, 1, "%s", err);
+    if (rt_npy_write(f, "<f4", d->out_rank + 1, shape, out, sizeof(float)) < 0) {
+        rt_atomic_abort(f, tmp);
+        return cli_error(r->o, 1, "%s: write failed: %s", tmp, strerror(errno));
+    }
+    if (cls) {
+        if (!(fc = rt_atomic_open(cpath, ctmp, sizeof ctmp, err, sizeof err))) {
+            rt_atomic_abort(f, tmp);
+            return cli_error(r->o, 1, "%s", err);
+        }
+        if (rt_npy_write(fc, "<i8", 1, shape, cls, sizeof(int64_t)) < 0) {
+            rt_atomic_abort(f, tmp);
+            rt_atomic_abort(fc, ctmp);
+            return cli_error(r->o, 1, "%s: write failed: %s", ctmp, strerror(errno));
+        }
+        if (rt_atomic_commit(fc, ctmp, cpath, err, sizeof err) < 0) {
+            rt_atomic_abort(f, tmp);
+            return cli_error(r->o, 1, "%s", err);
+        }
+    }
+    if (rt_atomic_commit(f, tmp, path, err, sizeof err) < 0) {
+        if (cls) unlink(cpath);
+        return cli_error(r->o, 1, "%s", err);
+    }
+    char dims[160];
+    fmt_dims(dims, sizeof dims, "", d->out_rank + 1, shape);
+    printf("wrote %s %s%s", path, dims, cls ? " probabilities" : "");
+    if (cls) printf(" and %s (%lld,) class indices", cpath, (long long)n);
+    printf("\n");
+    return 0;
+}
+
+static int cmd_predict(CliRun *r)
+{
+    const NnlModelDesc *d = r->d;
+    const CliOpts *o = r->o;
+    char ckpt[4096], err[RT_ERRLEN];
+    if (o->ckpt_path) snprintf(ckpt, sizeof ckpt, "%s", o->ckpt_path);
+    else rt_ckpt_default_path(d, ckpt, sizeof ckpt);
+    int64_t bs = o->batch ? o->batch : default_batch(d);
+    RtNpy a;
+    if (rt_npy_read(o->input, &a, err, sizeof err) < 0) return cli_error(o, 1, "%s", err);
+    int64_t n = npy_samples(d, &a);
+    int rc = 0;
+    float *out = NULL;
+    int64_t *cls = NULL;
+    if (n < 1) {
+        char got[160], want[160], one[160];
+        fmt_dims(got, sizeof got, "", a.rank, a.shape);
+        fmt_dims(want, sizeof want, "N", d->in_rank, d->in_shape);
+        fmt_dims(one, sizeof one, "", d->in_rank, d->in_shape);
+        rc = n == 0 ? cli_error(o, 1, "%s: no samples: shape %s", o->input, got)
+                    : cli_error(o, 1, "%s: shape %s does not fit the input of model '%s': want %s, "
+                                "or %s for one sample", o->input, got, d->name, want, one);
+        goto out;
+    }
+    if ((rc = make_model(r, bs < n ? bs : n, ckpt, NULL))) goto out;
+    /* integer arrays hold raw values, as the training set's files do: scale them alike */
+    float scale = d->train.data.scale != 0.0f ? d->train.data.scale : 1.0f;
+    if (a.integer && scale != 1.0f)
+        for (int64_t i = 0; i < a.count; i++) a.data[i] *= scale;
+    if (!(out = rt_alloc(sizeof *out * n * d->out_size)) || !(cls = rt_alloc(sizeof *cls * n))) {
+        rc = cli_error(o, 1, "out of memory for %lld outputs", (long long)n);
+        goto out;
+    }
+    int64_t mb = nnl_max_batch(r->m);
+    for (int64_t lo = 0; lo < n; lo += mb) {
+        int64_t b = n - lo < mb ? n - lo : mb;
+        if (nnl_forward(r->m, a.data + lo * d->in_size, b, out + lo * d->out_size) < 0) {
+            rc = cli_error(o, 1, "%s", nnl_last_error(r->m));
+            goto out;
+        }
+    }
+    rc = write_predictions(r, out, n, to_probabilities(d, out, n, cls) ? cls : NULL);
+out:
+    rt_npy_free(&a);
+    rt_free(out);
+    rt_free(cls);
     return rc;
 }
 
@@ -493,10 +734,8 @@ int nnl_cli_main(const NnlModelDesc *d, int argc, char **argv)
         print_help(d, o.prog);
         return 0;
     }
-    if (strcmp(o.cmd, "train") && strcmp(o.cmd, "eval"))
-        return cli_error(&o, 2, "unknown command '%s'; the commands are train, eval and help", o.cmd);
     CliRun r = {.d = d, .o = &o};
-    rc = !strcmp(o.cmd, "train") ? cmd_train(&r) : cmd_eval(&r);
+    rc = o.cmd_bit == CMD_TRAIN ? cmd_train(&r) : o.cmd_bit == CMD_EVAL ? cmd_eval(&r) : cmd_predict(&r);
     free_run(&r);
     return rc;
 }

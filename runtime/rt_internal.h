@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "nnlrt.h"
 
@@ -114,5 +115,47 @@ int rt_evaluate(NnlModel *m, const RtDataset *ds, RtMetrics *out, char *err, siz
 /* Copies rows idx[0..batch) (or lo..lo+batch when idx is NULL) into the arena. */
 void rt_load_rows(NnlModel *m, const RtDataset *ds, const int64_t *idx, int64_t lo,
                   int64_t batch);
+
+/* ===== ckpt.c: checkpoints (safetensors) and atomic file writes ===== */
+
+/* Where training stands. epoch: epochs completed; epoch_step: steps done in the next one
+ * (with `batch` rows each); step: optimizer steps in all. The shuffle of epoch e derives
+ * from (seed, e) alone, so these numbers are enough to continue exactly. */
+typedef struct RtCkptMeta {
+    int64_t step, epoch, epoch_step, batch;
+    uint64_t seed;
+    int threads;
+} RtCkptMeta;
+/* "<model name lowercased>.safetensors": where train saves when told nothing else. */
+void rt_ckpt_default_path(const NnlModelDesc *d, char *out, size_t len);
+/* Writes parameters, optimizer state and meta to path atomically. 0 or -1 + err. */
+int rt_ckpt_save(const NnlModel *m, const char *path, const RtCkptMeta *meta, char *err,
+                 size_t errlen);
+/* Checks everything (header, names, shapes, checksum), then fills the parameters, the
+ * optimizer state and the step count of m and *meta (if given). On error, m is unchanged
+ * and err is one line naming the file and the problem. */
+int rt_ckpt_load(NnlModel *m, const char *path, RtCkptMeta *meta, char *err, size_t errlen);
+/* Open "path.tmpPID" for writing; commit flushes, fsyncs and renames it over path (or
+ * removes it and fails); abort closes and removes it. */
+FILE *rt_atomic_open(const char *path, char *tmp, size_t tmplen, char *err, size_t errlen);
+int rt_atomic_commit(FILE *f, const char *tmp, const char *path, char *err, size_t errlen);
+void rt_atomic_abort(FILE *f, const char *tmp);
+
+/* ===== npy.c: NumPy .npy arrays for predict ===== */
+
+typedef struct RtNpy {
+    int rank;
+    int64_t shape[NNL_MAX_RANK + 1];
+    int64_t count;           /* product of shape */
+    int integer;             /* the file held integers (u1, i4, i8) rather than floats */
+    float *data;             /* (count) converted to f32, C order */
+} RtNpy;
+/* Reads format version 1, 2 or 3, little-endian <f4 <f8 |u1 <i4 <i8, C order. */
+int rt_npy_read(const char *path, RtNpy *a, char *err, size_t errlen);
+void rt_npy_free(RtNpy *a);
+/* Writes one array; descr is "<f4" or "<i8" and data holds count * elsize bytes.
+ * Returns 0, or -1 when a write failed. */
+int rt_npy_write(FILE *f, const char *descr, int rank, const int64_t *shape, const void *data,
+                 size_t elsize);
 
 #endif

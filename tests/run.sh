@@ -13,7 +13,7 @@ NNLC=$PWD/$B/nnlc; NNLRT=$PWD/$B/libnnlrt.a
 TMPD=$(mktemp -d /tmp/nnltest.XXXXXX); trap 'rm -rf "$TMPD"' EXIT
 export NNLC NNLRT TMPD
 CC=${CC:-gcc}
-RTLIBS="-fopenmp -lz -lm"
+RTLIBS="-fopenmp -lcjson -lz -lm"
 
 pass=0; fail=0
 ok()   { pass=$((pass + 1)); echo "ok   $1"; }

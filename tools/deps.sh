@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs what building, testing and the demo need, when it is missing: flex, bison,
-# LLVM 19's C API, OpenMP (GCC's libgomp), zlib, and Fashion-MNIST. Debian 12 / Ubuntu.
+# LLVM 19's C API, OpenMP (GCC's libgomp), zlib, cJSON (checkpoint headers) and
+# Fashion-MNIST. Debian 12 / Ubuntu.
 set -e
 need=""
 command -v flex >/dev/null 2>&1 || need="$need flex"
@@ -11,6 +12,7 @@ command -v make >/dev/null 2>&1 || need="$need make"
 [ -f /usr/lib/llvm-19/lib/libLLVM-19.so ] || [ -f /usr/lib/llvm-19/lib/libLLVM.so ] || need="$need llvm-19-dev"
 [ -f /usr/include/zlib.h ] || need="$need zlib1g-dev"
 [ -f /usr/include/zstd.h ] || need="$need libzstd-dev"
+[ -f /usr/include/cjson/cJSON.h ] || need="$need libcjson-dev"
 [ -d /usr/share/datasets/fashion-mnist ] || need="$need dataset-fashion-mnist"
 [ -n "$need" ] || exit 0
 need=$(echo $need | tr ' ' '\n' | sort -u | tr '\n' ' ')

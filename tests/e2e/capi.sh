@@ -4,5 +4,5 @@ set -e
 $NNLC -c tests/capi/linear.nnl -o "$TMPD/linear.o"
 test -f "$TMPD/linear.h"
 ${CC:-cc} -std=c11 -Wall -Wextra -Werror -pedantic -I"$TMPD" -o "$TMPD/capi" tests/capi/capi_test.c \
-    "$TMPD/linear.o" "$NNLRT" -fopenmp -lz -lm
+    "$TMPD/linear.o" "$NNLRT" -fopenmp -lcjson -lz -lm
 "$TMPD/capi"

@@ -130,7 +130,8 @@ static int run(const NnlModelDesc *d, const char *const *args)
         argv[argc++] = "./model";
         while (args[argc - 1] && argc < 63) { argv[argc] = (char *)args[argc - 1]; argc++; }
         argv[argc] = NULL;
-        if (!freopen(out, "w", stdout) || !freopen(err, "w", stderr)) _exit(99);
+        /* train saves logreg.safetensors in the working directory: keep it out of the tree */
+        if (!freopen(out, "w", stdout) || !freopen(err, "w", stderr) || chdir(tmpdir)) _exit(99);
         int rc = nnl_cli_main(d, argc, argv);
         fflush(stdout);
         fflush(stderr);

@@ -1,0 +1,408 @@
+/* ckpt.c — checkpoints in the safetensors format (huggingface/safetensors): an 8-byte
+ * little-endian header length N, N bytes of JSON (cJSON writes and reads it), then the
+ * tensor bytes. In: an instance and where training stands (RtCkptMeta). Out: a file with
+ * every parameter by name, the optimizer state as "optimizer.<k>.<name>" and a
+ * "__metadata__" string map with a CRC-32 of the tensor bytes; or, loading, the same
+ * copied back after every check passed. Also the atomic file writes (temporary file,
+ * fsync, rename) that the CLI's other outputs use. When to save is cli.c's business. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <zlib.h>
+
+#include "rt_internal.h"
+
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "ckpt.c writes tensors in host byte order: safetensors wants little-endian"
+#endif
+
+/* A header larger than this is not one we wrote (ours are about 100 bytes a tensor). */
+#define CKPT_MAX_HEADER (64u << 20)
+
+static int ckpt_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* ---- atomic writes: readers see the old file or the new one, never a part ---- */
+
+FILE *rt_atomic_open(const char *path, char *tmp, size_t tmplen, char *err, size_t errlen)
+{
+    snprintf(tmp, tmplen, "%s.tmp%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    if (!f) ckpt_fail(err, errlen, "%s: cannot open for writing: %s", tmp, strerror(errno));
+    return f;
+}
+
+void rt_atomic_abort(FILE *f, const char *tmp)
+{
+    if (f) fclose(f);
+    unlink(tmp);
+}
+
+/* Flushes f to the disk, closes it and renames tmp over path, then syncs the directory
+ * so that the rename itself survives a crash. */
+int rt_atomic_commit(FILE *f, const char *tmp, const char *path, char *err, size_t errlen)
+{
+    int bad = fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0;
+    int saved = errno;
+    if (fclose(f) != 0 && !bad) bad = 1, saved = errno;
+    if (bad) {
+        unlink(tmp);
+        return ckpt_fail(err, errlen, "%s: write failed: %s", path, strerror(saved));
+    }
+    if (rename(tmp, path) != 0) {
+        saved = errno;
+        unlink(tmp);
+        return ckpt_fail(err, errlen, "%s: cannot rename %s over it: %s", path, tmp, strerror(saved));
+    }
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) + 1 : 1, slash ? path : ".");
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    return 0;
+}
+
+/* ---- the tensors a model's checkpoint holds ---- */
+
+/* Optimizer state is nstate blocks laid out like the parameter block (Adam: m and v; SGD
+ * with momentum: the velocity). Returns the block count, or -1 when state_floats is not
+ * a whole number of blocks; then the state is saved as one flat "optimizer.state". */
+static int64_t state_blocks(const NnlModelDesc *d)
+{
+    if (d->state_floats <= 0) return 0;
+    if (d->nparam_floats <= 0 || d->state_floats % d->nparam_floats) return -1;
+    return d->state_floats / d->nparam_floats;
+}
+
+/* One tensor of the checkpoint: its name, shape and where its floats live in the arena. */
+typedef struct CkptTensor {
+    char name[256];
+    int rank;
+    int64_t shape[NNL_MAX_RANK];
+    int64_t arena_off, size;
+} CkptTensor;
+
+/* Every tensor in file order: the parameters, then optimizer block 0, block 1, ...
+ * Returns the count (*out allocated) or -1 when out of memory. */
+static int ckpt_tensors(const NnlModelDesc *d, CkptTensor **out)
+{
+    int64_t nb = state_blocks(d);
+    int64_t n = d->nparams + (nb < 0 ? 1 : nb * d->nparams);
+    CkptTensor *t = rt_calloc((size_t)n + 1, sizeof *t);
+    if (!t) return -1;
+    int k = 0;
+    for (int64_t b = -1; b < (nb < 0 ? 0 : nb); b++)
+        for (int i = 0; i < d->nparams; i++, k++) {
+            const NnlParam *p = &d->params[i];
+            if (b < 0) snprintf(t[k].name, sizeof t[k].name, "%s", p->name);
+            else snprintf(t[k].name, sizeof t[k].name, "optimizer.%lld.%s", (long long)b, p->name);
+            t[k].rank = p->rank;
+            memcpy(t[k].shape, p->shape, sizeof p->shape);
+            t[k].size = p->size;
+            t[k].arena_off = (b < 0 ? d->param_off : d->state_off + b * d->nparam_floats) + p->offset;
+        }
+    if (nb < 0) {
+        snprintf(t[k].name, sizeof t[k].name, "optimizer.state");
+        t[k].rank = 1;
+        t[k].shape[0] = t[k].size = d->state_floats;
+        t[k].arena_off = d->state_off;
+        k++;
+    }
+    *out = t;
+    return k;
+}
+
+void rt_ckpt_default_path(const NnlModelDesc *d, char *out, size_t len)
+{
+    const char *name = d->name && *d->name ? d->name : "model";
+    size_t i = 0;
+    for (; name[i] && i + 13 < len; i++)
+        out[i] = name[i] >= 'A' && name[i] <= 'Z' ? (char)(name[i] - 'A' + 'a') : name[i];
+    snprintf(out + i, len - i, ".safetensors");
+}
+
+/* ---- saving ---- */
+
+static void meta_int(cJSON *meta, const char *key, long long v)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%lld", v);
+    cJSON_AddStringToObject(meta, key, buf);
+}
+
+/* The header: "__metadata__" first, then the tensors in file order. */
+static char *ckpt_header(const NnlModel *m, const RtCkptMeta *mt, const CkptTensor *t, int n,
+                         uint32_t crc)
+{
+    const NnlModelDesc *d = m->d;
+    cJSON *root = cJSON_CreateObject(), *meta = cJSON_AddObjectToObject(root, "__metadata__");
+    char buf[32];
+    cJSON_AddStringToObject(meta, "format", "nnl");
+    cJSON_AddStringToObject(meta, "model", d->name ? d->name : "");
+    cJSON_AddStringToObject(meta, "source", d->source ? d->source : "");
+    meta_int(meta, "abi", d->abi_version);
+    cJSON_AddStringToObject(meta, "optimizer", d->train.optim.kind == NNL_OPT_ADAM ? "adam" : "sgd");
+    meta_int(meta, "step", mt->step);
+    meta_int(meta, "epoch", mt->epoch);
+    meta_int(meta, "epoch_step", mt->epoch_step);
+    meta_int(meta, "batch", mt->batch);
+    snprintf(buf, sizeof buf, "%" PRIu64, mt->seed);
+    cJSON_AddStringToObject(meta, "seed", buf);
+    meta_int(meta, "threads", mt->threads);
+    snprintf(buf, sizeof buf, "%08" PRIx32, crc);
+    cJSON_AddStringToObject(meta, "crc32", buf);
+    int64_t at = 0;
+    for (int i = 0; i < n; i++) {
+        cJSON *e = cJSON_AddObjectToObject(root, t[i].name), *shape = cJSON_AddArrayToObject(e, "shape");
+        cJSON_AddStringToObject(e, "dtype", "F32");
+        for (int r = 0; r < t[i].rank; r++) cJSON_AddItemToArray(shape, cJSON_CreateNumber((double)t[i].shape[r]));
+        cJSON *offs = cJSON_AddArrayToObject(e, "data_offsets");
+        cJSON_AddItemToArray(offs, cJSON_CreateNumber((double)at));
+        at += t[i].size * 4;
+        cJSON_AddItemToArray(offs, cJSON_CreateNumber((double)at));
+    }
+    char *text = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    return text;
+}
+
+int rt_ckpt_save(const NnlModel *m, const char *path, const RtCkptMeta *mt, char *err, size_t errlen)
+{
+    CkptTensor *t;
+    int n = ckpt_tensors(m->d, &t);
+    if (n < 0) return ckpt_fail(err, errlen, "%s: out of memory", path);
+    uLong crc = crc32(0L, Z_NULL, 0);
+    for (int i = 0; i < n; i++)
+        crc = crc32_z(crc, (const Bytef *)(m->arena + t[i].arena_off), (size_t)t[i].size * 4);
+    char *text = ckpt_header(m, mt, t, n, (uint32_t)crc);
+    if (!text) {
+        rt_free(t);
+        return ckpt_fail(err, errlen, "%s: out of memory", path);
+    }
+    /* pad with spaces so that the tensor data starts 8-byte aligned, as safetensors does */
+    size_t len = strlen(text), padded = (len + 7) & ~(size_t)7;
+    unsigned char lenbytes[8];
+    for (int i = 0; i < 8; i++) lenbytes[i] = (unsigned char)((uint64_t)padded >> (8 * i));
+    char tmp[4200];
+    FILE *f = rt_atomic_open(path, tmp, sizeof tmp, err, errlen);
+    int rc = -1;
+    if (f) {
+        fwrite(lenbytes, 1, 8, f);
+        fwrite(text, 1, len, f);
+        for (size_t i = len; i < padded; i++) fputc(' ', f);
+        for (int i = 0; i < n; i++) fwrite(m->arena + t[i].arena_off, 4, (size_t)t[i].size, f);
+        rc = rt_atomic_commit(f, tmp, path, err, errlen);
+    }
+    free(text);
+    rt_free(t);
+    return rc;
+}
+
+/* ---- loading: every check before the first byte reaches the instance ---- */
+
+static int read_file(const char *path, unsigned char **buf, int64_t *len, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return ckpt_fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    long size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    if (size < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        fclose(f);
+        return ckpt_fail(err, errlen, "%s: cannot read: not a regular file", path);
+    }
+    *buf = rt_alloc((size_t)size + 1);
+    if (!*buf) {
+        fclose(f);
+        return ckpt_fail(err, errlen, "%s: out of memory reading %ld bytes", path, size);
+    }
+    size_t got = fread(*buf, 1, (size_t)size, f);
+    fclose(f);
+    if (got != (size_t)size) {
+        rt_free(*buf);
+        return ckpt_fail(err, errlen, "%s: read error", path);
+    }
+    *len = size;
+    return 0;
+}
+
+/* A metadata value that must be a decimal integer. */
+static int meta_get(const cJSON *meta, const char *key, long long min, long long *out,
+                    const char *path, char *err, size_t errlen)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(meta, key);
+    if (!cJSON_IsString(v)) return ckpt_fail(err, errlen, "%s: metadata has no '%s'; not an NNL checkpoint", path, key);
+    char *end;
+    errno = 0;
+    long long x = strtoll(v->valuestring, &end, 10);
+    if (end == v->valuestring || *end || errno || x < min)
+        return ckpt_fail(err, errlen, "%s: metadata '%s' is '%s', not an integer >= %lld", path, key,
+                         v->valuestring, min);
+    *out = x;
+    return 0;
+}
+
+static void fmt_shape(char *out, size_t len, int rank, const int64_t *shape)
+{
+    size_t at = (size_t)snprintf(out, len, "[");
+    for (int r = 0; r < rank && at < len; r++)
+        at += (size_t)snprintf(out + at, len - at, "%s%lld", r ? ", " : "", (long long)shape[r]);
+    if (at < len) snprintf(out + at, len - at, "]");
+}
+
+/* Checks one header entry against the tensor the model expects, and its bytes against
+ * the data region of dlen bytes. Returns the entry's start in the region, or -1. */
+static int64_t check_entry(const cJSON *e, const CkptTensor *t, int64_t dlen, const char *path,
+                           char *err, size_t errlen)
+{
+    const cJSON *dtype = cJSON_GetObjectItemCaseSensitive(e, "dtype");
+    const cJSON *shape = cJSON_GetObjectItemCaseSensitive(e, "shape");
+    const cJSON *offs = cJSON_GetObjectItemCaseSensitive(e, "data_offsets");
+    if (!cJSON_IsObject(e) || !cJSON_IsString(dtype) || !cJSON_IsArray(shape) || !cJSON_IsArray(offs) ||
+        cJSON_GetArraySize(offs) != 2)
+        return ckpt_fail(err, errlen, "%s: header entry '%s' lacks dtype, shape or data_offsets", path, t->name);
+    if (strcmp(dtype->valuestring, "F32"))
+        return ckpt_fail(err, errlen, "%s: tensor '%s' is %s; NNL reads F32 only", path, t->name, dtype->valuestring);
+    int64_t got[NNL_MAX_RANK] = {0};
+    int rank = cJSON_GetArraySize(shape), ok = rank == t->rank;
+    for (int r = 0; r < rank && r < NNL_MAX_RANK; r++) {
+        const cJSON *s = cJSON_GetArrayItem(shape, r);
+        if (!cJSON_IsNumber(s) || s->valuedouble < 0 || s->valuedouble > 9e15)
+            return ckpt_fail(err, errlen, "%s: tensor '%s' has a bad shape", path, t->name);
+        got[r] = (int64_t)s->valuedouble;
+        ok = ok && got[r] == t->shape[r];
+    }
+    if (!ok) {
+        char a[128], b[128];
+        fmt_shape(a, sizeof a, rank < NNL_MAX_RANK ? rank : NNL_MAX_RANK, got);
+        fmt_shape(b, sizeof b, t->rank, t->shape);
+        return ckpt_fail(err, errlen, "%s: tensor '%s' has shape %s, the model's is %s; "
+                         "a checkpoint of another model?", path, t->name, a, b);
+    }
+    const cJSON *lo = cJSON_GetArrayItem(offs, 0), *hi = cJSON_GetArrayItem(offs, 1);
+    if (!cJSON_IsNumber(lo) || !cJSON_IsNumber(hi) || lo->valuedouble < 0 ||
+        hi->valuedouble - lo->valuedouble != (double)(t->size * 4))
+        return ckpt_fail(err, errlen, "%s: tensor '%s': data_offsets do not match its shape", path, t->name);
+    if (hi->valuedouble > (double)dlen)
+        return ckpt_fail(err, errlen, "%s: truncated: tensor '%s' ends at data byte %.0f, the file "
+                         "holds %lld", path, t->name, hi->valuedouble, (long long)dlen);
+    return (int64_t)lo->valuedouble;
+}
+
+int rt_ckpt_load(NnlModel *m, const char *path, RtCkptMeta *mt, char *err, size_t errlen)
+{
+    const NnlModelDesc *d = m->d;
+    unsigned char *buf = NULL;
+    int64_t len = 0;
+    if (read_file(path, &buf, &len, err, errlen) < 0) return -1;
+    CkptTensor *t = NULL;
+    cJSON *root = NULL;
+    int64_t *start = NULL;
+    int n = -1, rc = -1;
+    uint64_t hlen = 0;
+    for (int i = 0; i < 8 && i < len; i++) hlen |= (uint64_t)buf[i] << (8 * i);
+    if (len < 8) {
+        ckpt_fail(err, errlen, "%s: truncated: %lld bytes, not even the 8-byte header length", path, (long long)len);
+        goto out;
+    }
+    if (hlen > (uint64_t)(len - 8) || hlen > CKPT_MAX_HEADER) {
+        ckpt_fail(err, errlen, "%s: header length %llu runs past the end of the file (%lld bytes); "
+                  "truncated or not a safetensors file", path, (unsigned long long)hlen, (long long)len);
+        goto out;
+    }
+    root = cJSON_ParseWithLength((const char *)buf + 8, (size_t)hlen);
+    if (!root || !cJSON_IsObject(root)) {
+        const char *at = cJSON_GetErrorPtr();
+        long off = root || !at ? 0 : (long)(at - (const char *)buf);
+        ckpt_fail(err, errlen, "%s: header is not a JSON object (error near byte %ld)", path, off);
+        goto out;
+    }
+    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(root, "__metadata__");
+    const cJSON *crcv = cJSON_GetObjectItemCaseSensitive(meta, "crc32");
+    const cJSON *model = cJSON_GetObjectItemCaseSensitive(meta, "model");
+    if (!cJSON_IsObject(meta) || !cJSON_IsString(crcv) || !cJSON_IsString(model)) {
+        ckpt_fail(err, errlen, "%s: no NNL __metadata__ (model, crc32) in the header; not an NNL checkpoint", path);
+        goto out;
+    }
+    long long step, epoch, estep, batch, threads;
+    if (meta_get(meta, "step", 0, &step, path, err, errlen) || meta_get(meta, "epoch", 0, &epoch, path, err, errlen) ||
+        meta_get(meta, "epoch_step", 0, &estep, path, err, errlen) ||
+        meta_get(meta, "batch", 0, &batch, path, err, errlen) ||
+        meta_get(meta, "threads", 0, &threads, path, err, errlen))
+        goto out;
+    const cJSON *seedv = cJSON_GetObjectItemCaseSensitive(meta, "seed");
+    char *end = NULL;
+    uint64_t seed = 0;
+    errno = 0;
+    if (cJSON_IsString(seedv)) seed = strtoull(seedv->valuestring, &end, 10);
+    if (!end || end == seedv->valuestring || *end || errno || seedv->valuestring[0] == '-') {
+        ckpt_fail(err, errlen, "%s: metadata has no decimal 'seed'", path);
+        goto out;
+    }
+    if ((n = ckpt_tensors(d, &t)) < 0 || !(start = rt_calloc((size_t)n + 1, sizeof *start))) {
+        ckpt_fail(err, errlen, "%s: out of memory", path);
+        goto out;
+    }
+    /* names, then shapes: they say "another model" more clearly than anything else */
+    for (int i = 0; i < n; i++)
+        if (!cJSON_GetObjectItemCaseSensitive(root, t[i].name)) {
+            ckpt_fail(err, errlen, "%s: no tensor '%s', which model '%s' has; a checkpoint of "
+                      "another model?", path, t[i].name, d->name);
+            goto out;
+        }
+    for (const cJSON *e = root->child; e && cJSON_GetArraySize(root) != n + 1; e = e->next) {
+        int known = !strcmp(e->string, "__metadata__");
+        for (int i = 0; i < n && !known; i++) known = !strcmp(e->string, t[i].name);
+        if (!known) {
+            ckpt_fail(err, errlen, "%s: tensor '%s' is not in model '%s'; a checkpoint of another "
+                      "model?", path, e->string, d->name);
+            goto out;
+        }
+    }
+    int64_t dlen = len - 8 - (int64_t)hlen;
+    for (int i = 0; i < n; i++) {
+        const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, t[i].name);
+        if ((start[i] = check_entry(e, &t[i], dlen, path, err, errlen)) < 0) goto out;
+    }
+    if (strcmp(model->valuestring, d->name ? d->name : "")) {
+        ckpt_fail(err, errlen, "%s: a checkpoint of model '%s', not of '%s'", path, model->valuestring, d->name);
+        goto out;
+    }
+    const unsigned char *data = buf + 8 + hlen;
+    uLong crc = crc32(0L, Z_NULL, 0);
+    for (int i = 0; i < n; i++) crc = crc32_z(crc, data + start[i], (size_t)t[i].size * 4);
+    char want[16];
+    snprintf(want, sizeof want, "%08" PRIx32, (uint32_t)crc);
+    if (strcmp(want, crcv->valuestring)) {
+        ckpt_fail(err, errlen, "%s: checksum mismatch (header says crc32 %s, the tensors give %s); "
+                  "the file is corrupt", path, crcv->valuestring, want);
+        goto out;
+    }
+    for (int i = 0; i < n; i++) memcpy(m->arena + t[i].arena_off, data + start[i], (size_t)t[i].size * 4);
+    m->ctx.step = step;
+    m->ctx.seed = seed;
+    if (mt)
+        *mt = (RtCkptMeta){.step = step, .epoch = epoch, .epoch_step = estep, .batch = batch,
+                           .seed = seed, .threads = (int)threads};
+    rc = 0;
+out:
+    cJSON_Delete(root);
+    rt_free(start);
+    rt_free(t);
+    rt_free(buf);
+    return rc;
+}
