@@ -235,6 +235,8 @@ typedef struct CliRun {
     CliCol cols[SET_COUNT * RT_M_COUNT];
     int ncols;
     FILE *log;
+    float base_lr;                 /* --lr or the optimizer's, before the schedule */
+    int64_t total_steps;           /* the run's plan, for the cosine schedule */
 } CliRun;
 
 /* The part of "fashion.test" after the last dot, or the fallback when unnamed. */
@@ -437,6 +439,8 @@ static int train_epoch(CliRun *r, CliProgress *p, const int64_t *idx, int64_t ep
     for (int64_t s = first; s < first + plan; s++) {
         int64_t lo = s * bs, b = ds->n - lo < bs ? ds->n - lo : bs;
         rt_load_rows(r->m, ds, idx, lo, b);
+        nnl_set_lr(r->m, nnl_schedule_lr(&r->d->train, r->base_lr, nnl_step_count(r->m), epoch - 1,
+                                         r->total_steps));
         if (rt_run(r->m, RT_TRAIN, b) < 0) return cli_error(r->o, 1, "%s", nnl_last_error(r->m));
         float loss = r->m->arena[r->d->loss_off];
         log_row(r, epoch, nnl_step_count(r->m), &loss, NULL);
@@ -506,6 +510,8 @@ static int cmd_train(CliRun *r)
                                                       : default_epochs(d);
     RtCkptMeta at = {0};
     if ((rc = make_model(r, bs, o->resume_path, &at))) return rc;
+    r->base_lr = o->lr > 0 ? (float)o->lr : d->train.optim.lr;
+    r->total_steps = epochs < limit / per_epoch ? epochs * per_epoch : limit;
     int64_t done_epochs = 0, skip = 0;
     if (o->resume_path && (rc = resume_point(r, &at, bs, per_epoch, &done_epochs, &skip))) return rc;
     if (done_epochs >= epochs || nnl_step_count(r->m) >= limit)

@@ -12,6 +12,7 @@
 #           file, and no output or temporary file left behind
 set -e
 . tests/e2e_lib.sh
+NNL_ABI=$(sed -n 's/^#define NNL_ABI_VERSION //p' runtime/nnlrt.h); export NNL_ABI
 $NNLC examples/simplenet.nnl -o "$TMPD/net"
 ROOT=$PWD
 cd "$TMPD"
@@ -61,13 +62,13 @@ run predict --checkpoint full.safetensors in64.npy -o out64.npy > /dev/null
 cmp out.npy out64.npy
 run predict --checkpoint full.safetensors one.npy -o one.npy.out > /dev/null
 python3 - <<'EOF'
-import json, math, struct, zlib
+import json, math, os, struct, zlib
 raw = open('full.safetensors', 'rb').read()
 n = struct.unpack('<Q', raw[:8])[0]
 head = json.loads(raw[8:8 + n])
 data = raw[8 + n:]
 meta = head.pop('__metadata__')
-for k, v in {'model': 'SimpleNet', 'abi': '1', 'step': '137', 'epoch': '13', 'epoch_step': '7',
+for k, v in {'model': 'SimpleNet', 'abi': os.environ['NNL_ABI'], 'step': '137', 'epoch': '13', 'epoch_step': '7',
              'batch': '10', 'seed': '1', 'threads': '2', 'optimizer': 'adam'}.items():
     assert meta[k] == v, (k, meta[k], v)
 assert (8 + n) % 8 == 0, "tensor data is not 8-byte aligned"

@@ -3,7 +3,7 @@
 set -e
 . tests/e2e_lib.sh
 $NNLC tests/models/tiny_resnet.nnl -o "$TMPD/tiny"
-"$TMPD/tiny" train --log "$TMPD/t.csv" > "$TMPD/t.out"
+"$TMPD/tiny" train --checkpoint "$TMPD/t.ckpt" --log "$TMPD/t.csv" > "$TMPD/t.out"
 tail -2 "$TMPD/t.out"
 falls "$TMPD/t.csv"
 acc=$(last "$TMPD/t.csv" test_accuracy); echo "test accuracy (inference mode) $acc"
