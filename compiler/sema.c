@@ -1518,13 +1518,13 @@ static bool setting_int(Ast *st, int64_t lo, int64_t *out)
     return true;
 }
 
-/* schedule = step(every: N, gamma: G) | exponential(gamma: G) | cosine(min_lr: X) */
+/* schedule = step(epochs: N, gamma: G) | exponential(gamma: G) | cosine(min_lr: X) */
 static bool schedule_setting(Ast *e, NnlSchedule *out)
 {
     static const char *const kinds[] = {"constant", "step", "exponential", "cosine", NULL};
     int kind = e->kind == AST_CALL && e->lhs->kind == AST_NAME ? in_list(kinds, e->lhs->name) : -1;
     if (kind < 0) {
-        diag(DIAG_ERROR, e->span, "a schedule is step(every: N, gamma: G), exponential(gamma: G) or cosine(min_lr: X)");
+        diag(DIAG_ERROR, e->span, "a schedule is step(epochs: N, gamma: G), exponential(gamma: G) or cosine(min_lr: X)");
         return false;
     }
     out->kind = kind;
@@ -1536,11 +1536,11 @@ static bool schedule_setting(Ast *e, NnlSchedule *out)
         bool num = arg->value->kind == AST_NUM || (arg->value->kind == AST_UNARY && arg->value->lhs && arg->value->lhs->kind == AST_NUM);
         double v = !num ? 0 : arg->value->kind == AST_NUM ? arg->value->num : -arg->value->lhs->num;
         if (!strcmp(n, "gamma") && num && v > 0 && v <= 1 && kind != NNL_SCHED_COSINE) out->gamma = v;
-        else if (!strcmp(n, "every") && num && v >= 1 && v == (int64_t)v && kind == NNL_SCHED_STEP) out->every = v;
+        else if (!strcmp(n, "epochs") && num && v >= 1 && v == (int64_t)v && kind == NNL_SCHED_STEP) out->every = v;
         else if (!strcmp(n, "min_lr") && num && v >= 0 && kind == NNL_SCHED_COSINE) out->min_lr = v;
         else {
             diag(DIAG_ERROR, arg->span, "%s() takes %s", kinds[kind],
-                 kind == NNL_SCHED_STEP ? "every: N (epochs, >= 1) and gamma: G (0 < G <= 1)"
+                 kind == NNL_SCHED_STEP ? "epochs: N (>= 1) and gamma: G (0 < G <= 1)"
                  : kind == NNL_SCHED_EXPONENTIAL ? "gamma: G (0 < G <= 1)" : kind == NNL_SCHED_COSINE ? "min_lr: X (>= 0)" : "no arguments");
             return false;
         }

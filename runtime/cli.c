@@ -392,7 +392,8 @@ static void log_row(CliRun *r, int64_t epoch, int64_t step, const float *loss,
 {
     if (!r->log) return;
     fprintf(r->log, "%lld,%lld,", (long long)epoch, (long long)step);
-    if (loss) fprintf(r->log, "%.9g", *loss);
+    if (loss) fprintf(r->log, "%.9g,%.9g", *loss, (double)r->m->ctx.lr);   /* the step's rate */
+    else fputc(',', r->log);
     for (int i = 0; i < r->ncols; i++) {
         const CliCol *c = &r->cols[i];
         fputc(',', r->log);
@@ -407,7 +408,7 @@ static int open_log(CliRun *r)
     if (!r->o->log_path) return 0;
     r->log = fopen(r->o->log_path, "w");
     if (!r->log) return cli_error(r->o, 1, "%s: cannot open for writing: %s", r->o->log_path, strerror(errno));
-    fprintf(r->log, "epoch,step,loss");
+    fprintf(r->log, "epoch,step,loss,lr");
     for (int i = 0; i < r->ncols; i++) fprintf(r->log, ",%s", r->cols[i].name);
     fputc('\n', r->log);
     fflush(r->log);

@@ -2,8 +2,8 @@
  * binary cross-entropy on logits, trained by SGD on two Gaussian blobs. Each case runs
  * the CLI in a forked child with stdout and stderr in files, then checks:
  *   train: exit 0, 5 epoch lines then `final: test_accuracy A test_loss L`, A >= 0.9
- *   --log: header `epoch,step,loss,train_accuracy,test_accuracy,test_loss`, one row per
- *          step (`1,1,<loss>,,,`) and per evaluation (`1,32,,<acc>,<acc>,<loss>`)
+ *   --log: header `epoch,step,loss,lr,train_accuracy,test_accuracy,test_loss`, one row per
+ *          step (`1,1,<loss>,<lr>,,,`) and per evaluation (`1,32,,,<acc>,<acc>,<loss>`)
  *   determinism: same seed and threads -> byte-identical logs; another seed differs
  *   --steps 10: 10 step rows and one evaluation row at step 10
  *   progress on a non-terminal: plain lines, at most 10 per epoch plus the last
@@ -188,19 +188,19 @@ static void test_train(const NnlModelDesc *d)
 
     char text[1 << 16], again[1 << 16];
     slurp(log1, text, sizeof text);
-    const char *header = "epoch,step,loss,train_accuracy,test_accuracy,test_loss\n";
+    const char *header = "epoch,step,loss,lr,train_accuracy,test_accuracy,test_loss\n";
     CHECK(!strncmp(text, header, strlen(header)), "log: header:\n%.200s", text);
     CHECK(count_lines(text, "") == 1 + 5 * 32 + 5, "log: %d lines, want 166", count_lines(text, ""));
     CHECK(count_lines(text, "1,1,") == 1 && count_lines(text, "5,160,") == 2,
           "log: step numbering:\n%.400s", text);
     const char *row = strstr(text, "\n1,1,");
-    float l0 = 0;
+    float l0 = 0, lr0 = 0;
     char tail[16] = "";
-    CHECK(row && sscanf(row, "\n1,1,%f%15s", &l0, tail) == 2 && !strcmp(tail, ",,,"),
+    CHECK(row && sscanf(row, "\n1,1,%f,%f%15s", &l0, &lr0, tail) == 3 && !strcmp(tail, ",,,") && lr0 > 0,
           "log: step row '%.40s'", row ? row + 1 : "");
-    const char *ev = strstr(text, "\n1,32,,");
+    const char *ev = strstr(text, "\n1,32,,,");
     double a = 0, b = 0, c = 0;
-    CHECK(ev && sscanf(ev, "\n1,32,,%lf,%lf,%lf", &a, &b, &c) == 3 && b > 0.5,
+    CHECK(ev && sscanf(ev, "\n1,32,,,%lf,%lf,%lf", &a, &b, &c) == 3 && b > 0.5,
           "log: evaluation row '%.60s'", ev ? ev + 1 : "");
 
     /* the same seed and thread count reproduce every number; another seed does not */
