@@ -713,12 +713,14 @@ static LLVMValueRef optim_const(Cg *c, const NnlOptim *o)
 }
 
 /* struct NnlDataSpec { int kind; const char *name, *path, *path2, *base_dir, *target;
- *                      float scale; int64_t n; int classes; float spread; uint64_t seed; } */
+ *                      float scale; int64_t n; int classes; float spread; uint64_t seed;
+ *                      float from, to; int normalize; } */
 static LLVMValueRef data_const(Cg *c, const NnlDataSpec *d)
 {
     LLVMValueRef v[] = {i32c(c, d->kind), cstr(c, d->name), cstr(c, d->path), cstr(c, d->path2),
                         cstr(c, d->base_dir), cstr(c, d->target), f32c(c, d->scale), i64c(c, d->n),
-                        i32c(c, d->classes), f32c(c, d->spread), i64c(c, (int64_t)d->seed)};
+                        i32c(c, d->classes), f32c(c, d->spread), i64c(c, (int64_t)d->seed),
+                        f32c(c, d->from), f32c(c, d->to), i32c(c, d->normalize)};
     return cstruct(c, v, sizeof v / sizeof *v);
 }
 
@@ -737,7 +739,8 @@ static LLVMValueRef train_const(Cg *c, const NnlTrain *t)
     LLVMValueRef v[] = {i64c(c, t->epochs), i64c(c, t->batch), i32c(c, t->shuffle), i64c(c, (int64_t)t->seed),
                         optim_const(c, &t->optim), i32c(c, t->task), f32c(c, t->threshold),
                         i32c(c, (int)t->metrics), data_const(c, &t->data), data_const(c, &t->eval),
-                        i32c(c, t->eval_every_epoch), sched_const(c, &t->schedule), f32c(c, t->clip_norm)};
+                        i32c(c, t->eval_every_epoch), sched_const(c, &t->schedule), f32c(c, t->clip_norm),
+                        cstr(c, t->checkpoint)};
     return cstruct(c, v, sizeof v / sizeof *v);
 }
 

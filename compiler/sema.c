@@ -78,7 +78,8 @@ static const char *const other_builtins[] = {
     "sum", "mean", "max", "reshape", "flatten", "mse", "mae", "bce", "bce_logits",
     "binary_cross_entropy", "cross_entropy", "sgd", "adam", "idx", "csv", "blobs",
     "normal", "uniform", "constant", "conv2d", "max_pool2d", "avg_pool2d",
-    "global_avg_pool2d", "dropout", "batch_norm", "adamw", "rmsprop", "l1", "l2", NULL,
+    "global_avg_pool2d", "dropout", "batch_norm", "adamw", "rmsprop", "l1", "l2", "npy",
+    "subset", NULL,
 };
 static const char *const optimizer_names[] = {"sgd", "adam", "adamw", "rmsprop", NULL};   /* NnlOptKind */
 static const char *const init_names[] = {
@@ -742,23 +743,52 @@ static Value call_builtin(Sema *S, Ctx *c, const char *fn, Ast *call)
     }
 
     /* data sources */
-    if (!strcmp(fn, "idx") || !strcmp(fn, "csv") || !strcmp(fn, "blobs")) {
-        static const char *const idx_names[] = {"scale", NULL},
-                                 *const csv_names[] = {"target", "scale", NULL},
-                                 *const blob_names[] = {"n", "classes", "spread", "seed", NULL};
-        int kind = fn[0] == 'i' ? NNL_DATA_IDX : fn[0] == 'c' ? NNL_DATA_CSV : NNL_DATA_BLOBS;
-        const char *const *names = kind == NNL_DATA_IDX ? idx_names : kind == NNL_DATA_CSV ? csv_names : blob_names;
-        if (!args_check_names(&a, fn, names, kind == NNL_DATA_IDX ? 2 : kind == NNL_DATA_CSV ? 1 : 0))
+    if (!strcmp(fn, "subset")) {   /* subset(set, from: F, to: T): samples [F n, T n) */
+        static const char *const names[] = {"from", "to", NULL};
+        if (!args_check_names(&a, fn, names, 1)) return verror;
+        Ast *w;
+        Value *src = arg_get(&a, 0, NULL, &w);
+        if (!src || src->kind != V_DATA) {
+            if (!src || src->kind != V_ERROR)
+                diag(DIAG_ERROR, src ? w->span : at, "subset needs a data set first: subset(all, from: 0.9)");
             return verror;
+        }
+        Value r = *src;
+        double lo = 0, hi = 1;
+        if (!num_arg(&a, 99, "from", fn, 0, 1, &lo) || !num_arg(&a, 99, "to", fn, 0, 1.0000001, &hi)) return verror;
+        if (lo >= hi) {
+            diag(DIAG_ERROR, at, "subset: from (%g) must be below to (%g)", lo, hi);
+            return verror;
+        }
+        /* a subset of a subset narrows it */
+        double span = r.data.to - r.data.from;
+        r.data.to = r.data.from + span * hi;
+        r.data.from = r.data.from + span * lo;
+        return r;
+    }
+    if (!strcmp(fn, "idx") || !strcmp(fn, "csv") || !strcmp(fn, "blobs") || !strcmp(fn, "npy")) {
+        static const char *const idx_names[] = {"scale", "normalize", NULL},
+                                 *const csv_names[] = {"target", "scale", "normalize", NULL},
+                                 *const blob_names[] = {"n", "classes", "spread", "seed", "normalize", NULL};
+        int kind = fn[0] == 'i' ? NNL_DATA_IDX : fn[0] == 'c' ? NNL_DATA_CSV : fn[0] == 'n' ? NNL_DATA_NPY : NNL_DATA_BLOBS;
+        const char *const *names = kind == NNL_DATA_CSV ? csv_names : kind == NNL_DATA_BLOBS ? blob_names : idx_names;
+        int npaths = kind == NNL_DATA_IDX || kind == NNL_DATA_NPY ? 2 : kind == NNL_DATA_CSV ? 1 : 0;
+        if (!args_check_names(&a, fn, names, npaths)) return verror;
         Value r = {.kind = V_DATA};
-        r.data = (NnlDataSpec){.kind = kind, .scale = 1, .n = 100, .classes = 2, .spread = 1, .seed = 1};
-        int npaths = kind == NNL_DATA_IDX ? 2 : kind == NNL_DATA_CSV ? 1 : 0;
+        r.data = (NnlDataSpec){.kind = kind, .scale = 1, .n = 100, .classes = 2, .spread = 1, .seed = 1, .to = 1};
+        double nz = 0;
+        if (!num_arg(&a, 99, "normalize", fn, 0, 2, &nz) || (nz != 0 && nz != 1)) {
+            if (nz != 0 && nz != 1) diag(DIAG_ERROR, at, "normalize is 1 (standardize each feature) or 0");
+            return verror;
+        }
+        r.data.normalize = nz == 1;
         for (int k = 0; k < npaths; k++) {
             Ast *w;
             Value *v = arg_get(&a, k, NULL, &w);
             if (!v || v->kind != V_STR) {
                 diag(DIAG_ERROR, v ? w->span : at, "'%s' needs %s file name as a string", fn,
-                     kind == NNL_DATA_IDX ? (k ? "the labels'" : "the images'") : "a");
+                     kind == NNL_DATA_IDX ? (k ? "the labels'" : "the images'")
+                     : kind == NNL_DATA_NPY ? (k ? "the labels'" : "the features'") : "a");
                 return verror;
             }
             if (k == 0) r.data.path = v->str; else r.data.path2 = v->str;
@@ -1480,16 +1510,21 @@ static bool data_set(Sema *S, Ast *ref, NnlDataSpec *out, const char *base_dir)
         if (s.best) diag(DIAG_HINT, NNL_NO_SPAN, "did you mean '%s'?", s.best);
         return false;
     }
+    Ctx c = {0};   /* the block's earlier sets are names: val = subset(all, from: 0.9) */
     for (int i = 0; i < d->body.len; i++) {
         Ast *st = d->body.items[i];
-        if (st->kind != AST_ASSIGN || strcmp(st->name, ref->name)) continue;
-        Ctx c = {0};
+        if (st->kind != AST_ASSIGN) continue;
+        bool want = !strcmp(st->name, ref->name);
         Value v = eval(S, &c, st->value);
         if (v.kind == V_ERROR) return false;
         if (v.kind != V_DATA) {
-            diag(DIAG_ERROR, st->value->span, "a data set is idx(...), csv(...) or blobs(...), not %s",
+            diag(DIAG_ERROR, st->value->span, "a data set is idx(...), csv(...), npy(...), blobs(...) or subset(...), not %s",
                  vkind_name(v.kind));
             return false;
+        }
+        if (!want) {
+            c.env = env_bind(S, c.env, st->name, v, st->span);
+            continue;
         }
         *out = v.data;
         out->name = arena_printf(S->a, "%s.%s", d->name, st->name);
@@ -1608,6 +1643,10 @@ static bool build_train(Sema *S, Ast *t, Env *env, const char *base_dir)
             if (!strcmp(st->name, "batch")) { if (setting_int(st, 1, &v)) tr->batch = v; else ok = false; }
             else if (!strcmp(st->name, "epochs")) { if (setting_int(st, 1, &v)) tr->epochs = v; else ok = false; }
             else if (!strcmp(st->name, "seed")) { if (setting_int(st, 0, &v)) tr->seed = v; else ok = false; }
+            else if (!strcmp(st->name, "checkpoint")) {
+                if (st->value && st->value->kind == AST_STR && st->value->str[0]) tr->checkpoint = st->value->str;
+                else { diag(DIAG_ERROR, st->value ? st->value->span : st->span, "`checkpoint` takes a file name in quotes"); ok = false; }
+            }
             else if (!strcmp(st->name, "warmup")) { if (setting_int(st, 0, &v)) tr->schedule.warmup = v; else ok = false; }
             else if (!strcmp(st->name, "clip_norm")) {
                 if (st->value && st->value->kind == AST_NUM && st->value->num > 0) tr->clip_norm = st->value->num;
@@ -1618,7 +1657,7 @@ static bool build_train(Sema *S, Ast *t, Env *env, const char *base_dir)
                 tr->shuffle = 1;
             } else {
                 static const char *const known[] = {"batch", "epochs", "seed", "shuffle", "loss", "optimizer",
-                                                    "warmup", "clip_norm", "schedule", NULL};
+                                                    "warmup", "clip_norm", "schedule", "checkpoint", NULL};
                 diag(DIAG_ERROR, st->span, "unknown training setting '%s'", st->name);
                 Suggest s = {.dist = 99, .target = st->name};
                 for (int k = 0; known[k]; k++) suggest(&s, known[k]);
@@ -1634,13 +1673,20 @@ static bool build_train(Sema *S, Ast *t, Env *env, const char *base_dir)
             }
             for (int k = 0; k < st->list.len; k++) {
                 Ast *mn = st->list.items[k];
-                static const char *const metrics[] = {"accuracy", "mse", "mae", "loss", NULL};
+                static const char *const metrics[] = {"accuracy", "mse", "mae", "loss", "precision", "recall",
+                                                      "f1", "auc", "confusion", NULL};
+                static const unsigned bits[] = {NNL_METRIC_ACCURACY, NNL_METRIC_MSE, NNL_METRIC_MAE, 0,
+                                                NNL_METRIC_PRECISION, NNL_METRIC_RECALL, NNL_METRIC_F1,
+                                                NNL_METRIC_AUC, NNL_METRIC_CONFUSION};
                 int j = in_list(metrics, mn->name);
                 if (j < 0) {
-                    diag(DIAG_ERROR, mn->span, "unknown metric '%s' (this version knows accuracy, mse, mae, loss)", mn->name);
+                    diag(DIAG_ERROR, mn->span, "unknown metric '%s' (accuracy, precision, recall, f1, auc, confusion, mse, mae, loss)", mn->name);
+                    Suggest sg = {.dist = 99, .target = mn->name};
+                    for (int q = 0; metrics[q]; q++) suggest(&sg, metrics[q]);
+                    if (sg.best) diag(DIAG_HINT, NNL_NO_SPAN, "did you mean '%s'?", sg.best);
                     ok = false;
-                } else if (j < 3) {
-                    tr->metrics |= 1u << j;
+                } else {
+                    tr->metrics |= bits[j];
                 }
             }
         } else {
@@ -1666,8 +1712,18 @@ static bool build_train(Sema *S, Ast *t, Env *env, const char *base_dir)
         tr->threshold = g->output->op == OP_SIGMOID ? 0.5f : 0.0f;
     } else tr->task = NNL_TASK_REGRESSION;
     if (!tr->metrics) tr->metrics = tr->task == NNL_TASK_REGRESSION ? NNL_METRIC_MSE : NNL_METRIC_ACCURACY;
-    if (tr->task == NNL_TASK_REGRESSION && (tr->metrics & NNL_METRIC_ACCURACY)) {
-        diag(DIAG_ERROR, loss->value->span, "accuracy needs a classification loss (cross_entropy, bce, bce_logits)");
+    unsigned classify = NNL_METRIC_ACCURACY | NNL_METRIC_PRECISION | NNL_METRIC_RECALL | NNL_METRIC_F1 |
+                        NNL_METRIC_AUC | NNL_METRIC_CONFUSION;
+    if (tr->task == NNL_TASK_REGRESSION && (tr->metrics & classify)) {
+        diag(DIAG_ERROR, loss->value->span, "accuracy, precision, recall, f1, auc and confusion need a classification loss (cross_entropy, bce, bce_logits)");
+        return false;
+    }
+    if (tr->task != NNL_TASK_REGRESSION && (tr->metrics & (NNL_METRIC_MSE | NNL_METRIC_MAE))) {
+        diag(DIAG_ERROR, loss->value->span, "mse and mae are regression metrics; this loss classifies");
+        return false;
+    }
+    if (tr->task == NNL_TASK_MULTICLASS && (tr->metrics & NNL_METRIC_AUC)) {
+        diag(DIAG_ERROR, loss->value->span, "auc is for binary outputs (bce, bce_logits)");
         return false;
     }
     g->seg_end[SEG_LOSS] = g->nodes.len;

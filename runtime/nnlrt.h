@@ -16,7 +16,7 @@ extern "C" {
 
 /* Bumped whenever a struct below or a kernel signature changes. Generated objects store
  * the version they were built for in NnlModelDesc.abi_version; nnl_create refuses others. */
-#define NNL_ABI_VERSION 2
+#define NNL_ABI_VERSION 3
 #define NNL_MAX_RANK 8
 
 /* ===== the context every generated function receives ===== */
@@ -138,6 +138,7 @@ typedef enum {
     NNL_DATA_IDX,        /* path: images (u8, any rank >= 1 per sample), path2: labels (u8) */
     NNL_DATA_CSV,        /* path: CSV with a header; target: label column name */
     NNL_DATA_BLOBS,      /* n samples of `classes` Gaussian blobs in in_size dims */
+    NNL_DATA_NPY,        /* path: features (N, input...) .npy, path2: labels (N[, label]) .npy */
 } NnlDataKind;
 
 typedef struct NnlDataSpec {
@@ -152,6 +153,10 @@ typedef struct NnlDataSpec {
     int classes;                     /* BLOBS: number of blobs */
     float spread;                    /* BLOBS: standard deviation around each centre */
     uint64_t seed;                   /* BLOBS: generator seed */
+    float from, to;                  /* the samples [from n, to n) of the source, in file
+                                      * order: a validation split (0 and 1: all) */
+    int normalize;                   /* standardize each feature by the training set's
+                                      * mean and standard deviation */
 } NnlDataSpec;
 
 /* How outputs and labels are read for metrics. */
@@ -165,6 +170,11 @@ enum { /* NnlTrain.metrics bits */
     NNL_METRIC_ACCURACY = 1 << 0,
     NNL_METRIC_MSE = 1 << 1,
     NNL_METRIC_MAE = 1 << 2,
+    NNL_METRIC_PRECISION = 1 << 3,   /* classifiers: macro average and per class */
+    NNL_METRIC_RECALL = 1 << 4,
+    NNL_METRIC_F1 = 1 << 5,
+    NNL_METRIC_AUC = 1 << 6,         /* binary outputs: ROC-AUC */
+    NNL_METRIC_CONFUSION = 1 << 7,   /* the confusion matrix, printed by eval */
 };
 
 typedef struct NnlTrain {
@@ -180,6 +190,8 @@ typedef struct NnlTrain {
     int eval_every_epoch;
     NnlSchedule schedule;
     float clip_norm;                 /* > 0: gradients scaled to this global L2 norm at most */
+    const char *checkpoint;          /* where train saves, relative to the working
+                                      * directory; NULL: <model name lowercased>.safetensors */
 } NnlTrain;
 
 typedef struct NnlModelDesc {
