@@ -1514,6 +1514,15 @@ static bool data_set(Sema *S, Ast *ref, NnlDataSpec *out, const char *base_dir)
     for (int i = 0; i < d->body.len; i++) {
         Ast *st = d->body.items[i];
         if (st->kind != AST_ASSIGN) continue;
+        if (!strcmp(st->name, "dir")) {   /* dir = "path": where relative files are, from the .nnl */
+            if (st->value->kind != AST_STR || !st->value->str[0]) {
+                diag(DIAG_ERROR, st->value->span, "`dir` takes a directory name in quotes");
+                return false;
+            }
+            const char *p = st->value->str;
+            base_dir = p[0] == '/' ? p : arena_printf(S->a, "%s/%s", base_dir, p);
+            continue;
+        }
         bool want = !strcmp(st->name, ref->name);
         Value v = eval(S, &c, st->value);
         if (v.kind == V_ERROR) return false;

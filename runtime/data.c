@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rt_internal.h"
 
@@ -25,6 +26,14 @@ void rt_data_path(const char *path, const char *data_dir, const char *base_dir,
     if (!path) path = "";
     if (path[0] == '/' || !dir || !*dir) snprintf(out, outlen, "%s", path);
     else snprintf(out, outlen, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", path);
+    /* x.gz when only x exists, and x when only x.gz does: one .nnl reads MNIST as
+     * distributed (plain) and Debian's Fashion-MNIST (gzipped) through --data DIR */
+    size_t n = strlen(out);
+    if (access(out, F_OK) == 0 || n + 4 > outlen) return;
+    char alt[4096];
+    if (n > 3 && !strcmp(out + n - 3, ".gz")) snprintf(alt, sizeof alt, "%.*s", (int)(n - 3), out);
+    else snprintf(alt, sizeof alt, "%s.gz", out);
+    if (access(alt, F_OK) == 0) snprintf(out, outlen, "%s", alt);
 }
 
 int rt_data_alloc(RtDataset *ds, int64_t n, int64_t in_size, int64_t label_size,

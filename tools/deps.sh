@@ -14,13 +14,16 @@ command -v make >/dev/null 2>&1 || need="$need make"
 [ -f /usr/include/zstd.h ] || need="$need libzstd-dev"
 [ -f /usr/include/cjson/cJSON.h ] || need="$need libcjson-dev"
 [ -d /usr/share/datasets/fashion-mnist ] || need="$need dataset-fashion-mnist"
-[ -n "$need" ] || exit 0
-need=$(echo $need | tr ' ' '\n' | sort -u | tr '\n' ' ')
-if [ "$(id -u)" = 0 ]; then
-    echo "deps: installing $need"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null
-else
-    echo "deps: missing packages; run:  sudo apt-get install -y $need" >&2
-    exit 1
+command -v npm >/dev/null 2>&1 || need="$need npm"
+if [ -n "$need" ]; then
+    need=$(echo $need | tr ' ' '\n' | sort -u | tr '\n' ' ')
+    if [ "$(id -u)" = 0 ]; then
+        echo "deps: installing $need"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null
+    else
+        echo "deps: missing packages; run:  sudo apt-get install -y $need" >&2
+        exit 1
+    fi
 fi
+sh tools/fetch_mnist.sh
