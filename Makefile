@@ -66,10 +66,15 @@ sanitize: deps all
 	cp $(BUILD)/libnnlrt.a build-san/libnnlrt.a
 	NNL_BUILD=build-san sh tests/run.sh
 
+# Trains every example fully on real data and checks the accuracies the issues ask for
+# (not part of make test: minutes to hours). EXAMPLES="a b" limits it.
+examples-check: deps all
+	sh tools/examples_check.sh
+
 wc:
 	@wc -l lang/*.[chly] compiler/*.[ch] runtime/*.[ch] stdlib/*.nnl | sort -n
 
 clean:
 	rm -rf build build-san
 
-.PHONY: all deps demo test sanitize wc clean
+.PHONY: all deps demo test sanitize examples-check wc clean
