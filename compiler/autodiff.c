@@ -157,6 +157,16 @@ static void vjp(Ad *ad, Node *y, Node *gy)
     case OP_AVGPOOL2D: /* g spread evenly over each window */
         accumulate(ad, a, ir_op2(g, OP_AVGPOOL2D_DX, gy, NULL, a->shape, y->attr, at));
         break;
+    case OP_CONCAT: { /* each operand gets its part of g */
+        int k = y->ax0;
+        if (na) accumulate(ad, a, ir_slice(g, OP_SLICE, gy, k, 0, a->shape.d[k], at));
+        if (nb) accumulate(ad, b, ir_slice(g, OP_SLICE, gy, k, a->shape.d[k], b->shape.d[k], at));
+        break;
+    }
+    case OP_SLICE:   /* g back in place, zeros elsewhere */
+        accumulate(ad, a, ir_slice(g, OP_UNSLICE, gy, y->ax0, y->ax1, a->shape.d[y->ax0], at));
+        break;
+    case OP_UNSLICE: accumulate(ad, a, ir_slice(g, OP_SLICE, gy, y->ax0, y->ax1, a->shape.d[y->ax0], at)); break;
     case OP_CONV2D_DX: case OP_CONV2D_DW: case OP_MAXPOOL2D_DX: case OP_AVGPOOL2D_DX:
         break;   /* second derivatives are not needed */
     case OP_COUNT: break;

@@ -221,6 +221,42 @@ static LLVMValueRef dropout_mask(Cg *c, Loop *L, Node *n)
     return sel(c, LLVMRealOGE, u, f32c(c, n->fval), f32c(c, 1.0 / (1.0 - n->fval)), f32c(c, 0));
 }
 
+/* Loads along one axis k: i = (o, j, r) with r < inner, j < n->shape.d[k].
+ *   CONCAT:  j < na ? a[o, j, r] : b[o, j - na, r]
+ *   SLICE:   x[o, at + j, r]
+ *   UNSLICE: at <= j < at + len ? g[o, j - at, r] : 0 */
+static LLVMValueRef elem_axis(Cg *c, Loop *L, Node *n)
+{
+    LLVMBuilderRef b = c->b;
+    int k = n->ax0;
+    int64_t inner = 1;
+    for (int q = k + 1; q < n->shape.rank; q++) inner *= n->shape.d[q];
+    int64_t full = n->shape.d[k];
+    LLVMValueRef r = LLVMBuildURem(b, L->i, i64c(c, inner), "");
+    LLVMValueRef oj = LLVMBuildUDiv(b, L->i, i64c(c, inner), "");
+    LLVMValueRef j = LLVMBuildURem(b, oj, i64c(c, full), ""), o = LLVMBuildUDiv(b, oj, i64c(c, full), "");
+    /* the flat index of (o, j', r) in an operand with m cells along the axis */
+    #define AT(m, jj) LLVMBuildAdd(b, LLVMBuildMul(b, LLVMBuildAdd(b, LLVMBuildMul(b, o, i64c(c, m), ""), jj, ""), i64c(c, inner), ""), r, "")
+    Node *x = n->in[0];
+    int64_t nx = x->shape.d[k];
+    if (n->op == OP_SLICE) return load_at(c, L, x, AT(nx, LLVMBuildAdd(b, j, i64c(c, n->ax1), "")));
+    if (n->op == OP_UNSLICE) {
+        LLVMValueRef jj = LLVMBuildSub(b, j, i64c(c, n->ax1), "");
+        LLVMValueRef in = LLVMBuildICmp(b, LLVMIntULT, jj, i64c(c, nx), "");   /* unsigned: j < at wraps */
+        LLVMValueRef v = load_at(c, L, x, AT(nx, LLVMBuildSelect(b, in, jj, i64c(c, 0), "")));
+        return LLVMBuildSelect(b, in, v, f32c(c, 0), "");
+    }
+    Node *y = n->in[1];
+    int64_t ny = y->shape.d[k];
+    LLVMValueRef first = LLVMBuildICmp(b, LLVMIntULT, j, i64c(c, nx), "");
+    LLVMValueRef ja = LLVMBuildSelect(b, first, j, i64c(c, 0), "");
+    LLVMValueRef jb = LLVMBuildSelect(b, first, i64c(c, 0), LLVMBuildSub(b, j, i64c(c, nx), ""), "");
+    LLVMValueRef va = x->op == OP_CONST ? f32c(c, x->fval) : load_at(c, L, x, AT(nx, ja));
+    LLVMValueRef vb = y->op == OP_CONST ? f32c(c, y->fval) : load_at(c, L, y, AT(ny, jb));
+    #undef AT
+    return LLVMBuildSelect(b, first, va, vb, "");
+}
+
 /* One element of n. */
 static LLVMValueRef elem(Cg *c, Loop *L, Node *n)
 {
@@ -231,6 +267,7 @@ static LLVMValueRef elem(Cg *c, Loop *L, Node *n)
         if (x->op == OP_CONST) return f32c(c, x->fval);
         return L->val[x->id] ? L->val[x->id] : load_at(c, L, x, L->i);
     }
+    if (n->op == OP_CONCAT || n->op == OP_SLICE || n->op == OP_UNSLICE) return elem_axis(c, L, n);
     if (n->op == OP_EXPAND) {
         Node *x = n->in[0];
         LLVMValueRef v = x->op == OP_CONST ? f32c(c, x->fval)

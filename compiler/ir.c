@@ -281,6 +281,34 @@ unsigned ir_entry_segments(const Graph *g, int entry)
     }
 }
 
+Node *ir_concat(Graph *g, Node *a, Node *b, int axis, Span at)
+{
+    Shape s = a->shape;
+    bool ok = a->shape.rank == b->shape.rank && a->shape.batched == b->shape.batched && axis >= 0 &&
+              axis < s.rank && !(axis == 0 && s.batched);
+    for (int k = 0; ok && k < s.rank; k++)
+        if (k != axis && !(k == 0 && s.batched) && a->shape.d[k] != b->shape.d[k]) ok = false;
+    if (!ok) {
+        diag(DIAG_ERROR, at, "cannot concatenate %s and %s along axis %d", shape_str(g->arena, a->shape),
+             shape_str(g->arena, b->shape), axis);
+        return NULL;
+    }
+    s.d[axis] += b->shape.d[axis];
+    Node *n = ir_op2(g, OP_CONCAT, a, b, s, NULL, at);
+    n->ax0 = axis;
+    return n;
+}
+
+Node *ir_slice(Graph *g, Op op, Node *x, int axis, int64_t start, int64_t len, Span at)
+{
+    Shape s = x->shape;
+    s.d[axis] = len;   /* UNSLICE: len is the full size */
+    Node *n = ir_op2(g, op, x, NULL, s, NULL, at);
+    n->ax0 = axis;
+    n->ax1 = (int)start;
+    return n;
+}
+
 /* ----- --emit=ir -----
  *   %3 = MATMUL %0, %2 : f32[B, 128]        @ 12:9
  * Attributes in braces after the operands; stable across runs. */
@@ -325,6 +353,8 @@ void ir_print(FILE *out, const Graph *g, int upto)
                     (long long)n->attr[A_SW], (long long)n->attr[A_PT], (long long)n->attr[A_PL],
                     (long long)n->attr[A_PB], (long long)n->attr[A_PR]);
             break;
+        case OP_CONCAT: fprintf(out, " {axis %d}", n->ax0); break;
+        case OP_SLICE: case OP_UNSLICE: fprintf(out, " {axis %d, at %d}", n->ax0, n->ax1); break;
         case OP_MATMUL:
             if (n->trans_a || n->trans_b)
                 fprintf(out, " {%s%s}", n->trans_a ? "Ta" : "", n->trans_b ? "Tb" : "");

@@ -58,6 +58,9 @@ enum {
     X(MAXPOOL2D, 1, K_CALL) /* x (B, C, H, W) -> (B, C, P, Q) */                 \
     X(MAXPOOL2D_DX, 2, K_CALL) /* x, dy -> dx */                                 \
     X(AVGPOOL2D, 1, K_CALL) X(AVGPOOL2D_DX, 1, K_CALL) /* dy -> dx */            \
+    X(CONCAT, 2, K_ELEM)    /* a, b joined along axis ax0 */                      \
+    X(SLICE, 1, K_ELEM)     /* x[..., ax1 : ax1 + len, ...] along axis ax0 */      \
+    X(UNSLICE, 1, K_ELEM)   /* the adjoint of SLICE: g placed at ax1, zeros around */\
     X(DROPOUT, 0, K_ELEM)   /* a keep mask: 0 or 1/(1-rate) from a counter hash  \
                                of (seed, step, attr[0], index); fval = rate */   \
     X(EMA, 2, K_ELEM)       /* buffer, stat -> (1-m) buffer + m stat, written   \
@@ -183,6 +186,9 @@ Node *ir_op2(Graph *g, Op op, Node *a, Node *b, Shape shape, const int64_t *attr
 /* conv2d and pooling with their shape rules; NULL after a diagnostic. attr as Node.attr. */
 Node *ir_conv2d(Graph *g, Node *x, Node *w, const int64_t *attr, Span at);
 Node *ir_pool2d(Graph *g, Op op, Node *x, const int64_t *attr, Span at);
+/* concat along axis; slice [start, start + len) of axis; unslice: len -> full along axis */
+Node *ir_concat(Graph *g, Node *a, Node *b, int axis, Span at);
+Node *ir_slice(Graph *g, Op op, Node *x, int axis, int64_t start, int64_t len, Span at);
 
 Shape shape_make(bool batched, int rank, const int64_t *d);
 Shape shape_scalar(void);

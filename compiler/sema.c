@@ -79,7 +79,7 @@ static const char *const other_builtins[] = {
     "binary_cross_entropy", "cross_entropy", "sgd", "adam", "idx", "csv", "blobs",
     "normal", "uniform", "constant", "conv2d", "max_pool2d", "avg_pool2d",
     "global_avg_pool2d", "dropout", "batch_norm", "adamw", "rmsprop", "l1", "l2", "npy",
-    "subset", NULL,
+    "subset", "concat", NULL,
 };
 static const char *const optimizer_names[] = {"sgd", "adam", "adamw", "rmsprop", NULL};   /* NnlOptKind */
 static const char *const init_names[] = {
@@ -713,6 +713,27 @@ static Value call_builtin(Sema *S, Ctx *c, const char *fn, Ast *call)
             else if (!strcmp(names[k], "weight_decay")) r.optim.weight_decay = x;
         }
         return r;
+    }
+    if (!strcmp(fn, "concat")) {   /* concat(a, b, ..., axis: k): k counts the batch as 0 */
+        static const char *const names[] = {"axis", NULL};
+        if (!args_check_names(&a, fn, names, 16)) return verror;
+        double axv = -1;
+        Ast *w = NULL;
+        Value *axval = arg_get(&a, 99, "axis", &w);
+        if (axval && !get_num(axval, w, "the axis", &axv)) return verror;
+        Node *acc = need_tensor_arg(S, &a, 0, fn, at);
+        if (!acc) return verror;
+        int k = axval ? norm_axis(S, acc, axv, w, fn) : acc->shape.rank - 1;
+        if (k < 0) return verror;
+        if (k == 0 && acc->shape.batched) {
+            diag(DIAG_ERROR, w ? w->span : at, "concat cannot join along the batch axis");
+            return verror;
+        }
+        for (int i = 1; arg_get(&a, i, NULL, NULL); i++) {
+            Node *x = need_tensor_arg(S, &a, i, fn, at);
+            if (!x || !(acc = ir_concat(g, acc, x, k, at))) return verror;
+        }
+        return vtensor(acc);
     }
     if (!strcmp(fn, "l1") || !strcmp(fn, "l2")) {   /* sum |x|, sum x^2: penalties */
         static const char *const none[] = {NULL};
