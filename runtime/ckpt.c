@@ -1,7 +1,8 @@
 /* ckpt.c — checkpoints in the safetensors format (huggingface/safetensors): an 8-byte
  * little-endian header length N, N bytes of JSON (cJSON writes and reads it), then the
  * tensor bytes. In: an instance and where training stands (RtCkptMeta). Out: a file with
- * every parameter by name, the optimizer state as "optimizer.<k>.<name>" and a
+ * every parameter by name, the optimizer state as "optimizer.<k>.<name>", the input
+ * standardization as "data.mean" and "data.std" (when the model normalizes) and a
  * "__metadata__" string map with a CRC-32 of the tensor bytes; or, loading, the same
  * copied back after every check passed. Also the atomic file writes (temporary file,
  * fsync, rename) that the CLI's other outputs use. When to save is cli.c's business. */
@@ -99,12 +100,13 @@ typedef struct CkptTensor {
 } CkptTensor;
 
 /* Every tensor in file order: the parameters, then optimizer block 0, block 1, ...
- * Returns the count (*out allocated) or -1 when out of memory. */
+ * Returns the count (*out allocated) or -1 when out of memory. There are two more
+ * entries after the count, "data.mean" and "data.std" (arena_off -1): in_shape each. */
 static int ckpt_tensors(const NnlModelDesc *d, CkptTensor **out)
 {
     int64_t nb = state_blocks(d);
     int64_t n = d->nparams + (nb < 0 ? 1 : nb * d->nparams);
-    CkptTensor *t = rt_calloc((size_t)n + 1, sizeof *t);
+    CkptTensor *t = rt_calloc((size_t)n + 3, sizeof *t);
     if (!t) return -1;
     int k = 0;
     for (int64_t b = -1; b < (nb < 0 ? 0 : nb); b++)
@@ -124,8 +126,22 @@ static int ckpt_tensors(const NnlModelDesc *d, CkptTensor **out)
         t[k].arena_off = d->state_off;
         k++;
     }
+    for (int i = 0; i < 2; i++) {
+        snprintf(t[k + i].name, sizeof t[k + i].name, i ? "data.std" : "data.mean");
+        t[k + i].rank = d->in_rank;
+        memcpy(t[k + i].shape, d->in_shape, sizeof d->in_shape);
+        t[k + i].size = d->in_size;
+        t[k + i].arena_off = -1;
+    }
     *out = t;
     return k;
+}
+
+/* Where tensor i's floats are: the arena, or the standardization statistics. */
+static const float *tensor_data(const NnlModel *m, const CkptTensor *t, const RtNorm *nm)
+{
+    if (t->arena_off >= 0) return m->arena + t->arena_off;
+    return strcmp(t->name, "data.std") ? nm->mean : nm->std;
 }
 
 void rt_ckpt_default_path(const NnlModelDesc *d, char *out, size_t len)
@@ -187,9 +203,10 @@ int rt_ckpt_save(const NnlModel *m, const char *path, const RtCkptMeta *mt, char
     CkptTensor *t;
     int n = ckpt_tensors(m->d, &t);
     if (n < 0) return ckpt_fail(err, errlen, "%s: out of memory", path);
+    if (mt->norm.size > 0 && mt->norm.size == m->d->in_size) n += 2;
     uLong crc = crc32(0L, Z_NULL, 0);
     for (int i = 0; i < n; i++)
-        crc = crc32_z(crc, (const Bytef *)(m->arena + t[i].arena_off), (size_t)t[i].size * 4);
+        crc = crc32_z(crc, (const Bytef *)tensor_data(m, &t[i], &mt->norm), (size_t)t[i].size * 4);
     char *text = ckpt_header(m, mt, t, n, (uint32_t)crc);
     if (!text) {
         rt_free(t);
@@ -206,7 +223,7 @@ int rt_ckpt_save(const NnlModel *m, const char *path, const RtCkptMeta *mt, char
         fwrite(lenbytes, 1, 8, f);
         fwrite(text, 1, len, f);
         for (size_t i = len; i < padded; i++) fputc(' ', f);
-        for (int i = 0; i < n; i++) fwrite(m->arena + t[i].arena_off, 4, (size_t)t[i].size, f);
+        for (int i = 0; i < n; i++) fwrite(tensor_data(m, &t[i], &mt->norm), 4, (size_t)t[i].size, f);
         rc = rt_atomic_commit(f, tmp, path, err, errlen);
     }
     free(text);
@@ -353,7 +370,7 @@ int rt_ckpt_load(NnlModel *m, const char *path, RtCkptMeta *mt, char *err, size_
         ckpt_fail(err, errlen, "%s: metadata has no decimal 'seed'", path);
         goto out;
     }
-    if ((n = ckpt_tensors(d, &t)) < 0 || !(start = rt_calloc((size_t)n + 1, sizeof *start))) {
+    if ((n = ckpt_tensors(d, &t)) < 0 || !(start = rt_calloc((size_t)n + 3, sizeof *start))) {
         ckpt_fail(err, errlen, "%s: out of memory", path);
         goto out;
     }
@@ -364,9 +381,16 @@ int rt_ckpt_load(NnlModel *m, const char *path, RtCkptMeta *mt, char *err, size_
                       "another model?", path, t[i].name, d->name);
             goto out;
         }
-    for (const cJSON *e = root->child; e && cJSON_GetArraySize(root) != n + 1; e = e->next) {
+    /* the standardization statistics: both or neither (older checkpoints have neither) */
+    int stats = !!cJSON_GetObjectItemCaseSensitive(root, "data.mean");
+    if (stats != !!cJSON_GetObjectItemCaseSensitive(root, "data.std")) {
+        ckpt_fail(err, errlen, "%s: has one of 'data.mean' and 'data.std' but not the other", path);
+        goto out;
+    }
+    int nall = n + (stats ? 2 : 0);
+    for (const cJSON *e = root->child; e && cJSON_GetArraySize(root) != nall + 1; e = e->next) {
         int known = !strcmp(e->string, "__metadata__");
-        for (int i = 0; i < n && !known; i++) known = !strcmp(e->string, t[i].name);
+        for (int i = 0; i < nall && !known; i++) known = !strcmp(e->string, t[i].name);
         if (!known) {
             ckpt_fail(err, errlen, "%s: tensor '%s' is not in model '%s'; a checkpoint of another "
                       "model?", path, e->string, d->name);
@@ -374,7 +398,7 @@ int rt_ckpt_load(NnlModel *m, const char *path, RtCkptMeta *mt, char *err, size_
         }
     }
     int64_t dlen = len - 8 - (int64_t)hlen;
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < nall; i++) {
         const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, t[i].name);
         if ((start[i] = check_entry(e, &t[i], dlen, path, err, errlen)) < 0) goto out;
     }
@@ -384,7 +408,7 @@ int rt_ckpt_load(NnlModel *m, const char *path, RtCkptMeta *mt, char *err, size_
     }
     const unsigned char *data = buf + 8 + hlen;
     uLong crc = crc32(0L, Z_NULL, 0);
-    for (int i = 0; i < n; i++) crc = crc32_z(crc, data + start[i], (size_t)t[i].size * 4);
+    for (int i = 0; i < nall; i++) crc = crc32_z(crc, data + start[i], (size_t)t[i].size * 4);
     char want[16];
     snprintf(want, sizeof want, "%08" PRIx32, (uint32_t)crc);
     if (strcmp(want, crcv->valuestring)) {
@@ -392,12 +416,23 @@ int rt_ckpt_load(NnlModel *m, const char *path, RtCkptMeta *mt, char *err, size_
                   "the file is corrupt", path, crcv->valuestring, want);
         goto out;
     }
+    RtNorm nm = {0};
+    if (mt && stats) {
+        float *block = rt_alloc(sizeof(float) * (size_t)d->in_size * 2 + 1);
+        if (!block) {
+            ckpt_fail(err, errlen, "%s: out of memory", path);
+            goto out;
+        }
+        nm = (RtNorm){.size = d->in_size, .mean = block, .std = block + d->in_size};
+        memcpy(nm.mean, data + start[n], (size_t)d->in_size * 4);
+        memcpy(nm.std, data + start[n + 1], (size_t)d->in_size * 4);
+    }
     for (int i = 0; i < n; i++) memcpy(m->arena + t[i].arena_off, data + start[i], (size_t)t[i].size * 4);
     m->ctx.step = step;
     m->ctx.seed = seed;
     if (mt)
         *mt = (RtCkptMeta){.step = step, .epoch = epoch, .epoch_step = estep, .batch = batch,
-                           .seed = seed, .threads = (int)threads};
+                           .seed = seed, .threads = (int)threads, .norm = nm};
     rc = 0;
 out:
     cJSON_Delete(root);

@@ -1,7 +1,8 @@
 /* cli.c — the command line of a generated executable: `./model train|eval|predict|help
  * [flags]`. In: the model descriptor (its train block gives the defaults) and argv. Out:
  * training with a progress line on stderr, one summary line per epoch and a `final:` line
- * on stdout, an optional CSV log and a checkpoint; evaluation; predictions written as
+ * on stdout (then, when asked for, the evaluation set's per-class scores and confusion
+ * matrix), an optional CSV log and a checkpoint; evaluation; predictions written as
  * .npy; the exit status (0 done, 1 data or runtime error, 2 bad command line). What a
  * step computes is the generated code's business; how data is read, data_*.c's; metrics,
  * metrics.c's; checkpoints, ckpt.c's; .npy files, npy.c's. */
@@ -77,10 +78,18 @@ static int cli_error(const CliOpts *o, int status, const char *fmt, ...)
 static int64_t default_batch(const NnlModelDesc *d) { return d->train.batch > 0 ? d->train.batch : 32; }
 static int64_t default_epochs(const NnlModelDesc *d) { return d->train.epochs > 0 ? d->train.epochs : 1; }
 
+/* --checkpoint, else the train block's `checkpoint = "..."`, else the default name. */
+static void ckpt_path(const NnlModelDesc *d, const char *flag, char *out, size_t len)
+{
+    if (flag) snprintf(out, len, "%s", flag);
+    else if (d->train.checkpoint && *d->train.checkpoint) snprintf(out, len, "%s", d->train.checkpoint);
+    else rt_ckpt_default_path(d, out, len);
+}
+
 static void print_help(const NnlModelDesc *d, const char *prog)
 {
     char ckpt[256];
-    rt_ckpt_default_path(d, ckpt, sizeof ckpt);
+    ckpt_path(d, NULL, ckpt, sizeof ckpt);
     printf("usage: %s COMMAND [FLAGS]\n", prog);
     printf("model %s, compiled by nnlc from %s\n\n", d->name ? d->name : "?",
            d->source ? d->source : "?");
@@ -229,6 +238,8 @@ typedef struct CliRun {
     RtDataset ds[SET_COUNT];
     int have[SET_COUNT];           /* declared and loaded */
     char set_name[SET_COUNT][64];  /* "test" of "fashion.test" */
+    RtScore sc[SET_COUNT];         /* each loaded set's last evaluation, with its counts */
+    RtNorm norm;                   /* the input standardization, when the model has one */
     NnlModel *m;
     uint64_t seed;
     int threads;                   /* as given or resumed; 0: OpenMP's default */
@@ -267,7 +278,25 @@ static int load_sets(CliRun *r, int want_train)
                              spec[s]->name ? spec[s]->name : r->set_name[s]);
         }
         r->have[s] = 1;
+        if (rt_score_init(&r->sc[s], r->d, r->ds[s].n, err, sizeof err) < 0)
+            return cli_error(r->o, 1, "%s", err);
     }
+    return 0;
+}
+
+/* `normalize: 1`: standardizes the loaded sets by the statistics of the checkpoint the
+ * parameters came from, when it has them (make_model kept them), else by the training
+ * set's (after its subset), or the evaluation set's when only that one is loaded. */
+static int normalize_sets(CliRun *r)
+{
+    const NnlTrain *t = &r->d->train;
+    char err[RT_ERRLEN];
+    if (!t->data.normalize && !t->eval.normalize) return 0;
+    int from = r->have[SET_TRAIN] ? SET_TRAIN : SET_EVAL;
+    if (!r->norm.size && r->have[from] && rt_norm_fit(&r->ds[from], &r->norm, err, sizeof err) < 0)
+        return cli_error(r->o, 1, "%s", err);
+    for (int s = 0; s < SET_COUNT; s++)
+        if (r->have[s]) rt_norm_apply(&r->norm, r->ds[s].x, r->ds[s].n);
     return 0;
 }
 
@@ -290,6 +319,13 @@ static int make_model(CliRun *r, int64_t max_batch, const char *ckpt, RtCkptMeta
         if (rt_ckpt_load(r->m, ckpt, &got, err, sizeof err) < 0) return cli_error(r->o, 1, "%s", err);
         if (!r->o->have_seed) r->seed = r->m->ctx.seed = got.seed;
         if (!r->o->threads) nnl_set_threads(r->m, r->threads = got.threads);
+        if (got.norm.size && (r->d->train.data.normalize || r->d->train.eval.normalize)) {
+            rt_norm_free(&r->norm);
+            r->norm = got.norm;
+        } else {
+            rt_norm_free(&got.norm);
+        }
+        got.norm = (RtNorm){0};
         if (at) *at = got;
     }
     return 0;
@@ -297,7 +333,11 @@ static int make_model(CliRun *r, int64_t max_batch, const char *ckpt, RtCkptMeta
 
 static void free_run(CliRun *r)
 {
-    for (int s = 0; s < SET_COUNT; s++) rt_data_free(&r->ds[s]);
+    for (int s = 0; s < SET_COUNT; s++) {
+        rt_data_free(&r->ds[s]);
+        rt_score_free(&r->sc[s]);
+    }
+    rt_norm_free(&r->norm);
     nnl_destroy(r->m);
     if (r->log) fclose(r->log);
 }
@@ -321,6 +361,55 @@ static void add_cols(CliRun *r, int with_train_metrics)
 
 /* ---- the eval command ---- */
 
+/* Classes with more outputs than this get no per-class table or matrix. */
+enum { CLI_REPORT_MAX_CLASSES = 64 };
+
+/* The per-class scores (when precision, recall or F1 was asked for) and the confusion
+ * matrix (when it was) of set s's last evaluation:
+ *   test per class:
+ *     class  precision  recall      f1  support
+ *         0     0.9000  0.8571  0.8780       21
+ *   test confusion (rows: true class, columns: predicted class):
+ *           0     1
+ *     0    18     3
+ *     1     2    17 */
+static void print_class_report(const CliRun *r, int s)
+{
+    const RtScore *sc = &r->sc[s];
+    unsigned want = r->d->train.metrics;
+    int64_t c = sc->classes;
+    const char *name = r->set_name[s];
+    if (!sc->confusion || sc->rows < 1) return;
+    if (c > CLI_REPORT_MAX_CLASSES) {
+        if (want & (NNL_METRIC_PRECISION | NNL_METRIC_RECALL | NNL_METRIC_F1 | NNL_METRIC_CONFUSION))
+            printf("%s: %lld classes; no per-class report above %d\n", name, (long long)c,
+                   CLI_REPORT_MAX_CLASSES);
+        return;
+    }
+    if (want & (NNL_METRIC_PRECISION | NNL_METRIC_RECALL | NNL_METRIC_F1)) {
+        printf("%s per class:\n  class  precision  recall      f1  support\n", name);
+        for (int64_t k = 0; k < c; k++) {
+            double p, rc, f;
+            int64_t n;
+            rt_class_scores(sc, k, &p, &rc, &f, &n);
+            printf("  %5lld  %9.4f  %6.4f  %6.4f  %7lld\n", (long long)k, p, rc, f, (long long)n);
+        }
+    }
+    if (want & NNL_METRIC_CONFUSION) {
+        int w = 5;   /* wide enough for the largest count */
+        for (int64_t i = 0; i < c * c; i++)
+            while (sc->confusion[i] >= 1 && (double)sc->confusion[i] >= pow(10, w - 1)) w++;
+        printf("%s confusion (rows: true class, columns: predicted class):\n%*s", name, w + 2, "");
+        for (int64_t j = 0; j < c; j++) printf(" %*lld", w, (long long)j);
+        printf("\n");
+        for (int64_t i = 0; i < c; i++) {
+            printf("  %*lld", w, (long long)i);
+            for (int64_t j = 0; j < c; j++) printf(" %*lld", w, (long long)sc->confusion[i * c + j]);
+            printf("\n");
+        }
+    }
+}
+
 static int cmd_eval(CliRun *r)
 {
     if (r->d->train.data.kind == NNL_DATA_NONE && r->d->train.eval.kind == NNL_DATA_NONE)
@@ -329,6 +418,7 @@ static int cmd_eval(CliRun *r)
     if (rc) return rc;
     if ((rc = make_model(r, r->o->batch ? r->o->batch : default_batch(r->d), r->o->ckpt_path, NULL)))
         return rc;
+    if ((rc = normalize_sets(r))) return rc;
     unsigned mask = rt_metric_mask(r->d);
     char err[RT_ERRLEN];
     const char *tn = r->d->train.data.name, *en = r->d->train.eval.name;
@@ -336,7 +426,8 @@ static int cmd_eval(CliRun *r)
     for (int s = 0; s < SET_COUNT; s++) {
         if (!r->have[s] || (s == SET_TRAIN && same_set && r->have[SET_EVAL])) continue;
         RtMetrics mt;
-        if (rt_evaluate(r->m, &r->ds[s], &mt, err, sizeof err) < 0) return cli_error(r->o, 1, "%s", err);
+        if (rt_evaluate_score(r->m, &r->ds[s], &r->sc[s], &mt, err, sizeof err) < 0)
+            return cli_error(r->o, 1, "%s", err);
         const char *sep = "";
         for (int k = 0; k < RT_M_COUNT; k++)
             if (mask & mt.have & 1u << k) {
@@ -344,6 +435,7 @@ static int cmd_eval(CliRun *r)
                 sep = "  ";
             }
         printf("\n");
+        print_class_report(r, s);
     }
     fflush(stdout);
     return 0;
@@ -487,7 +579,7 @@ static int resume_point(CliRun *r, const RtCkptMeta *at, int64_t bs, int64_t per
 static int save_ckpt(CliRun *r, const char *path, int64_t done_epochs, int64_t skip, int64_t bs)
 {
     RtCkptMeta at = {.step = nnl_step_count(r->m), .epoch = done_epochs, .epoch_step = skip,
-                     .batch = bs, .seed = r->seed, .threads = r->threads};
+                     .batch = bs, .seed = r->seed, .threads = r->threads, .norm = r->norm};
     char err[RT_ERRLEN];
     if (rt_ckpt_save(r->m, path, &at, err, sizeof err) < 0) return cli_error(r->o, 1, "%s", err);
     return 0;
@@ -519,9 +611,9 @@ static int cmd_train(CliRun *r)
         return cli_error(o, 1, "%s: already at step %lld, epoch %lld; ask for more with --epochs or "
                          "--steps (both count from the start)", o->resume_path,
                          (long long)nnl_step_count(r->m), (long long)done_epochs);
+    if ((rc = normalize_sets(r))) return rc;
     char ckpt[4096];
-    if (o->ckpt_path) snprintf(ckpt, sizeof ckpt, "%s", o->ckpt_path);
-    else rt_ckpt_default_path(d, ckpt, sizeof ckpt);
+    ckpt_path(d, o->ckpt_path, ckpt, sizeof ckpt);
     unsigned mask = rt_metric_mask(d);
     /* `evaluate on` the training set itself: its columns come from the evaluation */
     const char *tn = d->train.data.name, *en = d->train.eval.name;
@@ -540,19 +632,21 @@ static int cmd_train(CliRun *r)
         int64_t done = nnl_step_count(r->m), left = per_epoch - skip;
         int64_t plan = left < limit - done ? left : limit - done;
         int last = e == epochs || done + plan >= limit;
-        RtScore sc = {0};
+        /* a large training set's metrics are running ones: they need its counts */
+        RtScore plain = {0}, *sc = train_metrics && tr->n > CLI_TRAIN_METRICS_MAX ? &r->sc[SET_TRAIN] : &plain;
+        rt_score_reset(sc);
         if (idx) epoch_order(idx, tr->n, r->seed, e);
         p.t0 = p.last = rt_now();
         p.every = (plan + 9) / 10;
-        if ((rc = train_epoch(r, &p, idx, e, epochs, skip, plan, bs, &sc))) break;
+        if ((rc = train_epoch(r, &p, idx, e, epochs, skip, plan, bs, sc))) break;
         progress_clear(&p);
-        last_loss = sc.loss / sc.rows;
+        last_loss = sc->loss / sc->rows;
         memset(mt, 0, sizeof mt);
-        if (train_metrics && tr->n > CLI_TRAIN_METRICS_MAX) rt_score_metrics(d, &sc, &mt[SET_TRAIN]);
+        if (train_metrics && tr->n > CLI_TRAIN_METRICS_MAX) rt_score_metrics(d, sc, &mt[SET_TRAIN]);
         for (int s = 0; s < SET_COUNT; s++) {
             int want = s == SET_TRAIN ? train_metrics && tr->n <= CLI_TRAIN_METRICS_MAX
                                       : r->have[s] && (d->train.eval_every_epoch || last);
-            if (want && rt_evaluate(r->m, &r->ds[s], &mt[s], err, sizeof err) < 0) {
+            if (want && rt_evaluate_score(r->m, &r->ds[s], &r->sc[s], &mt[s], err, sizeof err) < 0) {
                 rc = cli_error(o, 1, "%s", err);
                 break;
             }
@@ -573,6 +667,7 @@ static int cmd_train(CliRun *r)
                 print_cols(r, mt, SET_TRAIN, " ");
             }
             printf("\n");
+            if (r->have[SET_EVAL]) print_class_report(r, SET_EVAL);
             fflush(stdout);
             break;
         }
@@ -684,8 +779,7 @@ static int cmd_predict(CliRun *r)
     const NnlModelDesc *d = r->d;
     const CliOpts *o = r->o;
     char ckpt[4096], err[RT_ERRLEN];
-    if (o->ckpt_path) snprintf(ckpt, sizeof ckpt, "%s", o->ckpt_path);
-    else rt_ckpt_default_path(d, ckpt, sizeof ckpt);
+    ckpt_path(d, o->ckpt_path, ckpt, sizeof ckpt);
     int64_t bs = o->batch ? o->batch : default_batch(d);
     RtNpy a;
     if (rt_npy_read(o->input, &a, err, sizeof err) < 0) return cli_error(o, 1, "%s", err);
@@ -708,6 +802,14 @@ static int cmd_predict(CliRun *r)
     float scale = d->train.data.scale != 0.0f ? d->train.data.scale : 1.0f;
     if (a.integer && scale != 1.0f)
         for (int64_t i = 0; i < a.count; i++) a.data[i] *= scale;
+    if (d->train.data.normalize || d->train.eval.normalize) {
+        if (!r->norm.size) {
+            rc = cli_error(o, 1, "%s: no input statistics (data.mean, data.std), but model '%s' "
+                           "normalizes its inputs; train it again to save them", ckpt, d->name);
+            goto out;
+        }
+        rt_norm_apply(&r->norm, a.data, n);
+    }
     if (!(out = rt_alloc(sizeof *out * n * d->out_size)) || !(cls = rt_alloc(sizeof *cls * n))) {
         rc = cli_error(o, 1, "out of memory for %lld outputs", (long long)n);
         goto out;

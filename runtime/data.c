@@ -1,7 +1,9 @@
 /* data.c — data sets for training and evaluation: dispatch on the spec's kind to the
- * loaders (data_idx.c, data_csv.c, data_blobs.c), path resolution, and the checks all
- * loaders share. In: an NnlDataSpec and what the model expects. Out: an RtDataset of
- * float rows, or an error naming the file and the problem. */
+ * loaders (data_idx.c, data_csv.c, data_blobs.c, data_npy.c), the spec's subset, path
+ * resolution, the checks all loaders share, and per-feature standardization. In: an
+ * NnlDataSpec and what the model expects. Out: an RtDataset of float rows, or an error
+ * naming the file and the problem. Which set's statistics normalize which is cli.c's. */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -80,14 +82,52 @@ int rt_check_labels(const RtDataset *ds, const RtDataNeeds *need, const char *fi
     return 0;
 }
 
-int rt_data_load(const NnlDataSpec *spec, const char *data_dir, const RtDataNeeds *need,
-                 RtDataset *ds, char *err, size_t errlen)
+/* floor(f n), unless f n is within float rounding of the integer above it. */
+static int64_t subset_bound(float f, int64_t n)
 {
-    memset(ds, 0, sizeof *ds);
+    double x = (double)f * (double)n, r = floor(x + 0.5);
+    if (fabs(x - r) <= 1e-6 * (x > 1 ? x : 1)) return (int64_t)r;
+    return (int64_t)floor(x);
+}
+
+void rt_subset_range(const NnlDataSpec *spec, int64_t n, int64_t *lo, int64_t *hi)
+{
+    *lo = 0;
+    *hi = n;
+    if (spec->from == 0.0f && spec->to == 0.0f) return;   /* a hand-written descriptor */
+    *lo = spec->from > 0 ? subset_bound(spec->from, n) : 0;
+    *hi = spec->to < 1 ? subset_bound(spec->to, n) : n;
+    if (*lo > n) *lo = n;
+    if (*hi < *lo) *hi = *lo;
+}
+
+/* Keeps the rows [lo, hi) of what the loader read, in file order. */
+static int take_subset(const NnlDataSpec *spec, RtDataset *ds, char *err, size_t errlen)
+{
+    int64_t lo, hi, n = ds->n;
+    rt_subset_range(spec, n, &lo, &hi);
+    if (hi <= lo) {
+        snprintf(err, errlen, "%s: subset [%g, %g) of %lld samples is empty", spec->name ? spec->name : "data",
+                 (double)spec->from, (double)spec->to, (long long)n);
+        rt_data_free(ds);
+        return -1;
+    }
+    if (lo > 0) {
+        memmove(ds->x, ds->x + lo * ds->in_size, sizeof(float) * (size_t)((hi - lo) * ds->in_size));
+        memmove(ds->y, ds->y + lo * ds->label_size, sizeof(float) * (size_t)((hi - lo) * ds->label_size));
+    }
+    ds->n = hi - lo;
+    return 0;
+}
+
+static int load_kind(const NnlDataSpec *spec, const char *data_dir, const RtDataNeeds *need,
+                     RtDataset *ds, char *err, size_t errlen)
+{
     switch (spec->kind) {
     case NNL_DATA_IDX: return rt_load_idx(spec, data_dir, need, ds, err, errlen);
     case NNL_DATA_CSV: return rt_load_csv(spec, data_dir, need, ds, err, errlen);
     case NNL_DATA_BLOBS: return rt_load_blobs(spec, need, ds, err, errlen);
+    case NNL_DATA_NPY: return rt_load_npy(spec, data_dir, need, ds, err, errlen);
     case NNL_DATA_NONE:
         snprintf(err, errlen, "%s: no data declared", spec->name ? spec->name : "data");
         return -1;
@@ -95,4 +135,61 @@ int rt_data_load(const NnlDataSpec *spec, const char *data_dir, const RtDataNeed
         snprintf(err, errlen, "%s: unknown data kind %d", spec->name ? spec->name : "data", spec->kind);
         return -1;
     }
+}
+
+int rt_data_load(const NnlDataSpec *spec, const char *data_dir, const RtDataNeeds *need,
+                 RtDataset *ds, char *err, size_t errlen)
+{
+    memset(ds, 0, sizeof *ds);
+    if (load_kind(spec, data_dir, need, ds, err, errlen) < 0) return -1;
+    return ds->n > 0 ? take_subset(spec, ds, err, errlen) : 0;
+}
+
+/* ---- standardization ---- */
+
+/* Two passes in double, in row order: deterministic, and no cancellation in the variance. */
+int rt_norm_fit(const RtDataset *ds, RtNorm *nm, char *err, size_t errlen)
+{
+    int64_t f = ds->in_size, n = ds->n;
+    memset(nm, 0, sizeof *nm);
+    double *acc = rt_calloc((size_t)f * 2 + 1, sizeof(double));
+    float *block = rt_alloc(sizeof(float) * (size_t)f * 2 + 1);
+    if (!acc || !block) {
+        rt_free(acc);
+        rt_free(block);
+        snprintf(err, errlen, "out of memory for the statistics of %lld features", (long long)f);
+        return -1;
+    }
+    double *mean = acc, *var = acc + f;
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t j = 0; j < f; j++) mean[j] += ds->x[i * f + j];
+    for (int64_t j = 0; j < f; j++) mean[j] /= n > 0 ? (double)n : 1.0;
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t j = 0; j < f; j++) {
+            double e = ds->x[i * f + j] - mean[j];
+            var[j] += e * e;
+        }
+    nm->size = f;
+    nm->mean = block;
+    nm->std = block + f;
+    for (int64_t j = 0; j < f; j++) {
+        double sd = n > 0 ? sqrt(var[j] / (double)n) : 0.0;
+        nm->mean[j] = (float)mean[j];
+        nm->std[j] = sd > 0 && (float)sd > 0 ? (float)sd : 1.0f;
+    }
+    rt_free(acc);
+    return 0;
+}
+
+void rt_norm_apply(const RtNorm *nm, float *x, int64_t rows)
+{
+    int64_t f = nm->size;
+    for (int64_t i = 0; i < rows; i++)
+        for (int64_t j = 0; j < f; j++) x[i * f + j] = (x[i * f + j] - nm->mean[j]) / nm->std[j];
+}
+
+void rt_norm_free(RtNorm *nm)
+{
+    rt_free(nm->mean);
+    memset(nm, 0, sizeof *nm);
 }

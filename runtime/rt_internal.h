@@ -58,7 +58,7 @@ float *rt_output(NnlModel *m);   /* (max_batch, out_size) */
 enum { RT_FORWARD, RT_LOSS, RT_GRAD, RT_TRAIN };
 int rt_run(NnlModel *m, int which, int64_t batch);
 
-/* ===== data.c, data_idx.c, data_csv.c, data_blobs.c: datasets ===== */
+/* ===== data.c, data_idx.c, data_csv.c, data_blobs.c, data_npy.c: datasets ===== */
 
 typedef struct RtDataset {
     int64_t n;
@@ -76,7 +76,8 @@ typedef struct RtDataNeeds {
     int64_t classes;         /* MULTICLASS: labels must lie in [0, classes) */
 } RtDataNeeds;
 
-/* data.c: dispatch on spec->kind and helpers. data_dir: --data DIR or NULL. 0 or -1 + err. */
+/* data.c: dispatch on spec->kind, then the spec's subset [from n, to n); helpers.
+ * data_dir: --data DIR or NULL. 0 or -1 + err. */
 int rt_data_load(const NnlDataSpec *spec, const char *data_dir, const RtDataNeeds *need,
                  RtDataset *ds, char *err, size_t errlen);
 void rt_data_free(RtDataset *ds);
@@ -94,10 +95,26 @@ int rt_load_csv(const NnlDataSpec *spec, const char *data_dir, const RtDataNeeds
                 RtDataset *ds, char *err, size_t errlen);
 int rt_load_blobs(const NnlDataSpec *spec, const RtDataNeeds *need, RtDataset *ds,
                   char *err, size_t errlen);
+int rt_load_npy(const NnlDataSpec *spec, const char *data_dir, const RtDataNeeds *need,
+                RtDataset *ds, char *err, size_t errlen);
+/* The rows [lo, hi) of n that a spec's from and to select: floor(from n), floor(to n),
+ * forgiving the float rounding of a decimal (0.29f n is 29 for n = 100); 0 and 0: all. */
+void rt_subset_range(const NnlDataSpec *spec, int64_t n, int64_t *lo, int64_t *hi);
+
+/* Per-feature standardization (spec->normalize): x = (x - mean) / std, with the mean and
+ * the population standard deviation of the training set (std 0 becomes 1). */
+typedef struct RtNorm {
+    int64_t size;            /* features (in_size); 0: no normalization */
+    float *mean, *std;       /* (size) each; one rt_alloc block starting at mean */
+} RtNorm;
+int rt_norm_fit(const RtDataset *ds, RtNorm *nm, char *err, size_t errlen);
+void rt_norm_apply(const RtNorm *nm, float *x, int64_t rows);   /* x: (rows, size) */
+void rt_norm_free(RtNorm *nm);
 
 /* ===== metrics.c: loss and metrics over a data set ===== */
 
-enum { RT_M_ACCURACY, RT_M_MSE, RT_M_MAE, RT_M_LOSS, RT_M_COUNT };
+enum { RT_M_ACCURACY, RT_M_MSE, RT_M_MAE, RT_M_PRECISION, RT_M_RECALL, RT_M_F1, RT_M_AUC,
+       RT_M_LOSS, RT_M_COUNT };
 typedef struct RtMetrics {
     double v[RT_M_COUNT];
     unsigned have;           /* bit i set when v[i] was computed */
@@ -106,12 +123,37 @@ extern const char *const rt_metric_names[RT_M_COUNT];
 /* The RT_M_* bits rt_evaluate reports for this model's task and metric set. */
 unsigned rt_metric_mask(const NnlModelDesc *d);
 /* Sums behind the metrics: rt_score_rows adds b rows of outputs o (b, out_size) and
- * labels y (b, label_size); the caller adds loss * rows to .loss. */
-typedef struct RtScore { double loss, correct, se, ae; int64_t rows; } RtScore;
+ * labels y (b, label_size); the caller adds loss * rows to .loss. A score set up by
+ * rt_score_init also keeps the confusion counts (precision, recall, F1, the matrix) and
+ * every row's score and truth (AUC); one zeroed by `= {0}` keeps only the sums. */
+typedef struct RtScore {
+    double loss, correct, se, ae;
+    int64_t rows;
+    int64_t classes;         /* > 0: confusion holds (classes, classes) counts */
+    int64_t *confusion;      /* [true class][predicted class] */
+    int64_t cap;             /* > 0: pairs holds room for cap rows */
+    struct RtScorePair { float score, truth; } *pairs;   /* (cap): AUC's input */
+} RtScore;
+/* Buffers for what rt_metric_mask(d) asks of up to n rows. 0 or -1 + err. */
+int rt_score_init(RtScore *sc, const NnlModelDesc *d, int64_t n, char *err, size_t errlen);
+void rt_score_reset(RtScore *sc);     /* zero the sums and counts, keep the buffers */
+void rt_score_free(RtScore *sc);
 void rt_score_rows(const NnlModelDesc *d, const float *o, const float *y, int64_t b, RtScore *acc);
-void rt_score_metrics(const NnlModelDesc *d, const RtScore *acc, RtMetrics *out);
+/* Reorders acc->pairs (AUC sorts them). */
+void rt_score_metrics(const NnlModelDesc *d, RtScore *acc, RtMetrics *out);
+/* Per class k of the confusion counts: precision, recall, F1 and support (true rows);
+ * a ratio with a zero denominator is 0, as scikit-learn reports it. */
+void rt_class_scores(const RtScore *sc, int64_t k, double *precision, double *recall,
+                     double *f1, int64_t *support);
+/* ROC-AUC of n (score, truth > 0.5) pairs by the rank-sum (Mann-Whitney U) statistic with
+ * tied scores given their average rank (Hanley & McNeil 1982); NaN without both classes.
+ * Sorts p. */
+double rt_auc(struct RtScorePair *p, int64_t n);
 /* Runs the desc's loss entry over ds in batches of at most nnl_max_batch(m) rows. */
 int rt_evaluate(NnlModel *m, const RtDataset *ds, RtMetrics *out, char *err, size_t errlen);
+/* The same into sc (set up by rt_score_init for ds->n rows), which keeps the counts. */
+int rt_evaluate_score(NnlModel *m, const RtDataset *ds, RtScore *sc, RtMetrics *out, char *err,
+                      size_t errlen);
 /* Copies rows idx[0..batch) (or lo..lo+batch when idx is NULL) into the arena. */
 void rt_load_rows(NnlModel *m, const RtDataset *ds, const int64_t *idx, int64_t lo,
                   int64_t batch);
@@ -125,6 +167,8 @@ typedef struct RtCkptMeta {
     int64_t step, epoch, epoch_step, batch;
     uint64_t seed;
     int threads;
+    RtNorm norm;             /* saved as "data.mean" and "data.std" when size > 0; loading
+                              * allocates it when the file has them (rt_norm_free it) */
 } RtCkptMeta;
 /* "<model name lowercased>.safetensors": where train saves when told nothing else. */
 void rt_ckpt_default_path(const NnlModelDesc *d, char *out, size_t len);
@@ -141,7 +185,7 @@ FILE *rt_atomic_open(const char *path, char *tmp, size_t tmplen, char *err, size
 int rt_atomic_commit(FILE *f, const char *tmp, const char *path, char *err, size_t errlen);
 void rt_atomic_abort(FILE *f, const char *tmp);
 
-/* ===== npy.c: NumPy .npy arrays for predict ===== */
+/* ===== npy.c: NumPy .npy arrays for predict and data_npy.c ===== */
 
 typedef struct RtNpy {
     int rank;

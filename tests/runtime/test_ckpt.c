@@ -7,7 +7,9 @@
  *   failing allocations: the n-th allocation of a save or a load fails cleanly, and a
  *               failed save leaves the previous file intact
  *   optimizer state that is not whole blocks of the parameter block: one flat tensor
- *   atomic save: no temporary file remains, a directory in the way fails the save */
+ *   atomic save: no temporary file remains, a directory in the way fails the save
+ *   input statistics: "data.mean" and "data.std" come back; a file without them loads
+ *               with none; every prefix of a file with them fails */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,6 +199,30 @@ static void test_atomic(const NnlModelDesc *d)
     nnl_destroy(m);
 }
 
+
+static void test_norm(const NnlModelDesc *d, const char *path)
+{
+    NnlModel *a = nnl_create(d, 2, NULL), *b = nnl_create(d, 2, NULL);
+    fill(a, 3);
+    float block[4] = {1.5f, -2, 0.25f, 4};
+    RtCkptMeta mt = {.step = 1, .norm = {.size = 2, .mean = block, .std = block + 2}}, got = {0};
+    char err[RT_ERRLEN] = "";
+    CHECK(rt_ckpt_save(a, path, &mt, err, sizeof err) == 0, "save with stats: %s", err);
+    CHECK(rt_ckpt_load(b, path, &got, err, sizeof err) == 0, "load with stats: %s", err);
+    CHECK(got.norm.size == 2 && got.norm.mean[0] == 1.5f && got.norm.mean[1] == -2 && got.norm.std[0] == 0.25f &&
+          got.norm.std[1] == 4 && same_fixed(a, b, P_OFF, G_OFF), "stats round trip");
+    rt_norm_free(&got.norm);
+    CHECK(rt_ckpt_load(b, path, NULL, err, sizeof err) == 0, "load with stats, no meta: %s", err);
+    test_truncation(d, path);
+    mt.norm.size = 0;
+    CHECK(rt_ckpt_save(a, path, &mt, err, sizeof err) == 0, "save without stats: %s", err);
+    got.norm.size = 7;
+    CHECK(rt_ckpt_load(b, path, &got, err, sizeof err) == 0 && got.norm.size == 0 && !got.norm.mean,
+          "load without stats: %s", err);
+    nnl_destroy(a);
+    nnl_destroy(b);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir)) {
@@ -210,6 +236,8 @@ int main(void)
     test_truncation(&d, path);
     test_alloc_failures(&d, path);
     test_atomic(&d);
+    snprintf(path, sizeof path, "%s/norm.safetensors", dir);
+    test_norm(&d, path);
     snprintf(path, sizeof path, "%s/flat.safetensors", dir);
     test_flat_state(d, path);
     char cmd[700];

@@ -3,7 +3,11 @@
  * data, count mismatch, label out of range, wrong per-sample size). CSV: header and a
  * named target column in the middle, quotes, CRLF, blank lines, scale; errors name
  * file:line and the column. Blobs: same seed same data, labels in range, classes
- * separable. Path resolution against --data DIR and the base directory. */
+ * separable. NPY: f32/f64/u8 features with i8 labels, (N) and (N, 1) labels, scale; errors
+ * for a shape that misses the input, a sample-count mismatch, a label out of range.
+ * Subsets: the row ranges of from/to (float rounding forgiven, 0 and 0 meaning all), a
+ * split's two halves covering the source, an empty one named. Normalization statistics
+ * against hand-computed means and standard deviations (a constant feature keeps std 1). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -242,6 +246,115 @@ static void test_paths(void)
     CHECK(!strcmp(out, "x.gz"), "no dir: %s", out);
 }
 
+
+/* A .npy file of count values of elsize bytes in dtype descr. */
+static void write_npy(const char *name, const char *descr, int rank, const int64_t *shape,
+                      const void *data, size_t elsize)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    rt_npy_write(f, descr, rank, shape, data, elsize);
+    fclose(f);
+}
+
+static void test_npy_data(void)
+{
+    RtDataNeeds need = needs(6, 3);   /* input (2, 3), 3 classes */
+    RtDataset ds;
+    float xf[3][6];
+    double xd[3][6];
+    int64_t y[3] = {2, 0, 1}, ybad[3] = {2, 3, 1}, s3[] = {3, 2, 3}, s31[] = {3, 1}, s2[] = {2},
+            s36[] = {3, 6}, s323[] = {3, 2, 3};
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 6; j++) xf[i][j] = (float)(xd[i][j] = i * 10 + j);
+    write_npy("x.npy", "<f4", 3, s3, xf, 4);
+    write_npy("xd.npy", "<f8", 3, s323, xd, 8);
+    write_npy("y.npy", "<i8", 1, s3, y, 8);
+    write_npy("y31.npy", "<i8", 2, s31, y, 8);
+    write_npy("y2.npy", "<i8", 1, s2, y, 8);
+    write_npy("ybad.npy", "<i8", 1, s3, ybad, 8);
+    write_npy("xflat.npy", "<f4", 2, s36, xf, 4);
+    CHECK(load(NNL_DATA_NPY, "x.npy", "y.npy", NULL, 0.5f, &need, &ds) == 0, "npy: %s", errbuf);
+    CHECK(ds.n == 3 && ds.in_size == 6 && ds.x[7] == 5.5f && ds.x[17] == 12.5f && ds.y[0] == 2 && ds.y[2] == 1,
+          "npy values: n %lld x[7] %g y %g %g", (long long)ds.n, ds.x[7], ds.y[0], ds.y[2]);
+    rt_data_free(&ds);
+    CHECK(load(NNL_DATA_NPY, "xd.npy", "y31.npy", NULL, 1, &need, &ds) == 0, "npy f8, (N, 1): %s", errbuf);
+    CHECK(ds.n == 3 && ds.x[13] == 21 && ds.y[1] == 0, "npy f8 values");
+    rt_data_free(&ds);
+    expect_error(load(NNL_DATA_NPY, "xflat.npy", "y.npy", NULL, 1, &need, &ds), "xflat.npy: features of shape (3, 6)",
+                 "want (N, 2, 3)");
+    expect_error(load(NNL_DATA_NPY, "x.npy", "y2.npy", NULL, 1, &need, &ds), "y2.npy: 2 labels", "x.npy has 3 samples");
+    expect_error(load(NNL_DATA_NPY, "x.npy", "ybad.npy", NULL, 1, &need, &ds), "ybad.npy: label 3 of sample 1", "[0, 3)");
+    expect_error(load(NNL_DATA_NPY, "x.npy", "xflat.npy", NULL, 1, &need, &ds), "xflat.npy: labels of shape (3, 6)",
+                 "want (N,)");
+    expect_error(load(NNL_DATA_NPY, "none.npy", "y.npy", NULL, 1, &need, &ds), "none.npy: cannot open", NULL);
+}
+
+static void test_subsets(void)
+{
+    int64_t lo, hi;
+    NnlDataSpec s = {.from = 0, .to = 0};
+    rt_subset_range(&s, 10, &lo, &hi);
+    CHECK(lo == 0 && hi == 10, "0 and 0 mean all: [%lld, %lld)", (long long)lo, (long long)hi);
+    s = (NnlDataSpec){.from = 0, .to = 0.9f};
+    rt_subset_range(&s, 10, &lo, &hi);
+    CHECK(lo == 0 && hi == 9, "to 0.9 of 10: [%lld, %lld)", (long long)lo, (long long)hi);
+    s = (NnlDataSpec){.from = 0.9f, .to = 1};
+    rt_subset_range(&s, 10, &lo, &hi);
+    CHECK(lo == 9 && hi == 10, "from 0.9 of 10: [%lld, %lld)", (long long)lo, (long long)hi);
+    s = (NnlDataSpec){.from = 0.29f, .to = 1};   /* 0.29f * 100 = 28.99999... */
+    rt_subset_range(&s, 100, &lo, &hi);
+    CHECK(lo == 29, "from 0.29 of 100 starts at %lld, want 29", (long long)lo);
+    s = (NnlDataSpec){.from = 0.25f, .to = 0.5f};   /* floor: 2.5 -> 2, 5 -> 5 */
+    rt_subset_range(&s, 11, &lo, &hi);
+    CHECK(lo == 2 && hi == 5, "[0.25, 0.5) of 11: [%lld, %lld)", (long long)lo, (long long)hi);
+
+    /* the two halves of a split of blobs are the source's rows, in order */
+    RtDataNeeds need = {.in_rank = 1, .in_shape = (int64_t[]){2}, .in_size = 2, .label_size = 1,
+                        .task = NNL_TASK_MULTICLASS, .classes = 2};
+    NnlDataSpec all = {.kind = NNL_DATA_BLOBS, .name = "b.all", .n = 50, .classes = 2, .seed = 4, .scale = 1,
+                       .from = 0, .to = 1};
+    NnlDataSpec tr = all, va = all;
+    tr.to = 0.8f;
+    va.from = 0.8f;
+    va.name = "b.val";
+    RtDataset a, t, v;
+    CHECK(rt_data_load(&all, NULL, &need, &a, errbuf, sizeof errbuf) == 0, "blobs: %s", errbuf);
+    CHECK(rt_data_load(&tr, NULL, &need, &t, errbuf, sizeof errbuf) == 0, "train subset: %s", errbuf);
+    CHECK(rt_data_load(&va, NULL, &need, &v, errbuf, sizeof errbuf) == 0, "val subset: %s", errbuf);
+    CHECK(t.n == 40 && v.n == 10, "split sizes %lld %lld", (long long)t.n, (long long)v.n);
+    CHECK(!memcmp(t.x, a.x, sizeof(float) * 80) && !memcmp(v.x, a.x + 80, sizeof(float) * 20) &&
+          !memcmp(v.y, a.y + 40, sizeof(float) * 10), "split rows are the source's, in order");
+    rt_data_free(&a);
+    rt_data_free(&t);
+    rt_data_free(&v);
+    va.from = 0.99f;   /* floor(49.5) = 49: one row */
+    CHECK(rt_data_load(&va, NULL, &need, &v, errbuf, sizeof errbuf) == 0 && v.n == 1, "one-row subset");
+    rt_data_free(&v);
+    va.from = 0.5f;    /* floor(25.5) = 25 to floor(25.75) = 25: none */
+    va.to = 0.515f;
+    expect_error(rt_data_load(&va, NULL, &need, &v, errbuf, sizeof errbuf), "b.val: subset [0.5, 0.515) of 50",
+                 "empty");
+}
+
+static void test_normalize(void)
+{
+    /* feature 0: 1 2 3 4 (mean 2.5, population std sqrt(1.25)); feature 1: constant 5 */
+    float x[8] = {1, 5, 2, 5, 3, 5, 4, 5}, y[4] = {0};
+    RtDataset ds = {.n = 4, .in_size = 2, .label_size = 1, .x = x, .y = y};
+    RtNorm nm;
+    CHECK(rt_norm_fit(&ds, &nm, errbuf, sizeof errbuf) == 0, "fit: %s", errbuf);
+    CHECK(nm.size == 2 && nm.mean[0] == 2.5f && fabsf(nm.std[0] - sqrtf(1.25f)) < 1e-6f &&
+          nm.mean[1] == 5 && nm.std[1] == 1, "stats: mean %g %g std %g %g", nm.mean[0], nm.mean[1],
+          nm.std[0], nm.std[1]);
+    rt_norm_apply(&nm, x, 4);
+    CHECK(fabsf(x[0] + 1.5f / sqrtf(1.25f)) < 1e-6f && fabsf(x[6] - 1.5f / sqrtf(1.25f)) < 1e-6f &&
+          x[1] == 0 && x[7] == 0, "applied: %g %g %g", x[0], x[6], x[1]);
+    rt_norm_free(&nm);
+    CHECK(nm.size == 0 && !nm.mean, "freed");
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/nnl_test_data.XXXXXX");
@@ -252,6 +365,9 @@ int main(void)
     test_csv_bad();
     test_blobs();
     test_paths();
+    test_npy_data();
+    test_subsets();
+    test_normalize();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0) printf("could not remove %s\n", dir);
