@@ -74,6 +74,10 @@ static const char *const unary_builtins[] = {
     "relu", "sigmoid", "tanh", "exp", "log", "sqrt", "abs", "softplus", "softmax",
     "log_softmax", NULL,
 };
+static const Op unary_ops[] = {   /* the op of each unary_builtins name */
+    OP_RELU, OP_SIGMOID, OP_TANH, OP_EXP, OP_LOG, OP_SQRT, OP_ABS, OP_SOFTPLUS, OP_SOFTMAX,
+    OP_LOG_SOFTMAX,
+};
 static const char *const other_builtins[] = {
     "sum", "mean", "max", "reshape", "flatten", "mse", "mae", "bce", "bce_logits",
     "binary_cross_entropy", "cross_entropy", "sgd", "adam", "idx", "csv", "blobs",
@@ -547,9 +551,7 @@ static Value call_builtin(Sema *S, Ctx *c, const char *fn, Ast *call)
         if (!args_check_names(&a, fn, none, 1)) return verror;
         Node *x = need_tensor_arg(S, &a, 0, fn, at);
         if (!x) return verror;
-        static const Op ops[] = {OP_RELU, OP_SIGMOID, OP_TANH, OP_EXP, OP_LOG, OP_SQRT, OP_ABS,
-                                 OP_SOFTPLUS, OP_SOFTMAX, OP_LOG_SOFTMAX};
-        Op op = ops[in_list(unary_builtins, fn)];
+        Op op = unary_ops[in_list(unary_builtins, fn)];
         if ((op == OP_SOFTMAX || op == OP_LOG_SOFTMAX) && x->shape.rank == 0) {
             diag(DIAG_ERROR, at, "'%s' needs at least one axis, not a scalar", fn);
             return verror;
@@ -1359,9 +1361,7 @@ static Value layer_entry(Sema *S, Ctx *c, Ast *en, Value cur)
     } else if (f.kind == V_LAYER && lv->kind == AST_NAME) {
         r = apply_layer(S, f.inst, x, lv->span);
     } else if (f.kind == V_BUILTIN && lv->kind == AST_NAME && in_list(unary_builtins, f.str) >= 0) {
-        static const Op ops[] = {OP_RELU, OP_SIGMOID, OP_TANH, OP_EXP, OP_LOG, OP_SQRT, OP_ABS,
-                                 OP_SOFTPLUS, OP_SOFTMAX, OP_LOG_SOFTMAX};
-        r = vtensor(ir_unary(S->g, ops[in_list(unary_builtins, f.str)], x, lv->span));
+        r = vtensor(ir_unary(S->g, unary_ops[in_list(unary_builtins, f.str)], x, lv->span));
     } else if (f.kind == V_BUILTIN && !strcmp(f.str, "flatten") && lv->kind == AST_NAME) {
         Ctx fc = *c;
         fc.env = env_bind(S, fc.env, "$x", cur, lv->span);
@@ -1386,9 +1386,7 @@ static Value layer_entry(Sema *S, Ctx *c, Ast *en, Value cur)
             if (s.best) diag(DIAG_HINT, NNL_NO_SPAN, "did you mean '%s'?", s.best);
             return verror;
         }
-        static const Op ops[] = {OP_RELU, OP_SIGMOID, OP_TANH, OP_EXP, OP_LOG, OP_SQRT, OP_ABS,
-                                 OP_SOFTPLUS, OP_SOFTMAX, OP_LOG_SOFTMAX};
-        r = vtensor(ir_unary(S->g, ops[k], r.t, act->span));
+        r = vtensor(ir_unary(S->g, unary_ops[k], r.t, act->span));
     }
     return r;
 }

@@ -359,6 +359,13 @@ static void add_cols(CliRun *r, int with_train_metrics)
     }
 }
 
+/* `evaluate on` names the training set itself: report it once, as the evaluation. */
+static int evaluates_train_set(const CliRun *r)
+{
+    const char *tn = r->d->train.data.name, *en = r->d->train.eval.name;
+    return r->have[SET_EVAL] && tn && en && !strcmp(tn, en);
+}
+
 /* ---- the eval command ---- */
 
 /* Classes with more outputs than this get no per-class table or matrix. */
@@ -421,10 +428,9 @@ static int cmd_eval(CliRun *r)
     if ((rc = normalize_sets(r))) return rc;
     unsigned mask = rt_metric_mask(r->d);
     char err[RT_ERRLEN];
-    const char *tn = r->d->train.data.name, *en = r->d->train.eval.name;
-    int same_set = tn && en && !strcmp(tn, en);
+    int same_set = evaluates_train_set(r);
     for (int s = 0; s < SET_COUNT; s++) {
-        if (!r->have[s] || (s == SET_TRAIN && same_set && r->have[SET_EVAL])) continue;
+        if (!r->have[s] || (s == SET_TRAIN && same_set)) continue;
         RtMetrics mt;
         if (rt_evaluate_score(r->m, &r->ds[s], &r->sc[s], &mt, err, sizeof err) < 0)
             return cli_error(r->o, 1, "%s", err);
@@ -616,9 +622,7 @@ static int cmd_train(CliRun *r)
     ckpt_path(d, o->ckpt_path, ckpt, sizeof ckpt);
     unsigned mask = rt_metric_mask(d);
     /* `evaluate on` the training set itself: its columns come from the evaluation */
-    const char *tn = d->train.data.name, *en = d->train.eval.name;
-    int same_set = r->have[SET_EVAL] && tn && en && !strcmp(tn, en);
-    int train_metrics = (mask & ~(1u << RT_M_LOSS)) && !same_set;
+    int train_metrics = (mask & ~(1u << RT_M_LOSS)) && !evaluates_train_set(r);
     add_cols(r, train_metrics);
     if ((rc = open_log(r))) return rc;
 
