@@ -1,4 +1,4 @@
-/* ir.h — the compiler's one header: the tensor graph (ir.c), sema (sema.c), autodiff
+/* ir.h — the compiler's one header: the tensor graph (ir.c), sema (sema*.c, sharing sema.h), autodiff
  * (autodiff.c), fusion (fuse.c), the memory plan (plan.c), LLVM codegen (codegen.c).
  * In: the AST of lang/ast.h. Out: an object file whose descriptor and step functions
  * follow runtime/nnlrt.h. Sections follow the pipeline. */

@@ -9,92 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ir.h"
-
-typedef enum {
-    V_ERROR, V_NUM, V_STR, V_TENSOR, V_LAYERDEF, V_LAYER, V_BUILTIN, V_INIT, V_LABEL,
-    V_OPTIM, V_DATA,
-} VKind;
-
-typedef struct LayerInst LayerInst;
-typedef struct Value {
-    VKind kind;
-    double num;
-    bool is_int;
-    const char *str;         /* STR; BUILTIN name */
-    Node *t;                 /* TENSOR */
-    Ast *def;                /* LAYERDEF */
-    LayerInst *inst;         /* LAYER */
-    int init; float a, b;    /* INIT */
-    NnlOptim optim;          /* OPTIM */
-    NnlDataSpec data;        /* DATA */
-} Value;
-
-typedef struct Env Env;
-struct Env {
-    const char *name;
-    Value v;
-    Span span;
-    Env *next;
-};
-
-struct LayerInst {
-    Ast *def;
-    const char *name;        /* dense_1, or the `let` name it was bound to */
-    Env *args;               /* arguments bound to the layer's parameters */
-    Env *dims;               /* dimension names bound at the first application */
-    Node **params;           /* one per `param` of the definition, made at first use */
-    int nparams;
-    Value *lets;             /* one per layer-level `let` (sub-layers), made at first use */
-    bool applied;
-    Span span;
-};
-
-typedef struct Sema {
-    Arena *a;
-    Graph *g;
-    PtrVec layer_defs;       /* AST_LAYER_DEF visible to the program */
-    PtrVec std_defs;         /* stdlib layers, visible after `use std.nn` */
-    PtrVec datas;            /* AST_DATA */
-    bool used_std;
-    int depth;               /* layer application nesting, against recursion */
-    struct { const char *name; int count; } counters[64];
-    int ncounters;
-    bool training;           /* building the training graph: batch statistics, dropout */
-    bool mode_dependent;     /* the model has layers that train differently */
-    int ndropout;            /* dropout streams handed out */
-    Ast *loss_ast;           /* the train block's `loss = ...` */
-} Sema;
-
-static const Value verror = {.kind = V_ERROR};
+#include "sema.h"
 
 /* ----- names ----- */
 
-static const char *const unary_builtins[] = {
-    "relu", "sigmoid", "tanh", "exp", "log", "sqrt", "abs", "softplus", "softmax",
-    "log_softmax", NULL,
-};
-static const Op unary_ops[] = {   /* the op of each unary_builtins name */
-    OP_RELU, OP_SIGMOID, OP_TANH, OP_EXP, OP_LOG, OP_SQRT, OP_ABS, OP_SOFTPLUS, OP_SOFTMAX,
-    OP_LOG_SOFTMAX,
-};
-static const char *const other_builtins[] = {
-    "sum", "mean", "max", "reshape", "flatten", "mse", "mae", "bce", "bce_logits",
-    "binary_cross_entropy", "cross_entropy", "sgd", "adam", "idx", "csv", "blobs",
-    "normal", "uniform", "constant", "conv2d", "max_pool2d", "avg_pool2d",
-    "global_avg_pool2d", "dropout", "batch_norm", "adamw", "rmsprop", "l1", "l2", "npy",
-    "subset", "concat", NULL,
-};
-static const char *const optimizer_names[] = {"sgd", "adam", "adamw", "rmsprop", NULL};   /* NnlOptKind */
-static const char *const init_names[] = {
-    "zeros", "ones", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", NULL,
-};
-static const int init_kinds[] = {
-    NNL_INIT_ZEROS, NNL_INIT_ONES, NNL_INIT_GLOROT_UNIFORM, NNL_INIT_GLOROT_NORMAL,
-    NNL_INIT_HE_UNIFORM, NNL_INIT_HE_NORMAL,
-};
 
-static int in_list(const char *const *list, const char *s)
+int in_list(const char *const *list, const char *s)
 {
     for (int i = 0; list[i]; i++)
         if (!strcmp(list[i], s)) return i;
@@ -118,16 +38,15 @@ static int edit_distance(const char *a, const char *b)
     return d[la][lb];
 }
 
-typedef struct Suggest { const char *best; int dist; const char *target; } Suggest;
 
-static void suggest(Suggest *s, const char *cand)
+void suggest(Suggest *s, const char *cand)
 {
     int d = edit_distance(s->target, cand);
     int limit = strlen(s->target) <= 3 ? 1 : 2;
     if (d <= limit && d < s->dist) { s->dist = d; s->best = cand; }
 }
 
-static Ast *find_def(PtrVec *defs, const char *name)
+Ast *find_def(PtrVec *defs, const char *name)
 {
     for (int i = 0; i < defs->len; i++) {
         Ast *d = defs->items[i];
@@ -136,7 +55,7 @@ static Ast *find_def(PtrVec *defs, const char *name)
     return NULL;
 }
 
-static Env *env_bind(Sema *S, Env *env, const char *name, Value v, Span at)
+Env *env_bind(Sema *S, Env *env, const char *name, Value v, Span at)
 {
     Env *e = arena_alloc(S->a, sizeof *e);
     e->name = name;
@@ -146,7 +65,7 @@ static Env *env_bind(Sema *S, Env *env, const char *name, Value v, Span at)
     return e;
 }
 
-static Env *env_find(Env *env, const char *name)
+Env *env_find(Env *env, const char *name)
 {
     for (; env; env = env->next)
         if (!strcmp(env->name, name)) return env;
@@ -171,10 +90,13 @@ static void unknown_name(Sema *S, Env *env, const char *name, Span at)
 
 /* ----- values ----- */
 
-static Value vnum(double x, bool is_int) { return (Value){.kind = V_NUM, .num = x, .is_int = is_int}; }
-static Value vtensor(Node *n) { return n ? (Value){.kind = V_TENSOR, .t = n} : verror; }
+static Value apply_layer(Sema *S, LayerInst *li, Node *x, Span at);
+static Value instantiate(Sema *S, Ctx *c, Ast *def, PtrVec *args, Span at, const char *bind_name);
 
-static const char *vkind_name(VKind k)
+Value vnum(double x, bool is_int) { return (Value){.kind = V_NUM, .num = x, .is_int = is_int}; }
+Value vtensor(Node *n) { return n ? (Value){.kind = V_TENSOR, .t = n} : verror; }
+
+const char *vkind_name(VKind k)
 {
     switch (k) {
     case V_ERROR: return "an error";
@@ -193,7 +115,7 @@ static const char *vkind_name(VKind k)
 }
 
 /* A number used where a tensor is expected becomes a scalar CONST. */
-static Node *as_tensor(Sema *S, Value v, Span at, const char *what)
+Node *as_tensor(Sema *S, Value v, Span at, const char *what)
 {
     if (v.kind == V_TENSOR) return v.t;
     if (v.kind == V_NUM) return ir_const(S->g, v.num, at);
@@ -202,650 +124,7 @@ static Node *as_tensor(Sema *S, Value v, Span at, const char *what)
     return NULL;
 }
 
-/* ----- expressions ----- */
-
-typedef struct Ctx {
-    Env *env;
-    bool loss;               /* inside a train block's loss: `label` is visible */
-} Ctx;
-
-static Value eval(Sema *S, Ctx *c, Ast *e);
-static Value apply_layer(Sema *S, LayerInst *li, Node *x, Span at);
-static Value instantiate(Sema *S, Ctx *c, Ast *def, PtrVec *args, Span at, const char *bind_name);
-
-/* Arguments of a builtin call, by position and by name. */
-typedef struct Args {
-    int n;
-    Ast *ast[16];
-    Value v[16];
-    const char *name[16];
-} Args;
-
-static bool eval_args(Sema *S, Ctx *c, PtrVec *list, Args *out, const char *fn, Span at)
-{
-    out->n = 0;
-    if (list->len > 16) {
-        diag(DIAG_ERROR, at, "too many arguments to '%s'", fn);
-        return false;
-    }
-    bool ok = true;
-    for (int i = 0; i < list->len; i++) {
-        Ast *arg = list->items[i];
-        out->ast[out->n] = arg;
-        out->name[out->n] = arg->name;
-        out->v[out->n] = eval(S, c, arg->value);
-        if (out->v[out->n].kind == V_ERROR) ok = false;
-        out->n++;
-    }
-    return ok;
-}
-
-/* The argument at `pos` or named `name`; NULL when absent. Checks that positional
- * arguments come first and that names are known. */
-static Value *arg_get(Args *a, int pos, const char *name, Ast **where)
-{
-    int npos = 0;
-    for (int i = 0; i < a->n; i++) {
-        if (!a->name[i]) {
-            if (npos++ == pos) { if (where) *where = a->ast[i]; return &a->v[i]; }
-        } else if (name && !strcmp(a->name[i], name)) {
-            if (where) *where = a->ast[i];
-            return &a->v[i];
-        }
-    }
-    return NULL;
-}
-
-static bool args_check_names(Args *a, const char *fn, const char *const *names, int maxpos)
-{
-    int npos = 0;
-    bool ok = true;
-    for (int i = 0; i < a->n; i++) {
-        if (!a->name[i]) {
-            if (++npos > maxpos) {
-                diag(DIAG_ERROR, a->ast[i]->span, "'%s' takes at most %d positional argument%s",
-                     fn, maxpos, maxpos == 1 ? "" : "s");
-                ok = false;
-            }
-            continue;
-        }
-        if (in_list(names, a->name[i]) < 0) {
-            diag(DIAG_ERROR, a->ast[i]->span, "'%s' has no argument named '%s'", fn, a->name[i]);
-            Suggest s = {.dist = 99, .target = a->name[i]};
-            for (int k = 0; names[k]; k++) suggest(&s, names[k]);
-            if (s.best) diag(DIAG_HINT, NNL_NO_SPAN, "did you mean '%s'?", s.best);
-            ok = false;
-        }
-    }
-    return ok;
-}
-
-static bool get_num(Value *v, Ast *where, const char *what, double *out)
-{
-    if (!v) return false;
-    if (v->kind != V_NUM) {
-        if (v->kind != V_ERROR)
-            diag(DIAG_ERROR, where->span, "%s must be a number, not %s", what, vkind_name(v->kind));
-        return false;
-    }
-    *out = v->num;
-    return true;
-}
-
-static Node *need_tensor_arg(Sema *S, Args *a, int pos, const char *fn, Span at)
-{
-    Ast *w = NULL;
-    Value *v = arg_get(a, pos, NULL, &w);
-    if (!v) {
-        diag(DIAG_ERROR, at, "'%s' needs %s argument", fn, pos == 0 ? "a tensor" : "a second");
-        return NULL;
-    }
-    return as_tensor(S, *v, w->span, "the argument");
-}
-
-static int norm_axis(Sema *S, Node *x, double ax, Ast *where, const char *fn)
-{
-    int r = x->shape.rank;
-    int k = (int)ax;
-    if (k != ax || k < -r || k >= r) {
-        diag(DIAG_ERROR, where->span, "axis %g is out of range for %s in '%s'", ax,
-             shape_str(S->a, x->shape), fn);
-        return -1;
-    }
-    return k < 0 ? k + r : k;
-}
-
-/* mean over all axes of x, dividing by the run-time batch when x is batched. */
-static Node *mean_all(Sema *S, Node *x, Span at)
-{
-    if (!x) return NULL;
-    int64_t n = shape_numel_static(x->shape);
-    return ir_sum(S->g, x, 0, x->shape.rank, false, 1.0 / n, x->shape.batched, at);
-}
-
-/* The label of a loss: class indices for cross_entropy, else the prediction's shape. */
-static Node *make_label(Sema *S, Shape s, Span at)
-{
-    Graph *g = S->g;
-    if (g->label) {
-        if (!shape_eq(g->label->shape, s)) {
-            diag(DIAG_ERROR, at, "the label is used as %s here but as %s before",
-                 shape_str(S->a, s), shape_str(S->a, g->label->shape));
-            return NULL;
-        }
-        return g->label;
-    }
-    g->label = ir_node(g, OP_LABEL, at, s);
-    g->label->name = "label";
-    return g->label;
-}
-
-static Node *loss_target(Sema *S, Value v, Ast *where, Node *pred, bool classes)
-{
-    if (v.kind == V_LABEL) {
-        if (!pred->shape.batched) {
-            diag(DIAG_ERROR, where->span, "the prediction must have a batch dimension");
-            return NULL;
-        }
-        if (classes) {
-            int64_t d[1] = {-1};
-            return make_label(S, shape_make(true, 1, d), where->span);
-        }
-        return make_label(S, pred->shape, where->span);
-    }
-    return as_tensor(S, v, where->span, "the target");
-}
-
-/* A whole-number argument >= lo, or dflt when absent; -1 after a diagnostic. */
-static int64_t int_arg(Args *a, int pos, const char *name, const char *fn, int64_t lo, int64_t dflt)
-{
-    Ast *w;
-    Value *v = arg_get(a, pos, name, &w);
-    if (!v) return dflt;
-    if (v->kind != V_NUM || v->num != (double)(int64_t)v->num || v->num < lo || v->num > 1e9) {
-        if (v->kind != V_ERROR)
-            diag(DIAG_ERROR, w->span, "'%s' of %s must be a whole number of at least %lld", name, fn, (long long)lo);
-        return -1;
-    }
-    return (int64_t)v->num;
-}
-
-/* padding: a number of cells on every side, "valid" (0) or "same" (output = ceil(in /
- * stride), the extra cell at the bottom/right as TensorFlow pads). Sets t[A_PT..A_PR]. */
-static bool padding_arg(Args *a, const char *fn, Shape x, int64_t kh, int64_t kw, int64_t *t)
-{
-    Ast *w;
-    Value *v = arg_get(a, 99, "padding", &w);
-    if (!v) return true;
-    if (v->kind == V_STR && (!strcmp(v->str, "same") || !strcmp(v->str, "valid"))) {
-        if (v->str[0] == 'v') return true;
-        int64_t k[2] = {kh, kw}, st[2] = {t[A_SH], t[A_SW]};
-        for (int i = 0; i < 2; i++) {
-            int64_t n = x.d[2 + i], out = (n + st[i] - 1) / st[i];
-            int64_t total = (out - 1) * st[i] + k[i] - n;
-            if (total < 0) total = 0;
-            t[i ? A_PL : A_PT] = total / 2;
-            t[i ? A_PR : A_PB] = total - total / 2;
-        }
-        return true;
-    }
-    if (v->kind == V_NUM && v->num == (double)(int64_t)v->num && v->num >= 0 && v->num < 1e6) {
-        t[A_PT] = t[A_PL] = t[A_PB] = t[A_PR] = (int64_t)v->num;
-        return true;
-    }
-    if (v->kind != V_ERROR)
-        diag(DIAG_ERROR, w->span, "padding of %s is a number of cells, \"same\" or \"valid\"", fn);
-    return false;
-}
-
-static bool num_arg(Args *a, int pos, const char *name, const char *fn, double lo, double hi, double *out)
-{
-    Ast *w;
-    Value *v = arg_get(a, pos, name, &w);
-    if (!v) return true;
-    if (v->kind != V_NUM || !(v->num >= lo && v->num < hi)) {
-        if (v->kind != V_ERROR)
-            diag(DIAG_ERROR, w->span, "'%s' of %s must be a number in [%g, %g)", name, fn, lo, hi);
-        return false;
-    }
-    *out = v->num;
-    return true;
-}
-
-/* Mean of x over every axis but the channels (axis 1): (B, C, ...) -> (1, C, 1, ...). */
-static Node *channel_mean(Graph *g, Node *x, Span at)
-{
-    int r = x->shape.rank;
-    Node *m = x;
-    if (r > 2) {
-        int64_t hw = 1;
-        for (int i = 2; i < r; i++) hw *= x->shape.d[i];
-        m = ir_sum(g, m, 2, r, true, 1.0 / hw, false, at);
-    }
-    return ir_sum(g, m, 0, 1, true, 1, true, at);
-}
-
-/* dropout(x, rate): training zeroes each value with probability rate and scales the rest
- * by 1/(1 - rate) (Srivastava et al. 2014, inverted); inference passes x through.
- * batch_norm(x, gamma, beta, running_mean, running_var, momentum:, eps:) normalizes
- * over every axis but the channels (axis 1) (Ioffe & Szegedy 2015): training uses the
- * batch's statistics and updates the running ones (PyTorch's momentum 0.1, unbiased
- * variance), inference uses the running ones. */
-static Value call_modal(Sema *S, Args *a, const char *fn, Span at)
-{
-    Graph *g = S->g;
-    S->mode_dependent = true;
-    if (!strcmp(fn, "dropout")) {
-        static const char *const names[] = {"rate", NULL};
-        if (!args_check_names(a, fn, names, 2)) return verror;
-        Node *x = need_tensor_arg(S, a, 0, fn, at);
-        double rate = 0.5;
-        if (!x || !num_arg(a, 1, "rate", fn, 0, 1, &rate)) return verror;
-        if (!S->training || rate == 0) return vtensor(x);
-        Node *mask = ir_node(g, OP_DROPOUT, at, x->shape);
-        mask->fval = rate;
-        mask->attr[0] = ++S->ndropout;
-        return vtensor(ir_binary(g, OP_MUL, x, mask, at));
-    }
-    static const char *const names[] = {"momentum", "eps", NULL};
-    if (!args_check_names(a, fn, names, 5)) return verror;
-    Node *t[5];
-    for (int i = 0; i < 5; i++)
-        if (!(t[i] = need_tensor_arg(S, a, i, fn, at))) return verror;
-    double momentum = 0.1, eps = 1e-5;
-    if (!num_arg(a, 99, "momentum", fn, 0, 1.0000001, &momentum) || !num_arg(a, 99, "eps", fn, 0, 1, &eps))
-        return verror;
-    Node *x = t[0];
-    if (x->shape.rank < 2 || !x->shape.batched) {
-        diag(DIAG_ERROR, at, "batch_norm needs f32[B, channels, ...], not %s", shape_str(S->a, x->shape));
-        return verror;
-    }
-    /* gamma, beta and the statistics: one value per channel, broadcast over the rest */
-    Shape per = {.rank = x->shape.rank - 1};
-    per.d[0] = x->shape.d[1];
-    for (int i = 1; i < per.rank; i++) per.d[i] = 1;
-    static const char *const what[] = {"gamma", "beta", "running_mean", "running_var"};
-    for (int i = 1; i < 5; i++)
-        if (!shape_eq(t[i]->shape, per) || (i >= 3 && t[i]->op != OP_PARAM)) {
-            diag(DIAG_ERROR, at, "batch_norm's %s must be a parameter of %s for %s, not %s", what[i - 1],
-                 shape_str(S->a, per), shape_str(S->a, x->shape), shape_str(S->a, t[i]->shape));
-            return verror;
-        }
-    for (int i = 3; i < 5; i++) ((ParamInfo *)g->params.items[t[i]->param])->buffer = true;
-    Node *eps_c = ir_const(g, eps, at);
-    if (!S->training) {   /* (x - mean) / sqrt(var + eps) gamma + beta */
-        Node *d = ir_binary(g, OP_SUB, x, t[3], at);
-        Node *sd = ir_unary(g, OP_SQRT, ir_binary(g, OP_ADD, t[4], eps_c, at), at);
-        return vtensor(ir_binary(g, OP_ADD, ir_binary(g, OP_MUL, ir_binary(g, OP_DIV, d, sd, at), t[1], at), t[2], at));
-    }
-    Node *mean = channel_mean(g, x, at);
-    Node *d = ir_binary(g, OP_SUB, x, mean, at);
-    Node *var = channel_mean(g, ir_binary(g, OP_MUL, d, d, at), at);
-    Node *sd = ir_unary(g, OP_SQRT, ir_binary(g, OP_ADD, var, eps_c, at), at);
-    int64_t count = 1;
-    for (int i = 2; i < x->shape.rank; i++) count *= x->shape.d[i];
-    for (int i = 0; i < 2; i++) {
-        EmaUpdate *e = arena_alloc(S->a, sizeof *e);
-        *e = (EmaUpdate){.buffer = t[3 + i], .stat = ir_reshape(g, i ? var : mean, per, at),
-                         .momentum = momentum, .unbiased = i == 1, .count = count, .span = at};
-        vec_push(S->a, &g->emas, e);
-    }
-    return vtensor(ir_binary(g, OP_ADD, ir_binary(g, OP_MUL, ir_binary(g, OP_DIV, d, sd, at), t[1], at), t[2], at));
-}
-
-/* conv2d(x, w, stride:, padding:, dilation:, groups:), max_pool2d / avg_pool2d(x, size,
- * stride:, padding:), global_avg_pool2d(x); NCHW. */
-static Value call_spatial(Sema *S, Args *a, const char *fn, Span at)
-{
-    Graph *g = S->g;
-    int64_t t[10] = {0};
-    if (!strcmp(fn, "conv2d")) {
-        static const char *const names[] = {"stride", "padding", "dilation", "groups", NULL};
-        if (!args_check_names(a, fn, names, 2)) return verror;
-        Node *x = need_tensor_arg(S, a, 0, fn, at), *w = x ? need_tensor_arg(S, a, 1, fn, at) : NULL;
-        if (!x || !w) return verror;
-        t[A_SH] = t[A_SW] = int_arg(a, 99, "stride", fn, 1, 1);
-        t[A_DH] = t[A_DW] = int_arg(a, 99, "dilation", fn, 1, 1);
-        t[A_GROUPS] = int_arg(a, 99, "groups", fn, 1, 1);
-        if (t[A_SH] < 0 || t[A_DH] < 0 || t[A_GROUPS] < 0) return verror;
-        if (x->shape.rank == 4 && w->shape.rank == 4 &&
-            !padding_arg(a, fn, x->shape, t[A_DH] * (w->shape.d[2] - 1) + 1, t[A_DW] * (w->shape.d[3] - 1) + 1, t))
-            return verror;
-        Node *y = ir_conv2d(g, x, w, t, at);
-        return y ? vtensor(y) : verror;
-    }
-    if (!strcmp(fn, "global_avg_pool2d")) {   /* (B, C, H, W) -> (B, C) */
-        static const char *const none[] = {NULL};
-        if (!args_check_names(a, fn, none, 1)) return verror;
-        Node *x = need_tensor_arg(S, a, 0, fn, at);
-        if (!x) return verror;
-        if (x->shape.rank != 4 || !x->shape.batched) {
-            diag(DIAG_ERROR, at, "%s needs an input of f32[B, channels, height, width], not %s", fn,
-                 shape_str(S->a, x->shape));
-            return verror;
-        }
-        return vtensor(ir_sum(g, x, 2, 4, false, 1.0 / (x->shape.d[2] * x->shape.d[3]), false, at));
-    }
-    static const char *const names[] = {"size", "stride", "padding", NULL};
-    if (!args_check_names(a, fn, names, 2)) return verror;
-    Node *x = need_tensor_arg(S, a, 0, fn, at);
-    if (!x) return verror;
-    t[A_KH] = t[A_KW] = int_arg(a, 1, "size", fn, 1, 2);
-    t[A_SH] = t[A_SW] = int_arg(a, 99, "stride", fn, 0, 0);   /* 0: the window's size */
-    if (t[A_KH] < 0 || t[A_SH] < 0) return verror;
-    if (t[A_SH] == 0) t[A_SH] = t[A_SW] = t[A_KH];
-    if (x->shape.rank == 4 && !padding_arg(a, fn, x->shape, t[A_KH], t[A_KW], t)) return verror;
-    Node *y = ir_pool2d(g, fn[0] == 'm' ? OP_MAXPOOL2D : OP_AVGPOOL2D, x, t, at);
-    return y ? vtensor(y) : verror;
-}
-
-static Value call_builtin(Sema *S, Ctx *c, const char *fn, Ast *call)
-{
-    Graph *g = S->g;
-    Span at = call->span;
-    Args a;
-    if (!eval_args(S, c, &call->list, &a, fn, at)) return verror;
-
-    if (in_list(unary_builtins, fn) >= 0) {
-        static const char *const none[] = {NULL};
-        if (!args_check_names(&a, fn, none, 1)) return verror;
-        Node *x = need_tensor_arg(S, &a, 0, fn, at);
-        if (!x) return verror;
-        Op op = unary_ops[in_list(unary_builtins, fn)];
-        if ((op == OP_SOFTMAX || op == OP_LOG_SOFTMAX) && x->shape.rank == 0) {
-            diag(DIAG_ERROR, at, "'%s' needs at least one axis, not a scalar", fn);
-            return verror;
-        }
-        return vtensor(ir_unary(g, op, x, at));
-    }
-    if (strstr(fn, "conv2d") || strstr(fn, "pool2d")) return call_spatial(S, &a, fn, at);
-    if (!strcmp(fn, "dropout") || !strcmp(fn, "batch_norm")) return call_modal(S, &a, fn, at);
-    if (!strcmp(fn, "sum") || !strcmp(fn, "mean")) {
-        static const char *const names[] = {"axis", NULL};
-        if (!args_check_names(&a, fn, names, 1)) return verror;
-        Node *x = need_tensor_arg(S, &a, 0, fn, at);
-        if (!x) return verror;
-        Ast *w;
-        Value *ax = arg_get(&a, 99, "axis", &w);
-        bool mean = fn[0] == 'm';
-        if (!ax) {
-            if (mean) return vtensor(mean_all(S, x, at));
-            return vtensor(ir_sum(g, x, 0, x->shape.rank, false, 1, false, at));
-        }
-        double axv;
-        if (!get_num(ax, w, "the axis", &axv)) return verror;
-        int k = norm_axis(S, x, axv, w, fn);
-        if (k < 0) return verror;
-        bool batch_axis = k == 0 && x->shape.batched;
-        double scale = mean && !batch_axis ? 1.0 / x->shape.d[k] : 1;
-        return vtensor(ir_sum(g, x, k, k + 1, false, scale, mean && batch_axis, at));
-    }
-    if (!strcmp(fn, "max")) {
-        static const char *const none[] = {NULL};
-        if (!args_check_names(&a, fn, none, 2)) return verror;
-        Node *x = need_tensor_arg(S, &a, 0, fn, at), *y = x ? need_tensor_arg(S, &a, 1, fn, at) : NULL;
-        return x && y ? vtensor(ir_binary(g, OP_MAX, x, y, at)) : verror;
-    }
-    if (!strcmp(fn, "flatten") || !strcmp(fn, "reshape")) {
-        Node *x = need_tensor_arg(S, &a, 0, fn, at);
-        if (!x) return verror;
-        if (!x->shape.batched) {
-            diag(DIAG_ERROR, at, "'%s' keeps the batch dimension, but %s has none", fn,
-                 shape_str(S->a, x->shape));
-            return verror;
-        }
-        int64_t d[NNL_MAX_RANK] = {-1, shape_numel_static(x->shape)};
-        int rank = 2;
-        if (fn[0] == 'r') {
-            rank = 1;
-            int64_t prod = 1;
-            for (int i = 1; i < a.n; i++) {
-                double v;
-                if (a.name[i] || !get_num(&a.v[i], a.ast[i], "a dimension", &v)) return verror;
-                if (v != (int64_t)v || v < 1 || rank >= NNL_MAX_RANK) {
-                    diag(DIAG_ERROR, a.ast[i]->span, "a dimension must be a positive integer");
-                    return verror;
-                }
-                d[rank++] = (int64_t)v;
-                prod *= (int64_t)v;
-            }
-            if (prod != shape_numel_static(x->shape)) {
-                diag(DIAG_ERROR, at, "cannot reshape %s (%lld values per sample) into %lld values",
-                     shape_str(S->a, x->shape), (long long)shape_numel_static(x->shape),
-                     (long long)prod);
-                return verror;
-            }
-        }
-        return vtensor(ir_reshape(g, x, shape_make(true, rank, d), at));
-    }
-
-    /* losses */
-    if (!strcmp(fn, "mse") || !strcmp(fn, "mae") || !strcmp(fn, "bce") ||
-        !strcmp(fn, "binary_cross_entropy") || !strcmp(fn, "bce_logits") ||
-        !strcmp(fn, "cross_entropy")) {
-        static const char *const none[] = {NULL};
-        if (!args_check_names(&a, fn, none, 2)) return verror;
-        Node *p = need_tensor_arg(S, &a, 0, fn, at);
-        Ast *tw;
-        Value *tv = arg_get(&a, 1, NULL, &tw);
-        if (!p) return verror;
-        if (!tv) {
-            diag(DIAG_ERROR, at, "'%s' needs a prediction and a target, e.g. %s(%s, label)", fn,
-                 fn, p->name ? p->name : "y");
-            return verror;
-        }
-        bool ce = !strcmp(fn, "cross_entropy");
-        if (ce && p->shape.rank != 2) {
-            diag(DIAG_ERROR, a.ast[0]->span,
-                 "cross_entropy takes class scores of shape f32[B, classes], not %s",
-                 shape_str(S->a, p->shape));
-            return verror;
-        }
-        Node *t = loss_target(S, *tv, tw, p, ce);
-        if (!t) return verror;
-        if (ce) {
-            /* Softmax then cross-entropy is computed from the scores: log_softmax is
-             * exact where log(softmax) underflows. */
-            Node *z = p->op == OP_SOFTMAX ? p->in[0] : p;
-            Node *ls = ir_unary(g, OP_LOG_SOFTMAX, z, at);
-            Node *pk = ir_node(g, OP_PICK, at, t->shape);
-            pk->in[0] = ls; pk->in[1] = t; pk->nin = 2; ls->nuses++; t->nuses++;
-            Node *m = mean_all(S, pk, at);
-            return vtensor(ir_unary(g, OP_NEG, m, at));
-        }
-        if (!shape_eq(p->shape, t->shape)) {
-            diag(DIAG_ERROR, at, "'%s' compares %s with a target of %s", fn,
-                 shape_str(S->a, p->shape), shape_str(S->a, t->shape));
-            return verror;
-        }
-        if (!strcmp(fn, "mse")) {
-            Node *d = ir_binary(g, OP_SUB, p, t, at);
-            return vtensor(mean_all(S, ir_binary(g, OP_MUL, d, d, at), at));
-        }
-        if (!strcmp(fn, "mae"))
-            return vtensor(mean_all(S, ir_unary(g, OP_ABS, ir_binary(g, OP_SUB, p, t, at), at), at));
-        bool logits = !strcmp(fn, "bce_logits");
-        if (!logits && p->op == OP_SIGMOID) { p = p->in[0]; logits = true; }
-        if (logits) {
-            /* softplus(z) - z t = -(t log s(z) + (1-t) log(1-s(z))), stable for any z */
-            Node *l = ir_binary(g, OP_SUB, ir_unary(g, OP_SOFTPLUS, p, at),
-                                ir_binary(g, OP_MUL, p, t, at), at);
-            return vtensor(mean_all(S, l, at));
-        }
-        Node *eps = ir_const(g, 1e-7, at), *one = ir_const(g, 1, at);
-        Node *lp = ir_unary(g, OP_LOG, ir_binary(g, OP_MAX, p, eps, at), at);
-        Node *lq = ir_unary(g, OP_LOG, ir_binary(g, OP_MAX, ir_binary(g, OP_SUB, one, p, at), eps, at), at);
-        Node *s = ir_binary(g, OP_ADD, ir_binary(g, OP_MUL, t, lp, at),
-                            ir_binary(g, OP_MUL, ir_binary(g, OP_SUB, one, t, at), lq, at), at);
-        return vtensor(ir_unary(g, OP_NEG, mean_all(S, s, at), at));
-    }
-
-    /* optimizers */
-    if (in_list(optimizer_names, fn) >= 0) {
-        /* sgd(lr, momentum, weight_decay); adam / adamw(lr, beta1, beta2, eps,
-         * weight_decay); rmsprop(lr, rho, eps, momentum, weight_decay). Adam's and SGD's
-         * weight decay is L2 added to the gradient, AdamW's is decoupled (Loshchilov &
-         * Hutter 2019); RMSprop keeps rho in beta2. */
-        static const char *const sgd_names[] = {"lr", "momentum", "weight_decay", NULL};
-        static const char *const adam_names[] = {"lr", "beta1", "beta2", "eps", "weight_decay", NULL};
-        static const char *const rms_names[] = {"lr", "rho", "eps", "momentum", "weight_decay", NULL};
-        int kind = in_list(optimizer_names, fn);   /* NnlOptKind order */
-        const char *const *names = kind == NNL_OPT_SGD ? sgd_names : kind == NNL_OPT_RMSPROP ? rms_names : adam_names;
-        if (!args_check_names(&a, fn, names, 1)) return verror;
-        Value r = {.kind = V_OPTIM};
-        r.optim = (NnlOptim){.kind = kind, .lr = kind == NNL_OPT_SGD ? 1e-2f : 1e-3f, .beta1 = 0.9f,
-                             .beta2 = kind == NNL_OPT_RMSPROP ? 0.9f : 0.999f, .eps = 1e-7f,
-                             .weight_decay = kind == NNL_OPT_ADAMW ? 0.01f : 0};
-        for (int k = 0; names[k]; k++) {
-            Ast *w;
-            Value *v = arg_get(&a, k == 0 ? 0 : 99, names[k], &w);
-            double x;
-            if (!v) continue;
-            if (!get_num(v, w, names[k], &x)) return verror;
-            bool fraction = !strncmp(names[k], "beta", 4) || !strcmp(names[k], "rho") || !strcmp(names[k], "momentum");
-            if (x < 0 || (k == 0 && x == 0) || (fraction && x >= 1)) {
-                diag(DIAG_ERROR, w->span, "%s must be %s", names[k], k == 0 ? "positive" : fraction ? "in [0, 1)" : "non-negative");
-                return verror;
-            }
-            if (!strcmp(names[k], "lr")) r.optim.lr = x;
-            else if (!strcmp(names[k], "momentum")) r.optim.momentum = x;
-            else if (!strcmp(names[k], "beta1")) r.optim.beta1 = x;
-            else if (!strcmp(names[k], "beta2") || !strcmp(names[k], "rho")) r.optim.beta2 = x;
-            else if (!strcmp(names[k], "eps")) r.optim.eps = x;
-            else if (!strcmp(names[k], "weight_decay")) r.optim.weight_decay = x;
-        }
-        return r;
-    }
-    if (!strcmp(fn, "concat")) {   /* concat(a, b, ..., axis: k): k counts the batch as 0 */
-        static const char *const names[] = {"axis", NULL};
-        if (!args_check_names(&a, fn, names, 16)) return verror;
-        double axv = -1;
-        Ast *w = NULL;
-        Value *axval = arg_get(&a, 99, "axis", &w);
-        if (axval && !get_num(axval, w, "the axis", &axv)) return verror;
-        Node *acc = need_tensor_arg(S, &a, 0, fn, at);
-        if (!acc) return verror;
-        int k = axval ? norm_axis(S, acc, axv, w, fn) : acc->shape.rank - 1;
-        if (k < 0) return verror;
-        if (k == 0 && acc->shape.batched) {
-            diag(DIAG_ERROR, w ? w->span : at, "concat cannot join along the batch axis");
-            return verror;
-        }
-        for (int i = 1; arg_get(&a, i, NULL, NULL); i++) {
-            Node *x = need_tensor_arg(S, &a, i, fn, at);
-            if (!x || !(acc = ir_concat(g, acc, x, k, at))) return verror;
-        }
-        return vtensor(acc);
-    }
-    if (!strcmp(fn, "l1") || !strcmp(fn, "l2")) {   /* sum |x|, sum x^2: penalties */
-        static const char *const none[] = {NULL};
-        if (!args_check_names(&a, fn, none, 1)) return verror;
-        Node *x = need_tensor_arg(S, &a, 0, fn, at);
-        if (!x) return verror;
-        Node *v = fn[1] == '1' ? ir_unary(g, OP_ABS, x, at) : ir_binary(g, OP_MUL, x, x, at);
-        return vtensor(ir_sum(g, v, 0, v->shape.rank, false, 1, false, at));
-    }
-
-    /* initializers with arguments */
-    if (!strcmp(fn, "normal") || !strcmp(fn, "uniform") || !strcmp(fn, "constant")) {
-        static const char *const nn[] = {"mean", "std", NULL}, *const un[] = {"low", "high", NULL},
-                                 *const cn[] = {"value", NULL};
-        const char *const *names = fn[0] == 'n' ? nn : fn[0] == 'u' ? un : cn;
-        if (!args_check_names(&a, fn, names, fn[0] == 'c' ? 1 : 2)) return verror;
-        Value r = {.kind = V_INIT};
-        double x[2] = {fn[0] == 'n' ? 0 : fn[0] == 'u' ? -0.05 : 0, fn[0] == 'n' ? 0.05 : 0.05};
-        for (int k = 0; names[k]; k++) {
-            Ast *w;
-            Value *v = arg_get(&a, k, names[k], &w);
-            if (v && !get_num(v, w, names[k], &x[k])) return verror;
-        }
-        r.init = fn[0] == 'n' ? NNL_INIT_NORMAL : fn[0] == 'u' ? NNL_INIT_UNIFORM : NNL_INIT_CONST;
-        r.a = x[0];
-        r.b = x[1];
-        return r;
-    }
-
-    /* data sources */
-    if (!strcmp(fn, "subset")) {   /* subset(set, from: F, to: T): samples [F n, T n) */
-        static const char *const names[] = {"from", "to", NULL};
-        if (!args_check_names(&a, fn, names, 1)) return verror;
-        Ast *w;
-        Value *src = arg_get(&a, 0, NULL, &w);
-        if (!src || src->kind != V_DATA) {
-            if (!src || src->kind != V_ERROR)
-                diag(DIAG_ERROR, src ? w->span : at, "subset needs a data set first: subset(all, from: 0.9)");
-            return verror;
-        }
-        Value r = *src;
-        double lo = 0, hi = 1;
-        if (!num_arg(&a, 99, "from", fn, 0, 1, &lo) || !num_arg(&a, 99, "to", fn, 0, 1.0000001, &hi)) return verror;
-        if (lo >= hi) {
-            diag(DIAG_ERROR, at, "subset: from (%g) must be below to (%g)", lo, hi);
-            return verror;
-        }
-        /* a subset of a subset narrows it */
-        double span = r.data.to - r.data.from;
-        r.data.to = r.data.from + span * hi;
-        r.data.from = r.data.from + span * lo;
-        return r;
-    }
-    if (!strcmp(fn, "idx") || !strcmp(fn, "csv") || !strcmp(fn, "blobs") || !strcmp(fn, "npy")) {
-        static const char *const idx_names[] = {"scale", "normalize", NULL},
-                                 *const csv_names[] = {"target", "scale", "normalize", NULL},
-                                 *const blob_names[] = {"n", "classes", "spread", "seed", "normalize", NULL};
-        int kind = fn[0] == 'i' ? NNL_DATA_IDX : fn[0] == 'c' ? NNL_DATA_CSV : fn[0] == 'n' ? NNL_DATA_NPY : NNL_DATA_BLOBS;
-        const char *const *names = kind == NNL_DATA_CSV ? csv_names : kind == NNL_DATA_BLOBS ? blob_names : idx_names;
-        int npaths = kind == NNL_DATA_IDX || kind == NNL_DATA_NPY ? 2 : kind == NNL_DATA_CSV ? 1 : 0;
-        if (!args_check_names(&a, fn, names, npaths)) return verror;
-        Value r = {.kind = V_DATA};
-        r.data = (NnlDataSpec){.kind = kind, .scale = 1, .n = 100, .classes = 2, .spread = 1, .seed = 1, .to = 1};
-        double nz = 0;
-        if (!num_arg(&a, 99, "normalize", fn, 0, 2, &nz) || (nz != 0 && nz != 1)) {
-            if (nz != 0 && nz != 1) diag(DIAG_ERROR, at, "normalize is 1 (standardize each feature) or 0");
-            return verror;
-        }
-        r.data.normalize = nz == 1;
-        for (int k = 0; k < npaths; k++) {
-            Ast *w;
-            Value *v = arg_get(&a, k, NULL, &w);
-            if (!v || v->kind != V_STR) {
-                diag(DIAG_ERROR, v ? w->span : at, "'%s' needs %s file name as a string", fn,
-                     kind == NNL_DATA_IDX ? (k ? "the labels'" : "the images'")
-                     : kind == NNL_DATA_NPY ? (k ? "the labels'" : "the features'") : "a");
-                return verror;
-            }
-            if (k == 0) r.data.path = v->str; else r.data.path2 = v->str;
-        }
-        Ast *w;
-        Value *v;
-        double x;
-        if ((v = arg_get(&a, 99, "scale", &w))) { if (!get_num(v, w, "scale", &x)) return verror; r.data.scale = x; }
-        if ((v = arg_get(&a, 99, "target", &w))) {
-            if (v->kind != V_STR) { diag(DIAG_ERROR, w->span, "target must be a column name in quotes"); return verror; }
-            r.data.target = v->str;
-        } else if (kind == NNL_DATA_CSV) {
-            diag(DIAG_ERROR, at, "csv needs the label column: csv(\"file.csv\", target: \"y\")");
-            return verror;
-        }
-        if ((v = arg_get(&a, 99, "n", &w))) {
-            if (!get_num(v, w, "n", &x)) return verror;
-            if (x < 1 || x != (int64_t)x) { diag(DIAG_ERROR, w->span, "n must be a positive integer"); return verror; }
-            r.data.n = x;
-        }
-        if ((v = arg_get(&a, 99, "classes", &w))) {
-            if (!get_num(v, w, "classes", &x)) return verror;
-            if (x < 2 || x > 1000 || x != (int)x) { diag(DIAG_ERROR, w->span, "classes must be an integer from 2 to 1000"); return verror; }
-            r.data.classes = x;
-        }
-        if ((v = arg_get(&a, 99, "spread", &w))) { if (!get_num(v, w, "spread", &x)) return verror; r.data.spread = x; }
-        if ((v = arg_get(&a, 99, "seed", &w))) { if (!get_num(v, w, "seed", &x)) return verror; r.data.seed = x; }
-        return r;
-    }
-    diag(DIAG_ERROR, at, "'%s' cannot be called here", fn);
-    return verror;
-}
-
-static Value eval(Sema *S, Ctx *c, Ast *e)
+Value sema_eval(Sema *S, Ctx *c, Ast *e)
 {
     Graph *g = S->g;
     switch (e->kind) {
@@ -866,7 +145,7 @@ static Value eval(Sema *S, Ctx *c, Ast *e)
         return verror;
     }
     case AST_CALL: {
-        Value f = eval(S, c, e->lhs);
+        Value f = sema_eval(S, c, e->lhs);
         switch (f.kind) {
         case V_ERROR: return verror;
         case V_BUILTIN: return call_builtin(S, c, f.str, e);
@@ -878,7 +157,7 @@ static Value eval(Sema *S, Ctx *c, Ast *e)
                 return verror;
             }
             Ast *arg = ((Ast *)e->list.items[0])->value;
-            Node *x = as_tensor(S, eval(S, c, arg), arg->span, "a layer's input");
+            Node *x = as_tensor(S, sema_eval(S, c, arg), arg->span, "a layer's input");
             return x ? apply_layer(S, f.inst, x, e->span) : verror;
         }
         default:
@@ -887,7 +166,7 @@ static Value eval(Sema *S, Ctx *c, Ast *e)
         }
     }
     case AST_BINARY: {
-        Value l = eval(S, c, e->lhs), r = eval(S, c, e->rhs);
+        Value l = sema_eval(S, c, e->lhs), r = sema_eval(S, c, e->rhs);
         if (l.kind == V_ERROR || r.kind == V_ERROR) return verror;
         if (l.kind == V_NUM && r.kind == V_NUM) {
             double x = l.num, y = r.num;
@@ -928,14 +207,14 @@ static Value eval(Sema *S, Ctx *c, Ast *e)
         return vtensor(ir_binary(g, op, a, b, e->span));
     }
     case AST_UNARY: {
-        Value v = eval(S, c, e->lhs ? e->lhs : e->value);
+        Value v = sema_eval(S, c, e->lhs ? e->lhs : e->value);
         if (v.kind == V_ERROR) return verror;
         if (v.kind == V_NUM) return vnum(-v.num, v.is_int);
         Node *x = as_tensor(S, v, e->span, "the operand of '-'");
         return x ? vtensor(ir_unary(g, OP_NEG, x, e->span)) : verror;
     }
     case AST_FIELD: {   /* layer.param: a parameter of an applied layer instance */
-        Value l = eval(S, c, e->lhs);
+        Value l = sema_eval(S, c, e->lhs);
         if (l.kind == V_ERROR) return verror;
         if (l.kind != V_LAYER) {
             diag(DIAG_ERROR, e->span, "'%s' is not a value here", e->name);
@@ -1033,7 +312,7 @@ static Value instantiate(Sema *S, Ctx *c, Ast *def, PtrVec *args, Span at, const
                 continue;
             }
         }
-        Value v = eval(S, c, arg->value);
+        Value v = sema_eval(S, c, arg->value);
         if (v.kind == V_ERROR) { ok = false; continue; }
         bound[k] = v;
         have[k] = true;
@@ -1051,7 +330,7 @@ static Value instantiate(Sema *S, Ctx *c, Ast *def, PtrVec *args, Span at, const
                 continue;
             }
             Ctx dc = {0};
-            bound[j] = eval(S, &dc, pd->value);
+            bound[j] = sema_eval(S, &dc, pd->value);
             where[j] = pd->value->span;
             if (bound[j].kind == V_ERROR) { ok = false; continue; }
         }
@@ -1234,15 +513,15 @@ static Node *make_param(Sema *S, const char *name, Shape shape, Value init, Span
 /* Evaluates `let`s and the result of a forward body in env. */
 static Value eval_body(Sema *S, Ctx *c, Ast *fwd)
 {
-    if (fwd->value) return eval(S, c, fwd->value);
+    if (fwd->value) return sema_eval(S, c, fwd->value);
     for (int i = 0; i < fwd->list.len; i++) {
         Ast *st = fwd->list.items[i];
         if (st->kind == AST_LET) {
-            Value v = eval(S, c, st->value);
+            Value v = sema_eval(S, c, st->value);
             if (v.kind == V_ERROR) return verror;
             c->env = env_bind(S, c->env, st->name, v, st->span);
         } else if (st->kind == AST_RETURN) {
-            return eval(S, c, st->value);
+            return sema_eval(S, c, st->value);
         }
     }
     diag(DIAG_ERROR, fwd->span, "this forward block has no `return`");
@@ -1276,7 +555,7 @@ static Value apply_layer(Sema *S, LayerInst *li, Node *x, Span at)
         if (!eval_dims(S, st->type, env, &s)) return verror;
         if (!li->applied) {
             Ctx ic = {.env = env};
-            Value init = eval(S, &ic, st->value);
+            Value init = sema_eval(S, &ic, st->value);
             li->params[k] = make_param(S, arena_printf(S->a, "%s.%s", li->name, st->name), s, init, st->span);
             if (!li->params[k]) return verror;
         } else if (!shape_eq(li->params[k]->shape, s)) {
@@ -1299,10 +578,10 @@ static Value apply_layer(Sema *S, LayerInst *li, Node *x, Span at)
         if (!li->applied) {
             Ctx lc = {.env = env};
             Ast *e = st->value;
-            Value f = e->kind == AST_CALL && e->lhs->kind == AST_NAME ? eval(S, &lc, e->lhs) : verror;
+            Value f = e->kind == AST_CALL && e->lhs->kind == AST_NAME ? sema_eval(S, &lc, e->lhs) : verror;
             li->lets[j] = f.kind == V_LAYERDEF
                 ? instantiate(S, &lc, f.def, &e->list, e->span, arena_printf(S->a, "%s.%s", li->name, st->name))
-                : eval(S, &lc, e);
+                : sema_eval(S, &lc, e);
             if (li->lets[j].kind == V_ERROR) return verror;
         }
         env = env_bind(S, env, st->name, li->lets[j++], st->span);
@@ -1351,7 +630,7 @@ static Value layer_entry(Sema *S, Ctx *c, Ast *en, Value cur)
 {
     Ast *lv = en->value;
     Node *x = cur.t;
-    Value f = eval(S, c, lv->kind == AST_CALL ? lv->lhs : lv);
+    Value f = sema_eval(S, c, lv->kind == AST_CALL ? lv->lhs : lv);
     Value r = verror;
     if (f.kind == V_ERROR) return verror;
     if (f.kind == V_LAYERDEF) {
@@ -1433,7 +712,7 @@ static bool build_model(Sema *S, Ast *m, Env **out_env)
         case AST_PARAM: {
             Shape s;
             if (!eval_dims(S, st->type, c.env, &s)) return false;
-            Value init = eval(S, &c, st->value);
+            Value init = sema_eval(S, &c, st->value);
             Node *p = make_param(S, st->name, s, init, st->span);
             if (!p) return false;
             c.env = env_bind(S, c.env, st->name, vtensor(p), st->span);
@@ -1444,11 +723,11 @@ static bool build_model(Sema *S, Ast *m, Env **out_env)
             Ast *e = st->value;
             /* let enc = Dense(10): the instance takes the name it is bound to */
             if (e->kind == AST_CALL && e->lhs->kind == AST_NAME) {
-                Value f = eval(S, &c, e->lhs);
+                Value f = sema_eval(S, &c, e->lhs);
                 if (f.kind == V_LAYERDEF) v = instantiate(S, &c, f.def, &e->list, e->span, st->name);
-                else v = eval(S, &c, e);
+                else v = sema_eval(S, &c, e);
             } else {
-                v = eval(S, &c, e);
+                v = sema_eval(S, &c, e);
             }
             if (v.kind == V_ERROR) return false;
             c.env = env_bind(S, c.env, st->name, v, st->span);
@@ -1466,7 +745,7 @@ static bool build_model(Sema *S, Ast *m, Env **out_env)
                 diag(DIAG_ERROR, st->span, "the output '%s' is given twice", outd->name);
                 return false;
             }
-            cur = eval(S, &c, st->value);
+            cur = sema_eval(S, &c, st->value);
             if (cur.kind == V_NUM) cur = vtensor(ir_const(g, cur.num, st->span));
             if (cur.kind != V_TENSOR) {
                 if (cur.kind != V_ERROR)
@@ -1508,254 +787,6 @@ static bool build_model(Sema *S, Ast *m, Env **out_env)
     }
     c.env = env_bind(S, c.env, outd->name, vtensor(o), outd->span);
     *out_env = c.env;
-    return true;
-}
-
-/* ----- data and training ----- */
-
-static bool data_set(Sema *S, Ast *ref, NnlDataSpec *out, const char *base_dir)
-{
-    if (ref->kind != AST_FIELD || ref->lhs->kind != AST_NAME) {
-        diag(DIAG_ERROR, ref->span, "expected a data set as data_block.set, e.g. fashion.train");
-        return false;
-    }
-    Ast *d = NULL;
-    for (int i = 0; i < S->datas.len; i++)
-        if (!strcmp(((Ast *)S->datas.items[i])->name, ref->lhs->name)) d = S->datas.items[i];
-    if (!d) {
-        diag(DIAG_ERROR, ref->lhs->span, "no data block named '%s'", ref->lhs->name);
-        Suggest s = {.dist = 99, .target = ref->lhs->name};
-        for (int i = 0; i < S->datas.len; i++) suggest(&s, ((Ast *)S->datas.items[i])->name);
-        if (s.best) diag(DIAG_HINT, NNL_NO_SPAN, "did you mean '%s'?", s.best);
-        return false;
-    }
-    Ctx c = {0};   /* the block's earlier sets are names: val = subset(all, from: 0.9) */
-    for (int i = 0; i < d->body.len; i++) {
-        Ast *st = d->body.items[i];
-        if (st->kind != AST_ASSIGN) continue;
-        if (!strcmp(st->name, "dir")) {   /* dir = "path": where relative files are, from the .nnl */
-            if (st->value->kind != AST_STR || !st->value->str[0]) {
-                diag(DIAG_ERROR, st->value->span, "`dir` takes a directory name in quotes");
-                return false;
-            }
-            const char *p = st->value->str;
-            base_dir = p[0] == '/' ? p : arena_printf(S->a, "%s/%s", base_dir, p);
-            continue;
-        }
-        bool want = !strcmp(st->name, ref->name);
-        Value v = eval(S, &c, st->value);
-        if (v.kind == V_ERROR) return false;
-        if (v.kind != V_DATA) {
-            diag(DIAG_ERROR, st->value->span, "a data set is idx(...), csv(...), npy(...), blobs(...) or subset(...), not %s",
-                 vkind_name(v.kind));
-            return false;
-        }
-        if (!want) {
-            c.env = env_bind(S, c.env, st->name, v, st->span);
-            continue;
-        }
-        *out = v.data;
-        out->name = arena_printf(S->a, "%s.%s", d->name, st->name);
-        out->base_dir = base_dir;
-        return true;
-    }
-    diag(DIAG_ERROR, ref->span, "data block '%s' has no set '%s'", d->name, ref->name);
-    Suggest sg = {.dist = 99, .target = ref->name};
-    for (int i = 0; i < d->body.len; i++) {
-        Ast *st = d->body.items[i];
-        if (st->kind == AST_ASSIGN) suggest(&sg, st->name);
-    }
-    if (sg.best) diag(DIAG_HINT, NNL_NO_SPAN, "did you mean '%s.%s'?", d->name, sg.best);
-    return false;
-}
-
-static bool setting_int(Ast *st, int64_t lo, int64_t *out)
-{
-    if (!st->value || st->value->kind != AST_NUM || !st->value->is_int || st->value->num < lo ||
-        st->value->num > 1e12) {
-        diag(DIAG_ERROR, st->value ? st->value->span : st->span, "`%s` takes an integer of at least %lld",
-             st->name, (long long)lo);
-        return false;
-    }
-    *out = st->value->num;
-    return true;
-}
-
-/* schedule = step(epochs: N, gamma: G) | exponential(gamma: G) | cosine(min_lr: X) */
-static bool schedule_setting(Ast *e, NnlSchedule *out)
-{
-    static const char *const kinds[] = {"constant", "step", "exponential", "cosine", NULL};
-    int kind = e->kind == AST_CALL && e->lhs->kind == AST_NAME ? in_list(kinds, e->lhs->name) : -1;
-    if (kind < 0) {
-        diag(DIAG_ERROR, e->span, "a schedule is step(epochs: N, gamma: G), exponential(gamma: G) or cosine(min_lr: X)");
-        return false;
-    }
-    out->kind = kind;
-    out->gamma = kind == NNL_SCHED_STEP ? 0.1f : 0.95f;
-    out->every = 1;
-    for (int i = 0; i < e->list.len; i++) {
-        Ast *arg = e->list.items[i];
-        const char *n = arg->name ? arg->name : "";
-        bool num = arg->value->kind == AST_NUM || (arg->value->kind == AST_UNARY && arg->value->lhs && arg->value->lhs->kind == AST_NUM);
-        double v = !num ? 0 : arg->value->kind == AST_NUM ? arg->value->num : -arg->value->lhs->num;
-        if (!strcmp(n, "gamma") && num && v > 0 && v <= 1 && kind != NNL_SCHED_COSINE) out->gamma = v;
-        else if (!strcmp(n, "epochs") && num && v >= 1 && v == (int64_t)v && kind == NNL_SCHED_STEP) out->every = v;
-        else if (!strcmp(n, "min_lr") && num && v >= 0 && kind == NNL_SCHED_COSINE) out->min_lr = v;
-        else {
-            diag(DIAG_ERROR, arg->span, "%s() takes %s", kinds[kind],
-                 kind == NNL_SCHED_STEP ? "epochs: N (>= 1) and gamma: G (0 < G <= 1)"
-                 : kind == NNL_SCHED_EXPONENTIAL ? "gamma: G (0 < G <= 1)" : kind == NNL_SCHED_COSINE ? "min_lr: X (>= 0)" : "no arguments");
-            return false;
-        }
-    }
-    return true;
-}
-
-static bool loss_uses_bce(Ast *e)
-{
-    if (!e) return false;
-    if (e->kind == AST_CALL && e->lhs->kind == AST_NAME &&
-        (!strcmp(e->lhs->name, "bce") || !strcmp(e->lhs->name, "bce_logits") ||
-         !strcmp(e->lhs->name, "binary_cross_entropy")))
-        return true;
-    if (loss_uses_bce(e->lhs) || loss_uses_bce(e->rhs) || loss_uses_bce(e->value)) return true;
-    for (int i = 0; i < e->list.len; i++)
-        if (loss_uses_bce(e->list.items[i])) return true;
-    return false;
-}
-
-/* `loss = expr` in the environment of one build of the model: a pinned scalar. */
-static Node *eval_loss(Sema *S, Ast *loss, Env *env)
-{
-    Graph *g = S->g;
-    Ctx c = {.env = env, .loss = true};
-    Value v = eval(S, &c, loss->value);
-    if (v.kind == V_ERROR) return NULL;
-    if (v.kind != V_TENSOR || v.t->shape.rank != 0) {
-        diag(DIAG_ERROR, loss->value->span, "the loss must be a scalar tensor, not %s",
-             v.kind == V_TENSOR ? shape_str(S->a, v.t->shape) : vkind_name(v.kind));
-        return NULL;
-    }
-    if (!g->label) {
-        diag(DIAG_ERROR, loss->value->span, "the loss does not use the label");
-        return NULL;
-    }
-    Node *l = v.t;
-    if (l->op == OP_CONST || l->op == OP_PARAM) l = ir_expand(g, l, l->shape, l->shape, 1, false, loss->span);
-    l->pinned = true;
-    return l;
-}
-
-static bool build_train(Sema *S, Ast *t, Env *env, const char *base_dir)
-{
-    Graph *g = S->g;
-    NnlTrain *tr = &g->train;
-    *tr = (NnlTrain){.epochs = 1, .batch = 32, .seed = 42, .eval_every_epoch = 1};
-    tr->optim = (NnlOptim){.kind = NNL_OPT_ADAM, .lr = 1e-3f, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-7f};
-    Ast *loss = NULL;
-    bool ok = !t->on || data_set(S, t->on, &tr->data, base_dir);   /* and go on: more errors */
-    for (int i = 0; i < t->body.len; i++) {
-        Ast *st = t->body.items[i];
-        if (st->kind == AST_ASSIGN && !strcmp(st->name, "loss")) {
-            loss = st;
-        } else if (st->kind == AST_ASSIGN && !strcmp(st->name, "optimizer")) {
-            Ctx c = {.env = env};
-            Value v = eval(S, &c, st->value);
-            if (v.kind == V_OPTIM) tr->optim = v.optim;
-            else if (v.kind != V_ERROR) {
-                diag(DIAG_ERROR, st->value->span, "optimizer must be sgd(...) or adam(...), not %s", vkind_name(v.kind));
-                ok = false;
-            } else ok = false;
-        } else if (st->kind == AST_SETTING || st->kind == AST_ASSIGN) {   /* batch = 64, or `shuffle` */
-            int64_t v;
-            if (!strcmp(st->name, "batch")) { if (setting_int(st, 1, &v)) tr->batch = v; else ok = false; }
-            else if (!strcmp(st->name, "epochs")) { if (setting_int(st, 1, &v)) tr->epochs = v; else ok = false; }
-            else if (!strcmp(st->name, "seed")) { if (setting_int(st, 0, &v)) tr->seed = v; else ok = false; }
-            else if (!strcmp(st->name, "checkpoint")) {
-                if (st->value && st->value->kind == AST_STR && st->value->str[0]) tr->checkpoint = st->value->str;
-                else { diag(DIAG_ERROR, st->value ? st->value->span : st->span, "`checkpoint` takes a file name in quotes"); ok = false; }
-            }
-            else if (!strcmp(st->name, "warmup")) { if (setting_int(st, 0, &v)) tr->schedule.warmup = v; else ok = false; }
-            else if (!strcmp(st->name, "clip_norm")) {
-                if (st->value && st->value->kind == AST_NUM && st->value->num > 0) tr->clip_norm = st->value->num;
-                else { diag(DIAG_ERROR, st->value ? st->value->span : st->span, "`clip_norm` takes a positive number"); ok = false; }
-            } else if (!strcmp(st->name, "schedule")) ok &= schedule_setting(st->value ? st->value : st, &tr->schedule);
-            else if (!strcmp(st->name, "shuffle")) {
-                if (st->value) { diag(DIAG_ERROR, st->value->span, "`shuffle` takes no value"); ok = false; }
-                tr->shuffle = 1;
-            } else {
-                static const char *const known[] = {"batch", "epochs", "seed", "shuffle", "loss", "optimizer",
-                                                    "warmup", "clip_norm", "schedule", "checkpoint", NULL};
-                diag(DIAG_ERROR, st->span, "unknown training setting '%s'", st->name);
-                Suggest s = {.dist = 99, .target = st->name};
-                for (int k = 0; known[k]; k++) suggest(&s, known[k]);
-                if (s.best) diag(DIAG_HINT, NNL_NO_SPAN, "did you mean '%s'?", s.best);
-                ok = false;
-            }
-        } else if (st->kind == AST_EVALUATE) {
-            if (!data_set(S, st->value, &tr->eval, base_dir)) { ok = false; continue; }
-            tr->eval_every_epoch = !st->every || !strcmp(st->every, "epoch");
-            if (st->every && strcmp(st->every, "epoch")) {
-                diag(DIAG_ERROR, st->span, "evaluation runs `every epoch` (for now), not every %s", st->every);
-                ok = false;
-            }
-            for (int k = 0; k < st->list.len; k++) {
-                Ast *mn = st->list.items[k];
-                static const char *const metrics[] = {"accuracy", "mse", "mae", "loss", "precision", "recall",
-                                                      "f1", "auc", "confusion", NULL};
-                static const unsigned bits[] = {NNL_METRIC_ACCURACY, NNL_METRIC_MSE, NNL_METRIC_MAE, 0,
-                                                NNL_METRIC_PRECISION, NNL_METRIC_RECALL, NNL_METRIC_F1,
-                                                NNL_METRIC_AUC, NNL_METRIC_CONFUSION};
-                int j = in_list(metrics, mn->name);
-                if (j < 0) {
-                    diag(DIAG_ERROR, mn->span, "unknown metric '%s' (accuracy, precision, recall, f1, auc, confusion, mse, mae, loss)", mn->name);
-                    Suggest sg = {.dist = 99, .target = mn->name};
-                    for (int q = 0; metrics[q]; q++) suggest(&sg, metrics[q]);
-                    if (sg.best) diag(DIAG_HINT, NNL_NO_SPAN, "did you mean '%s'?", sg.best);
-                    ok = false;
-                } else {
-                    tr->metrics |= bits[j];
-                }
-            }
-        } else {
-            diag(DIAG_ERROR, st->span, "unexpected statement in a train block");
-            ok = false;
-        }
-    }
-    if (!ok) return false;
-    if (!loss) {
-        diag(DIAG_ERROR, t->span, "train block has no loss");
-        diag(DIAG_HINT, NNL_NO_SPAN, "e.g. loss = cross_entropy(%s, label)", g->output->name ? g->output->name : "logits");
-        return false;
-    }
-    Node *l = eval_loss(S, loss, env);
-    if (!l) return false;
-    g->loss = l;
-    S->loss_ast = loss;
-    /* What the metrics read, from the loss's shape of computation. */
-    bool classes = g->label->shape.rank == 1;
-    if (classes) tr->task = NNL_TASK_MULTICLASS;
-    else if (g->output->shape.rank == 2 && g->output->shape.d[1] == 1 && loss_uses_bce(loss->value)) {
-        tr->task = NNL_TASK_BINARY;
-        tr->threshold = g->output->op == OP_SIGMOID ? 0.5f : 0.0f;
-    } else tr->task = NNL_TASK_REGRESSION;
-    if (!tr->metrics) tr->metrics = tr->task == NNL_TASK_REGRESSION ? NNL_METRIC_MSE : NNL_METRIC_ACCURACY;
-    unsigned classify = NNL_METRIC_ACCURACY | NNL_METRIC_PRECISION | NNL_METRIC_RECALL | NNL_METRIC_F1 |
-                        NNL_METRIC_AUC | NNL_METRIC_CONFUSION;
-    if (tr->task == NNL_TASK_REGRESSION && (tr->metrics & classify)) {
-        diag(DIAG_ERROR, loss->value->span, "accuracy, precision, recall, f1, auc and confusion need a classification loss (cross_entropy, bce, bce_logits)");
-        return false;
-    }
-    if (tr->task != NNL_TASK_REGRESSION && (tr->metrics & (NNL_METRIC_MSE | NNL_METRIC_MAE))) {
-        diag(DIAG_ERROR, loss->value->span, "mse and mae are regression metrics; this loss classifies");
-        return false;
-    }
-    if (tr->task == NNL_TASK_MULTICLASS && (tr->metrics & NNL_METRIC_AUC)) {
-        diag(DIAG_ERROR, loss->value->span, "auc is for binary outputs (bce, bce_logits)");
-        return false;
-    }
-    g->seg_end[SEG_LOSS] = g->nodes.len;
-    g->has_train = true;
     return true;
 }
 
