@@ -20,13 +20,18 @@ LANG_OBJS := $(BUILD)/lang/arena.o $(BUILD)/lang/diag.o $(BUILD)/lang/ast.o \
 COMP_OBJS := $(patsubst compiler/%.c,$(BUILD)/compiler/%.o,$(wildcard compiler/*.c))
 RT_OBJS   := $(patsubst runtime/%.c,$(BUILD)/runtime/%.o,$(wildcard runtime/*.c))
 
-all: $(BUILD)/nnlc $(BUILD)/libnnlrt.a
+all: $(BUILD)/nnlc $(BUILD)/libnnlrt.a $(BUILD)/libnnlrt.so
 
-$(BUILD)/nnlc: $(LANG_OBJS) $(COMP_OBJS)
-	$(CC) $(CFLAGS) -o $@ $^ $(LLVM_LIBS) -lm
+# nnlc carries the whole runtime, its symbols exported, for `nnlc run` (jit.c).
+$(BUILD)/nnlc: $(LANG_OBJS) $(COMP_OBJS) $(BUILD)/libnnlrt.a
+	$(CC) $(CFLAGS) -rdynamic -o $@ $(LANG_OBJS) $(COMP_OBJS) -Wl,--whole-archive $(BUILD)/libnnlrt.a \
+	    -Wl,--no-whole-archive $(LLVM_LIBS) -fopenmp -lcjson -lz -lm
 
 $(BUILD)/libnnlrt.a: $(RT_OBJS)
 	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/libnnlrt.so: $(RT_OBJS)
+	$(CC) -shared -o $@ $^ -fopenmp -lcjson -lz -lm
 
 $(BUILD)/parser.c $(BUILD)/parser.h: lang/parser.y | $(BUILD)/lang
 	bison -Wall -Werror --defines=$(BUILD)/parser.h -o $(BUILD)/parser.c $<
