@@ -99,7 +99,7 @@ static void functions(FILE *out, Graph *g, const char *P, const char *U)
         " * count) and clears the optimizer state and the step count. */\n"
         "void %s_init_params(%s_model *m, uint64_t seed);\n"
         "/* Threads for this instance's parallel loops (0: OpenMP's default), applied on each\n"
-        " * call from the calling thread. Results do not depend on the count. */\n"
+        " * call from the calling thread; for a given count, every run gives the same results. */\n"
         "void %s_set_threads(%s_model *m, int threads);\n"
         "/* The max_batch given to %s_create. */\n"
         "int64_t %s_max_batch(%s_model *m);\n\n",

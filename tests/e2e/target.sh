@@ -1,7 +1,7 @@
 # --target / --cpu: objects for x86-64 levels (baseline: no AVX registers; v3: AVX2's ymm),
 # an AArch64 object when the LLVM build has the target, an x86-64 baseline executable that
-# runs here, and diagnostics (no crash) for an unknown target, an unknown CPU, and an
-# executable this machine cannot run.
+# runs here, and diagnostics (no crash) for an unknown target, an unknown CPU, an
+# executable this machine cannot run, and other bad option sets.
 set -e
 M=examples/fashion_mlp.nnl
 $NNLC -c --target x86-64 $M -o "$TMPD/base.o"
@@ -26,4 +26,7 @@ $NNLC --target x86-64 examples/simplenet.nnl -o "$TMPD/simple"
 ! $NNLC -c --target aarch64 --cpu skylake $M -o "$TMPD/x.o" 2> "$TMPD/err" && grep -q "unknown CPU 'skylake'" "$TMPD/err"
 ! $NNLC --target aarch64 $M -o "$TMPD/x" 2> "$TMPD/err" && grep -q "use -c or --shared" "$TMPD/err"
 ! $NNLC --target 2> "$TMPD/err" && grep -q "needs a value" "$TMPD/err"
+! $NNLC -c --prefix 1x $M -o "$TMPD/x.o" 2> "$TMPD/err" && grep -q "not a C identifier" "$TMPD/err"
+! $NNLC -c --shared $M 2> "$TMPD/err" && grep -q "exclude one another" "$TMPD/err"
+! $NNLC run 2> "$TMPD/err" && grep -q "no input file" "$TMPD/err"
 echo "target: all passed"
