@@ -33,6 +33,7 @@ static void preamble(FILE *out, Graph *g, const char *P, const char *U)
             g->model_name ? g->model_name : "?", g->source ? g->source : "?");
     fprintf(out, " *\n * Build: cc app.c %s.o $(pkg-config --cflags --libs nnl)\n", P);
     fprintf(out, " *    or: cc app.c %s.o libnnlrt.a -fopenmp -lcjson -lz -lm\n", P);
+    fprintf(out, " * (nnlc --shared -o libNAME.so: cc app.c -L. -lNAME; the runtime is inside it)\n");
     fprintf(out, " * Plain C99 (and C++): no variables, one opaque type, every function prefixed %s_.\n", P);
     fprintf(out, " *\n * Tensors are row-major float arrays whose first dimension is the batch:\n");
     fprintf(out, " *   input  x:   %s   %s_IN_SIZE floats per row\n", dims(g, g->input->shape), U);
