@@ -71,10 +71,15 @@ sanitize: deps all
 examples-check: deps all
 	sh tools/examples_check.sh
 
+# NNL beside PyTorch (when installed) on the benchmark models, sgemm beside OpenBLAS and
+# oneDNN, the FMA peak: bench/run.sh, results in docs/PERFORMANCE.md.
+bench: all
+	sh bench/run.sh
+
 wc:
 	@wc -l lang/*.[chly] compiler/*.[ch] runtime/*.[ch] stdlib/*.nnl | sort -n
 
 clean:
 	rm -rf build build-san
 
-.PHONY: all deps demo test sanitize examples-check wc clean
+.PHONY: all deps demo test sanitize examples-check bench wc clean

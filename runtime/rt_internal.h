@@ -202,4 +202,9 @@ void rt_npy_free(RtNpy *a);
 int rt_npy_write(FILE *f, const char *descr, int rank, const int64_t *shape, const void *data,
                  size_t elsize);
 
+/* ===== bench.c: `./model bench` ===== */
+
+/* Times training steps and batch-1 forwards on synthetic data; argv[1] is "bench". */
+int rt_bench_main(const NnlModelDesc *d, const char *prog, int argc, char **argv);
+
 #endif
