@@ -42,6 +42,7 @@ void *rt_calloc(size_t count, size_t size);      /* zeroed; NULL on overflow too
 void rt_free(void *p);
 /* Test hook: the n-th allocation from now fails (1 = the next one); 0 turns it off. */
 void rt_alloc_fail_after(int64_t n);
+int64_t rt_alloc_count(void);   /* rt_alloc calls so far: `bench` checks steps make none */
 
 struct NnlModel {
     const NnlModelDesc *d;
