@@ -100,6 +100,7 @@ struct Node {
     int kernel;             /* index in Graph.kernels */
     bool stored;            /* needs memory (used outside its kernel, pinned, ...) */
     bool pinned;            /* live for the whole step: output, loss, gradients */
+    bool alias;             /* a RESHAPE sharing its operand's memory: no kernel, no copy */
     int64_t off;            /* plan: float offset (batched: per-sample units) */
     int seg;                /* entry-point segment: SEG_* */
 };
