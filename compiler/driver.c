@@ -186,6 +186,7 @@ static int compile(Arena *a, const Options *o)
     if (!g || diag_error_count()) return 1;
     if (is(o, "ir")) { ir_print(stdout, g, g->nodes.len); return 0; }
     if (o->check && !g->has_train) return 0;
+    if (o->opt_level > 0) rewrite_graph(g);   /* -O0: the graph as written */
     if (g->has_train) ad_differentiate(g);
     if (diag_error_count()) return 1;
     if (is(o, "grad")) { ir_print(stdout, g, g->nodes.len); return 0; }
