@@ -259,10 +259,42 @@ static int gemm_packed(int ta, int tb, int64_t m, int64_t n, int64_t k, float al
  * pack buffers cannot be allocated. */
 static void gemm_simple(int ta, int tb, int64_t i0, int64_t i1, int64_t j0, int64_t j1,
                         int64_t k, float alpha, const float *a, int64_t lda,
-                        const float *b, int64_t ldb, float beta, float *c, int64_t ldc)
+                        const float *b, int64_t ldb, float beta, float *c, int64_t ldc, int thin)
 {
+    /* thin: the whole product has at most 16 columns and B is not transposed (decided on
+     * the whole product, not a thread's share, so the order of the sums never depends on
+     * the thread count) */
+    (void)thin;
     enum { JB = 256, L = 8 };
     float acc[JB];
+#if defined(__AVX512F__)
+    if (thin) {
+        /* C rows of at most 16 (a classifier's 10 outputs at batch 1): one masked vector
+         * per row of B, four partial sums over p (p mod 4) added in a fixed order */
+        __mmask16 mask = (__mmask16)((1u << (j1 - j0)) - 1);
+        __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+        for (int64_t i = i0; i < i1; i++) {
+            __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+            int64_t p = 0;
+            #define AIP(p) _mm512_set1_ps(ta ? a[(p) * lda + i] : a[i * lda + (p)])
+            #define BROW(p) _mm512_maskz_loadu_ps(mask, b + (p) * ldb + j0)
+            for (; p + 4 <= k; p += 4) {
+                s0 = _mm512_fmadd_ps(AIP(p), BROW(p), s0);
+                s1 = _mm512_fmadd_ps(AIP(p + 1), BROW(p + 1), s1);
+                s2 = _mm512_fmadd_ps(AIP(p + 2), BROW(p + 2), s2);
+                s3 = _mm512_fmadd_ps(AIP(p + 3), BROW(p + 3), s3);
+            }
+            for (; p < k; p++) s0 = _mm512_fmadd_ps(AIP(p), BROW(p), s0);
+            #undef AIP
+            #undef BROW
+            __m512 r = _mm512_mul_ps(va, _mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
+            float *cr = c + i * ldc + j0;
+            if (beta != 0.0f) r = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mask, cr), r);
+            _mm512_mask_storeu_ps(cr, mask, r);
+        }
+        return;
+    }
+#endif
     for (int64_t i = i0; i < i1; i++) {
         for (int64_t jb = j0; jb < j1; jb += JB) {
             int nb = j1 - jb < JB ? (int)(j1 - jb) : JB;
@@ -325,6 +357,7 @@ void nnl_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float 
     }
     double flops = 2.0 * m * n * k;
     int simple = m < 16 || n < 4 || flops < 2.0 * 32 * 32 * 32;
+    int thin = !trans_b && n <= 16;
     int nt = rt_threads();
     if (omp_in_parallel() || flops < 4e5) nt = 1;
     /* split the longer side of C into whole microtiles (or 16-column strips) */
@@ -332,7 +365,13 @@ void nnl_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float 
     int split_n = n / unit_n >= m / unit_m;
     int64_t units = split_n ? ceil_div(n, unit_n) : ceil_div(m, unit_m);
     if (nt > units) nt = (int)units;
-    #pragma omp parallel num_threads(nt) if (nt > 1)
+    if (nt == 1) {   /* no OpenMP region at all: its fixed cost is a batch-1 layer's time */
+        const float *ap = a, *bp = b;
+        if (simple || gemm_packed(trans_a, trans_b, m, n, k, alpha, ap, lda, bp, ldb, beta, c, ldc) < 0)
+            gemm_simple(trans_a, trans_b, 0, m, 0, n, k, alpha, ap, lda, bp, ldb, beta, c, ldc, thin);
+        return;
+    }
+    #pragma omp parallel num_threads(nt)
     {
         int parts = omp_get_num_threads(), t = omp_get_thread_num();
         int64_t lo, hi, i0 = 0, i1 = m, j0 = 0, j1 = n;
@@ -346,7 +385,7 @@ void nnl_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float 
             if (simple || gemm_packed(trans_a, trans_b, i1 - i0, j1 - j0, k, alpha, ap, lda,
                                       bp, ldb, beta, cp, ldc) < 0)
                 gemm_simple(trans_a, trans_b, 0, i1 - i0, 0, j1 - j0, k, alpha, ap, lda,
-                            bp, ldb, beta, cp, ldc);
+                            bp, ldb, beta, cp, ldc, thin);
         }
     }
 }

@@ -92,7 +92,9 @@ int main(void)
             check(ta, tb, 64, 10, 1100, 1.0f, ta ? 1.0f : 0.0f, tb);
             check(ta, tb, 700, 10, 64, 1.0f, 0.0f, 1);
         }
-    cases += 12;
+    check(0, 0, 1, 20, 30000, 1.0f, 0.0f, 0);          /* batch 1, split in column strips */
+    check(1, 0, 2, 10, 30000, 1.0f, 0.0f, 0);
+    cases += 14;
     printf("%d gemm cases, %d failed\n", cases, failures);
     return failures != 0;
 }
