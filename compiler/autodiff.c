@@ -12,6 +12,9 @@ typedef struct Ad {
     Graph *g;
     Node **adj;      /* adjoint per forward node id */
     bool *needs;     /* depends on a parameter */
+    Node ***takes;   /* per forward node id: the adjoints of its TAKEs, by index, which
+                        become one STACK when the node's turn comes (take_adjoints) */
+    int *take_axis;
 } Ad;
 
 /* Sums dy over the axes that broadcasting added or stretched, so the result has shape
@@ -55,6 +58,29 @@ static void accumulate(Ad *ad, Node *x, Node *c)
     if (!c || !ad->needs[x->id]) return;
     Node **slot = &ad->adj[x->id];
     *slot = *slot ? ir_binary(ad->g, OP_ADD, *slot, c, c->span) : c;
+}
+
+static Node *zeros_like(Graph *g, Shape s, Span at)
+{
+    return ir_expand(g, ir_const(g, 0, at), shape_scalar(), s, 1, false, at);
+}
+
+/* The adjoints of x[..., t, ...] for every t, gathered into one STACK: the backward
+ * pass of a scan's per-step slices costs what the forward's did, not T full-size
+ * scatters. Missing steps get zeros. */
+static void take_adjoints(Ad *ad, Node *x)
+{
+    Node **slot = ad->takes[x->id];
+    if (!slot) return;
+    int axis = ad->take_axis[x->id], n = (int)x->shape.d[axis];
+    Shape step = {.rank = x->shape.rank - 1, .batched = x->shape.batched};
+    for (int k = 0, j = 0; k < x->shape.rank; k++)
+        if (k != axis) step.d[j++] = x->shape.d[k];
+    for (int t = 0; t < n; t++)
+        if (!slot[t]) slot[t] = zeros_like(ad->g, step, x->span);
+    accumulate(ad, x, ir_stack(ad->g, slot, n, axis, x->span));
+    free(slot);
+    ad->takes[x->id] = NULL;
 }
 
 /* The VJP rules. */
@@ -167,6 +193,20 @@ static void vjp(Ad *ad, Node *y, Node *gy)
         accumulate(ad, a, ir_slice(g, OP_UNSLICE, gy, y->ax0, y->ax1, a->shape.d[y->ax0], at));
         break;
     case OP_UNSLICE: accumulate(ad, a, ir_slice(g, OP_SLICE, gy, y->ax0, y->ax1, a->shape.d[y->ax0], at)); break;
+    case OP_STACK:   /* each operand gets its step of g */
+        for (int t = 0; t < y->nin; t++)
+            if (ad->needs[y->in[t]->id]) accumulate(ad, y->in[t], ir_take(g, gy, y->ax0, t, at));
+        break;
+    case OP_TAKE: {  /* g to its step, zeros elsewhere: collected per operand, see take_adjoints */
+        if (ad->takes[a->id] && ad->take_axis[a->id] != y->ax0) take_adjoints(ad, a);
+        Node **slot = ad->takes[a->id];
+        if (!slot) {
+            slot = ad->takes[a->id] = calloc(a->shape.d[y->ax0], sizeof *slot);
+            ad->take_axis[a->id] = y->ax0;
+        }
+        slot[y->ax1] = slot[y->ax1] ? ir_binary(g, OP_ADD, slot[y->ax1], gy, at) : gy;
+        break;
+    }
     case OP_CONV2D_DX: case OP_CONV2D_DW: case OP_MAXPOOL2D_DX: case OP_AVGPOOL2D_DX:
         break;   /* second derivatives are not needed */
     case OP_COUNT: break;
@@ -179,6 +219,8 @@ void ad_differentiate(Graph *g)
     Ad ad = {.g = g};
     ad.adj = calloc(n, sizeof *ad.adj);
     ad.needs = calloc(n, sizeof *ad.needs);
+    ad.takes = calloc(n, sizeof *ad.takes);
+    ad.take_axis = calloc(n, sizeof *ad.take_axis);
     for (int i = 0; i < n; i++) {
         Node *x = g->nodes.items[i];
         ad.needs[i] = x->op == OP_PARAM && !((ParamInfo *)g->params.items[x->param])->buffer;
@@ -187,6 +229,7 @@ void ad_differentiate(Graph *g)
     ad.adj[g->t_loss->id] = ir_const(g, 1, g->t_loss->span);
     for (int i = n - 1; i >= 0; i--) {
         Node *y = g->nodes.items[i];
+        if (ad.takes[i]) take_adjoints(&ad, y);
         if (ad.adj[i] && ad.needs[i]) vjp(&ad, y, ad.adj[i]);
     }
     /* Each parameter's gradient gets its own node, which the plan pins in the gradient
@@ -223,4 +266,6 @@ void ad_differentiate(Graph *g)
     g->seg_end[SEG_UPDATE] = g->nodes.len;
     free(ad.adj);
     free(ad.needs);
+    free(ad.takes);
+    free(ad.take_axis);
 }

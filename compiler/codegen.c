@@ -268,6 +268,14 @@ static LLVMValueRef elem(Cg *c, Loop *L, Node *n)
         return L->val[x->id] ? L->val[x->id] : load_at(c, L, x, L->i);
     }
     if (n->op == OP_CONCAT || n->op == OP_SLICE || n->op == OP_UNSLICE) return elem_axis(c, L, n);
+    if (n->op == OP_TAKE) {   /* i = (o, r), r < inner: x[o, at, r] */
+        Node *x = n->in[0];
+        int64_t inner = 1, m = x->shape.d[n->ax0];
+        for (int q = n->ax0 + 1; q < x->shape.rank; q++) inner *= x->shape.d[q];
+        LLVMValueRef o = LLVMBuildUDiv(b, L->i, i64c(c, inner), ""), r = LLVMBuildURem(b, L->i, i64c(c, inner), "");
+        LLVMValueRef row = LLVMBuildAdd(b, LLVMBuildMul(b, o, i64c(c, m), ""), i64c(c, n->ax1), "");
+        return load_at(c, L, x, LLVMBuildAdd(b, LLVMBuildMul(b, row, i64c(c, inner), ""), r, ""));
+    }
     if (n->op == OP_EXPAND) {
         Node *x = n->in[0];
         LLVMValueRef v = x->op == OP_CONST ? f32c(c, x->fval)
@@ -648,6 +656,28 @@ static void gen_pool(Cg *c, Frame *f, Node *n)
     call(c, extern_fn(c, fn, c->vd, pt, k), args, k);
 }
 
+/* STACK: y[o, t, r] = x_t[o, r] for o < outer (the axes before the new one, the batch
+ * among them), r < inner: one row copy per (t, o), linear in the number of steps. */
+static void gen_stack(Cg *c, Frame *f, Node *n)
+{
+    LLVMBuilderRef b = c->b;
+    int64_t inner = 1, steps = n->shape.d[n->ax0];
+    for (int q = n->ax0 + 1; q < n->shape.rank; q++) inner *= n->shape.d[q];
+    LLVMValueRef outer = dims_prod(c, f, n->shape, 0, n->ax0);
+    LLVMValueRef fn = LLVMGetBasicBlockParent(LLVMGetInsertBlock(b));
+    LLVMValueRef y = node_ptr(c, f, n);
+    for (int t = 0; t < n->nin; t++) {
+        LLVMValueRef x = node_ptr(c, f, n->in[t]);
+        ForLoop l = loop_begin(c, fn, i64c(c, 0), outer);
+        LLVMValueRef src = LLVMBuildMul(b, l.i, i64c(c, inner), "");
+        LLVMValueRef dst = LLVMBuildMul(b, LLVMBuildAdd(b, LLVMBuildMul(b, l.i, i64c(c, steps), ""), i64c(c, t), ""),
+                                        i64c(c, inner), "");
+        LLVMBuildMemCpy(b, LLVMBuildGEP2(b, c->f32, y, &dst, 1, ""), 4,
+                        LLVMBuildGEP2(b, c->f32, x, &src, 1, ""), 4, i64c(c, inner * 4));
+        loop_end(c, &l);
+    }
+}
+
 static bool operands_in_memory(Node *n)
 {
     for (int k = 0; k < n->nin; k++)
@@ -681,6 +711,7 @@ static void gen_kernel(Cg *c, int index, Kernel *k)
             case K_CALL:
                 if (n->op == OP_PICK || n->op == OP_UNPICK) gen_pick(c, &f, n);
                 else if (n->op == OP_CONV2D || n->op == OP_CONV2D_DX || n->op == OP_CONV2D_DW) gen_conv(c, &f, n);
+                else if (n->op == OP_STACK) gen_stack(c, &f, n);
                 else gen_pool(c, &f, n);
                 break;
             default: break;
