@@ -506,10 +506,14 @@ static void gen_clip(Cg *c, Frame *f)
 
 /* ----- launchers: one per kernel, called from the entry points ----- */
 
+/* Launchers stay functions of their own: inlined, a model with thousands of kernels (an
+ * unrolled recurrence) makes entry points so large that LLVM's optimizer takes minutes. */
 static LLVMValueRef new_launcher(Cg *c, int index, Frame *f)
 {
     LLVMValueRef fn = LLVMAddFunction(c->m, sym(c, arena_printf(c->g->arena, "launch%d", index)), c->step_fn_t);
     LLVMSetLinkage(fn, LLVMInternalLinkage);
+    unsigned noinline = LLVMGetEnumAttributeKindForName("noinline", 8);
+    LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(c->cx, noinline, 0));
     LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->cx, fn, "entry"));
     *f = frame_load(c, LLVMGetParam(fn, 0));
     return fn;

@@ -356,7 +356,9 @@ static Value instantiate(Sema *S, Ctx *c, Ast *def, PtrVec *args, Span at, const
                 ok = false;
             }
         }
-        env = env_bind(S, env, pd->name, bound[j], pd->span);
+        /* a given argument's span is where the caller wrote it: errors about its value
+         * inside the layer (a scan's initial state) point there */
+        env = env_bind(S, env, pd->name, bound[j], have[j] ? where[j] : pd->span);
     }
     if (!ok) return verror;
     li->args = env;
@@ -597,7 +599,10 @@ static Value apply_layer(Sema *S, LayerInst *li, Node *x, Span at)
     env = env_bind(S, env, fwd->name, vtensor(x), fwd->span);
     Ctx c = {.env = env};
     S->depth++;
+    LayerInst *outer = S->layer;
+    S->layer = li;
     Value r = eval_body(S, &c, fwd);
+    S->layer = outer;
     S->depth--;
     if (r.kind != V_ERROR && r.kind != V_TENSOR) {
         diag(DIAG_ERROR, fwd->span, "the forward of %s must give a tensor, not %s", def->name,

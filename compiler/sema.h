@@ -55,6 +55,7 @@ typedef struct Sema {
     PtrVec datas;            /* AST_DATA */
     bool used_std;
     int depth;               /* layer application nesting, against recursion */
+    LayerInst *layer;        /* the layer whose forward is being evaluated, or NULL */
     struct { const char *name; int count; } counters[64];
     int ncounters;
     bool training;           /* building the training graph: batch statistics, dropout */

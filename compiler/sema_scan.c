@@ -218,6 +218,15 @@ Value sema_scan(Sema *S, Ctx *c, Ast *lam)
         state[k] = as_tensor(S, v, init_ast[k]->span, "an initial state");
         if (!state[k]) return verror;
         if (p->type && !shape_eq(state[k]->shape, decl)) {
+            /* A layer's argument (LSTM(128, h0: enc)): the caller's mistake, said there. */
+            Ast *iv = init_ast[k]->value;
+            Env *b = iv->kind == AST_NAME ? env_find(c->env, iv->name) : NULL;
+            if (S->layer && b && b->span.file && b->span.file != init_ast[k]->span.file) {
+                diag(DIAG_ERROR, b->span, "%s (%s) carries a state '%s' of %s, but its initial value '%s' is %s",
+                     S->layer->def->name, S->layer->name, p->name, text, iv->name,
+                     shape_str(S->a, state[k]->shape));
+                return verror;
+            }
             diag(DIAG_ERROR, init_ast[k]->span, "the initial state '%s' is %s, but the step declares %s",
                  p->name, shape_str(S->a, state[k]->shape), text);
             diag(DIAG_NOTE, p->type->span, "'%s' declared here", p->name);
