@@ -8,13 +8,21 @@
 
 #include "ir.h"
 
+/* The adjoints of a node's pieces (its TAKEs, or its SLICEs of one length at multiples
+ * of that length: chunk), gathered by index until the node's turn, then joined by one
+ * STACK (pieces_adjoint). */
+typedef struct Pieces {
+    Node **slot;
+    int n;           /* pieces along the axis */
+    int axis;
+    int64_t len;     /* SLICE: each piece's length; 0: TAKEs */
+} Pieces;
+
 typedef struct Ad {
     Graph *g;
     Node **adj;      /* adjoint per forward node id */
     bool *needs;     /* depends on a parameter */
-    Node ***takes;   /* per forward node id: the adjoints of its TAKEs, by index, which
-                        become one STACK when the node's turn comes (take_adjoints) */
-    int *take_axis;
+    Pieces *pieces;  /* per forward node id */
 } Ad;
 
 /* Sums dy over the axes that broadcasting added or stretched, so the result has shape
@@ -65,22 +73,40 @@ static Node *zeros_like(Graph *g, Shape s, Span at)
     return ir_expand(g, ir_const(g, 0, at), shape_scalar(), s, 1, false, at);
 }
 
-/* The adjoints of x[..., t, ...] for every t, gathered into one STACK: the backward
- * pass of a scan's per-step slices costs what the forward's did, not T full-size
- * scatters. Missing steps get zeros. */
-static void take_adjoints(Ad *ad, Node *x)
+/* The adjoints of x's pieces joined into one STACK, zeros for the missing ones: the
+ * backward pass of a scan's per-step slices (or of an LSTM's four gates) costs what the
+ * forward's did, not one full-size scatter per piece. */
+static void pieces_adjoint(Ad *ad, Node *x)
 {
-    Node **slot = ad->takes[x->id];
-    if (!slot) return;
-    int axis = ad->take_axis[x->id], n = (int)x->shape.d[axis];
-    Shape step = {.rank = x->shape.rank - 1, .batched = x->shape.batched};
-    for (int k = 0, j = 0; k < x->shape.rank; k++)
-        if (k != axis) step.d[j++] = x->shape.d[k];
-    for (int t = 0; t < n; t++)
-        if (!slot[t]) slot[t] = zeros_like(ad->g, step, x->span);
-    accumulate(ad, x, ir_stack(ad->g, slot, n, axis, x->span));
-    free(slot);
-    ad->takes[x->id] = NULL;
+    Pieces *p = &ad->pieces[x->id];
+    if (!p->slot) return;
+    Shape piece = x->shape;
+    if (p->len) {
+        piece.d[p->axis] = p->len;
+    } else {
+        piece.rank--;
+        for (int k = p->axis; k < piece.rank; k++) piece.d[k] = x->shape.d[k + 1];
+    }
+    for (int t = 0; t < p->n; t++)
+        if (!p->slot[t]) p->slot[t] = zeros_like(ad->g, piece, x->span);
+    accumulate(ad, x, ir_stack(ad->g, p->slot, p->n, p->axis, p->len != 0, x->span));
+    free(p->slot);
+    *p = (Pieces){0};
+}
+
+/* g, the adjoint of piece `index` of x (len 0: a TAKE). Pieces of another kind or
+ * axis flush what was gathered first. */
+static void add_piece(Ad *ad, Node *x, int axis, int64_t len, int64_t index, Node *g)
+{
+    Pieces *p = &ad->pieces[x->id];
+    if (p->slot && (p->axis != axis || p->len != len)) pieces_adjoint(ad, x);
+    if (!p->slot) {
+        p->n = (int)(len ? x->shape.d[axis] / len : x->shape.d[axis]);
+        p->slot = calloc(p->n, sizeof *p->slot);
+        p->axis = axis;
+        p->len = len;
+    }
+    p->slot[index] = p->slot[index] ? ir_binary(ad->g, OP_ADD, p->slot[index], g, g->span) : g;
 }
 
 /* The VJP rules. */
@@ -189,24 +215,27 @@ static void vjp(Ad *ad, Node *y, Node *gy)
         if (nb) accumulate(ad, b, ir_slice(g, OP_SLICE, gy, k, a->shape.d[k], b->shape.d[k], at));
         break;
     }
-    case OP_SLICE:   /* g back in place, zeros elsewhere */
-        accumulate(ad, a, ir_slice(g, OP_UNSLICE, gy, y->ax0, y->ax1, a->shape.d[y->ax0], at));
-        break;
-    case OP_UNSLICE: accumulate(ad, a, ir_slice(g, OP_SLICE, gy, y->ax0, y->ax1, a->shape.d[y->ax0], at)); break;
-    case OP_STACK:   /* each operand gets its step of g */
-        for (int t = 0; t < y->nin; t++)
-            if (ad->needs[y->in[t]->id]) accumulate(ad, y->in[t], ir_take(g, gy, y->ax0, t, at));
-        break;
-    case OP_TAKE: {  /* g to its step, zeros elsewhere: collected per operand, see take_adjoints */
-        if (ad->takes[a->id] && ad->take_axis[a->id] != y->ax0) take_adjoints(ad, a);
-        Node **slot = ad->takes[a->id];
-        if (!slot) {
-            slot = ad->takes[a->id] = calloc(a->shape.d[y->ax0], sizeof *slot);
-            ad->take_axis[a->id] = y->ax0;
-        }
-        slot[y->ax1] = slot[y->ax1] ? ir_binary(g, OP_ADD, slot[y->ax1], gy, at) : gy;
+    case OP_SLICE: { /* g back in place, zeros elsewhere; equal pieces are gathered */
+        int64_t len = y->shape.d[y->ax0];
+        if (a->shape.d[y->ax0] % len == 0 && y->ax1 % len == 0)
+            add_piece(ad, a, y->ax0, len, y->ax1 / len, gy);
+        else
+            accumulate(ad, a, ir_slice(g, OP_UNSLICE, gy, y->ax0, y->ax1, a->shape.d[y->ax0], at));
         break;
     }
+    case OP_UNSLICE: accumulate(ad, a, ir_slice(g, OP_SLICE, gy, y->ax0, y->ax1, a->shape.d[y->ax0], at)); break;
+    case OP_STACK: { /* each operand gets its piece of g */
+        bool joined = y->shape.rank == a->shape.rank;   /* equal parts along an existing axis */
+        int64_t len = joined ? a->shape.d[y->ax0] : 0;
+        for (int t = 0; t < y->nin; t++)
+            if (ad->needs[y->in[t]->id])
+                accumulate(ad, y->in[t], joined ? ir_slice(g, OP_SLICE, gy, y->ax0, t * len, len, at)
+                                                : ir_take(g, gy, y->ax0, t, at));
+        break;
+    }
+    case OP_TAKE:    /* g to its step, zeros elsewhere: gathered, see pieces_adjoint */
+        add_piece(ad, a, y->ax0, 0, y->ax1, gy);
+        break;
     case OP_CONV2D_DX: case OP_CONV2D_DW: case OP_MAXPOOL2D_DX: case OP_AVGPOOL2D_DX:
         break;   /* second derivatives are not needed */
     case OP_COUNT: break;
@@ -219,8 +248,7 @@ void ad_differentiate(Graph *g)
     Ad ad = {.g = g};
     ad.adj = calloc(n, sizeof *ad.adj);
     ad.needs = calloc(n, sizeof *ad.needs);
-    ad.takes = calloc(n, sizeof *ad.takes);
-    ad.take_axis = calloc(n, sizeof *ad.take_axis);
+    ad.pieces = calloc(n, sizeof *ad.pieces);
     for (int i = 0; i < n; i++) {
         Node *x = g->nodes.items[i];
         ad.needs[i] = x->op == OP_PARAM && !((ParamInfo *)g->params.items[x->param])->buffer;
@@ -229,7 +257,7 @@ void ad_differentiate(Graph *g)
     ad.adj[g->t_loss->id] = ir_const(g, 1, g->t_loss->span);
     for (int i = n - 1; i >= 0; i--) {
         Node *y = g->nodes.items[i];
-        if (ad.takes[i]) take_adjoints(&ad, y);
+        pieces_adjoint(&ad, y);
         if (ad.adj[i] && ad.needs[i]) vjp(&ad, y, ad.adj[i]);
     }
     /* Each parameter's gradient gets its own node, which the plan pins in the gradient
@@ -266,6 +294,5 @@ void ad_differentiate(Graph *g)
     g->seg_end[SEG_UPDATE] = g->nodes.len;
     free(ad.adj);
     free(ad.needs);
-    free(ad.takes);
-    free(ad.take_axis);
+    free(ad.pieces);
 }

@@ -660,14 +660,16 @@ static void gen_pool(Cg *c, Frame *f, Node *n)
     call(c, extern_fn(c, fn, c->vd, pt, k), args, k);
 }
 
-/* STACK: y[o, t, r] = x_t[o, r] for o < outer (the axes before the new one, the batch
- * among them), r < inner: one row copy per (t, o), linear in the number of steps. */
+/* STACK: y[o, t, r] = x_t[o, r] for o < outer (the operands' axes before ax0, the batch
+ * among them), r < inner (their axes from ax0 on): one row copy per (t, o), linear in
+ * the number of operands. Stacked and joined outputs have this one layout. */
 static void gen_stack(Cg *c, Frame *f, Node *n)
 {
     LLVMBuilderRef b = c->b;
-    int64_t inner = 1, steps = n->shape.d[n->ax0];
-    for (int q = n->ax0 + 1; q < n->shape.rank; q++) inner *= n->shape.d[q];
-    LLVMValueRef outer = dims_prod(c, f, n->shape, 0, n->ax0);
+    Shape xs = n->in[0]->shape;
+    int64_t inner = 1, steps = n->nin;
+    for (int q = n->ax0; q < xs.rank; q++) inner *= xs.d[q];
+    LLVMValueRef outer = dims_prod(c, f, xs, 0, n->ax0);
     LLVMValueRef fn = LLVMGetBasicBlockParent(LLVMGetInsertBlock(b));
     LLVMValueRef y = node_ptr(c, f, n);
     for (int t = 0; t < n->nin; t++) {

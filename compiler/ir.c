@@ -321,13 +321,18 @@ Node *ir_take(Graph *g, Node *x, int axis, int64_t at, Span where)
     return n;
 }
 
-Node *ir_stack(Graph *g, Node **xs, int n, int axis, Span at)
+Node *ir_stack(Graph *g, Node **xs, int n, int axis, bool join, Span at)
 {
     Node **in = arena_alloc(g->arena, n * sizeof *in);
     for (int i = 0; i < n; i++)   /* a call reads its operands from memory */
         in[i] = xs[i]->op == OP_CONST ? ir_expand(g, xs[i], shape_scalar(), xs[0]->shape, 1, false, at) : xs[i];
-    Shape s = {.rank = xs[0]->shape.rank + 1, .batched = xs[0]->shape.batched};
-    for (int k = 0, j = 0; k < s.rank; k++) s.d[k] = k == axis ? n : xs[0]->shape.d[j++];
+    Shape s = xs[0]->shape;
+    if (join) {
+        s.d[axis] *= n;
+    } else {
+        s.rank++;
+        for (int k = 0, j = 0; k < s.rank; k++) s.d[k] = k == axis ? n : xs[0]->shape.d[j++];
+    }
     Node *y = ir_node(g, OP_STACK, at, s);
     y->ax0 = axis;
     y->in = in;

@@ -261,5 +261,5 @@ Value sema_scan(Sema *S, Ctx *c, Ast *lam)
         outs[t] = state[0];
     }
     if (!sequences) return vtensor(state[0]);
-    return vtensor(ir_stack(g, outs, (int)T, 1, lam->span));
+    return vtensor(ir_stack(g, outs, (int)T, 1, false, lam->span));
 }
