@@ -530,6 +530,10 @@ static Value eval_body(Sema *S, Ctx *c, Ast *fwd)
             if (v.kind == V_ERROR) return verror;
             c->env = env_bind(S, c->env, st->name, v, st->span);
         } else if (st->kind == AST_RETURN) {
+            if (!st->value) {
+                diag(DIAG_ERROR, st->span, "a forward returns one tensor; several values are the states of a scan's step");
+                return verror;
+            }
             return sema_eval(S, c, st->value);
         }
     }

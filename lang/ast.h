@@ -90,7 +90,7 @@ typedef enum {
     AST_INPUT,      /* input name: type */
     AST_OUTPUT,     /* output name: type (= value)? */
     AST_FORWARD,    /* forward(arg: type) = value | forward(arg: type) { stmts; return value } */
-    AST_RETURN,     /* return value */
+    AST_RETURN,     /* return value | return v1, v2, ... (list: a scan step's states) */
     AST_LAYERS,     /* layers { entries } */
     AST_LAYER_ENTRY,/* Dense(10) relu: value is the layer (NAME or CALL), acts are NAMEs */
     AST_SETTING,    /* batch 64 | shuffle | seed 42 | checkpoint "x" every epoch */

@@ -299,9 +299,10 @@ block_stmt
     }
     | RETURN expr_list {
         $$ = node(ctx, AST_RETURN, @$);
-        $$->value = $2.items[0];
         if ($2.len > 1)
             $$->list = $2;
+        else
+            $$->value = $2.items[0];
     }
     ;
 
