@@ -1,6 +1,9 @@
 /* codegen.c — LLVM. In: the fused, planned graph. Out: an LLVM module written as an
  * object file (or .ll / .s text) that defines, under the C prefix P:
- *   one function per kernel, `void P_kN(const NnlCtx *ctx, int64_t lo, int64_t hi)`,
+ *   one function per distinct loop, `void P_kN(const int64_t *kargs, int64_t lo,
+ *   int64_t hi)` (kargs: the NnlCtx pointer, then the offsets the loop reads and
+ *   writes, so identical loops of an unrolled recurrence share one function), one
+ *   launcher per kernel,
  *   the entry points P_forward / P_loss / P_grad / P_train_step (prefixes of one
  *   schedule), the descriptor `const NnlModelDesc P_desc`, the C API of the header
  *   (header.c) as thin wrappers around the runtime, and, for executables, main().
@@ -33,6 +36,8 @@ typedef struct Cg {
     LLVMTypeRef kernel_fn_t;        /* void (ptr, i64, i64) */
     LLVMTypeRef step_fn_t;          /* void (ptr) */
     LLVMValueRef *launch;           /* per kernel: void launch(ptr ctx) */
+    PtrVec loop_sigs;               /* char *: signatures of the loop functions made */
+    PtrVec loop_fns;                /* LLVMValueRef each, same order */
     LLVMValueRef entry[ENTRY_COUNT];
     LLVMValueRef desc;
 } Cg;
@@ -367,23 +372,75 @@ static void loop_end(Cg *c, ForLoop *l)
     LLVMPositionBuilderAtEnd(c->b, l->exit);
 }
 
-static LLVMValueRef gen_elem_kernel(Cg *c, int index, Kernel *k)
+/* The memory an elementwise kernel touches, as slots: the stored nodes it writes and
+ * the operands it reads from other kernels, in order of first use. Its signature is
+ * everything its code depends on but those slots' offsets, so the many identical loops
+ * of an unrolled recurrence share one function, each launch passing its own offsets
+ * (KArgs below) — LLVM optimizes each loop once, not once per time step. */
+static char *elem_signature(Cg *c, Kernel *k, Node **slots, int *nslots)
 {
     Graph *g = c->g;
-    LLVMValueRef ctx, lo, hi;
-    LLVMValueRef fn = new_kernel_fn(c, index, &ctx, &lo, &hi);
+    size_t cap = 256, len = 0;
+    char *buf = malloc(cap);
+    #define PUT(...) do {                                                         \
+        int need_ = snprintf(NULL, 0, __VA_ARGS__);                              \
+        while (len + need_ + 1 > cap) buf = realloc(buf, cap *= 2);             \
+        if (!buf) abort();                                                       \
+        len += snprintf(buf + len, cap - len, __VA_ARGS__);                      \
+    } while (0)
+    *nslots = 0;
+    #define SLOT(x) do {                                                          \
+        int j_ = 0;                                                              \
+        while (j_ < *nslots && slots[j_] != (x)) j_++;                          \
+        if (j_ == *nslots) slots[(*nslots)++] = (x);                            \
+        PUT("s%d%s", j_, shape_str(g->arena, (x)->shape));                     \
+    } while (0)
+    PUT("%s|", shape_str(g->arena, k->shape));
+    for (int j = 0; j < k->nodes.len; j++) {
+        Node *n = k->nodes.items[j];
+        PUT("%d %s ax%d,%d f%a b%d t%d%d %s", n->op, shape_str(g->arena, n->shape), n->ax0, n->ax1, n->fval,
+            n->div_batch, n->trans_a, n->trans_b, shape_str(g->arena, n->from));
+        for (int q = 0; q < 10; q++) PUT(",%lld", (long long)n->attr[q]);
+        if (n->stored) { PUT(" w"); SLOT(n); }
+        for (int q = 0; q < n->nin; q++) {
+            Node *x = n->in[q];
+            if (x->op == OP_CONST) PUT(" c%a%s", x->fval, shape_str(g->arena, x->shape));
+            else if (x->kernel == n->kernel) {
+                int pos = 0;
+                while (pos < j && k->nodes.items[pos] != x) pos++;
+                PUT(" l%d", pos);
+            } else SLOT(x);
+        }
+        PUT(";");
+    }
+    #undef SLOT
+    #undef PUT
+    return buf;
+}
+
+/* A loop kernel's argument: the context, then one offset per slot (KArgs). */
+static LLVMValueRef slot_base(Cg *c, Frame *f, Node *n, LLVMValueRef off)
+{
+    if (n->shape.batched)
+        off = LLVMBuildAdd(c->b, i64c(c, c->g->fixed_floats), LLVMBuildMul(c->b, off, f->max_batch, ""), "");
+    return LLVMBuildGEP2(c->b, c->f32, f->arena, &off, 1, "");
+}
+
+static LLVMValueRef gen_elem_kernel(Cg *c, int index, Kernel *k, Node **slots, int nslots)
+{
+    Graph *g = c->g;
+    LLVMValueRef kargs, lo, hi;
+    LLVMValueRef fn = new_kernel_fn(c, index, &kargs, &lo, &hi);
+    LLVMValueRef zero = i64c(c, 0);
+    LLVMValueRef ctx = LLVMBuildLoad2(c->b, c->ptr, LLVMBuildGEP2(c->b, c->i64, kargs, &zero, 1, ""), "ctx");
     Loop L = {.f = frame_load(c, ctx)};
     L.val = calloc(g->nodes.len, sizeof *L.val);
     L.base = calloc(g->nodes.len, sizeof *L.base);
     /* base pointers of everything the loop reads from memory or writes, hoisted */
-    for (int j = 0; j < k->nodes.len; j++) {
-        Node *n = k->nodes.items[j];
-        if (n->stored) L.base[n->id] = node_ptr(c, &L.f, n);
-        for (int q = 0; q < n->nin; q++) {
-            Node *x = n->in[q];
-            if (x->op != OP_CONST && x->kernel != n->kernel && !L.base[x->id])
-                L.base[x->id] = node_ptr(c, &L.f, x);
-        }
+    for (int j = 0; j < nslots; j++) {
+        LLVMValueRef at = i64c(c, 1 + j);
+        LLVMValueRef off = LLVMBuildLoad2(c->b, c->i64, LLVMBuildGEP2(c->b, c->i64, kargs, &at, 1, ""), "");
+        L.base[slots[j]->id] = slot_base(c, &L.f, slots[j], off);
     }
     ForLoop fl = loop_begin(c, fn, lo, hi);
     L.i = fl.i;
@@ -401,6 +458,43 @@ static LLVMValueRef gen_elem_kernel(Cg *c, int index, Kernel *k)
     free(L.val);
     free(L.base);
     return fn;
+}
+
+static LLVMValueRef new_launcher(Cg *c, int index, Frame *f);
+static void launch_loop(Cg *c, Frame *f, LLVMValueRef fn, LLVMValueRef n);
+
+/* The loop function of kernel k (made, or shared with an identical earlier one) and
+ * its launch: KArgs {ctx, offsets of k's slots} on the launcher's stack. */
+static void gen_loop_kernel(Cg *c, int index, Kernel *k)
+{
+    int nslots = 0;
+    for (int j = 0; j < k->nodes.len; j++) nslots += 1 + ((Node *)k->nodes.items[j])->nin;
+    Node **slots = malloc((nslots + 1) * sizeof *slots);
+    if (!slots) abort();
+    char *sig = elem_signature(c, k, slots, &nslots);
+    LLVMValueRef body = NULL;
+    for (int i = 0; i < c->loop_sigs.len && !body; i++)
+        if (!strcmp(c->loop_sigs.items[i], sig)) body = c->loop_fns.items[i];
+    if (!body) {
+        body = gen_elem_kernel(c, index, k, slots, nslots);
+        vec_push(c->g->arena, &c->loop_sigs, arena_strdup(c->g->arena, sig));
+        vec_push(c->g->arena, &c->loop_fns, body);
+    }
+    free(sig);
+    Frame f;
+    c->launch[index] = new_launcher(c, index, &f);
+    LLVMTypeRef at = LLVMArrayType2(c->i64, 1 + nslots);
+    LLVMValueRef kargs = LLVMBuildAlloca(c->b, at, "kargs");
+    LLVMValueRef zero = i64c(c, 0);
+    LLVMBuildStore(c->b, f.ctx, LLVMBuildGEP2(c->b, c->i64, kargs, &zero, 1, ""));
+    for (int j = 0; j < nslots; j++) {
+        LLVMValueRef i = i64c(c, 1 + j);
+        LLVMBuildStore(c->b, i64c(c, slots[j]->off), LLVMBuildGEP2(c->b, c->i64, kargs, &i, 1, ""));
+    }
+    free(slots);
+    Frame kf = f;
+    kf.ctx = kargs;
+    launch_loop(c, &kf, body, numel(c, &f, k->shape));
 }
 
 /* ----- the optimizer update: one loop over the whole parameter block ----- */
@@ -699,9 +793,7 @@ static void gen_kernel(Cg *c, int index, Kernel *k)
     Frame f;
     Node *n = k->nodes.items[0];
     if (k->kind == K_ELEM) {
-        LLVMValueRef body = gen_elem_kernel(c, index, k);
-        c->launch[index] = new_launcher(c, index, &f);
-        launch_loop(c, &f, body, numel(c, &f, k->shape));
+        gen_loop_kernel(c, index, k);
     } else if (k->kind == K_UPDATE) {
         LLVMValueRef body = gen_update_kernel(c, index, k);
         c->launch[index] = new_launcher(c, index, &f);
