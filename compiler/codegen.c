@@ -1,6 +1,9 @@
 /* codegen.c — LLVM. In: the fused, planned graph. Out: an LLVM module written as an
  * object file (or .ll / .s text) that defines, under the C prefix P:
- *   one function per kernel, `void P_kN(const NnlCtx *ctx, int64_t lo, int64_t hi)`,
+ *   one function per distinct loop, `void P_kN(const int64_t *kargs, int64_t lo,
+ *   int64_t hi)` (kargs: the NnlCtx pointer, then the offsets the loop reads and
+ *   writes, so identical loops of an unrolled recurrence share one function), one
+ *   launcher per kernel,
  *   the entry points P_forward / P_loss / P_grad / P_train_step (prefixes of one
  *   schedule), the descriptor `const NnlModelDesc P_desc`, the C API of the header
  *   (header.c) as thin wrappers around the runtime, and, for executables, main().
@@ -34,6 +37,8 @@ typedef struct Cg {
     LLVMTypeRef kernel_fn_t;        /* void (ptr, i64, i64) */
     LLVMTypeRef step_fn_t;          /* void (ptr) */
     LLVMValueRef *launch;           /* per kernel: void launch(ptr ctx) */
+    PtrVec loop_sigs;               /* char *: signatures of the loop functions made */
+    PtrVec loop_fns;                /* LLVMValueRef each, same order */
     LLVMValueRef entry[ENTRY_COUNT];
     LLVMValueRef desc;
     CgDebug *dbg;                   /* -g */
@@ -299,6 +304,14 @@ static LLVMValueRef elem(Cg *c, Loop *L, Node *n)
         return L->val[x->id] ? L->val[x->id] : load_at(c, L, x, L->i);
     }
     if (n->op == OP_CONCAT || n->op == OP_SLICE || n->op == OP_UNSLICE) return elem_axis(c, L, n);
+    if (n->op == OP_TAKE) {   /* i = (o, r), r < inner: x[o, at, r] */
+        Node *x = n->in[0];
+        int64_t inner = 1, m = x->shape.d[n->ax0];
+        for (int q = n->ax0 + 1; q < x->shape.rank; q++) inner *= x->shape.d[q];
+        LLVMValueRef o = LLVMBuildUDiv(b, L->i, i64c(c, inner), ""), r = LLVMBuildURem(b, L->i, i64c(c, inner), "");
+        LLVMValueRef row = LLVMBuildAdd(b, LLVMBuildMul(b, o, i64c(c, m), ""), i64c(c, n->ax1), "");
+        return load_at(c, L, x, LLVMBuildAdd(b, LLVMBuildMul(b, row, i64c(c, inner), ""), r, ""));
+    }
     if (n->op == OP_EXPAND) {
         Node *x = n->in[0];
         LLVMValueRef v = x->op == OP_CONST ? f32c(c, x->fval)
@@ -397,23 +410,75 @@ static void loop_end(Cg *c, ForLoop *l)
     LLVMPositionBuilderAtEnd(c->b, l->exit);
 }
 
-static LLVMValueRef gen_elem_kernel(Cg *c, int index, Kernel *k)
+/* The memory an elementwise kernel touches, as slots: the stored nodes it writes and
+ * the operands it reads from other kernels, in order of first use. Its signature is
+ * everything its code depends on but those slots' offsets, so the many identical loops
+ * of an unrolled recurrence share one function, each launch passing its own offsets
+ * (KArgs below) — LLVM optimizes each loop once, not once per time step. */
+static char *elem_signature(Cg *c, Kernel *k, Node **slots, int *nslots)
 {
     Graph *g = c->g;
-    LLVMValueRef ctx, lo, hi;
-    LLVMValueRef fn = new_kernel_fn(c, index, &ctx, &lo, &hi);
+    size_t cap = 256, len = 0;
+    char *buf = malloc(cap);
+    #define PUT(...) do {                                                         \
+        int need_ = snprintf(NULL, 0, __VA_ARGS__);                              \
+        while (len + need_ + 1 > cap) buf = realloc(buf, cap *= 2);             \
+        if (!buf) abort();                                                       \
+        len += snprintf(buf + len, cap - len, __VA_ARGS__);                      \
+    } while (0)
+    *nslots = 0;
+    #define SLOT(x) do {                                                          \
+        int j_ = 0;                                                              \
+        while (j_ < *nslots && slots[j_] != (x)) j_++;                          \
+        if (j_ == *nslots) slots[(*nslots)++] = (x);                            \
+        PUT("s%d%s", j_, shape_str(g->arena, (x)->shape));                     \
+    } while (0)
+    PUT("%s|", shape_str(g->arena, k->shape));
+    for (int j = 0; j < k->nodes.len; j++) {
+        Node *n = k->nodes.items[j];
+        PUT("%d %s ax%d,%d f%a b%d t%d%d %s", n->op, shape_str(g->arena, n->shape), n->ax0, n->ax1, n->fval,
+            n->div_batch, n->trans_a, n->trans_b, shape_str(g->arena, n->from));
+        for (int q = 0; q < 10; q++) PUT(",%lld", (long long)n->attr[q]);
+        if (n->stored) { PUT(" w"); SLOT(n); }
+        for (int q = 0; q < n->nin; q++) {
+            Node *x = n->in[q];
+            if (x->op == OP_CONST) PUT(" c%a%s", x->fval, shape_str(g->arena, x->shape));
+            else if (x->kernel == n->kernel) {
+                int pos = 0;
+                while (pos < j && k->nodes.items[pos] != x) pos++;
+                PUT(" l%d", pos);
+            } else SLOT(x);
+        }
+        PUT(";");
+    }
+    #undef SLOT
+    #undef PUT
+    return buf;
+}
+
+/* A loop kernel's argument: the context, then one offset per slot (KArgs). */
+static LLVMValueRef slot_base(Cg *c, Frame *f, Node *n, LLVMValueRef off)
+{
+    if (n->shape.batched)
+        off = LLVMBuildAdd(c->b, i64c(c, c->g->fixed_floats), LLVMBuildMul(c->b, off, f->max_batch, ""), "");
+    return LLVMBuildGEP2(c->b, c->f32, f->arena, &off, 1, "");
+}
+
+static LLVMValueRef gen_elem_kernel(Cg *c, int index, Kernel *k, Node **slots, int nslots)
+{
+    Graph *g = c->g;
+    LLVMValueRef kargs, lo, hi;
+    LLVMValueRef fn = new_kernel_fn(c, index, &kargs, &lo, &hi);
+    LLVMValueRef zero = i64c(c, 0);
+    LLVMValueRef ctx = LLVMBuildLoad2(c->b, c->ptr, LLVMBuildGEP2(c->b, c->i64, kargs, &zero, 1, ""), "ctx");
     Loop L = {.f = frame_load(c, ctx)};
     L.val = calloc(g->nodes.len, sizeof *L.val);
     L.base = calloc(g->nodes.len, sizeof *L.base);
     /* base pointers of everything the loop reads from memory or writes, hoisted */
-    for (int j = 0; j < k->nodes.len; j++) {
-        Node *n = k->nodes.items[j];
-        if (n->stored) L.base[n->id] = node_ptr(c, &L.f, n);
-        for (int q = 0; q < n->nin; q++) {
-            Node *x = n->in[q];
-            if (x->op != OP_CONST && x->kernel != n->kernel && !L.base[x->id])
-                L.base[x->id] = node_ptr(c, &L.f, x);
-        }
+    for (int j = 0; j < nslots; j++) {
+        LLVMValueRef at = i64c(c, 1 + j);
+        LLVMValueRef off = LLVMBuildLoad2(c->b, c->i64, LLVMBuildGEP2(c->b, c->i64, kargs, &at, 1, ""), "");
+        L.base[slots[j]->id] = slot_base(c, &L.f, slots[j], off);
     }
     /* A kernel that reads a broadcast operand (a per-channel bias of f32[B, C, H, W])
      * runs in blocks of the trailing axes over which every such operand is contiguous
@@ -468,6 +533,43 @@ static LLVMValueRef gen_elem_kernel(Cg *c, int index, Kernel *k)
     free(L.val);
     free(L.base);
     return fn;
+}
+
+static LLVMValueRef new_launcher(Cg *c, int index, Frame *f);
+static void launch_loop(Cg *c, Frame *f, LLVMValueRef fn, LLVMValueRef n);
+
+/* The loop function of kernel k (made, or shared with an identical earlier one) and
+ * its launch: KArgs {ctx, offsets of k's slots} on the launcher's stack. */
+static void gen_loop_kernel(Cg *c, int index, Kernel *k)
+{
+    int nslots = 0;
+    for (int j = 0; j < k->nodes.len; j++) nslots += 1 + ((Node *)k->nodes.items[j])->nin;
+    Node **slots = malloc((nslots + 1) * sizeof *slots);
+    if (!slots) abort();
+    char *sig = elem_signature(c, k, slots, &nslots);
+    LLVMValueRef body = NULL;
+    for (int i = 0; i < c->loop_sigs.len && !body; i++)
+        if (!strcmp(c->loop_sigs.items[i], sig)) body = c->loop_fns.items[i];
+    if (!body) {
+        body = gen_elem_kernel(c, index, k, slots, nslots);
+        vec_push(c->g->arena, &c->loop_sigs, arena_strdup(c->g->arena, sig));
+        vec_push(c->g->arena, &c->loop_fns, body);
+    }
+    free(sig);
+    Frame f;
+    c->launch[index] = new_launcher(c, index, &f);
+    LLVMTypeRef at = LLVMArrayType2(c->i64, 1 + nslots);
+    LLVMValueRef kargs = LLVMBuildAlloca(c->b, at, "kargs");
+    LLVMValueRef zero = i64c(c, 0);
+    LLVMBuildStore(c->b, f.ctx, LLVMBuildGEP2(c->b, c->i64, kargs, &zero, 1, ""));
+    for (int j = 0; j < nslots; j++) {
+        LLVMValueRef i = i64c(c, 1 + j);
+        LLVMBuildStore(c->b, i64c(c, slots[j]->off), LLVMBuildGEP2(c->b, c->i64, kargs, &i, 1, ""));
+    }
+    free(slots);
+    Frame kf = f;
+    kf.ctx = kargs;
+    launch_loop(c, &kf, body, numel(c, &f, k->shape));
 }
 
 /* ----- the optimizer update: one loop over the whole parameter block ----- */
@@ -573,10 +675,14 @@ static void gen_clip(Cg *c, Frame *f)
 
 /* ----- launchers: one per kernel, called from the entry points ----- */
 
+/* Launchers stay functions of their own: inlined, a model with thousands of kernels (an
+ * unrolled recurrence) makes entry points so large that LLVM's optimizer takes minutes. */
 static LLVMValueRef new_launcher(Cg *c, int index, Frame *f)
 {
     LLVMValueRef fn = LLVMAddFunction(c->m, sym(c, arena_printf(c->g->arena, "launch%d", index)), c->step_fn_t);
     LLVMSetLinkage(fn, LLVMInternalLinkage);
+    unsigned noinline = LLVMGetEnumAttributeKindForName("noinline", 8);
+    LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(c->cx, noinline, 0));
     LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->cx, fn, "entry"));
     cg_dbg_function(c->dbg, fn, c->b, c->at);
     *f = frame_load(c, LLVMGetParam(fn, 0));
@@ -724,6 +830,30 @@ static void gen_pool(Cg *c, Frame *f, Node *n)
     call(c, extern_fn(c, fn, c->vd, pt, k), args, k);
 }
 
+/* STACK: y[o, t, r] = x_t[o, r] for o < outer (the operands' axes before ax0, the batch
+ * among them), r < inner (their axes from ax0 on): one row copy per (t, o), linear in
+ * the number of operands. Stacked and joined outputs have this one layout. */
+static void gen_stack(Cg *c, Frame *f, Node *n)
+{
+    LLVMBuilderRef b = c->b;
+    Shape xs = n->in[0]->shape;
+    int64_t inner = 1, steps = n->nin;
+    for (int q = n->ax0; q < xs.rank; q++) inner *= xs.d[q];
+    LLVMValueRef outer = dims_prod(c, f, xs, 0, n->ax0);
+    LLVMValueRef fn = LLVMGetBasicBlockParent(LLVMGetInsertBlock(b));
+    LLVMValueRef y = node_ptr(c, f, n);
+    for (int t = 0; t < n->nin; t++) {
+        LLVMValueRef x = node_ptr(c, f, n->in[t]);
+        ForLoop l = loop_begin(c, fn, i64c(c, 0), outer);
+        LLVMValueRef src = LLVMBuildMul(b, l.i, i64c(c, inner), "");
+        LLVMValueRef dst = LLVMBuildMul(b, LLVMBuildAdd(b, LLVMBuildMul(b, l.i, i64c(c, steps), ""), i64c(c, t), ""),
+                                        i64c(c, inner), "");
+        LLVMBuildMemCpy(b, LLVMBuildGEP2(b, c->f32, y, &dst, 1, ""), 4,
+                        LLVMBuildGEP2(b, c->f32, x, &src, 1, ""), 4, i64c(c, inner * 4));
+        loop_end(c, &l);
+    }
+}
+
 static bool operands_in_memory(Node *n)
 {
     for (int k = 0; k < n->nin; k++)
@@ -740,9 +870,7 @@ static void gen_kernel(Cg *c, int index, Kernel *k)
     Node *n = k->nodes.items[0];
     c->at = n->span;
     if (k->kind == K_ELEM) {
-        LLVMValueRef body = gen_elem_kernel(c, index, k);
-        c->launch[index] = new_launcher(c, index, &f);
-        launch_loop(c, &f, body, numel(c, &f, k->shape));
+        gen_loop_kernel(c, index, k);
     } else if (k->kind == K_UPDATE) {
         LLVMValueRef body = gen_update_kernel(c, index, k);
         c->launch[index] = new_launcher(c, index, &f);
@@ -758,6 +886,7 @@ static void gen_kernel(Cg *c, int index, Kernel *k)
             case K_CALL:
                 if (n->op == OP_PICK || n->op == OP_UNPICK) gen_pick(c, &f, n);
                 else if (n->op == OP_CONV2D || n->op == OP_CONV2D_DX || n->op == OP_CONV2D_DW) gen_conv(c, &f, n);
+                else if (n->op == OP_STACK) gen_stack(c, &f, n);
                 else gen_pool(c, &f, n);
                 break;
             default: break;

@@ -105,6 +105,7 @@ Node *ir_node(Graph *g, Op op, Span at, Shape shape)
     n->shape = shape;
     n->param = -1;
     n->fval = 1;
+    n->in = n->in2;
     vec_push(g->arena, &g->nodes, n);
     return n;
 }
@@ -325,6 +326,36 @@ Node *ir_slice(Graph *g, Op op, Node *x, int axis, int64_t start, int64_t len, S
     return n;
 }
 
+Node *ir_take(Graph *g, Node *x, int axis, int64_t at, Span where)
+{
+    Shape s = {.rank = x->shape.rank - 1, .batched = x->shape.batched};
+    for (int k = 0, j = 0; k < x->shape.rank; k++)
+        if (k != axis) s.d[j++] = x->shape.d[k];
+    Node *n = ir_op2(g, OP_TAKE, x, NULL, s, NULL, where);
+    n->ax0 = axis;
+    n->ax1 = (int)at;
+    return n;
+}
+
+Node *ir_stack(Graph *g, Node **xs, int n, int axis, bool join, Span at)
+{
+    Node **in = arena_alloc(g->arena, n * sizeof *in);
+    for (int i = 0; i < n; i++)   /* a call reads its operands from memory */
+        in[i] = xs[i]->op == OP_CONST ? ir_expand(g, xs[i], shape_scalar(), xs[0]->shape, 1, false, at) : xs[i];
+    Shape s = xs[0]->shape;
+    if (join) {
+        s.d[axis] *= n;
+    } else {
+        s.rank++;
+        for (int k = 0, j = 0; k < s.rank; k++) s.d[k] = k == axis ? n : xs[0]->shape.d[j++];
+    }
+    Node *y = ir_node(g, OP_STACK, at, s);
+    y->ax0 = axis;
+    y->in = in;
+    for (int i = 0; i < n; i++) use(y, in[i]);
+    return y;
+}
+
 /* ----- --emit=ir -----
  *   %3 = MATMUL %0, %2 : f32[B, 128]        @ 12:9
  * Attributes in braces after the operands; stable across runs. */
@@ -370,7 +401,8 @@ void ir_print(FILE *out, const Graph *g, int upto)
                     (long long)n->attr[A_PB], (long long)n->attr[A_PR]);
             break;
         case OP_CONCAT: fprintf(out, " {axis %d}", n->ax0); break;
-        case OP_SLICE: case OP_UNSLICE: fprintf(out, " {axis %d, at %d}", n->ax0, n->ax1); break;
+        case OP_SLICE: case OP_UNSLICE: case OP_TAKE: fprintf(out, " {axis %d, at %d}", n->ax0, n->ax1); break;
+        case OP_STACK: fprintf(out, " {axis %d}", n->ax0); break;
         case OP_MATMUL:
             if (n->trans_a || n->trans_b)
                 fprintf(out, " {%s%s}", n->trans_a ? "Ta" : "", n->trans_b ? "Tb" : "");

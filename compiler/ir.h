@@ -61,6 +61,11 @@ enum {
     X(CONCAT, 2, K_ELEM)    /* a, b joined along axis ax0 */                      \
     X(SLICE, 1, K_ELEM)     /* x[..., ax1 : ax1 + len, ...] along axis ax0 */      \
     X(UNSLICE, 1, K_ELEM)   /* the adjoint of SLICE: g placed at ax1, zeros around */\
+    X(TAKE, 1, K_ELEM)      /* x[..., ax1, ...] of axis ax0, the axis dropped: one \
+                               time step of a sequence (sema_scan.c) */          \
+    X(STACK, -1, K_CALL)    /* nin operands of one shape stacked along a new axis \
+                               ax0 (or joined along axis ax0 when the ranks are  \
+                               equal): a scan's steps, linear in their number */ \
     X(DROPOUT, 0, K_ELEM)   /* a keep mask: 0 or 1/(1-rate) from a counter hash  \
                                of (seed, step, attr[0], index); fval = rate */   \
     X(EMA, 2, K_ELEM)       /* buffer, stat -> (1-m) buffer + m stat, written   \
@@ -80,7 +85,8 @@ struct Node {
     int id;
     Op op;
     int nin;
-    Node *in[2];
+    Node **in;              /* nin operands: in2 below, or an array of its own (STACK) */
+    Node *in2[2];
     Shape shape;
     Span span;              /* the .nnl source this node came from */
     const char *name;       /* INPUT/LABEL/PARAM name, or NULL */
@@ -197,6 +203,11 @@ Node *ir_pool2d(Graph *g, Op op, Node *x, const int64_t *attr, Span at);
 /* concat along axis; slice [start, start + len) of axis; unslice: len -> full along axis */
 Node *ir_concat(Graph *g, Node *a, Node *b, int axis, Span at);
 Node *ir_slice(Graph *g, Op op, Node *x, int axis, int64_t start, int64_t len, Span at);
+/* take: x with axis fixed at index at and dropped; stack: n operands of one shape
+ * (CONST ones materialized) along a new axis, f32[B, ...] -> f32[B, ..., n, ...], or
+ * when join, end to end along an existing one (d -> n d; the same memory layout) */
+Node *ir_take(Graph *g, Node *x, int axis, int64_t at, Span where);
+Node *ir_stack(Graph *g, Node **xs, int n, int axis, bool join, Span at);
 
 Shape shape_make(bool batched, int rank, const int64_t *d);
 Shape shape_scalar(void);

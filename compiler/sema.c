@@ -137,7 +137,9 @@ Value sema_eval(Sema *S, Ctx *c, Ast *e)
         Ast *d = find_def(&S->layer_defs, e->name);
         if (!d && S->used_std) d = find_def(&S->std_defs, e->name);
         if (d) return (Value){.kind = V_LAYERDEF, .def = d};
-        if (in_list(unary_builtins, e->name) >= 0 || in_list(other_builtins, e->name) >= 0)
+        /* scan is not suggested for misspelt names: it only makes sense before a step */
+        if (in_list(unary_builtins, e->name) >= 0 || in_list(other_builtins, e->name) >= 0 ||
+            !strcmp(e->name, "scan"))
             return (Value){.kind = V_BUILTIN, .str = e->name};
         int k = in_list(init_names, e->name);
         if (k >= 0) return (Value){.kind = V_INIT, .init = init_kinds[k]};
@@ -237,6 +239,7 @@ Value sema_eval(Sema *S, Ctx *c, Ast *e)
         diag(DIAG_ERROR, e->span, "layer '%s' (%s) has no parameter '%s'", li->name, li->def->name, e->name);
         return verror;
     }
+    case AST_LAMBDA: return sema_scan(S, c, e);
     case AST_INDEX:
         diag(DIAG_ERROR, e->span, "indexing and slicing are not supported yet");
         return verror;
@@ -353,7 +356,9 @@ static Value instantiate(Sema *S, Ctx *c, Ast *def, PtrVec *args, Span at, const
                 ok = false;
             }
         }
-        env = env_bind(S, env, pd->name, bound[j], pd->span);
+        /* a given argument's span is where the caller wrote it: errors about its value
+         * inside the layer (a scan's initial state) point there */
+        env = env_bind(S, env, pd->name, bound[j], have[j] ? where[j] : pd->span);
     }
     if (!ok) return verror;
     li->args = env;
@@ -376,6 +381,7 @@ static const char *type_text(Sema *S, Ast *type, Env *env)
         if (d->is_ellipsis) n += snprintf(buf + n, sizeof buf - n, "...");
         else if (d->name) {
             Env *b = env_find(env, d->name);
+            if (d->num) n += snprintf(buf + n, sizeof buf - n, "%g * ", d->num);
             if (b && b->v.kind == V_NUM) n += snprintf(buf + n, sizeof buf - n, "%s=%g", d->name, b->v.num);
             else n += snprintf(buf + n, sizeof buf - n, "%s", d->name);
         } else n += snprintf(buf + n, sizeof buf - n, "%g", d->num);
@@ -408,13 +414,16 @@ static bool match_type(Sema *S, Ast *type, Node *x, Env **env, const char *what,
         int64_t actual = s.d[first + i];
         if (d->name) {
             Env *b = env_find(*env, d->name);
+            int64_t factor = d->num ? (int64_t)d->num : 1;   /* 4 * units */
             if (b && b->v.kind == V_NUM) {
-                if (b->v.num != actual) fits = false;
+                if (b->v.num * factor != actual) fits = false;
             } else if (b) {
                 diag(DIAG_ERROR, d->span, "'%s' is %s, not a dimension", d->name, vkind_name(b->v.kind));
                 return false;
+            } else if (actual % factor) {
+                fits = false;
             } else {
-                *env = env_bind(S, *env, d->name, vnum(actual, true), d->span);
+                *env = env_bind(S, *env, d->name, vnum(actual / factor, true), d->span);
             }
         } else if (d->num != actual) {
             fits = false;
@@ -455,7 +464,7 @@ static bool eval_dims(Sema *S, Ast *type, Env *env, Shape *out)
                      d->name, b->v.kind == V_NUM ? "a fraction" : vkind_name(b->v.kind));
                 return false;
             }
-            v = b->v.num;
+            v = b->v.num * (d->num ? d->num : 1);   /* 4 * units */
         } else {
             v = d->num;
             if (v < 1 || d->num != (double)v) {
@@ -521,6 +530,10 @@ static Value eval_body(Sema *S, Ctx *c, Ast *fwd)
             if (v.kind == V_ERROR) return verror;
             c->env = env_bind(S, c->env, st->name, v, st->span);
         } else if (st->kind == AST_RETURN) {
+            if (!st->value) {
+                diag(DIAG_ERROR, st->span, "a forward returns one tensor; several values are the states of a scan's step");
+                return verror;
+            }
             return sema_eval(S, c, st->value);
         }
     }
@@ -590,7 +603,10 @@ static Value apply_layer(Sema *S, LayerInst *li, Node *x, Span at)
     env = env_bind(S, env, fwd->name, vtensor(x), fwd->span);
     Ctx c = {.env = env};
     S->depth++;
+    LayerInst *outer = S->layer;
+    S->layer = li;
     Value r = eval_body(S, &c, fwd);
+    S->layer = outer;
     S->depth--;
     if (r.kind != V_ERROR && r.kind != V_TENSOR) {
         diag(DIAG_ERROR, fwd->span, "the forward of %s must give a tensor, not %s", def->name,

@@ -1,7 +1,8 @@
 /* sema.h — what the parts of sema share: values, environments, layer instances and the
  * checker's state. sema.c: names, expressions, layers, the model and the program;
  * sema_builtins.c: the builtin functions (primitives, losses, optimizers,
- * initializers, data sources); sema_train.c: data blocks and the train block. */
+ * initializers, data sources); sema_scan.c: the recurrence; sema_train.c: data blocks and
+ * the train block. */
 #ifndef NNL_SEMA_H
 #define NNL_SEMA_H
 
@@ -54,6 +55,7 @@ typedef struct Sema {
     PtrVec datas;            /* AST_DATA */
     bool used_std;
     int depth;               /* layer application nesting, against recursion */
+    LayerInst *layer;        /* the layer whose forward is being evaluated, or NULL */
     struct { const char *name; int count; } counters[64];
     int ncounters;
     bool training;           /* building the training graph: batch statistics, dropout */
@@ -98,6 +100,9 @@ extern const Op unary_ops[];
 extern const int init_kinds[];
 Value call_builtin(Sema *S, Ctx *c, const char *fn, Ast *call);
 Node *mean_all(Sema *S, Node *x, Span at);
+
+/* sema_scan.c */
+Value sema_scan(Sema *S, Ctx *c, Ast *lam);
 
 /* sema_train.c */
 bool build_train(Sema *S, Ast *t, Env *env, const char *base_dir);

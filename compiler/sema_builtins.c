@@ -20,7 +20,7 @@ const char *const other_builtins[] = {
     "binary_cross_entropy", "cross_entropy", "sgd", "adam", "idx", "csv", "blobs",
     "normal", "uniform", "constant", "conv2d", "max_pool2d", "avg_pool2d",
     "global_avg_pool2d", "dropout", "batch_norm", "adamw", "rmsprop", "l1", "l2", "npy",
-    "subset", "concat", NULL,
+    "subset", "concat", "chunk", NULL,
 };
 const char *const optimizer_names[] = {"sgd", "adam", "adamw", "rmsprop", NULL};   /* NnlOptKind */
 const char *const init_names[] = {
@@ -354,6 +354,10 @@ Value call_builtin(Sema *S, Ctx *c, const char *fn, Ast *call)
     Graph *g = S->g;
     Span at = call->span;
     Args a;
+    if (!strcmp(fn, "scan")) {   /* the step makes it an AST_LAMBDA (sema_scan.c) */
+        diag(DIAG_ERROR, at, "scan needs a step after it: scan(xs, h0) (x, h) => tanh(x + h @ W)");
+        return verror;
+    }
     if (!eval_args(S, c, &call->list, &a, fn, at)) return verror;
 
     if (in_list(unary_builtins, fn) >= 0) {
@@ -546,6 +550,31 @@ Value call_builtin(Sema *S, Ctx *c, const char *fn, Ast *call)
             if (!x || !(acc = ir_concat(g, acc, x, k, at))) return verror;
         }
         return vtensor(acc);
+    }
+    if (!strcmp(fn, "chunk")) {   /* chunk(x, n, i): the i-th of n equal parts of the last axis */
+        static const char *const none[] = {NULL};
+        if (!args_check_names(&a, fn, none, 3)) return verror;
+        Node *x = need_tensor_arg(S, &a, 0, fn, at);
+        double n, i;
+        Ast *wn = a.ast[1], *wi = a.ast[2];
+        if (!x || a.n != 3) {
+            if (x) diag(DIAG_ERROR, at, "chunk takes a tensor, a number of parts and an index: chunk(z, 4, 0)");
+            return verror;
+        }
+        if (!get_num(&a.v[1], wn, "the number of parts", &n) || !get_num(&a.v[2], wi, "the index", &i))
+            return verror;
+        int r = x->shape.rank;
+        int64_t d = r ? x->shape.d[r - 1] : 0;
+        if (r < 1 || (r == 1 && x->shape.batched) || n < 1 || n != (int64_t)n || d % (int64_t)n) {
+            diag(DIAG_ERROR, at, "chunk cannot cut the last axis of %s into %g equal parts", shape_str(S->a, x->shape), n);
+            return verror;
+        }
+        if (i < 0 || i >= n || i != (int64_t)i) {
+            diag(DIAG_ERROR, wi->span, "chunk's index must be a whole number in [0, %g)", n);
+            return verror;
+        }
+        int64_t len = d / (int64_t)n;
+        return vtensor(ir_slice(g, OP_SLICE, x, r - 1, (int64_t)i * len, len, at));
     }
     if (!strcmp(fn, "l1") || !strcmp(fn, "l2")) {   /* sum |x|, sum x^2: penalties */
         static const char *const none[] = {NULL};

@@ -74,11 +74,13 @@ typedef enum {
     AST_BINARY,     /* lhs op rhs, op one of + - * / @ */
     AST_UNARY,      /* -operand */
     AST_INDEX,      /* lhs[args]: reserved for slicing; parsed, rejected by sema for now */
+    AST_LAMBDA,     /* lhs => value | lhs => { list }: a scan's step; lhs is the call
+                     * scan(xs, states...)(params...) */
 
     /* pieces */
     AST_ARG,        /* name: value, or a positional value (name NULL) */
     AST_TYPE,       /* f32[dims]: elem "f32", dims are AST_DIM */
-    AST_DIM,        /* 28 | in | ... (is_ellipsis) */
+    AST_DIM,        /* 28 | in | 4 * units (name, num the factor) | ... (is_ellipsis) */
     AST_PARAMDEF,   /* layer argument: name (: type_name)? (= default)? */
 
     /* statements inside blocks */
@@ -88,7 +90,7 @@ typedef enum {
     AST_INPUT,      /* input name: type */
     AST_OUTPUT,     /* output name: type (= value)? */
     AST_FORWARD,    /* forward(arg: type) = value | forward(arg: type) { stmts; return value } */
-    AST_RETURN,     /* return value */
+    AST_RETURN,     /* return value | return v1, v2, ... (list: a scan step's states) */
     AST_LAYERS,     /* layers { entries } */
     AST_LAYER_ENTRY,/* Dense(10) relu: value is the layer (NAME or CALL), acts are NAMEs */
     AST_SETTING,    /* batch 64 | shuffle | seed 42 | checkpoint "x" every epoch */
@@ -124,6 +126,7 @@ struct Ast {
     Ast *type;          /* PARAM, INPUT, OUTPUT, FORWARD: an AST_TYPE */
     const char *every;  /* SETTING / EVALUATE: the word after `every` (e.g. "epoch"), or NULL */
     PtrVec list;        /* CALL/INDEX: ARGs; TYPE: DIMs; LAYER_DEF: PARAMDEFs;
+                         * LAMBDA (block form): statements; RETURN of several values: them;
                          * LAYER_ENTRY: activation NAMEs; EVALUATE: metric NAMEs;
                          * FORWARD (block form): statements; LAYERS: LAYER_ENTRYs */
     PtrVec body;        /* LAYER_DEF, MODEL, DATA, TRAIN, PROGRAM: statements / items */
