@@ -22,6 +22,11 @@ static bool joins(Node *n, Kernel *k)
         Node *x = n->in[0];
         if (x->kernel == n->kernel) return false;
     }
+    /* ops that read their operands at other indices need them in memory */
+    bool moves = n->op == OP_GATHER || n->op == OP_PERMUTE || n->op == OP_SLICE ||
+                 n->op == OP_UNSLICE || n->op == OP_CONCAT;
+    for (int q = 0; moves && q < n->nin; q++)
+        if (n->in[q]->kernel == n->kernel && ir_op_kind[n->in[q]->op] != K_LEAF) return false;
     return true;
 }
 

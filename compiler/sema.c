@@ -82,6 +82,7 @@ static void unknown_name(Sema *S, Env *env, const char *name, Span at)
         for (int i = 0; i < S->std_defs.len; i++) suggest(&s, ((Ast *)S->std_defs.items[i])->name);
     for (int i = 0; unary_builtins[i]; i++) suggest(&s, unary_builtins[i]);
     for (int i = 0; other_builtins[i]; i++) suggest(&s, other_builtins[i]);
+    for (int i = 0; seq_builtins[i]; i++) suggest(&s, seq_builtins[i]);
     for (int i = 0; init_names[i]; i++) suggest(&s, init_names[i]);
     if (s.best) diag(DIAG_HINT, NNL_NO_SPAN, "did you mean '%s'?", s.best);
     else if (!S->used_std && find_def(&S->std_defs, name))
@@ -137,7 +138,8 @@ Value sema_eval(Sema *S, Ctx *c, Ast *e)
         Ast *d = find_def(&S->layer_defs, e->name);
         if (!d && S->used_std) d = find_def(&S->std_defs, e->name);
         if (d) return (Value){.kind = V_LAYERDEF, .def = d};
-        if (in_list(unary_builtins, e->name) >= 0 || in_list(other_builtins, e->name) >= 0)
+        if (in_list(unary_builtins, e->name) >= 0 || in_list(other_builtins, e->name) >= 0 ||
+            in_list(seq_builtins, e->name) >= 0)
             return (Value){.kind = V_BUILTIN, .str = e->name};
         int k = in_list(init_names, e->name);
         if (k >= 0) return (Value){.kind = V_INIT, .init = init_kinds[k]};
@@ -184,6 +186,8 @@ Value sema_eval(Sema *S, Ctx *c, Ast *e)
         }
         Node *a = as_tensor(S, l, e->lhs->span, "an operand"), *b = as_tensor(S, r, e->rhs->span, "an operand");
         if (!a || !b) return verror;
+        if (e->op == '@' && a->shape.rank >= 3 && b->shape.rank >= 3)   /* batches of matrices */
+            return vtensor(ir_bmm(g, a, b, 0, 0, e->span));
         if (e->op == '@') {
             /* x: (..., k) @ w: (k, n) -> (..., n) */
             if (a->shape.rank < 1 || b->shape.rank != 2 || b->shape.batched) {
@@ -237,9 +241,7 @@ Value sema_eval(Sema *S, Ctx *c, Ast *e)
         diag(DIAG_ERROR, e->span, "layer '%s' (%s) has no parameter '%s'", li->name, li->def->name, e->name);
         return verror;
     }
-    case AST_INDEX:
-        diag(DIAG_ERROR, e->span, "indexing and slicing are not supported yet");
-        return verror;
+    case AST_INDEX: return sema_index(S, c, e);
     default:
         diag(DIAG_ERROR, e->span, "internal error in sema: unexpected %s", ast_kind_name(e->kind));
         return verror;
@@ -589,9 +591,15 @@ static Value apply_layer(Sema *S, LayerInst *li, Node *x, Span at)
     li->applied = true;
     env = env_bind(S, env, fwd->name, vtensor(x), fwd->span);
     Ctx c = {.env = env};
+    LayerInst *outer = S->applying;
+    Span outer_at = S->applying_at;
+    S->applying = li;
+    S->applying_at = at;
     S->depth++;
     Value r = eval_body(S, &c, fwd);
     S->depth--;
+    S->applying = outer;
+    S->applying_at = outer_at;
     if (r.kind != V_ERROR && r.kind != V_TENSOR) {
         diag(DIAG_ERROR, fwd->span, "the forward of %s must give a tensor, not %s", def->name,
              vkind_name(r.kind));

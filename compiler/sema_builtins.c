@@ -52,7 +52,7 @@ static bool eval_args(Sema *S, Ctx *c, PtrVec *list, Args *out, const char *fn, 
 
 /* The argument at `pos` or named `name`; NULL when absent. Checks that positional
  * arguments come first and that names are known. */
-static Value *arg_get(Args *a, int pos, const char *name, Ast **where)
+Value *arg_get(Args *a, int pos, const char *name, Ast **where)
 {
     int npos = 0;
     for (int i = 0; i < a->n; i++) {
@@ -66,7 +66,7 @@ static Value *arg_get(Args *a, int pos, const char *name, Ast **where)
     return NULL;
 }
 
-static bool args_check_names(Args *a, const char *fn, const char *const *names, int maxpos)
+bool args_check_names(Args *a, const char *fn, const char *const *names, int maxpos)
 {
     int npos = 0;
     bool ok = true;
@@ -90,7 +90,7 @@ static bool args_check_names(Args *a, const char *fn, const char *const *names, 
     return ok;
 }
 
-static bool get_num(Value *v, Ast *where, const char *what, double *out)
+bool get_num(Value *v, Ast *where, const char *what, double *out)
 {
     if (!v) return false;
     if (v->kind != V_NUM) {
@@ -102,7 +102,7 @@ static bool get_num(Value *v, Ast *where, const char *what, double *out)
     return true;
 }
 
-static Node *need_tensor_arg(Sema *S, Args *a, int pos, const char *fn, Span at)
+Node *need_tensor_arg(Sema *S, Args *a, int pos, const char *fn, Span at)
 {
     Ast *w = NULL;
     Value *v = arg_get(a, pos, NULL, &w);
@@ -113,7 +113,7 @@ static Node *need_tensor_arg(Sema *S, Args *a, int pos, const char *fn, Span at)
     return as_tensor(S, *v, w->span, "the argument");
 }
 
-static int norm_axis(Sema *S, Node *x, double ax, Ast *where, const char *fn)
+int norm_axis(Sema *S, Node *x, double ax, Ast *where, const char *fn)
 {
     int r = x->shape.rank;
     int k = (int)ax;
@@ -157,9 +157,10 @@ static Node *loss_target(Sema *S, Value v, Ast *where, Node *pred, bool classes)
             diag(DIAG_ERROR, where->span, "the prediction must have a batch dimension");
             return NULL;
         }
-        if (classes) {
-            int64_t d[1] = {-1};
-            return make_label(S, shape_make(true, 1, d), where->span);
+        if (classes) {   /* one class index per row of scores: the scores' shape less its last axis */
+            Shape l = pred->shape;
+            l.rank--;
+            return make_label(S, l, where->span);
         }
         return make_label(S, pred->shape, where->span);
     }
@@ -167,7 +168,7 @@ static Node *loss_target(Sema *S, Value v, Ast *where, Node *pred, bool classes)
 }
 
 /* A whole-number argument >= lo, or dflt when absent; -1 after a diagnostic. */
-static int64_t int_arg(Args *a, int pos, const char *name, const char *fn, int64_t lo, int64_t dflt)
+int64_t int_arg(Args *a, int pos, const char *name, const char *fn, int64_t lo, int64_t dflt)
 {
     Ast *w;
     Value *v = arg_get(a, pos, name, &w);
@@ -208,7 +209,7 @@ static bool padding_arg(Args *a, const char *fn, Shape x, int64_t kh, int64_t kw
     return false;
 }
 
-static bool num_arg(Args *a, int pos, const char *name, const char *fn, double lo, double hi, double *out)
+bool num_arg(Args *a, int pos, const char *name, const char *fn, double lo, double hi, double *out)
 {
     Ast *w;
     Value *v = arg_get(a, pos, name, &w);
@@ -357,17 +358,35 @@ Value call_builtin(Sema *S, Ctx *c, const char *fn, Ast *call)
     if (!eval_args(S, c, &call->list, &a, fn, at)) return verror;
 
     if (in_list(unary_builtins, fn) >= 0) {
-        static const char *const none[] = {NULL};
-        if (!args_check_names(&a, fn, none, 1)) return verror;
+        static const char *const none[] = {NULL}, *const causal[] = {"causal", NULL};
+        Op op = unary_ops[in_list(unary_builtins, fn)];
+        bool rows = op == OP_SOFTMAX || op == OP_LOG_SOFTMAX;
+        if (!args_check_names(&a, fn, rows ? causal : none, 1)) return verror;
+        if (a.n == 1 && a.v[0].kind == V_NUM && !rows) {   /* sqrt(64): a number */
+            double v = a.v[0].num, r = op == OP_EXP ? exp(v) : op == OP_LOG ? log(v) : op == OP_SQRT ? sqrt(v)
+                     : op == OP_ABS ? fabs(v) : op == OP_TANH ? tanh(v) : op == OP_RELU ? fmax(v, 0)
+                     : op == OP_SIGMOID ? 1 / (1 + exp(-v)) : log1p(exp(v));
+            if (isfinite(r)) return vnum(r, false);
+        }
         Node *x = need_tensor_arg(S, &a, 0, fn, at);
         if (!x) return verror;
-        Op op = unary_ops[in_list(unary_builtins, fn)];
-        if ((op == OP_SOFTMAX || op == OP_LOG_SOFTMAX) && x->shape.rank == 0) {
+        if (rows && x->shape.rank == 0) {
             diag(DIAG_ERROR, at, "'%s' needs at least one axis, not a scalar", fn);
             return verror;
         }
+        double causal_on = 0;
+        if (rows && (!num_arg(&a, 99, "causal", fn, 0, 2, &causal_on) || (causal_on != 0 && causal_on != 1))) {
+            if (causal_on != 0 && causal_on != 1) diag(DIAG_ERROR, at, "causal is 1 (mask later positions) or 0");
+            return verror;
+        }
+        if (causal_on) {   /* scores of later keys (column > row) become -1e30 before the softmax */
+            Node *m = causal_mask(S, x, at);
+            if (!m) return verror;
+            x = ir_where(g, m, x, ir_const(g, -1e30, at), at);
+        }
         return vtensor(ir_unary(g, op, x, at));
     }
+    if (in_list(seq_builtins, fn) >= 0) return call_seq_builtin(S, &a, fn, at);
     if (strstr(fn, "conv2d") || strstr(fn, "pool2d")) return call_spatial(S, &a, fn, at);
     if (!strcmp(fn, "dropout") || !strcmp(fn, "batch_norm")) return call_modal(S, &a, fn, at);
     if (!strcmp(fn, "sum") || !strcmp(fn, "mean")) {
@@ -445,9 +464,9 @@ Value call_builtin(Sema *S, Ctx *c, const char *fn, Ast *call)
             return verror;
         }
         bool ce = !strcmp(fn, "cross_entropy");
-        if (ce && p->shape.rank != 2) {
+        if (ce && (p->shape.rank < 2 || !p->shape.batched)) {
             diag(DIAG_ERROR, a.ast[0]->span,
-                 "cross_entropy takes class scores of shape f32[B, classes], not %s",
+                 "cross_entropy takes class scores of shape f32[B, classes] or f32[B, ..., classes], not %s",
                  shape_str(S->a, p->shape));
             return verror;
         }

@@ -101,6 +101,14 @@ static void print_node(FILE *out, const Ast *n, int depth)
     case AST_UNARY:
         fprintf(out, " %c", n->op);
         break;
+    case AST_ARG:   /* in an index: a range `a:b` or `...` */
+        if (n->is_ellipsis)
+            fputs(" ...", out);
+        else if (n->op == ':')
+            fputs(" :", out);
+        else if (n->name)
+            fprintf(out, " %s", n->name);
+        break;
     case AST_DIM:
         if (n->is_ellipsis)
             fputs(" ...", out);
