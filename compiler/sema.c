@@ -591,15 +591,12 @@ static Value apply_layer(Sema *S, LayerInst *li, Node *x, Span at)
     li->applied = true;
     env = env_bind(S, env, fwd->name, vtensor(x), fwd->span);
     Ctx c = {.env = env};
-    LayerInst *outer = S->applying;
-    Span outer_at = S->applying_at;
-    S->applying = li;
-    S->applying_at = at;
+    Applying app = {.li = li, .at = at, .up = S->applying};
+    S->applying = &app;
     S->depth++;
     Value r = eval_body(S, &c, fwd);
     S->depth--;
-    S->applying = outer;
-    S->applying_at = outer_at;
+    S->applying = app.up;
     if (r.kind != V_ERROR && r.kind != V_TENSOR) {
         diag(DIAG_ERROR, fwd->span, "the forward of %s must give a tensor, not %s", def->name,
              vkind_name(r.kind));
@@ -857,6 +854,7 @@ Graph *sema_program(Arena *a, Ast *prog, const SemaOptions *opt)
         if (probe) {
             fclose(probe);
             SrcFile *f = src_read(a, path);
+            if (f) f->path = "stdlib/nn.nnl";   /* diagnostics: the same on every machine */
             if (f) collect(S, parse_file(a, f), &S->std_defs);
         } else if (S->used_std) {
             diag(DIAG_ERROR, NNL_NO_SPAN, "cannot find the standard library at %s (set NNL_STDLIB)", path);

@@ -46,6 +46,14 @@ struct LayerInst {
     Span span;
 };
 
+/* A layer application in progress: errors inside stdlib layers point back at the
+ * user's line through this chain. */
+typedef struct Applying {
+    LayerInst *li;
+    Span at;
+    struct Applying *up;
+} Applying;
+
 typedef struct Sema {
     Arena *a;
     Graph *g;
@@ -60,8 +68,7 @@ typedef struct Sema {
     bool mode_dependent;     /* the model has layers that train differently */
     int ndropout;            /* dropout streams handed out */
     Ast *loss_ast;           /* the train block's `loss = ...` */
-    LayerInst *applying;     /* the innermost layer being applied, for notes */
-    Span applying_at;        /* where it is applied */
+    struct Applying *applying;   /* the layers being applied, innermost first */
 } Sema;
 
 static const Value verror = {.kind = V_ERROR};

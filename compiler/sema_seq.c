@@ -51,13 +51,20 @@ static Value call_divide(Sema *S, Args *a, Span at)
     }
     if (fmod(x[0], x[1]) != 0) {
         const char *na = arg_name(a, 0), *nb = arg_name(a, 1);
+        Applying *outer = S->applying;
+        while (outer && outer->up) outer = outer->up;
+        Span where = outer ? outer->at : at;   /* the user's line, not the layer's */
         if (na && nb)
-            diag(DIAG_ERROR, at, "%s %g is not a multiple of %s %g", na, x[0], nb, x[1]);
+            diag(DIAG_ERROR, where, "%s %g is not a multiple of %s %g", na, x[0], nb, x[1]);
         else
-            diag(DIAG_ERROR, at, "%g is not a multiple of %g", x[0], x[1]);
-        if (S->applying)
-            diag(DIAG_NOTE, S->applying_at, "in %s (%s), applied here", S->applying->def->name,
-                 S->applying->name);
+            diag(DIAG_ERROR, where, "%g is not a multiple of %g", x[0], x[1]);
+        Applying *chain[32];
+        int n = 0;
+        for (Applying *p = S->applying; p && n < 32; p = p->up) chain[n++] = p;
+        for (int i = n - 1; i > 0; i--)
+            diag(DIAG_NOTE, chain[i - 1]->at, "%s (%s) applies %s (%s) here", chain[i]->li->def->name,
+                 chain[i]->li->name, chain[i - 1]->li->def->name, chain[i - 1]->li->name);
+        if (n) diag(DIAG_NOTE, at, "%s (%s) requires it here", chain[0]->li->def->name, chain[0]->li->name);
         return verror;
     }
     return vnum(x[0] / x[1], true);
