@@ -629,6 +629,19 @@ static Node *model_input(Sema *S, Ast *st)
     return ir_node(S->g, OP_INPUT, st->span, s);
 }
 
+/* fn(x) for a builtin named bare in `layers` (flatten, gelu): x bound to a hidden name. */
+static Value call_on(Sema *S, Ctx *c, const char *fn, Value x, Span at)
+{
+    Ctx fc = *c;
+    fc.env = env_bind(S, fc.env, "$x", x, at);
+    Ast call = {.kind = AST_CALL, .span = at};
+    Ast arg = {.kind = AST_ARG, .span = at};
+    Ast nm = {.kind = AST_NAME, .span = at, .name = "$x"};
+    arg.value = &nm;
+    vec_push(S->a, &call.list, &arg);
+    return call_builtin(S, &fc, fn, &call);
+}
+
 /* One entry of `layers { ... }`: a layer (instantiated, then applied) or a function,
  * then activations. */
 static Value layer_entry(Sema *S, Ctx *c, Ast *en, Value cur)
@@ -646,15 +659,8 @@ static Value layer_entry(Sema *S, Ctx *c, Ast *en, Value cur)
         r = apply_layer(S, f.inst, x, lv->span);
     } else if (f.kind == V_BUILTIN && lv->kind == AST_NAME && in_list(unary_builtins, f.str) >= 0) {
         r = vtensor(ir_unary(S->g, unary_ops[in_list(unary_builtins, f.str)], x, lv->span));
-    } else if (f.kind == V_BUILTIN && !strcmp(f.str, "flatten") && lv->kind == AST_NAME) {
-        Ctx fc = *c;
-        fc.env = env_bind(S, fc.env, "$x", cur, lv->span);
-        Ast call = {.kind = AST_CALL, .span = lv->span};
-        Ast arg = {.kind = AST_ARG, .span = lv->span};
-        Ast nm = {.kind = AST_NAME, .span = lv->span, .name = "$x"};
-        arg.value = &nm;
-        vec_push(S->a, &call.list, &arg);
-        r = call_builtin(S, &fc, "flatten", &call);
+    } else if (f.kind == V_BUILTIN && lv->kind == AST_NAME && (!strcmp(f.str, "flatten") || !strcmp(f.str, "gelu"))) {
+        r = call_on(S, c, f.str, cur, lv->span);
     } else {
         diag(DIAG_ERROR, lv->span, "a `layers` entry must be a layer or an activation, not %s",
              vkind_name(f.kind));
@@ -663,10 +669,15 @@ static Value layer_entry(Sema *S, Ctx *c, Ast *en, Value cur)
     for (int i = 0; r.kind == V_TENSOR && i < en->list.len; i++) {
         Ast *act = en->list.items[i];
         int k = in_list(unary_builtins, act->name);
+        if (k < 0 && !strcmp(act->name, "gelu")) {
+            r = call_on(S, c, "gelu", r, act->span);
+            continue;
+        }
         if (k < 0) {
             diag(DIAG_ERROR, act->span, "unknown activation '%s'", act->name);
             Suggest s = {.dist = 99, .target = act->name};
             for (int j = 0; unary_builtins[j]; j++) suggest(&s, unary_builtins[j]);
+            suggest(&s, "gelu");
             if (s.best) diag(DIAG_HINT, NNL_NO_SPAN, "did you mean '%s'?", s.best);
             return verror;
         }
