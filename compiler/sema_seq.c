@@ -206,6 +206,10 @@ Value call_seq_builtin(Sema *S, Args *a, const char *fn, Span at)
     if (!strcmp(fn, "chunk")) return call_chunk(S, a, at);
     if (!strcmp(fn, "where")) {
         if (!args_check_names(a, fn, none, 3)) return verror;
+        if (!arg_get(a, 2, NULL, NULL)) {
+            diag(DIAG_ERROR, at, "'where' needs a condition and two values: where(c, a, b)");
+            return verror;
+        }
         Node *t[3];
         for (int i = 0; i < 3; i++)
             if (!(t[i] = need_tensor_arg(S, a, i, fn, at))) return verror;
@@ -257,7 +261,8 @@ Value sema_index(Sema *S, Ctx *c, Ast *e)
     }
     int given = n - (ell >= 0);
     if (given > s.rank) {
-        diag(DIAG_ERROR, e->span, "%d indices for %s, which has %d axes", given, shape_str(S->a, s), s.rank);
+        diag(DIAG_ERROR, e->span, "%d %s for %s, which has %d ax%s", given, given == 1 ? "index" : "indices",
+             shape_str(S->a, s), s.rank, s.rank == 1 ? "is" : "es");
         return verror;
     }
     int64_t lo[NNL_MAX_RANK], len[NNL_MAX_RANK];
