@@ -98,6 +98,7 @@ static Value call_permute(Sema *S, Args *a, const char *fn, Span at)
             return verror;
         }
         seen[ax[i]] = true;
+        /* transpose may not name axis 0; permute must name it first */
         if (x->shape.batched && (ax[i] == 0) != (tr ? false : i == 0)) {
             diag(DIAG_ERROR, w->span, "'%s' cannot move the batch axis (axis 0 of %s)", fn,
                  shape_str(S->a, x->shape));
