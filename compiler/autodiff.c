@@ -120,6 +120,7 @@ static void vjp(Ad *ad, Node *y, Node *gy)
     case OP_INPUT: case OP_LABEL: case OP_PARAM: case OP_CONST:
     case OP_STEP: case OP_SIGN: case OP_GE:
     case OP_SGD: case OP_ADAM: case OP_UNPICK: case OP_DROPOUT: case OP_EMA:
+    case OP_EMBED_DW: case OP_CAUSAL:
         break;
     case OP_ADD:     /* da = g, db = g (summed over broadcast axes) */
         if (na) accumulate(ad, a, sum_to(g, gy, a->shape, 1, false, at));
@@ -236,6 +237,29 @@ static void vjp(Ad *ad, Node *y, Node *gy)
     case OP_TAKE:    /* g to its step, zeros elsewhere: gathered, see pieces_adjoint */
         add_piece(ad, a, y->ax0, 0, y->ax1, gy);
         break;
+    case OP_GATHER:  /* dtable[ids[i]] += g[i], rows summed in a fixed order */
+        if (na) accumulate(ad, a, ir_op2(g, OP_EMBED_DW, gy, b, a->shape, NULL, at));
+        break;
+    case OP_PERMUTE: { /* g permuted back: the inverse permutation */
+        int inv[NNL_MAX_RANK];
+        for (int k = 0; k < y->shape.rank; k++) inv[y->attr[k]] = k;
+        accumulate(ad, a, ir_permute(g, gy, inv, at));
+        break;
+    }
+    case OP_BMM: {   /* y = op(a) op(b), per matrix: the four transposition cases */
+        int ta = y->trans_a, tb = y->trans_b;
+        if (na)      /* a b: g b^T;  a b^T: g b;  a^T b: b g^T;  a^T b^T: b^T g^T */
+            accumulate(ad, a, ta ? ir_bmm(g, b, gy, tb, 1, at) : ir_bmm(g, gy, b, 0, !tb, at));
+        if (nb)      /* a b: a^T g;  a b^T: g^T a;  a^T b: a g;  a^T b^T: g^T a^T */
+            accumulate(ad, b, tb ? ir_bmm(g, gy, a, 1, ta, at) : ir_bmm(g, a, gy, !ta, 0, at));
+        break;
+    }
+    case OP_WHERE: { /* da = where(c, g, 0), db = where(c, 0, g) */
+        Node *c = a, *x = b, *z = y->in[2], *zero = ir_const(g, 0, at);
+        if (ad->needs[x->id]) accumulate(ad, x, sum_to(g, ir_where(g, c, gy, zero, at), x->shape, 1, false, at));
+        if (ad->needs[z->id]) accumulate(ad, z, sum_to(g, ir_where(g, c, zero, gy, at), z->shape, 1, false, at));
+        break;
+    }
     case OP_CONV2D_DX: case OP_CONV2D_DW: case OP_MAXPOOL2D_DX: case OP_AVGPOOL2D_DX:
         break;   /* second derivatives are not needed */
     case OP_COUNT: break;

@@ -82,6 +82,7 @@ static void unknown_name(Sema *S, Env *env, const char *name, Span at)
         for (int i = 0; i < S->std_defs.len; i++) suggest(&s, ((Ast *)S->std_defs.items[i])->name);
     for (int i = 0; unary_builtins[i]; i++) suggest(&s, unary_builtins[i]);
     for (int i = 0; other_builtins[i]; i++) suggest(&s, other_builtins[i]);
+    for (int i = 0; seq_builtins[i]; i++) suggest(&s, seq_builtins[i]);
     for (int i = 0; init_names[i]; i++) suggest(&s, init_names[i]);
     if (s.best) diag(DIAG_HINT, NNL_NO_SPAN, "did you mean '%s'?", s.best);
     else if (!S->used_std && find_def(&S->std_defs, name))
@@ -139,7 +140,7 @@ Value sema_eval(Sema *S, Ctx *c, Ast *e)
         if (d) return (Value){.kind = V_LAYERDEF, .def = d};
         /* scan is not suggested for misspelt names: it only makes sense before a step */
         if (in_list(unary_builtins, e->name) >= 0 || in_list(other_builtins, e->name) >= 0 ||
-            !strcmp(e->name, "scan"))
+            in_list(seq_builtins, e->name) >= 0 || !strcmp(e->name, "scan"))
             return (Value){.kind = V_BUILTIN, .str = e->name};
         int k = in_list(init_names, e->name);
         if (k >= 0) return (Value){.kind = V_INIT, .init = init_kinds[k]};
@@ -186,6 +187,8 @@ Value sema_eval(Sema *S, Ctx *c, Ast *e)
         }
         Node *a = as_tensor(S, l, e->lhs->span, "an operand"), *b = as_tensor(S, r, e->rhs->span, "an operand");
         if (!a || !b) return verror;
+        if (e->op == '@' && a->shape.rank >= 3 && b->shape.rank >= 3)   /* batches of matrices */
+            return vtensor(ir_bmm(g, a, b, 0, 0, e->span));
         if (e->op == '@') {
             /* x: (..., k) @ w: (k, n) -> (..., n) */
             if (a->shape.rank < 1 || b->shape.rank != 2 || b->shape.batched) {
@@ -240,9 +243,7 @@ Value sema_eval(Sema *S, Ctx *c, Ast *e)
         return verror;
     }
     case AST_LAMBDA: return sema_scan(S, c, e);
-    case AST_INDEX:
-        diag(DIAG_ERROR, e->span, "indexing and slicing are not supported yet");
-        return verror;
+    case AST_INDEX: return sema_index(S, c, e);
     default:
         diag(DIAG_ERROR, e->span, "internal error in sema: unexpected %s", ast_kind_name(e->kind));
         return verror;
@@ -602,12 +603,15 @@ static Value apply_layer(Sema *S, LayerInst *li, Node *x, Span at)
     li->applied = true;
     env = env_bind(S, env, fwd->name, vtensor(x), fwd->span);
     Ctx c = {.env = env};
+    Applying app = {.li = li, .at = at, .up = S->applying};
+    S->applying = &app;
     S->depth++;
     LayerInst *outer = S->layer;
     S->layer = li;
     Value r = eval_body(S, &c, fwd);
     S->layer = outer;
     S->depth--;
+    S->applying = app.up;
     if (r.kind != V_ERROR && r.kind != V_TENSOR) {
         diag(DIAG_ERROR, fwd->span, "the forward of %s must give a tensor, not %s", def->name,
              vkind_name(r.kind));
@@ -640,6 +644,19 @@ static Node *model_input(Sema *S, Ast *st)
     return ir_node(S->g, OP_INPUT, st->span, s);
 }
 
+/* fn(x) for a builtin named bare in `layers` (flatten, gelu): x bound to a hidden name. */
+static Value call_on(Sema *S, Ctx *c, const char *fn, Value x, Span at)
+{
+    Ctx fc = *c;
+    fc.env = env_bind(S, fc.env, "$x", x, at);
+    Ast call = {.kind = AST_CALL, .span = at};
+    Ast arg = {.kind = AST_ARG, .span = at};
+    Ast nm = {.kind = AST_NAME, .span = at, .name = "$x"};
+    arg.value = &nm;
+    vec_push(S->a, &call.list, &arg);
+    return call_builtin(S, &fc, fn, &call);
+}
+
 /* One entry of `layers { ... }`: a layer (instantiated, then applied) or a function,
  * then activations. */
 static Value layer_entry(Sema *S, Ctx *c, Ast *en, Value cur)
@@ -657,15 +674,8 @@ static Value layer_entry(Sema *S, Ctx *c, Ast *en, Value cur)
         r = apply_layer(S, f.inst, x, lv->span);
     } else if (f.kind == V_BUILTIN && lv->kind == AST_NAME && in_list(unary_builtins, f.str) >= 0) {
         r = vtensor(ir_unary(S->g, unary_ops[in_list(unary_builtins, f.str)], x, lv->span));
-    } else if (f.kind == V_BUILTIN && !strcmp(f.str, "flatten") && lv->kind == AST_NAME) {
-        Ctx fc = *c;
-        fc.env = env_bind(S, fc.env, "$x", cur, lv->span);
-        Ast call = {.kind = AST_CALL, .span = lv->span};
-        Ast arg = {.kind = AST_ARG, .span = lv->span};
-        Ast nm = {.kind = AST_NAME, .span = lv->span, .name = "$x"};
-        arg.value = &nm;
-        vec_push(S->a, &call.list, &arg);
-        r = call_builtin(S, &fc, "flatten", &call);
+    } else if (f.kind == V_BUILTIN && lv->kind == AST_NAME && (!strcmp(f.str, "flatten") || !strcmp(f.str, "gelu"))) {
+        r = call_on(S, c, f.str, cur, lv->span);
     } else {
         diag(DIAG_ERROR, lv->span, "a `layers` entry must be a layer or an activation, not %s",
              vkind_name(f.kind));
@@ -674,10 +684,15 @@ static Value layer_entry(Sema *S, Ctx *c, Ast *en, Value cur)
     for (int i = 0; r.kind == V_TENSOR && i < en->list.len; i++) {
         Ast *act = en->list.items[i];
         int k = in_list(unary_builtins, act->name);
+        if (k < 0 && !strcmp(act->name, "gelu")) {
+            r = call_on(S, c, "gelu", r, act->span);
+            continue;
+        }
         if (k < 0) {
             diag(DIAG_ERROR, act->span, "unknown activation '%s'", act->name);
             Suggest s = {.dist = 99, .target = act->name};
             for (int j = 0; unary_builtins[j]; j++) suggest(&s, unary_builtins[j]);
+            suggest(&s, "gelu");
             if (s.best) diag(DIAG_HINT, NNL_NO_SPAN, "did you mean '%s'?", s.best);
             return verror;
         }
@@ -865,6 +880,7 @@ Graph *sema_program(Arena *a, Ast *prog, const SemaOptions *opt)
         if (probe) {
             fclose(probe);
             SrcFile *f = src_read(a, path);
+            if (f) f->path = "stdlib/nn.nnl";   /* diagnostics: the same on every machine */
             if (f) collect(S, parse_file(a, f), &S->std_defs);
         } else if (S->used_std) {
             diag(DIAG_ERROR, NNL_NO_SPAN, "cannot find the standard library at %s (set NNL_STDLIB)", path);

@@ -20,7 +20,7 @@ const char *const other_builtins[] = {
     "binary_cross_entropy", "cross_entropy", "sgd", "adam", "idx", "csv", "blobs",
     "normal", "uniform", "constant", "conv2d", "max_pool2d", "avg_pool2d",
     "global_avg_pool2d", "dropout", "batch_norm", "adamw", "rmsprop", "l1", "l2", "npy",
-    "subset", "concat", "chunk", NULL,
+    "subset", "concat", NULL,
 };
 const char *const optimizer_names[] = {"sgd", "adam", "adamw", "rmsprop", NULL};   /* NnlOptKind */
 const char *const init_names[] = {
@@ -52,7 +52,7 @@ static bool eval_args(Sema *S, Ctx *c, PtrVec *list, Args *out, const char *fn, 
 
 /* The argument at `pos` or named `name`; NULL when absent. Checks that positional
  * arguments come first and that names are known. */
-static Value *arg_get(Args *a, int pos, const char *name, Ast **where)
+Value *arg_get(Args *a, int pos, const char *name, Ast **where)
 {
     int npos = 0;
     for (int i = 0; i < a->n; i++) {
@@ -66,7 +66,7 @@ static Value *arg_get(Args *a, int pos, const char *name, Ast **where)
     return NULL;
 }
 
-static bool args_check_names(Args *a, const char *fn, const char *const *names, int maxpos)
+bool args_check_names(Args *a, const char *fn, const char *const *names, int maxpos)
 {
     int npos = 0;
     bool ok = true;
@@ -90,7 +90,7 @@ static bool args_check_names(Args *a, const char *fn, const char *const *names, 
     return ok;
 }
 
-static bool get_num(Value *v, Ast *where, const char *what, double *out)
+bool get_num(Value *v, Ast *where, const char *what, double *out)
 {
     if (!v) return false;
     if (v->kind != V_NUM) {
@@ -102,7 +102,7 @@ static bool get_num(Value *v, Ast *where, const char *what, double *out)
     return true;
 }
 
-static Node *need_tensor_arg(Sema *S, Args *a, int pos, const char *fn, Span at)
+Node *need_tensor_arg(Sema *S, Args *a, int pos, const char *fn, Span at)
 {
     Ast *w = NULL;
     Value *v = arg_get(a, pos, NULL, &w);
@@ -113,7 +113,7 @@ static Node *need_tensor_arg(Sema *S, Args *a, int pos, const char *fn, Span at)
     return as_tensor(S, *v, w->span, "the argument");
 }
 
-static int norm_axis(Sema *S, Node *x, double ax, Ast *where, const char *fn)
+int norm_axis(Sema *S, Node *x, double ax, Ast *where, const char *fn)
 {
     int r = x->shape.rank;
     int k = (int)ax;
@@ -157,9 +157,10 @@ static Node *loss_target(Sema *S, Value v, Ast *where, Node *pred, bool classes)
             diag(DIAG_ERROR, where->span, "the prediction must have a batch dimension");
             return NULL;
         }
-        if (classes) {
-            int64_t d[1] = {-1};
-            return make_label(S, shape_make(true, 1, d), where->span);
+        if (classes) {   /* one class index per row of scores: the scores' shape less its last axis */
+            Shape l = pred->shape;
+            l.rank--;
+            return make_label(S, l, where->span);
         }
         return make_label(S, pred->shape, where->span);
     }
@@ -167,7 +168,7 @@ static Node *loss_target(Sema *S, Value v, Ast *where, Node *pred, bool classes)
 }
 
 /* A whole-number argument >= lo, or dflt when absent; -1 after a diagnostic. */
-static int64_t int_arg(Args *a, int pos, const char *name, const char *fn, int64_t lo, int64_t dflt)
+int64_t int_arg(Args *a, int pos, const char *name, const char *fn, int64_t lo, int64_t dflt)
 {
     Ast *w;
     Value *v = arg_get(a, pos, name, &w);
@@ -208,7 +209,7 @@ static bool padding_arg(Args *a, const char *fn, Shape x, int64_t kh, int64_t kw
     return false;
 }
 
-static bool num_arg(Args *a, int pos, const char *name, const char *fn, double lo, double hi, double *out)
+bool num_arg(Args *a, int pos, const char *name, const char *fn, double lo, double hi, double *out)
 {
     Ast *w;
     Value *v = arg_get(a, pos, name, &w);
@@ -361,17 +362,35 @@ Value call_builtin(Sema *S, Ctx *c, const char *fn, Ast *call)
     if (!eval_args(S, c, &call->list, &a, fn, at)) return verror;
 
     if (in_list(unary_builtins, fn) >= 0) {
-        static const char *const none[] = {NULL};
-        if (!args_check_names(&a, fn, none, 1)) return verror;
+        static const char *const none[] = {NULL}, *const causal[] = {"causal", NULL};
+        Op op = unary_ops[in_list(unary_builtins, fn)];
+        bool rows = op == OP_SOFTMAX || op == OP_LOG_SOFTMAX;
+        if (!args_check_names(&a, fn, rows ? causal : none, 1)) return verror;
+        if (a.n == 1 && a.v[0].kind == V_NUM && !rows) {   /* sqrt(64): a number */
+            double v = a.v[0].num, r = op == OP_EXP ? exp(v) : op == OP_LOG ? log(v) : op == OP_SQRT ? sqrt(v)
+                     : op == OP_ABS ? fabs(v) : op == OP_TANH ? tanh(v) : op == OP_RELU ? fmax(v, 0)
+                     : op == OP_SIGMOID ? 1 / (1 + exp(-v)) : log1p(exp(v));
+            if (isfinite(r)) return vnum(r, false);
+        }
         Node *x = need_tensor_arg(S, &a, 0, fn, at);
         if (!x) return verror;
-        Op op = unary_ops[in_list(unary_builtins, fn)];
-        if ((op == OP_SOFTMAX || op == OP_LOG_SOFTMAX) && x->shape.rank == 0) {
+        if (rows && x->shape.rank == 0) {
             diag(DIAG_ERROR, at, "'%s' needs at least one axis, not a scalar", fn);
             return verror;
         }
+        double causal_on = 0;
+        if (rows && (!num_arg(&a, 99, "causal", fn, 0, 2, &causal_on) || (causal_on != 0 && causal_on != 1))) {
+            if (causal_on != 0 && causal_on != 1) diag(DIAG_ERROR, at, "causal is 1 (mask later positions) or 0");
+            return verror;
+        }
+        if (causal_on) {   /* scores of later keys (column > row) become -1e30 before the softmax */
+            Node *m = causal_mask(S, x, at);
+            if (!m) return verror;
+            x = ir_where(g, m, x, ir_const(g, -1e30, at), at);
+        }
         return vtensor(ir_unary(g, op, x, at));
     }
+    if (in_list(seq_builtins, fn) >= 0) return call_seq_builtin(S, &a, fn, at);
     if (strstr(fn, "conv2d") || strstr(fn, "pool2d")) return call_spatial(S, &a, fn, at);
     if (!strcmp(fn, "dropout") || !strcmp(fn, "batch_norm")) return call_modal(S, &a, fn, at);
     if (!strcmp(fn, "sum") || !strcmp(fn, "mean")) {
@@ -449,9 +468,9 @@ Value call_builtin(Sema *S, Ctx *c, const char *fn, Ast *call)
             return verror;
         }
         bool ce = !strcmp(fn, "cross_entropy");
-        if (ce && p->shape.rank != 2) {
+        if (ce && (p->shape.rank < 2 || !p->shape.batched)) {
             diag(DIAG_ERROR, a.ast[0]->span,
-                 "cross_entropy takes class scores of shape f32[B, classes], not %s",
+                 "cross_entropy takes class scores of shape f32[B, classes] or f32[B, ..., classes], not %s",
                  shape_str(S->a, p->shape));
             return verror;
         }
@@ -550,31 +569,6 @@ Value call_builtin(Sema *S, Ctx *c, const char *fn, Ast *call)
             if (!x || !(acc = ir_concat(g, acc, x, k, at))) return verror;
         }
         return vtensor(acc);
-    }
-    if (!strcmp(fn, "chunk")) {   /* chunk(x, n, i): the i-th of n equal parts of the last axis */
-        static const char *const none[] = {NULL};
-        if (!args_check_names(&a, fn, none, 3)) return verror;
-        Node *x = need_tensor_arg(S, &a, 0, fn, at);
-        double n, i;
-        Ast *wn = a.ast[1], *wi = a.ast[2];
-        if (!x || a.n != 3) {
-            if (x) diag(DIAG_ERROR, at, "chunk takes a tensor, a number of parts and an index: chunk(z, 4, 0)");
-            return verror;
-        }
-        if (!get_num(&a.v[1], wn, "the number of parts", &n) || !get_num(&a.v[2], wi, "the index", &i))
-            return verror;
-        int r = x->shape.rank;
-        int64_t d = r ? x->shape.d[r - 1] : 0;
-        if (r < 1 || (r == 1 && x->shape.batched) || n < 1 || n != (int64_t)n || d % (int64_t)n) {
-            diag(DIAG_ERROR, at, "chunk cannot cut the last axis of %s into %g equal parts", shape_str(S->a, x->shape), n);
-            return verror;
-        }
-        if (i < 0 || i >= n || i != (int64_t)i) {
-            diag(DIAG_ERROR, wi->span, "chunk's index must be a whole number in [0, %g)", n);
-            return verror;
-        }
-        int64_t len = d / (int64_t)n;
-        return vtensor(ir_slice(g, OP_SLICE, x, r - 1, (int64_t)i * len, len, at));
     }
     if (!strcmp(fn, "l1") || !strcmp(fn, "l2")) {   /* sum |x|, sum x^2: penalties */
         static const char *const none[] = {NULL};

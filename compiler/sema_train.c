@@ -228,7 +228,8 @@ bool build_train(Sema *S, Ast *t, Env *env, const char *base_dir)
     g->loss = l;
     S->loss_ast = loss;
     /* What the metrics read, from the loss's shape of computation. */
-    bool classes = g->label->shape.rank == 1;
+    bool classes = g->label->shape.rank == 1 ||   /* class indices, one per row of scores */
+                   g->label->shape.rank == g->output->shape.rank - 1;
     if (classes) tr->task = NNL_TASK_MULTICLASS;
     else if (g->output->shape.rank == 2 && g->output->shape.d[1] == 1 && loss_uses_bce(loss->value)) {
         tr->task = NNL_TASK_BINARY;

@@ -102,6 +102,14 @@ static void print_node(FILE *out, const Ast *n, int depth)
     case AST_UNARY:
         fprintf(out, " %c", n->op);
         break;
+    case AST_ARG:   /* in an index: a range `a:b` or `...` */
+        if (n->is_ellipsis)
+            fputs(" ...", out);
+        else if (n->op == ':')   /* which ends are given: lo:hi, lo:, :hi, : */
+            fprintf(out, " %s:%s", n->lhs ? "lo" : "", n->rhs ? "hi" : "");
+        else if (n->name)
+            fprintf(out, " %s", n->name);
+        break;
     case AST_DIM:
         if (n->is_ellipsis)
             fputs(" ...", out);

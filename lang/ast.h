@@ -73,7 +73,8 @@ typedef enum {
     AST_CALL,       /* callee(args): Dense(10), adam(lr: 1e-3), Dense(10)(x) */
     AST_BINARY,     /* lhs op rhs, op one of + - * / @ */
     AST_UNARY,      /* -operand */
-    AST_INDEX,      /* lhs[args]: reserved for slicing; parsed, rejected by sema for now */
+    AST_INDEX,      /* lhs[items]: ARGs, each an expr, a range (op ':', ends in lhs and
+                     * rhs, either NULL) or '...' (is_ellipsis) */
     AST_LAMBDA,     /* lhs => value | lhs => { list }: a scan's step; lhs is the call
                      * scan(xs, states...)(params...) */
 
@@ -118,7 +119,7 @@ struct Ast {
     bool is_int;        /* NUM written without '.', 'e' */
     bool is_ellipsis;   /* DIM written as ... */
     const char *str;    /* STR */
-    int op;             /* BINARY: '+', '-', '*', '/', '@'; UNARY: '-' */
+    int op;             /* BINARY: '+', '-', '*', '/', '@'; UNARY: '-'; ARG: ':' (a range) */
     Ast *lhs, *rhs;     /* BINARY; FIELD/CALL/INDEX use lhs as the object/callee */
     Ast *value;         /* ARG, PARAMDEF default, LET, ASSIGN, PARAM init, OUTPUT (optional),
                          * FORWARD (expression form), RETURN, LAYER_ENTRY (the layer),

@@ -158,11 +158,11 @@ static void push(ParseCtx *ctx, PtrVec *v, Ast *n)
 
 %type <ast> item use dotted layer_def paramdef layer_stmt block_stmt type dim
 %type <ast> model_def model_stmt entry data_def data_stmt train_def train_stmt
-%type <ast> expr postfix primary arg opt_init opt_on opt_arg
+%type <ast> expr postfix primary arg opt_init opt_on opt_arg index_item
 %type <ast> opt_layer_stmt opt_block_stmt opt_model_stmt opt_entry opt_data_stmt opt_train_stmt
 %type <s> opt_every opt_type_name
 %type <list> paramdefs paramdef_list layer_body block_body dims dim_list model_body
-%type <list> entries acts data_body train_body args arg_list opt_metrics name_list expr_list
+%type <list> entries acts data_body train_body args arg_list opt_metrics name_list expr_list index_list
 
 %%
 
@@ -548,12 +548,28 @@ expr
     ;
 
 /* postfix := primary | postfix '(' [arg (',' arg)*] ')' | postfix '.' IDENT
- *          | postfix '[' args ']' */
+ *          | postfix '[' index_item (',' index_item)* ']' */
 postfix
     : primary
     | postfix '(' args ')'  { $$ = node(ctx, AST_CALL, @$); $$->lhs = $1; $$->list = $3; }
     | postfix '.' IDENT     { $$ = named(ctx, AST_FIELD, @$, $3); $$->lhs = $1; }
-    | postfix '[' arg_list ']' { $$ = node(ctx, AST_INDEX, @$); $$->lhs = $1; $$->list = $3; }
+    | postfix '[' index_list ']' { $$ = node(ctx, AST_INDEX, @$); $$->lhs = $1; $$->list = $3; }
+    ;
+
+index_list
+    : index_item                { $$ = (PtrVec){0}; push(ctx, &$$, $1); }
+    | index_list ',' index_item { $$ = $1; push(ctx, &$$, $3); }
+    ;
+
+/* index_item := expr | [expr] ':' [expr] | '...'   (an ARG; a range has op ':', its
+ * ends in lhs and rhs) */
+index_item
+    : expr              { $$ = node(ctx, AST_ARG, @$); $$->value = $1; }
+    | ELLIPSIS          { $$ = node(ctx, AST_ARG, @$); $$->is_ellipsis = true; }
+    | ':'               { $$ = node(ctx, AST_ARG, @$); $$->op = ':'; }
+    | expr ':'          { $$ = node(ctx, AST_ARG, @$); $$->op = ':'; $$->lhs = $1; }
+    | ':' expr          { $$ = node(ctx, AST_ARG, @$); $$->op = ':'; $$->rhs = $2; }
+    | expr ':' expr     { $$ = node(ctx, AST_ARG, @$); $$->op = ':'; $$->lhs = $1; $$->rhs = $3; }
     ;
 
 /* primary := NUM | STR | IDENT | '(' expr ')' */

@@ -686,12 +686,20 @@ static void fmt_dims(char *out, size_t len, const char *lead, int rank, const in
     if (at < len) snprintf(out + at, len - at, "%s)", rank + (lead[0] != 0) == 1 ? "," : "");
 }
 
+/* Rows of class scores per sample: a MULTICLASS sequence model has one per position. */
+static int64_t class_rows(const NnlModelDesc *d)
+{
+    return d->train.task == NNL_TASK_MULTICLASS && d->label_size > 1 ? d->label_size : 1;
+}
+
 /* Classifiers report probabilities: MULTICLASS outputs that are not already rows of
  * probabilities get a softmax, BINARY logits (threshold 0) a sigmoid. out: (n, out_size),
- * cls: (n) the predicted class of each row. Returns 0 when the task is no classifier. */
+ * cls: (n, class_rows) the predicted class of each row. Returns 0 when the task is no
+ * classifier. */
 static int to_probabilities(const NnlModelDesc *d, float *out, int64_t n, int64_t *cls)
 {
-    int64_t k = d->out_size;
+    int64_t per = class_rows(d), k = d->out_size / per;   /* a sequence: a row per position */
+    n *= per;
     if (d->train.task == NNL_TASK_BINARY && k == 1) {
         for (int64_t i = 0; i < n; i++) {
             cls[i] = out[i] > d->train.threshold;
@@ -741,7 +749,7 @@ static int write_predictions(CliRun *r, const float *out, int64_t n, const int64
             rt_atomic_abort(f, tmp);
             return cli_error(r->o, 1, "%s", err);
         }
-        if (rt_npy_write(fc, "<i8", 1, shape, cls, sizeof(int64_t)) < 0) {
+        if (rt_npy_write(fc, "<i8", class_rows(d) > 1 ? d->out_rank : 1, shape, cls, sizeof(int64_t)) < 0) {
             rt_atomic_abort(f, tmp);
             rt_atomic_abort(fc, ctmp);
             return cli_error(r->o, 1, "%s: write failed: %s", ctmp, strerror(errno));
@@ -758,7 +766,10 @@ static int write_predictions(CliRun *r, const float *out, int64_t n, const int64
     char dims[160];
     fmt_dims(dims, sizeof dims, "", d->out_rank + 1, shape);
     printf("wrote %s %s%s", path, dims, cls ? " probabilities" : "");
-    if (cls) printf(" and %s (%lld,) class indices", cpath, (long long)n);
+    if (cls) {
+        fmt_dims(dims, sizeof dims, "", class_rows(d) > 1 ? d->out_rank : 1, shape);
+        printf(" and %s %s class indices", cpath, dims);
+    }
     printf("\n");
     return 0;
 }
@@ -799,7 +810,7 @@ static int cmd_predict(CliRun *r)
         }
         rt_norm_apply(&r->norm, a.data, n);
     }
-    if (!(out = rt_alloc(sizeof *out * n * d->out_size)) || !(cls = rt_alloc(sizeof *cls * n))) {
+    if (!(out = rt_alloc(sizeof *out * n * d->out_size)) || !(cls = rt_alloc(sizeof *cls * n * class_rows(d)))) {
         rc = cli_error(o, 1, "out of memory for %lld outputs", (long long)n);
         goto out;
     }

@@ -16,7 +16,7 @@ RtDataNeeds rt_data_needs(const NnlModelDesc *d)
     RtDataNeeds n = {
         .in_rank = d->in_rank, .in_shape = d->in_shape, .in_size = d->in_size,
         .label_size = d->label_size, .task = d->train.task,
-        .classes = d->train.task == NNL_TASK_MULTICLASS ? d->out_size : 0,
+        .classes = d->train.task == NNL_TASK_MULTICLASS ? d->out_size / (d->label_size > 0 ? d->label_size : 1) : 0,
     };
     return n;
 }
@@ -71,11 +71,11 @@ int rt_check_labels(const RtDataset *ds, const RtDataNeeds *need, const char *fi
                     char *err, size_t errlen)
 {
     if (need->task != NNL_TASK_MULTICLASS) return 0;
-    for (int64_t i = 0; i < ds->n; i++) {
-        float l = ds->y[i * ds->label_size];
+    for (int64_t i = 0; i < ds->n * ds->label_size; i++) {   /* sequences: one per position */
+        float l = ds->y[i];
         if (!(l >= 0.0f && l < (float)need->classes) || l != (float)(int64_t)l) {
             snprintf(err, errlen, "%s: label %g of sample %lld is not a class index in [0, %lld)",
-                     file, l, (long long)i, (long long)need->classes);
+                     file, l, (long long)(i / ds->label_size), (long long)need->classes);
             return -1;
         }
     }

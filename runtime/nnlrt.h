@@ -16,7 +16,7 @@ extern "C" {
 
 /* Bumped whenever a struct below or a kernel signature changes. Generated objects store
  * the version they were built for in NnlModelDesc.abi_version; nnl_create refuses others. */
-#define NNL_ABI_VERSION 3
+#define NNL_ABI_VERSION 4
 #define NNL_MAX_RANK 8
 
 /* ===== the context every generated function receives ===== */
@@ -51,6 +51,18 @@ void nnl_parallel_for(NnlKernelFn fn, const NnlCtx *ctx, int64_t n);
 void nnl_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
                float *c, int64_t ldc);
+
+/* nnl_sgemm on each of `batch` matrices: A + i sa, B + i sb, C + i sc, alpha 1, beta 0.
+ * Parallel over the matrices (each one serial), or over one matrix when batch is 1. */
+void nnl_sgemm_batched(int trans_a, int trans_b, int64_t batch, int64_t m, int64_t n, int64_t k,
+                       const float *a, int64_t lda, int64_t sa, const float *b, int64_t ldb,
+                       int64_t sb, float *c, int64_t ldc, int64_t sc);
+
+/* The adjoint of an embedding lookup: dy: (n, d), ids: (n) -> dw: (v, d), dw[j] = sum of
+ * dy[i] over ids[i] == j, in the order of i (the same sums on any thread count); ids
+ * outside [0, v) add nothing. */
+void nnl_embedding_dw(const float *dy, const float *ids, float *dw, int64_t n, int64_t v,
+                      int64_t d);
 
 /* x, y: (rows, cols). y = softmax(x) or log_softmax(x) along cols. y may equal x. */
 void nnl_softmax_rows(const float *x, float *y, int64_t rows, int64_t cols, int log);
