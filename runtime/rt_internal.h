@@ -67,6 +67,8 @@ typedef struct RtDataset {
     float *y;    /* (n, label_size) */
 } RtDataset;
 
+typedef struct RtVocab RtVocab;
+
 /* What the model expects of a data set: shapes and how labels are checked. */
 typedef struct RtDataNeeds {
     int in_rank;
@@ -74,6 +76,7 @@ typedef struct RtDataNeeds {
     int64_t in_size, label_size;
     int task;                /* NnlTask */
     int64_t classes;         /* MULTICLASS: labels must lie in [0, classes) */
+    const RtVocab *vocab;    /* TEXT data: the token ids (the CLI builds or loads it) */
 } RtDataNeeds;
 
 /* data.c: dispatch on spec->kind, then the spec's subset [from n, to n); helpers.
@@ -85,6 +88,9 @@ RtDataNeeds rt_data_needs(const NnlModelDesc *d);
 /* The path a spec names, resolved against data_dir or spec->base_dir. */
 void rt_data_path(const char *path, const char *data_dir, const char *base_dir,
                   char *out, size_t outlen);
+/* The whole file (gunzipped when it is gzip), NUL-terminated, its length in *len; NULL
+ * and err naming the file when it cannot be read. rt_free it. */
+char *rt_slurp(const char *file, int64_t *len, char *err, size_t errlen);
 int rt_data_alloc(RtDataset *ds, int64_t n, int64_t in_size, int64_t label_size,
                   const char *what, char *err, size_t errlen);
 int rt_check_labels(const RtDataset *ds, const RtDataNeeds *need, const char *file,
@@ -97,6 +103,8 @@ int rt_load_blobs(const NnlDataSpec *spec, const RtDataNeeds *need, RtDataset *d
                   char *err, size_t errlen);
 int rt_load_npy(const NnlDataSpec *spec, const char *data_dir, const RtDataNeeds *need,
                 RtDataset *ds, char *err, size_t errlen);
+int rt_load_text(const NnlDataSpec *spec, const char *data_dir, const RtDataNeeds *need,
+                 RtDataset *ds, char *err, size_t errlen);
 /* The rows [lo, hi) of n that a spec's from and to select: floor(from n), floor(to n),
  * forgiving the float rounding of a decimal (0.29f n is 29 for n = 100); 0 and 0: all. */
 void rt_subset_range(const NnlDataSpec *spec, int64_t n, int64_t *lo, int64_t *hi);
@@ -110,6 +118,38 @@ typedef struct RtNorm {
 int rt_norm_fit(const RtDataset *ds, RtNorm *nm, char *err, size_t errlen);
 void rt_norm_apply(const RtNorm *nm, float *x, int64_t rows);   /* x: (rows, size) */
 void rt_norm_free(RtNorm *nm);
+
+/* ===== data_text.c: tokens, vocabularies and text data sets ===== */
+
+/* A vocabulary: id -> token and token -> id. Ids 0 and 1 are "<pad>" and "<unk>"; the
+ * others are tokens of the training file, most frequent first (ties in byte order). */
+struct RtVocab {
+    int tokens;              /* NnlTokens */
+    int64_t n;               /* ids in use: [0, n); 0 when there is no vocabulary */
+    int64_t *off;            /* (n + 1): token i is pool[off[i], off[i + 1] - 1), NUL-ended */
+    char *pool;
+    int64_t *slot;           /* (cap) open addressing by FNV-1a: id + 1, 0 empty */
+    int64_t cap;             /* a power of two >= 2 n */
+};
+enum { RT_TOK_PAD = 0, RT_TOK_UNK = 1, RT_TOK_MAXLEN = 63 };   /* longer words are cut */
+static inline const char *rt_vocab_token(const RtVocab *v, int64_t id) { return v->pool + v->off[id]; }
+/* Splits text[0, len) into tokens and calls fn(token, bytes, arg) for each in order.
+ * CHAR: every Unicode character (UTF-8; a byte that starts no valid sequence is read as
+ * Latin-1). WORD: runs of ASCII letters and digits, apostrophes between them, and
+ * letters beyond U+00BF, lower-cased (ASCII), cut to RT_TOK_MAXLEN bytes; everything else
+ * separates words. Tokens are always valid UTF-8. Returns the token count. */
+int64_t rt_tokenize(int tokens, const char *text, size_t len,
+                    void (*fn)(const char *tok, size_t n, void *arg), void *arg);
+/* The vocabulary of the file a TEXT spec names (its text parts when labelled), capped
+ * at spec->vocab ids: WORD keeps the most frequent words, CHAR fails when the file has
+ * more characters than fit. 0 or -1 + err naming the file. */
+int rt_vocab_build(const NnlDataSpec *spec, const char *data_dir, RtVocab *v, char *err,
+                   size_t errlen);
+int64_t rt_vocab_find(const RtVocab *v, const char *tok, size_t n);   /* -1 when absent */
+/* A JSON array of the tokens in id order (free() it), and back. */
+char *rt_vocab_to_json(const RtVocab *v);
+int rt_vocab_from_json(const char *json, int tokens, RtVocab *v, char *err, size_t errlen);
+void rt_vocab_free(RtVocab *v);
 
 /* ===== metrics.c: loss and metrics over a data set ===== */
 
