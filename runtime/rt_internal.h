@@ -151,6 +151,18 @@ char *rt_vocab_to_json(const RtVocab *v);
 int rt_vocab_from_json(const char *json, int tokens, RtVocab *v, char *err, size_t errlen);
 void rt_vocab_free(RtVocab *v);
 
+/* ===== sample.c: prompts and the next token of a language model ===== */
+
+/* The ids of text's tokens in (*ids)[0, *n), with room for `extra` more (rt_free it); -1
+ * and err naming the first token that is not in v. */
+int rt_encode_prompt(const RtVocab *v, const char *text, int64_t extra, float **ids, int64_t *n,
+                     char *err, size_t errlen);
+/* An id in [lo, hi) drawn from one position's outputs row[0, width): scores, or probabilities
+ * when they are all >= 0 and sum to 1 (then their logarithms are the scores), with
+ * probability softmax(score / temperature); temperature 0 takes the largest. */
+int64_t rt_sample_token(const float *row, int64_t width, int64_t lo, int64_t hi, double temperature,
+                        RtRng *rng);
+
 /* ===== metrics.c: loss and metrics over a data set ===== */
 
 enum { RT_M_ACCURACY, RT_M_MSE, RT_M_MAE, RT_M_PRECISION, RT_M_RECALL, RT_M_F1, RT_M_AUC,
@@ -209,6 +221,8 @@ typedef struct RtCkptMeta {
     int threads;
     RtNorm norm;             /* saved as "data.mean" and "data.std" when size > 0; loading
                               * allocates it when the file has them (rt_norm_free it) */
+    RtVocab vocab;           /* text models: saved when n > 0; loading fills it when the
+                              * file has one (rt_vocab_free it) */
 } RtCkptMeta;
 /* "<model name lowercased>.safetensors": where train saves when told nothing else. */
 void rt_ckpt_default_path(const NnlModelDesc *d, char *out, size_t len);
@@ -219,6 +233,8 @@ int rt_ckpt_save(const NnlModel *m, const char *path, const RtCkptMeta *meta, ch
  * optimizer state and the step count of m and *meta (if given). On error, m is unchanged
  * and err is one line naming the file and the problem. */
 int rt_ckpt_load(NnlModel *m, const char *path, RtCkptMeta *meta, char *err, size_t errlen);
+/* Only the vocabulary of the checkpoint at path (v->n is 0 when it has none). */
+int rt_ckpt_vocab(const char *path, RtVocab *v, char *err, size_t errlen);
 /* Open "path.tmpPID" for writing; commit flushes, fsyncs and renames it over path (or
  * removes it and fails); abort closes and removes it. */
 FILE *rt_atomic_open(const char *path, char *tmp, size_t tmplen, char *err, size_t errlen);
