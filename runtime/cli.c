@@ -133,7 +133,8 @@ static void print_help(const NnlModelDesc *d, const char *prog)
            "or (input...) in float32/64, uint8 or int32/64 (integers are scaled like the\n"
            "training set); classifiers write probabilities to OUT.npy and class indices\n"
            "(int64) to OUT.argmax.npy. Text models keep their vocabulary in the checkpoint;\n"
-           "sample prints the prompt and its continuation on stdout.\n");
+           "their predict also reads a text file (not .npy), one text a line (after a tab,\n"
+           "when there is one), and sample prints the prompt and its continuation.\n");
 }
 
 /* ---- flag values: the whole string must parse, or the command line is wrong ---- */
@@ -843,6 +844,29 @@ static int write_predictions(CliRun *r, const float *out, int64_t n, const int64
     return 0;
 }
 
+/* A text model's input that is no .npy file: one text a line, read into token ids with
+ * the checkpoint's vocabulary. Returns -1 when the input is not text, 0 with *a filled,
+ * or the exit status after an error. */
+static int text_input(CliRun *r, const char *ckpt, RtNpy *a)
+{
+    const NnlDataSpec *spec = text_spec(r->d);
+    const char *in = r->o->input;
+    size_t len = strlen(in);
+    char err[RT_ERRLEN];
+    if (!spec || (len >= 4 && !strcmp(in + len - 4, ".npy"))) return -1;
+    if (rt_ckpt_vocab(ckpt, &r->vocab, err, sizeof err) < 0) return cli_error(r->o, 1, "%s", err);
+    if (r->vocab.n < 3)
+        return cli_error(r->o, 1, "%s: no vocabulary to read %s with; predict text with a checkpoint "
+                         "that train wrote", ckpt, in);
+    memset(a, 0, sizeof *a);
+    if (rt_text_rows(spec, &r->vocab, in, &a->data, &a->shape[0], err, sizeof err) < 0)
+        return cli_error(r->o, 1, "%s", err);
+    a->rank = 2;
+    a->shape[1] = r->d->in_size;
+    a->count = a->shape[0] * a->shape[1];
+    return 0;
+}
+
 static int cmd_predict(CliRun *r)
 {
     const NnlModelDesc *d = r->d;
@@ -851,9 +875,11 @@ static int cmd_predict(CliRun *r)
     ckpt_path(d, o->ckpt_path, ckpt, sizeof ckpt);
     int64_t bs = o->batch ? o->batch : default_batch(d);
     RtNpy a;
-    if (rt_npy_read(o->input, &a, err, sizeof err) < 0) return cli_error(o, 1, "%s", err);
+    int rc = text_input(r, ckpt, &a);
+    if (rc > 0) return rc;
+    if (rc < 0 && rt_npy_read(o->input, &a, err, sizeof err) < 0) return cli_error(o, 1, "%s", err);
     int64_t n = npy_samples(d, &a);
-    int rc = 0;
+    rc = 0;
     float *out = NULL;
     int64_t *cls = NULL;
     if (n < 1) {

@@ -574,3 +574,48 @@ int rt_load_text(const NnlDataSpec *spec, const char *data_dir, const RtDataNeed
     rt_free(text);
     return rc;
 }
+
+int rt_text_rows(const NnlDataSpec *spec, const RtVocab *v, const char *file, float **x, int64_t *n,
+                 char *err, size_t errlen)
+{
+    int64_t w = spec->labelled ? spec->length : spec->window, len = 0, rows = 0, r = 0;
+    char *text = rt_slurp(file, &len, err, errlen);
+    if (!text) return -1;
+    const char *cur = text, *end = text + len, *l, *le;
+    while (next_line(&cur, end, &l, &le)) rows += !blank(l, le);
+    float *out = rows ? rt_alloc(sizeof *out * (size_t)(rows * w)) : NULL;
+    IdBuf b = {.v = v};
+    int rc = -1;
+    if (!rows) {
+        snprintf(err, errlen, "%s: no text; predict reads one text a line", file);
+        goto out;
+    }
+    if (!out) {
+        snprintf(err, errlen, "%s: out of memory for %lld texts", file, (long long)rows);
+        goto out;
+    }
+    for (cur = text; next_line(&cur, end, &l, &le);) {
+        if (blank(l, le)) continue;
+        const char *tab = memchr(l, '\t', (size_t)(le - l)), *t = tab ? tab + 1 : l;
+        b.n = 0;
+        rt_tokenize(v->tokens, t, (size_t)(le - t), add_id, &b);
+        if (b.oom) {
+            snprintf(err, errlen, "%s: out of memory", file);
+            goto out;
+        }
+        /* as the data set reads it: a labelled text's first tokens, a window's last */
+        int64_t k = b.n < w ? b.n : w, from = spec->labelled ? 0 : b.n - k;
+        float *row = out + r++ * w;
+        for (int64_t i = 0; i < w - k; i++) row[i] = RT_TOK_PAD;
+        memcpy(row + w - k, b.ids + from, sizeof(float) * (size_t)k);
+    }
+    *x = out;
+    *n = rows;
+    out = NULL;
+    rc = 0;
+out:
+    rt_free(out);
+    rt_free(b.ids);
+    rt_free(text);
+    return rc;
+}

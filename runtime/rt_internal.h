@@ -146,6 +146,12 @@ int64_t rt_tokenize(int tokens, const char *text, size_t len,
 int rt_vocab_build(const NnlDataSpec *spec, const char *data_dir, RtVocab *v, char *err,
                    size_t errlen);
 int64_t rt_vocab_find(const RtVocab *v, const char *tok, size_t n);   /* -1 when absent */
+/* The non-blank lines of file (the part after the first tab, when there is one) as rows
+ * of token ids, read as spec's samples are: a labelled text's first `length` tokens, or
+ * the last `window`, padded on the left; unknown tokens are RT_TOK_UNK. *x: (*n, width),
+ * rt_free it. */
+int rt_text_rows(const NnlDataSpec *spec, const RtVocab *v, const char *file, float **x, int64_t *n,
+                 char *err, size_t errlen);
 /* A JSON array of the tokens in id order (free() it), and back. */
 char *rt_vocab_to_json(const RtVocab *v);
 int rt_vocab_from_json(const char *json, int tokens, RtVocab *v, char *err, size_t errlen);

@@ -3,7 +3,7 @@
 # prompt and 20 characters (29 bytes with the newline), the same ones for the same seed, greedy at temperature 0;
 # eval --checkpoint reads a changed corpus with the checkpoint's vocabulary. C
 # (tests/models/text_cls.nnl): labelled word lines with named classes train, evaluate and
-# count every test line once. Bad input (a missing or empty file, too many characters
+# count every test line once; predict on the test file as text agrees with eval. Bad input (a missing or empty file, too many characters
 # for vocab:, a line without a tab, an unknown label) exits 1 with one line naming the
 # file (and line), before any output: no epoch line, no checkpoint.
 set -e
@@ -59,7 +59,19 @@ mv corpus.orig corpus.txt
 ./cls train --data . --quiet > cls.out
 grep -q '^final: test_accuracy [0-9.]* test_loss [0-9.]*$' cls.out
 test "$(awk '/^test confusion/ { on = 1; getline; next } on && /^  +[0-9]/ { s += $2 + $3 } END { print s }' cls.out)" = 40
-./cls eval --data . --checkpoint spam.safetensors | grep -q '^test_accuracy '
+./cls eval --data . --checkpoint spam.safetensors > cls_eval.out
+# predict reads the test lines as text (the labels before the tabs are skipped)
+./cls predict --checkpoint spam.safetensors mail_test.tsv -o pred.npy > /dev/null
+pacc=$(python3 - <<'PY'
+import struct
+raw = open('pred.argmax.npy', 'rb').read()
+hl = struct.unpack('<H', raw[8:10])[0]
+got = struct.unpack('<40q', raw[10 + hl:])
+want = [int(l.split('\t')[0] == 'spam') for l in open('mail_test.tsv')]
+print('%.4f' % (sum(g == w for g, w in zip(got, want)) / 40))
+PY
+)
+grep -q "^test_accuracy $pacc " cls_eval.out || { echo "predict accuracy $pacc; eval: $(cat cls_eval.out)"; exit 1; }
 
 # bad input: one line naming the file (and line), nothing else
 fails() {   # fails WANT-IN-STDERR COMMAND...

@@ -7,7 +7,8 @@
  * strided, a subset, too short a text. Labelled lines: left padding, truncation after
  * `length`, named and integer labels, blank lines; errors name file:line (no tab,
  * unknown label, label out of range), an empty and a missing file, a vocabulary of the
- * other kind or larger than the cap. */
+ * other kind or larger than the cap. Predict's text rows: a window's last tokens, a
+ * labelled text's first, the part after a tab. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,6 +253,36 @@ static void test_labelled(void)
     rt_vocab_free(&v);
 }
 
+/* predict's text input: rows read as the data set reads its samples */
+static void test_rows(void)
+{
+    RtVocab v;
+    char path[256];
+    CHECK(rt_vocab_from_json("[\"<pad>\",\"<unk>\",\"a\",\"b\",\"c\"]", NNL_TOK_CHAR, &v, errbuf,
+                             sizeof errbuf) == 0, "%s", errbuf);
+    write_text("in.txt", "abcab\n\nham\tcz\n");
+    snprintf(path, sizeof path, "%s/in.txt", dir);
+    NnlDataSpec lm = text_spec("in.txt", NNL_TOK_CHAR, 8), cls = lm;
+    lm.window = 3;
+    cls.labelled = 1;
+    cls.length = 3;
+    float *x = NULL;
+    int64_t n = 0;
+    CHECK(rt_text_rows(&lm, &v, path, &x, &n, errbuf, sizeof errbuf) == 0 && n == 2, "%s", errbuf);
+    if (n == 2) {
+        CHECK(x[0] == 4 && x[1] == 2 && x[2] == 3, "a window keeps the last tokens: %g %g %g", x[0], x[1], x[2]);
+        CHECK(x[3] == 0 && x[4] == 4 && x[5] == 1, "after the tab, padded, z unknown: %g %g %g", x[3], x[4], x[5]);
+    }
+    rt_free(x);
+    CHECK(rt_text_rows(&cls, &v, path, &x, &n, errbuf, sizeof errbuf) == 0 && n == 2 && x[0] == 2 &&
+          x[1] == 3 && x[2] == 4, "a labelled text keeps the first tokens");
+    rt_free(x);
+    write_text("none.txt", "\n \n");
+    snprintf(path, sizeof path, "%s/none.txt", dir);
+    expect_error(rt_text_rows(&cls, &v, path, &x, &n, errbuf, sizeof errbuf), "none.txt", "no text");
+    rt_vocab_free(&v);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/nnl_test_text.XXXXXX");
@@ -260,6 +291,7 @@ int main(void)
     test_vocab();
     test_windows();
     test_labelled();
+    test_rows();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0) printf("could not remove %s\n", dir);
