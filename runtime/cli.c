@@ -293,24 +293,32 @@ static const NnlDataSpec *text_spec(const NnlModelDesc *d)
          : d->train.eval.kind == NNL_DATA_TEXT ? &d->train.eval : NULL;
 }
 
+/* The vocabulary of checkpoint ckpt into r->vocab (n 0 when it has none), checked
+ * against the model's text spec. 0, or the exit status after an error. */
+static int ckpt_vocab(CliRun *r, const char *ckpt, const NnlDataSpec *spec)
+{
+    char err[RT_ERRLEN];
+    if (rt_ckpt_vocab(ckpt, &r->vocab, err, sizeof err) < 0) return cli_error(r->o, 1, "%s", err);
+    if (r->vocab.n && r->vocab.tokens != spec->tokens)
+        return cli_error(r->o, 1, "%s: a vocabulary of %s, but the model reads %s", ckpt,
+                         r->vocab.tokens == NNL_TOK_WORD ? "words" : "characters",
+                         spec->tokens == NNL_TOK_WORD ? "words" : "characters");
+    if (r->vocab.n > spec->vocab)
+        return cli_error(r->o, 1, "%s: a vocabulary of %lld tokens, but the model takes vocab: %lld",
+                         ckpt, (long long)r->vocab.n, (long long)spec->vocab);
+    return 0;
+}
+
 /* A text model's vocabulary: the checkpoint's when ckpt has one (the parameters learned
  * its ids), else built from the training set's file. */
 static int load_vocab(CliRun *r, const char *ckpt)
 {
     const NnlDataSpec *spec = text_spec(r->d);
     char err[RT_ERRLEN];
+    int rc;
     if (!spec || r->vocab.n) return 0;
-    if (ckpt && rt_ckpt_vocab(ckpt, &r->vocab, err, sizeof err) < 0) return cli_error(r->o, 1, "%s", err);
-    if (r->vocab.n) {
-        if (r->vocab.tokens != spec->tokens)
-            return cli_error(r->o, 1, "%s: a vocabulary of %s, but the model reads %s", ckpt,
-                             r->vocab.tokens == NNL_TOK_WORD ? "words" : "characters",
-                             spec->tokens == NNL_TOK_WORD ? "words" : "characters");
-        if (r->vocab.n > spec->vocab)
-            return cli_error(r->o, 1, "%s: a vocabulary of %lld tokens, but the model takes vocab: %lld",
-                             ckpt, (long long)r->vocab.n, (long long)spec->vocab);
-        return 0;
-    }
+    if (ckpt && (rc = ckpt_vocab(r, ckpt, spec))) return rc;
+    if (r->vocab.n) return 0;
     if (rt_vocab_build(spec, r->o->data_dir, &r->vocab, err, sizeof err) < 0)
         return cli_error(r->o, 1, "%s", err);
     return 0;
@@ -853,8 +861,9 @@ static int text_input(CliRun *r, const char *ckpt, RtNpy *a)
     const char *in = r->o->input;
     size_t len = strlen(in);
     char err[RT_ERRLEN];
+    int rc;
     if (!spec || (len >= 4 && !strcmp(in + len - 4, ".npy"))) return -1;
-    if (rt_ckpt_vocab(ckpt, &r->vocab, err, sizeof err) < 0) return cli_error(r->o, 1, "%s", err);
+    if ((rc = ckpt_vocab(r, ckpt, spec))) return rc;
     if (r->vocab.n < 3)
         return cli_error(r->o, 1, "%s: no vocabulary to read %s with; predict text with a checkpoint "
                          "that train wrote", ckpt, in);
@@ -943,15 +952,15 @@ static int cmd_sample(CliRun *r)
     }
     char ckpt[4096], err[RT_ERRLEN];
     ckpt_path(d, o->ckpt_path, ckpt, sizeof ckpt);
-    if (rt_ckpt_vocab(ckpt, &r->vocab, err, sizeof err) < 0) return cli_error(o, 1, "%s", err);
+    int rc = ckpt_vocab(r, ckpt, spec);
+    if (rc) return rc;
     if (r->vocab.n < 3)
         return cli_error(o, 1, "%s: no vocabulary; sample reads a checkpoint that train wrote", ckpt);
-    if (r->vocab.n > spec->vocab || r->vocab.n > V)
-        return cli_error(o, 1, "%s: a vocabulary of %lld tokens, but the model takes vocab: %lld and "
-                         "scores %lld", ckpt, (long long)r->vocab.n, (long long)spec->vocab, (long long)V);
+    if (r->vocab.n > V)
+        return cli_error(o, 1, "%s: a vocabulary of %lld tokens, but model '%s' scores %lld", ckpt,
+                         (long long)r->vocab.n, d->name, (long long)V);
     float *ids = NULL, *x = NULL, *out = NULL;
     int64_t n = 0;
-    int rc = 0;
     if (rt_encode_prompt(&r->vocab, o->prompt ? o->prompt : "", o->tokens, &ids, &n, err, sizeof err) < 0)
         return cli_error(o, 1, "%s (%s)", err, ckpt);
     if ((rc = make_model(r, 1, ckpt, NULL))) goto out;

@@ -10,7 +10,9 @@
  *   train: the checkpoint keeps the vocabulary built from the training file
  *   errors (exit 1, one line, nothing on stdout): a prompt character outside the
  *   vocabulary, a checkpoint without a vocabulary, a model that is no language model,
- *   a checkpoint whose vocabulary exceeds vocab:; --temperature -1 exits 2 */
+ *   a checkpoint whose vocabulary exceeds vocab: or is of words for a character model;
+ *   --temperature -1 exits 2
+ *   words: the prompt as given, then the words drawn, one space apart */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,17 +128,22 @@ static void write_file(const char *name, const char *text)
 }
 
 /* A checkpoint of d with the vocabulary json (none when NULL). */
-static void save_ckpt(const NnlModelDesc *d, const char *name, const char *json)
+static void save_ckpt_of(const NnlModelDesc *d, const char *name, const char *json, int tokens)
 {
     char path[512], err[RT_ERRLEN];
     snprintf(path, sizeof path, "%s/%s", tmpdir, name);
     NnlModel *m = nnl_create(d, 1, NULL);
     RtCkptMeta mt = {.batch = 1, .seed = 3};
-    if (json && rt_vocab_from_json(json, NNL_TOK_CHAR, &mt.vocab, err, sizeof err) < 0)
+    if (json && rt_vocab_from_json(json, tokens, &mt.vocab, err, sizeof err) < 0)
         printf("vocab: %s\n", err);
     CHECK(rt_ckpt_save(m, path, &mt, err, sizeof err) == 0, "save %s: %s", name, err);
     rt_vocab_free(&mt.vocab);
     nnl_destroy(m);
+}
+
+static void save_ckpt(const NnlModelDesc *d, const char *name, const char *json)
+{
+    save_ckpt_of(d, name, json, NNL_TOK_CHAR);
 }
 
 static const char *vocab_json = "[\"<pad>\",\"<unk>\",\"x\",\"y\",\"c\",\"b\",\"a\",\"z\"]";
@@ -148,6 +155,13 @@ static void expect_fail(const NnlModelDesc *d, const char *const *args, int code
     CHECK(strstr(err_text, part) && strchr(err_text, '\n') == err_text + strlen(err_text) - 1,
           "stderr lacks '%s' or is not one line: %s", part, err_text);
     CHECK(out_text[0] == 0, "no output on stdout: %s", out_text);
+}
+
+static const char *const *any_ckpt(const char *ckpt)
+{
+    static const char *args[] = {"sample", "--checkpoint", NULL, NULL};
+    args[2] = ckpt;
+    return args;
 }
 
 static void test_sample(const NnlModelDesc *d)
@@ -185,6 +199,19 @@ static void test_sample(const NnlModelDesc *d)
     expect_fail(d, temp, 2, "--temperature: '-1' is not a number >= 0");
     const char *flag[] = {"sample", "--epochs", "2", NULL};
     expect_fail(d, flag, 2, "--epochs is not a flag of 'sample'");
+
+    /* words: the prompt's words, then the continuation's, one space apart */
+    NnlModelDesc wd = *d;
+    wd.train.data.tokens = NNL_TOK_WORD;
+    save_ckpt_of(&wd, "words.safetensors",
+                 "[\"<pad>\",\"<unk>\",\"one\",\"two\",\"three\",\"four\",\"five\",\"six\"]", NNL_TOK_WORD);
+    const char *words[] = {"sample", "--checkpoint", "words.safetensors", "--prompt", "Three, four!",
+                           "--tokens", "4", "--temperature", "0", NULL};
+    rc = run(&wd, words);
+    CHECK(rc == 0 && !strcmp(out_text, "Three, four! five six one two\n"), "words: '%s' %s", out_text, err_text);
+    const char *badw[] = {"sample", "--checkpoint", "words.safetensors", "--prompt", "one seven", NULL};
+    expect_fail(&wd, badw, 1, "the prompt's word 'seven' is not in the vocabulary");
+    expect_fail(d, any_ckpt("words.safetensors"), 1, "a vocabulary of words, but the model reads characters");
 
     NnlModelDesc cls = *d;   /* labelled text: a classifier, no language model */
     cls.train.data.labelled = 1;
