@@ -4,6 +4,7 @@
  * sets of token ids held as floats: language-modelling windows of plain text, or one
  * fixed-length example per labelled line. Errors are one line naming the file (and the
  * line). Where the vocabulary comes from is cli.c's choice; ckpt.c stores it as JSON. */
+#define _GNU_SOURCE   /* qsort_r */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -243,14 +244,13 @@ static int blank(const char *s, const char *e)
 
 static void count_token(const char *tok, size_t n, void *arg) { table_add(arg, tok, n); }
 
-/* Sorts ids by count (most first), then by the token's bytes. */
-static const TokTable *sort_table;
-static int by_count(const void *a, const void *b)
+/* Orders ids by count (most first), then by the token's bytes (qsort_r with the table). */
+static int by_count(const void *a, const void *b, void *table)
 {
+    const TokTable *t = table;
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    const int64_t *c = sort_table->count;
-    if (c[x] != c[y]) return c[x] > c[y] ? -1 : 1;
-    return strcmp(rt_vocab_token(&sort_table->v, x), rt_vocab_token(&sort_table->v, y));
+    if (t->count[x] != t->count[y]) return t->count[x] > t->count[y] ? -1 : 1;
+    return strcmp(rt_vocab_token(&t->v, x), rt_vocab_token(&t->v, y));
 }
 
 /* Counts the tokens of text (the text parts of its lines when labelled); then keeps the
@@ -283,8 +283,7 @@ static int build_from_text(const NnlDataSpec *spec, const char *file, const char
     }
     if (!(order = rt_alloc(sizeof *order * (size_t)(n + 1)))) goto oom;
     for (int64_t i = 0; i < n; i++) order[i] = i;
-    sort_table = &counts;
-    qsort(order, (size_t)n, sizeof *order, by_count);
+    qsort_r(order, (size_t)n, sizeof *order, by_count, &counts);
     for (int64_t i = 0; i < n && i < room; i++) {
         int64_t id = order[i];
         if (table_add(&voc, rt_vocab_token(&counts.v, id), (size_t)(counts.v.off[id + 1] - counts.v.off[id] - 1)) < 0)
