@@ -1,5 +1,6 @@
 # Text data end to end, on files written here. L (tests/models/text_lm.nnl): character
-# windows train and evaluate; the checkpoint holds the vocabulary; sample prints the
+# windows train and evaluate; the checkpoint holds the vocabulary (and keeps it when
+# training resumes); sample prints the
 # prompt and 20 characters (29 bytes with the newline), the same ones for the same seed, greedy at temperature 0;
 # eval --checkpoint reads a changed corpus with the checkpoint's vocabulary. C
 # (tests/models/text_cls.nnl): labelled word lines with named classes train, evaluate and
@@ -46,6 +47,11 @@ done
 grep -q "^lm: error: the prompt's character 'C' is not in the vocabulary (tinylm.safetensors)$" bad.err
 test ! -s bad.out
 ./lm --help | grep -q '^  sample --prompt TEXT --tokens N --temperature X$'
+# resuming keeps the checkpoint's vocabulary, and saves it again
+cp tinylm.safetensors before.safetensors
+./lm train --data . --quiet --resume tinylm.safetensors --epochs 4 > resume.out
+grep -q '^epoch 4/4 ' resume.out && ! grep -q '^epoch [123]/' resume.out
+grep -q '"tokens":"char","vocab":"\[\\"<pad>\\",\\"<unk>\\",\\" \\",' tinylm.safetensors
 # a changed corpus: the checkpoint's ids read it, so a character it lacks is unknown
 ./lm eval --data . --checkpoint tinylm.safetensors > e1.out
 cp corpus.txt corpus.orig && tr 'a' 'Q' < corpus.orig > corpus.txt
