@@ -61,19 +61,19 @@ void plan_graph(Graph *g)
     }
     g->nparam_floats = pos;
     g->param_off = 0;
-    g->grad_off = g->has_train ? pos : 0;    /* no train block: no gradients to hold */
-    g->state_off = g->has_train ? 2 * pos : pos;
+    g->grad_off = ir_trains(g) ? pos : 0;    /* no train block: no gradients to hold */
+    g->state_off = ir_trains(g) ? 2 * pos : pos;
     const NnlOptim *o = &g->train.optim;
-    int nstate = !g->has_train ? 0 : o->kind == NNL_OPT_ADAM || o->kind == NNL_OPT_ADAMW ? 2
+    int nstate = !ir_trains(g) ? 0 : o->kind == NNL_OPT_ADAM || o->kind == NNL_OPT_ADAMW ? 2
                : o->kind == NNL_OPT_RMSPROP ? 1 + (o->momentum != 0) : o->momentum != 0;
     g->state_floats = nstate * pos;
     /* the clip factor the update reads: one float, when clipping */
     g->clip_off = g->state_off + g->state_floats;
-    int64_t fixed_base = g->clip_off + (g->has_train && g->train.clip_norm > 0 ? ALIGN : 0);
+    int64_t fixed_base = g->clip_off + (ir_trains(g) && g->train.clip_norm > 0 ? ALIGN : 0);
     for (int i = 0; i < g->params.len; i++) {
         ParamInfo *p = g->params.items[i];
         p->node->off = g->param_off + p->offset;
-        if (p->grad && g->has_train) p->grad->off = g->grad_off + p->offset;
+        if (p->grad && ir_trains(g)) p->grad->off = g->grad_off + p->offset;
     }
 
     /* last use of each node, in kernel indices */
@@ -105,7 +105,7 @@ void plan_graph(Graph *g)
         if ((n == g->t_output && n != g->output) || (n == g->t_loss && n != g->loss)) continue;
         bool is_grad = false;
         for (int k = 0; k < g->params.len; k++)
-            if (((ParamInfo *)g->params.items[k])->grad == n && g->has_train) is_grad = true;
+            if (((ParamInfo *)g->params.items[k])->grad == n && ir_trains(g)) is_grad = true;
         if (is_grad) continue;
         int end = n->pinned ? nk + 1 : last[i];
         int64_t size = align_up(shape_numel_static(n->shape));

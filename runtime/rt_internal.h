@@ -57,6 +57,8 @@ float *rt_output(NnlModel *m);   /* (max_batch, out_size) */
 /* Runs one entry point on rows already in the arena; train_step counts the step. */
 enum { RT_FORWARD, RT_LOSS, RT_GRAD, RT_TRAIN };
 int rt_run(NnlModel *m, int which, int64_t batch);
+/* Sets m's last error and returns status (a negative NnlStatus). */
+int rt_fail(NnlModel *m, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* ===== data.c, data_idx.c, data_csv.c, data_blobs.c, data_npy.c: datasets ===== */
 
