@@ -10,9 +10,11 @@
  *   train: the checkpoint keeps the vocabulary built from the training file
  *   errors (exit 1, one line, nothing on stdout): a prompt character outside the
  *   vocabulary, a checkpoint without a vocabulary, a model that is no language model,
- *   a checkpoint whose vocabulary exceeds vocab: or is of words for a character model;
+ *   a checkpoint whose vocabulary exceeds vocab:, is of words for a character model or
+ *   is no JSON array;
  *   --temperature -1 exits 2
  *   words: the prompt as given, then the words drawn, one space apart */
+#define _GNU_SOURCE   /* memmem */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -195,6 +197,23 @@ static void test_sample(const NnlModelDesc *d)
     save_ckpt(d, "novocab.safetensors", NULL);
     const char *nov[] = {"sample", "--checkpoint", "novocab.safetensors", NULL};
     expect_fail(d, nov, 1, "novocab.safetensors: no vocabulary");
+    /* a vocabulary that is no JSON array: the header is not covered by the checksum */
+    char path[512], buf[4096];
+    snprintf(path, sizeof path, "%s/lm.safetensors", tmpdir);
+    FILE *f = fopen(path, "rb");
+    size_t len = f ? fread(buf, 1, sizeof buf, f) : 0;
+    if (f) fclose(f);
+    char *at = memmem(buf, len, "\"vocab\":\"[", 10);
+    CHECK(at, "the header has a vocab");
+    if (at) {
+        at[9] = '{';
+        snprintf(path, sizeof path, "%s/badvocab.safetensors", tmpdir);
+        f = fopen(path, "wb");
+        fwrite(buf, 1, len, f);
+        fclose(f);
+        expect_fail(d, any_ckpt("badvocab.safetensors"), 1,
+                    "badvocab.safetensors: metadata 'vocab': the vocabulary is not a JSON array");
+    }
     const char *temp[] = {"sample", "--temperature", "-1", NULL};
     expect_fail(d, temp, 2, "--temperature: '-1' is not a number >= 0");
     const char *flag[] = {"sample", "--epochs", "2", NULL};
