@@ -100,10 +100,15 @@ uninstall:
 	rm -f $(patsubst stdlib/%,$(DESTDIR)$(PREFIX)/share/nnl/stdlib/%,$(wildcard stdlib/*.nnl))
 	-rmdir $(DESTDIR)$(PREFIX)/share/nnl/stdlib $(DESTDIR)$(PREFIX)/share/nnl 2>/dev/null
 
+# NNL beside PyTorch (when installed) on the benchmark models, sgemm beside OpenBLAS and
+# oneDNN, the FMA peak: bench/run.sh, results in docs/PERFORMANCE.md.
+bench: all
+	sh bench/run.sh
+
 wc:
 	@wc -l lang/*.[chly] compiler/*.[ch] runtime/*.[ch] stdlib/*.nnl | sort -n
 
 clean:
 	rm -rf build build-san
 
-.PHONY: all deps demo test sanitize examples-check install uninstall wc clean
+.PHONY: all deps demo test sanitize examples-check bench install uninstall wc clean

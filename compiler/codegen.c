@@ -184,6 +184,8 @@ typedef struct Loop {
     LLVMValueRef i;
     LLVMValueRef *val;     /* per node id: its value in this iteration, or NULL */
     LLVMValueRef *base;    /* per node id: hoisted base pointer, or NULL */
+    int inner_axes;        /* > 0: i runs inside blocks of the last inner_axes axes */
+    LLVMValueRef start;    /* the flat index where i's block starts */
 } Loop;
 
 static LLVMValueRef load_at(Cg *c, Loop *L, Node *x, LLVMValueRef idx)
@@ -193,12 +195,38 @@ static LLVMValueRef load_at(Cg *c, Loop *L, Node *x, LLVMValueRef idx)
     return LLVMBuildLoad2(c->b, c->f32, p, "");
 }
 
+/* How an operand viewed as `from` is read over the last `axes` axes of `to`: 1 the
+ * same (contiguous), 2 constant (broadcast), 3 both (those axes are all 1), 0 neither. */
+static int block_mode(Shape from, Shape to, int axes)
+{
+    int mode = 3;
+    for (int k = to.rank - 1; k >= to.rank - axes; k--) {
+        if (to.d[k] == 1) continue;
+        if (from.d[k] == to.d[k]) mode &= 1;
+        else if (from.d[k] == 1) mode &= 2;
+        else return 0;
+    }
+    return mode;
+}
+
+/* The index of an operand viewed as `from` at the loop's i: inside a block where it is
+ * contiguous or constant, from the block's start (loop-invariant: hoisted out of the
+ * inner loop) plus the offset in the block; else computed from i. */
+static LLVMValueRef operand_index(Cg *c, Loop *L, Shape from, Shape to)
+{
+    int mode = L->inner_axes ? block_mode(from, to, L->inner_axes) : 0;
+    if (!mode) return bcast_index(c, L->i, from, to);
+    LLVMValueRef at = bcast_index(c, L->start, from, to);
+    if (mode & 2) return at;
+    return LLVMBuildAdd(c->b, at, LLVMBuildSub(c->b, L->i, L->start, ""), "");
+}
+
 /* Operand x of n: its value in this iteration when it is in the loop, else a load. */
 static LLVMValueRef operand(Cg *c, Loop *L, Node *n, Node *x, Shape from)
 {
     if (x->op == OP_CONST) return f32c(c, x->fval);
     if (L->val[x->id]) return L->val[x->id];
-    return load_at(c, L, x, bcast_index(c, L->i, from, n->shape));
+    return load_at(c, L, x, operand_index(c, L, from, n->shape));
 }
 
 static LLVMValueRef sel(Cg *c, LLVMRealPredicate p, LLVMValueRef a, LLVMValueRef b,
@@ -275,7 +303,7 @@ static LLVMValueRef elem(Cg *c, Loop *L, Node *n)
         Node *x = n->in[0];
         LLVMValueRef v = x->op == OP_CONST ? f32c(c, x->fval)
                        : L->val[x->id] ? L->val[x->id]
-                       : load_at(c, L, x, bcast_index(c, L->i, n->from, n->shape));
+                       : load_at(c, L, x, operand_index(c, L, n->from, n->shape));
         if (n->fval != 1) v = LLVMBuildFMul(b, v, f32c(c, n->fval), "");
         if (n->div_batch) v = LLVMBuildFDiv(b, v, LLVMBuildSIToFP(b, L->f.batch, c->f32, ""), "");
         return v;
@@ -338,6 +366,12 @@ static LLVMValueRef new_kernel_fn(Cg *c, int index, LLVMValueRef *ctx, LLVMValue
  * loop_end closes it. */
 typedef struct ForLoop { LLVMBasicBlockRef head, body, exit; LLVMValueRef i; } ForLoop;
 
+static LLVMValueRef sel_i64(Cg *c, LLVMIntPredicate p, LLVMValueRef a, LLVMValueRef b,
+                            LLVMValueRef t, LLVMValueRef f)
+{
+    return LLVMBuildSelect(c->b, LLVMBuildICmp(c->b, p, a, b, ""), t, f, "");
+}
+
 static ForLoop loop_begin(Cg *c, LLVMValueRef fn, LLVMValueRef lo, LLVMValueRef hi)
 {
     ForLoop l;
@@ -381,7 +415,42 @@ static LLVMValueRef gen_elem_kernel(Cg *c, int index, Kernel *k)
                 L.base[x->id] = node_ptr(c, &L.f, x);
         }
     }
-    ForLoop fl = loop_begin(c, fn, lo, hi);
+    /* A kernel that reads a broadcast operand (a per-channel bias of f32[B, C, H, W])
+     * runs in blocks of the trailing axes over which every such operand is contiguous
+     * or constant (H x W): its index is then computed once a block, not divided out of
+     * every i, and the inner loop vectorizes. */
+    int64_t block = 1;
+    bool broadcasts = false;
+    L.inner_axes = k->shape.rank - (k->shape.batched ? 1 : 0);
+    for (int j = 0; j < k->nodes.len; j++) {
+        Node *n = k->nodes.items[j];
+        for (int q = 0; q < n->nin; q++) {
+            Node *x = n->in[q];
+            if (x->op == OP_CONST || x->kernel == n->kernel || n->op == OP_RESHAPE ||
+                n->op == OP_CONCAT || n->op == OP_SLICE || n->op == OP_UNSLICE)
+                continue;
+            Shape from = n->op == OP_EXPAND ? n->from : aligned(x->shape, n->shape);
+            if (shape_eq(from, n->shape)) continue;
+            broadcasts = true;
+            while (L.inner_axes > 0 && !block_mode(from, n->shape, L.inner_axes)) L.inner_axes--;
+        }
+    }
+    for (int a = k->shape.rank - L.inner_axes; a < k->shape.rank; a++) block *= k->shape.d[a];
+    if (!broadcasts || block < 8) L.inner_axes = 0;
+    ForLoop fo = {0}, fl;
+    if (L.inner_axes) {   /* blocks [o block, (o + 1) block) clipped to [lo, hi) */
+        LLVMValueRef nb = i64c(c, block);
+        LLVMValueRef olo = LLVMBuildSDiv(c->b, lo, nb, "");
+        LLVMValueRef ohi = LLVMBuildSDiv(c->b, LLVMBuildAdd(c->b, hi, i64c(c, block - 1), ""), nb, "");
+        fo = loop_begin(c, fn, olo, ohi);
+        L.start = LLVMBuildMul(c->b, fo.i, nb, "start");
+        LLVMValueRef end = LLVMBuildAdd(c->b, L.start, nb, "");
+        LLVMValueRef j0 = sel_i64(c, LLVMIntSGT, lo, L.start, lo, L.start);
+        LLVMValueRef j1 = sel_i64(c, LLVMIntSLT, hi, end, hi, end);
+        fl = loop_begin(c, fn, j0, j1);
+    } else {
+        fl = loop_begin(c, fn, lo, hi);
+    }
     L.i = fl.i;
     for (int j = 0; j < k->nodes.len; j++) {
         Node *n = k->nodes.items[j];
@@ -394,6 +463,7 @@ static LLVMValueRef gen_elem_kernel(Cg *c, int index, Kernel *k)
         }
     }
     loop_end(c, &fl);
+    if (L.inner_axes) loop_end(c, &fo);
     LLVMBuildRetVoid(c->b);
     free(L.val);
     free(L.base);

@@ -301,6 +301,7 @@ static int compile(Arena *a, const Options *o)
     if (is(o, "ir")) { ir_print(stdout, g, g->nodes.len); return 0; }
     if (o->check && !g->has_train) return 0;
     if (o->inference && g->has_train) ir_drop_training(g);
+    if (o->opt_level > 0) rewrite_graph(g);   /* -O0: the graph as written */
     if (ir_trains(g)) ad_differentiate(g);
     if (diag_error_count()) return 1;
     if (is(o, "grad")) { ir_print(stdout, g, g->nodes.len); return 0; }

@@ -1,5 +1,5 @@
 /* ir.h — the compiler's one header: the tensor graph (ir.c), sema (sema*.c, sharing sema.h), autodiff
- * (autodiff.c), fusion (fuse.c), the memory plan (plan.c), LLVM codegen (codegen.c).
+ * (autodiff.c), rewrites (rewrite.c), fusion (fuse.c), the memory plan (plan.c), LLVM codegen (codegen.c).
  * In: the AST of lang/ast.h. Out: an object file whose descriptor and step functions
  * follow runtime/nnlrt.h. Sections follow the pipeline. */
 #ifndef NNL_IR_H
@@ -100,6 +100,7 @@ struct Node {
     int kernel;             /* index in Graph.kernels */
     bool stored;            /* needs memory (used outside its kernel, pinned, ...) */
     bool pinned;            /* live for the whole step: output, loss, gradients */
+    bool alias;             /* a RESHAPE sharing its operand's memory: no kernel, no copy */
     int64_t off;            /* plan: float offset (batched: per-sample units) */
     int seg;                /* entry-point segment: SEG_* */
 };
@@ -215,6 +216,12 @@ typedef struct SemaOptions {
 /* Checks the program and builds the forward graph, the loss (when a train block names
  * the model) and the training configuration. NULL after diagnostics. */
 Graph *sema_program(Arena *a, Ast *prog, const SemaOptions *opt);
+
+/* ===== rewrite.c: cheaper forms of the same values ===== */
+
+/* max_pool2d(relu(x + per-channel b)) -> relu(max_pool2d(x) + b), in place. Before
+ * autodiff. */
+void rewrite_graph(Graph *g);
 
 /* ===== autodiff.c: reverse mode ===== */
 

@@ -3,7 +3,8 @@
  *   [params | grads | optimizer state | fixed temporaries]  [batch-scaled tensors]
  * and a batch-scaled tensor at per-sample offset `off` lives at fixed + off * max_batch,
  * so one plan serves every batch size up to the maximum. Offsets come from liveness over
- * the kernel schedule, first fit; a kernel never writes over a value it reads. Needs:
+ * the kernel schedule, first fit; a kernel never writes over a value it reads; a reshape
+ * view (fuse.c) takes its operand's offset and keeps it alive. Needs:
  * fuse_graph. */
 #include <stdlib.h>
 
@@ -88,6 +89,10 @@ void plan_graph(Graph *g)
         for (int k = 0; k < n->nin; k++)
             if (n->kernel > last[n->in[k]->id]) last[n->in[k]->id] = n->kernel;
     }
+    for (int i = nn - 1; i >= 0; i--) {   /* a view keeps its operand alive */
+        Node *n = g->nodes.items[i];
+        if (n->alias && last[i] > last[n->in[0]->id]) last[n->in[0]->id] = last[i];
+    }
     Pool fixed = {0}, batch = {0};
     /* the input and label regions first: the runtime writes them before a call */
     Node *pin_first[2] = {g->input, g->label};
@@ -95,7 +100,7 @@ void plan_graph(Graph *g)
         if (pin_first[i]) pin_first[i]->off = pool_alloc(&batch, align_up(shape_numel_static(pin_first[i]->shape)), -1, nk + 1);
     for (int i = 0; i < nn; i++) {
         Node *n = g->nodes.items[i];
-        if (!n->stored || n->op == OP_PARAM || n->op == OP_INPUT || n->op == OP_LABEL) continue;
+        if (!n->stored || n->alias || n->op == OP_PARAM || n->op == OP_INPUT || n->op == OP_LABEL) continue;
         if (n->op == OP_EMA) {   /* written over its buffer */
             n->off = n->in[0]->off;
             continue;
@@ -114,6 +119,10 @@ void plan_graph(Graph *g)
     }
     if (g->t_output && g->t_output != g->output) g->t_output->off = g->output->off;
     if (g->t_loss && g->t_loss != g->loss) g->t_loss->off = g->loss->off;
+    for (int i = 0; i < nn; i++) {
+        Node *n = g->nodes.items[i];
+        if (n->alias) n->off = n->in[0]->off;
+    }
     g->loss_off = g->loss ? g->loss->off : 0;
     g->fixed_floats = fixed_base + align_up(fixed.top);
     g->per_sample_floats = align_up(batch.top);

@@ -989,6 +989,7 @@ int nnl_cli_main(const NnlModelDesc *d, int argc, char **argv)
         const char *slash = strrchr(argv[0], '/');
         o.prog = slash ? slash + 1 : argv[0];
     }
+    if (argc > 1 && !strcmp(argv[1], "bench")) return rt_bench_main(d, o.prog, argc, argv);
     int rc = parse_args(&o, argc, argv);
     if (rc) return rc;
     if (!strcmp(o.cmd, "help")) {

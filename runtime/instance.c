@@ -14,6 +14,12 @@
 /* ---- allocation ---- */
 
 static int64_t fail_countdown;
+static int64_t alloc_calls;   /* every rt_alloc, from any thread */
+
+int64_t rt_alloc_count(void)
+{
+    return __atomic_load_n(&alloc_calls, __ATOMIC_RELAXED);
+}
 
 void rt_alloc_fail_after(int64_t n)
 {
@@ -22,6 +28,7 @@ void rt_alloc_fail_after(int64_t n)
 
 void *rt_alloc(size_t bytes)
 {
+    __atomic_fetch_add(&alloc_calls, 1, __ATOMIC_RELAXED);
     if (fail_countdown > 0 && --fail_countdown == 0) return NULL;
     void *p = NULL;
     if (bytes == 0) bytes = 1;
