@@ -66,6 +66,23 @@ sanitize: deps all
 	cp $(BUILD)/libnnlrt.a build-san/libnnlrt.a
 	NNL_BUILD=build-san sh tests/run.sh
 
+# libFuzzer targets (fuzz/README.md): the compiler front to back, and the runtime's data
+# readers. Objects under build-fuzz/ with clang, ASan and UBSan; the corpus starts from
+# every .nnl in the tree. `make fuzz FUZZ_SECONDS=N` runs each target N seconds.
+FUZZ_CC      ?= $(firstword $(wildcard /usr/bin/clang-19 /usr/bin/clang-14) clang)
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS   := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_TARGETS := build-fuzz/fuzz_nnlc build-fuzz/fuzz_data
+fuzz-build: deps
+	$(MAKE) BUILD=build-fuzz CC=$(FUZZ_CC) CFLAGS="$(FUZZ_FLAGS) -fsanitize=fuzzer-no-link" \
+	    RT_CFLAGS="$(FUZZ_FLAGS) -fsanitize=fuzzer-no-link" FUZZ_CC=$(FUZZ_CC) $(FUZZ_TARGETS)
+build-fuzz/fuzz_nnlc: fuzz/fuzz_nnlc.c $(LANG_OBJS) $(filter-out %/driver.o,$(COMP_OBJS))
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -DFUZZ_STDLIB_DIR='"$(CURDIR)/stdlib"' -o $@ $^ $(LLVM_LIBS) -lm
+build-fuzz/fuzz_data: fuzz/fuzz_data.c $(BUILD)/libnnlrt.a
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -fopenmp -o $@ $^ -lcjson -lz -lm
+fuzz: fuzz-build
+	sh fuzz/run.sh $(FUZZ_SECONDS)
+
 # Trains every example fully on real data and checks the accuracies the issues ask for
 # (not part of make test: minutes to hours). EXAMPLES="a b" limits it.
 examples-check: deps all
@@ -75,6 +92,6 @@ wc:
 	@wc -l lang/*.[chly] compiler/*.[ch] runtime/*.[ch] stdlib/*.nnl | sort -n
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
-.PHONY: all deps demo test sanitize examples-check wc clean
+.PHONY: all deps demo test sanitize fuzz fuzz-build examples-check wc clean

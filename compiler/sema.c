@@ -94,6 +94,7 @@ static Value apply_layer(Sema *S, LayerInst *li, Node *x, Span at);
 static Value instantiate(Sema *S, Ctx *c, Ast *def, PtrVec *args, Span at, const char *bind_name);
 
 Value vnum(double x, bool is_int) { return (Value){.kind = V_NUM, .num = x, .is_int = is_int}; }
+bool is_whole(double x) { return x >= -0x1p53 && x <= 0x1p53 && x == floor(x); }
 Value vtensor(Node *n) { return n ? (Value){.kind = V_TENSOR, .t = n} : verror; }
 
 const char *vkind_name(VKind k)
@@ -337,7 +338,7 @@ static Value instantiate(Sema *S, Ctx *c, Ast *def, PtrVec *args, Span at, const
         const char *ty = pd->type_name;
         if (ty) {
             Value v = bound[j];
-            bool good = !strcmp(ty, "int") ? v.kind == V_NUM && v.num == (double)(int64_t)v.num
+            bool good = !strcmp(ty, "int") ? v.kind == V_NUM && is_whole(v.num)
                       : !strcmp(ty, "float") ? v.kind == V_NUM
                       : !strcmp(ty, "str") ? v.kind == V_STR : true;
             if (strcmp(ty, "int") && strcmp(ty, "float") && strcmp(ty, "str")) {
@@ -450,18 +451,18 @@ static bool eval_dims(Sema *S, Ast *type, Env *env, Shape *out)
                 unknown_name(S, env, d->name, d->span);
                 return false;
             }
-            if (b->v.kind != V_NUM || b->v.num != (double)(int64_t)b->v.num || b->v.num < 1) {
+            if (b->v.kind != V_NUM || !is_whole(b->v.num) || b->v.num < 1 || b->v.num > 0x1p40) {
                 diag(DIAG_ERROR, d->span, "dimension '%s' must be a positive integer, not %s",
                      d->name, b->v.kind == V_NUM ? "a fraction" : vkind_name(b->v.kind));
                 return false;
             }
             v = b->v.num;
         } else {
-            v = d->num;
-            if (v < 1 || d->num != (double)v) {
+            if (!is_whole(d->num) || d->num < 1 || d->num > 0x1p40) {
                 diag(DIAG_ERROR, d->span, "a dimension must be a positive integer");
                 return false;
             }
+            v = (int64_t)d->num;
         }
         if (v > ((int64_t)1 << 40) / total) {
             diag(DIAG_ERROR, type->span, "this shape has too many elements");
@@ -695,7 +696,7 @@ static bool build_model(Sema *S, Ast *m, Env **out_env)
     Ctx c = {0};
     c.env = env_bind(S, NULL, in->name, vtensor(g->input), in->span);
     Value cur = vtensor(g->input);
-    bool have_out = false;
+    bool have_out = false, failed = false;   /* after an error, go on to find the next one */
     Span out_span = outd->span;
     for (int i = 0; i < m->body.len; i++) {
         Ast *st = m->body.items[i];
@@ -709,13 +710,15 @@ static bool build_model(Sema *S, Ast *m, Env **out_env)
             if (cur.kind != V_TENSOR) return false;
             have_out = true;
             break;
-        case AST_PARAM: {
+        case AST_PARAM: {   /* a bad parameter is bound to an error: its uses stay quiet */
             Shape s;
-            if (!eval_dims(S, st->type, c.env, &s)) return false;
-            Value init = sema_eval(S, &c, st->value);
-            Node *p = make_param(S, st->name, s, init, st->span);
-            if (!p) return false;
-            c.env = env_bind(S, c.env, st->name, vtensor(p), st->span);
+            Node *p = NULL;
+            if (eval_dims(S, st->type, c.env, &s)) {
+                Value init = sema_eval(S, &c, st->value);
+                p = make_param(S, st->name, s, init, st->span);
+            }
+            failed |= !p;
+            c.env = env_bind(S, c.env, st->name, p ? vtensor(p) : verror, st->span);
             break;
         }
         case AST_LET: {
@@ -729,7 +732,7 @@ static bool build_model(Sema *S, Ast *m, Env **out_env)
             } else {
                 v = sema_eval(S, &c, e);
             }
-            if (v.kind == V_ERROR) return false;
+            failed |= v.kind == V_ERROR;
             c.env = env_bind(S, c.env, st->name, v, st->span);
             break;
         }
@@ -752,12 +755,14 @@ static bool build_model(Sema *S, Ast *m, Env **out_env)
                     diag(DIAG_ERROR, st->value->span, "the output must be a tensor, not %s", vkind_name(cur.kind));
                 return false;
             }
+            if (failed) return false;
             have_out = true;
             out_span = st->value->span;
             break;
         default: break;
         }
     }
+    if (failed) return false;
     if (!have_out) {
         diag(DIAG_ERROR, outd->span, "nothing computes the output '%s'", outd->name);
         diag(DIAG_HINT, NNL_NO_SPAN, "add a `layers { ... }` block or `%s = <expression>`", outd->name);

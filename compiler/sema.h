@@ -86,6 +86,7 @@ Ast *find_def(PtrVec *defs, const char *name);
 Env *env_bind(Sema *S, Env *env, const char *name, Value v, Span at);
 Env *env_find(Env *env, const char *name);
 Value vnum(double x, bool is_int);
+bool is_whole(double x);   /* a finite integer within +-2^53, so casting it is defined */
 Value vtensor(Node *n);
 const char *vkind_name(VKind k);
 Node *as_tensor(Sema *S, Value v, Span at, const char *what);

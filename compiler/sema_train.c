@@ -94,7 +94,7 @@ static bool schedule_setting(Ast *e, NnlSchedule *out)
         bool num = arg->value->kind == AST_NUM || (arg->value->kind == AST_UNARY && arg->value->lhs && arg->value->lhs->kind == AST_NUM);
         double v = !num ? 0 : arg->value->kind == AST_NUM ? arg->value->num : -arg->value->lhs->num;
         if (!strcmp(n, "gamma") && num && v > 0 && v <= 1 && kind != NNL_SCHED_COSINE) out->gamma = v;
-        else if (!strcmp(n, "epochs") && num && v >= 1 && v == (int64_t)v && kind == NNL_SCHED_STEP) out->every = v;
+        else if (!strcmp(n, "epochs") && num && v >= 1 && is_whole(v) && kind == NNL_SCHED_STEP) out->every = v;
         else if (!strcmp(n, "min_lr") && num && v >= 0 && kind == NNL_SCHED_COSINE) out->min_lr = v;
         else {
             diag(DIAG_ERROR, arg->span, "%s() takes %s", kinds[kind],
