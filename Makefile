@@ -48,7 +48,7 @@ $(BUILD)/runtime/%.o: runtime/%.c runtime/*.h | $(BUILD)/runtime
 $(BUILD)/lang $(BUILD)/compiler $(BUILD)/runtime:
 	mkdir -p $@
 
-# Installs flex, bison, LLVM 19's C API, zlib, cJSON and the datasets when missing.
+# Installs flex, bison, LLVM 19's C API, zlib, cJSON, valgrind and the datasets when missing.
 deps:
 	@sh tools/deps.sh
 
@@ -59,12 +59,16 @@ demo: deps all
 test: deps all
 	@sh tests/run.sh
 
-# The compiler under ASan+UBSan (in build-san/), then the whole suite through it, so
-# every test input passes through the sanitized nnlc. The runtime is the usual one.
+# Compiler and runtime under ASan+UBSan (in build-san/), then the whole suite through
+# them: every test input passes through the sanitized nnlc, and every generated program
+# and C test links the sanitized runtime (build-san/cc adds the flags to each link).
+# Then valgrind memcheck over nnlc on every example: no errors, no leaks.
 sanitize: deps all
-	$(MAKE) BUILD=build-san CFLAGS="-O1 -g $(SAN_FLAGS)" build-san/nnlc
-	cp $(BUILD)/libnnlrt.a build-san/libnnlrt.a
-	NNL_BUILD=build-san sh tests/run.sh
+	$(MAKE) BUILD=build-san CFLAGS="-O1 -g $(SAN_FLAGS)" RT_CFLAGS="-O1 -g $(SAN_FLAGS)" \
+	    build-san/nnlc build-san/libnnlrt.a
+	printf '#!/bin/sh\nexec $(CC) $(SAN_FLAGS) "$$@"\n' > build-san/cc && chmod +x build-san/cc
+	CC=$(CURDIR)/build-san/cc NNL_BUILD=build-san ASAN_OPTIONS=detect_leaks=1 sh tests/run.sh
+	sh tools/memcheck.sh
 
 # libFuzzer targets (fuzz/README.md): the compiler front to back, and the runtime's data
 # readers. Objects under build-fuzz/ with clang, ASan and UBSan; the corpus starts from

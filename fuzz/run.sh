@@ -27,6 +27,6 @@ for t in $targets; do
     nice -n 15 build-fuzz/fuzz_$t "$corpus" "$seeds" $extra -max_total_time="$secs" \
         -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 $mode \
         -artifact_prefix=build-fuzz/artifacts/$t- 2>build-fuzz/$t.log || rc=1
-    grep -E "stat::number_of_executed_units|^#[0-9]+: .*exec/s|^==.*ERROR|SUMMARY|crash-|leak-|timeout-" build-fuzz/$t.log | sed "s/^/fuzz: $t: /"
+    grep -E "stat::number_of_executed_units|^#[0-9]+: .*exec/s|^==.*ERROR|SUMMARY|crash-|leak-|timeout-" build-fuzz/$t.log | tail -4 | sed "s/^/fuzz: $t: /"
 done
 exit $rc

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs what building, testing and the demo need, when it is missing: flex, bison,
-# LLVM 19's C API, OpenMP (GCC's libgomp), zlib, cJSON (checkpoint headers) and
+# LLVM 19's C API, OpenMP (GCC's libgomp), zlib, cJSON (checkpoint headers), valgrind (make sanitize) and
 # Fashion-MNIST. Debian 12 / Ubuntu.
 set -e
 need=""
@@ -15,6 +15,7 @@ command -v make >/dev/null 2>&1 || need="$need make"
 [ -f /usr/include/cjson/cJSON.h ] || need="$need libcjson-dev"
 [ -d /usr/share/datasets/fashion-mnist ] || need="$need dataset-fashion-mnist"
 command -v npm >/dev/null 2>&1 || need="$need npm"
+command -v valgrind >/dev/null 2>&1 || need="$need valgrind"
 if [ -n "$need" ]; then
     need=$(echo $need | tr ' ' '\n' | sort -u | tr '\n' ' ')
     if [ "$(id -u)" = 0 ]; then
