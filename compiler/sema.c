@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sema.h"
 
@@ -275,6 +276,9 @@ static const char *instance_name(Sema *S, const char *def)
 static Value instantiate(Sema *S, Ctx *c, Ast *def, PtrVec *args, Span at, const char *bind_name)
 {
     LayerInst *li = arena_alloc(S->a, sizeof *li);
+    bool seen = false;
+    for (int i = 0; i < S->used_defs.len && !seen; i++) seen = S->used_defs.items[i] == def;
+    if (!seen) vec_push(S->a, &S->used_defs, def);
     li->def = def;
     li->span = at;
     li->name = bind_name ? bind_name : instance_name(S, def->name);
@@ -336,6 +340,17 @@ static Value instantiate(Sema *S, Ctx *c, Ast *def, PtrVec *args, Span at, const
             if (bound[j].kind == V_ERROR) { ok = false; continue; }
         }
         const char *ty = pd->type_name;
+        if (!ty && have[j] && pd->value && bound[j].kind != V_INIT) {
+            /* untyped, with an initializer as default (init = glorot_uniform): the
+             * argument must be one too, said here rather than at the param it reaches */
+            Ctx dc = {0};
+            if (sema_eval(S, &dc, pd->value).kind == V_INIT) {
+                diag(DIAG_ERROR, where[j], "argument '%s' of %s must be an initializer (zeros, glorot_uniform, "
+                     "normal(std: 0.1), ...), not %s", pd->name, def->name, vkind_name(bound[j].kind));
+                diag(DIAG_NOTE, pd->span, "'%s' is declared here", pd->name);
+                ok = false;
+            }
+        }
         if (ty) {
             Value v = bound[j];
             bool good = !strcmp(ty, "int") ? v.kind == V_NUM && is_whole(v.num)
@@ -579,9 +594,11 @@ static Value apply_layer(Sema *S, LayerInst *li, Node *x, Span at)
         if (!li->applied) {
             Ctx lc = {.env = env};
             Ast *e = st->value;
-            Value f = e->kind == AST_CALL && e->lhs->kind == AST_NAME ? sema_eval(S, &lc, e->lhs) : verror;
+            bool named_call = e->kind == AST_CALL && e->lhs->kind == AST_NAME;
+            Value f = named_call ? sema_eval(S, &lc, e->lhs) : verror;
             li->lets[j] = f.kind == V_LAYERDEF
                 ? instantiate(S, &lc, f.def, &e->list, e->span, arena_printf(S->a, "%s.%s", li->name, st->name))
+                : named_call && f.kind == V_ERROR ? f   /* reported once */
                 : sema_eval(S, &lc, e);
             if (li->lets[j].kind == V_ERROR) return verror;
         }
@@ -690,6 +707,7 @@ static bool build_model(Sema *S, Ast *m, Env **out_env)
     }
     if (!in) { diag(DIAG_ERROR, m->span, "model %s declares no input", m->name); return false; }
     if (!outd) { diag(DIAG_ERROR, m->span, "model %s declares no output", m->name); return false; }
+    S->out_name = outd->name;
     if (!g->input) g->input = model_input(S, in);
     if (!g->input) return false;
     g->input->name = in->name;
@@ -728,6 +746,7 @@ static bool build_model(Sema *S, Ast *m, Env **out_env)
             if (e->kind == AST_CALL && e->lhs->kind == AST_NAME) {
                 Value f = sema_eval(S, &c, e->lhs);
                 if (f.kind == V_LAYERDEF) v = instantiate(S, &c, f.def, &e->list, e->span, st->name);
+                else if (f.kind == V_ERROR) v = f;   /* reported once, not again by the call */
                 else v = sema_eval(S, &c, e);
             } else {
                 v = sema_eval(S, &c, e);
@@ -830,6 +849,32 @@ static bool build_training_graph(Sema *S, Ast *model)
     return true;
 }
 
+/* path without `..` and, under the working directory, relative to it: messages that
+ * point into the stdlib read stdlib/nn.nnl:6:13, not /usr/.../bin/../stdlib/nn.nnl. */
+static const char *short_path(Arena *a, const char *path)
+{
+    char *real = realpath(path, NULL), cwd[4096];
+    if (!real) return path;
+    const char *p = arena_strdup(a, real);
+    free(real);
+    size_t n = getcwd(cwd, sizeof cwd) ? strlen(cwd) : 0;
+    if (n > 1 && !strncmp(p, cwd, n) && p[n] == '/') p += n + 1;
+    return p;
+}
+
+/* A layer the file defines and nothing applies is likely a mistake: a warning
+ * (-Werror: an error). Other models of the same file may use it, so only layers that no
+ * model of the file names are reported. */
+static void warn_unused_layers(Sema *S)
+{
+    for (int i = 0; i < S->layer_defs.len; i++) {
+        Ast *def = S->layer_defs.items[i];
+        bool used = false;
+        for (int k = 0; k < S->used_defs.len && !used; k++) used = S->used_defs.items[k] == def;
+        if (!used) diag(DIAG_WARNING, def->span, "layer '%s' is defined but never used", def->name);
+    }
+}
+
 Graph *sema_program(Arena *a, Ast *prog, const SemaOptions *opt)
 {
     Sema S0 = {.a = a}, *S = &S0;
@@ -849,7 +894,7 @@ Graph *sema_program(Arena *a, Ast *prog, const SemaOptions *opt)
     }
     /* stdlib layers: loaded always, visible after `use std.nn` (hints otherwise) */
     if (opt->stdlib_dir) {
-        const char *path = arena_printf(a, "%s/nn.nnl", opt->stdlib_dir);
+        const char *path = short_path(a, arena_printf(a, "%s/nn.nnl", opt->stdlib_dir));
         FILE *probe = fopen(path, "r");
         if (probe) {
             fclose(probe);
@@ -918,6 +963,7 @@ Graph *sema_program(Arena *a, Ast *prog, const SemaOptions *opt)
         if (!build_train(S, t, env, base_dir)) return NULL;
     }
     if (diag_error_count()) return NULL;
+    warn_unused_layers(S);
     g->t_output = g->output;
     g->t_loss = g->loss;
     if (g->has_train && S->mode_dependent && !build_training_graph(S, model)) return NULL;

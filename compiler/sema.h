@@ -54,6 +54,8 @@ typedef struct Sema {
     PtrVec datas;            /* AST_DATA */
     bool used_std;
     int depth;               /* layer application nesting, against recursion */
+    const char *out_name;    /* the model's output, as declared: `output logits: ...` */
+    PtrVec used_defs;        /* AST_LAYER_DEFs instantiated at least once */
     struct { const char *name; int count; } counters[64];
     int ncounters;
     bool training;           /* building the training graph: batch statistics, dropout */
