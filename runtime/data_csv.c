@@ -62,7 +62,8 @@ static char *slurp(const char *file, int64_t *len, char *err, size_t errlen)
 }
 
 /* Splits one line (NUL-terminated, modified in place) into at most max fields;
- * returns the field count. Surrounding blanks go; "quoted, fields" keep commas. */
+ * returns the field count, or -1 when a quoted field has no closing quote (quotes do
+ * not span lines). Surrounding blanks go; "quoted, fields" keep commas. */
 static int split(char *line, char **fields, int max)
 {
     int n = 0;
@@ -77,7 +78,8 @@ static int split(char *line, char **fields, int max)
                 if (*p == '"') p++;   /* "" is a quote */
                 *w++ = *p++;
             }
-            if (*p == '"') p++;
+            if (*p != '"') return -1;
+            p++;
             end = w;
             while (*p && *p != ',') p++;
         } else {
@@ -148,6 +150,10 @@ static int parse_header(char *line, const NnlDataSpec *spec, const RtDataNeeds *
         return -1;
     }
     h->ncols = split(line, h->names, most);
+    if (h->ncols < 0) {
+        snprintf(err, errlen, "%s:1: a quoted field has no closing quote", file);
+        return -1;
+    }
     h->target = -1;
     for (int i = 0; i < h->ncols; i++)
         if (spec->target ? !strcmp(h->names[i], spec->target) : i == h->ncols - 1) h->target = i;
@@ -184,6 +190,12 @@ static int parse_rows(char *cur, char *end, const CsvHeader *h, float scale, con
         lineno++;
         if (blank_span(line, line + strlen(line))) continue;
         int n = split(line, row, h->ncols);
+        if (n < 0) {
+            snprintf(err, errlen, "%s:%d: a quoted field has no closing quote (quotes do not span lines)",
+                     file, lineno);
+            rc = -1;
+            break;
+        }
         if (n != h->ncols) {
             snprintf(err, errlen, "%s:%d: %d fields, expected %d as in the header", file, lineno,
                      n, h->ncols);
