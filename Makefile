@@ -20,13 +20,18 @@ LANG_OBJS := $(BUILD)/lang/arena.o $(BUILD)/lang/diag.o $(BUILD)/lang/ast.o \
 COMP_OBJS := $(patsubst compiler/%.c,$(BUILD)/compiler/%.o,$(wildcard compiler/*.c))
 RT_OBJS   := $(patsubst runtime/%.c,$(BUILD)/runtime/%.o,$(wildcard runtime/*.c))
 
-all: $(BUILD)/nnlc $(BUILD)/libnnlrt.a
+all: $(BUILD)/nnlc $(BUILD)/libnnlrt.a $(BUILD)/libnnlrt.so
 
-$(BUILD)/nnlc: $(LANG_OBJS) $(COMP_OBJS)
-	$(CC) $(CFLAGS) -o $@ $^ $(LLVM_LIBS) -lm
+# nnlc carries the whole runtime, its symbols exported, for `nnlc run` (jit.c).
+$(BUILD)/nnlc: $(LANG_OBJS) $(COMP_OBJS) $(BUILD)/libnnlrt.a
+	$(CC) $(CFLAGS) -rdynamic -o $@ $(LANG_OBJS) $(COMP_OBJS) -Wl,--whole-archive $(BUILD)/libnnlrt.a \
+	    -Wl,--no-whole-archive $(LLVM_LIBS) -fopenmp -lcjson -lz -lm
 
 $(BUILD)/libnnlrt.a: $(RT_OBJS)
 	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/libnnlrt.so: $(RT_OBJS)
+	$(CC) -shared -o $@ $^ -fopenmp -lcjson -lz -lm
 
 $(BUILD)/parser.c $(BUILD)/parser.h: lang/parser.y | $(BUILD)/lang
 	bison -Wall -Werror --defines=$(BUILD)/parser.h -o $(BUILD)/parser.c $<
@@ -92,10 +97,39 @@ fuzz: fuzz-build
 examples-check: deps all
 	sh tools/examples_check.sh
 
+# Installs like a C library: nnlc, the runtime (static and shared), its header, the
+# stdlib, nnl.pc and the man page; nnlc finds the rest relative to its own location.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+VERSION := $(shell sed -n 's/^#define NNLC_VERSION "\(.*\)"/\1/p' compiler/driver.c)
+INSTALLED := bin/nnlc lib/libnnlrt.a lib/libnnlrt.so include/nnlrt.h lib/pkgconfig/nnl.pc \
+             share/nnl/stdlib/nn.nnl share/man/man1/nnlc.1
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include \
+	    $(DESTDIR)$(PREFIX)/share/nnl/stdlib $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(BUILD)/nnlc $(DESTDIR)$(PREFIX)/bin/nnlc
+	install -m 644 $(BUILD)/libnnlrt.a $(DESTDIR)$(PREFIX)/lib/libnnlrt.a
+	install -m 755 $(BUILD)/libnnlrt.so $(DESTDIR)$(PREFIX)/lib/libnnlrt.so
+	install -m 644 runtime/nnlrt.h $(DESTDIR)$(PREFIX)/include/nnlrt.h
+	install -m 644 stdlib/*.nnl $(DESTDIR)$(PREFIX)/share/nnl/stdlib/
+	install -m 644 docs/nnlc.1 $(DESTDIR)$(PREFIX)/share/man/man1/nnlc.1
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' tools/nnl.pc.in \
+	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/nnl.pc
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/,$(INSTALLED))
+	rm -f $(patsubst stdlib/%,$(DESTDIR)$(PREFIX)/share/nnl/stdlib/%,$(wildcard stdlib/*.nnl))
+	-rmdir $(DESTDIR)$(PREFIX)/share/nnl/stdlib $(DESTDIR)$(PREFIX)/share/nnl 2>/dev/null
+
+# NNL beside PyTorch (when installed) on the benchmark models, sgemm beside OpenBLAS and
+# oneDNN, the FMA peak: bench/run.sh, results in docs/PERFORMANCE.md.
+bench: all
+	sh bench/run.sh
+
 wc:
 	@wc -l lang/*.[chly] compiler/*.[ch] runtime/*.[ch] stdlib/*.nnl | sort -n
 
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all deps demo test sanitize fuzz fuzz-build examples-check wc clean
+.PHONY: all deps demo test sanitize fuzz fuzz-build examples-check bench install uninstall wc clean

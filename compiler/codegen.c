@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "debuginfo.h"
 #include "ir.h"
 
 /* Below this many elements a loop runs on the calling thread: waking the team costs
@@ -35,6 +36,8 @@ typedef struct Cg {
     LLVMValueRef *launch;           /* per kernel: void launch(ptr ctx) */
     LLVMValueRef entry[ENTRY_COUNT];
     LLVMValueRef desc;
+    CgDebug *dbg;                   /* -g */
+    Span at;                        /* the kernel being generated: where its code came from */
 } Cg;
 
 /* The values every kernel reads from the context at entry. */
@@ -324,6 +327,7 @@ static LLVMValueRef new_kernel_fn(Cg *c, int index, LLVMValueRef *ctx, LLVMValue
     LLVMValueRef fn = LLVMAddFunction(c->m, sym(c, arena_printf(c->g->arena, "k%d", index)), c->kernel_fn_t);
     LLVMSetLinkage(fn, LLVMInternalLinkage);
     LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->cx, fn, "entry"));
+    cg_dbg_function(c->dbg, fn, c->b, c->at);
     *ctx = LLVMGetParam(fn, 0);
     *lo = LLVMGetParam(fn, 1);
     *hi = LLVMGetParam(fn, 2);
@@ -381,6 +385,7 @@ static LLVMValueRef gen_elem_kernel(Cg *c, int index, Kernel *k)
     L.i = fl.i;
     for (int j = 0; j < k->nodes.len; j++) {
         Node *n = k->nodes.items[j];
+        cg_dbg_at(c->dbg, c->b, n->span);
         LLVMValueRef v = elem(c, &L, n);
         L.val[n->id] = v;
         if (n->stored) {
@@ -503,6 +508,7 @@ static LLVMValueRef new_launcher(Cg *c, int index, Frame *f)
     LLVMValueRef fn = LLVMAddFunction(c->m, sym(c, arena_printf(c->g->arena, "launch%d", index)), c->step_fn_t);
     LLVMSetLinkage(fn, LLVMInternalLinkage);
     LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->cx, fn, "entry"));
+    cg_dbg_function(c->dbg, fn, c->b, c->at);
     *f = frame_load(c, LLVMGetParam(fn, 0));
     return fn;
 }
@@ -662,6 +668,7 @@ static void gen_kernel(Cg *c, int index, Kernel *k)
 {
     Frame f;
     Node *n = k->nodes.items[0];
+    c->at = n->span;
     if (k->kind == K_ELEM) {
         LLVMValueRef body = gen_elem_kernel(c, index, k);
         c->launch[index] = new_launcher(c, index, &f);
@@ -688,6 +695,7 @@ static void gen_kernel(Cg *c, int index, Kernel *k)
         }
     }
     LLVMBuildRetVoid(c->b);
+    cg_dbg_clear(c->dbg, c->b);
 }
 
 /* Entry point s runs the kernels of its segments (ir_entry_segments) in schedule order. */
@@ -798,7 +806,7 @@ static void gen_desc(Cg *c)
     }
     Shape in = g->input->shape, out = g->output->shape;
     int64_t label_size = g->label ? shape_numel_static(g->label->shape) : 0;
-    bool tr = g->has_train;
+    bool tr = g->has_train, trains = ir_trains(g);
     LLVMValueRef none = LLVMConstNull(c->ptr);
     LLVMValueRef v[] = {
         i32c(c, NNL_ABI_VERSION), cstr(c, g->model_name), cstr(c, g->source),
@@ -809,8 +817,8 @@ static void gen_desc(Cg *c)
         i64c(c, g->input->off), i64c(c, g->label ? g->label->off : 0), i64c(c, g->output->off),
         i64c(c, g->loss_off), i64c(c, g->param_off), i64c(c, g->grad_off), i64c(c, g->nparam_floats),
         i32c(c, np), params,
-        c->entry[ENTRY_FORWARD], tr ? c->entry[ENTRY_LOSS] : none, tr ? c->entry[ENTRY_GRAD] : none,
-        tr ? c->entry[ENTRY_TRAIN] : none,
+        c->entry[ENTRY_FORWARD], tr ? c->entry[ENTRY_LOSS] : none, trains ? c->entry[ENTRY_GRAD] : none,
+        trains ? c->entry[ENTRY_TRAIN] : none,
         i64c(c, g->state_off), i64c(c, g->state_floats),
         train_const(c, &g->train),
     };
@@ -887,8 +895,14 @@ static void gen_api(Cg *c)
     wrapper(c, "set_threads", "nnl_set_threads", c->vd, (LLVMTypeRef[]){P, I32}, 2, false);
     wrapper(c, "max_batch", "nnl_max_batch", I64, (LLVMTypeRef[]){P}, 1, false);
     wrapper(c, "forward", "nnl_forward", I32, (LLVMTypeRef[]){P, P, I64, P}, 4, false);
+    wrapper(c, "load", "nnl_load", I32, (LLVMTypeRef[]){P, P}, 2, false);
+    wrapper(c, "save", "nnl_save", I32, (LLVMTypeRef[]){P, P}, 2, false);
     if (c->g->has_train) {
         wrapper(c, "loss", "nnl_loss", I32, (LLVMTypeRef[]){P, P, P, I64, P}, 5, false);
+        wrapper(c, "evaluate", "nnl_evaluate", I32, (LLVMTypeRef[]){P, P, P, I64, P, P}, 6, false);
+        wrapper(c, "epoch_order", "nnl_epoch_order", c->vd, (LLVMTypeRef[]){P, I64, I64, I64}, 4, false);
+    }
+    if (ir_trains(c->g)) {
         wrapper(c, "grad", "nnl_grad", I32, (LLVMTypeRef[]){P, P, P, I64, P}, 5, false);
         wrapper(c, "train_step", "nnl_train_step", I32, (LLVMTypeRef[]){P, P, P, I64, P}, 5, false);
         wrapper(c, "set_lr", "nnl_set_lr", c->vd, (LLVMTypeRef[]){P, F}, 2, false);
@@ -913,33 +927,42 @@ static void gen_api(Cg *c)
 
 /* ----- the module, optimized and written ----- */
 
-static LLVMTargetMachineRef target_machine(int opt_level, char **err)
+/* The host's CPU and features by default; --target names a triple (nnlc's driver maps
+ * x86-64 and aarch64 to one), --cpu a CPU of that target without host features. */
+static LLVMTargetMachineRef target_machine(const CgOptions *o, char **err)
 {
-    LLVMInitializeNativeTarget();
-    LLVMInitializeNativeAsmPrinter();
-    char *triple = LLVMGetDefaultTargetTriple();
+    LLVMInitializeAllTargetInfos();
+    LLVMInitializeAllTargets();
+    LLVMInitializeAllTargetMCs();
+    LLVMInitializeAllAsmPrinters();
+    bool host = !o->triple && (!o->cpu || !strcmp(o->cpu, "native"));
+    char *triple = o->triple ? LLVMNormalizeTargetTriple(o->triple) : LLVMGetDefaultTargetTriple();
     LLVMTargetRef t;
     if (LLVMGetTargetFromTriple(triple, &t, err)) {
         LLVMDisposeMessage(triple);
         return NULL;
     }
-    char *cpu = LLVMGetHostCPUName(), *features = LLVMGetHostCPUFeatures();
+    char *cpu = host || (o->cpu && !strcmp(o->cpu, "native")) ? LLVMGetHostCPUName() : NULL;
+    char *features = host ? LLVMGetHostCPUFeatures() : NULL;
+    const char *cpu_name = cpu ? cpu : o->cpu ? o->cpu : "generic";
+    int opt_level = o->opt_level;
     LLVMCodeGenOptLevel lvl = opt_level <= 0 ? LLVMCodeGenLevelNone : opt_level == 1 ? LLVMCodeGenLevelLess
                             : opt_level == 2 ? LLVMCodeGenLevelDefault : LLVMCodeGenLevelAggressive;
-    LLVMTargetMachineRef tm = LLVMCreateTargetMachine(t, triple, cpu, features, lvl, LLVMRelocPIC,
-                                                      LLVMCodeModelDefault);
+    LLVMTargetMachineRef tm = LLVMCreateTargetMachine(t, triple, cpu_name, features ? features : "", lvl,
+                                                      LLVMRelocPIC, LLVMCodeModelDefault);
     LLVMDisposeMessage(triple);
-    LLVMDisposeMessage(cpu);
-    LLVMDisposeMessage(features);
+    if (cpu) LLVMDisposeMessage(cpu);
+    if (features) LLVMDisposeMessage(features);
     return tm;
 }
 
 static int write_module(Cg *c)
 {
     char *err = NULL;
-    LLVMTargetMachineRef tm = target_machine(c->opt->opt_level, &err);
+    LLVMTargetMachineRef tm = target_machine(c->opt, &err);
     if (!tm) {
-        fprintf(stderr, "nnlc: error: no LLVM target for this machine: %s\n", err ? err : "?");
+        fprintf(stderr, "nnlc: error: no LLVM target for %s: %s\n", c->opt->triple ? c->opt->triple : "this machine",
+                err ? err : "?");
         LLVMDisposeMessage(err);
         return 1;
     }
@@ -980,7 +1003,20 @@ static int write_module(Cg *c)
         }
     } else if (!rc) {
         LLVMCodeGenFileType ft = emit && !strcmp(emit, "asm") ? LLVMAssemblyFile : LLVMObjectFile;
-        if (ft == LLVMAssemblyFile && (!out || !strcmp(out, "-"))) {
+        if (c->opt->obj_buf) {   /* the JIT's: the object in memory */
+            LLVMMemoryBufferRef buf;
+            if (LLVMTargetMachineEmitToMemoryBuffer(tm, c->m, LLVMObjectFile, &err, &buf)) {
+                fprintf(stderr, "nnlc: internal error in codegen: %s\n", err);
+                LLVMDisposeMessage(err);
+                rc = 1;
+            } else {
+                *c->opt->obj_len = LLVMGetBufferSize(buf);
+                *c->opt->obj_buf = malloc(*c->opt->obj_len ? *c->opt->obj_len : 1);
+                if (*c->opt->obj_buf) memcpy(*c->opt->obj_buf, LLVMGetBufferStart(buf), *c->opt->obj_len);
+                else rc = 1;
+                LLVMDisposeMemoryBuffer(buf);
+            }
+        } else if (ft == LLVMAssemblyFile && (!out || !strcmp(out, "-"))) {
             LLVMMemoryBufferRef buf;
             if (LLVMTargetMachineEmitToMemoryBuffer(tm, c->m, ft, &err, &buf)) {
                 fprintf(stderr, "nnlc: internal error in codegen: %s\n", err);
@@ -1025,12 +1061,14 @@ int cg_emit(Graph *g, const CgOptions *opt)
     c.step_fn_t = LLVMFunctionType(c.vd, &c.ptr, 1, 0);
     c.launch = calloc(g->kernels.len + 1, sizeof *c.launch);
 
+    if (opt->debug) c.dbg = cg_dbg_begin(c.m, g->model_span.file, opt->opt_level > 0);
     for (int i = 0; i < g->kernels.len; i++) gen_kernel(&c, i, g->kernels.items[i]);
     static const char *names[ENTRY_COUNT] = {"forward", "loss", "grad", "train_step"};
     for (int s = 0; s < ENTRY_COUNT; s++)
-        if (s == ENTRY_FORWARD || g->has_train) gen_entry(&c, s, names[s]);
+        if (s == ENTRY_FORWARD || (s == ENTRY_LOSS && g->has_train) || ir_trains(g)) gen_entry(&c, s, names[s]);
     gen_desc(&c);
     gen_api(&c);
+    cg_dbg_end(c.dbg);
 
     int rc = diag_error_count() ? 1 : 0;
     char *err = NULL;

@@ -1,8 +1,9 @@
 /* fuse.c — kernels. In: the scheduled graph (forward, loss, gradients, update). Out:
  * Graph.kernels, each node's kernel and whether it needs memory. Runs of elementwise
  * nodes of one shape within one entry-point segment become one loop; every other op is
- * a kernel of its own (a GEMM, a reduction, a row softmax, a runtime call, the update).
- * A value used only inside its loop never touches memory. Needs: nothing. Leaves the
+ * a kernel of its own (a GEMM, a reduction, a row softmax, a runtime call, the update);
+ * a reshape is no kernel at all but a view of its operand's memory. A value used only
+ * inside its loop never touches memory. Needs: nothing. Leaves the
  * plan stale. */
 #include "ir.h"
 
@@ -36,7 +37,15 @@ void fuse_graph(Graph *g)
         n->kernel = -1;
         n->stored = false;
         int kind = ir_op_kind[n->op];
+        n->alias = false;
         if (kind == K_LEAF || n->op == OP_CONST) continue;
+        /* A reshape is the same floats in the same order: it reads its operand's memory
+         * (unless it must live at a place of its own, as an output or a gradient). */
+        if (n->op == OP_RESHAPE && !n->pinned && n->in[0]->op != OP_CONST &&
+            n->in[0]->shape.batched == n->shape.batched) {
+            n->alias = true;
+            continue;
+        }
         if (kind == K_ELEM && cur && (n->kernel = g->kernels.len - 1, joins(n, cur))) {
             vec_push(a, &cur->nodes, n);
             continue;

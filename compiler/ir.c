@@ -281,6 +281,22 @@ unsigned ir_entry_segments(const Graph *g, int entry)
     }
 }
 
+void ir_drop_training(Graph *g)
+{
+    int end = g->seg_end[SEG_LOSS];
+    g->nodes.len = end;
+    for (int s = SEG_TFORWARD; s < SEG_COUNT; s++) g->seg_end[s] = end;
+    g->t_output = g->output;
+    g->t_loss = g->loss;
+    g->emas.len = 0;
+    g->inference = true;
+}
+
+bool ir_trains(const Graph *g)
+{
+    return g->has_train && !g->inference;
+}
+
 Node *ir_concat(Graph *g, Node *a, Node *b, int axis, Span at)
 {
     Shape s = a->shape;

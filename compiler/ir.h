@@ -1,5 +1,5 @@
 /* ir.h — the compiler's one header: the tensor graph (ir.c), sema (sema*.c, sharing sema.h), autodiff
- * (autodiff.c), fusion (fuse.c), the memory plan (plan.c), LLVM codegen (codegen.c).
+ * (autodiff.c), rewrites (rewrite.c), fusion (fuse.c), the memory plan (plan.c), LLVM codegen (codegen.c).
  * In: the AST of lang/ast.h. Out: an object file whose descriptor and step functions
  * follow runtime/nnlrt.h. Sections follow the pipeline. */
 #ifndef NNL_IR_H
@@ -100,6 +100,7 @@ struct Node {
     int kernel;             /* index in Graph.kernels */
     bool stored;            /* needs memory (used outside its kernel, pinned, ...) */
     bool pinned;            /* live for the whole step: output, loss, gradients */
+    bool alias;             /* a RESHAPE sharing its operand's memory: no kernel, no copy */
     int64_t off;            /* plan: float offset (batched: per-sample units) */
     int seg;                /* entry-point segment: SEG_* */
 };
@@ -162,10 +163,17 @@ typedef struct Graph {
     Span model_span;
     NnlTrain train;
     bool has_train;
+    bool inference;         /* nnlc --inference: forward and loss only, no gradients,
+                             * optimizer state or update (ir_drop_training) */
 } Graph;
 
 extern const char *const ir_op_names[];
 unsigned ir_entry_segments(const Graph *g, int entry);   /* bit s: runs segment s */
+/* Keeps the inference forward and loss only (before autodiff): the object an application
+ * deploys needs neither the training graph nor gradients nor the optimizer. */
+void ir_drop_training(Graph *g);
+/* Whether the graph has a backward pass and an optimizer update to generate. */
+bool ir_trains(const Graph *g);
 extern const int ir_op_arity[], ir_op_kind[];
 
 Graph *ir_new_graph(Arena *a);
@@ -209,6 +217,12 @@ typedef struct SemaOptions {
  * the model) and the training configuration. NULL after diagnostics. */
 Graph *sema_program(Arena *a, Ast *prog, const SemaOptions *opt);
 
+/* ===== rewrite.c: cheaper forms of the same values ===== */
+
+/* max_pool2d(relu(x + per-channel b)) -> relu(max_pool2d(x) + b), in place. Before
+ * autodiff. */
+void rewrite_graph(Graph *g);
+
 /* ===== autodiff.c: reverse mode ===== */
 
 /* Appends the backward pass (one VJP rule per primitive) and the optimizer update to g.
@@ -236,11 +250,28 @@ typedef struct CgOptions {
     bool main;              /* define main() calling nnl_cli_main */
     const char *emit;       /* "llvm", "asm" or NULL (object) */
     const char *out_path;   /* object / text output */
+    bool debug;             /* -g: DWARF line tables from the nodes' spans (debuginfo.c) */
+    const char *triple;     /* --target: an LLVM triple, NULL for the host's */
+    const char *cpu;        /* --cpu: an LLVM CPU name, NULL for the host's (with its features) */
+    void **obj_buf;         /* non-NULL: the object is returned here (malloc'd), *obj_len bytes */
+    size_t *obj_len;
 } CgOptions;
 
 /* Lowers the planned graph to an LLVM module and writes it. 0 on success. */
 int cg_emit(Graph *g, const CgOptions *opt);
 /* Writes the C header of the object's API. 0 on success. */
 int cg_write_header(Graph *g, const char *prefix, const char *path);
+
+/* ===== targets.c ===== */
+
+/* Whether LLVM knows cpu for triple (checked for x86-64 and AArch64 only; "native" is). */
+bool target_cpu_known(const char *triple, const char *cpu);
+void target_print_cpus(FILE *out, const char *triple);   /* the known ones, wrapped */
+
+/* ===== jit.c ===== */
+
+/* Links an object (from cg_emit's obj_buf) into this process with LLVM's ORC JIT and
+ * runs nnl_cli_main on its descriptor P_desc with argv. Returns the CLI's status. */
+int jit_run(const void *obj, size_t len, const char *prefix, int argc, char **argv);
 
 #endif

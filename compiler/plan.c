@@ -3,7 +3,8 @@
  *   [params | grads | optimizer state | fixed temporaries]  [batch-scaled tensors]
  * and a batch-scaled tensor at per-sample offset `off` lives at fixed + off * max_batch,
  * so one plan serves every batch size up to the maximum. Offsets come from liveness over
- * the kernel schedule, first fit; a kernel never writes over a value it reads. Needs:
+ * the kernel schedule, first fit; a kernel never writes over a value it reads; a reshape
+ * view (fuse.c) takes its operand's offset and keeps it alive. Needs:
  * fuse_graph. */
 #include <stdlib.h>
 
@@ -61,19 +62,19 @@ void plan_graph(Graph *g)
     }
     g->nparam_floats = pos;
     g->param_off = 0;
-    g->grad_off = g->has_train ? pos : 0;    /* no train block: no gradients to hold */
-    g->state_off = g->has_train ? 2 * pos : pos;
+    g->grad_off = ir_trains(g) ? pos : 0;    /* no train block: no gradients to hold */
+    g->state_off = ir_trains(g) ? 2 * pos : pos;
     const NnlOptim *o = &g->train.optim;
-    int nstate = !g->has_train ? 0 : o->kind == NNL_OPT_ADAM || o->kind == NNL_OPT_ADAMW ? 2
+    int nstate = !ir_trains(g) ? 0 : o->kind == NNL_OPT_ADAM || o->kind == NNL_OPT_ADAMW ? 2
                : o->kind == NNL_OPT_RMSPROP ? 1 + (o->momentum != 0) : o->momentum != 0;
     g->state_floats = nstate * pos;
     /* the clip factor the update reads: one float, when clipping */
     g->clip_off = g->state_off + g->state_floats;
-    int64_t fixed_base = g->clip_off + (g->has_train && g->train.clip_norm > 0 ? ALIGN : 0);
+    int64_t fixed_base = g->clip_off + (ir_trains(g) && g->train.clip_norm > 0 ? ALIGN : 0);
     for (int i = 0; i < g->params.len; i++) {
         ParamInfo *p = g->params.items[i];
         p->node->off = g->param_off + p->offset;
-        if (p->grad && g->has_train) p->grad->off = g->grad_off + p->offset;
+        if (p->grad && ir_trains(g)) p->grad->off = g->grad_off + p->offset;
     }
 
     /* last use of each node, in kernel indices */
@@ -88,6 +89,10 @@ void plan_graph(Graph *g)
         for (int k = 0; k < n->nin; k++)
             if (n->kernel > last[n->in[k]->id]) last[n->in[k]->id] = n->kernel;
     }
+    for (int i = nn - 1; i >= 0; i--) {   /* a view keeps its operand alive */
+        Node *n = g->nodes.items[i];
+        if (n->alias && last[i] > last[n->in[0]->id]) last[n->in[0]->id] = last[i];
+    }
     Pool fixed = {0}, batch = {0};
     /* the input and label regions first: the runtime writes them before a call */
     Node *pin_first[2] = {g->input, g->label};
@@ -95,7 +100,7 @@ void plan_graph(Graph *g)
         if (pin_first[i]) pin_first[i]->off = pool_alloc(&batch, align_up(shape_numel_static(pin_first[i]->shape)), -1, nk + 1);
     for (int i = 0; i < nn; i++) {
         Node *n = g->nodes.items[i];
-        if (!n->stored || n->op == OP_PARAM || n->op == OP_INPUT || n->op == OP_LABEL) continue;
+        if (!n->stored || n->alias || n->op == OP_PARAM || n->op == OP_INPUT || n->op == OP_LABEL) continue;
         if (n->op == OP_EMA) {   /* written over its buffer */
             n->off = n->in[0]->off;
             continue;
@@ -105,7 +110,7 @@ void plan_graph(Graph *g)
         if ((n == g->t_output && n != g->output) || (n == g->t_loss && n != g->loss)) continue;
         bool is_grad = false;
         for (int k = 0; k < g->params.len; k++)
-            if (((ParamInfo *)g->params.items[k])->grad == n && g->has_train) is_grad = true;
+            if (((ParamInfo *)g->params.items[k])->grad == n && ir_trains(g)) is_grad = true;
         if (is_grad) continue;
         int end = n->pinned ? nk + 1 : last[i];
         int64_t size = align_up(shape_numel_static(n->shape));
@@ -114,6 +119,10 @@ void plan_graph(Graph *g)
     }
     if (g->t_output && g->t_output != g->output) g->t_output->off = g->output->off;
     if (g->t_loss && g->t_loss != g->loss) g->t_loss->off = g->loss->off;
+    for (int i = 0; i < nn; i++) {
+        Node *n = g->nodes.items[i];
+        if (n->alias) n->off = n->in[0]->off;
+    }
     g->loss_off = g->loss ? g->loss->off : 0;
     g->fixed_floats = fixed_base + align_up(fixed.top);
     g->per_sample_floats = align_up(batch.top);

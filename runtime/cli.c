@@ -524,21 +524,6 @@ static int open_log(CliRun *r)
     return 0;
 }
 
-/* Epoch e's order of the training rows: the identity shuffled by Fisher & Yates (Knuth's
- * Algorithm P) from a stream seeded by (seed, e) alone, so that a resumed run can
- * regenerate the order of the epoch it stopped in. */
-static void epoch_order(int64_t *idx, int64_t n, uint64_t seed, int64_t e)
-{
-    RtRng rng;
-    rt_rng_seed(&rng, rt_mix_seed(seed, 1000 + (uint64_t)e));
-    for (int64_t i = 0; i < n; i++) idx[i] = i;
-    for (int64_t i = n - 1; i > 0; i--) {
-        int64_t j = (int64_t)rt_rng_below(&rng, (uint64_t)i + 1), t = idx[i];
-        idx[i] = idx[j];
-        idx[j] = t;
-    }
-}
-
 /* A step the --nan guard caught: stop names it; skip warns (the first few times) and
  * goes on, unless nothing but bad steps come. Returns 0 to go on, else the exit status. */
 enum { CLI_NAN_WARN = 5, CLI_NAN_GIVE_UP = 100 };
@@ -686,7 +671,7 @@ static int cmd_train(CliRun *r)
         /* a large training set's metrics are running ones: they need its counts */
         RtScore plain = {0}, *sc = train_metrics && tr->n > CLI_TRAIN_METRICS_MAX ? &r->sc[SET_TRAIN] : &plain;
         rt_score_reset(sc);
-        if (idx) epoch_order(idx, tr->n, r->seed, e);
+        if (idx) nnl_epoch_order(idx, tr->n, r->seed, e);
         p.t0 = p.last = rt_now();
         p.every = (plan + 9) / 10;
         int64_t ran;
@@ -901,6 +886,7 @@ int nnl_cli_main(const NnlModelDesc *d, int argc, char **argv)
         const char *slash = strrchr(argv[0], '/');
         o.prog = slash ? slash + 1 : argv[0];
     }
+    if (argc > 1 && !strcmp(argv[1], "bench")) return rt_bench_main(d, o.prog, argc, argv);
     int rc = parse_args(&o, argc, argv);
     if (rc) return rc;
     if (!strcmp(o.cmd, "help")) {

@@ -65,6 +65,34 @@ static void kernel(int64_t kc, const float *restrict pa, const float *restrict p
         _mm512_mask_storeu_ps(row + 16, m1, r1);
     }
 }
+
+/* Products with at most 16 columns (a classifier's 10 outputs and their gradients):
+ * one zmm of B per k step instead of two, so no FMA is spent on an empty half. */
+enum { NR_THIN = 16 };
+static void kernel_thin(int64_t kc, const float *restrict pa, const float *restrict pb,
+                        float *restrict c, int64_t ldc, int mr, int nr, float alpha, float beta)
+{
+    __m512 acc[MR];
+    #pragma GCC unroll 14
+    for (int i = 0; i < MR; i++) acc[i] = _mm512_setzero_ps();
+    for (int64_t p = 0; p < kc; p++) {
+        __m512 b0 = _mm512_load_ps(pb);
+        #pragma GCC unroll 14
+        for (int i = 0; i < MR; i++) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(pa[i]), b0, acc[i]);
+        pa += MR;
+        pb += NR_THIN;
+    }
+    __mmask16 m0 = nr >= 16 ? 0xffff : (__mmask16)((1u << nr) - 1);
+    __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    #pragma GCC unroll 14
+    for (int i = 0; i < MR; i++) {
+        if (i >= mr) break;
+        float *row = c + i * ldc;
+        __m512 r0 = _mm512_mul_ps(va, acc[i]);
+        if (beta != 0.0f) r0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m0, row), r0);
+        _mm512_mask_storeu_ps(row, m0, r0);
+    }
+}
 #elif defined(__AVX2__) && defined(__FMA__)
 static void kernel(int64_t kc, const float *restrict pa, const float *restrict pb,
                    float *restrict c, int64_t ldc, int mr, int nr, float alpha, float beta)
@@ -111,6 +139,11 @@ static void kernel(int64_t kc, const float *restrict pa, const float *restrict p
 }
 #endif
 
+#if !defined(__AVX512F__)
+enum { NR_THIN = NR };
+#define kernel_thin kernel
+#endif
+
 /* ---- packing ---- */
 
 /* op(A)[i0:i0+mc, p0:p0+kc] -> panels of MR rows: dst[panel][p][MR], zero-padded. */
@@ -138,31 +171,31 @@ static void pack_a(int ta, const float *a, int64_t lda, int64_t i0, int64_t mc,
     }
 }
 
-/* op(B)[p0:p0+kc, j0:j0+nc] -> panels of NR columns: dst[panel][p][NR], zero-padded. */
+/* op(B)[p0:p0+kc, j0:j0+nc] -> panels of w (NR or NR_THIN) columns: dst[panel][p][w], zero-padded. */
 static void pack_b(int tb, const float *b, int64_t ldb, int64_t p0, int64_t kc,
-                   int64_t j0, int64_t nc, float *restrict dst)
+                   int64_t j0, int64_t nc, int w, float *restrict dst)
 {
-    for (int64_t jr = 0; jr < nc; jr += NR, dst += NR * kc) {
-        int nr = nc - jr < NR ? (int)(nc - jr) : NR;
+    for (int64_t jr = 0; jr < nc; jr += w, dst += w * kc) {
+        int nr = nc - jr < w ? (int)(nc - jr) : w;
         if (!tb) {     /* B(p, j) = b[p * ldb + j] */
             for (int64_t p = 0; p < kc; p++) {
                 const float *src = b + (p0 + p) * ldb + j0 + jr;
-                float *d = dst + p * NR;
-                if (nr == NR) memcpy(d, src, sizeof(float) * NR);
+                float *d = dst + p * w;
+                if (nr == w) memcpy(d, src, sizeof(float) * (size_t)w);
                 else {
                     int j = 0;
                     for (; j < nr; j++) d[j] = src[j];
-                    for (; j < NR; j++) d[j] = 0.0f;
+                    for (; j < w; j++) d[j] = 0.0f;
                 }
             }
         } else {       /* B(p, j) = b[j * ldb + p] */
-            for (int j = 0; j < NR; j++) {
+            for (int j = 0; j < w; j++) {
                 if (j >= nr) {
-                    for (int64_t p = 0; p < kc; p++) dst[p * NR + j] = 0.0f;
+                    for (int64_t p = 0; p < kc; p++) dst[p * w + j] = 0.0f;
                     continue;
                 }
                 const float *src = b + (j0 + jr + j) * ldb + p0;
-                for (int64_t p = 0; p < kc; p++) dst[p * NR + j] = src[p];
+                for (int64_t p = 0; p < kc; p++) dst[p * w + j] = src[p];
             }
         }
     }
@@ -206,9 +239,10 @@ static int gemm_packed(int ta, int tb, int64_t m, int64_t n, int64_t k, float al
                        float beta, float *c, int64_t ldc)
 {
     /* even block sizes so that no block is a sliver */
+    int w = n <= NR_THIN ? NR_THIN : NR;   /* the microkernel's width */
     int64_t kc_max = ceil_div(k, ceil_div(k, KC));
     int64_t mc_max = ceil_div(ceil_div(m, ceil_div(m, MC)), MR) * MR;
-    int64_t nc_max = ceil_div(ceil_div(n, ceil_div(n, NC)), NR) * NR;
+    int64_t nc_max = ceil_div(ceil_div(n, ceil_div(n, NC)), w) * w;
     int64_t a_floats = (kc_max * mc_max + 15) & ~(int64_t)15;   /* pb 64-byte aligned */
     float *pa = pack_space((size_t)(a_floats + kc_max * nc_max));
     if (!pa) return -1;
@@ -218,16 +252,17 @@ static int gemm_packed(int ta, int tb, int64_t m, int64_t n, int64_t k, float al
         for (int64_t pc = 0; pc < k; pc += kc_max) {
             int64_t kc = k - pc < kc_max ? k - pc : kc_max;
             float bet = pc == 0 ? beta : 1.0f;
-            pack_b(tb, b, ldb, pc, kc, jc, nc, pb);
+            pack_b(tb, b, ldb, pc, kc, jc, nc, w, pb);
             for (int64_t ic = 0; ic < m; ic += mc_max) {
                 int64_t mc = m - ic < mc_max ? m - ic : mc_max;
                 pack_a(ta, a, lda, ic, mc, pc, kc, pa);
-                for (int64_t jr = 0; jr < nc; jr += NR) {
-                    int nr = nc - jr < NR ? (int)(nc - jr) : NR;
+                for (int64_t jr = 0; jr < nc; jr += w) {
+                    int nr = nc - jr < w ? (int)(nc - jr) : w;
                     for (int64_t ir = 0; ir < mc; ir += MR) {
                         int mr = mc - ir < MR ? (int)(mc - ir) : MR;
-                        kernel(kc, pa + ir * kc, pb + jr * kc, c + (ic + ir) * ldc + jc + jr,
-                               ldc, mr, nr, alpha, bet);
+                        (w == NR ? kernel : kernel_thin)(kc, pa + ir * kc, pb + jr * kc,
+                                                         c + (ic + ir) * ldc + jc + jr, ldc,
+                                                         mr, nr, alpha, bet);
                     }
                 }
             }
@@ -240,10 +275,42 @@ static int gemm_packed(int ta, int tb, int64_t m, int64_t n, int64_t k, float al
  * pack buffers cannot be allocated. */
 static void gemm_simple(int ta, int tb, int64_t i0, int64_t i1, int64_t j0, int64_t j1,
                         int64_t k, float alpha, const float *a, int64_t lda,
-                        const float *b, int64_t ldb, float beta, float *c, int64_t ldc)
+                        const float *b, int64_t ldb, float beta, float *c, int64_t ldc, int thin)
 {
+    /* thin: the whole product has at most 16 columns and B is not transposed (decided on
+     * the whole product, not a thread's share, so the order of the sums never depends on
+     * the thread count) */
+    (void)thin;
     enum { JB = 256, L = 8 };
     float acc[JB];
+#if defined(__AVX512F__)
+    if (thin) {
+        /* C rows of at most 16 (a classifier's 10 outputs at batch 1): one masked vector
+         * per row of B, four partial sums over p (p mod 4) added in a fixed order */
+        __mmask16 mask = (__mmask16)((1u << (j1 - j0)) - 1);
+        __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+        for (int64_t i = i0; i < i1; i++) {
+            __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+            int64_t p = 0;
+            #define AIP(p) _mm512_set1_ps(ta ? a[(p) * lda + i] : a[i * lda + (p)])
+            #define BROW(p) _mm512_maskz_loadu_ps(mask, b + (p) * ldb + j0)
+            for (; p + 4 <= k; p += 4) {
+                s0 = _mm512_fmadd_ps(AIP(p), BROW(p), s0);
+                s1 = _mm512_fmadd_ps(AIP(p + 1), BROW(p + 1), s1);
+                s2 = _mm512_fmadd_ps(AIP(p + 2), BROW(p + 2), s2);
+                s3 = _mm512_fmadd_ps(AIP(p + 3), BROW(p + 3), s3);
+            }
+            for (; p < k; p++) s0 = _mm512_fmadd_ps(AIP(p), BROW(p), s0);
+            #undef AIP
+            #undef BROW
+            __m512 r = _mm512_mul_ps(va, _mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
+            float *cr = c + i * ldc + j0;
+            if (beta != 0.0f) r = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mask, cr), r);
+            _mm512_mask_storeu_ps(cr, mask, r);
+        }
+        return;
+    }
+#endif
     for (int64_t i = i0; i < i1; i++) {
         for (int64_t jb = j0; jb < j1; jb += JB) {
             int nb = j1 - jb < JB ? (int)(j1 - jb) : JB;
@@ -305,7 +372,8 @@ void nnl_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float 
         return;
     }
     double flops = 2.0 * m * n * k;
-    int simple = m < 16 || n < 16 || flops < 2.0 * 32 * 32 * 32;
+    int simple = m < 16 || n < 4 || flops < 2.0 * 32 * 32 * 32;
+    int thin = !trans_b && n <= 16;
     int nt = rt_threads();
     if (omp_in_parallel() || flops < 4e5) nt = 1;
     /* split the longer side of C into whole microtiles (or 16-column strips) */
@@ -313,7 +381,13 @@ void nnl_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float 
     int split_n = n / unit_n >= m / unit_m;
     int64_t units = split_n ? ceil_div(n, unit_n) : ceil_div(m, unit_m);
     if (nt > units) nt = (int)units;
-    #pragma omp parallel num_threads(nt) if (nt > 1)
+    if (nt == 1) {   /* no OpenMP region at all: its fixed cost is a batch-1 layer's time */
+        const float *ap = a, *bp = b;
+        if (simple || gemm_packed(trans_a, trans_b, m, n, k, alpha, ap, lda, bp, ldb, beta, c, ldc) < 0)
+            gemm_simple(trans_a, trans_b, 0, m, 0, n, k, alpha, ap, lda, bp, ldb, beta, c, ldc, thin);
+        return;
+    }
+    #pragma omp parallel num_threads(nt)
     {
         int parts = omp_get_num_threads(), t = omp_get_thread_num();
         int64_t lo, hi, i0 = 0, i1 = m, j0 = 0, j1 = n;
@@ -327,7 +401,7 @@ void nnl_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float 
             if (simple || gemm_packed(trans_a, trans_b, i1 - i0, j1 - j0, k, alpha, ap, lda,
                                       bp, ldb, beta, cp, ldc) < 0)
                 gemm_simple(trans_a, trans_b, 0, i1 - i0, 0, j1 - j0, k, alpha, ap, lda,
-                            bp, ldb, beta, cp, ldc);
+                            bp, ldb, beta, cp, ldc, thin);
         }
     }
 }

@@ -16,6 +16,12 @@
 /* ---- allocation ---- */
 
 static int64_t fail_countdown;
+static int64_t alloc_calls;   /* every rt_alloc, from any thread */
+
+int64_t rt_alloc_count(void)
+{
+    return __atomic_load_n(&alloc_calls, __ATOMIC_RELAXED);
+}
 
 void rt_alloc_fail_after(int64_t n)
 {
@@ -24,6 +30,7 @@ void rt_alloc_fail_after(int64_t n)
 
 void *rt_alloc(size_t bytes)
 {
+    __atomic_fetch_add(&alloc_calls, 1, __ATOMIC_RELAXED);
     if (fail_countdown > 0 && --fail_countdown == 0) return NULL;
     void *p = NULL;
     if (bytes == 0) bytes = 1;
@@ -47,13 +54,13 @@ void rt_free(void *p)
 
 /* ---- instances ---- */
 
-static int fail(NnlModel *m, const char *fmt, ...)
+int rt_fail(NnlModel *m, int status, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(m->err, sizeof m->err, fmt, ap);
     va_end(ap);
-    return -1;
+    return status;
 }
 
 /* A region [off, off + size) must lie in [0, limit). */
@@ -231,9 +238,11 @@ int rt_run(NnlModel *m, int which, int64_t batch)
     const NnlModelDesc *d = m->d;
     NnlStepFn fn = which == RT_FORWARD ? d->forward : which == RT_LOSS ? d->loss
                  : which == RT_GRAD ? d->grad : d->train_step;
-    if (!fn) return fail(m, "model '%s' has no %s entry point", d->name ? d->name : "?", names[which]);
+    if (!fn)
+        return rt_fail(m, NNL_ERR_UNSUPPORTED, "model '%s' has no %s entry point%s", d->name ? d->name : "?",
+                       names[which], which != RT_FORWARD ? " (compiled with --inference?)" : "");
     if (batch < 1 || batch > m->ctx.max_batch)
-        return fail(m, "batch %lld out of range [1, %lld]", (long long)batch,
+        return rt_fail(m, NNL_ERR_BATCH, "batch %lld out of range [1, %lld]", (long long)batch,
                     (long long)m->ctx.max_batch);
     m->ctx.batch = batch;
     rt_set_threads(m->threads);
@@ -246,17 +255,18 @@ int rt_run(NnlModel *m, int which, int64_t batch)
 static int call(NnlModel *m, int which, const float *x, const float *y, int64_t batch,
                 float *out, float *loss)
 {
-    if (!m) return -1;
+    if (!m) return NNL_ERR_ARG;
     const NnlModelDesc *d = m->d;
     if (!x || (which != RT_FORWARD && d->label_size > 0 && !y) || (which == RT_FORWARD && !out))
-        return fail(m, "NULL argument");
+        return rt_fail(m, NNL_ERR_ARG, "NULL argument");
     if (batch < 1 || batch > m->ctx.max_batch)
-        return fail(m, "batch %lld out of range [1, %lld]", (long long)batch,
+        return rt_fail(m, NNL_ERR_BATCH, "batch %lld out of range [1, %lld]", (long long)batch,
                     (long long)m->ctx.max_batch);
     memcpy(rt_input(m), x, sizeof(float) * batch * d->in_size);
     if (which != RT_FORWARD && d->label_size > 0)
         memcpy(rt_label(m), y, sizeof(float) * batch * d->label_size);
-    if (rt_run(m, which, batch) < 0) return -1;
+    int rc = rt_run(m, which, batch);
+    if (rc < 0) return rc;
     if (out) memcpy(out, rt_output(m), sizeof(float) * batch * d->out_size);
     if (loss) *loss = m->arena[d->loss_off];
     return 0;

@@ -243,7 +243,19 @@ void nnl_init_params(NnlModel *m, uint64_t seed);
 void nnl_set_threads(NnlModel *m, int threads);   /* 0: OpenMP's default */
 int64_t nnl_max_batch(const NnlModel *m);
 
-/* Each returns 0 on success, -1 with nnl_last_error(m) set (e.g. batch out of range).
+/* What every instance function returns: NNL_OK, or a negative code with
+ * nnl_last_error(m) saying why in one line. */
+typedef enum {
+    NNL_OK = 0,
+    NNL_ERR_ARG = -1,            /* a NULL pointer, an index or a size out of range */
+    NNL_ERR_BATCH = -2,          /* batch outside [1, max_batch] */
+    NNL_ERR_IO = -3,             /* a file could not be opened, read or written */
+    NNL_ERR_FORMAT = -4,         /* a checkpoint that is damaged or belongs to another model */
+    NNL_ERR_NOMEM = -5,          /* out of memory */
+    NNL_ERR_UNSUPPORTED = -6,    /* the entry point is not in this object (nnlc --inference) */
+} NnlStatus;
+
+/* Each returns NNL_OK or a negative NnlStatus with nnl_last_error(m) set.
  * x: (batch, in_size), y: (batch, label_size), out: (batch, out_size). */
 int nnl_forward(NnlModel *m, const float *x, int64_t batch, float *out);
 int nnl_loss(NnlModel *m, const float *x, const float *y, int64_t batch, float *loss);
@@ -258,6 +270,24 @@ int nnl_param_index(const NnlModel *m, const char *name);   /* -1 when absent */
 float *nnl_param_data(NnlModel *m, int i);                   /* live, writable */
 float *nnl_grad_data(NnlModel *m, int i);                    /* after nnl_grad */
 const char *nnl_last_error(const NnlModel *m);
+
+/* ===== what C applications add to an instance (api.c) ===== */
+
+/* Parameters, optimizer state and step count from a safetensors checkpoint written by
+ * `./model train` or nnl_save; m is unchanged on error (NNL_ERR_IO, NNL_ERR_FORMAT). */
+int nnl_load(NnlModel *m, const char *path);
+/* Writes them atomically (a temporary file renamed over path). */
+int nnl_save(NnlModel *m, const char *path);
+/* The loss entry over n rows in batches of at most max_batch: *loss the mean loss, and
+ * *accuracy (classifiers; NaN for regression) the fraction of rows whose prediction is
+ * the label. x: (n, in_size), y: (n, label_size). Either result pointer may be NULL. */
+int nnl_evaluate(NnlModel *m, const float *x, const float *y, int64_t n, float *loss,
+                 float *accuracy);
+/* idx: (n) the order in which `./model train` visits the n training rows in epoch
+ * `epoch` (1-based) when the train block says `shuffle`: a Fisher-Yates shuffle seeded by
+ * (seed, epoch) alone. Replaying it from C reproduces the executable's training. */
+void nnl_epoch_order(int64_t *idx, int64_t n, uint64_t seed, int64_t epoch);
+uint64_t nnl_seed(const NnlModel *m);    /* the seed of the last nnl_init_params */
 
 /* ===== the CLI of a generated executable (cli.c) ===== */
 

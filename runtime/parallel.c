@@ -8,7 +8,9 @@
 
 #include "rt_internal.h"
 
-static int rt_nthreads;   /* 0: OpenMP's default */
+/* Per application thread, so that instances driven from different threads keep their
+ * own counts; 0: OpenMP's default. */
+static __thread int rt_nthreads;
 
 void rt_set_threads(int threads)
 {

@@ -15,6 +15,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
 #include "rt_internal.h"
 
 enum {
@@ -263,6 +267,96 @@ static void avg_dx_plane(const NnlPool *pl, const float *x, const float *dy, flo
     }
 }
 
+/* ---- 2x2 windows, stride 2, no padding (the classic CNN's pooling): the windows tile
+ *      the plane, so dx is written once per cell instead of zeroed and scattered into;
+ *      a last odd row or column belongs to no window and gets 0 ---- */
+
+static int is_2x2(const NnlPool *pl)
+{
+    return pl->kh == 2 && pl->kw == 2 && pl->stride_h == 2 && pl->stride_w == 2 &&
+           pl->pad_top == 0 && pl->pad_left == 0 && 2 * pl->p <= pl->h && 2 * pl->q <= pl->w;
+}
+
+static void max2_plane(const NnlPool *pl, const float *x, const float *dy, float *y)
+{
+    (void)dy;
+    int64_t w = pl->w, q = pl->q;
+    for (int64_t i = 0; i < pl->p; i++) {
+        const float *r0 = x + 2 * i * w, *r1 = r0 + w;
+        float *yr = y + i * q;
+        for (int64_t j = 0; j < q; j++) {   /* the order of row_max: a, b, c, d */
+            float m = r0[2 * j];
+            m = r0[2 * j + 1] > m ? r0[2 * j + 1] : m;
+            m = r1[2 * j] > m ? r1[2 * j] : m;
+            m = r1[2 * j + 1] > m ? r1[2 * j + 1] : m;
+            yr[j] = m;
+        }
+    }
+}
+
+/* The first cell equal to the maximum takes dy, the others 0; none equal (a NaN first
+ * cell): the first, as row_argmax. */
+static void max2_dx_plane(const NnlPool *pl, const float *x, const float *dy, float *dx)
+{
+    int64_t w = pl->w, q = pl->q;
+    for (int64_t i = 0; i < pl->p; i++) {
+        const float *r0 = x + 2 * i * w, *r1 = r0 + w;
+        float *d0 = dx + 2 * i * w, *d1 = d0 + w;
+        const float *g = dy + i * q;
+        int64_t j = 0;
+#if defined(__AVX512F__)
+        /* 16 windows at a time: even and odd columns of both rows apart, the maximum
+         * in row_max's order (max_ps(x, m) is x > m ? x : m), masks of the first hit */
+        const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+        const __m512i lo_ix = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+        const __m512i hi_ix = _mm512_add_epi32(lo_ix, _mm512_set1_epi32(8));
+        for (; j < q; j += 16) {   /* the last block masked */
+            int64_t n = q - j < 16 ? q - j : 16;
+            __mmask16 m1 = (__mmask16)((1u << n) - 1), mlo = (__mmask16)(n >= 8 ? 0xffff : (1u << 2 * n) - 1);
+            __mmask16 mhi = (__mmask16)(n <= 8 ? 0 : (1u << (2 * n - 16)) - 1);
+            __m512 u0 = _mm512_maskz_loadu_ps(mlo, r0 + 2 * j), u1 = _mm512_maskz_loadu_ps(mhi, r0 + 2 * j + 16);
+            __m512 v0 = _mm512_maskz_loadu_ps(mlo, r1 + 2 * j), v1 = _mm512_maskz_loadu_ps(mhi, r1 + 2 * j + 16);
+            __m512 a = _mm512_permutex2var_ps(u0, even, u1), b = _mm512_permutex2var_ps(u0, odd, u1);
+            __m512 c = _mm512_permutex2var_ps(v0, even, v1), d = _mm512_permutex2var_ps(v0, odd, v1);
+            __m512 m = _mm512_max_ps(b, a);
+            m = _mm512_max_ps(c, m);
+            m = _mm512_max_ps(d, m);
+            __mmask16 ea = _mm512_cmp_ps_mask(a, m, _CMP_EQ_OQ), eb = _mm512_cmp_ps_mask(b, m, _CMP_EQ_OQ);
+            __mmask16 ec = _mm512_cmp_ps_mask(c, m, _CMP_EQ_OQ), ed = _mm512_cmp_ps_mask(d, m, _CMP_EQ_OQ);
+            __mmask16 ta = ea | (__mmask16)~(eb | ec | ed), tb = (__mmask16)(~ea & eb);
+            __mmask16 tc = (__mmask16)(~ea & ~eb & ec), td = (__mmask16)(~ea & ~eb & ~ec & ed);
+            __m512 gv = _mm512_maskz_loadu_ps(m1, g + j);
+            __m512 za = _mm512_maskz_mov_ps(ta, gv), zb = _mm512_maskz_mov_ps(tb, gv);
+            __m512 zc = _mm512_maskz_mov_ps(tc, gv), zd = _mm512_maskz_mov_ps(td, gv);
+            _mm512_mask_storeu_ps(d0 + 2 * j, mlo, _mm512_permutex2var_ps(za, lo_ix, zb));
+            _mm512_mask_storeu_ps(d0 + 2 * j + 16, mhi, _mm512_permutex2var_ps(za, hi_ix, zb));
+            _mm512_mask_storeu_ps(d1 + 2 * j, mlo, _mm512_permutex2var_ps(zc, lo_ix, zd));
+            _mm512_mask_storeu_ps(d1 + 2 * j + 16, mhi, _mm512_permutex2var_ps(zc, hi_ix, zd));
+        }
+#endif
+        for (; j < q; j++) {
+            float a = r0[2 * j], b = r0[2 * j + 1], c = r1[2 * j], d = r1[2 * j + 1];
+            float m = a;
+            m = b > m ? b : m;
+            m = c > m ? c : m;
+            m = d > m ? d : m;
+            /* masks, not branches: random data mispredicts every branch on it */
+            uint32_t ea = -(uint32_t)(a == m), eb = -(uint32_t)(b == m), ec = -(uint32_t)(c == m);
+            uint32_t ed = -(uint32_t)(d == m), gj, out;
+            memcpy(&gj, &g[j], 4);
+            uint32_t ta = ea | ~(eb | ec | ed), tb = ~ea & eb, tc = ~ea & ~eb & ec;
+            uint32_t td = ~ea & ~eb & ~ec & ed;
+            out = gj & ta; memcpy(&d0[2 * j], &out, 4);
+            out = gj & tb; memcpy(&d0[2 * j + 1], &out, 4);
+            out = gj & tc; memcpy(&d1[2 * j], &out, 4);
+            out = gj & td; memcpy(&d1[2 * j + 1], &out, 4);
+        }
+        if (w > 2 * q) d0[w - 1] = d1[w - 1] = 0.0f;
+    }
+    if (pl->h > 2 * pl->p) memset(dx + (pl->h - 1) * w, 0, sizeof(float) * w);
+}
+
 /* fn on every (image, channel) plane; out_plane: floats per plane of out. */
 static void pool_run(PlaneFn fn, const NnlPool *pl, int64_t n, const float *x,
                      const float *dy, float *out, int64_t out_plane)
@@ -281,12 +375,12 @@ static void pool_run(PlaneFn fn, const NnlPool *pl, int64_t n, const float *x,
 
 void nnl_maxpool2d(const NnlPool *pl, int64_t n, const float *x, float *y)
 {
-    pool_run(max_plane, pl, n, x, NULL, y, pl->p * pl->q);
+    pool_run(is_2x2(pl) ? max2_plane : max_plane, pl, n, x, NULL, y, pl->p * pl->q);
 }
 
 void nnl_maxpool2d_dx(const NnlPool *pl, int64_t n, const float *x, const float *dy, float *dx)
 {
-    pool_run(max_dx_plane, pl, n, x, dy, dx, pl->h * pl->w);
+    pool_run(is_2x2(pl) ? max2_dx_plane : max_dx_plane, pl, n, x, dy, dx, pl->h * pl->w);
 }
 
 void nnl_avgpool2d(const NnlPool *pl, int64_t n, const float *x, float *y)

@@ -42,6 +42,7 @@ void *rt_calloc(size_t count, size_t size);      /* zeroed; NULL on overflow too
 void rt_free(void *p);
 /* Test hook: the n-th allocation from now fails (1 = the next one); 0 turns it off. */
 void rt_alloc_fail_after(int64_t n);
+int64_t rt_alloc_count(void);   /* rt_alloc calls so far: `bench` checks steps make none */
 
 struct NnlModel {
     const NnlModelDesc *d;
@@ -57,6 +58,8 @@ float *rt_output(NnlModel *m);   /* (max_batch, out_size) */
 /* Runs one entry point on rows already in the arena; train_step counts the step. */
 enum { RT_FORWARD, RT_LOSS, RT_GRAD, RT_TRAIN };
 int rt_run(NnlModel *m, int which, int64_t batch);
+/* Sets m's last error and returns status (a negative NnlStatus). */
+int rt_fail(NnlModel *m, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* ===== data.c, data_idx.c, data_csv.c, data_blobs.c, data_npy.c: datasets ===== */
 
@@ -224,5 +227,10 @@ void rt_npy_free(RtNpy *a);
  * Returns 0, or -1 when a write failed. */
 int rt_npy_write(FILE *f, const char *descr, int rank, const int64_t *shape, const void *data,
                  size_t elsize);
+
+/* ===== bench.c: `./model bench` ===== */
+
+/* Times training steps and batch-1 forwards on synthetic data; argv[1] is "bench". */
+int rt_bench_main(const NnlModelDesc *d, const char *prog, int argc, char **argv);
 
 #endif

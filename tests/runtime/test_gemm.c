@@ -1,6 +1,7 @@
 /* test_gemm.c — nnl_sgemm against a naive triple loop in double: every transpose, odd
  * and degenerate sizes (m, n or k = 1), strides wider than the rows, alpha and beta
- * cases (beta = 0 must ignore NaN garbage in C), 1 and 2 threads bit-identical. */
+ * cases (beta = 0 must ignore NaN garbage in C), thin products (10 columns), 1 and 2
+ * threads bit-identical. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,7 +87,14 @@ int main(void)
     check(1, 1, 400, 1100, 20, 1.0f, 0.0f, 0);         /* several n blocks */
     check(0, 1, 1, 1, 1000, 1.0f, 0.0f, 0);
     check(0, 0, 64, 64, 0, 1.0f, 0.5f, 0);             /* k = 0: C = beta * C */
-    cases += 4;
+    for (int ta = 0; ta < 2; ta++)                     /* thin C with several k blocks */
+        for (int tb = 0; tb < 2; tb++) {
+            check(ta, tb, 64, 10, 1100, 1.0f, ta ? 1.0f : 0.0f, tb);
+            check(ta, tb, 700, 10, 64, 1.0f, 0.0f, 1);
+        }
+    check(0, 0, 1, 20, 30000, 1.0f, 0.0f, 0);          /* batch 1, split in column strips */
+    check(1, 0, 2, 10, 30000, 1.0f, 0.0f, 0);
+    cases += 14;
     printf("%d gemm cases, %d failed\n", cases, failures);
     return failures != 0;
 }

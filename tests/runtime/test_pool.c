@@ -172,6 +172,7 @@ int main(void)
     static const Case cases[] = {
         {3, 4, 26, 26, 2, 2, 2, 2, 0, 0, 0, 0},       /* Keras MNIST: 2x2 stride 2 */
         {3, 3, 7, 9, 2, 2, 2, 2, 0, 0, 0, 0},         /* odd: the last row and column dropped */
+        {2, 2, 5, 71, 2, 2, 2, 2, 0, 0, 0, 0},        /* wide: 16-window blocks and a tail */
         {1, 2, 11, 10, 3, 3, 2, 2, 1, 1, 1, 1},       /* ResNet stem: 3x3 stride 2 pad 1 */
         {3, 2, 6, 7, 3, 3, 1, 1, 1, 1, 1, 1},         /* stride < window, pad 1 */
         {3, 2, 8, 7, 2, 2, 1, 1, 0, 1, 0, 1},         /* 'same', even window: pad 0/1 */

@@ -1,0 +1,83 @@
+#!/bin/sh
+# bench/run.sh — `make bench`: NNL beside PyTorch on the benchmark models, the runtime's
+# sgemm beside OpenBLAS and oneDNN, and the machine's FMA peak. Every model is compiled
+# (compile time measured), then `./model bench` and bench/torch_bench.py time training
+# steps on synthetic data and batch-1 forwards the same way, one after the other, at each
+# thread count. Prints a table; numbers are ratios to PyTorch at its best, configured as
+# ../shared/BENCHMARKING.md says (tcmalloc, OpenMP OpenBLAS, OPENBLAS_CORETYPE unset).
+#   BENCH_THREADS="1 2"  thread counts      BENCH_MODELS="cnn mlp ..."  which models
+#   BENCH_QUICK=1        fewer repetitions  BENCH_GEMM=0                skip sgemm
+cd "$(dirname "$0")/.." || exit 2
+B=${NNL_BUILD:-build}
+NNLC=$PWD/$B/nnlc
+THREADS=${BENCH_THREADS:-"1 2"}
+MODELS=${BENCH_MODELS:-"cnn mlp tiny_bce tiny_mse"}
+W=$(mktemp -d /tmp/nnlbench.XXXXXX); trap 'rm -rf "$W"' EXIT
+REPS="--repeat 7 --steps 50"
+[ -n "$BENCH_QUICK" ] && REPS="--repeat 3 --steps 20"
+[ -x "$NNLC" ] || { echo "bench: build first (make)" >&2; exit 2; }
+
+LIB=/usr/lib/x86_64-linux-gnu
+TORCH_ENV="env -u OPENBLAS_CORETYPE"
+[ -f $LIB/libtcmalloc_minimal.so.4 ] && TORCH_ENV="$TORCH_ENV LD_PRELOAD=$LIB/libtcmalloc_minimal.so.4"
+[ -d $LIB/openblas-openmp ] && TORCH_ENV="$TORCH_ENV LD_LIBRARY_PATH=$LIB/openblas-openmp"
+HAVE_TORCH=0
+/usr/bin/python3 -c 'import torch' 2>/dev/null && HAVE_TORCH=1
+
+# the source of each model and the FLOPs a training step needs per sample (the GEMMs and
+# convolutions, forward and backward, without the input layer's unused input gradient)
+src() { case $1 in cnn) echo examples/mnist_cnn.nnl;; *) echo bench/models/$1.nnl;; esac; }
+flops() {
+    case $1 in
+    cnn) echo 1103232;;            # conv 2*26*26*32*9 fwd + dW; dense 2*5408*10 fwd, dW, dX
+    mlp) echo 3208704;;            # 2*(784*512+512*512+512*10) * 3 - 2*784*512
+    tiny_bce|tiny_mse) echo 360;;  # 2*(2*10+10*1) * 3 - 2*2*10
+    *) echo 0;;
+    esac
+}
+field() { echo "$1" | awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }'; }
+
+gcc -O2 -march=native -fopenmp bench/peak.c -o "$W/peak" || exit 1
+echo "== FMA peak (bench/peak.c) =="
+for t in $THREADS; do "$W/peak" "$t"; done | tee "$W/peak.txt"
+peak_of() { awk -v t="$1" '$1 == "peak" && $3 == t { print $7 }' "$W/peak.txt"; }
+
+echo
+echo "== training (synthetic data) and batch-1 inference: NNL vs PyTorch $( [ $HAVE_TORCH = 1 ] && /usr/bin/python3 -c 'import torch; print(torch.__version__)' || echo '(not installed)') =="
+printf '%-9s %3s %5s | %11s %11s %6s %10s | %9s %9s %6s | %8s | %8s %8s\n' model thr batch \
+    nnl_samp/s torch_samp/s ratio nnl_%peak nnl_b1_us torch_us ratio compile_s nnl_MB torch_MB
+for m in $MODELS; do
+    s=$(src $m)
+    t0=$(date +%s.%N)
+    "$NNLC" "$s" -o "$W/$m" || { echo "bench: $s does not compile" >&2; exit 1; }
+    t1=$(date +%s.%N)
+    comp=$(echo "$t0 $t1" | awk '{ printf "%.2f", $2 - $1 }')
+    for t in $THREADS; do
+        n=$("$W/$m" bench --threads "$t" $REPS) || exit 1
+        p=""
+        [ $HAVE_TORCH = 1 ] && p=$($TORCH_ENV /usr/bin/python3 bench/torch_bench.py "$m" --threads "$t" $REPS)
+        ns=$(field "$n" train_samples_per_s); nl=$(field "$n" forward_b1_us); nr=$(field "$n" max_rss_kb)
+        ps=$(field "$p" train_samples_per_s); pl=$(field "$p" forward_b1_us); pr=$(field "$p" max_rss_kb)
+        echo "$m $t $(field "$n" batch) $ns ${ps:-0} $(flops $m) $(peak_of $t) $nl ${pl:-0} $comp $nr ${pr:-0}" | awk '{
+            ratio = $5 > 0 ? sprintf("%.2fx", $4 / $5) : "-"
+            share = $7 > 0 ? sprintf("%.1f%%", 100 * $4 * $6 / ($7 * 1e9)) : "-"
+            lratio = $9 > 0 ? sprintf("%.2fx", $9 / $8) : "-"
+            printf "%-9s %3s %5s | %11.0f %11s %6s %10s | %9.1f %9s %6s | %8s | %8.1f %8s\n",
+                $1, $2, $3, $4, ($5 > 0 ? sprintf("%.0f", $5) : "-"), ratio, share, $8,
+                ($9 > 0 ? sprintf("%.1f", $9) : "-"), lratio, $10, $11 / 1024,
+                ($12 > 0 ? sprintf("%.1f", $12 / 1024) : "-") }'
+    done
+done
+echo "(ratio: NNL/PyTorch samples per second; latency ratio: PyTorch/NNL, higher is better for NNL)"
+
+[ "${BENCH_GEMM:-1}" = 0 ] && exit 0
+echo
+echo "== sgemm: runtime/gemm.c vs OpenBLAS and oneDNN =="
+defs=""; libs=""
+[ -f /usr/include/x86_64-linux-gnu/cblas.h ] || [ -f /usr/include/cblas.h ] && { defs="$defs -DHAVE_OPENBLAS"; libs="$libs -lopenblas"; }
+[ -f /usr/include/dnnl.h ] && { defs="$defs -DHAVE_DNNL"; libs="$libs -ldnnl"; }
+gcc -O2 -march=native -fopenmp -Iruntime $defs bench/gemm_bench.c "$B/libnnlrt.a" $libs -lm \
+    -o "$W/gemm_bench" || exit 1
+for t in $THREADS; do
+    $TORCH_ENV "$W/gemm_bench" "$t"
+done

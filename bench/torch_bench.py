@@ -1,0 +1,83 @@
+#!/usr/bin/python3
+"""The benchmark models in PyTorch, timed the way `./model bench` times NNL's (runtime/
+bench.c): synthetic data made once, --warmup steps, then the median samples/s of --repeat
+runs of --steps optimizer steps, and the median batch-1 forward latency (inference mode)
+of --repeat runs of --calls forwards. Prints one line in bench.c's format.
+Usage: torch_bench.py MODEL [--threads T] [--batch B] [--steps N] [--repeat R]
+MODEL: cnn, mlp, tiny_bce, tiny_mse. Run it as ../shared/BENCHMARKING.md says (tcmalloc,
+OpenMP OpenBLAS, OPENBLAS_CORETYPE unset): bench/run.sh does."""
+import argparse, resource, statistics, time
+import torch
+import torch.nn as nn
+
+def cnn():
+    m = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                      nn.Linear(32 * 13 * 13, 10))
+    return m, (1, 28, 28), "classes", 10, torch.optim.Adam(m.parameters(), lr=1e-3, eps=1e-7), 64
+
+def mlp():
+    m = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
+                      nn.Linear(512, 10))
+    return m, (784,), "classes", 10, torch.optim.SGD(m.parameters(), lr=0.01, momentum=0.9), 128
+
+def tiny(loss, batch):
+    layers = [nn.Linear(2, 10), nn.ReLU(), nn.Linear(10, 1)]
+    m = nn.Sequential(*layers)
+    return m, (2,), loss, 1, torch.optim.Adam(m.parameters(), lr=1e-3), batch
+
+MODELS = {"cnn": cnn, "mlp": mlp, "tiny_bce": lambda: tiny("bce", 100),
+          "tiny_mse": lambda: tiny("mse", 32)}
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("model", choices=sorted(MODELS))
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--batch", type=int, default=0)
+    ap.add_argument("--steps", type=int, default=50)
+    ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--warmup", type=int, default=10)
+    ap.add_argument("--calls", type=int, default=200)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(1)
+    model, shape, kind, classes, opt, batch = MODELS[a.model]()
+    batch = a.batch or batch
+    x = torch.rand(batch, *shape)
+    if kind == "classes":
+        y = torch.randint(0, classes, (batch,))
+        lossf = nn.functional.cross_entropy
+    elif kind == "bce":
+        y = torch.randint(0, 2, (batch, 1)).float()
+        lossf = nn.functional.binary_cross_entropy_with_logits   # sigmoid + BCE, fused
+    else:
+        y = torch.rand(batch, 1)
+        lossf = nn.functional.mse_loss
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss = lossf(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    for _ in range(a.warmup): step()
+    rates = []
+    for _ in range(a.repeat):
+        t0 = time.perf_counter()
+        for _ in range(a.steps): loss = step()
+        rates.append(a.steps * batch / (time.perf_counter() - t0))
+    x1 = x[:1].clone()
+    lat = []
+    with torch.inference_mode():
+        for _ in range(a.warmup): model(x1)
+        for _ in range(a.repeat):
+            t0 = time.perf_counter()
+            for _ in range(a.calls): model(x1)
+            lat.append((time.perf_counter() - t0) * 1e6 / a.calls)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(f"model {a.model} batch {batch} threads {a.threads} train_samples_per_s "
+          f"{statistics.median(rates):.1f} forward_b1_us {statistics.median(lat):.2f} "
+          f"train_page_faults -1 max_rss_kb {rss} loss {loss.item():.6g}")
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+/* rewrite.c — algebraic rewrites of the forward graph that give the same values with
+ * less work. In: the graph sema built (before autodiff, so the backward pass follows the
+ * cheaper form). Out: the same graph, some nodes changed in place.
+ *
+ * Max pooling commutes with every non-decreasing elementwise function and with adding a
+ * value that is constant over each window: max(relu(z + b)) = relu(max(z) + b), exactly
+ * in floating point (rounding is monotonic). So conv -> + bias -> relu -> max_pool2d, the
+ * classic CNN layer, becomes conv -> max_pool2d -> + bias -> relu: the add and the relu,
+ * their gradients and the bias gradient's reduction run on the pooled tensor, a quarter
+ * of the size for 2x2 windows. Gradients stay valid subgradients; only where rounding
+ * makes two different z + b equal can the max's gradient go to another cell. */
+#include "ir.h"
+
+/* x + b where b is constant over axes 2 and up of x (a per-channel bias of f32[B, C, H,
+ * W]): returns x, or NULL. */
+static Node *per_channel_add(Node *t)
+{
+    if (t->op != OP_ADD || t->nin != 2) return NULL;
+    for (int side = 0; side < 2; side++) {
+        Node *x = t->in[side], *b = t->in[1 - side];
+        if (!shape_eq(x->shape, t->shape) || b->op == OP_CONST) continue;
+        int off = t->shape.rank - b->shape.rank;   /* b's axes, right-aligned */
+        bool constant = off >= 0;
+        for (int a = 2; a < t->shape.rank && constant; a++)
+            if (a - off >= 0 && b->shape.d[a - off] != 1) constant = false;
+        if (constant) return x;
+    }
+    return NULL;
+}
+
+static bool private(const Node *n) { return n->nuses == 1 && !n->pinned; }
+
+void rewrite_graph(Graph *g)
+{
+    for (int i = 0; i < g->nodes.len; i++) {
+        Node *p = g->nodes.items[i];
+        if (p->op != OP_MAXPOOL2D) continue;
+        Node *r = p->in[0];
+        if (r->op != OP_RELU || !private(r)) continue;
+        Node *t = r->in[0], *z = private(t) ? per_channel_add(t) : NULL;
+        Shape small = p->shape;
+        if (z) {
+            /* t = z + b, r = relu(t), p = pool(r)  ->  t = pool(z), r = t + b, p = relu(r):
+             * every node keeps its place in the order and p its uses */
+            Node *b = t->in[0] == z ? t->in[1] : t->in[0];
+            t->op = OP_MAXPOOL2D;
+            t->nin = 1;
+            t->in[0] = z;
+            t->in[1] = NULL;
+            t->shape = small;
+            for (int k = 0; k < 10; k++) t->attr[k] = p->attr[k];
+            r->op = OP_ADD;
+            r->nin = 2;
+            r->in[0] = t;
+            r->in[1] = b;
+            r->shape = small;
+            p->op = OP_RELU;
+            p->in[0] = r;
+        } else {
+            /* r = relu(t), p = pool(r)  ->  r = pool(t), p = relu(r) */
+            r->op = OP_MAXPOOL2D;
+            r->shape = small;
+            for (int k = 0; k < 10; k++) r->attr[k] = p->attr[k];
+            p->op = OP_RELU;
+        }
+    }
+}

@@ -1,0 +1,22 @@
+# `./model bench`: one line with every field bench/run.sh reads, and a training step
+# that allocates nothing and touches no new pages, for a dense and a convolutional model
+# on 1 and 2 threads. Bad flags exit 2.
+set -e
+. tests/e2e_lib.sh
+$NNLC bench/models/mlp.nnl -o "$TMPD/mlp"
+$NNLC examples/mnist_cnn.nnl -o "$TMPD/cnn"
+for m in mlp cnn; do
+    for t in 1 2; do
+        out=$("$TMPD/$m" bench --threads $t --batch 16 --warmup 2 --steps 3 --repeat 2 --calls 3)
+        echo "$out" | awk -v t=$t '{ for (i = 1; i < NF; i++) v[$i] = $(i + 1) }
+            END { if (v["threads"] != t || v["batch"] != 16 || !(v["train_samples_per_s"] > 0) ||
+                      !(v["forward_b1_us"] > 0) || !(v["max_rss_kb"] > 0) || v["loss"] == "") {
+                      print "bad bench line: " $0; exit 1 }
+                  if (v["train_allocs"] != "0" || v["train_page_faults"] != "0") {
+                      print "a training step allocated or faulted: " $0; exit 1 } }'
+    done
+done
+set +e
+"$TMPD/mlp" bench --steps 0 2> "$TMPD/err"; test $? = 2 && grep -q "needs a positive number" "$TMPD/err" || exit 1
+"$TMPD/mlp" bench --frobnicate 2> "$TMPD/err"; test $? = 2 && grep -q "unknown flag '--frobnicate'" "$TMPD/err" || exit 1
+"$TMPD/mlp" bench --help | grep -q "usage: mlp bench"
