@@ -364,8 +364,9 @@ static void add_cols(CliRun *r, int with_train_metrics)
             CliCol *c = &r->cols[r->ncols++];
             c->set = s;
             c->metric = k;
-            const char *set = r->set_name[s];   /* (a local: GCC's -Wrestrict misreads the struct) */
-            snprintf(c->name, sizeof c->name, "%s_%s", set, rt_metric_names[k]);
+            char name[sizeof c->name];   /* via a copy: GCC -O1's -Wrestrict sees r on both sides */
+            snprintf(name, sizeof name, "%s_%s", r->set_name[s], rt_metric_names[k]);
+            memcpy(c->name, name, sizeof name);
         }
     }
 }
