@@ -72,7 +72,7 @@ sanitize: deps all
 	$(MAKE) BUILD=build-san CFLAGS="-O1 -g $(SAN_FLAGS)" RT_CFLAGS="-O1 -g $(SAN_FLAGS)" \
 	    build-san/nnlc build-san/libnnlrt.a
 	printf '#!/bin/sh\nexec $(CC) $(SAN_FLAGS) "$$@"\n' > build-san/cc && chmod +x build-san/cc
-	CC=$(CURDIR)/build-san/cc NNL_BUILD=build-san ASAN_OPTIONS=detect_leaks=1 sh tests/run.sh
+	CC=$(CURDIR)/build-san/cc NNL_BUILD=build-san NNL_SANITIZE=1 ASAN_OPTIONS=detect_leaks=1 sh tests/run.sh
 	sh tools/memcheck.sh
 
 # libFuzzer targets (fuzz/README.md): the compiler front to back, and the runtime's data
