@@ -85,7 +85,7 @@ FUZZ_TARGETS := build-fuzz/fuzz_nnlc build-fuzz/fuzz_data
 fuzz-build: deps
 	$(MAKE) BUILD=build-fuzz CC=$(FUZZ_CC) CFLAGS="$(FUZZ_FLAGS) -fsanitize=fuzzer-no-link" \
 	    RT_CFLAGS="$(FUZZ_FLAGS) -fsanitize=fuzzer-no-link" FUZZ_CC=$(FUZZ_CC) $(FUZZ_TARGETS)
-build-fuzz/fuzz_nnlc: fuzz/fuzz_nnlc.c $(LANG_OBJS) $(filter-out %/driver.o,$(COMP_OBJS))
+build-fuzz/fuzz_nnlc: fuzz/fuzz_nnlc.c $(LANG_OBJS) $(filter-out %/driver.o %/jit.o,$(COMP_OBJS))
 	$(CC) $(CFLAGS) -fsanitize=fuzzer -DFUZZ_STDLIB_DIR='"$(CURDIR)/stdlib"' -o $@ $^ $(LLVM_LIBS) -lm
 build-fuzz/fuzz_data: fuzz/fuzz_data.c $(BUILD)/libnnlrt.a
 	$(CC) $(CFLAGS) -fsanitize=fuzzer -fopenmp -o $@ $^ -lcjson -lz -lm
