@@ -20,12 +20,22 @@ static void put(const char *path, const uint8_t *p, size_t n)
     fclose(f);
 }
 
+static char dir[64];
+
+static void remove_dir(void)   /* each fuzzing process leaves nothing in /tmp */
+{
+    char p[128];
+    snprintf(p, sizeof p, "%s/a", dir), unlink(p);
+    snprintf(p, sizeof p, "%s/b", dir), unlink(p);
+    rmdir(dir);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static char dir[64];
     if (!dir[0]) {
         snprintf(dir, sizeof dir, "/tmp/nnl-fuzz-data.%d", (int)getpid());
         mkdir(dir, 0700);
+        atexit(remove_dir);
     }
     if (size < 3) return 0;
     int kind = data[0] % 4;
