@@ -8,10 +8,21 @@
 
 #include "ir.h"
 
+/* The adjoints of a node's pieces (its TAKEs, or its SLICEs of one length at multiples
+ * of that length: chunk), gathered by index until the node's turn, then joined by one
+ * STACK (pieces_adjoint). */
+typedef struct Pieces {
+    Node **slot;
+    int n;           /* pieces along the axis */
+    int axis;
+    int64_t len;     /* SLICE: each piece's length; 0: TAKEs */
+} Pieces;
+
 typedef struct Ad {
     Graph *g;
     Node **adj;      /* adjoint per forward node id */
     bool *needs;     /* depends on a parameter */
+    Pieces *pieces;  /* per forward node id */
 } Ad;
 
 /* Sums dy over the axes that broadcasting added or stretched, so the result has shape
@@ -57,6 +68,47 @@ static void accumulate(Ad *ad, Node *x, Node *c)
     *slot = *slot ? ir_binary(ad->g, OP_ADD, *slot, c, c->span) : c;
 }
 
+static Node *zeros_like(Graph *g, Shape s, Span at)
+{
+    return ir_expand(g, ir_const(g, 0, at), shape_scalar(), s, 1, false, at);
+}
+
+/* The adjoints of x's pieces joined into one STACK, zeros for the missing ones: the
+ * backward pass of a scan's per-step slices (or of an LSTM's four gates) costs what the
+ * forward's did, not one full-size scatter per piece. */
+static void pieces_adjoint(Ad *ad, Node *x)
+{
+    Pieces *p = &ad->pieces[x->id];
+    if (!p->slot) return;
+    Shape piece = x->shape;
+    if (p->len) {
+        piece.d[p->axis] = p->len;
+    } else {
+        piece.rank--;
+        for (int k = p->axis; k < piece.rank; k++) piece.d[k] = x->shape.d[k + 1];
+    }
+    for (int t = 0; t < p->n; t++)
+        if (!p->slot[t]) p->slot[t] = zeros_like(ad->g, piece, x->span);
+    accumulate(ad, x, ir_stack(ad->g, p->slot, p->n, p->axis, p->len != 0, x->span));
+    free(p->slot);
+    *p = (Pieces){0};
+}
+
+/* g, the adjoint of piece `index` of x (len 0: a TAKE). Pieces of another kind or
+ * axis flush what was gathered first. */
+static void add_piece(Ad *ad, Node *x, int axis, int64_t len, int64_t index, Node *g)
+{
+    Pieces *p = &ad->pieces[x->id];
+    if (p->slot && (p->axis != axis || p->len != len)) pieces_adjoint(ad, x);
+    if (!p->slot) {
+        p->n = (int)(len ? x->shape.d[axis] / len : x->shape.d[axis]);
+        p->slot = calloc(p->n, sizeof *p->slot);
+        p->axis = axis;
+        p->len = len;
+    }
+    p->slot[index] = p->slot[index] ? ir_binary(ad->g, OP_ADD, p->slot[index], g, g->span) : g;
+}
+
 /* The VJP rules. */
 static void vjp(Ad *ad, Node *y, Node *gy)
 {
@@ -68,6 +120,7 @@ static void vjp(Ad *ad, Node *y, Node *gy)
     case OP_INPUT: case OP_LABEL: case OP_PARAM: case OP_CONST:
     case OP_STEP: case OP_SIGN: case OP_GE:
     case OP_SGD: case OP_ADAM: case OP_UNPICK: case OP_DROPOUT: case OP_EMA:
+    case OP_EMBED_DW: case OP_CAUSAL:
         break;
     case OP_ADD:     /* da = g, db = g (summed over broadcast axes) */
         if (na) accumulate(ad, a, sum_to(g, gy, a->shape, 1, false, at));
@@ -163,10 +216,50 @@ static void vjp(Ad *ad, Node *y, Node *gy)
         if (nb) accumulate(ad, b, ir_slice(g, OP_SLICE, gy, k, a->shape.d[k], b->shape.d[k], at));
         break;
     }
-    case OP_SLICE:   /* g back in place, zeros elsewhere */
-        accumulate(ad, a, ir_slice(g, OP_UNSLICE, gy, y->ax0, y->ax1, a->shape.d[y->ax0], at));
+    case OP_SLICE: { /* g back in place, zeros elsewhere; equal pieces are gathered */
+        int64_t len = y->shape.d[y->ax0];
+        if (a->shape.d[y->ax0] % len == 0 && y->ax1 % len == 0)
+            add_piece(ad, a, y->ax0, len, y->ax1 / len, gy);
+        else
+            accumulate(ad, a, ir_slice(g, OP_UNSLICE, gy, y->ax0, y->ax1, a->shape.d[y->ax0], at));
         break;
+    }
     case OP_UNSLICE: accumulate(ad, a, ir_slice(g, OP_SLICE, gy, y->ax0, y->ax1, a->shape.d[y->ax0], at)); break;
+    case OP_STACK: { /* each operand gets its piece of g */
+        bool joined = y->shape.rank == a->shape.rank;   /* equal parts along an existing axis */
+        int64_t len = joined ? a->shape.d[y->ax0] : 0;
+        for (int t = 0; t < y->nin; t++)
+            if (ad->needs[y->in[t]->id])
+                accumulate(ad, y->in[t], joined ? ir_slice(g, OP_SLICE, gy, y->ax0, t * len, len, at)
+                                                : ir_take(g, gy, y->ax0, t, at));
+        break;
+    }
+    case OP_TAKE:    /* g to its step, zeros elsewhere: gathered, see pieces_adjoint */
+        add_piece(ad, a, y->ax0, 0, y->ax1, gy);
+        break;
+    case OP_GATHER:  /* dtable[ids[i]] += g[i], rows summed in a fixed order */
+        if (na) accumulate(ad, a, ir_op2(g, OP_EMBED_DW, gy, b, a->shape, NULL, at));
+        break;
+    case OP_PERMUTE: { /* g permuted back: the inverse permutation */
+        int inv[NNL_MAX_RANK];
+        for (int k = 0; k < y->shape.rank; k++) inv[y->attr[k]] = k;
+        accumulate(ad, a, ir_permute(g, gy, inv, at));
+        break;
+    }
+    case OP_BMM: {   /* y = op(a) op(b), per matrix: the four transposition cases */
+        int ta = y->trans_a, tb = y->trans_b;
+        if (na)      /* a b: g b^T;  a b^T: g b;  a^T b: b g^T;  a^T b^T: b^T g^T */
+            accumulate(ad, a, ta ? ir_bmm(g, b, gy, tb, 1, at) : ir_bmm(g, gy, b, 0, !tb, at));
+        if (nb)      /* a b: a^T g;  a b^T: g^T a;  a^T b: a g;  a^T b^T: g^T a^T */
+            accumulate(ad, b, tb ? ir_bmm(g, gy, a, 1, ta, at) : ir_bmm(g, a, gy, !ta, 0, at));
+        break;
+    }
+    case OP_WHERE: { /* da = where(c, g, 0), db = where(c, 0, g) */
+        Node *c = a, *x = b, *z = y->in[2], *zero = ir_const(g, 0, at);
+        if (ad->needs[x->id]) accumulate(ad, x, sum_to(g, ir_where(g, c, gy, zero, at), x->shape, 1, false, at));
+        if (ad->needs[z->id]) accumulate(ad, z, sum_to(g, ir_where(g, c, zero, gy, at), z->shape, 1, false, at));
+        break;
+    }
     case OP_CONV2D_DX: case OP_CONV2D_DW: case OP_MAXPOOL2D_DX: case OP_AVGPOOL2D_DX:
         break;   /* second derivatives are not needed */
     case OP_COUNT: break;
@@ -179,6 +272,7 @@ void ad_differentiate(Graph *g)
     Ad ad = {.g = g};
     ad.adj = calloc(n, sizeof *ad.adj);
     ad.needs = calloc(n, sizeof *ad.needs);
+    ad.pieces = calloc(n, sizeof *ad.pieces);
     for (int i = 0; i < n; i++) {
         Node *x = g->nodes.items[i];
         ad.needs[i] = x->op == OP_PARAM && !((ParamInfo *)g->params.items[x->param])->buffer;
@@ -187,6 +281,7 @@ void ad_differentiate(Graph *g)
     ad.adj[g->t_loss->id] = ir_const(g, 1, g->t_loss->span);
     for (int i = n - 1; i >= 0; i--) {
         Node *y = g->nodes.items[i];
+        pieces_adjoint(&ad, y);
         if (ad.adj[i] && ad.needs[i]) vjp(&ad, y, ad.adj[i]);
     }
     /* Each parameter's gradient gets its own node, which the plan pins in the gradient
@@ -223,4 +318,5 @@ void ad_differentiate(Graph *g)
     g->seg_end[SEG_UPDATE] = g->nodes.len;
     free(ad.adj);
     free(ad.needs);
+    free(ad.pieces);
 }

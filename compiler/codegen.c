@@ -1,6 +1,9 @@
 /* codegen.c — LLVM. In: the fused, planned graph. Out: an LLVM module written as an
  * object file (or .ll / .s text) that defines, under the C prefix P:
- *   one function per kernel, `void P_kN(const NnlCtx *ctx, int64_t lo, int64_t hi)`,
+ *   one function per distinct loop, `void P_kN(const int64_t *kargs, int64_t lo,
+ *   int64_t hi)` (kargs: the NnlCtx pointer, then the offsets the loop reads and
+ *   writes, so identical loops of an unrolled recurrence share one function), one
+ *   launcher per kernel,
  *   the entry points P_forward / P_loss / P_grad / P_train_step (prefixes of one
  *   schedule), the descriptor `const NnlModelDesc P_desc`, the C API of the header
  *   (header.c) as thin wrappers around the runtime, and, for executables, main().
@@ -34,6 +37,8 @@ typedef struct Cg {
     LLVMTypeRef kernel_fn_t;        /* void (ptr, i64, i64) */
     LLVMTypeRef step_fn_t;          /* void (ptr) */
     LLVMValueRef *launch;           /* per kernel: void launch(ptr ctx) */
+    PtrVec loop_sigs;               /* char *: signatures of the loop functions made */
+    PtrVec loop_fns;                /* LLVMValueRef each, same order */
     LLVMValueRef entry[ENTRY_COUNT];
     LLVMValueRef desc;
     CgDebug *dbg;                   /* -g */
@@ -184,6 +189,8 @@ typedef struct Loop {
     LLVMValueRef i;
     LLVMValueRef *val;     /* per node id: its value in this iteration, or NULL */
     LLVMValueRef *base;    /* per node id: hoisted base pointer, or NULL */
+    int inner_axes;        /* > 0: i runs inside blocks of the last inner_axes axes */
+    LLVMValueRef start;    /* the flat index where i's block starts */
 } Loop;
 
 static LLVMValueRef load_at(Cg *c, Loop *L, Node *x, LLVMValueRef idx)
@@ -193,12 +200,38 @@ static LLVMValueRef load_at(Cg *c, Loop *L, Node *x, LLVMValueRef idx)
     return LLVMBuildLoad2(c->b, c->f32, p, "");
 }
 
+/* How an operand viewed as `from` is read over the last `axes` axes of `to`: 1 the
+ * same (contiguous), 2 constant (broadcast), 3 both (those axes are all 1), 0 neither. */
+static int block_mode(Shape from, Shape to, int axes)
+{
+    int mode = 3;
+    for (int k = to.rank - 1; k >= to.rank - axes; k--) {
+        if (to.d[k] == 1) continue;
+        if (from.d[k] == to.d[k]) mode &= 1;
+        else if (from.d[k] == 1) mode &= 2;
+        else return 0;
+    }
+    return mode;
+}
+
+/* The index of an operand viewed as `from` at the loop's i: inside a block where it is
+ * contiguous or constant, from the block's start (loop-invariant: hoisted out of the
+ * inner loop) plus the offset in the block; else computed from i. */
+static LLVMValueRef operand_index(Cg *c, Loop *L, Shape from, Shape to)
+{
+    int mode = L->inner_axes ? block_mode(from, to, L->inner_axes) : 0;
+    if (!mode) return bcast_index(c, L->i, from, to);
+    LLVMValueRef at = bcast_index(c, L->start, from, to);
+    if (mode & 2) return at;
+    return LLVMBuildAdd(c->b, at, LLVMBuildSub(c->b, L->i, L->start, ""), "");
+}
+
 /* Operand x of n: its value in this iteration when it is in the loop, else a load. */
 static LLVMValueRef operand(Cg *c, Loop *L, Node *n, Node *x, Shape from)
 {
     if (x->op == OP_CONST) return f32c(c, x->fval);
     if (L->val[x->id]) return L->val[x->id];
-    return load_at(c, L, x, bcast_index(c, L->i, from, n->shape));
+    return load_at(c, L, x, operand_index(c, L, from, n->shape));
 }
 
 static LLVMValueRef sel(Cg *c, LLVMRealPredicate p, LLVMValueRef a, LLVMValueRef b,
@@ -260,6 +293,77 @@ static LLVMValueRef elem_axis(Cg *c, Loop *L, Node *n)
     return LLVMBuildSelect(b, first, va, vb, "");
 }
 
+/* GATHER: i = (r, j), j < D: table[ids[r], j] when 0 <= ids[r] < V, else 0. */
+static LLVMValueRef elem_gather(Cg *c, Loop *L, Node *n)
+{
+    LLVMBuilderRef b = c->b;
+    Node *table = n->in[0], *ids = n->in[1];
+    int64_t d = table->shape.d[1], v = table->shape.d[0];
+    LLVMValueRef r = LLVMBuildUDiv(b, L->i, i64c(c, d), ""), j = LLVMBuildURem(b, L->i, i64c(c, d), "");
+    LLVMValueRef id = load_at(c, L, ids, r);
+    LLVMValueRef in = LLVMBuildAnd(b, LLVMBuildFCmp(b, LLVMRealOGE, id, f32c(c, 0), ""),
+                                   LLVMBuildFCmp(b, LLVMRealOLT, id, f32c(c, (double)v), ""), "");
+    LLVMValueRef row = LLVMBuildSelect(b, in, LLVMBuildFPToSI(b, id, c->i64, ""), i64c(c, 0), "");
+    LLVMValueRef val = load_at(c, L, table, LLVMBuildAdd(b, LLVMBuildMul(b, row, i64c(c, d), ""), j, ""));
+    return LLVMBuildSelect(b, in, val, f32c(c, 0), "");
+}
+
+/* PERMUTE: the output's coordinates of i, read at the input's strides of axis perm[k]. */
+static LLVMValueRef elem_permute(Cg *c, Loop *L, Node *n)
+{
+    LLVMBuilderRef b = c->b;
+    Node *x = n->in[0];
+    int r = n->shape.rank;
+    int64_t in_stride[NNL_MAX_RANK], st = 1;
+    for (int k = r - 1; k >= 0; k--) {
+        in_stride[k] = st;
+        if (k > 0 || !x->shape.batched) st *= x->shape.d[k];
+    }
+    LLVMValueRef idx = i64c(c, 0);
+    int64_t out_stride = 1;
+    for (int k = r - 1; k >= 0; k--) {
+        LLVMValueRef coord = LLVMBuildUDiv(b, L->i, i64c(c, out_stride), "");
+        if (k > 0) coord = LLVMBuildURem(b, coord, i64c(c, n->shape.d[k]), "");
+        idx = LLVMBuildAdd(b, idx, LLVMBuildMul(b, coord, i64c(c, in_stride[n->attr[k]]), ""), "");
+        if (k > 0) out_stride *= n->shape.d[k];
+    }
+    return load_at(c, L, x, idx);
+}
+
+/* CAUSAL: (..., T, T), 1 where the column is at most the row. */
+static LLVMValueRef elem_causal(Cg *c, Loop *L, Node *n)
+{
+    LLVMBuilderRef b = c->b;
+    int64_t t = n->shape.d[n->shape.rank - 1];
+    LLVMValueRef col = LLVMBuildURem(b, L->i, i64c(c, t), "");
+    LLVMValueRef row = LLVMBuildURem(b, LLVMBuildUDiv(b, L->i, i64c(c, t), ""), i64c(c, t), "");
+    return LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntULE, col, row, ""), f32c(c, 1), f32c(c, 0), "");
+}
+
+/* tanh(x) without libm's tanhf (a call per element through expm1f, half the time of a
+ * transformer's step in GELU): (1 - e) / (1 + e), e = exp(-2|x|), signed as x, and
+ * x - x^3/3 + 2x^5/15 - 17x^7/315 below |x| = 1/16, where 1 - e would cancel. Both
+ * within a few ulp of 1e-7 relative; branch-free, so loops stay vectorizable. */
+static LLVMValueRef fast_tanh(Cg *c, LLVMValueRef x)
+{
+    LLVMBuilderRef b = c->b;
+    LLVMValueRef ax = intrinsic1(c, "llvm.fabs.f32", x);
+    LLVMValueRef e = intrinsic1(c, "llvm.exp.f32", LLVMBuildFMul(b, ax, f32c(c, -2), ""));
+    LLVMValueRef big = LLVMBuildFDiv(b, LLVMBuildFSub(b, f32c(c, 1), e, ""), LLVMBuildFAdd(b, f32c(c, 1), e, ""), "");
+    LLVMTypeRef t = c->f32;
+    unsigned id = LLVMLookupIntrinsicID("llvm.copysign.f32", 17);
+    LLVMValueRef args[2] = {big, x};
+    big = LLVMBuildCall2(b, LLVMIntrinsicGetType(c->cx, id, &t, 1), LLVMGetIntrinsicDeclaration(c->m, id, &t, 1),
+                         args, 2, "");
+    LLVMValueRef x2 = LLVMBuildFMul(b, x, x, "");
+    LLVMValueRef p = f32c(c, -17.0 / 315);   /* Horner in x^2 */
+    p = LLVMBuildFAdd(b, LLVMBuildFMul(b, p, x2, ""), f32c(c, 2.0 / 15), "");
+    p = LLVMBuildFAdd(b, LLVMBuildFMul(b, p, x2, ""), f32c(c, -1.0 / 3), "");
+    p = LLVMBuildFAdd(b, LLVMBuildFMul(b, p, x2, ""), f32c(c, 1), "");
+    LLVMValueRef small = LLVMBuildFMul(b, p, x, "");
+    return sel(c, LLVMRealOLT, ax, f32c(c, 0.0625), small, big);
+}
+
 /* One element of n. */
 static LLVMValueRef elem(Cg *c, Loop *L, Node *n)
 {
@@ -271,11 +375,22 @@ static LLVMValueRef elem(Cg *c, Loop *L, Node *n)
         return L->val[x->id] ? L->val[x->id] : load_at(c, L, x, L->i);
     }
     if (n->op == OP_CONCAT || n->op == OP_SLICE || n->op == OP_UNSLICE) return elem_axis(c, L, n);
+    if (n->op == OP_TAKE) {   /* i = (o, r), r < inner: x[o, at, r] */
+        Node *x = n->in[0];
+        int64_t inner = 1, m = x->shape.d[n->ax0];
+        for (int q = n->ax0 + 1; q < x->shape.rank; q++) inner *= x->shape.d[q];
+        LLVMValueRef o = LLVMBuildUDiv(b, L->i, i64c(c, inner), ""), r = LLVMBuildURem(b, L->i, i64c(c, inner), "");
+        LLVMValueRef row = LLVMBuildAdd(b, LLVMBuildMul(b, o, i64c(c, m), ""), i64c(c, n->ax1), "");
+        return load_at(c, L, x, LLVMBuildAdd(b, LLVMBuildMul(b, row, i64c(c, inner), ""), r, ""));
+    }
+    if (n->op == OP_GATHER) return elem_gather(c, L, n);
+    if (n->op == OP_PERMUTE) return elem_permute(c, L, n);
+    if (n->op == OP_CAUSAL) return elem_causal(c, L, n);
     if (n->op == OP_EXPAND) {
         Node *x = n->in[0];
         LLVMValueRef v = x->op == OP_CONST ? f32c(c, x->fval)
                        : L->val[x->id] ? L->val[x->id]
-                       : load_at(c, L, x, bcast_index(c, L->i, n->from, n->shape));
+                       : load_at(c, L, x, operand_index(c, L, n->from, n->shape));
         if (n->fval != 1) v = LLVMBuildFMul(b, v, f32c(c, n->fval), "");
         if (n->div_batch) v = LLVMBuildFDiv(b, v, LLVMBuildSIToFP(b, L->f.batch, c->f32, ""), "");
         return v;
@@ -283,6 +398,10 @@ static LLVMValueRef elem(Cg *c, Loop *L, Node *n)
     LLVMValueRef x = operand(c, L, n, n->in[0], aligned(n->in[0]->shape, n->shape));
     LLVMValueRef y = n->nin > 1 ? operand(c, L, n, n->in[1], aligned(n->in[1]->shape, n->shape)) : NULL;
     LLVMValueRef zero = f32c(c, 0), one = f32c(c, 1);
+    if (n->op == OP_WHERE) {
+        LLVMValueRef z = operand(c, L, n, n->in[2], aligned(n->in[2]->shape, n->shape));
+        return sel(c, LLVMRealUNE, x, zero, y, z);
+    }
     if (n->op == OP_EMA) {   /* (1 - m) buffer + m stat (n / (n - 1)) */
         LLVMValueRef st = LLVMBuildFMul(b, y, f32c(c, n->fval), "");
         if (n->div_batch) {
@@ -310,7 +429,7 @@ static LLVMValueRef elem(Cg *c, Loop *L, Node *n)
     case OP_SIGN: return sel(c, LLVMRealOGT, x, zero, one, sel(c, LLVMRealOLT, x, zero, f32c(c, -1), zero));
     case OP_SIGMOID: /* 1 / (1 + e^-x) */
         return LLVMBuildFDiv(b, one, LLVMBuildFAdd(b, one, intrinsic1(c, "llvm.exp.f32", LLVMBuildFNeg(b, x, "")), ""), "");
-    case OP_TANH: return libm1(c, "tanhf", x);
+    case OP_TANH: return fast_tanh(c, x);
     case OP_SOFTPLUS: { /* max(x, 0) + log1p(e^-|x|): no overflow for large |x| */
         LLVMValueRef ax = intrinsic1(c, "llvm.fabs.f32", x);
         LLVMValueRef t = libm1(c, "log1pf", intrinsic1(c, "llvm.exp.f32", LLVMBuildFNeg(b, ax, "")));
@@ -338,6 +457,12 @@ static LLVMValueRef new_kernel_fn(Cg *c, int index, LLVMValueRef *ctx, LLVMValue
  * loop_end closes it. */
 typedef struct ForLoop { LLVMBasicBlockRef head, body, exit; LLVMValueRef i; } ForLoop;
 
+static LLVMValueRef sel_i64(Cg *c, LLVMIntPredicate p, LLVMValueRef a, LLVMValueRef b,
+                            LLVMValueRef t, LLVMValueRef f)
+{
+    return LLVMBuildSelect(c->b, LLVMBuildICmp(c->b, p, a, b, ""), t, f, "");
+}
+
 static ForLoop loop_begin(Cg *c, LLVMValueRef fn, LLVMValueRef lo, LLVMValueRef hi)
 {
     ForLoop l;
@@ -363,25 +488,112 @@ static void loop_end(Cg *c, ForLoop *l)
     LLVMPositionBuilderAtEnd(c->b, l->exit);
 }
 
-static LLVMValueRef gen_elem_kernel(Cg *c, int index, Kernel *k)
+/* The memory an elementwise kernel touches, as slots: the stored nodes it writes and
+ * the operands it reads from other kernels, in order of first use. Its signature is
+ * everything its code depends on but those slots' offsets, so the many identical loops
+ * of an unrolled recurrence share one function, each launch passing its own offsets
+ * (KArgs below) — LLVM optimizes each loop once, not once per time step. */
+static char *elem_signature(Cg *c, Kernel *k, Node **slots, int *nslots)
 {
     Graph *g = c->g;
-    LLVMValueRef ctx, lo, hi;
-    LLVMValueRef fn = new_kernel_fn(c, index, &ctx, &lo, &hi);
+    size_t cap = 256, len = 0;
+    char *buf = malloc(cap);
+    #define PUT(...) do {                                                         \
+        int need_ = snprintf(NULL, 0, __VA_ARGS__);                              \
+        while (len + need_ + 1 > cap) buf = realloc(buf, cap *= 2);             \
+        if (!buf) abort();                                                       \
+        len += snprintf(buf + len, cap - len, __VA_ARGS__);                      \
+    } while (0)
+    *nslots = 0;
+    #define SLOT(x) do {                                                          \
+        int j_ = 0;                                                              \
+        while (j_ < *nslots && slots[j_] != (x)) j_++;                          \
+        if (j_ == *nslots) slots[(*nslots)++] = (x);                            \
+        PUT("s%d%s", j_, shape_str(g->arena, (x)->shape));                     \
+    } while (0)
+    PUT("%s|", shape_str(g->arena, k->shape));
+    for (int j = 0; j < k->nodes.len; j++) {
+        Node *n = k->nodes.items[j];
+        PUT("%d %s ax%d,%d f%a b%d t%d%d %s", n->op, shape_str(g->arena, n->shape), n->ax0, n->ax1, n->fval,
+            n->div_batch, n->trans_a, n->trans_b, shape_str(g->arena, n->from));
+        for (int q = 0; q < 10; q++) PUT(",%lld", (long long)n->attr[q]);
+        if (n->stored) { PUT(" w"); SLOT(n); }
+        for (int q = 0; q < n->nin; q++) {
+            Node *x = n->in[q];
+            if (x->op == OP_CONST) PUT(" c%a%s", x->fval, shape_str(g->arena, x->shape));
+            else if (x->kernel == n->kernel) {
+                int pos = 0;
+                while (pos < j && k->nodes.items[pos] != x) pos++;
+                PUT(" l%d", pos);
+            } else SLOT(x);
+        }
+        PUT(";");
+    }
+    #undef SLOT
+    #undef PUT
+    return buf;
+}
+
+/* A loop kernel's argument: the context, then one offset per slot (KArgs). */
+static LLVMValueRef slot_base(Cg *c, Frame *f, Node *n, LLVMValueRef off)
+{
+    if (n->shape.batched)
+        off = LLVMBuildAdd(c->b, i64c(c, c->g->fixed_floats), LLVMBuildMul(c->b, off, f->max_batch, ""), "");
+    return LLVMBuildGEP2(c->b, c->f32, f->arena, &off, 1, "");
+}
+
+static LLVMValueRef gen_elem_kernel(Cg *c, int index, Kernel *k, Node **slots, int nslots)
+{
+    Graph *g = c->g;
+    LLVMValueRef kargs, lo, hi;
+    LLVMValueRef fn = new_kernel_fn(c, index, &kargs, &lo, &hi);
+    LLVMValueRef zero = i64c(c, 0);
+    LLVMValueRef ctx = LLVMBuildLoad2(c->b, c->ptr, LLVMBuildGEP2(c->b, c->i64, kargs, &zero, 1, ""), "ctx");
     Loop L = {.f = frame_load(c, ctx)};
     L.val = calloc(g->nodes.len, sizeof *L.val);
     L.base = calloc(g->nodes.len, sizeof *L.base);
     /* base pointers of everything the loop reads from memory or writes, hoisted */
+    for (int j = 0; j < nslots; j++) {
+        LLVMValueRef at = i64c(c, 1 + j);
+        LLVMValueRef off = LLVMBuildLoad2(c->b, c->i64, LLVMBuildGEP2(c->b, c->i64, kargs, &at, 1, ""), "");
+        L.base[slots[j]->id] = slot_base(c, &L.f, slots[j], off);
+    }
+    /* A kernel that reads a broadcast operand (a per-channel bias of f32[B, C, H, W])
+     * runs in blocks of the trailing axes over which every such operand is contiguous
+     * or constant (H x W): its index is then computed once a block, not divided out of
+     * every i, and the inner loop vectorizes. */
+    int64_t block = 1;
+    bool broadcasts = false;
+    L.inner_axes = k->shape.rank - (k->shape.batched ? 1 : 0);
     for (int j = 0; j < k->nodes.len; j++) {
         Node *n = k->nodes.items[j];
-        if (n->stored) L.base[n->id] = node_ptr(c, &L.f, n);
         for (int q = 0; q < n->nin; q++) {
             Node *x = n->in[q];
-            if (x->op != OP_CONST && x->kernel != n->kernel && !L.base[x->id])
-                L.base[x->id] = node_ptr(c, &L.f, x);
+            if (x->op == OP_CONST || x->kernel == n->kernel || n->op == OP_RESHAPE ||
+                n->op == OP_CONCAT || n->op == OP_SLICE || n->op == OP_UNSLICE)
+                continue;
+            Shape from = n->op == OP_EXPAND ? n->from : aligned(x->shape, n->shape);
+            if (shape_eq(from, n->shape)) continue;
+            broadcasts = true;
+            while (L.inner_axes > 0 && !block_mode(from, n->shape, L.inner_axes)) L.inner_axes--;
         }
     }
-    ForLoop fl = loop_begin(c, fn, lo, hi);
+    for (int a = k->shape.rank - L.inner_axes; a < k->shape.rank; a++) block *= k->shape.d[a];
+    if (!broadcasts || block < 8) L.inner_axes = 0;
+    ForLoop fo = {0}, fl;
+    if (L.inner_axes) {   /* blocks [o block, (o + 1) block) clipped to [lo, hi) */
+        LLVMValueRef nb = i64c(c, block);
+        LLVMValueRef olo = LLVMBuildSDiv(c->b, lo, nb, "");
+        LLVMValueRef ohi = LLVMBuildSDiv(c->b, LLVMBuildAdd(c->b, hi, i64c(c, block - 1), ""), nb, "");
+        fo = loop_begin(c, fn, olo, ohi);
+        L.start = LLVMBuildMul(c->b, fo.i, nb, "start");
+        LLVMValueRef end = LLVMBuildAdd(c->b, L.start, nb, "");
+        LLVMValueRef j0 = sel_i64(c, LLVMIntSGT, lo, L.start, lo, L.start);
+        LLVMValueRef j1 = sel_i64(c, LLVMIntSLT, hi, end, hi, end);
+        fl = loop_begin(c, fn, j0, j1);
+    } else {
+        fl = loop_begin(c, fn, lo, hi);
+    }
     L.i = fl.i;
     for (int j = 0; j < k->nodes.len; j++) {
         Node *n = k->nodes.items[j];
@@ -394,10 +606,48 @@ static LLVMValueRef gen_elem_kernel(Cg *c, int index, Kernel *k)
         }
     }
     loop_end(c, &fl);
+    if (L.inner_axes) loop_end(c, &fo);
     LLVMBuildRetVoid(c->b);
     free(L.val);
     free(L.base);
     return fn;
+}
+
+static LLVMValueRef new_launcher(Cg *c, int index, Frame *f);
+static void launch_loop(Cg *c, Frame *f, LLVMValueRef fn, LLVMValueRef n);
+
+/* The loop function of kernel k (made, or shared with an identical earlier one) and
+ * its launch: KArgs {ctx, offsets of k's slots} on the launcher's stack. */
+static void gen_loop_kernel(Cg *c, int index, Kernel *k)
+{
+    int nslots = 0;
+    for (int j = 0; j < k->nodes.len; j++) nslots += 1 + ((Node *)k->nodes.items[j])->nin;
+    Node **slots = malloc((nslots + 1) * sizeof *slots);
+    if (!slots) abort();
+    char *sig = elem_signature(c, k, slots, &nslots);
+    LLVMValueRef body = NULL;
+    for (int i = 0; i < c->loop_sigs.len && !body; i++)
+        if (!strcmp(c->loop_sigs.items[i], sig)) body = c->loop_fns.items[i];
+    if (!body) {
+        body = gen_elem_kernel(c, index, k, slots, nslots);
+        vec_push(c->g->arena, &c->loop_sigs, arena_strdup(c->g->arena, sig));
+        vec_push(c->g->arena, &c->loop_fns, body);
+    }
+    free(sig);
+    Frame f;
+    c->launch[index] = new_launcher(c, index, &f);
+    LLVMTypeRef at = LLVMArrayType2(c->i64, 1 + nslots);
+    LLVMValueRef kargs = LLVMBuildAlloca(c->b, at, "kargs");
+    LLVMValueRef zero = i64c(c, 0);
+    LLVMBuildStore(c->b, f.ctx, LLVMBuildGEP2(c->b, c->i64, kargs, &zero, 1, ""));
+    for (int j = 0; j < nslots; j++) {
+        LLVMValueRef i = i64c(c, 1 + j);
+        LLVMBuildStore(c->b, i64c(c, slots[j]->off), LLVMBuildGEP2(c->b, c->i64, kargs, &i, 1, ""));
+    }
+    free(slots);
+    Frame kf = f;
+    kf.ctx = kargs;
+    launch_loop(c, &kf, body, numel(c, &f, k->shape));
 }
 
 /* ----- the optimizer update: one loop over the whole parameter block ----- */
@@ -503,10 +753,14 @@ static void gen_clip(Cg *c, Frame *f)
 
 /* ----- launchers: one per kernel, called from the entry points ----- */
 
+/* Launchers stay functions of their own: inlined, a model with thousands of kernels (an
+ * unrolled recurrence) makes entry points so large that LLVM's optimizer takes minutes. */
 static LLVMValueRef new_launcher(Cg *c, int index, Frame *f)
 {
     LLVMValueRef fn = LLVMAddFunction(c->m, sym(c, arena_printf(c->g->arena, "launch%d", index)), c->step_fn_t);
     LLVMSetLinkage(fn, LLVMInternalLinkage);
+    unsigned noinline = LLVMGetEnumAttributeKindForName("noinline", 8);
+    LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(c->cx, noinline, 0));
     LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->cx, fn, "entry"));
     cg_dbg_function(c->dbg, fn, c->b, c->at);
     *f = frame_load(c, LLVMGetParam(fn, 0));
@@ -559,6 +813,36 @@ static void gen_gemm(Cg *c, Frame *f, Node *n)
                              node_ptr(c, f, a), i64c(c, ca), node_ptr(c, f, bb), i64c(c, cb),
                              f32c(c, 0), node_ptr(c, f, n), nn};
     call(c, fn, args, 13);
+}
+
+/* y = op(a) @ op(b) for each of the matrices along the leading axes of a (..., ra, ca)
+ * and b (..., rb, cb); y (..., m, n). */
+static void gen_bmm(Cg *c, Frame *f, Node *n)
+{
+    Node *a = n->in[0], *bb = n->in[1];
+    int r = a->shape.rank;
+    int64_t ra = a->shape.d[r - 2], ca = a->shape.d[r - 1], rb = bb->shape.d[r - 2], cb = bb->shape.d[r - 1];
+    int64_t m = n->trans_a ? ca : ra, k = n->trans_a ? ra : ca, nn = n->trans_b ? rb : cb;
+    LLVMTypeRef I = c->i64, P = c->ptr;
+    LLVMTypeRef pt[15] = {c->i32, c->i32, I, I, I, I, P, I, I, P, I, I, P, I, I};
+    LLVMValueRef fn = extern_fn(c, "nnl_sgemm_batched", c->vd, pt, 15);
+    LLVMValueRef args[15] = {i32c(c, n->trans_a), i32c(c, n->trans_b), dims_prod(c, f, a->shape, 0, r - 2),
+                             i64c(c, m), i64c(c, nn), i64c(c, k),
+                             node_ptr(c, f, a), i64c(c, ca), i64c(c, ra * ca),
+                             node_ptr(c, f, bb), i64c(c, cb), i64c(c, rb * cb),
+                             node_ptr(c, f, n), i64c(c, nn), i64c(c, m * nn)};
+    call(c, fn, args, 15);
+}
+
+/* EMBED_DW: dy (..., D), ids (...) -> dw (V, D) */
+static void gen_embed_dw(Cg *c, Frame *f, Node *n)
+{
+    Node *dy = n->in[0], *ids = n->in[1];
+    LLVMTypeRef pt[6] = {c->ptr, c->ptr, c->ptr, c->i64, c->i64, c->i64};
+    LLVMValueRef args[6] = {node_ptr(c, f, dy), node_ptr(c, f, ids), node_ptr(c, f, n),
+                            dims_prod(c, f, ids->shape, 0, ids->shape.rank), i64c(c, n->shape.d[0]),
+                            i64c(c, n->shape.d[1])};
+    call(c, extern_fn(c, "nnl_embedding_dw", c->vd, pt, 6), args, 6);
 }
 
 static void gen_reduce(Cg *c, Frame *f, Node *n)
@@ -654,6 +938,30 @@ static void gen_pool(Cg *c, Frame *f, Node *n)
     call(c, extern_fn(c, fn, c->vd, pt, k), args, k);
 }
 
+/* STACK: y[o, t, r] = x_t[o, r] for o < outer (the operands' axes before ax0, the batch
+ * among them), r < inner (their axes from ax0 on): one row copy per (t, o), linear in
+ * the number of operands. Stacked and joined outputs have this one layout. */
+static void gen_stack(Cg *c, Frame *f, Node *n)
+{
+    LLVMBuilderRef b = c->b;
+    Shape xs = n->in[0]->shape;
+    int64_t inner = 1, steps = n->nin;
+    for (int q = n->ax0; q < xs.rank; q++) inner *= xs.d[q];
+    LLVMValueRef outer = dims_prod(c, f, xs, 0, n->ax0);
+    LLVMValueRef fn = LLVMGetBasicBlockParent(LLVMGetInsertBlock(b));
+    LLVMValueRef y = node_ptr(c, f, n);
+    for (int t = 0; t < n->nin; t++) {
+        LLVMValueRef x = node_ptr(c, f, n->in[t]);
+        ForLoop l = loop_begin(c, fn, i64c(c, 0), outer);
+        LLVMValueRef src = LLVMBuildMul(b, l.i, i64c(c, inner), "");
+        LLVMValueRef dst = LLVMBuildMul(b, LLVMBuildAdd(b, LLVMBuildMul(b, l.i, i64c(c, steps), ""), i64c(c, t), ""),
+                                        i64c(c, inner), "");
+        LLVMBuildMemCpy(b, LLVMBuildGEP2(b, c->f32, y, &dst, 1, ""), 4,
+                        LLVMBuildGEP2(b, c->f32, x, &src, 1, ""), 4, i64c(c, inner * 4));
+        loop_end(c, &l);
+    }
+}
+
 static bool operands_in_memory(Node *n)
 {
     for (int k = 0; k < n->nin; k++)
@@ -670,9 +978,7 @@ static void gen_kernel(Cg *c, int index, Kernel *k)
     Node *n = k->nodes.items[0];
     c->at = n->span;
     if (k->kind == K_ELEM) {
-        LLVMValueRef body = gen_elem_kernel(c, index, k);
-        c->launch[index] = new_launcher(c, index, &f);
-        launch_loop(c, &f, body, numel(c, &f, k->shape));
+        gen_loop_kernel(c, index, k);
     } else if (k->kind == K_UPDATE) {
         LLVMValueRef body = gen_update_kernel(c, index, k);
         c->launch[index] = new_launcher(c, index, &f);
@@ -682,12 +988,14 @@ static void gen_kernel(Cg *c, int index, Kernel *k)
         c->launch[index] = new_launcher(c, index, &f);
         if (operands_in_memory(n)) {
             switch (k->kind) {
-            case K_GEMM: gen_gemm(c, &f, n); break;
+            case K_GEMM: if (n->op == OP_BMM) gen_bmm(c, &f, n); else gen_gemm(c, &f, n); break;
             case K_REDUCE: gen_reduce(c, &f, n); break;
             case K_ROW: gen_rows(c, &f, n); break;
             case K_CALL:
                 if (n->op == OP_PICK || n->op == OP_UNPICK) gen_pick(c, &f, n);
+                else if (n->op == OP_EMBED_DW) gen_embed_dw(c, &f, n);
                 else if (n->op == OP_CONV2D || n->op == OP_CONV2D_DX || n->op == OP_CONV2D_DW) gen_conv(c, &f, n);
+                else if (n->op == OP_STACK) gen_stack(c, &f, n);
                 else gen_pool(c, &f, n);
                 break;
             default: break;
@@ -759,13 +1067,17 @@ static LLVMValueRef optim_const(Cg *c, const NnlOptim *o)
 
 /* struct NnlDataSpec { int kind; const char *name, *path, *path2, *base_dir, *target;
  *                      float scale; int64_t n; int classes; float spread; uint64_t seed;
- *                      float from, to; int normalize; } */
+ *                      float from, to; int normalize; int tokens, labelled;
+ *                      int64_t vocab, window, stride, length; const char *labels; } */
 static LLVMValueRef data_const(Cg *c, const NnlDataSpec *d)
 {
     LLVMValueRef v[] = {i32c(c, d->kind), cstr(c, d->name), cstr(c, d->path), cstr(c, d->path2),
                         cstr(c, d->base_dir), cstr(c, d->target), f32c(c, d->scale), i64c(c, d->n),
                         i32c(c, d->classes), f32c(c, d->spread), i64c(c, (int64_t)d->seed),
-                        f32c(c, d->from), f32c(c, d->to), i32c(c, d->normalize)};
+                        f32c(c, d->from), f32c(c, d->to), i32c(c, d->normalize),
+                        i32c(c, d->tokens), i32c(c, d->labelled), i64c(c, d->vocab),
+                        i64c(c, d->window), i64c(c, d->stride), i64c(c, d->length),
+                        cstr(c, d->labels)};
     return cstruct(c, v, sizeof v / sizeof *v);
 }
 

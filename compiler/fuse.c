@@ -23,6 +23,14 @@ static bool joins(Node *n, Kernel *k)
         Node *x = n->in[0];
         if (x->kernel == n->kernel) return false;
     }
+    /* ops that read their operands at other indices need them in memory */
+    bool moves = n->op == OP_GATHER || n->op == OP_PERMUTE || n->op == OP_SLICE ||
+                 n->op == OP_UNSLICE || n->op == OP_CONCAT;
+    for (int q = 0; moves && q < n->nin; q++) {
+        Node *x = n->in[q];
+        while (x->alias) x = x->in[0];   /* a reshape view reads its operand's memory */
+        if (x->kernel == n->kernel && ir_op_kind[x->op] != K_LEAF) return false;
+    }
     return true;
 }
 

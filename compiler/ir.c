@@ -105,6 +105,7 @@ Node *ir_node(Graph *g, Op op, Span at, Shape shape)
     n->shape = shape;
     n->param = -1;
     n->fval = 1;
+    n->in = n->in2;
     vec_push(g->arena, &g->nodes, n);
     return n;
 }
@@ -325,6 +326,103 @@ Node *ir_slice(Graph *g, Op op, Node *x, int axis, int64_t start, int64_t len, S
     return n;
 }
 
+Node *ir_take(Graph *g, Node *x, int axis, int64_t at, Span where)
+{
+    Shape s = {.rank = x->shape.rank - 1, .batched = x->shape.batched};
+    for (int k = 0, j = 0; k < x->shape.rank; k++)
+        if (k != axis) s.d[j++] = x->shape.d[k];
+    Node *n = ir_op2(g, OP_TAKE, x, NULL, s, NULL, where);
+    n->ax0 = axis;
+    n->ax1 = (int)at;
+    return n;
+}
+
+Node *ir_stack(Graph *g, Node **xs, int n, int axis, bool join, Span at)
+{
+    Node **in = arena_alloc(g->arena, n * sizeof *in);
+    for (int i = 0; i < n; i++)   /* a call reads its operands from memory */
+        in[i] = xs[i]->op == OP_CONST ? ir_expand(g, xs[i], shape_scalar(), xs[0]->shape, 1, false, at) : xs[i];
+    Shape s = xs[0]->shape;
+    if (join) {
+        s.d[axis] *= n;
+    } else {
+        s.rank++;
+        for (int k = 0, j = 0; k < s.rank; k++) s.d[k] = k == axis ? n : xs[0]->shape.d[j++];
+    }
+    Node *y = ir_node(g, OP_STACK, at, s);
+    y->ax0 = axis;
+    y->in = in;
+    for (int i = 0; i < n; i++) use(y, in[i]);
+    return y;
+}
+
+Node *ir_permute(Graph *g, Node *x, const int *perm, Span at)
+{
+    Shape s = x->shape;
+    bool ident = true;
+    for (int k = 0; k < s.rank; k++) {
+        s.d[k] = x->shape.d[perm[k]];
+        if (perm[k] != k) ident = false;
+    }
+    if (ident) return x;
+    Node *n = ir_op2(g, OP_PERMUTE, x, NULL, s, NULL, at);
+    for (int k = 0; k < s.rank; k++) n->attr[k] = perm[k];
+    return n;
+}
+
+/* bmm: a (..., m, k) @ b (..., k, n) -> (..., m, n), the leading axes equal */
+Node *ir_bmm(Graph *g, Node *a, Node *b, int ta, int tb, Span at)
+{
+    Shape x = a->shape, y = b->shape;
+    int r = x.rank;
+    bool ok = r >= 3 && y.rank == r && x.batched == y.batched;
+    for (int k = 0; ok && k < r - 2; k++)
+        if (!(k == 0 && x.batched) && x.d[k] != y.d[k]) ok = false;
+    int64_t m = ok ? x.d[ta ? r - 1 : r - 2] : 0, ka = ok ? x.d[ta ? r - 2 : r - 1] : 0;
+    int64_t kb = ok ? y.d[tb ? r - 1 : r - 2] : 0, nn = ok ? y.d[tb ? r - 2 : r - 1] : 0;
+    if (!ok || ka != kb) {
+        diag(DIAG_ERROR, at, "'@' cannot multiply %s by %s: a batch of matrices needs "
+             "f32[..., m, k] @ f32[..., k, n] with the same leading axes",
+             shape_str(g->arena, x), shape_str(g->arena, y));
+        diag(DIAG_NOTE, a->span, "the left operand is %s", shape_str(g->arena, x));
+        diag(DIAG_NOTE, b->span, "the right operand is %s", shape_str(g->arena, y));
+        return NULL;
+    }
+    Shape s = x;
+    s.d[r - 2] = m;
+    s.d[r - 1] = nn;
+    Node *n = ir_op2(g, OP_BMM, a, b, s, NULL, at);
+    n->trans_a = ta;
+    n->trans_b = tb;
+    return n;
+}
+
+Node *ir_where(Graph *g, Node *c, Node *a, Node *b, Span at)
+{
+    Shape s, t;
+    if (!shape_broadcast(c->shape, a->shape, &s) || !shape_broadcast(s, b->shape, &t)) {
+        diag(DIAG_ERROR, at, "cannot broadcast %s, %s and %s for 'where'", shape_str(g->arena, c->shape),
+             shape_str(g->arena, a->shape), shape_str(g->arena, b->shape));
+        return NULL;
+    }
+    Node *n = ir_op2(g, OP_WHERE, c, a, t, NULL, at);
+    use(n, b);
+    return n;
+}
+
+/* gather: table (V, D), ids (...) -> (..., D) */
+Node *ir_gather(Graph *g, Node *table, Node *ids, Span at)
+{
+    Shape s = ids->shape;
+    if (table->shape.rank != 2 || table->shape.batched || s.rank + 1 > NNL_MAX_RANK) {
+        diag(DIAG_ERROR, at, "embedding needs a table of f32[vocabulary, width], not %s",
+             shape_str(g->arena, table->shape));
+        return NULL;
+    }
+    s.d[s.rank++] = table->shape.d[1];
+    return ir_op2(g, OP_GATHER, table, ids, s, NULL, at);
+}
+
 /* ----- --emit=ir -----
  *   %3 = MATMUL %0, %2 : f32[B, 128]        @ 12:9
  * Attributes in braces after the operands; stable across runs. */
@@ -370,8 +468,14 @@ void ir_print(FILE *out, const Graph *g, int upto)
                     (long long)n->attr[A_PB], (long long)n->attr[A_PR]);
             break;
         case OP_CONCAT: fprintf(out, " {axis %d}", n->ax0); break;
-        case OP_SLICE: case OP_UNSLICE: fprintf(out, " {axis %d, at %d}", n->ax0, n->ax1); break;
-        case OP_MATMUL:
+        case OP_SLICE: case OP_UNSLICE: case OP_TAKE: fprintf(out, " {axis %d, at %d}", n->ax0, n->ax1); break;
+        case OP_STACK: fprintf(out, " {axis %d}", n->ax0); break;
+        case OP_PERMUTE:
+            fprintf(out, " {axes");
+            for (int k = 0; k < n->shape.rank; k++) fprintf(out, " %lld", (long long)n->attr[k]);
+            fprintf(out, "}");
+            break;
+        case OP_MATMUL: case OP_BMM:
             if (n->trans_a || n->trans_b)
                 fprintf(out, " {%s%s}", n->trans_a ? "Ta" : "", n->trans_b ? "Tb" : "");
             break;

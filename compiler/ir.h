@@ -61,11 +61,24 @@ enum {
     X(CONCAT, 2, K_ELEM)    /* a, b joined along axis ax0 */                      \
     X(SLICE, 1, K_ELEM)     /* x[..., ax1 : ax1 + len, ...] along axis ax0 */      \
     X(UNSLICE, 1, K_ELEM)   /* the adjoint of SLICE: g placed at ax1, zeros around */\
+    X(TAKE, 1, K_ELEM)      /* x[..., ax1, ...] of axis ax0, the axis dropped: one \
+                               time step of a sequence (sema_scan.c) */          \
+    X(STACK, -1, K_CALL)    /* nin operands of one shape stacked along a new axis \
+                               ax0 (or joined along axis ax0 when the ranks are  \
+                               equal): a scan's steps, linear in their number */ \
     X(DROPOUT, 0, K_ELEM)   /* a keep mask: 0 or 1/(1-rate) from a counter hash  \
                                of (seed, step, attr[0], index); fval = rate */   \
     X(EMA, 2, K_ELEM)       /* buffer, stat -> (1-m) buffer + m stat, written   \
                                over the buffer; fval = m; div_batch: stat times  \
                                n/(n-1), n = ax0 * batch (unbiased variance) */   \
+    X(GATHER, 2, K_ELEM)    /* table (V, D), ids (...) -> (..., D): table rows;  \
+                               an id outside [0, V) reads zeros */               \
+    X(EMBED_DW, 2, K_CALL)  /* dy (..., D), ids (...) -> (V, D): rows summed */   \
+    X(PERMUTE, 1, K_ELEM)   /* out axis k is in axis attr[k] */                   \
+    X(BMM, 2, K_GEMM)       /* a (..., m, k) @ b (..., k, n), same leading axes,  \
+                               op() per trans_a / trans_b */                     \
+    X(WHERE, 3, K_ELEM)     /* c != 0 ? a : b, broadcast */                       \
+    X(CAUSAL, 0, K_ELEM)    /* (..., T, T): 1 where column <= row, else 0 */      \
     X(SGD, 0, K_UPDATE) X(ADAM, 0, K_UPDATE)
 
 typedef enum {
@@ -80,7 +93,8 @@ struct Node {
     int id;
     Op op;
     int nin;
-    Node *in[2];
+    Node **in;              /* nin operands: in2 below, or an array of its own (STACK) */
+    Node *in2[3];
     Shape shape;
     Span span;              /* the .nnl source this node came from */
     const char *name;       /* INPUT/LABEL/PARAM name, or NULL */
@@ -93,7 +107,7 @@ struct Node {
     int param;              /* PARAM: index in Graph.params */
     int64_t attr[10];       /* CONV2D*: stride h w, pad top left bottom right, dilation h
                                w, groups. *POOL2D*: window h w, stride h w, pad top left
-                               bottom right. Enum A_* below. */
+                               bottom right. Enum A_* below. PERMUTE: the axes. */
 
     /* analyses (fuse.c, plan.c) */
     int nuses;
@@ -197,6 +211,20 @@ Node *ir_pool2d(Graph *g, Op op, Node *x, const int64_t *attr, Span at);
 /* concat along axis; slice [start, start + len) of axis; unslice: len -> full along axis */
 Node *ir_concat(Graph *g, Node *a, Node *b, int axis, Span at);
 Node *ir_slice(Graph *g, Op op, Node *x, int axis, int64_t start, int64_t len, Span at);
+/* take: x with axis fixed at index at and dropped; stack: n operands of one shape
+ * (CONST ones materialized) along a new axis, f32[B, ...] -> f32[B, ..., n, ...], or
+ * when join, end to end along an existing one (d -> n d; the same memory layout) */
+Node *ir_take(Graph *g, Node *x, int axis, int64_t at, Span where);
+Node *ir_stack(Graph *g, Node **xs, int n, int axis, bool join, Span at);
+/* permute: out axis k is x's axis perm[k] (the batch stays axis 0). */
+Node *ir_permute(Graph *g, Node *x, const int *perm, Span at);
+/* batched matmul: a (..., m, k), b (..., k, n) with equal leading axes, op() per ta/tb;
+ * NULL after a diagnostic. */
+Node *ir_bmm(Graph *g, Node *a, Node *b, int ta, int tb, Span at);
+/* c != 0 ? a : b, broadcast over all three; NULL after a diagnostic. */
+Node *ir_where(Graph *g, Node *c, Node *a, Node *b, Span at);
+/* gather rows of table (V, D) at ids (...) -> (..., D) */
+Node *ir_gather(Graph *g, Node *table, Node *ids, Span at);
 
 Shape shape_make(bool batched, int rank, const int64_t *d);
 Shape shape_scalar(void);

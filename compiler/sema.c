@@ -83,6 +83,7 @@ static void unknown_name(Sema *S, Env *env, const char *name, Span at)
         for (int i = 0; i < S->std_defs.len; i++) suggest(&s, ((Ast *)S->std_defs.items[i])->name);
     for (int i = 0; unary_builtins[i]; i++) suggest(&s, unary_builtins[i]);
     for (int i = 0; other_builtins[i]; i++) suggest(&s, other_builtins[i]);
+    for (int i = 0; seq_builtins[i]; i++) suggest(&s, seq_builtins[i]);
     for (int i = 0; init_names[i]; i++) suggest(&s, init_names[i]);
     if (s.best) diag(DIAG_HINT, NNL_NO_SPAN, "did you mean '%s'?", s.best);
     else if (!S->used_std && find_def(&S->std_defs, name))
@@ -139,7 +140,9 @@ Value sema_eval(Sema *S, Ctx *c, Ast *e)
         Ast *d = find_def(&S->layer_defs, e->name);
         if (!d && S->used_std) d = find_def(&S->std_defs, e->name);
         if (d) return (Value){.kind = V_LAYERDEF, .def = d};
-        if (in_list(unary_builtins, e->name) >= 0 || in_list(other_builtins, e->name) >= 0)
+        /* scan is not suggested for misspelt names: it only makes sense before a step */
+        if (in_list(unary_builtins, e->name) >= 0 || in_list(other_builtins, e->name) >= 0 ||
+            in_list(seq_builtins, e->name) >= 0 || !strcmp(e->name, "scan"))
             return (Value){.kind = V_BUILTIN, .str = e->name};
         int k = in_list(init_names, e->name);
         if (k >= 0) return (Value){.kind = V_INIT, .init = init_kinds[k]};
@@ -186,6 +189,8 @@ Value sema_eval(Sema *S, Ctx *c, Ast *e)
         }
         Node *a = as_tensor(S, l, e->lhs->span, "an operand"), *b = as_tensor(S, r, e->rhs->span, "an operand");
         if (!a || !b) return verror;
+        if (e->op == '@' && a->shape.rank >= 3 && b->shape.rank >= 3)   /* batches of matrices */
+            return vtensor(ir_bmm(g, a, b, 0, 0, e->span));
         if (e->op == '@') {
             /* x: (..., k) @ w: (k, n) -> (..., n) */
             if (a->shape.rank < 1 || b->shape.rank != 2 || b->shape.batched) {
@@ -239,9 +244,8 @@ Value sema_eval(Sema *S, Ctx *c, Ast *e)
         diag(DIAG_ERROR, e->span, "layer '%s' (%s) has no parameter '%s'", li->name, li->def->name, e->name);
         return verror;
     }
-    case AST_INDEX:
-        diag(DIAG_ERROR, e->span, "indexing and slicing are not supported yet");
-        return verror;
+    case AST_LAMBDA: return sema_scan(S, c, e);
+    case AST_INDEX: return sema_index(S, c, e);
     default:
         diag(DIAG_ERROR, e->span, "internal error in sema: unexpected %s", ast_kind_name(e->kind));
         return verror;
@@ -369,7 +373,9 @@ static Value instantiate(Sema *S, Ctx *c, Ast *def, PtrVec *args, Span at, const
                 ok = false;
             }
         }
-        env = env_bind(S, env, pd->name, bound[j], pd->span);
+        /* a given argument's span is where the caller wrote it: errors about its value
+         * inside the layer (a scan's initial state) point there */
+        env = env_bind(S, env, pd->name, bound[j], have[j] ? where[j] : pd->span);
     }
     if (!ok) return verror;
     li->args = env;
@@ -392,6 +398,7 @@ static const char *type_text(Sema *S, Ast *type, Env *env)
         if (d->is_ellipsis) n += snprintf(buf + n, sizeof buf - n, "...");
         else if (d->name) {
             Env *b = env_find(env, d->name);
+            if (d->num) n += snprintf(buf + n, sizeof buf - n, "%g * ", d->num);
             if (b && b->v.kind == V_NUM) n += snprintf(buf + n, sizeof buf - n, "%s=%g", d->name, b->v.num);
             else n += snprintf(buf + n, sizeof buf - n, "%s", d->name);
         } else n += snprintf(buf + n, sizeof buf - n, "%g", d->num);
@@ -424,13 +431,16 @@ static bool match_type(Sema *S, Ast *type, Node *x, Env **env, const char *what,
         int64_t actual = s.d[first + i];
         if (d->name) {
             Env *b = env_find(*env, d->name);
+            int64_t factor = d->num ? (int64_t)d->num : 1;   /* 4 * units */
             if (b && b->v.kind == V_NUM) {
-                if (b->v.num != actual) fits = false;
+                if (b->v.num * factor != actual) fits = false;
             } else if (b) {
                 diag(DIAG_ERROR, d->span, "'%s' is %s, not a dimension", d->name, vkind_name(b->v.kind));
                 return false;
+            } else if (actual % factor) {
+                fits = false;
             } else {
-                *env = env_bind(S, *env, d->name, vnum(actual, true), d->span);
+                *env = env_bind(S, *env, d->name, vnum(actual / factor, true), d->span);
             }
         } else if (d->num != actual) {
             fits = false;
@@ -471,7 +481,7 @@ static bool eval_dims(Sema *S, Ast *type, Env *env, Shape *out)
                      d->name, b->v.kind == V_NUM ? "a fraction" : vkind_name(b->v.kind));
                 return false;
             }
-            v = b->v.num;
+            v = b->v.num * (d->num ? d->num : 1);   /* 4 * units */
         } else {
             if (!is_whole(d->num) || d->num < 1 || d->num > 0x1p40) {
                 diag(DIAG_ERROR, d->span, "a dimension must be a positive integer");
@@ -537,6 +547,10 @@ static Value eval_body(Sema *S, Ctx *c, Ast *fwd)
             if (v.kind == V_ERROR) return verror;
             c->env = env_bind(S, c->env, st->name, v, st->span);
         } else if (st->kind == AST_RETURN) {
+            if (!st->value) {
+                diag(DIAG_ERROR, st->span, "a forward returns one tensor; several values are the states of a scan's step");
+                return verror;
+            }
             return sema_eval(S, c, st->value);
         }
     }
@@ -607,9 +621,15 @@ static Value apply_layer(Sema *S, LayerInst *li, Node *x, Span at)
     li->applied = true;
     env = env_bind(S, env, fwd->name, vtensor(x), fwd->span);
     Ctx c = {.env = env};
+    Applying app = {.li = li, .at = at, .up = S->applying};
+    S->applying = &app;
     S->depth++;
+    LayerInst *outer = S->layer;
+    S->layer = li;
     Value r = eval_body(S, &c, fwd);
+    S->layer = outer;
     S->depth--;
+    S->applying = app.up;
     if (r.kind != V_ERROR && r.kind != V_TENSOR) {
         diag(DIAG_ERROR, fwd->span, "the forward of %s must give a tensor, not %s", def->name,
              vkind_name(r.kind));
@@ -642,6 +662,19 @@ static Node *model_input(Sema *S, Ast *st)
     return ir_node(S->g, OP_INPUT, st->span, s);
 }
 
+/* fn(x) for a builtin named bare in `layers` (flatten, gelu): x bound to a hidden name. */
+static Value call_on(Sema *S, Ctx *c, const char *fn, Value x, Span at)
+{
+    Ctx fc = *c;
+    fc.env = env_bind(S, fc.env, "$x", x, at);
+    Ast call = {.kind = AST_CALL, .span = at};
+    Ast arg = {.kind = AST_ARG, .span = at};
+    Ast nm = {.kind = AST_NAME, .span = at, .name = "$x"};
+    arg.value = &nm;
+    vec_push(S->a, &call.list, &arg);
+    return call_builtin(S, &fc, fn, &call);
+}
+
 /* One entry of `layers { ... }`: a layer (instantiated, then applied) or a function,
  * then activations. */
 static Value layer_entry(Sema *S, Ctx *c, Ast *en, Value cur)
@@ -659,15 +692,8 @@ static Value layer_entry(Sema *S, Ctx *c, Ast *en, Value cur)
         r = apply_layer(S, f.inst, x, lv->span);
     } else if (f.kind == V_BUILTIN && lv->kind == AST_NAME && in_list(unary_builtins, f.str) >= 0) {
         r = vtensor(ir_unary(S->g, unary_ops[in_list(unary_builtins, f.str)], x, lv->span));
-    } else if (f.kind == V_BUILTIN && !strcmp(f.str, "flatten") && lv->kind == AST_NAME) {
-        Ctx fc = *c;
-        fc.env = env_bind(S, fc.env, "$x", cur, lv->span);
-        Ast call = {.kind = AST_CALL, .span = lv->span};
-        Ast arg = {.kind = AST_ARG, .span = lv->span};
-        Ast nm = {.kind = AST_NAME, .span = lv->span, .name = "$x"};
-        arg.value = &nm;
-        vec_push(S->a, &call.list, &arg);
-        r = call_builtin(S, &fc, "flatten", &call);
+    } else if (f.kind == V_BUILTIN && lv->kind == AST_NAME && (!strcmp(f.str, "flatten") || !strcmp(f.str, "gelu"))) {
+        r = call_on(S, c, f.str, cur, lv->span);
     } else {
         diag(DIAG_ERROR, lv->span, "a `layers` entry must be a layer or an activation, not %s",
              vkind_name(f.kind));
@@ -676,10 +702,15 @@ static Value layer_entry(Sema *S, Ctx *c, Ast *en, Value cur)
     for (int i = 0; r.kind == V_TENSOR && i < en->list.len; i++) {
         Ast *act = en->list.items[i];
         int k = in_list(unary_builtins, act->name);
+        if (k < 0 && !strcmp(act->name, "gelu")) {
+            r = call_on(S, c, "gelu", r, act->span);
+            continue;
+        }
         if (k < 0) {
             diag(DIAG_ERROR, act->span, "unknown activation '%s'", act->name);
             Suggest s = {.dist = 99, .target = act->name};
             for (int j = 0; unary_builtins[j]; j++) suggest(&s, unary_builtins[j]);
+            suggest(&s, "gelu");
             if (s.best) diag(DIAG_HINT, NNL_NO_SPAN, "did you mean '%s'?", s.best);
             return verror;
         }
@@ -899,6 +930,7 @@ Graph *sema_program(Arena *a, Ast *prog, const SemaOptions *opt)
         if (probe) {
             fclose(probe);
             SrcFile *f = src_read(a, path);
+            if (f) f->path = "stdlib/nn.nnl";   /* diagnostics: the same on every machine */
             if (f) collect(S, parse_file(a, f), &S->std_defs);
         } else if (S->used_std) {
             diag(DIAG_ERROR, NNL_NO_SPAN, "cannot find the standard library at %s (set NNL_STDLIB)", path);

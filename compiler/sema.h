@@ -1,7 +1,8 @@
 /* sema.h — what the parts of sema share: values, environments, layer instances and the
  * checker's state. sema.c: names, expressions, layers, the model and the program;
  * sema_builtins.c: the builtin functions (primitives, losses, optimizers,
- * initializers, data sources); sema_train.c: data blocks and the train block. */
+ * initializers, data sources); sema_scan.c: the recurrence; sema_train.c: data blocks and
+ * the train block. */
 #ifndef NNL_SEMA_H
 #define NNL_SEMA_H
 
@@ -46,6 +47,14 @@ struct LayerInst {
     Span span;
 };
 
+/* A layer application in progress: errors inside stdlib layers point back at the
+ * user's line through this chain. */
+typedef struct Applying {
+    LayerInst *li;
+    Span at;
+    struct Applying *up;
+} Applying;
+
 typedef struct Sema {
     Arena *a;
     Graph *g;
@@ -56,12 +65,14 @@ typedef struct Sema {
     int depth;               /* layer application nesting, against recursion */
     const char *out_name;    /* the model's output, as declared: `output logits: ...` */
     PtrVec used_defs;        /* AST_LAYER_DEFs instantiated at least once */
+    LayerInst *layer;        /* the layer whose forward is being evaluated, or NULL */
     struct { const char *name; int count; } counters[64];
     int ncounters;
     bool training;           /* building the training graph: batch statistics, dropout */
     bool mode_dependent;     /* the model has layers that train differently */
     int ndropout;            /* dropout streams handed out */
     Ast *loss_ast;           /* the train block's `loss = ...` */
+    struct Applying *applying;   /* the layers being applied, innermost first */
 } Sema;
 
 static const Value verror = {.kind = V_ERROR};
@@ -101,6 +112,23 @@ extern const Op unary_ops[];
 extern const int init_kinds[];
 Value call_builtin(Sema *S, Ctx *c, const char *fn, Ast *call);
 Node *mean_all(Sema *S, Node *x, Span at);
+/* argument helpers, shared with sema_seq.c */
+Value *arg_get(Args *a, int pos, const char *name, Ast **where);
+bool args_check_names(Args *a, const char *fn, const char *const *names, int maxpos);
+bool get_num(Value *v, Ast *where, const char *what, double *out);
+Node *need_tensor_arg(Sema *S, Args *a, int pos, const char *fn, Span at);
+int norm_axis(Sema *S, Node *x, double ax, Ast *where, const char *fn);
+int64_t int_arg(Args *a, int pos, const char *name, const char *fn, int64_t lo, int64_t dflt);
+bool num_arg(Args *a, int pos, const char *name, const char *fn, double lo, double hi, double *out);
+
+/* sema_seq.c */
+extern const char *const seq_builtins[];
+Value call_seq_builtin(Sema *S, Args *a, const char *fn, Span at);
+Node *causal_mask(Sema *S, Node *x, Span at);
+Value sema_index(Sema *S, Ctx *c, Ast *e);
+
+/* sema_scan.c */
+Value sema_scan(Sema *S, Ctx *c, Ast *lam);
 
 /* sema_train.c */
 bool build_train(Sema *S, Ast *t, Env *env, const char *base_dir);

@@ -20,7 +20,7 @@ const char *const other_builtins[] = {
     "binary_cross_entropy", "cross_entropy", "sgd", "adam", "idx", "csv", "blobs",
     "normal", "uniform", "constant", "conv2d", "max_pool2d", "avg_pool2d",
     "global_avg_pool2d", "dropout", "batch_norm", "adamw", "rmsprop", "l1", "l2", "npy",
-    "subset", "concat", NULL,
+    "subset", "concat", "text", NULL,
 };
 const char *const optimizer_names[] = {"sgd", "adam", "adamw", "rmsprop", NULL};   /* NnlOptKind */
 const char *const init_names[] = {
@@ -52,7 +52,7 @@ static bool eval_args(Sema *S, Ctx *c, PtrVec *list, Args *out, const char *fn, 
 
 /* The argument at `pos` or named `name`; NULL when absent. Checks that positional
  * arguments come first and that names are known. */
-static Value *arg_get(Args *a, int pos, const char *name, Ast **where)
+Value *arg_get(Args *a, int pos, const char *name, Ast **where)
 {
     int npos = 0;
     for (int i = 0; i < a->n; i++) {
@@ -66,7 +66,7 @@ static Value *arg_get(Args *a, int pos, const char *name, Ast **where)
     return NULL;
 }
 
-static bool args_check_names(Args *a, const char *fn, const char *const *names, int maxpos)
+bool args_check_names(Args *a, const char *fn, const char *const *names, int maxpos)
 {
     int npos = 0;
     bool ok = true;
@@ -90,7 +90,7 @@ static bool args_check_names(Args *a, const char *fn, const char *const *names, 
     return ok;
 }
 
-static bool get_num(Value *v, Ast *where, const char *what, double *out)
+bool get_num(Value *v, Ast *where, const char *what, double *out)
 {
     if (!v) return false;
     if (v->kind != V_NUM) {
@@ -102,7 +102,7 @@ static bool get_num(Value *v, Ast *where, const char *what, double *out)
     return true;
 }
 
-static Node *need_tensor_arg(Sema *S, Args *a, int pos, const char *fn, Span at)
+Node *need_tensor_arg(Sema *S, Args *a, int pos, const char *fn, Span at)
 {
     Ast *w = NULL;
     Value *v = arg_get(a, pos, NULL, &w);
@@ -113,7 +113,7 @@ static Node *need_tensor_arg(Sema *S, Args *a, int pos, const char *fn, Span at)
     return as_tensor(S, *v, w->span, "the argument");
 }
 
-static int norm_axis(Sema *S, Node *x, double ax, Ast *where, const char *fn)
+int norm_axis(Sema *S, Node *x, double ax, Ast *where, const char *fn)
 {
     int r = x->shape.rank;
     if (!is_whole(ax) || ax < -r || ax >= r) {
@@ -157,9 +157,10 @@ static Node *loss_target(Sema *S, Value v, Ast *where, Node *pred, bool classes)
             diag(DIAG_ERROR, where->span, "the prediction must have a batch dimension");
             return NULL;
         }
-        if (classes) {
-            int64_t d[1] = {-1};
-            return make_label(S, shape_make(true, 1, d), where->span);
+        if (classes) {   /* one class index per row of scores: the scores' shape less its last axis */
+            Shape l = pred->shape;
+            l.rank--;
+            return make_label(S, l, where->span);
         }
         return make_label(S, pred->shape, where->span);
     }
@@ -167,7 +168,7 @@ static Node *loss_target(Sema *S, Value v, Ast *where, Node *pred, bool classes)
 }
 
 /* A whole-number argument >= lo, or dflt when absent; -1 after a diagnostic. */
-static int64_t int_arg(Args *a, int pos, const char *name, const char *fn, int64_t lo, int64_t dflt)
+int64_t int_arg(Args *a, int pos, const char *name, const char *fn, int64_t lo, int64_t dflt)
 {
     Ast *w;
     Value *v = arg_get(a, pos, name, &w);
@@ -208,7 +209,7 @@ static bool padding_arg(Args *a, const char *fn, Shape x, int64_t kh, int64_t kw
     return false;
 }
 
-static bool num_arg(Args *a, int pos, const char *name, const char *fn, double lo, double hi, double *out)
+bool num_arg(Args *a, int pos, const char *name, const char *fn, double lo, double hi, double *out)
 {
     Ast *w;
     Value *v = arg_get(a, pos, name, &w);
@@ -349,25 +350,114 @@ static Value call_spatial(Sema *S, Args *a, const char *fn, Span at)
     return y ? vtensor(y) : verror;
 }
 
+/* A string argument that must be one of `choices`; dflt when absent, -1 after a diagnostic. */
+static int choice_arg(Args *a, const char *name, const char *fn, const char *const *choices, int dflt)
+{
+    Ast *w;
+    Value *v = arg_get(a, 99, name, &w);
+    if (!v) return dflt;
+    int k = v->kind == V_STR ? in_list(choices, v->str) : -1;
+    if (k < 0 && v->kind == V_STR)
+        diag(DIAG_ERROR, w->span, "%s's %s: is \"%s\" or \"%s\", not \"%s\"", fn, name, choices[0], choices[1], v->str);
+    else if (k < 0 && v->kind != V_ERROR)
+        diag(DIAG_ERROR, w->span, "%s's %s: is \"%s\" or \"%s\"", fn, name, choices[0], choices[1]);
+    return k;
+}
+
+/* text(path, tokens: "char" | "word", vocab: V, window: T, stride: S)
+ * text(path, format: "labelled", tokens:, vocab: V, length: L, labels: "a,b,...") */
+static Value text_source(Args *a, Span at)
+{
+    static const char *const names[] = {"tokens", "vocab", "window", "stride", "format", "length",
+                                        "labels", NULL};
+    static const char *const tokens[] = {"char", "word", NULL}, *const formats[] = {"plain", "labelled", NULL};
+    if (!args_check_names(a, "text", names, 1)) return verror;
+    Ast *w;
+    Value *path = arg_get(a, 0, NULL, &w);
+    if (!path || path->kind != V_STR) {
+        if (!path || path->kind != V_ERROR)
+            diag(DIAG_ERROR, path ? w->span : at, "'text' needs a file name as a string");
+        return verror;
+    }
+    Value r = {.kind = V_DATA};
+    r.data = (NnlDataSpec){.kind = NNL_DATA_TEXT, .path = path->str, .scale = 1, .to = 1};
+    int tok = choice_arg(a, "tokens", "text", tokens, NNL_TOK_CHAR);
+    int fmt = choice_arg(a, "format", "text", formats, 0);
+    int64_t vocab = int_arg(a, 99, "vocab", "text", 3, 0), window = int_arg(a, 99, "window", "text", 1, 0);
+    int64_t stride = int_arg(a, 99, "stride", "text", 1, 0), length = int_arg(a, 99, "length", "text", 1, 0);
+    if (tok < 0 || fmt < 0 || vocab < 0 || window < 0 || stride < 0 || length < 0) return verror;
+    if (!vocab) {
+        diag(DIAG_ERROR, at, "text needs vocab: N, the most token ids the model takes (padding and unknown included)");
+        return verror;
+    }
+    Value *labels = arg_get(a, 99, "labels", &w);
+    if (labels && (labels->kind != V_STR || !labels->str[0] || strstr(labels->str, ",,") ||
+                   labels->str[0] == ',' || labels->str[strlen(labels->str) - 1] == ',')) {
+        if (labels->kind != V_ERROR)
+            diag(DIAG_ERROR, w->span, "labels are class names in quotes, separated by commas: \"ham,spam\"");
+        return verror;
+    }
+    if (fmt == 0 && (!window || length || labels)) {
+        diag(DIAG_ERROR, at, !window ? "plain text needs window: T, the tokens of a sample"
+                                     : "length: and labels: are for format: \"labelled\"");
+        return verror;
+    }
+    if (fmt == 1 && (!length || window || stride)) {
+        diag(DIAG_ERROR, at, !length ? "labelled text needs length: L, the tokens of an example"
+                                     : "window: and stride: are for plain text");
+        return verror;
+    }
+    r.data.tokens = tok;
+    r.data.labelled = fmt;
+    r.data.vocab = vocab;
+    r.data.window = window;
+    r.data.stride = stride ? stride : window;
+    r.data.length = length;
+    r.data.labels = labels ? labels->str : NULL;
+    return r;
+}
+
 Value call_builtin(Sema *S, Ctx *c, const char *fn, Ast *call)
 {
     Graph *g = S->g;
     Span at = call->span;
     Args a;
+    if (!strcmp(fn, "scan")) {   /* the step makes it an AST_LAMBDA (sema_scan.c) */
+        diag(DIAG_ERROR, at, "scan needs a step after it: scan(xs, h0) (x, h) => tanh(x + h @ W)");
+        return verror;
+    }
     if (!eval_args(S, c, &call->list, &a, fn, at)) return verror;
 
     if (in_list(unary_builtins, fn) >= 0) {
-        static const char *const none[] = {NULL};
-        if (!args_check_names(&a, fn, none, 1)) return verror;
+        static const char *const none[] = {NULL}, *const causal[] = {"causal", NULL};
+        Op op = unary_ops[in_list(unary_builtins, fn)];
+        bool rows = op == OP_SOFTMAX || op == OP_LOG_SOFTMAX;
+        if (!args_check_names(&a, fn, rows ? causal : none, 1)) return verror;
+        if (a.n == 1 && a.v[0].kind == V_NUM && !rows) {   /* sqrt(64): a number */
+            double v = a.v[0].num, r = op == OP_EXP ? exp(v) : op == OP_LOG ? log(v) : op == OP_SQRT ? sqrt(v)
+                     : op == OP_ABS ? fabs(v) : op == OP_TANH ? tanh(v) : op == OP_RELU ? fmax(v, 0)
+                     : op == OP_SIGMOID ? 1 / (1 + exp(-v)) : log1p(exp(v));
+            if (isfinite(r)) return vnum(r, false);
+        }
         Node *x = need_tensor_arg(S, &a, 0, fn, at);
         if (!x) return verror;
-        Op op = unary_ops[in_list(unary_builtins, fn)];
-        if ((op == OP_SOFTMAX || op == OP_LOG_SOFTMAX) && x->shape.rank == 0) {
+        if (rows && x->shape.rank == 0) {
             diag(DIAG_ERROR, at, "'%s' needs at least one axis, not a scalar", fn);
             return verror;
         }
+        double causal_on = 0;
+        if (rows && (!num_arg(&a, 99, "causal", fn, 0, 2, &causal_on) || (causal_on != 0 && causal_on != 1))) {
+            if (causal_on != 0 && causal_on != 1) diag(DIAG_ERROR, at, "causal is 1 (mask later positions) or 0");
+            return verror;
+        }
+        if (causal_on) {   /* scores of later keys (column > row) become -1e30 before the softmax */
+            Node *m = causal_mask(S, x, at);
+            if (!m) return verror;
+            x = ir_where(g, m, x, ir_const(g, -1e30, at), at);
+        }
         return vtensor(ir_unary(g, op, x, at));
     }
+    if (in_list(seq_builtins, fn) >= 0) return call_seq_builtin(S, &a, fn, at);
     if (strstr(fn, "conv2d") || strstr(fn, "pool2d")) return call_spatial(S, &a, fn, at);
     if (!strcmp(fn, "dropout") || !strcmp(fn, "batch_norm")) return call_modal(S, &a, fn, at);
     if (!strcmp(fn, "sum") || !strcmp(fn, "mean")) {
@@ -453,9 +543,9 @@ Value call_builtin(Sema *S, Ctx *c, const char *fn, Ast *call)
             return verror;
         }
         bool ce = !strcmp(fn, "cross_entropy");
-        if (ce && p->shape.rank != 2) {
+        if (ce && (p->shape.rank < 2 || !p->shape.batched)) {
             diag(DIAG_ERROR, a.ast[0]->span,
-                 "cross_entropy takes class scores of shape f32[B, classes], not %s",
+                 "cross_entropy takes class scores of shape f32[B, classes] or f32[B, ..., classes], not %s",
                  shape_str(S->a, p->shape));
             return verror;
         }
@@ -607,6 +697,7 @@ Value call_builtin(Sema *S, Ctx *c, const char *fn, Ast *call)
         r.data.from = r.data.from + span * lo;
         return r;
     }
+    if (!strcmp(fn, "text")) return text_source(&a, at);
     if (!strcmp(fn, "idx") || !strcmp(fn, "csv") || !strcmp(fn, "blobs") || !strcmp(fn, "npy")) {
         static const char *const idx_names[] = {"scale", "normalize", NULL},
                                  *const csv_names[] = {"target", "scale", "normalize", NULL},

@@ -41,7 +41,7 @@ static bool data_set(Sema *S, Ast *ref, NnlDataSpec *out, const char *base_dir)
         Value v = sema_eval(S, &c, st->value);
         if (v.kind == V_ERROR) return false;
         if (v.kind != V_DATA) {
-            diag(DIAG_ERROR, st->value->span, "a data set is idx(...), csv(...), npy(...), blobs(...) or subset(...), not %s",
+            diag(DIAG_ERROR, st->value->span, "a data set is idx(...), csv(...), npy(...), text(...), blobs(...) or subset(...), not %s",
                  vkind_name(v.kind));
             return false;
         }
@@ -106,17 +106,22 @@ static bool schedule_setting(Ast *e, NnlSchedule *out)
     return true;
 }
 
-static bool loss_uses_bce(Ast *e)
+/* Does the loss call one of the functions in names (NULL-ended)? */
+static bool loss_uses(Ast *e, const char *const *names)
 {
     if (!e) return false;
-    if (e->kind == AST_CALL && e->lhs->kind == AST_NAME &&
-        (!strcmp(e->lhs->name, "bce") || !strcmp(e->lhs->name, "bce_logits") ||
-         !strcmp(e->lhs->name, "binary_cross_entropy")))
+    if (e->kind == AST_CALL && e->lhs->kind == AST_NAME && in_list(names, e->lhs->name) >= 0)
         return true;
-    if (loss_uses_bce(e->lhs) || loss_uses_bce(e->rhs) || loss_uses_bce(e->value)) return true;
+    if (loss_uses(e->lhs, names) || loss_uses(e->rhs, names) || loss_uses(e->value, names)) return true;
     for (int i = 0; i < e->list.len; i++)
-        if (loss_uses_bce(e->list.items[i])) return true;
+        if (loss_uses(e->list.items[i], names)) return true;
     return false;
+}
+
+static bool loss_uses_bce(Ast *e)
+{
+    static const char *const bce[] = {"bce", "bce_logits", "binary_cross_entropy", NULL};
+    return loss_uses(e, bce);
 }
 
 /* `loss = expr` in the environment of one build of the model: a pinned scalar. */
@@ -184,13 +189,62 @@ static bool loss_fits_data(Sema *S, Ast *t, Ast *loss)
     return true;
 }
 
+/* Text data fixes the model's input (token ids f32[T]) and label: the next tokens f32[T]
+ * of a window, or one class of a labelled example (as many classes as its labels). */
+/* "f32[32]": a batched shape as one sample has it. */
+static const char *sample_str(Sema *S, Shape s)
+{
+    Shape one = s;
+    if (s.batched) {
+        one.rank = s.rank - 1;
+        for (int i = 0; i < one.rank; i++) one.d[i] = s.d[i + 1];
+        one.batched = false;
+    }
+    return shape_str(S->a, one);
+}
+
+static bool text_fits(Sema *S, const NnlDataSpec *d, Span at)
+{
+    Graph *g = S->g;
+    if (d->kind != NNL_DATA_TEXT) return true;
+    int64_t n = d->labelled ? d->length : d->window;
+    Shape in = g->input->shape, lab = g->label->shape, out = g->output->shape;
+    if (in.rank != 2 || in.d[1] != n) {
+        diag(DIAG_ERROR, at, "'%s' gives samples of f32[%lld] token ids, but the model's input '%s' is %s",
+             d->name, (long long)n, g->input->name ? g->input->name : "", sample_str(S, in));
+        diag(DIAG_HINT, NNL_NO_SPAN, "declare `input %s: f32[%lld]`", g->input->name ? g->input->name : "ids",
+             (long long)n);
+        return false;
+    }
+    if (!d->labelled && (lab.rank != 2 || lab.d[1] != n)) {
+        diag(DIAG_ERROR, at, "'%s' labels a window with the next %lld tokens, f32[%lld], but the loss uses label as %s",
+             d->name, (long long)n, (long long)n, lab.rank == 1 ? "one class index" : sample_str(S, lab));
+        return false;
+    }
+    if (d->labelled && !(lab.rank == 1 || (lab.rank == 2 && lab.d[1] == 1))) {
+        diag(DIAG_ERROR, at, "'%s' labels an example with one class, but the loss uses label as %s",
+             d->name, sample_str(S, lab));
+        return false;
+    }
+    if (d->labelled && d->labels) {
+        int64_t count = 1, classes = g->train.task == NNL_TASK_MULTICLASS ? out.d[out.rank - 1] : 2;
+        for (const char *p = d->labels; *p; p++) count += *p == ',';
+        if (count != classes) {
+            diag(DIAG_ERROR, at, "'%s' has %lld labels (%s), but the model's output has %lld classes",
+                 d->name, (long long)count, d->labels, (long long)classes);
+            return false;
+        }
+    }
+    return true;
+}
+
 bool build_train(Sema *S, Ast *t, Env *env, const char *base_dir)
 {
     Graph *g = S->g;
     NnlTrain *tr = &g->train;
     *tr = (NnlTrain){.epochs = 1, .batch = 32, .seed = 42, .eval_every_epoch = 1};
     tr->optim = (NnlOptim){.kind = NNL_OPT_ADAM, .lr = 1e-3f, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-7f};
-    Ast *loss = NULL;
+    Ast *loss = NULL, *eval_at = NULL;
     bool ok = !t->on || data_set(S, t->on, &tr->data, base_dir);   /* and go on: more errors */
     for (int i = 0; i < t->body.len; i++) {
         Ast *st = t->body.items[i];
@@ -232,6 +286,7 @@ bool build_train(Sema *S, Ast *t, Env *env, const char *base_dir)
             }
         } else if (st->kind == AST_EVALUATE) {
             if (!data_set(S, st->value, &tr->eval, base_dir)) { ok = false; continue; }
+            eval_at = st->value;
             tr->eval_every_epoch = !st->every || !strcmp(st->every, "epoch");
             if (st->every && strcmp(st->every, "epoch")) {
                 diag(DIAG_ERROR, st->span, "evaluation runs `every epoch` (for now), not every %s", st->every);
@@ -271,7 +326,9 @@ bool build_train(Sema *S, Ast *t, Env *env, const char *base_dir)
     g->loss = l;
     S->loss_ast = loss;
     /* What the metrics read, from the loss's shape of computation. */
-    bool classes = g->label->shape.rank == 1;
+    static const char *const ce[] = {"cross_entropy", NULL};
+    bool classes = g->label->shape.rank == 1 ||   /* class indices, one per row of scores */
+                   (g->label->shape.rank == g->output->shape.rank - 1 && loss_uses(loss->value, ce));
     if (classes) tr->task = NNL_TASK_MULTICLASS;
     else if (g->output->shape.rank == 2 && g->output->shape.d[1] == 1 && loss_uses_bce(loss->value)) {
         tr->task = NNL_TASK_BINARY;
@@ -293,6 +350,8 @@ bool build_train(Sema *S, Ast *t, Env *env, const char *base_dir)
         diag(DIAG_ERROR, loss->value->span, "auc is for binary outputs (bce, bce_logits)");
         return false;
     }
+    if ((t->on && !text_fits(S, &tr->data, t->on->span)) || (eval_at && !text_fits(S, &tr->eval, eval_at->span)))
+        return false;
     g->seg_end[SEG_LOSS] = g->nodes.len;
     g->has_train = true;
     return true;

@@ -20,6 +20,7 @@ static const char *const kind_names[] = {
     [AST_NAME] = "name",        [AST_FIELD] = "field",
     [AST_CALL] = "call",        [AST_BINARY] = "binary",
     [AST_UNARY] = "unary",      [AST_INDEX] = "index",
+    [AST_LAMBDA] = "lambda",
     [AST_ARG] = "arg",          [AST_TYPE] = "type",
     [AST_DIM] = "dim",          [AST_PARAMDEF] = "paramdef",
     [AST_LET] = "let",          [AST_ASSIGN] = "assign",
@@ -101,9 +102,19 @@ static void print_node(FILE *out, const Ast *n, int depth)
     case AST_UNARY:
         fprintf(out, " %c", n->op);
         break;
+    case AST_ARG:   /* in an index: a range `a:b` or `...` */
+        if (n->is_ellipsis)
+            fputs(" ...", out);
+        else if (n->op == ':')   /* which ends are given: lo:hi, lo:, :hi, : */
+            fprintf(out, " %s:%s", n->lhs ? "lo" : "", n->rhs ? "hi" : "");
+        else if (n->name)
+            fprintf(out, " %s", n->name);
+        break;
     case AST_DIM:
         if (n->is_ellipsis)
             fputs(" ...", out);
+        else if (n->name && n->num)
+            fprintf(out, " %.0f * %s", n->num, n->name);
         else if (n->name)
             fprintf(out, " %s", n->name);
         else

@@ -73,12 +73,15 @@ typedef enum {
     AST_CALL,       /* callee(args): Dense(10), adam(lr: 1e-3), Dense(10)(x) */
     AST_BINARY,     /* lhs op rhs, op one of + - * / @ */
     AST_UNARY,      /* -operand */
-    AST_INDEX,      /* lhs[args]: reserved for slicing; parsed, rejected by sema for now */
+    AST_INDEX,      /* lhs[items]: ARGs, each an expr, a range (op ':', ends in lhs and
+                     * rhs, either NULL) or '...' (is_ellipsis) */
+    AST_LAMBDA,     /* lhs => value | lhs => { list }: a scan's step; lhs is the call
+                     * scan(xs, states...)(params...) */
 
     /* pieces */
     AST_ARG,        /* name: value, or a positional value (name NULL) */
     AST_TYPE,       /* f32[dims]: elem "f32", dims are AST_DIM */
-    AST_DIM,        /* 28 | in | ... (is_ellipsis) */
+    AST_DIM,        /* 28 | in | 4 * units (name, num the factor) | ... (is_ellipsis) */
     AST_PARAMDEF,   /* layer argument: name (: type_name)? (= default)? */
 
     /* statements inside blocks */
@@ -88,7 +91,7 @@ typedef enum {
     AST_INPUT,      /* input name: type */
     AST_OUTPUT,     /* output name: type (= value)? */
     AST_FORWARD,    /* forward(arg: type) = value | forward(arg: type) { stmts; return value } */
-    AST_RETURN,     /* return value */
+    AST_RETURN,     /* return value | return v1, v2, ... (list: a scan step's states) */
     AST_LAYERS,     /* layers { entries } */
     AST_LAYER_ENTRY,/* Dense(10) relu: value is the layer (NAME or CALL), acts are NAMEs */
     AST_SETTING,    /* batch 64 | shuffle | seed 42 | checkpoint "x" every epoch */
@@ -116,7 +119,7 @@ struct Ast {
     bool is_int;        /* NUM written without '.', 'e' */
     bool is_ellipsis;   /* DIM written as ... */
     const char *str;    /* STR */
-    int op;             /* BINARY: '+', '-', '*', '/', '@'; UNARY: '-' */
+    int op;             /* BINARY: '+', '-', '*', '/', '@'; UNARY: '-'; ARG: ':' (a range) */
     Ast *lhs, *rhs;     /* BINARY; FIELD/CALL/INDEX use lhs as the object/callee */
     Ast *value;         /* ARG, PARAMDEF default, LET, ASSIGN, PARAM init, OUTPUT (optional),
                          * FORWARD (expression form), RETURN, LAYER_ENTRY (the layer),
@@ -124,6 +127,7 @@ struct Ast {
     Ast *type;          /* PARAM, INPUT, OUTPUT, FORWARD: an AST_TYPE */
     const char *every;  /* SETTING / EVALUATE: the word after `every` (e.g. "epoch"), or NULL */
     PtrVec list;        /* CALL/INDEX: ARGs; TYPE: DIMs; LAYER_DEF: PARAMDEFs;
+                         * LAMBDA (block form): statements; RETURN of several values: them;
                          * LAYER_ENTRY: activation NAMEs; EVALUATE: metric NAMEs;
                          * FORWARD (block form): statements; LAYERS: LAYER_ENTRYs */
     PtrVec body;        /* LAYER_DEF, MODEL, DATA, TRAIN, PROGRAM: statements / items */

@@ -149,19 +149,20 @@ static void push(ParseCtx *ctx, PtrVec *v, Ast *n)
 %token USE "use" LAYER "layer" MODEL "model" DATA "data" TRAIN "train"
 %token PARAM "param" INPUT "input" OUTPUT "output" FORWARD "forward" LET "let"
 %token RETURN "return" LAYERS "layers" EVALUATE "evaluate" ON "on" EVERY "every"
-%token ELLIPSIS "..."
+%token ELLIPSIS "..." ARROW "=>"
 
+%precedence ARROW
 %left '+' '-'
 %left '*' '/' '@'
 %precedence UMINUS
 
 %type <ast> item use dotted layer_def paramdef layer_stmt block_stmt type dim
 %type <ast> model_def model_stmt entry data_def data_stmt train_def train_stmt
-%type <ast> expr postfix primary arg opt_init opt_on opt_arg
+%type <ast> expr postfix primary arg opt_init opt_on opt_arg index_item
 %type <ast> opt_layer_stmt opt_block_stmt opt_model_stmt opt_entry opt_data_stmt opt_train_stmt
 %type <s> opt_every opt_type_name
 %type <list> paramdefs paramdef_list layer_body block_body dims dim_list model_body
-%type <list> entries acts data_body train_body args arg_list opt_metrics name_list
+%type <list> entries acts data_body train_body args arg_list opt_metrics name_list expr_list index_list
 
 %%
 
@@ -289,16 +290,25 @@ opt_block_stmt
     | error         { $$ = NULL; }
     ;
 
-/* block_stmt := 'let' IDENT '=' expr | 'return' expr */
+/* block_stmt := 'let' IDENT '=' expr | 'return' expr (',' expr)*
+ * (several values: the new states of a scan's step) */
 block_stmt
     : LET IDENT '=' expr {
         $$ = named(ctx, AST_LET, @$, $2);
         $$->value = $4;
     }
-    | RETURN expr {
+    | RETURN expr_list {
         $$ = node(ctx, AST_RETURN, @$);
-        $$->value = $2;
+        if ($2.len > 1)
+            $$->list = $2;
+        else
+            $$->value = $2.items[0];
     }
+    ;
+
+expr_list
+    : expr                  { $$ = (PtrVec){0}; push(ctx, &$$, $1); }
+    | expr_list ',' expr    { $$ = $1; push(ctx, &$$, $3); }
     ;
 
 /* type := IDENT '[' [dim (',' dim)*] ']' */
@@ -319,7 +329,7 @@ dim_list
     | dim_list ',' dim  { $$ = $1; push(ctx, &$$, $3); }
     ;
 
-/* dim := INT | IDENT | '...' */
+/* dim := INT | IDENT | INT '*' IDENT | '...'   (4 * units: an LSTM's four gates) */
 dim
     : NUM {
         $$ = $1;
@@ -328,6 +338,12 @@ dim
             diag(DIAG_ERROR, @1, "a dimension must be a whole number");
     }
     | IDENT         { $$ = named(ctx, AST_DIM, @$, $1); }
+    | NUM '*' IDENT {
+        $$ = named(ctx, AST_DIM, @$, $3);
+        $$->num = $1->num;
+        if (!$1->is_int || $1->num < 1)
+            diag(DIAG_ERROR, @1, "a dimension's factor must be a positive whole number");
+    }
     | ELLIPSIS      { $$ = node(ctx, AST_DIM, @$); $$->is_ellipsis = true; }
     ;
 
@@ -506,9 +522,23 @@ name_list
     | name_list ',' IDENT   { $$ = $1; push(ctx, &$$, named(ctx, AST_NAME, @3, $3)); }
     ;
 
-/* expr := expr ('+'|'-') expr | expr ('*'|'/'|'@') expr | '-' expr | postfix */
+/* expr := expr ('+'|'-') expr | expr ('*'|'/'|'@') expr | '-' expr | postfix
+ *       | postfix '=>' expr | postfix '=>' '{' block_stmt* '}'
+ * The arrow forms are a scan's step: `scan(xs, h0) (x, h) => tanh(x + h @ W)`; the
+ * postfix before '=>' is parsed as a call (scan(...) applied to the parameter names)
+ * and sema checks that it is one. */
 expr
-    : expr '+' expr             { $$ = binary(ctx, @$, '+', $1, $3); }
+    : postfix ARROW expr {
+        $$ = node(ctx, AST_LAMBDA, @$);
+        $$->lhs = $1;
+        $$->value = $3;
+    }
+    | postfix ARROW '{' block_body '}' {
+        $$ = node(ctx, AST_LAMBDA, @$);
+        $$->lhs = $1;
+        $$->list = $4;
+    }
+    | expr '+' expr             { $$ = binary(ctx, @$, '+', $1, $3); }
     | expr '-' expr             { $$ = binary(ctx, @$, '-', $1, $3); }
     | expr '*' expr             { $$ = binary(ctx, @$, '*', $1, $3); }
     | expr '/' expr             { $$ = binary(ctx, @$, '/', $1, $3); }
@@ -518,12 +548,28 @@ expr
     ;
 
 /* postfix := primary | postfix '(' [arg (',' arg)*] ')' | postfix '.' IDENT
- *          | postfix '[' args ']' */
+ *          | postfix '[' index_item (',' index_item)* ']' */
 postfix
     : primary
     | postfix '(' args ')'  { $$ = node(ctx, AST_CALL, @$); $$->lhs = $1; $$->list = $3; }
     | postfix '.' IDENT     { $$ = named(ctx, AST_FIELD, @$, $3); $$->lhs = $1; }
-    | postfix '[' arg_list ']' { $$ = node(ctx, AST_INDEX, @$); $$->lhs = $1; $$->list = $3; }
+    | postfix '[' index_list ']' { $$ = node(ctx, AST_INDEX, @$); $$->lhs = $1; $$->list = $3; }
+    ;
+
+index_list
+    : index_item                { $$ = (PtrVec){0}; push(ctx, &$$, $1); }
+    | index_list ',' index_item { $$ = $1; push(ctx, &$$, $3); }
+    ;
+
+/* index_item := expr | [expr] ':' [expr] | '...'   (an ARG; a range has op ':', its
+ * ends in lhs and rhs) */
+index_item
+    : expr              { $$ = node(ctx, AST_ARG, @$); $$->value = $1; }
+    | ELLIPSIS          { $$ = node(ctx, AST_ARG, @$); $$->is_ellipsis = true; }
+    | ':'               { $$ = node(ctx, AST_ARG, @$); $$->op = ':'; }
+    | expr ':'          { $$ = node(ctx, AST_ARG, @$); $$->op = ':'; $$->lhs = $1; }
+    | ':' expr          { $$ = node(ctx, AST_ARG, @$); $$->op = ':'; $$->rhs = $2; }
+    | expr ':' expr     { $$ = node(ctx, AST_ARG, @$); $$->op = ':'; $$->lhs = $1; $$->rhs = $3; }
     ;
 
 /* primary := NUM | STR | IDENT | '(' expr ')' */

@@ -20,6 +20,7 @@ int nnl_load(NnlModel *m, const char *path)
     RtCkptMeta at = {0};
     if (rt_ckpt_load(m, path, &at, m->err, sizeof m->err) < 0) return NNL_ERR_FORMAT;
     rt_norm_free(&at.norm);
+    rt_vocab_free(&at.vocab);   /* text models: C applications tokenize themselves */
     m->ctx.seed = at.seed;
     return NNL_OK;
 }

@@ -3,7 +3,8 @@
  * tensor bytes. In: an instance and where training stands (RtCkptMeta). Out: a file with
  * every parameter by name, the optimizer state as "optimizer.<k>.<name>", the input
  * standardization as "data.mean" and "data.std" (when the model normalizes) and a
- * "__metadata__" string map with a CRC-32 of the tensor bytes; or, loading, the same
+ * "__metadata__" string map with a CRC-32 of the tensor bytes and, for text models, the
+ * vocabulary ("vocab": a JSON array of the tokens in id order, "tokens": char or word); or, loading, the same
  * copied back after every check passed. Also the atomic file writes (temporary file,
  * fsync, rename) that the CLI's other outputs use. When to save is cli.c's business. */
 #include <errno.h>
@@ -183,6 +184,16 @@ static char *ckpt_header(const NnlModel *m, const RtCkptMeta *mt, const CkptTens
     meta_int(meta, "threads", mt->threads);
     snprintf(buf, sizeof buf, "%08" PRIx32, crc);
     cJSON_AddStringToObject(meta, "crc32", buf);
+    if (mt->vocab.n > 0) {
+        char *json = rt_vocab_to_json(&mt->vocab);
+        if (!json) {
+            cJSON_Delete(root);
+            return NULL;
+        }
+        cJSON_AddStringToObject(meta, "tokens", mt->vocab.tokens == NNL_TOK_WORD ? "word" : "char");
+        cJSON_AddStringToObject(meta, "vocab", json);
+        free(json);
+    }
     int64_t at = 0;
     for (int i = 0; i < n; i++) {
         cJSON *e = cJSON_AddObjectToObject(root, t[i].name), *shape = cJSON_AddArrayToObject(e, "shape");
@@ -320,6 +331,41 @@ static int64_t check_entry(const cJSON *e, const CkptTensor *t, int64_t dlen, co
     return (int64_t)lo->valuedouble;
 }
 
+/* The metadata's "vocab" and "tokens", when it has them (else v->n is 0). */
+static int meta_vocab(const cJSON *meta, RtVocab *v, const char *path, char *err, size_t errlen)
+{
+    const cJSON *json = cJSON_GetObjectItemCaseSensitive(meta, "vocab");
+    const cJSON *tok = cJSON_GetObjectItemCaseSensitive(meta, "tokens");
+    char why[RT_ERRLEN];
+    memset(v, 0, sizeof *v);
+    if (!json) return 0;
+    if (!cJSON_IsString(json) || !cJSON_IsString(tok) ||
+        (strcmp(tok->valuestring, "char") && strcmp(tok->valuestring, "word")))
+        return ckpt_fail(err, errlen, "%s: metadata 'vocab' needs 'tokens' (char or word) beside it", path);
+    int kind = strcmp(tok->valuestring, "word") ? NNL_TOK_CHAR : NNL_TOK_WORD;
+    if (rt_vocab_from_json(json->valuestring, kind, v, why, sizeof why) < 0)
+        return ckpt_fail(err, errlen, "%s: metadata 'vocab': %s", path, why);
+    return 0;
+}
+
+int rt_ckpt_vocab(const char *path, RtVocab *v, char *err, size_t errlen)
+{
+    unsigned char *buf = NULL;
+    int64_t len = 0;
+    memset(v, 0, sizeof *v);
+    if (read_file(path, &buf, &len, err, errlen) < 0) return -1;
+    uint64_t hlen = 0;
+    for (int i = 0; i < 8 && i < len; i++) hlen |= (uint64_t)buf[i] << (8 * i);
+    cJSON *root = len >= 8 && hlen <= (uint64_t)(len - 8) && hlen <= CKPT_MAX_HEADER
+                ? cJSON_ParseWithLength((const char *)buf + 8, (size_t)hlen) : NULL;
+    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(root, "__metadata__");
+    int rc = cJSON_IsObject(meta) ? meta_vocab(meta, v, path, err, errlen)
+           : ckpt_fail(err, errlen, "%s: no NNL __metadata__ in a safetensors header; not an NNL checkpoint", path);
+    cJSON_Delete(root);
+    rt_free(buf);
+    return rc;
+}
+
 int rt_ckpt_load(NnlModel *m, const char *path, RtCkptMeta *mt, char *err, size_t errlen)
 {
     const NnlModelDesc *d = m->d;
@@ -424,10 +470,13 @@ int rt_ckpt_load(NnlModel *m, const char *path, RtCkptMeta *mt, char *err, size_
                   "the file is corrupt", path, crcv->valuestring, want);
         goto out;
     }
+    RtVocab voc = {0};
+    if (mt && meta_vocab(meta, &voc, path, err, errlen) < 0) goto out;
     RtNorm nm = {0};
     if (mt && stats) {
         float *block = rt_alloc(sizeof(float) * (size_t)d->in_size * 2 + 1);
         if (!block) {
+            rt_vocab_free(&voc);
             ckpt_fail(err, errlen, "%s: out of memory", path);
             goto out;
         }
@@ -440,7 +489,7 @@ int rt_ckpt_load(NnlModel *m, const char *path, RtCkptMeta *mt, char *err, size_
     m->ctx.seed = seed;
     if (mt)
         *mt = (RtCkptMeta){.step = step, .epoch = epoch, .epoch_step = estep, .batch = batch,
-                           .seed = seed, .threads = (int)threads, .norm = nm};
+                           .seed = seed, .threads = (int)threads, .norm = nm, .vocab = voc};
     rc = 0;
 out:
     cJSON_Delete(root);

@@ -260,7 +260,7 @@ typedef float Lanes __attribute__((vector_size(64)));   /* 16 floats, GCC vector
 static void gemm_nt_thin(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
                          const float *b, int64_t ldb, float beta, float *c, int64_t ldc)
 {
-    enum { TM = 4, TN = 2, L = 16 };
+    enum { TM = 8, TN = 3, L = 16 };
     for (int64_t i0 = 0; i0 < m; i0 += TM)
         for (int64_t j0 = 0; j0 < n; j0 += TN) {
             int tm = m - i0 < TM ? (int)(m - i0) : TM, tn = n - j0 < TN ? (int)(n - j0) : TN;

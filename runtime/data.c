@@ -1,13 +1,17 @@
 /* data.c — data sets for training and evaluation: dispatch on the spec's kind to the
- * loaders (data_idx.c, data_csv.c, data_blobs.c, data_npy.c), the spec's subset, path
- * resolution, the checks all loaders share, and per-feature standardization. In: an
- * NnlDataSpec and what the model expects. Out: an RtDataset of float rows, or an error
- * naming the file and the problem. Which set's statistics normalize which is cli.c's. */
+ * loaders (data_idx.c, data_csv.c, data_blobs.c, data_npy.c, data_text.c), the spec's
+ * subset, path resolution, reading a whole file, the checks all loaders share, and
+ * per-feature standardization. In: an NnlDataSpec and what the model expects. Out: an
+ * RtDataset of float rows, or an error naming the file and the problem. Which set's
+ * statistics normalize which is cli.c's. */
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "rt_internal.h"
 
@@ -16,7 +20,7 @@ RtDataNeeds rt_data_needs(const NnlModelDesc *d)
     RtDataNeeds n = {
         .in_rank = d->in_rank, .in_shape = d->in_shape, .in_size = d->in_size,
         .label_size = d->label_size, .task = d->train.task,
-        .classes = d->train.task == NNL_TASK_MULTICLASS ? d->out_size : 0,
+        .classes = d->train.task == NNL_TASK_MULTICLASS ? d->out_size / (d->label_size > 0 ? d->label_size : 1) : 0,
     };
     return n;
 }
@@ -36,6 +40,54 @@ void rt_data_path(const char *path, const char *data_dir, const char *base_dir,
     if (n > 3 && !strcmp(out + n - 3, ".gz")) snprintf(alt, sizeof alt, "%.*s", (int)(n - 3), out);
     else snprintf(alt, sizeof alt, "%s.gz", out);
     if (access(alt, F_OK) == 0) snprintf(out, outlen, "%s", alt);
+}
+
+char *rt_slurp(const char *file, int64_t *len, char *err, size_t errlen)
+{
+    int fd = open(file, O_RDONLY);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: cannot open: %s", file, strerror(errno));
+        return NULL;
+    }
+    gzFile gz = gzdopen(fd, "rb");
+    if (!gz) {
+        close(fd);
+        snprintf(err, errlen, "%s: cannot open: out of memory", file);
+        return NULL;
+    }
+    int64_t cap = 1 << 16, n = 0;
+    char *buf = rt_alloc(cap + 1);
+    for (;;) {
+        if (!buf) {
+            snprintf(err, errlen, "%s: out of memory", file);
+            break;
+        }
+        if (n == cap) {
+            char *bigger = rt_alloc(2 * cap + 1);
+            if (bigger) memcpy(bigger, buf, n);
+            rt_free(buf);
+            buf = bigger;
+            cap *= 2;
+            continue;
+        }
+        int r = gzread(gz, buf + n, (unsigned)(cap - n > (1 << 30) ? (1 << 30) : cap - n));
+        if (r < 0) {
+            int code;
+            const char *msg = gzerror(gz, &code);
+            snprintf(err, errlen, "%s: read error: %s", file, code == Z_ERRNO ? strerror(errno) : msg);
+            rt_free(buf);
+            buf = NULL;
+            break;
+        }
+        if (r == 0) {
+            buf[n] = 0;
+            *len = n;
+            break;
+        }
+        n += r;
+    }
+    gzclose(gz);
+    return buf;
 }
 
 int rt_data_alloc(RtDataset *ds, int64_t n, int64_t in_size, int64_t label_size,
@@ -71,11 +123,11 @@ int rt_check_labels(const RtDataset *ds, const RtDataNeeds *need, const char *fi
                     char *err, size_t errlen)
 {
     if (need->task != NNL_TASK_MULTICLASS) return 0;
-    for (int64_t i = 0; i < ds->n; i++) {
-        float l = ds->y[i * ds->label_size];
+    for (int64_t i = 0; i < ds->n * ds->label_size; i++) {   /* sequences: one per position */
+        float l = ds->y[i];
         if (!(l >= 0.0f && l < (float)need->classes) || l != (float)(int64_t)l) {
             snprintf(err, errlen, "%s: label %g of sample %lld is not a class index in [0, %lld)",
-                     file, l, (long long)i, (long long)need->classes);
+                     file, l, (long long)(i / ds->label_size), (long long)need->classes);
             return -1;
         }
     }
@@ -128,6 +180,7 @@ static int load_kind(const NnlDataSpec *spec, const char *data_dir, const RtData
     case NNL_DATA_CSV: return rt_load_csv(spec, data_dir, need, ds, err, errlen);
     case NNL_DATA_BLOBS: return rt_load_blobs(spec, need, ds, err, errlen);
     case NNL_DATA_NPY: return rt_load_npy(spec, data_dir, need, ds, err, errlen);
+    case NNL_DATA_TEXT: return rt_load_text(spec, data_dir, need, ds, err, errlen);
     case NNL_DATA_NONE:
         snprintf(err, errlen, "%s: no data declared", spec->name ? spec->name : "data");
         return -1;

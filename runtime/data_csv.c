@@ -2,64 +2,11 @@
  * name. Out: every other column, in file order, as the features (times scale) and the
  * target as the label. Errors name file:line and the column. Fields may be quoted;
  * blank lines are skipped; CRLF is accepted. */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <zlib.h>
 
 #include "rt_internal.h"
-
-/* The whole file, NUL-terminated. */
-static char *slurp(const char *file, int64_t *len, char *err, size_t errlen)
-{
-    int fd = open(file, O_RDONLY);
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: cannot open: %s", file, strerror(errno));
-        return NULL;
-    }
-    gzFile gz = gzdopen(fd, "rb");
-    if (!gz) {
-        close(fd);
-        snprintf(err, errlen, "%s: cannot open: out of memory", file);
-        return NULL;
-    }
-    int64_t cap = 1 << 16, n = 0;
-    char *buf = rt_alloc(cap + 1);
-    for (;;) {
-        if (!buf) {
-            snprintf(err, errlen, "%s: out of memory", file);
-            break;
-        }
-        if (n == cap) {
-            char *bigger = rt_alloc(2 * cap + 1);
-            if (bigger) memcpy(bigger, buf, n);
-            rt_free(buf);
-            buf = bigger;
-            cap *= 2;
-            continue;
-        }
-        int r = gzread(gz, buf + n, (unsigned)(cap - n > (1 << 30) ? (1 << 30) : cap - n));
-        if (r < 0) {
-            int code;
-            const char *msg = gzerror(gz, &code);
-            snprintf(err, errlen, "%s: read error: %s", file, code == Z_ERRNO ? strerror(errno) : msg);
-            rt_free(buf);
-            buf = NULL;
-            break;
-        }
-        if (r == 0) {
-            buf[n] = 0;
-            *len = n;
-            break;
-        }
-        n += r;
-    }
-    gzclose(gz);
-    return buf;
-}
 
 /* Splits one line (NUL-terminated, modified in place) into at most max fields;
  * returns the field count, or -1 when a quoted field has no closing quote (quotes do
@@ -226,7 +173,7 @@ int rt_load_csv(const NnlDataSpec *spec, const char *data_dir, const RtDataNeeds
     rt_data_path(spec->path, data_dir, spec->base_dir, file, sizeof file);
     float scale = spec->scale != 0.0f ? spec->scale : 1.0f;
     int64_t len = 0;
-    char *text = slurp(file, &len, err, errlen);
+    char *text = rt_slurp(file, &len, err, errlen);
     if (!text) return -1;
     char *end = text + len, *cur = text;
     CsvHeader h = {0};

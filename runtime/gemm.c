@@ -405,3 +405,26 @@ void nnl_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float 
         }
     }
 }
+
+void nnl_sgemm_batched(int trans_a, int trans_b, int64_t batch, int64_t m, int64_t n, int64_t k,
+                       const float *a, int64_t lda, int64_t sa, const float *b, int64_t ldb,
+                       int64_t sb, float *c, int64_t ldc, int64_t sc)
+{
+    if (batch == 1 || omp_in_parallel()) {   /* one matrix: nnl_sgemm splits it */
+        for (int64_t i = 0; i < batch; i++)
+            nnl_sgemm(trans_a, trans_b, m, n, k, 1.0f, a + i * sa, lda, b + i * sb, ldb, 0.0f,
+                      c + i * sc, ldc);
+        return;
+    }
+    int nt = rt_threads();
+    if (2.0 * m * n * k * batch < 4e5) nt = 1;
+    if (nt > batch) nt = (int)batch;
+    #pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        int64_t lo, hi;
+        rt_chunk(batch, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);
+        for (int64_t i = lo; i < hi; i++)   /* inside the region: each one serial */
+            nnl_sgemm(trans_a, trans_b, m, n, k, 1.0f, a + i * sa, lda, b + i * sb, ldb, 0.0f,
+                      c + i * sc, ldc);
+    }
+}

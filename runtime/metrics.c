@@ -30,7 +30,7 @@ void rt_load_rows(NnlModel *m, const RtDataset *ds, const int64_t *idx, int64_t 
 /* Classes of the confusion matrix: the outputs of MULTICLASS, 2 for BINARY, else 0. */
 static int64_t class_count(const NnlModelDesc *d)
 {
-    if (d->train.task == NNL_TASK_MULTICLASS) return d->out_size;
+    if (d->train.task == NNL_TASK_MULTICLASS) return d->out_size / d->label_size;   /* per position */
     return d->train.task == NNL_TASK_BINARY ? 2 : 0;
 }
 
@@ -98,6 +98,18 @@ void rt_score_rows(const NnlModelDesc *d, const float *o, const float *y, int64_
 {
     const NnlTrain *t = &d->train;
     int64_t os = d->out_size, ls = d->label_size, n = os < ls ? os : ls;
+    if (t->task == NNL_TASK_MULTICLASS && ls > 1) {   /* a sequence: a class per position */
+        int64_t k = os / ls;
+        for (int64_t i = 0; i < b * ls; i++, o += k) {   /* accuracy: the fraction per row */
+            int64_t guess = 0, truth = (int64_t)y[i];
+            for (int64_t j = 1; j < k; j++) guess = o[j] > o[guess] ? j : guess;
+            acc->correct += (guess == truth) / (double)ls;
+            if (acc->confusion && truth >= 0 && truth < acc->classes)
+                acc->confusion[truth * acc->classes + guess]++;
+        }
+        acc->rows += b;
+        return;
+    }
     for (int64_t i = 0; i < b; i++, o += os, y += ls) {
         int64_t truth = -1, guess = 0;
         float score = 0;

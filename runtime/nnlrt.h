@@ -16,7 +16,7 @@ extern "C" {
 
 /* Bumped whenever a struct below or a kernel signature changes. Generated objects store
  * the version they were built for in NnlModelDesc.abi_version; nnl_create refuses others. */
-#define NNL_ABI_VERSION 3
+#define NNL_ABI_VERSION 5
 #define NNL_MAX_RANK 8
 
 /* ===== the context every generated function receives ===== */
@@ -51,6 +51,18 @@ void nnl_parallel_for(NnlKernelFn fn, const NnlCtx *ctx, int64_t n);
 void nnl_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
                float *c, int64_t ldc);
+
+/* nnl_sgemm on each of `batch` matrices: A + i sa, B + i sb, C + i sc, alpha 1, beta 0.
+ * Parallel over the matrices (each one serial), or over one matrix when batch is 1. */
+void nnl_sgemm_batched(int trans_a, int trans_b, int64_t batch, int64_t m, int64_t n, int64_t k,
+                       const float *a, int64_t lda, int64_t sa, const float *b, int64_t ldb,
+                       int64_t sb, float *c, int64_t ldc, int64_t sc);
+
+/* The adjoint of an embedding lookup: dy: (n, d), ids: (n) -> dw: (v, d), dw[j] = sum of
+ * dy[i] over ids[i] == j, in the order of i (the same sums on any thread count); ids
+ * outside [0, v) add nothing. */
+void nnl_embedding_dw(const float *dy, const float *ids, float *dw, int64_t n, int64_t v,
+                      int64_t d);
 
 /* x, y: (rows, cols). y = softmax(x) or log_softmax(x) along cols. y may equal x. */
 void nnl_softmax_rows(const float *x, float *y, int64_t rows, int64_t cols, int log);
@@ -139,7 +151,12 @@ typedef enum {
     NNL_DATA_CSV,        /* path: CSV with a header; target: label column name */
     NNL_DATA_BLOBS,      /* n samples of `classes` Gaussian blobs in in_size dims */
     NNL_DATA_NPY,        /* path: features (N, input...) .npy, path2: labels (N[, label]) .npy */
+    NNL_DATA_TEXT,       /* path: a text file, tokenized (runtime/data_text.c): plain text cut
+                          * into windows, or `label<TAB>text` lines; see the TEXT fields */
 } NnlDataKind;
+
+/* How TEXT data is split into tokens: Unicode characters, or lower-cased words. */
+typedef enum { NNL_TOK_CHAR, NNL_TOK_WORD } NnlTokens;
 
 typedef struct NnlDataSpec {
     int kind;                        /* NnlDataKind */
@@ -157,6 +174,16 @@ typedef struct NnlDataSpec {
                                       * order: a validation split (0 and 1: all) */
     int normalize;                   /* standardize each feature by the training set's
                                       * mean and standard deviation */
+    /* TEXT: token ids lie in [0, vocab): 0 pads, 1 is the unknown token, the rest are
+     * the training file's tokens by frequency. Plain text (labelled 0) gives samples of
+     * `window` tokens starting every `stride` tokens, labelled by the `window` tokens
+     * one further; labelled text gives one sample of `length` ids a line (left-padded,
+     * cut after `length`) with its class: the index of its label in the comma-separated
+     * `labels`, or the label itself as an integer when labels is NULL. */
+    int tokens;                      /* NnlTokens */
+    int labelled;
+    int64_t vocab, window, stride, length;
+    const char *labels;
 } NnlDataSpec;
 
 /* How outputs and labels are read for metrics. */

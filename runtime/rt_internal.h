@@ -70,6 +70,8 @@ typedef struct RtDataset {
     float *y;    /* (n, label_size) */
 } RtDataset;
 
+typedef struct RtVocab RtVocab;
+
 /* What the model expects of a data set: shapes and how labels are checked. */
 typedef struct RtDataNeeds {
     int in_rank;
@@ -77,6 +79,7 @@ typedef struct RtDataNeeds {
     int64_t in_size, label_size;
     int task;                /* NnlTask */
     int64_t classes;         /* MULTICLASS: labels must lie in [0, classes) */
+    const RtVocab *vocab;    /* TEXT data: the token ids (the CLI builds or loads it) */
 } RtDataNeeds;
 
 /* data.c: dispatch on spec->kind, then the spec's subset [from n, to n); helpers.
@@ -88,6 +91,9 @@ RtDataNeeds rt_data_needs(const NnlModelDesc *d);
 /* The path a spec names, resolved against data_dir or spec->base_dir. */
 void rt_data_path(const char *path, const char *data_dir, const char *base_dir,
                   char *out, size_t outlen);
+/* The whole file (gunzipped when it is gzip), NUL-terminated, its length in *len; NULL
+ * and err naming the file when it cannot be read. rt_free it. */
+char *rt_slurp(const char *file, int64_t *len, char *err, size_t errlen);
 int rt_data_alloc(RtDataset *ds, int64_t n, int64_t in_size, int64_t label_size,
                   const char *what, char *err, size_t errlen);
 int rt_check_labels(const RtDataset *ds, const RtDataNeeds *need, const char *file,
@@ -100,6 +106,8 @@ int rt_load_blobs(const NnlDataSpec *spec, const RtDataNeeds *need, RtDataset *d
                   char *err, size_t errlen);
 int rt_load_npy(const NnlDataSpec *spec, const char *data_dir, const RtDataNeeds *need,
                 RtDataset *ds, char *err, size_t errlen);
+int rt_load_text(const NnlDataSpec *spec, const char *data_dir, const RtDataNeeds *need,
+                 RtDataset *ds, char *err, size_t errlen);
 /* The rows [lo, hi) of n that a spec's from and to select: floor(from n), floor(to n),
  * forgiving the float rounding of a decimal (0.29f n is 29 for n = 100); 0 and 0: all. */
 void rt_subset_range(const NnlDataSpec *spec, int64_t n, int64_t *lo, int64_t *hi);
@@ -113,6 +121,56 @@ typedef struct RtNorm {
 int rt_norm_fit(const RtDataset *ds, RtNorm *nm, char *err, size_t errlen);
 void rt_norm_apply(const RtNorm *nm, float *x, int64_t rows);   /* x: (rows, size) */
 void rt_norm_free(RtNorm *nm);
+
+/* ===== data_text.c: tokens, vocabularies and text data sets ===== */
+
+/* A vocabulary: id -> token and token -> id. Ids 0 and 1 are "<pad>" and "<unk>"; the
+ * others are tokens of the training file, most frequent first (ties in byte order). */
+struct RtVocab {
+    int tokens;              /* NnlTokens */
+    int64_t n;               /* ids in use: [0, n); 0 when there is no vocabulary */
+    int64_t *off;            /* (n + 1): token i is pool[off[i], off[i + 1] - 1), NUL-ended */
+    char *pool;
+    int64_t *slot;           /* (cap) open addressing by FNV-1a: id + 1, 0 empty */
+    int64_t cap;             /* a power of two >= 2 n */
+};
+enum { RT_TOK_PAD = 0, RT_TOK_UNK = 1, RT_TOK_MAXLEN = 63 };   /* longer words are cut */
+static inline const char *rt_vocab_token(const RtVocab *v, int64_t id) { return v->pool + v->off[id]; }
+/* Splits text[0, len) into tokens and calls fn(token, bytes, arg) for each in order.
+ * CHAR: every Unicode character (UTF-8; a byte that starts no valid sequence is read as
+ * Latin-1). WORD: runs of ASCII letters and digits, apostrophes between them, and
+ * letters beyond U+00BF, lower-cased (ASCII), cut to RT_TOK_MAXLEN bytes; everything else
+ * separates words. Tokens are always valid UTF-8. Returns the token count. */
+int64_t rt_tokenize(int tokens, const char *text, size_t len,
+                    void (*fn)(const char *tok, size_t n, void *arg), void *arg);
+/* The vocabulary of the file a TEXT spec names (its text parts when labelled), capped
+ * at spec->vocab ids: WORD keeps the most frequent words, CHAR fails when the file has
+ * more characters than fit. 0 or -1 + err naming the file. */
+int rt_vocab_build(const NnlDataSpec *spec, const char *data_dir, RtVocab *v, char *err,
+                   size_t errlen);
+int64_t rt_vocab_find(const RtVocab *v, const char *tok, size_t n);   /* -1 when absent */
+/* The non-blank lines of file (the part after the first tab, when there is one) as rows
+ * of token ids, read as spec's samples are: a labelled text's first `length` tokens, or
+ * the last `window`, padded on the left; unknown tokens are RT_TOK_UNK. *x: (*n, width),
+ * rt_free it. */
+int rt_text_rows(const NnlDataSpec *spec, const RtVocab *v, const char *file, float **x, int64_t *n,
+                 char *err, size_t errlen);
+/* A JSON array of the tokens in id order (free() it), and back. */
+char *rt_vocab_to_json(const RtVocab *v);
+int rt_vocab_from_json(const char *json, int tokens, RtVocab *v, char *err, size_t errlen);
+void rt_vocab_free(RtVocab *v);
+
+/* ===== sample.c: prompts and the next token of a language model ===== */
+
+/* The ids of text's tokens in (*ids)[0, *n), with room for `extra` more (rt_free it); -1
+ * and err naming the first token that is not in v. */
+int rt_encode_prompt(const RtVocab *v, const char *text, int64_t extra, float **ids, int64_t *n,
+                     char *err, size_t errlen);
+/* An id in [lo, hi) drawn from one position's outputs row[0, width): scores, or probabilities
+ * when they are all >= 0 and sum to 1 (then their logarithms are the scores), with
+ * probability softmax(score / temperature); temperature 0 takes the largest. */
+int64_t rt_sample_token(const float *row, int64_t width, int64_t lo, int64_t hi, double temperature,
+                        RtRng *rng);
 
 /* ===== metrics.c: loss and metrics over a data set ===== */
 
@@ -172,6 +230,8 @@ typedef struct RtCkptMeta {
     int threads;
     RtNorm norm;             /* saved as "data.mean" and "data.std" when size > 0; loading
                               * allocates it when the file has them (rt_norm_free it) */
+    RtVocab vocab;           /* text models: saved when n > 0; loading fills it when the
+                              * file has one (rt_vocab_free it) */
 } RtCkptMeta;
 /* "<model name lowercased>.safetensors": where train saves when told nothing else. */
 void rt_ckpt_default_path(const NnlModelDesc *d, char *out, size_t len);
@@ -182,6 +242,8 @@ int rt_ckpt_save(const NnlModel *m, const char *path, const RtCkptMeta *meta, ch
  * optimizer state and the step count of m and *meta (if given). On error, m is unchanged
  * and err is one line naming the file and the problem. */
 int rt_ckpt_load(NnlModel *m, const char *path, RtCkptMeta *meta, char *err, size_t errlen);
+/* Only the vocabulary of the checkpoint at path (v->n is 0 when it has none). */
+int rt_ckpt_vocab(const char *path, RtVocab *v, char *err, size_t errlen);
 /* Open "path.tmpPID" for writing; commit flushes, fsyncs and renames it over path (or
  * removes it and fails); abort closes and removes it. */
 FILE *rt_atomic_open(const char *path, char *tmp, size_t tmplen, char *err, size_t errlen);

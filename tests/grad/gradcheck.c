@@ -67,7 +67,7 @@ int main(int argc, char **argv)
     for (int64_t i = 0; i < B * d->in_size; i++) x[i] = (float)(o.xlo + (o.xhi - o.xlo) * uniform());
     for (int64_t i = 0; i < B * d->label_size; i++) {
         switch (d->train.task) {
-        case NNL_TASK_MULTICLASS: y[i] = (float)(int)(uniform() * d->out_size); break;
+        case NNL_TASK_MULTICLASS: y[i] = (float)(int)(uniform() * (d->out_size / d->label_size)); break;
         case NNL_TASK_BINARY: y[i] = uniform() < 0.5 ? 0.0f : 1.0f; break;
         default: y[i] = (float)(2 * uniform() - 1); break;
         }
