@@ -53,7 +53,7 @@ $(BUILD)/runtime/%.o: runtime/%.c runtime/*.h | $(BUILD)/runtime
 $(BUILD)/lang $(BUILD)/compiler $(BUILD)/runtime:
 	mkdir -p $@
 
-# Installs flex, bison, LLVM 19's C API, zlib, cJSON and the datasets when missing.
+# Installs flex, bison, LLVM 19's C API, zlib, cJSON, valgrind and the datasets when missing.
 deps:
 	@sh tools/deps.sh
 
@@ -64,12 +64,33 @@ demo: deps all
 test: deps all
 	@sh tests/run.sh
 
-# The compiler under ASan+UBSan (in build-san/), then the whole suite through it, so
-# every test input passes through the sanitized nnlc. The runtime is the usual one.
+# Compiler and runtime under ASan+UBSan (in build-san/), then the whole suite through
+# them: every test input passes through the sanitized nnlc, and every generated program
+# and C test links the sanitized runtime (build-san/cc adds the flags to each link).
+# Then valgrind memcheck over nnlc on every example: no errors, no leaks.
 sanitize: deps all
-	$(MAKE) BUILD=build-san CFLAGS="-O1 -g $(SAN_FLAGS)" build-san/nnlc
-	cp $(BUILD)/libnnlrt.a build-san/libnnlrt.a
-	NNL_BUILD=build-san sh tests/run.sh
+	$(MAKE) BUILD=build-san CFLAGS="-O1 -g $(SAN_FLAGS)" RT_CFLAGS="-O1 -g $(SAN_FLAGS)" \
+	    build-san/nnlc build-san/libnnlrt.a
+	printf '#!/bin/sh\nexec $(CC) $(SAN_FLAGS) "$$@"\n' > build-san/cc && chmod +x build-san/cc
+	CC=$(CURDIR)/build-san/cc NNL_BUILD=build-san NNL_SANITIZE=1 ASAN_OPTIONS=detect_leaks=1 sh tests/run.sh
+	sh tools/memcheck.sh
+
+# libFuzzer targets (fuzz/README.md): the compiler front to back, and the runtime's data
+# readers. Objects under build-fuzz/ with clang, ASan and UBSan; the corpus starts from
+# every .nnl in the tree. `make fuzz FUZZ_SECONDS=N` runs each target N seconds.
+FUZZ_CC      ?= $(firstword $(wildcard /usr/bin/clang-19 /usr/bin/clang-14) clang)
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS   := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_TARGETS := build-fuzz/fuzz_nnlc build-fuzz/fuzz_data
+fuzz-build: deps
+	$(MAKE) BUILD=build-fuzz CC=$(FUZZ_CC) CFLAGS="$(FUZZ_FLAGS) -fsanitize=fuzzer-no-link" \
+	    RT_CFLAGS="$(FUZZ_FLAGS) -fsanitize=fuzzer-no-link" FUZZ_CC=$(FUZZ_CC) $(FUZZ_TARGETS)
+build-fuzz/fuzz_nnlc: fuzz/fuzz_nnlc.c $(LANG_OBJS) $(filter-out %/driver.o %/jit.o,$(COMP_OBJS))
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -DFUZZ_STDLIB_DIR='"$(CURDIR)/stdlib"' -o $@ $^ $(LLVM_LIBS) -lm
+build-fuzz/fuzz_data: fuzz/fuzz_data.c $(BUILD)/libnnlrt.a
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -fopenmp -o $@ $^ -lcjson -lz -lm
+fuzz: fuzz-build
+	sh fuzz/run.sh $(FUZZ_SECONDS)
 
 # Trains every example fully on real data and checks the accuracies the issues ask for
 # (not part of make test: minutes to hours). EXAMPLES="a b" limits it.
@@ -109,6 +130,6 @@ wc:
 	@wc -l lang/*.[chly] compiler/*.[ch] runtime/*.[ch] stdlib/*.nnl | sort -n
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
-.PHONY: all deps demo test sanitize examples-check bench install uninstall wc clean
+.PHONY: all deps demo test sanitize fuzz fuzz-build examples-check bench install uninstall wc clean

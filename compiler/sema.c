@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sema.h"
 
@@ -95,6 +96,7 @@ static Value apply_layer(Sema *S, LayerInst *li, Node *x, Span at);
 static Value instantiate(Sema *S, Ctx *c, Ast *def, PtrVec *args, Span at, const char *bind_name);
 
 Value vnum(double x, bool is_int) { return (Value){.kind = V_NUM, .num = x, .is_int = is_int}; }
+bool is_whole(double x) { return x >= -0x1p53 && x <= 0x1p53 && x == floor(x); }
 Value vtensor(Node *n) { return n ? (Value){.kind = V_TENSOR, .t = n} : verror; }
 
 const char *vkind_name(VKind k)
@@ -278,6 +280,9 @@ static const char *instance_name(Sema *S, const char *def)
 static Value instantiate(Sema *S, Ctx *c, Ast *def, PtrVec *args, Span at, const char *bind_name)
 {
     LayerInst *li = arena_alloc(S->a, sizeof *li);
+    bool seen = false;
+    for (int i = 0; i < S->used_defs.len && !seen; i++) seen = S->used_defs.items[i] == def;
+    if (!seen) vec_push(S->a, &S->used_defs, def);
     li->def = def;
     li->span = at;
     li->name = bind_name ? bind_name : instance_name(S, def->name);
@@ -339,9 +344,20 @@ static Value instantiate(Sema *S, Ctx *c, Ast *def, PtrVec *args, Span at, const
             if (bound[j].kind == V_ERROR) { ok = false; continue; }
         }
         const char *ty = pd->type_name;
+        if (!ty && have[j] && pd->value && bound[j].kind != V_INIT) {
+            /* untyped, with an initializer as default (init = glorot_uniform): the
+             * argument must be one too, said here rather than at the param it reaches */
+            Ctx dc = {0};
+            if (sema_eval(S, &dc, pd->value).kind == V_INIT) {
+                diag(DIAG_ERROR, where[j], "argument '%s' of %s must be an initializer (zeros, glorot_uniform, "
+                     "normal(std: 0.1), ...), not %s", pd->name, def->name, vkind_name(bound[j].kind));
+                diag(DIAG_NOTE, pd->span, "'%s' is declared here", pd->name);
+                ok = false;
+            }
+        }
         if (ty) {
             Value v = bound[j];
-            bool good = !strcmp(ty, "int") ? v.kind == V_NUM && v.num == (double)(int64_t)v.num
+            bool good = !strcmp(ty, "int") ? v.kind == V_NUM && is_whole(v.num)
                       : !strcmp(ty, "float") ? v.kind == V_NUM
                       : !strcmp(ty, "str") ? v.kind == V_STR : true;
             if (strcmp(ty, "int") && strcmp(ty, "float") && strcmp(ty, "str")) {
@@ -460,18 +476,18 @@ static bool eval_dims(Sema *S, Ast *type, Env *env, Shape *out)
                 unknown_name(S, env, d->name, d->span);
                 return false;
             }
-            if (b->v.kind != V_NUM || b->v.num != (double)(int64_t)b->v.num || b->v.num < 1) {
+            if (b->v.kind != V_NUM || !is_whole(b->v.num) || b->v.num < 1 || b->v.num > 0x1p40) {
                 diag(DIAG_ERROR, d->span, "dimension '%s' must be a positive integer, not %s",
                      d->name, b->v.kind == V_NUM ? "a fraction" : vkind_name(b->v.kind));
                 return false;
             }
             v = b->v.num * (d->num ? d->num : 1);   /* 4 * units */
         } else {
-            v = d->num;
-            if (v < 1 || d->num != (double)v) {
+            if (!is_whole(d->num) || d->num < 1 || d->num > 0x1p40) {
                 diag(DIAG_ERROR, d->span, "a dimension must be a positive integer");
                 return false;
             }
+            v = (int64_t)d->num;
         }
         if (v > ((int64_t)1 << 40) / total) {
             diag(DIAG_ERROR, type->span, "this shape has too many elements");
@@ -592,9 +608,11 @@ static Value apply_layer(Sema *S, LayerInst *li, Node *x, Span at)
         if (!li->applied) {
             Ctx lc = {.env = env};
             Ast *e = st->value;
-            Value f = e->kind == AST_CALL && e->lhs->kind == AST_NAME ? sema_eval(S, &lc, e->lhs) : verror;
+            bool named_call = e->kind == AST_CALL && e->lhs->kind == AST_NAME;
+            Value f = named_call ? sema_eval(S, &lc, e->lhs) : verror;
             li->lets[j] = f.kind == V_LAYERDEF
                 ? instantiate(S, &lc, f.def, &e->list, e->span, arena_printf(S->a, "%s.%s", li->name, st->name))
+                : named_call && f.kind == V_ERROR ? f   /* reported once */
                 : sema_eval(S, &lc, e);
             if (li->lets[j].kind == V_ERROR) return verror;
         }
@@ -720,13 +738,14 @@ static bool build_model(Sema *S, Ast *m, Env **out_env)
     }
     if (!in) { diag(DIAG_ERROR, m->span, "model %s declares no input", m->name); return false; }
     if (!outd) { diag(DIAG_ERROR, m->span, "model %s declares no output", m->name); return false; }
+    S->out_name = outd->name;
     if (!g->input) g->input = model_input(S, in);
     if (!g->input) return false;
     g->input->name = in->name;
     Ctx c = {0};
     c.env = env_bind(S, NULL, in->name, vtensor(g->input), in->span);
     Value cur = vtensor(g->input);
-    bool have_out = false;
+    bool have_out = false, failed = false;   /* after an error, go on to find the next one */
     Span out_span = outd->span;
     for (int i = 0; i < m->body.len; i++) {
         Ast *st = m->body.items[i];
@@ -740,13 +759,15 @@ static bool build_model(Sema *S, Ast *m, Env **out_env)
             if (cur.kind != V_TENSOR) return false;
             have_out = true;
             break;
-        case AST_PARAM: {
+        case AST_PARAM: {   /* a bad parameter is bound to an error: its uses stay quiet */
             Shape s;
-            if (!eval_dims(S, st->type, c.env, &s)) return false;
-            Value init = sema_eval(S, &c, st->value);
-            Node *p = make_param(S, st->name, s, init, st->span);
-            if (!p) return false;
-            c.env = env_bind(S, c.env, st->name, vtensor(p), st->span);
+            Node *p = NULL;
+            if (eval_dims(S, st->type, c.env, &s)) {
+                Value init = sema_eval(S, &c, st->value);
+                p = make_param(S, st->name, s, init, st->span);
+            }
+            failed |= !p;
+            c.env = env_bind(S, c.env, st->name, p ? vtensor(p) : verror, st->span);
             break;
         }
         case AST_LET: {
@@ -756,11 +777,12 @@ static bool build_model(Sema *S, Ast *m, Env **out_env)
             if (e->kind == AST_CALL && e->lhs->kind == AST_NAME) {
                 Value f = sema_eval(S, &c, e->lhs);
                 if (f.kind == V_LAYERDEF) v = instantiate(S, &c, f.def, &e->list, e->span, st->name);
+                else if (f.kind == V_ERROR) v = f;   /* reported once, not again by the call */
                 else v = sema_eval(S, &c, e);
             } else {
                 v = sema_eval(S, &c, e);
             }
-            if (v.kind == V_ERROR) return false;
+            failed |= v.kind == V_ERROR;
             c.env = env_bind(S, c.env, st->name, v, st->span);
             break;
         }
@@ -783,12 +805,14 @@ static bool build_model(Sema *S, Ast *m, Env **out_env)
                     diag(DIAG_ERROR, st->value->span, "the output must be a tensor, not %s", vkind_name(cur.kind));
                 return false;
             }
+            if (failed) return false;
             have_out = true;
             out_span = st->value->span;
             break;
         default: break;
         }
     }
+    if (failed) return false;
     if (!have_out) {
         diag(DIAG_ERROR, outd->span, "nothing computes the output '%s'", outd->name);
         diag(DIAG_HINT, NNL_NO_SPAN, "add a `layers { ... }` block or `%s = <expression>`", outd->name);
@@ -856,6 +880,32 @@ static bool build_training_graph(Sema *S, Ast *model)
     return true;
 }
 
+/* path without `..` and, under the working directory, relative to it: messages that
+ * point into the stdlib read stdlib/nn.nnl:6:13, not /usr/.../bin/../stdlib/nn.nnl. */
+static const char *short_path(Arena *a, const char *path)
+{
+    char *real = realpath(path, NULL), cwd[4096];
+    if (!real) return path;
+    const char *p = arena_strdup(a, real);
+    free(real);
+    size_t n = getcwd(cwd, sizeof cwd) ? strlen(cwd) : 0;
+    if (n > 1 && !strncmp(p, cwd, n) && p[n] == '/') p += n + 1;
+    return p;
+}
+
+/* A layer the file defines and nothing applies is likely a mistake: a warning
+ * (-Werror: an error). Other models of the same file may use it, so only layers that no
+ * model of the file names are reported. */
+static void warn_unused_layers(Sema *S)
+{
+    for (int i = 0; i < S->layer_defs.len; i++) {
+        Ast *def = S->layer_defs.items[i];
+        bool used = false;
+        for (int k = 0; k < S->used_defs.len && !used; k++) used = S->used_defs.items[k] == def;
+        if (!used) diag(DIAG_WARNING, def->span, "layer '%s' is defined but never used", def->name);
+    }
+}
+
 Graph *sema_program(Arena *a, Ast *prog, const SemaOptions *opt)
 {
     Sema S0 = {.a = a}, *S = &S0;
@@ -875,7 +925,7 @@ Graph *sema_program(Arena *a, Ast *prog, const SemaOptions *opt)
     }
     /* stdlib layers: loaded always, visible after `use std.nn` (hints otherwise) */
     if (opt->stdlib_dir) {
-        const char *path = arena_printf(a, "%s/nn.nnl", opt->stdlib_dir);
+        const char *path = short_path(a, arena_printf(a, "%s/nn.nnl", opt->stdlib_dir));
         FILE *probe = fopen(path, "r");
         if (probe) {
             fclose(probe);
@@ -945,6 +995,7 @@ Graph *sema_program(Arena *a, Ast *prog, const SemaOptions *opt)
         if (!build_train(S, t, env, base_dir)) return NULL;
     }
     if (diag_error_count()) return NULL;
+    warn_unused_layers(S);
     g->t_output = g->output;
     g->t_loss = g->loss;
     if (g->has_train && S->mode_dependent && !build_training_graph(S, model)) return NULL;

@@ -63,6 +63,8 @@ typedef struct Sema {
     PtrVec datas;            /* AST_DATA */
     bool used_std;
     int depth;               /* layer application nesting, against recursion */
+    const char *out_name;    /* the model's output, as declared: `output logits: ...` */
+    PtrVec used_defs;        /* AST_LAYER_DEFs instantiated at least once */
     LayerInst *layer;        /* the layer whose forward is being evaluated, or NULL */
     struct { const char *name; int count; } counters[64];
     int ncounters;
@@ -97,6 +99,7 @@ Ast *find_def(PtrVec *defs, const char *name);
 Env *env_bind(Sema *S, Env *env, const char *name, Value v, Span at);
 Env *env_find(Env *env, const char *name);
 Value vnum(double x, bool is_int);
+bool is_whole(double x);   /* a finite integer within +-2^53, so casting it is defined */
 Value vtensor(Node *n);
 const char *vkind_name(VKind k);
 Node *as_tensor(Sema *S, Value v, Span at, const char *what);

@@ -116,12 +116,12 @@ Node *need_tensor_arg(Sema *S, Args *a, int pos, const char *fn, Span at)
 int norm_axis(Sema *S, Node *x, double ax, Ast *where, const char *fn)
 {
     int r = x->shape.rank;
-    int k = (int)ax;
-    if (k != ax || k < -r || k >= r) {
+    if (!is_whole(ax) || ax < -r || ax >= r) {
         diag(DIAG_ERROR, where->span, "axis %g is out of range for %s in '%s'", ax,
              shape_str(S->a, x->shape), fn);
         return -1;
     }
+    int k = (int)ax;
     return k < 0 ? k + r : k;
 }
 
@@ -173,7 +173,7 @@ int64_t int_arg(Args *a, int pos, const char *name, const char *fn, int64_t lo, 
     Ast *w;
     Value *v = arg_get(a, pos, name, &w);
     if (!v) return dflt;
-    if (v->kind != V_NUM || v->num != (double)(int64_t)v->num || v->num < lo || v->num > 1e9) {
+    if (v->kind != V_NUM || !is_whole(v->num) || v->num < lo || v->num > 1e9) {
         if (v->kind != V_ERROR)
             diag(DIAG_ERROR, w->span, "'%s' of %s must be a whole number of at least %lld", name, fn, (long long)lo);
         return -1;
@@ -200,7 +200,7 @@ static bool padding_arg(Args *a, const char *fn, Shape x, int64_t kh, int64_t kw
         }
         return true;
     }
-    if (v->kind == V_NUM && v->num == (double)(int64_t)v->num && v->num >= 0 && v->num < 1e6) {
+    if (v->kind == V_NUM && is_whole(v->num) && v->num >= 0 && v->num < 1e6) {
         t[A_PT] = t[A_PL] = t[A_PB] = t[A_PR] = (int64_t)v->num;
         return true;
     }
@@ -502,8 +502,16 @@ Value call_builtin(Sema *S, Ctx *c, const char *fn, Ast *call)
             for (int i = 1; i < a.n; i++) {
                 double v;
                 if (a.name[i] || !get_num(&a.v[i], a.ast[i], "a dimension", &v)) return verror;
-                if (v != (int64_t)v || v < 1 || rank >= NNL_MAX_RANK) {
+                if (!(v >= 1) || (v < 0x1p40 && !is_whole(v))) {
                     diag(DIAG_ERROR, a.ast[i]->span, "a dimension must be a positive integer");
+                    return verror;
+                }
+                if (v > (double)((int64_t)1 << 40) / (double)prod) {   /* before the product overflows */
+                    diag(DIAG_ERROR, a.ast[i]->span, "this shape has too many elements (more than 2^40)");
+                    return verror;
+                }
+                if (rank >= NNL_MAX_RANK) {
+                    diag(DIAG_ERROR, a.ast[i]->span, "a tensor has at most %d axes, the batch included", NNL_MAX_RANK);
                     return verror;
                 }
                 d[rank++] = (int64_t)v;
@@ -730,12 +738,12 @@ Value call_builtin(Sema *S, Ctx *c, const char *fn, Ast *call)
         }
         if ((v = arg_get(&a, 99, "n", &w))) {
             if (!get_num(v, w, "n", &x)) return verror;
-            if (x < 1 || x != (int64_t)x) { diag(DIAG_ERROR, w->span, "n must be a positive integer"); return verror; }
+            if (x < 1 || !is_whole(x)) { diag(DIAG_ERROR, w->span, "n must be a positive integer"); return verror; }
             r.data.n = x;
         }
         if ((v = arg_get(&a, 99, "classes", &w))) {
             if (!get_num(v, w, "classes", &x)) return verror;
-            if (x < 2 || x > 1000 || x != (int)x) { diag(DIAG_ERROR, w->span, "classes must be an integer from 2 to 1000"); return verror; }
+            if (x < 2 || x > 1000 || !is_whole(x)) { diag(DIAG_ERROR, w->span, "classes must be an integer from 2 to 1000"); return verror; }
             r.data.classes = x;
         }
         if ((v = arg_get(&a, 99, "spread", &w))) { if (!get_num(v, w, "spread", &x)) return verror; r.data.spread = x; }

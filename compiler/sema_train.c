@@ -94,7 +94,7 @@ static bool schedule_setting(Ast *e, NnlSchedule *out)
         bool num = arg->value->kind == AST_NUM || (arg->value->kind == AST_UNARY && arg->value->lhs && arg->value->lhs->kind == AST_NUM);
         double v = !num ? 0 : arg->value->kind == AST_NUM ? arg->value->num : -arg->value->lhs->num;
         if (!strcmp(n, "gamma") && num && v > 0 && v <= 1 && kind != NNL_SCHED_COSINE) out->gamma = v;
-        else if (!strcmp(n, "epochs") && num && v >= 1 && v == (int64_t)v && kind == NNL_SCHED_STEP) out->every = v;
+        else if (!strcmp(n, "epochs") && num && v >= 1 && is_whole(v) && kind == NNL_SCHED_STEP) out->every = v;
         else if (!strcmp(n, "min_lr") && num && v >= 0 && kind == NNL_SCHED_COSINE) out->min_lr = v;
         else {
             diag(DIAG_ERROR, arg->span, "%s() takes %s", kinds[kind],
@@ -144,6 +144,49 @@ Node *eval_loss(Sema *S, Ast *loss, Env *env)
     if (l->op == OP_CONST || l->op == OP_PARAM) l = ir_expand(g, l, l->shape, l->shape, 1, false, loss->span);
     l->pinned = true;
     return l;
+}
+
+/* The model's output, the loss and the training data must agree on what a label is:
+ * cross_entropy needs two classes or more; IDX, CSV and blobs give one label a sample (a
+ * class index, or the CSV's one target column), so a regression loss must compare one
+ * value a sample, and blobs' classes must all have a score. .npy labels are checked
+ * when they are read. */
+static bool loss_fits_data(Sema *S, Ast *t, Ast *loss)
+{
+    Graph *g = S->g;
+    NnlTrain *tr = &g->train;
+    Node *out = g->output;
+    const char *oname = S->out_name ? S->out_name : "output";
+    int64_t label_vals = shape_numel_static(g->label->shape);
+    if (tr->task == NNL_TASK_MULTICLASS && out && out->shape.rank == 2 && out->shape.d[1] < 2) {
+        diag(DIAG_ERROR, loss->value->span, "cross_entropy needs scores for two classes or more, but "
+             "the model's output '%s' is %s", oname, shape_str(S->a, out->shape));
+        diag(DIAG_HINT, NNL_NO_SPAN, "for one output, use bce(%s, label) with a sigmoid, or bce_logits", oname);
+        return false;
+    }
+    const NnlDataSpec *ds = &tr->data;
+    if (ds->kind != NNL_DATA_IDX && ds->kind != NNL_DATA_CSV && ds->kind != NNL_DATA_BLOBS) return true;
+    const char *what = ds->kind == NNL_DATA_CSV ? "its target column" : "a class index";
+    if (tr->task != NNL_TASK_MULTICLASS && label_vals != 1) {
+        diag(DIAG_ERROR, loss->value->span, "the loss compares the output '%s' with %lld values a sample, "
+             "but data set '%s' has one label a sample (%s)", oname, (long long)label_vals,
+             ds->name ? ds->name : "?", what);
+        if (t->on) diag(DIAG_NOTE, t->on->span, "the data set");
+        if (ds->kind != NNL_DATA_CSV)
+            diag(DIAG_HINT, NNL_NO_SPAN, "class indices go with cross_entropy(%s, label)", oname);
+        return false;
+    }
+    if (ds->kind == NNL_DATA_BLOBS && out && out->shape.rank == 2) {
+        int64_t scores = tr->task == NNL_TASK_MULTICLASS ? out->shape.d[1] : 2;
+        if (ds->classes > scores) {
+            diag(DIAG_ERROR, loss->value->span, "data set '%s' has %d classes but the model's output '%s' "
+                 "(%s) %s", ds->name ? ds->name : "?", ds->classes, oname, shape_str(S->a, out->shape),
+                 tr->task == NNL_TASK_MULTICLASS ? "scores fewer" : "is binary");
+            if (t->on) diag(DIAG_NOTE, t->on->span, "the data set");
+            return false;
+        }
+    }
+    return true;
 }
 
 /* Text data fixes the model's input (token ids f32[T]) and label: the next tokens f32[T]
@@ -291,6 +334,7 @@ bool build_train(Sema *S, Ast *t, Env *env, const char *base_dir)
         tr->task = NNL_TASK_BINARY;
         tr->threshold = g->output->op == OP_SIGMOID ? 0.5f : 0.0f;
     } else tr->task = NNL_TASK_REGRESSION;
+    if (!loss_fits_data(S, t, loss)) return false;
     if (!tr->metrics) tr->metrics = tr->task == NNL_TASK_REGRESSION ? NNL_METRIC_MSE : NNL_METRIC_ACCURACY;
     unsigned classify = NNL_METRIC_ACCURACY | NNL_METRIC_PRECISION | NNL_METRIC_RECALL | NNL_METRIC_F1 |
                         NNL_METRIC_AUC | NNL_METRIC_CONFUSION;

@@ -708,7 +708,7 @@ static void report_syntax_error(const yypcontext_t *yc, ParseCtx *ctx)
     for (int i = 0; i < n; i++) {
         bool drop = exp[i] == YYSYMBOL_YYEOF;
         for (const char *s = skip; *s; s++)
-            drop |= exp[i] == YYTRANSLATE((unsigned char)*s);
+            drop |= exp[i] == YYTRANSLATE((int)(unsigned char)*s);
         if (drop)
             continue;
         want[nwant++] = exp[i];

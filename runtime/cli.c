@@ -35,6 +35,7 @@ typedef struct CliOpts {
     int threads;                     /* 0: OpenMP's default */
     uint64_t seed;
     int have_seed, quiet, help;
+    int nan_mode;                    /* RT_NAN_*: what a non-finite loss or gradient does */
     const char *prompt;              /* sample: the text to continue */
     int64_t tokens;                  /* sample: how many tokens to add */
     double temperature;              /* sample: 0 greedy */
@@ -43,7 +44,7 @@ typedef struct CliOpts {
 } CliOpts;
 
 enum { F_EPOCHS, F_STEPS, F_BATCH, F_LR, F_THREADS, F_SEED, F_DATA, F_LOG, F_CHECKPOINT,
-       F_RESUME, F_OUTPUT, F_PROMPT, F_TOKENS, F_TEMPERATURE, F_QUIET, F_HELP };
+       F_RESUME, F_OUTPUT, F_NAN, F_PROMPT, F_TOKENS, F_TEMPERATURE, F_QUIET, F_HELP };
 
 /* cmds: the commands that take the flag; the others reject it instead of ignoring it. */
 typedef struct CliFlag { const char *name, *arg, *help; unsigned cmds; } CliFlag;
@@ -64,6 +65,8 @@ static const CliFlag cli_flags[] = {
     [F_RESUME]  = {"--resume", "CKPT", "continue where CKPT stopped: parameters, optimizer\n%22s"
                    "state, step, epoch, seed and threads", CMD_TRAIN},
     [F_OUTPUT]  = {"--output", "FILE", "the .npy file to write (also -o FILE)", CMD_PREDICT},
+    [F_NAN]     = {"--nan", "MODE", "a step whose loss or gradients are NaN or Inf: stop\n%22s"
+                   "(default; names the parameter), skip it, or ignore", CMD_TRAIN},
     [F_PROMPT]  = {"--prompt", "TEXT", "the text to continue (default: none)", CMD_SAMPLE},
     [F_TOKENS]  = {"--tokens", "N", "tokens to generate (default 200)", CMD_SAMPLE},
     [F_TEMPERATURE] = {"--temperature", "X", "divides the scores before the softmax; 0 takes the\n%22s"
@@ -123,7 +126,7 @@ static void print_help(const NnlModelDesc *d, const char *prog)
         else if (i == F_SEED) snprintf(help, sizeof help, f->help, "", (unsigned long long)d->train.seed);
         else if (i == F_TEMPERATURE) snprintf(help, sizeof help, f->help, "");
         else if (i == F_CHECKPOINT) snprintf(help, sizeof help, f->help, ckpt, "");
-        else if (i == F_RESUME) snprintf(help, sizeof help, f->help, "");
+        else if (i == F_RESUME || i == F_NAN) snprintf(help, sizeof help, f->help, "");
         else snprintf(help, sizeof help, "%s", f->help);
         printf("  %-19s %s%s\n", head, f->cmds == CMD_TRAIN ? "train: " : f->cmds == CMD_PREDICT ?
                "predict: " : f->cmds == CMD_SAMPLE ? "sample: " : f->cmds == (CMD_TRAIN | CMD_EVAL) ?
@@ -230,6 +233,11 @@ static int parse_args(CliOpts *o, int argc, char **argv)
         case F_CHECKPOINT: o->ckpt_path = v; break;
         case F_RESUME:  o->resume_path = v; break;
         case F_OUTPUT:  o->out_path = v; break;
+        case F_NAN:
+            o->nan_mode = !strcmp(v, "stop") ? RT_NAN_STOP : !strcmp(v, "skip") ? RT_NAN_SKIP
+                        : !strcmp(v, "ignore") ? RT_NAN_IGNORE : -1;
+            if (o->nan_mode < 0) rc = cli_error(o, 2, "--nan: '%s' is not stop, skip or ignore", v);
+            break;
         case F_PROMPT:  o->prompt = v; break;
         case F_TOKENS:  rc = parse_int(o, "--tokens", v, 0, &o->tokens); break;
         case F_TEMPERATURE: rc = parse_temperature(o, v, &o->temperature); break;
@@ -277,6 +285,7 @@ typedef struct CliRun {
     CliCol cols[SET_COUNT * RT_M_COUNT];
     int ncols;
     FILE *log;
+    RtNanGuard nan;                /* --nan */
     float base_lr;                 /* --lr or the optimizer's, before the schedule */
     int64_t total_steps;           /* the run's plan, for the cosine schedule */
 } CliRun;
@@ -412,6 +421,7 @@ static void free_run(CliRun *r)
         rt_score_free(&r->sc[s]);
     }
     rt_norm_free(&r->norm);
+    rt_nan_guard_free(&r->nan);
     rt_vocab_free(&r->vocab);
     nnl_destroy(r->m);
     if (r->log) fclose(r->log);
@@ -429,7 +439,9 @@ static void add_cols(CliRun *r, int with_train_metrics)
             CliCol *c = &r->cols[r->ncols++];
             c->set = s;
             c->metric = k;
-            snprintf(c->name, sizeof c->name, "%s_%s", r->set_name[s], rt_metric_names[k]);
+            char name[sizeof c->name];   /* via a copy: GCC -O1's -Wrestrict sees r on both sides */
+            snprintf(name, sizeof name, "%s_%s", r->set_name[s], rt_metric_names[k]);
+            memcpy(c->name, name, sizeof name);
         }
     }
 }
@@ -588,29 +600,63 @@ static int open_log(CliRun *r)
     return 0;
 }
 
+/* A step the --nan guard caught: stop names it; skip warns (the first few times) and
+ * goes on, unless nothing but bad steps come. Returns 0 to go on, else the exit status. */
+enum { CLI_NAN_WARN = 5, CLI_NAN_GIVE_UP = 100 };
+static int bad_step(CliRun *r, CliProgress *p, int64_t epoch, int64_t s, const char *why,
+                    int64_t *in_a_row)
+{
+    progress_clear(p);
+    if (r->nan.mode == RT_NAN_STOP) {
+        cli_error(r->o, 1, "epoch %lld, step %lld (step %lld of the epoch): %s", (long long)epoch,
+                  (long long)nnl_step_count(r->m), (long long)s + 1, why);
+        fprintf(stderr, "hint: the checkpoint keeps the last good epoch; try a smaller --lr (now %g), "
+                "clip_norm in the train block, or --nan=skip\n", (double)r->m->ctx.lr);
+        return 1;
+    }
+    if (r->nan.skipped <= CLI_NAN_WARN)
+        fprintf(stderr, "%s: warning: epoch %lld, step %lld of the epoch skipped: %s%s\n", r->o->prog,
+                (long long)epoch, (long long)s + 1, why,
+                r->nan.skipped == CLI_NAN_WARN ? " (no more of these warnings)" : "");
+    if (++*in_a_row >= CLI_NAN_GIVE_UP)
+        return cli_error(r->o, 1, "%lld steps in a row skipped by --nan=skip; stopping (try a smaller --lr)",
+                         (long long)*in_a_row);
+    return 0;
+}
+
 /* Steps first..first+plan of one epoch; sc accumulates the row-weighted loss and the
  * running metrics of the outputs each step computed (before its update, as Keras
- * reports). */
+ * reports). *ran counts the steps done; CLI_INTERRUPTED when a signal asked to stop
+ * after one of them. */
+enum { CLI_INTERRUPTED = -1 };
 static int train_epoch(CliRun *r, CliProgress *p, const int64_t *idx, int64_t epoch,
-                       int64_t epochs, int64_t first, int64_t plan, int64_t bs, RtScore *sc)
+                       int64_t epochs, int64_t first, int64_t plan, int64_t bs, RtScore *sc,
+                       int64_t *ran)
 {
     const RtDataset *ds = &r->ds[SET_TRAIN];
+    int64_t in_a_row = 0;
+    *ran = 0;
     for (int64_t s = first; s < first + plan; s++) {
         int64_t lo = s * bs, b = ds->n - lo < bs ? ds->n - lo : bs;
         rt_load_rows(r->m, ds, idx, lo, b);
         nnl_set_lr(r->m, nnl_schedule_lr(&r->d->train, r->base_lr, nnl_step_count(r->m), epoch - 1,
                                          r->total_steps));
+        rt_nan_before(&r->nan, r->m);
         if (rt_run(r->m, RT_TRAIN, b) < 0) return cli_error(r->o, 1, "%s", nnl_last_error(r->m));
         float loss = r->m->arena[r->d->loss_off];
         log_row(r, epoch, nnl_step_count(r->m), &loss, NULL);
-        if (!isfinite(loss)) {
-            progress_clear(p);
-            return cli_error(r->o, 1, "loss is %g at step %lld; try a smaller --lr (now %g)",
-                             loss, (long long)nnl_step_count(r->m), (double)r->m->ctx.lr);
+        char why[RT_ERRLEN];
+        if (rt_nan_after(&r->nan, r->m, why, sizeof why)) {
+            int rc = bad_step(r, p, epoch, s, why, &in_a_row);
+            if (rc) return rc;
+        } else if (isfinite(loss)) {   /* --nan=ignore lets a bad one through */
+            in_a_row = 0;
+            sc->loss += (double)loss * b;
+            rt_score_rows(r->d, rt_output(r->m), rt_label(r->m), b, sc);
         }
-        sc->loss += (double)loss * b;
-        rt_score_rows(r->d, rt_output(r->m), rt_label(r->m), b, sc);
-        progress(p, epoch, epochs, s + 1 - first, plan, sc->loss / sc->rows, sc->rows);
+        ++*ran;
+        progress(p, epoch, epochs, s + 1 - first, plan, sc->rows ? sc->loss / sc->rows : 0, sc->rows);
+        if (rt_signal_pending()) return CLI_INTERRUPTED;
     }
     return 0;
 }
@@ -670,6 +716,8 @@ static int cmd_train(CliRun *r)
                                                       : default_epochs(d);
     RtCkptMeta at = {0};
     if ((rc = make_model(r, bs, o->resume_path, &at))) return rc;
+    char err[RT_ERRLEN];
+    if (rt_nan_guard_init(&r->nan, r->m, o->nan_mode, err, sizeof err) < 0) return cli_error(o, 1, "%s", err);
     r->base_lr = o->lr > 0 ? (float)o->lr : d->train.optim.lr;
     r->total_steps = epochs < limit / per_epoch ? epochs * per_epoch : limit;
     int64_t done_epochs = 0, skip = 0;
@@ -692,7 +740,7 @@ static int cmd_train(CliRun *r)
     CliProgress p = {.tty = isatty(fileno(stderr)), .on = !o->quiet};
     RtMetrics mt[SET_COUNT];
     double last_loss = 0;
-    char err[RT_ERRLEN];
+    rt_signals_catch();
     for (int64_t e = done_epochs + 1; e <= epochs && rc == 0; e++, skip = 0) {
         int64_t done = nnl_step_count(r->m), left = per_epoch - skip;
         int64_t plan = left < limit - done ? left : limit - done;
@@ -703,9 +751,21 @@ static int cmd_train(CliRun *r)
         if (idx) nnl_epoch_order(idx, tr->n, r->seed, e);
         p.t0 = p.last = rt_now();
         p.every = (plan + 9) / 10;
-        if ((rc = train_epoch(r, &p, idx, e, epochs, skip, plan, bs, sc))) break;
+        int64_t ran;
+        if ((rc = train_epoch(r, &p, idx, e, epochs, skip, plan, bs, sc, &ran)) == CLI_INTERRUPTED) {
+            /* Ctrl-C: the step is done; save where it stands so --resume goes on from here */
+            progress_clear(&p);
+            int whole = skip + ran == per_epoch;
+            if ((rc = save_ckpt(r, ckpt, whole ? e : e - 1, whole ? 0 : skip + ran, bs))) break;
+            printf("interrupted at epoch %lld, step %lld; checkpoint %s\nresume with: %s train --resume %s\n",
+                   (long long)e, (long long)nnl_step_count(r->m), ckpt, o->prog, ckpt);
+            fflush(stdout);
+            rc = 128 + rt_signal_pending();
+            break;
+        }
+        if (rc) break;
         progress_clear(&p);
-        last_loss = sc->loss / sc->rows;
+        last_loss = sc->rows ? sc->loss / sc->rows : NAN;
         memset(mt, 0, sizeof mt);
         if (train_metrics && tr->n > CLI_TRAIN_METRICS_MAX) rt_score_metrics(d, sc, &mt[SET_TRAIN]);
         for (int s = 0; s < SET_COUNT; s++) {
@@ -737,6 +797,7 @@ static int cmd_train(CliRun *r)
             break;
         }
     }
+    rt_signals_release();
     rt_free(idx);
     return rc;
 }

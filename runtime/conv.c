@@ -23,6 +23,7 @@
  * slice summed in image order into its own partial, the partials added in slice order;
  * dw is therefore identical on any thread count too. */
 #include <omp.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "rt_internal.h"
@@ -59,9 +60,25 @@ typedef struct Scratch { float *p; size_t cap; } Scratch;
 static __thread Scratch col_scratch;     /* this thread's column matrix */
 static __thread Scratch slot_scratch;    /* dw partials, shared with the caller's team */
 
+/* A thread that ends (OpenMP shrinks its pool when the thread count drops) frees its
+ * scratch: a key whose destructor runs in the ending thread, TLS still in place. */
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void free_scratch(void *unused)
+{
+    rt_free(col_scratch.p);
+    rt_free(slot_scratch.p);
+    col_scratch = slot_scratch = (Scratch){0};
+}
+
+static void make_scratch_key(void) { pthread_key_create(&scratch_key, free_scratch); }
+
 static float *scratch(Scratch *s, size_t floats)
 {
     if (floats > s->cap) {
+        pthread_once(&scratch_once, make_scratch_key);
+        if (!pthread_getspecific(scratch_key)) pthread_setspecific(scratch_key, &col_scratch);
         rt_free(s->p);
         s->p = rt_alloc(floats * sizeof(float));
         s->cap = s->p ? floats : 0;

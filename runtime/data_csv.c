@@ -9,7 +9,8 @@
 #include "rt_internal.h"
 
 /* Splits one line (NUL-terminated, modified in place) into at most max fields;
- * returns the field count. Surrounding blanks go; "quoted, fields" keep commas. */
+ * returns the field count, or -1 when a quoted field has no closing quote (quotes do
+ * not span lines). Surrounding blanks go; "quoted, fields" keep commas. */
 static int split(char *line, char **fields, int max)
 {
     int n = 0;
@@ -24,7 +25,8 @@ static int split(char *line, char **fields, int max)
                 if (*p == '"') p++;   /* "" is a quote */
                 *w++ = *p++;
             }
-            if (*p == '"') p++;
+            if (*p != '"') return -1;
+            p++;
             end = w;
             while (*p && *p != ',') p++;
         } else {
@@ -95,6 +97,10 @@ static int parse_header(char *line, const NnlDataSpec *spec, const RtDataNeeds *
         return -1;
     }
     h->ncols = split(line, h->names, most);
+    if (h->ncols < 0) {
+        snprintf(err, errlen, "%s:1: a quoted field has no closing quote", file);
+        return -1;
+    }
     h->target = -1;
     for (int i = 0; i < h->ncols; i++)
         if (spec->target ? !strcmp(h->names[i], spec->target) : i == h->ncols - 1) h->target = i;
@@ -131,6 +137,12 @@ static int parse_rows(char *cur, char *end, const CsvHeader *h, float scale, con
         lineno++;
         if (blank_span(line, line + strlen(line))) continue;
         int n = split(line, row, h->ncols);
+        if (n < 0) {
+            snprintf(err, errlen, "%s:%d: a quoted field has no closing quote (quotes do not span lines)",
+                     file, lineno);
+            rc = -1;
+            break;
+        }
         if (n != h->ncols) {
             snprintf(err, errlen, "%s:%d: %d fields, expected %d as in the header", file, lineno,
                      n, h->ncols);

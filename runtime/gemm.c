@@ -6,6 +6,7 @@
  * or tiny products take a simple loop. Every element of C is computed by one thread in a
  * fixed order of k, so results do not depend on the thread count. */
 #include <omp.h>
+#include <pthread.h>
 #include <string.h>
 
 #if defined(__AVX512F__) || defined(__AVX2__)
@@ -205,9 +206,24 @@ static void pack_b(int tb, const float *b, int64_t ldb, int64_t p0, int64_t kc,
 static __thread float *pack_buf;
 static __thread size_t pack_cap;
 
+/* A thread that ends frees its buffer (as conv.c's scratch). */
+static pthread_key_t pack_key;
+static pthread_once_t pack_once = PTHREAD_ONCE_INIT;
+
+static void free_pack(void *unused)
+{
+    rt_free(pack_buf);
+    pack_buf = NULL;
+    pack_cap = 0;
+}
+
+static void make_pack_key(void) { pthread_key_create(&pack_key, free_pack); }
+
 static float *pack_space(size_t floats)
 {
     if (floats > pack_cap) {
+        pthread_once(&pack_once, make_pack_key);
+        if (!pthread_getspecific(pack_key)) pthread_setspecific(pack_key, &pack_cap);
         rt_free(pack_buf);
         pack_buf = rt_alloc(floats * sizeof(float));
         pack_cap = pack_buf ? floats : 0;

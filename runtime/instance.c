@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "rt_internal.h"
 
@@ -88,6 +90,40 @@ static const char *check_desc(const NnlModelDesc *d)
     return NULL;
 }
 
+/* An arena larger than the machine's memory (or the address-space limit) is refused
+ * up front with the size it needs: calloc may well succeed on an overcommitting system
+ * and the first training step be killed for it. The message lives per thread. */
+static const char *fmt_bytes(char *out, double n)   /* out: 32 bytes */
+{
+    static const char *const units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    int u = 0;
+    while (n >= 1024 && u < 6) n /= 1024, u++;
+    snprintf(out, 32, u ? "%.1f %s" : "%.0f %s", n, units[u]);
+    return out;
+}
+
+static const char *check_memory(const NnlModelDesc *d, int64_t floats, int64_t max_batch)
+{
+    static _Thread_local char msg[512];
+    double need = (double)floats * sizeof(float), have = 0;
+    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+    if (pages > 0 && psize > 0) have = (double)pages * (double)psize;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && (have == 0 || (double)rl.rlim_cur < have))
+        have = (double)rl.rlim_cur;
+    const char *env = getenv("NNL_MEMORY_LIMIT");   /* bytes; tests use it */
+    if (env && *env) have = strtod(env, NULL);
+    if (have <= 0 || need <= have) return NULL;
+    char a[32], b[32], c[32];
+    double fixed = (double)d->fixed_floats * sizeof(float);
+    snprintf(msg, sizeof msg, "nnl_create: the model needs %s of memory (%lld floats with batch "
+             "%lld) but this machine has %s; %s%s%s", fmt_bytes(a, need), (long long)floats,
+             (long long)max_batch, fmt_bytes(b, have),
+             fixed > have ? "its parameters, gradients and optimizer state alone need " : "try a smaller --batch",
+             fixed > have ? fmt_bytes(c, fixed) : "", fixed > have ? ": make it smaller" : "");
+    return msg;
+}
+
 NnlModel *nnl_create(const NnlModelDesc *d, int64_t max_batch, const char **err)
 {
     const char *why = NULL;
@@ -103,6 +139,7 @@ NnlModel *nnl_create(const NnlModelDesc *d, int64_t max_batch, const char **err)
         floats = d->fixed_floats + d->per_sample_floats * max_batch;
         if ((uint64_t)floats > SIZE_MAX / sizeof(float) - 64) why = "nnl_create: arena size overflows";
     }
+    if (!why) why = check_memory(d, floats, max_batch);
     if (why) {
         if (err) *err = why;
         return NULL;

@@ -82,13 +82,11 @@ static void reduce_range(const float *x, float *y, int64_t r, int64_t inner, flo
         int64_t i1 = inner < i0 + (hi - idx) ? inner : i0 + (hi - idx);
         float *yo = y + o * inner;
         const float *xo = x + o * r * inner;
-        for (int64_t i = i0; i < i1; i++) yo[i] = xo[i];
+        for (int64_t i = i0; i < i1; i++) yo[i] = r > 0 ? xo[i] : 0.0f;   /* r == 0: x is empty */
         for (int64_t k = 1; k < r; k++) {
             const float *xk = xo + k * inner;
             for (int64_t i = i0; i < i1; i++) yo[i] += xk[i];
         }
-        if (r == 0)
-            for (int64_t i = i0; i < i1; i++) yo[i] = 0.0f;
         if (scale != 1.0f)
             for (int64_t i = i0; i < i1; i++) yo[i] *= scale;
         idx += i1 - i0;

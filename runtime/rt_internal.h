@@ -250,6 +250,29 @@ FILE *rt_atomic_open(const char *path, char *tmp, size_t tmplen, char *err, size
 int rt_atomic_commit(FILE *f, const char *tmp, const char *path, char *err, size_t errlen);
 void rt_atomic_abort(FILE *f, const char *tmp);
 
+/* ===== nancheck.c: --nan=stop|skip|ignore ===== */
+
+enum { RT_NAN_STOP, RT_NAN_SKIP, RT_NAN_IGNORE };
+typedef struct RtNanGuard {
+    int mode;                /* RT_NAN_* */
+    float *saved;            /* skip: parameters then optimizer state, before the step */
+    int64_t step;            /* skip: the step count before the step */
+    int64_t skipped;         /* steps put back so far */
+} RtNanGuard;
+int rt_nan_guard_init(RtNanGuard *g, const NnlModel *m, int mode, char *err, size_t errlen);
+void rt_nan_guard_free(RtNanGuard *g);
+void rt_nan_before(RtNanGuard *g, const NnlModel *m);   /* skip: takes the copy */
+/* After a train step: 0 when the loss, every gradient and every parameter are finite (or
+ * the mode is ignore); else 1 and why names the loss and the first bad element, and in
+ * skip mode the step is undone. */
+int rt_nan_after(RtNanGuard *g, NnlModel *m, char *why, size_t len);
+
+/* ===== signals.c: Ctrl-C finishes the step, saves, exits ===== */
+
+void rt_signals_catch(void);     /* SIGINT and SIGTERM set a flag; a second one kills */
+void rt_signals_release(void);   /* back to the default actions */
+int rt_signal_pending(void);     /* the signal caught, or 0 */
+
 /* ===== npy.c: NumPy .npy arrays for predict and data_npy.c ===== */
 
 typedef struct RtNpy {

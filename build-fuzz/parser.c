@@ -1,0 +1,2812 @@
+/* A Bison parser, made by GNU Bison 3.8.2.  */
+
+/* Bison implementation for Yacc-like parsers in C
+
+   Copyright (C) 1984, 1989-1990, 2000-2015, 2018-2021 Free Software Foundation,
+   Inc.
+
+   This program is free software: you can redistribute it and/or modify
+   it under the terms of the GNU General Public License as published by
+   the Free Software Foundation, either version 3 of the License, or
+   (at your option) any later version.
+
+   This program is distributed in the hope that it will be useful,
+   but WITHOUT ANY WARRANTY; without even the implied warranty of
+   MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+   GNU General Public License for more details.
+
+   You should have received a copy of the GNU General Public License
+   along with this program.  If not, see <https://www.gnu.org/licenses/>.  */
+
+/* As a special exception, you may create a larger work that contains
+   part or all of the Bison parser skeleton and distribute that work
+   under terms of your choice, so long as that work isn't itself a
+   parser generator using the skeleton or a modified version thereof
+   as a parser skeleton.  Alternatively, if you modify or redistribute
+   the parser skeleton itself, you may (at your option) remove this
+   special exception, which will cause the skeleton and the resulting
+   Bison output files to be licensed under the GNU General Public
+   License without this special exception.
+
+   This special exception was added by the Free Software Foundation in
+   version 2.2 of Bison.  */
+
+/* C LALR(1) parser skeleton written by Richard Stallman, by
+   simplifying the original so-called "semantic" parser.  */
+
+/* DO NOT RELY ON FEATURES THAT ARE NOT DOCUMENTED in the manual,
+   especially those whose name start with YY_ or yy_.  They are
+   private implementation details that can be changed or removed.  */
+
+/* All symbols defined below should begin with yy or YY, to avoid
+   infringing on user name space.  This should be done even for local
+   variables, as they might otherwise be expanded by user macros.
+   There are some unavoidable exceptions within include files to
+   define necessary library symbols; they are noted "INFRINGES ON
+   USER NAME SPACE" below.  */
+
+/* Identify Bison output, and Bison version.  */
+#define YYBISON 30802
+
+/* Bison version string.  */
+#define YYBISON_VERSION "3.8.2"
+
+/* Skeleton name.  */
+#define YYSKELETON_NAME "yacc.c"
+
+/* Pure parsers.  */
+#define YYPURE 2
+
+/* Push parsers.  */
+#define YYPUSH 0
+
+/* Pull parsers.  */
+#define YYPULL 1
+
+/* "%code top" blocks.  */
+#line 74 "lang/parser.y"
+
+#include <string.h>
+
+#line 72 "build-fuzz/parser.c"
+
+
+
+
+# ifndef YY_CAST
+#  ifdef __cplusplus
+#   define YY_CAST(Type, Val) static_cast<Type> (Val)
+#   define YY_REINTERPRET_CAST(Type, Val) reinterpret_cast<Type> (Val)
+#  else
+#   define YY_CAST(Type, Val) ((Type) (Val))
+#   define YY_REINTERPRET_CAST(Type, Val) ((Type) (Val))
+#  endif
+# endif
+# ifndef YY_NULLPTR
+#  if defined __cplusplus
+#   if 201103L <= __cplusplus
+#    define YY_NULLPTR nullptr
+#   else
+#    define YY_NULLPTR 0
+#   endif
+#  else
+#   define YY_NULLPTR ((void*)0)
+#  endif
+# endif
+
+#include "parser.h"
+/* Symbol kind.  */
+enum yysymbol_kind_t
+{
+  YYSYMBOL_YYEMPTY = -2,
+  YYSYMBOL_YYEOF = 0,                      /* "end of file"  */
+  YYSYMBOL_YYerror = 1,                    /* error  */
+  YYSYMBOL_YYUNDEF = 2,                    /* "invalid token"  */
+  YYSYMBOL_IDENT = 3,                      /* "identifier"  */
+  YYSYMBOL_NUM = 4,                        /* "number"  */
+  YYSYMBOL_STR = 5,                        /* "string"  */
+  YYSYMBOL_USE = 6,                        /* "use"  */
+  YYSYMBOL_LAYER = 7,                      /* "layer"  */
+  YYSYMBOL_MODEL = 8,                      /* "model"  */
+  YYSYMBOL_DATA = 9,                       /* "data"  */
+  YYSYMBOL_TRAIN = 10,                     /* "train"  */
+  YYSYMBOL_PARAM = 11,                     /* "param"  */
+  YYSYMBOL_INPUT = 12,                     /* "input"  */
+  YYSYMBOL_OUTPUT = 13,                    /* "output"  */
+  YYSYMBOL_FORWARD = 14,                   /* "forward"  */
+  YYSYMBOL_LET = 15,                       /* "let"  */
+  YYSYMBOL_RETURN = 16,                    /* "return"  */
+  YYSYMBOL_LAYERS = 17,                    /* "layers"  */
+  YYSYMBOL_EVALUATE = 18,                  /* "evaluate"  */
+  YYSYMBOL_ON = 19,                        /* "on"  */
+  YYSYMBOL_EVERY = 20,                     /* "every"  */
+  YYSYMBOL_ELLIPSIS = 21,                  /* "..."  */
+  YYSYMBOL_22_ = 22,                       /* '+'  */
+  YYSYMBOL_23_ = 23,                       /* '-'  */
+  YYSYMBOL_24_ = 24,                       /* '*'  */
+  YYSYMBOL_25_ = 25,                       /* '/'  */
+  YYSYMBOL_26_ = 26,                       /* '@'  */
+  YYSYMBOL_UMINUS = 27,                    /* UMINUS  */
+  YYSYMBOL_28_ = 28,                       /* ';'  */
+  YYSYMBOL_29_ = 29,                       /* '.'  */
+  YYSYMBOL_30_ = 30,                       /* '('  */
+  YYSYMBOL_31_ = 31,                       /* ')'  */
+  YYSYMBOL_32_ = 32,                       /* '{'  */
+  YYSYMBOL_33_ = 33,                       /* '}'  */
+  YYSYMBOL_34_ = 34,                       /* ','  */
+  YYSYMBOL_35_ = 35,                       /* ':'  */
+  YYSYMBOL_36_ = 36,                       /* '='  */
+  YYSYMBOL_37_ = 37,                       /* '['  */
+  YYSYMBOL_38_ = 38,                       /* ']'  */
+  YYSYMBOL_YYACCEPT = 39,                  /* $accept  */
+  YYSYMBOL_program = 40,                   /* program  */
+  YYSYMBOL_item_seq = 41,                  /* item_seq  */
+  YYSYMBOL_opt_item = 42,                  /* opt_item  */
+  YYSYMBOL_item = 43,                      /* item  */
+  YYSYMBOL_use = 44,                       /* use  */
+  YYSYMBOL_dotted = 45,                    /* dotted  */
+  YYSYMBOL_layer_def = 46,                 /* layer_def  */
+  YYSYMBOL_paramdefs = 47,                 /* paramdefs  */
+  YYSYMBOL_paramdef_list = 48,             /* paramdef_list  */
+  YYSYMBOL_paramdef = 49,                  /* paramdef  */
+  YYSYMBOL_opt_type_name = 50,             /* opt_type_name  */
+  YYSYMBOL_opt_init = 51,                  /* opt_init  */
+  YYSYMBOL_layer_body = 52,                /* layer_body  */
+  YYSYMBOL_opt_layer_stmt = 53,            /* opt_layer_stmt  */
+  YYSYMBOL_layer_stmt = 54,                /* layer_stmt  */
+  YYSYMBOL_block_body = 55,                /* block_body  */
+  YYSYMBOL_opt_block_stmt = 56,            /* opt_block_stmt  */
+  YYSYMBOL_block_stmt = 57,                /* block_stmt  */
+  YYSYMBOL_type = 58,                      /* type  */
+  YYSYMBOL_dims = 59,                      /* dims  */
+  YYSYMBOL_dim_list = 60,                  /* dim_list  */
+  YYSYMBOL_dim = 61,                       /* dim  */
+  YYSYMBOL_model_def = 62,                 /* model_def  */
+  YYSYMBOL_model_body = 63,                /* model_body  */
+  YYSYMBOL_opt_model_stmt = 64,            /* opt_model_stmt  */
+  YYSYMBOL_model_stmt = 65,                /* model_stmt  */
+  YYSYMBOL_entries = 66,                   /* entries  */
+  YYSYMBOL_opt_entry = 67,                 /* opt_entry  */
+  YYSYMBOL_entry = 68,                     /* entry  */
+  YYSYMBOL_acts = 69,                      /* acts  */
+  YYSYMBOL_data_def = 70,                  /* data_def  */
+  YYSYMBOL_data_body = 71,                 /* data_body  */
+  YYSYMBOL_opt_data_stmt = 72,             /* opt_data_stmt  */
+  YYSYMBOL_data_stmt = 73,                 /* data_stmt  */
+  YYSYMBOL_train_def = 74,                 /* train_def  */
+  YYSYMBOL_opt_on = 75,                    /* opt_on  */
+  YYSYMBOL_train_body = 76,                /* train_body  */
+  YYSYMBOL_opt_train_stmt = 77,            /* opt_train_stmt  */
+  YYSYMBOL_train_stmt = 78,                /* train_stmt  */
+  YYSYMBOL_opt_arg = 79,                   /* opt_arg  */
+  YYSYMBOL_opt_every = 80,                 /* opt_every  */
+  YYSYMBOL_opt_metrics = 81,               /* opt_metrics  */
+  YYSYMBOL_name_list = 82,                 /* name_list  */
+  YYSYMBOL_expr = 83,                      /* expr  */
+  YYSYMBOL_postfix = 84,                   /* postfix  */
+  YYSYMBOL_primary = 85,                   /* primary  */
+  YYSYMBOL_args = 86,                      /* args  */
+  YYSYMBOL_arg_list = 87,                  /* arg_list  */
+  YYSYMBOL_arg = 88                        /* arg  */
+};
+typedef enum yysymbol_kind_t yysymbol_kind_t;
+
+
+
+/* Unqualified %code blocks.  */
+#line 78 "lang/parser.y"
+
+/* A node's span runs from its first child's first byte to its last child's last;
+ * an empty rule sits just after what precedes it. */
+#define YYLLOC_DEFAULT(cur, rhs, n)                                         \
+    do {                                                                    \
+        if (n) {                                                            \
+            (cur) = span_join(YYRHSLOC(rhs, 1), YYRHSLOC(rhs, n));          \
+        } else {                                                            \
+            (cur) = YYRHSLOC(rhs, 0);                                       \
+            (cur).first_line = (cur).last_line;                             \
+            (cur).first_col = (cur).last_col + 1;                           \
+            (cur).last_col = (cur).first_col;                               \
+        }                                                                   \
+    } while (0)
+
+/* Bison's own stack limit: deep expressions (`- - - ... x`, long chains of
+ * parentheses) become "nested too deeply", never a crash. */
+#define YYMAXDEPTH (NNL_MAX_NESTING * 10)
+
+static void yyerror(Span *loc, ParseCtx *ctx, const char *msg);
+
+static Ast *node(ParseCtx *ctx, AstKind k, Span at)
+{
+    return ast_new(ctx->arena, k, at);
+}
+
+static Ast *named(ParseCtx *ctx, AstKind k, Span at, const char *name)
+{
+    Ast *n = ast_new(ctx->arena, k, at);
+    n->name = name;
+    return n;
+}
+
+static Ast *binary(ParseCtx *ctx, Span at, int op, Ast *lhs, Ast *rhs)
+{
+    Ast *n = ast_new(ctx->arena, AST_BINARY, at);
+    n->op = op;
+    n->lhs = lhs;
+    n->rhs = rhs;
+    return n;
+}
+
+static void push(ParseCtx *ctx, PtrVec *v, Ast *n)
+{
+    if (n)
+        vec_push(ctx->arena, v, n);
+}
+
+#line 247 "build-fuzz/parser.c"
+
+#ifdef short
+# undef short
+#endif
+
+/* On compilers that do not define __PTRDIFF_MAX__ etc., make sure
+   <limits.h> and (if available) <stdint.h> are included
+   so that the code can choose integer types of a good width.  */
+
+#ifndef __PTRDIFF_MAX__
+# include <limits.h> /* INFRINGES ON USER NAME SPACE */
+# if defined __STDC_VERSION__ && 199901 <= __STDC_VERSION__
+#  include <stdint.h> /* INFRINGES ON USER NAME SPACE */
+#  define YY_STDINT_H
+# endif
+#endif
+
+/* Narrow types that promote to a signed type and that can represent a
+   signed or unsigned integer of at least N bits.  In tables they can
+   save space and decrease cache pressure.  Promoting to a signed type
+   helps avoid bugs in integer arithmetic.  */
+
+#ifdef __INT_LEAST8_MAX__
+typedef __INT_LEAST8_TYPE__ yytype_int8;
+#elif defined YY_STDINT_H
+typedef int_least8_t yytype_int8;
+#else
+typedef signed char yytype_int8;
+#endif
+
+#ifdef __INT_LEAST16_MAX__
+typedef __INT_LEAST16_TYPE__ yytype_int16;
+#elif defined YY_STDINT_H
+typedef int_least16_t yytype_int16;
+#else
+typedef short yytype_int16;
+#endif
+
+/* Work around bug in HP-UX 11.23, which defines these macros
+   incorrectly for preprocessor constants.  This workaround can likely
+   be removed in 2023, as HPE has promised support for HP-UX 11.23
+   (aka HP-UX 11i v2) only through the end of 2022; see Table 2 of
+   <https://h20195.www2.hpe.com/V2/getpdf.aspx/4AA4-7673ENW.pdf>.  */
+#ifdef __hpux
+# undef UINT_LEAST8_MAX
+# undef UINT_LEAST16_MAX
+# define UINT_LEAST8_MAX 255
+# define UINT_LEAST16_MAX 65535
+#endif
+
+#if defined __UINT_LEAST8_MAX__ && __UINT_LEAST8_MAX__ <= __INT_MAX__
+typedef __UINT_LEAST8_TYPE__ yytype_uint8;
+#elif (!defined __UINT_LEAST8_MAX__ && defined YY_STDINT_H \
+       && UINT_LEAST8_MAX <= INT_MAX)
+typedef uint_least8_t yytype_uint8;
+#elif !defined __UINT_LEAST8_MAX__ && UCHAR_MAX <= INT_MAX
+typedef unsigned char yytype_uint8;
+#else
+typedef short yytype_uint8;
+#endif
+
+#if defined __UINT_LEAST16_MAX__ && __UINT_LEAST16_MAX__ <= __INT_MAX__
+typedef __UINT_LEAST16_TYPE__ yytype_uint16;
+#elif (!defined __UINT_LEAST16_MAX__ && defined YY_STDINT_H \
+       && UINT_LEAST16_MAX <= INT_MAX)
+typedef uint_least16_t yytype_uint16;
+#elif !defined __UINT_LEAST16_MAX__ && USHRT_MAX <= INT_MAX
+typedef unsigned short yytype_uint16;
+#else
+typedef int yytype_uint16;
+#endif
+
+#ifndef YYPTRDIFF_T
+# if defined __PTRDIFF_TYPE__ && defined __PTRDIFF_MAX__
+#  define YYPTRDIFF_T __PTRDIFF_TYPE__
+#  define YYPTRDIFF_MAXIMUM __PTRDIFF_MAX__
+# elif defined PTRDIFF_MAX
+#  ifndef ptrdiff_t
+#   include <stddef.h> /* INFRINGES ON USER NAME SPACE */
+#  endif
+#  define YYPTRDIFF_T ptrdiff_t
+#  define YYPTRDIFF_MAXIMUM PTRDIFF_MAX
+# else
+#  define YYPTRDIFF_T long
+#  define YYPTRDIFF_MAXIMUM LONG_MAX
+# endif
+#endif
+
+#ifndef YYSIZE_T
+# ifdef __SIZE_TYPE__
+#  define YYSIZE_T __SIZE_TYPE__
+# elif defined size_t
+#  define YYSIZE_T size_t
+# elif defined __STDC_VERSION__ && 199901 <= __STDC_VERSION__
+#  include <stddef.h> /* INFRINGES ON USER NAME SPACE */
+#  define YYSIZE_T size_t
+# else
+#  define YYSIZE_T unsigned
+# endif
+#endif
+
+#define YYSIZE_MAXIMUM                                  \
+  YY_CAST (YYPTRDIFF_T,                                 \
+           (YYPTRDIFF_MAXIMUM < YY_CAST (YYSIZE_T, -1)  \
+            ? YYPTRDIFF_MAXIMUM                         \
+            : YY_CAST (YYSIZE_T, -1)))
+
+#define YYSIZEOF(X) YY_CAST (YYPTRDIFF_T, sizeof (X))
+
+
+/* Stored state numbers (used for stacks). */
+typedef yytype_uint8 yy_state_t;
+
+/* State numbers in computations.  */
+typedef int yy_state_fast_t;
+
+#ifndef YY_
+# if defined YYENABLE_NLS && YYENABLE_NLS
+#  if ENABLE_NLS
+#   include <libintl.h> /* INFRINGES ON USER NAME SPACE */
+#   define YY_(Msgid) dgettext ("bison-runtime", Msgid)
+#  endif
+# endif
+# ifndef YY_
+#  define YY_(Msgid) Msgid
+# endif
+#endif
+
+
+#ifndef YY_ATTRIBUTE_PURE
+# if defined __GNUC__ && 2 < __GNUC__ + (96 <= __GNUC_MINOR__)
+#  define YY_ATTRIBUTE_PURE __attribute__ ((__pure__))
+# else
+#  define YY_ATTRIBUTE_PURE
+# endif
+#endif
+
+#ifndef YY_ATTRIBUTE_UNUSED
+# if defined __GNUC__ && 2 < __GNUC__ + (7 <= __GNUC_MINOR__)
+#  define YY_ATTRIBUTE_UNUSED __attribute__ ((__unused__))
+# else
+#  define YY_ATTRIBUTE_UNUSED
+# endif
+#endif
+
+/* Suppress unused-variable warnings by "using" E.  */
+#if ! defined lint || defined __GNUC__
+# define YY_USE(E) ((void) (E))
+#else
+# define YY_USE(E) /* empty */
+#endif
+
+/* Suppress an incorrect diagnostic about yylval being uninitialized.  */
+#if defined __GNUC__ && ! defined __ICC && 406 <= __GNUC__ * 100 + __GNUC_MINOR__
+# if __GNUC__ * 100 + __GNUC_MINOR__ < 407
+#  define YY_IGNORE_MAYBE_UNINITIALIZED_BEGIN                           \
+    _Pragma ("GCC diagnostic push")                                     \
+    _Pragma ("GCC diagnostic ignored \"-Wuninitialized\"")
+# else
+#  define YY_IGNORE_MAYBE_UNINITIALIZED_BEGIN                           \
+    _Pragma ("GCC diagnostic push")                                     \
+    _Pragma ("GCC diagnostic ignored \"-Wuninitialized\"")              \
+    _Pragma ("GCC diagnostic ignored \"-Wmaybe-uninitialized\"")
+# endif
+# define YY_IGNORE_MAYBE_UNINITIALIZED_END      \
+    _Pragma ("GCC diagnostic pop")
+#else
+# define YY_INITIAL_VALUE(Value) Value
+#endif
+#ifndef YY_IGNORE_MAYBE_UNINITIALIZED_BEGIN
+# define YY_IGNORE_MAYBE_UNINITIALIZED_BEGIN
+# define YY_IGNORE_MAYBE_UNINITIALIZED_END
+#endif
+#ifndef YY_INITIAL_VALUE
+# define YY_INITIAL_VALUE(Value) /* Nothing. */
+#endif
+
+#if defined __cplusplus && defined __GNUC__ && ! defined __ICC && 6 <= __GNUC__
+# define YY_IGNORE_USELESS_CAST_BEGIN                          \
+    _Pragma ("GCC diagnostic push")                            \
+    _Pragma ("GCC diagnostic ignored \"-Wuseless-cast\"")
+# define YY_IGNORE_USELESS_CAST_END            \
+    _Pragma ("GCC diagnostic pop")
+#endif
+#ifndef YY_IGNORE_USELESS_CAST_BEGIN
+# define YY_IGNORE_USELESS_CAST_BEGIN
+# define YY_IGNORE_USELESS_CAST_END
+#endif
+
+
+#define YY_ASSERT(E) ((void) (0 && (E)))
+
+#if 1
+
+/* The parser invokes alloca or malloc; define the necessary symbols.  */
+
+# ifdef YYSTACK_ALLOC
+   /* Pacify GCC's 'empty if-body' warning.  */
+#  define YYSTACK_FREE(Ptr) do { /* empty */; } while (0)
+#  ifndef YYSTACK_ALLOC_MAXIMUM
+    /* The OS might guarantee only one guard page at the bottom of the stack,
+       and a page size can be as small as 4096 bytes.  So we cannot safely
+       invoke alloca (N) if N exceeds 4096.  Use a slightly smaller number
+       to allow for a few compiler-allocated temporary stack slots.  */
+#   define YYSTACK_ALLOC_MAXIMUM 4032 /* reasonable circa 2006 */
+#  endif
+# else
+#  define YYSTACK_ALLOC YYMALLOC
+#  define YYSTACK_FREE YYFREE
+#  ifndef YYSTACK_ALLOC_MAXIMUM
+#   define YYSTACK_ALLOC_MAXIMUM YYSIZE_MAXIMUM
+#  endif
+#  if (defined __cplusplus && ! defined EXIT_SUCCESS \
+       && ! ((defined YYMALLOC || defined malloc) \
+             && (defined YYFREE || defined free)))
+#   include <stdlib.h> /* INFRINGES ON USER NAME SPACE */
+#   ifndef EXIT_SUCCESS
+#    define EXIT_SUCCESS 0
+#   endif
+#  endif
+#  ifndef YYMALLOC
+#   define YYMALLOC malloc
+#   if ! defined malloc && ! defined EXIT_SUCCESS
+void *malloc (YYSIZE_T); /* INFRINGES ON USER NAME SPACE */
+#   endif
+#  endif
+#  ifndef YYFREE
+#   define YYFREE free
+#   if ! defined free && ! defined EXIT_SUCCESS
+void free (void *); /* INFRINGES ON USER NAME SPACE */
+#   endif
+#  endif
+# endif
+# define YYCOPY_NEEDED 1
+#endif /* 1 */
+
+#if (! defined yyoverflow \
+     && (! defined __cplusplus \
+         || (defined YYLTYPE_IS_TRIVIAL && YYLTYPE_IS_TRIVIAL \
+             && defined YYSTYPE_IS_TRIVIAL && YYSTYPE_IS_TRIVIAL)))
+
+/* A type that is properly aligned for any stack member.  */
+union yyalloc
+{
+  yy_state_t yyss_alloc;
+  YYSTYPE yyvs_alloc;
+  YYLTYPE yyls_alloc;
+};
+
+/* The size of the maximum gap between one aligned stack and the next.  */
+# define YYSTACK_GAP_MAXIMUM (YYSIZEOF (union yyalloc) - 1)
+
+/* The size of an array large to enough to hold all stacks, each with
+   N elements.  */
+# define YYSTACK_BYTES(N) \
+     ((N) * (YYSIZEOF (yy_state_t) + YYSIZEOF (YYSTYPE) \
+             + YYSIZEOF (YYLTYPE)) \
+      + 2 * YYSTACK_GAP_MAXIMUM)
+
+# define YYCOPY_NEEDED 1
+
+/* Relocate STACK from its old location to the new one.  The
+   local variables YYSIZE and YYSTACKSIZE give the old and new number of
+   elements in the stack, and YYPTR gives the new location of the
+   stack.  Advance YYPTR to a properly aligned location for the next
+   stack.  */
+# define YYSTACK_RELOCATE(Stack_alloc, Stack)                           \
+    do                                                                  \
+      {                                                                 \
+        YYPTRDIFF_T yynewbytes;                                         \
+        YYCOPY (&yyptr->Stack_alloc, Stack, yysize);                    \
+        Stack = &yyptr->Stack_alloc;                                    \
+        yynewbytes = yystacksize * YYSIZEOF (*Stack) + YYSTACK_GAP_MAXIMUM; \
+        yyptr += yynewbytes / YYSIZEOF (*yyptr);                        \
+      }                                                                 \
+    while (0)
+
+#endif
+
+#if defined YYCOPY_NEEDED && YYCOPY_NEEDED
+/* Copy COUNT objects from SRC to DST.  The source and destination do
+   not overlap.  */
+# ifndef YYCOPY
+#  if defined __GNUC__ && 1 < __GNUC__
+#   define YYCOPY(Dst, Src, Count) \
+      __builtin_memcpy (Dst, Src, YY_CAST (YYSIZE_T, (Count)) * sizeof (*(Src)))
+#  else
+#   define YYCOPY(Dst, Src, Count)              \
+      do                                        \
+        {                                       \
+          YYPTRDIFF_T yyi;                      \
+          for (yyi = 0; yyi < (Count); yyi++)   \
+            (Dst)[yyi] = (Src)[yyi];            \
+        }                                       \
+      while (0)
+#  endif
+# endif
+#endif /* !YYCOPY_NEEDED */
+
+/* YYFINAL -- State number of the termination state.  */
+#define YYFINAL  22
+/* YYLAST -- Last index in YYTABLE.  */
+#define YYLAST   204
+
+/* YYNTOKENS -- Number of terminals.  */
+#define YYNTOKENS  39
+/* YYNNTS -- Number of nonterminals.  */
+#define YYNNTS  50
+/* YYNRULES -- Number of rules.  */
+#define YYNRULES  117
+/* YYNSTATES -- Number of states.  */
+#define YYNSTATES  214
+
+/* YYMAXUTOK -- Last valid token kind.  */
+#define YYMAXUTOK   277
+
+
+/* YYTRANSLATE(TOKEN-NUM) -- Symbol number corresponding to TOKEN-NUM
+   as returned by yylex, with out-of-bounds checking.  */
+#define YYTRANSLATE(YYX)                                \
+  (0 <= (YYX) && (YYX) <= YYMAXUTOK                     \
+   ? YY_CAST (yysymbol_kind_t, yytranslate[YYX])        \
+   : YYSYMBOL_YYUNDEF)
+
+/* YYTRANSLATE[TOKEN-NUM] -- Symbol number corresponding to TOKEN-NUM
+   as returned by yylex.  */
+static const yytype_int8 yytranslate[] =
+{
+       0,     2,     2,     2,     2,     2,     2,     2,     2,     2,
+       2,     2,     2,     2,     2,     2,     2,     2,     2,     2,
+       2,     2,     2,     2,     2,     2,     2,     2,     2,     2,
+       2,     2,     2,     2,     2,     2,     2,     2,     2,     2,
+      30,    31,    24,    22,    34,    23,    29,    25,     2,     2,
+       2,     2,     2,     2,     2,     2,     2,     2,    35,    28,
+       2,    36,     2,     2,    26,     2,     2,     2,     2,     2,
+       2,     2,     2,     2,     2,     2,     2,     2,     2,     2,
+       2,     2,     2,     2,     2,     2,     2,     2,     2,     2,
+       2,    37,     2,    38,     2,     2,     2,     2,     2,     2,
+       2,     2,     2,     2,     2,     2,     2,     2,     2,     2,
+       2,     2,     2,     2,     2,     2,     2,     2,     2,     2,
+       2,     2,     2,    32,     2,    33,     2,     2,     2,     2,
+       2,     2,     2,     2,     2,     2,     2,     2,     2,     2,
+       2,     2,     2,     2,     2,     2,     2,     2,     2,     2,
+       2,     2,     2,     2,     2,     2,     2,     2,     2,     2,
+       2,     2,     2,     2,     2,     2,     2,     2,     2,     2,
+       2,     2,     2,     2,     2,     2,     2,     2,     2,     2,
+       2,     2,     2,     2,     2,     2,     2,     2,     2,     2,
+       2,     2,     2,     2,     2,     2,     2,     2,     2,     2,
+       2,     2,     2,     2,     2,     2,     2,     2,     2,     2,
+       2,     2,     2,     2,     2,     2,     2,     2,     2,     2,
+       2,     2,     2,     2,     2,     2,     2,     2,     2,     2,
+       2,     2,     2,     2,     2,     2,     2,     2,     2,     2,
+       2,     2,     2,     2,     2,     2,     2,     2,     2,     2,
+       2,     2,     2,     2,     2,     2,     1,     2,     3,     4,
+       5,     6,     7,     8,     9,    10,    11,    12,    13,    14,
+      15,    16,    17,    18,    19,    20,    21,    27
+};
+
+#if YYDEBUG
+/* YYRLINE[YYN] -- Source line where rule number YYN was defined.  */
+static const yytype_int16 yyrline[] =
+{
+       0,   170,   170,   174,   175,   180,   181,   182,   187,   188,
+     189,   190,   191,   196,   200,   201,   206,   214,   215,   219,
+     220,   225,   233,   234,   238,   239,   243,   244,   250,   251,
+     252,   260,   265,   270,   275,   282,   283,   287,   288,   289,
+     294,   298,   306,   313,   314,   318,   319,   324,   330,   331,
+     336,   343,   344,   348,   349,   350,   357,   361,   366,   371,
+     375,   379,   386,   387,   391,   392,   393,   398,   403,   413,
+     414,   419,   426,   427,   431,   432,   433,   437,   445,   453,
+     454,   458,   459,   463,   464,   465,   472,   476,   481,   490,
+     491,   495,   496,   500,   501,   505,   506,   511,   512,   513,
+     514,   515,   516,   517,   523,   524,   525,   526,   531,   532,
+     533,   534,   538,   539,   543,   544,   549,   550
+};
+#endif
+
+/** Accessing symbol of state STATE.  */
+#define YY_ACCESSING_SYMBOL(State) YY_CAST (yysymbol_kind_t, yystos[State])
+
+#if 1
+/* The user-facing name of the symbol whose (internal) number is
+   YYSYMBOL.  No bounds checking.  */
+static const char *yysymbol_name (yysymbol_kind_t yysymbol) YY_ATTRIBUTE_UNUSED;
+
+static const char *
+yysymbol_name (yysymbol_kind_t yysymbol)
+{
+  static const char *const yy_sname[] =
+  {
+  "end of file", "error", "invalid token", "identifier", "number",
+  "string", "use", "layer", "model", "data", "train", "param", "input",
+  "output", "forward", "let", "return", "layers", "evaluate", "on",
+  "every", "...", "'+'", "'-'", "'*'", "'/'", "'@'", "UMINUS", "';'",
+  "'.'", "'('", "')'", "'{'", "'}'", "','", "':'", "'='", "'['", "']'",
+  "$accept", "program", "item_seq", "opt_item", "item", "use", "dotted",
+  "layer_def", "paramdefs", "paramdef_list", "paramdef", "opt_type_name",
+  "opt_init", "layer_body", "opt_layer_stmt", "layer_stmt", "block_body",
+  "opt_block_stmt", "block_stmt", "type", "dims", "dim_list", "dim",
+  "model_def", "model_body", "opt_model_stmt", "model_stmt", "entries",
+  "opt_entry", "entry", "acts", "data_def", "data_body", "opt_data_stmt",
+  "data_stmt", "train_def", "opt_on", "train_body", "opt_train_stmt",
+  "train_stmt", "opt_arg", "opt_every", "opt_metrics", "name_list", "expr",
+  "postfix", "primary", "args", "arg_list", "arg", YY_NULLPTR
+  };
+  return yy_sname[yysymbol];
+}
+#endif
+
+#define YYPACT_NINF (-97)
+
+#define yypact_value_is_default(Yyn) \
+  ((Yyn) == YYPACT_NINF)
+
+#define YYTABLE_NINF (-84)
+
+#define yytable_value_is_error(Yyn) \
+  0
+
+/* YYPACT[STATE-NUM] -- Index in YYTABLE of the portion describing
+   STATE-NUM.  */
+static const yytype_int16 yypact[] =
+{
+      92,   -97,    19,    26,    29,    45,    62,    79,    10,   -97,
+     -97,   -97,   -97,   -97,   -97,   -97,   -97,    12,    50,    55,
+      57,    76,   -97,    92,   105,   112,     6,    42,    73,    90,
+     -97,   -97,    83,   102,    89,   -97,   -97,   104,   135,   136,
+     138,   139,   113,    27,   -97,   -97,   -97,   108,    34,   -97,
+     -97,   -97,   -97,   -97,    73,    73,   103,    17,   -97,     7,
+     143,   114,   115,   112,    73,   116,   117,   118,   119,    58,
+       6,   -97,    73,    42,   -97,   -97,    59,    73,    73,    73,
+      73,    73,   145,   101,   101,   -97,     1,   130,    35,   -97,
+     -97,   -97,    73,   -97,     0,   -97,   103,   151,   151,   151,
+      73,   -97,   126,    38,   -97,   -97,   -97,   103,   -97,   -97,
+     111,   111,   -97,   -97,   -97,   -97,   122,   103,   127,   125,
+     -97,   -18,    73,   140,   103,    73,     7,   -97,   103,   -97,
+     158,   132,   161,    86,   -97,   -97,   128,   131,   -97,   114,
+     103,   101,   163,    58,   -97,    73,   -97,   101,   -97,   103,
+     165,   -97,    87,   -97,   134,   167,   137,     0,   -97,     9,
+      73,   -97,   141,   -97,   -97,   103,   -97,   -97,   142,   151,
+     144,    73,   -97,   -97,   -97,   -97,   146,   147,   -97,   103,
+     -97,   172,   -97,   149,   151,   103,   -97,     9,   163,   -97,
+     148,    73,   155,   -97,   173,   103,    98,   -97,    41,    73,
+     -97,   175,    73,    88,   -97,   -97,   103,   152,   103,    41,
+     -97,    73,   -97,   103
+};
+
+/* YYDEFACT[STATE-NUM] -- Default reduction number in state STATE-NUM.
+   Performed when YYTABLE does not specify something else to do.  Zero
+   means the default is an error.  */
+static const yytype_int8 yydefact[] =
+{
+       0,     7,     0,     0,     0,     0,     0,     0,     2,     3,
+       6,     8,     9,    10,    11,    12,    14,    13,     0,     0,
+       0,    79,     1,     0,     0,    17,     0,     0,     0,     0,
+       4,    15,    22,     0,    18,    19,    55,     0,     0,     0,
+       0,     0,     0,     0,    51,    54,    76,     0,     0,    72,
+      75,   110,   108,   109,     0,     0,    80,   103,   104,     0,
+       0,    24,     0,     0,     0,     0,     0,     0,     0,     0,
+       0,    50,     0,     0,    71,   102,     0,     0,     0,     0,
+       0,     0,     0,   112,     0,    85,    89,     0,     0,    81,
+      84,    23,     0,    21,     0,    20,    61,     0,     0,     0,
+       0,    66,    69,     0,    62,    65,    52,    77,    73,   111,
+      97,    98,    99,   100,   101,   106,   110,   116,     0,   113,
+     114,     0,     0,    91,    90,     0,     0,    78,    25,    30,
+       0,     0,     0,     0,    26,    29,     0,     0,    56,    24,
+      60,   112,    67,     0,    59,     0,   105,     0,   107,    86,
+       0,    87,    91,    82,     0,     0,     0,     0,    16,    43,
+       0,    57,     0,    70,    63,   117,   115,    92,    93,     0,
+       0,     0,    27,    48,    47,    49,     0,    44,    45,    58,
+      69,     0,    88,     0,     0,    34,    42,     0,    68,    95,
+      94,     0,     0,    46,     0,    31,     0,    96,     0,     0,
+      39,     0,     0,     0,    35,    38,    32,     0,    41,     0,
+      33,     0,    36,    40
+};
+
+/* YYPGOTO[NTERM-NUM].  */
+static const yytype_int16 yypgoto[] =
+{
+     -97,   -97,   -97,   157,   -97,   -97,   -97,   -97,   -97,   -97,
+     124,   -97,    51,   -97,    32,   -97,   -97,   -17,   -97,   -96,
+     -97,   -97,     4,   -97,   -97,   123,   -97,   -97,    52,   -97,
+      14,   -97,   -97,   129,   -97,   -97,   -97,   -97,    70,   -97,
+     -97,    46,   -97,   -97,   -28,   -97,   -97,    56,   120,    53
+};
+
+/* YYDEFGOTO[NTERM-NUM].  */
+static const yytype_uint8 yydefgoto[] =
+{
+       0,     7,     8,     9,    10,    11,    17,    12,    33,    34,
+      35,    61,    93,   133,   134,   135,   203,   204,   205,   137,
+     176,   177,   178,    13,    43,    44,    45,   103,   104,   105,
+     142,    14,    48,    49,    50,    15,    29,    88,    89,    90,
+     123,   151,   182,   190,   117,    57,    58,   118,   119,   120
+};
+
+/* YYTABLE[YYPACT[STATE-NUM]] -- What to do in state STATE-NUM.  If
+   positive, shift that token.  If negative, reduce the rule whose
+   number is the opposite.  If YYTABLE_NINF, syntax error.  */
+static const yytype_int16 yytable[] =
+{
+      56,   129,   138,   139,    51,    52,    53,    36,    85,    37,
+      86,   130,   173,   174,   131,   132,   147,    38,    39,    40,
+     148,    41,    16,    42,    54,    87,    75,    76,   -28,    18,
+     175,    55,    19,   -28,   -53,   -83,    96,   122,    23,   -53,
+     -83,    24,   200,    46,   107,    47,    82,    83,    20,   110,
+     111,   112,   113,   114,    84,    70,   201,   202,   124,   101,
+      71,   102,    73,   126,   128,    21,   143,    74,   127,   -37,
+     -74,   144,   140,   183,   -37,   -74,    51,    52,    53,    22,
+      25,    77,    78,    79,    80,    81,   -64,    26,   192,    27,
+     109,   -64,    -5,     1,   149,    28,    54,   152,     2,     3,
+       4,     5,     6,    55,   116,    52,    53,   150,    31,    77,
+      78,    79,    80,    81,   157,    32,   209,   165,    60,   158,
+      -5,   210,    59,    63,    54,    77,    78,    79,    80,    81,
+     198,    55,   179,    62,   199,    79,    80,    81,    65,    66,
+      64,    67,    68,   185,    72,    69,    91,    94,   115,   125,
+      92,    97,    98,    99,   136,   100,   141,   145,   146,   147,
+     150,   154,   155,   195,   156,   159,   163,   160,   167,   169,
+     170,   206,   180,   171,   208,   189,   197,   181,   207,   184,
+      30,   187,   194,   213,   186,   191,   196,    95,   211,   172,
+     161,   193,   212,   106,   188,   164,   153,   162,   168,     0,
+     166,     0,   108,     0,   121
+};
+
+static const yytype_int16 yycheck[] =
+{
+      28,     1,    98,    99,     3,     4,     5,     1,     1,     3,
+       3,    11,     3,     4,    14,    15,    34,    11,    12,    13,
+      38,    15,     3,    17,    23,    18,    54,    55,    28,     3,
+      21,    30,     3,    33,    28,    28,    64,    36,    28,    33,
+      33,    29,     1,     1,    72,     3,    29,    30,     3,    77,
+      78,    79,    80,    81,    37,    28,    15,    16,    86,     1,
+      33,     3,    28,    28,    92,     3,    28,    33,    33,    28,
+      28,    33,   100,   169,    33,    33,     3,     4,     5,     0,
+      30,    22,    23,    24,    25,    26,    28,    32,   184,    32,
+      31,    33,     0,     1,   122,    19,    23,   125,     6,     7,
+       8,     9,    10,    30,     3,     4,     5,    20,     3,    22,
+      23,    24,    25,    26,    28,     3,    28,   145,    35,    33,
+      28,    33,    32,    34,    23,    22,    23,    24,    25,    26,
+      32,    30,   160,    31,    36,    24,    25,    26,     3,     3,
+      36,     3,     3,   171,    36,    32,     3,    32,     3,    19,
+      36,    35,    35,    35,     3,    36,    30,    35,    31,    34,
+      20,     3,    30,   191,     3,    37,     3,    36,     3,    35,
+       3,   199,    31,    36,   202,     3,     3,    35,     3,    35,
+      23,    34,    34,   211,    38,    36,    31,    63,    36,   157,
+     139,   187,   209,    70,   180,   143,   126,   141,   152,    -1,
+     147,    -1,    73,    -1,    84
+};
+
+/* YYSTOS[STATE-NUM] -- The symbol kind of the accessing symbol of
+   state STATE-NUM.  */
+static const yytype_int8 yystos[] =
+{
+       0,     1,     6,     7,     8,     9,    10,    40,    41,    42,
+      43,    44,    46,    62,    70,    74,     3,    45,     3,     3,
+       3,     3,     0,    28,    29,    30,    32,    32,    19,    75,
+      42,     3,     3,    47,    48,    49,     1,     3,    11,    12,
+      13,    15,    17,    63,    64,    65,     1,     3,    71,    72,
+      73,     3,     4,     5,    23,    30,    83,    84,    85,    32,
+      35,    50,    31,    34,    36,     3,     3,     3,     3,    32,
+      28,    33,    36,    28,    33,    83,    83,    22,    23,    24,
+      25,    26,    29,    30,    37,     1,     3,    18,    76,    77,
+      78,     3,    36,    51,    32,    49,    83,    35,    35,    35,
+      36,     1,     3,    66,    67,    68,    64,    83,    72,    31,
+      83,    83,    83,    83,    83,     3,     3,    83,    86,    87,
+      88,    87,    36,    79,    83,    19,    28,    33,    83,     1,
+      11,    14,    15,    52,    53,    54,     3,    58,    58,    58,
+      83,    30,    69,    28,    33,    35,    31,    34,    38,    83,
+      20,    80,    83,    77,     3,    30,     3,    28,    33,    37,
+      36,    51,    86,     3,    67,    83,    88,     3,    80,    35,
+       3,    36,    53,     3,     4,    21,    59,    60,    61,    83,
+      31,    35,    81,    58,    35,    83,    38,    34,    69,     3,
+      82,    36,    58,    61,    34,    83,    31,     3,    32,    36,
+       1,    15,    16,    55,    56,    57,    83,     3,    83,    28,
+      33,    36,    56,    83
+};
+
+/* YYR1[RULE-NUM] -- Symbol kind of the left-hand side of rule RULE-NUM.  */
+static const yytype_int8 yyr1[] =
+{
+       0,    39,    40,    41,    41,    42,    42,    42,    43,    43,
+      43,    43,    43,    44,    45,    45,    46,    47,    47,    48,
+      48,    49,    50,    50,    51,    51,    52,    52,    53,    53,
+      53,    54,    54,    54,    54,    55,    55,    56,    56,    56,
+      57,    57,    58,    59,    59,    60,    60,    61,    61,    61,
+      62,    63,    63,    64,    64,    64,    65,    65,    65,    65,
+      65,    65,    66,    66,    67,    67,    67,    68,    68,    69,
+      69,    70,    71,    71,    72,    72,    72,    73,    74,    75,
+      75,    76,    76,    77,    77,    77,    78,    78,    78,    79,
+      79,    80,    80,    81,    81,    82,    82,    83,    83,    83,
+      83,    83,    83,    83,    84,    84,    84,    84,    85,    85,
+      85,    85,    86,    86,    87,    87,    88,    88
+};
+
+/* YYR2[RULE-NUM] -- Number of symbols on the right-hand side of rule RULE-NUM.  */
+static const yytype_int8 yyr2[] =
+{
+       0,     2,     1,     1,     3,     0,     1,     1,     1,     1,
+       1,     1,     1,     2,     1,     3,     8,     0,     1,     1,
+       3,     3,     0,     2,     0,     2,     1,     3,     0,     1,
+       1,     6,     8,     9,     4,     1,     3,     0,     1,     1,
+       4,     2,     4,     0,     1,     1,     3,     1,     1,     1,
+       5,     1,     3,     0,     1,     1,     4,     5,     6,     4,
+       4,     3,     1,     3,     0,     1,     1,     2,     5,     0,
+       2,     5,     1,     3,     0,     1,     1,     3,     6,     0,
+       2,     1,     3,     0,     1,     1,     3,     3,     5,     0,
+       1,     0,     2,     0,     2,     1,     3,     3,     3,     3,
+       3,     3,     2,     1,     1,     4,     3,     4,     1,     1,
+       1,     3,     0,     1,     1,     3,     1,     3
+};
+
+
+enum { YYENOMEM = -2 };
+
+#define yyerrok         (yyerrstatus = 0)
+#define yyclearin       (yychar = YYEMPTY)
+
+#define YYACCEPT        goto yyacceptlab
+#define YYABORT         goto yyabortlab
+#define YYERROR         goto yyerrorlab
+#define YYNOMEM         goto yyexhaustedlab
+
+
+#define YYRECOVERING()  (!!yyerrstatus)
+
+#define YYBACKUP(Token, Value)                                    \
+  do                                                              \
+    if (yychar == YYEMPTY)                                        \
+      {                                                           \
+        yychar = (Token);                                         \
+        yylval = (Value);                                         \
+        YYPOPSTACK (yylen);                                       \
+        yystate = *yyssp;                                         \
+        YY_LAC_DISCARD ("YYBACKUP");                              \
+        goto yybackup;                                            \
+      }                                                           \
+    else                                                          \
+      {                                                           \
+        yyerror (&yylloc, ctx, YY_("syntax error: cannot back up")); \
+        YYERROR;                                                  \
+      }                                                           \
+  while (0)
+
+/* Backward compatibility with an undocumented macro.
+   Use YYerror or YYUNDEF. */
+#define YYERRCODE YYUNDEF
+
+/* YYLLOC_DEFAULT -- Set CURRENT to span from RHS[1] to RHS[N].
+   If N is 0, then set CURRENT to the empty location which ends
+   the previous symbol: RHS[0] (always defined).  */
+
+#ifndef YYLLOC_DEFAULT
+# define YYLLOC_DEFAULT(Current, Rhs, N)                                \
+    do                                                                  \
+      if (N)                                                            \
+        {                                                               \
+          (Current).first_line   = YYRHSLOC (Rhs, 1).first_line;        \
+          (Current).first_column = YYRHSLOC (Rhs, 1).first_column;      \
+          (Current).last_line    = YYRHSLOC (Rhs, N).last_line;         \
+          (Current).last_column  = YYRHSLOC (Rhs, N).last_column;       \
+        }                                                               \
+      else                                                              \
+        {                                                               \
+          (Current).first_line   = (Current).last_line   =              \
+            YYRHSLOC (Rhs, 0).last_line;                                \
+          (Current).first_column = (Current).last_column =              \
+            YYRHSLOC (Rhs, 0).last_column;                              \
+        }                                                               \
+    while (0)
+#endif
+
+#define YYRHSLOC(Rhs, K) ((Rhs)[K])
+
+
+/* Enable debugging if requested.  */
+#if YYDEBUG
+
+# ifndef YYFPRINTF
+#  include <stdio.h> /* INFRINGES ON USER NAME SPACE */
+#  define YYFPRINTF fprintf
+# endif
+
+# define YYDPRINTF(Args)                        \
+do {                                            \
+  if (yydebug)                                  \
+    YYFPRINTF Args;                             \
+} while (0)
+
+
+/* YYLOCATION_PRINT -- Print the location on the stream.
+   This macro was not mandated originally: define only if we know
+   we won't break user code: when these are the locations we know.  */
+
+# ifndef YYLOCATION_PRINT
+
+#  if defined YY_LOCATION_PRINT
+
+   /* Temporary convenience wrapper in case some people defined the
+      undocumented and private YY_LOCATION_PRINT macros.  */
+#   define YYLOCATION_PRINT(File, Loc)  YY_LOCATION_PRINT(File, *(Loc))
+
+#  elif defined YYLTYPE_IS_TRIVIAL && YYLTYPE_IS_TRIVIAL
+
+/* Print *YYLOCP on YYO.  Private, do not rely on its existence. */
+
+YY_ATTRIBUTE_UNUSED
+static int
+yy_location_print_ (FILE *yyo, YYLTYPE const * const yylocp)
+{
+  int res = 0;
+  int end_col = 0 != yylocp->last_column ? yylocp->last_column - 1 : 0;
+  if (0 <= yylocp->first_line)
+    {
+      res += YYFPRINTF (yyo, "%d", yylocp->first_line);
+      if (0 <= yylocp->first_column)
+        res += YYFPRINTF (yyo, ".%d", yylocp->first_column);
+    }
+  if (0 <= yylocp->last_line)
+    {
+      if (yylocp->first_line < yylocp->last_line)
+        {
+          res += YYFPRINTF (yyo, "-%d", yylocp->last_line);
+          if (0 <= end_col)
+            res += YYFPRINTF (yyo, ".%d", end_col);
+        }
+      else if (0 <= end_col && yylocp->first_column < end_col)
+        res += YYFPRINTF (yyo, "-%d", end_col);
+    }
+  return res;
+}
+
+#   define YYLOCATION_PRINT  yy_location_print_
+
+    /* Temporary convenience wrapper in case some people defined the
+       undocumented and private YY_LOCATION_PRINT macros.  */
+#   define YY_LOCATION_PRINT(File, Loc)  YYLOCATION_PRINT(File, &(Loc))
+
+#  else
+
+#   define YYLOCATION_PRINT(File, Loc) ((void) 0)
+    /* Temporary convenience wrapper in case some people defined the
+       undocumented and private YY_LOCATION_PRINT macros.  */
+#   define YY_LOCATION_PRINT  YYLOCATION_PRINT
+
+#  endif
+# endif /* !defined YYLOCATION_PRINT */
+
+
+# define YY_SYMBOL_PRINT(Title, Kind, Value, Location)                    \
+do {                                                                      \
+  if (yydebug)                                                            \
+    {                                                                     \
+      YYFPRINTF (stderr, "%s ", Title);                                   \
+      yy_symbol_print (stderr,                                            \
+                  Kind, Value, Location, ctx); \
+      YYFPRINTF (stderr, "\n");                                           \
+    }                                                                     \
+} while (0)
+
+
+/*-----------------------------------.
+| Print this symbol's value on YYO.  |
+`-----------------------------------*/
+
+static void
+yy_symbol_value_print (FILE *yyo,
+                       yysymbol_kind_t yykind, YYSTYPE const * const yyvaluep, YYLTYPE const * const yylocationp, ParseCtx *ctx)
+{
+  FILE *yyoutput = yyo;
+  YY_USE (yyoutput);
+  YY_USE (yylocationp);
+  YY_USE (ctx);
+  if (!yyvaluep)
+    return;
+  YY_IGNORE_MAYBE_UNINITIALIZED_BEGIN
+  YY_USE (yykind);
+  YY_IGNORE_MAYBE_UNINITIALIZED_END
+}
+
+
+/*---------------------------.
+| Print this symbol on YYO.  |
+`---------------------------*/
+
+static void
+yy_symbol_print (FILE *yyo,
+                 yysymbol_kind_t yykind, YYSTYPE const * const yyvaluep, YYLTYPE const * const yylocationp, ParseCtx *ctx)
+{
+  YYFPRINTF (yyo, "%s %s (",
+             yykind < YYNTOKENS ? "token" : "nterm", yysymbol_name (yykind));
+
+  YYLOCATION_PRINT (yyo, yylocationp);
+  YYFPRINTF (yyo, ": ");
+  yy_symbol_value_print (yyo, yykind, yyvaluep, yylocationp, ctx);
+  YYFPRINTF (yyo, ")");
+}
+
+/*------------------------------------------------------------------.
+| yy_stack_print -- Print the state stack from its BOTTOM up to its |
+| TOP (included).                                                   |
+`------------------------------------------------------------------*/
+
+static void
+yy_stack_print (yy_state_t *yybottom, yy_state_t *yytop)
+{
+  YYFPRINTF (stderr, "Stack now");
+  for (; yybottom <= yytop; yybottom++)
+    {
+      int yybot = *yybottom;
+      YYFPRINTF (stderr, " %d", yybot);
+    }
+  YYFPRINTF (stderr, "\n");
+}
+
+# define YY_STACK_PRINT(Bottom, Top)                            \
+do {                                                            \
+  if (yydebug)                                                  \
+    yy_stack_print ((Bottom), (Top));                           \
+} while (0)
+
+
+/*------------------------------------------------.
+| Report that the YYRULE is going to be reduced.  |
+`------------------------------------------------*/
+
+static void
+yy_reduce_print (yy_state_t *yyssp, YYSTYPE *yyvsp, YYLTYPE *yylsp,
+                 int yyrule, ParseCtx *ctx)
+{
+  int yylno = yyrline[yyrule];
+  int yynrhs = yyr2[yyrule];
+  int yyi;
+  YYFPRINTF (stderr, "Reducing stack by rule %d (line %d):\n",
+             yyrule - 1, yylno);
+  /* The symbols being reduced.  */
+  for (yyi = 0; yyi < yynrhs; yyi++)
+    {
+      YYFPRINTF (stderr, "   $%d = ", yyi + 1);
+      yy_symbol_print (stderr,
+                       YY_ACCESSING_SYMBOL (+yyssp[yyi + 1 - yynrhs]),
+                       &yyvsp[(yyi + 1) - (yynrhs)],
+                       &(yylsp[(yyi + 1) - (yynrhs)]), ctx);
+      YYFPRINTF (stderr, "\n");
+    }
+}
+
+# define YY_REDUCE_PRINT(Rule)          \
+do {                                    \
+  if (yydebug)                          \
+    yy_reduce_print (yyssp, yyvsp, yylsp, Rule, ctx); \
+} while (0)
+
+/* Nonzero means print parse trace.  It is left uninitialized so that
+   multiple parsers can coexist.  */
+int yydebug;
+#else /* !YYDEBUG */
+# define YYDPRINTF(Args) ((void) 0)
+# define YY_SYMBOL_PRINT(Title, Kind, Value, Location)
+# define YY_STACK_PRINT(Bottom, Top)
+# define YY_REDUCE_PRINT(Rule)
+#endif /* !YYDEBUG */
+
+
+/* YYINITDEPTH -- initial size of the parser's stacks.  */
+#ifndef YYINITDEPTH
+# define YYINITDEPTH 200
+#endif
+
+/* YYMAXDEPTH -- maximum size the stacks can grow to (effective only
+   if the built-in stack extension method is used).
+
+   Do not make this value too large; the results are undefined if
+   YYSTACK_ALLOC_MAXIMUM < YYSTACK_BYTES (YYMAXDEPTH)
+   evaluated with infinite-precision integer arithmetic.  */
+
+#ifndef YYMAXDEPTH
+# define YYMAXDEPTH 10000
+#endif
+
+
+/* Given a state stack such that *YYBOTTOM is its bottom, such that
+   *YYTOP is either its top or is YYTOP_EMPTY to indicate an empty
+   stack, and such that *YYCAPACITY is the maximum number of elements it
+   can hold without a reallocation, make sure there is enough room to
+   store YYADD more elements.  If not, allocate a new stack using
+   YYSTACK_ALLOC, copy the existing elements, and adjust *YYBOTTOM,
+   *YYTOP, and *YYCAPACITY to reflect the new capacity and memory
+   location.  If *YYBOTTOM != YYBOTTOM_NO_FREE, then free the old stack
+   using YYSTACK_FREE.  Return 0 if successful or if no reallocation is
+   required.  Return YYENOMEM if memory is exhausted.  */
+static int
+yy_lac_stack_realloc (YYPTRDIFF_T *yycapacity, YYPTRDIFF_T yyadd,
+#if YYDEBUG
+                      char const *yydebug_prefix,
+                      char const *yydebug_suffix,
+#endif
+                      yy_state_t **yybottom,
+                      yy_state_t *yybottom_no_free,
+                      yy_state_t **yytop, yy_state_t *yytop_empty)
+{
+  YYPTRDIFF_T yysize_old =
+    *yytop == yytop_empty ? 0 : *yytop - *yybottom + 1;
+  YYPTRDIFF_T yysize_new = yysize_old + yyadd;
+  if (*yycapacity < yysize_new)
+    {
+      YYPTRDIFF_T yyalloc = 2 * yysize_new;
+      yy_state_t *yybottom_new;
+      /* Use YYMAXDEPTH for maximum stack size given that the stack
+         should never need to grow larger than the main state stack
+         needs to grow without LAC.  */
+      if (YYMAXDEPTH < yysize_new)
+        {
+          YYDPRINTF ((stderr, "%smax size exceeded%s", yydebug_prefix,
+                      yydebug_suffix));
+          return YYENOMEM;
+        }
+      if (YYMAXDEPTH < yyalloc)
+        yyalloc = YYMAXDEPTH;
+      yybottom_new =
+        YY_CAST (yy_state_t *,
+                 YYSTACK_ALLOC (YY_CAST (YYSIZE_T,
+                                         yyalloc * YYSIZEOF (*yybottom_new))));
+      if (!yybottom_new)
+        {
+          YYDPRINTF ((stderr, "%srealloc failed%s", yydebug_prefix,
+                      yydebug_suffix));
+          return YYENOMEM;
+        }
+      if (*yytop != yytop_empty)
+        {
+          YYCOPY (yybottom_new, *yybottom, yysize_old);
+          *yytop = yybottom_new + (yysize_old - 1);
+        }
+      if (*yybottom != yybottom_no_free)
+        YYSTACK_FREE (*yybottom);
+      *yybottom = yybottom_new;
+      *yycapacity = yyalloc;
+    }
+  return 0;
+}
+
+/* Establish the initial context for the current lookahead if no initial
+   context is currently established.
+
+   We define a context as a snapshot of the parser stacks.  We define
+   the initial context for a lookahead as the context in which the
+   parser initially examines that lookahead in order to select a
+   syntactic action.  Thus, if the lookahead eventually proves
+   syntactically unacceptable (possibly in a later context reached via a
+   series of reductions), the initial context can be used to determine
+   the exact set of tokens that would be syntactically acceptable in the
+   lookahead's place.  Moreover, it is the context after which any
+   further semantic actions would be erroneous because they would be
+   determined by a syntactically unacceptable token.
+
+   YY_LAC_ESTABLISH should be invoked when a reduction is about to be
+   performed in an inconsistent state (which, for the purposes of LAC,
+   includes consistent states that don't know they're consistent because
+   their default reductions have been disabled).  Iff there is a
+   lookahead token, it should also be invoked before reporting a syntax
+   error.  This latter case is for the sake of the debugging output.
+
+   For parse.lac=full, the implementation of YY_LAC_ESTABLISH is as
+   follows.  If no initial context is currently established for the
+   current lookahead, then check if that lookahead can eventually be
+   shifted if syntactic actions continue from the current context.
+   Report a syntax error if it cannot.  */
+#define YY_LAC_ESTABLISH                                                \
+do {                                                                    \
+  if (!yy_lac_established)                                              \
+    {                                                                   \
+      YYDPRINTF ((stderr,                                               \
+                  "LAC: initial context established for %s\n",          \
+                  yysymbol_name (yytoken)));                            \
+      yy_lac_established = 1;                                           \
+      switch (yy_lac (yyesa, &yyes, &yyes_capacity, yyssp, yytoken))    \
+        {                                                               \
+        case YYENOMEM:                                                  \
+          YYNOMEM;                                                      \
+        case 1:                                                         \
+          goto yyerrlab;                                                \
+        }                                                               \
+    }                                                                   \
+} while (0)
+
+/* Discard any previous initial lookahead context because of Event,
+   which may be a lookahead change or an invalidation of the currently
+   established initial context for the current lookahead.
+
+   The most common example of a lookahead change is a shift.  An example
+   of both cases is syntax error recovery.  That is, a syntax error
+   occurs when the lookahead is syntactically erroneous for the
+   currently established initial context, so error recovery manipulates
+   the parser stacks to try to find a new initial context in which the
+   current lookahead is syntactically acceptable.  If it fails to find
+   such a context, it discards the lookahead.  */
+#if YYDEBUG
+# define YY_LAC_DISCARD(Event)                                           \
+do {                                                                     \
+  if (yy_lac_established)                                                \
+    {                                                                    \
+      YYDPRINTF ((stderr, "LAC: initial context discarded due to "       \
+                  Event "\n"));                                          \
+      yy_lac_established = 0;                                            \
+    }                                                                    \
+} while (0)
+#else
+# define YY_LAC_DISCARD(Event) yy_lac_established = 0
+#endif
+
+/* Given the stack whose top is *YYSSP, return 0 iff YYTOKEN can
+   eventually (after perhaps some reductions) be shifted, return 1 if
+   not, or return YYENOMEM if memory is exhausted.  As preconditions and
+   postconditions: *YYES_CAPACITY is the allocated size of the array to
+   which *YYES points, and either *YYES = YYESA or *YYES points to an
+   array allocated with YYSTACK_ALLOC.  yy_lac may overwrite the
+   contents of either array, alter *YYES and *YYES_CAPACITY, and free
+   any old *YYES other than YYESA.  */
+static int
+yy_lac (yy_state_t *yyesa, yy_state_t **yyes,
+        YYPTRDIFF_T *yyes_capacity, yy_state_t *yyssp, yysymbol_kind_t yytoken)
+{
+  yy_state_t *yyes_prev = yyssp;
+  yy_state_t *yyesp = yyes_prev;
+  /* Reduce until we encounter a shift and thereby accept the token.  */
+  YYDPRINTF ((stderr, "LAC: checking lookahead %s:", yysymbol_name (yytoken)));
+  if (yytoken == YYSYMBOL_YYUNDEF)
+    {
+      YYDPRINTF ((stderr, " Always Err\n"));
+      return 1;
+    }
+  while (1)
+    {
+      int yyrule = yypact[+*yyesp];
+      if (yypact_value_is_default (yyrule)
+          || (yyrule += yytoken) < 0 || YYLAST < yyrule
+          || yycheck[yyrule] != yytoken)
+        {
+          /* Use the default action.  */
+          yyrule = yydefact[+*yyesp];
+          if (yyrule == 0)
+            {
+              YYDPRINTF ((stderr, " Err\n"));
+              return 1;
+            }
+        }
+      else
+        {
+          /* Use the action from yytable.  */
+          yyrule = yytable[yyrule];
+          if (yytable_value_is_error (yyrule))
+            {
+              YYDPRINTF ((stderr, " Err\n"));
+              return 1;
+            }
+          if (0 < yyrule)
+            {
+              YYDPRINTF ((stderr, " S%d\n", yyrule));
+              return 0;
+            }
+          yyrule = -yyrule;
+        }
+      /* By now we know we have to simulate a reduce.  */
+      YYDPRINTF ((stderr, " R%d", yyrule - 1));
+      {
+        /* Pop the corresponding number of values from the stack.  */
+        YYPTRDIFF_T yylen = yyr2[yyrule];
+        /* First pop from the LAC stack as many tokens as possible.  */
+        if (yyesp != yyes_prev)
+          {
+            YYPTRDIFF_T yysize = yyesp - *yyes + 1;
+            if (yylen < yysize)
+              {
+                yyesp -= yylen;
+                yylen = 0;
+              }
+            else
+              {
+                yyesp = yyes_prev;
+                yylen -= yysize;
+              }
+          }
+        /* Only afterwards look at the main stack.  */
+        if (yylen)
+          yyesp = yyes_prev -= yylen;
+      }
+      /* Push the resulting state of the reduction.  */
+      {
+        yy_state_fast_t yystate;
+        {
+          const int yylhs = yyr1[yyrule] - YYNTOKENS;
+          const int yyi = yypgoto[yylhs] + *yyesp;
+          yystate = (0 <= yyi && yyi <= YYLAST && yycheck[yyi] == *yyesp
+                     ? yytable[yyi]
+                     : yydefgoto[yylhs]);
+        }
+        if (yyesp == yyes_prev)
+          {
+            yyesp = *yyes;
+            YY_IGNORE_USELESS_CAST_BEGIN
+            *yyesp = YY_CAST (yy_state_t, yystate);
+            YY_IGNORE_USELESS_CAST_END
+          }
+        else
+          {
+            if (yy_lac_stack_realloc (yyes_capacity, 1,
+#if YYDEBUG
+                                      " (", ")",
+#endif
+                                      yyes, yyesa, &yyesp, yyes_prev))
+              {
+                YYDPRINTF ((stderr, "\n"));
+                return YYENOMEM;
+              }
+            YY_IGNORE_USELESS_CAST_BEGIN
+            *++yyesp = YY_CAST (yy_state_t, yystate);
+            YY_IGNORE_USELESS_CAST_END
+          }
+        YYDPRINTF ((stderr, " G%d", yystate));
+      }
+    }
+}
+
+/* Context of a parse error.  */
+typedef struct
+{
+  yy_state_t *yyssp;
+  yy_state_t *yyesa;
+  yy_state_t **yyes;
+  YYPTRDIFF_T *yyes_capacity;
+  yysymbol_kind_t yytoken;
+  YYLTYPE *yylloc;
+} yypcontext_t;
+
+/* Put in YYARG at most YYARGN of the expected tokens given the
+   current YYCTX, and return the number of tokens stored in YYARG.  If
+   YYARG is null, return the number of expected tokens (guaranteed to
+   be less than YYNTOKENS).  Return YYENOMEM on memory exhaustion.
+   Return 0 if there are more than YYARGN expected tokens, yet fill
+   YYARG up to YYARGN. */
+static int
+yypcontext_expected_tokens (const yypcontext_t *yyctx,
+                            yysymbol_kind_t yyarg[], int yyargn)
+{
+  /* Actual size of YYARG. */
+  int yycount = 0;
+
+  int yyx;
+  for (yyx = 0; yyx < YYNTOKENS; ++yyx)
+    {
+      yysymbol_kind_t yysym = YY_CAST (yysymbol_kind_t, yyx);
+      if (yysym != YYSYMBOL_YYerror && yysym != YYSYMBOL_YYUNDEF)
+        switch (yy_lac (yyctx->yyesa, yyctx->yyes, yyctx->yyes_capacity, yyctx->yyssp, yysym))
+          {
+          case YYENOMEM:
+            return YYENOMEM;
+          case 1:
+            continue;
+          default:
+            if (!yyarg)
+              ++yycount;
+            else if (yycount == yyargn)
+              return 0;
+            else
+              yyarg[yycount++] = yysym;
+          }
+    }
+  if (yyarg && yycount == 0 && 0 < yyargn)
+    yyarg[0] = YYSYMBOL_YYEMPTY;
+  return yycount;
+}
+
+
+
+
+/* The kind of the lookahead of this context.  */
+static yysymbol_kind_t
+yypcontext_token (const yypcontext_t *yyctx) YY_ATTRIBUTE_UNUSED;
+
+static yysymbol_kind_t
+yypcontext_token (const yypcontext_t *yyctx)
+{
+  return yyctx->yytoken;
+}
+
+/* The location of the lookahead of this context.  */
+static YYLTYPE *
+yypcontext_location (const yypcontext_t *yyctx) YY_ATTRIBUTE_UNUSED;
+
+static YYLTYPE *
+yypcontext_location (const yypcontext_t *yyctx)
+{
+  return yyctx->yylloc;
+}
+
+/* User defined function to report a syntax error.  */
+static int
+yyreport_syntax_error (const yypcontext_t *yyctx, ParseCtx *ctx);
+
+/*-----------------------------------------------.
+| Release the memory associated to this symbol.  |
+`-----------------------------------------------*/
+
+static void
+yydestruct (const char *yymsg,
+            yysymbol_kind_t yykind, YYSTYPE *yyvaluep, YYLTYPE *yylocationp, ParseCtx *ctx)
+{
+  YY_USE (yyvaluep);
+  YY_USE (yylocationp);
+  YY_USE (ctx);
+  if (!yymsg)
+    yymsg = "Deleting";
+  YY_SYMBOL_PRINT (yymsg, yykind, yyvaluep, yylocationp);
+
+  YY_IGNORE_MAYBE_UNINITIALIZED_BEGIN
+  YY_USE (yykind);
+  YY_IGNORE_MAYBE_UNINITIALIZED_END
+}
+
+
+
+
+
+
+/*----------.
+| yyparse.  |
+`----------*/
+
+int
+yyparse (ParseCtx *ctx)
+{
+/* Lookahead token kind.  */
+int yychar;
+
+
+/* The semantic value of the lookahead symbol.  */
+/* Default value used for initialization, for pacifying older GCCs
+   or non-GCC compilers.  */
+YY_INITIAL_VALUE (static YYSTYPE yyval_default;)
+YYSTYPE yylval YY_INITIAL_VALUE (= yyval_default);
+
+/* Location data for the lookahead symbol.  */
+static YYLTYPE yyloc_default
+# if defined YYLTYPE_IS_TRIVIAL && YYLTYPE_IS_TRIVIAL
+  = { 1, 1, 1, 1 }
+# endif
+;
+YYLTYPE yylloc = yyloc_default;
+
+    /* Number of syntax errors so far.  */
+    int yynerrs = 0;
+
+    yy_state_fast_t yystate = 0;
+    /* Number of tokens to shift before error messages enabled.  */
+    int yyerrstatus = 0;
+
+    /* Refer to the stacks through separate pointers, to allow yyoverflow
+       to reallocate them elsewhere.  */
+
+    /* Their size.  */
+    YYPTRDIFF_T yystacksize = YYINITDEPTH;
+
+    /* The state stack: array, bottom, top.  */
+    yy_state_t yyssa[YYINITDEPTH];
+    yy_state_t *yyss = yyssa;
+    yy_state_t *yyssp = yyss;
+
+    /* The semantic value stack: array, bottom, top.  */
+    YYSTYPE yyvsa[YYINITDEPTH];
+    YYSTYPE *yyvs = yyvsa;
+    YYSTYPE *yyvsp = yyvs;
+
+    /* The location stack: array, bottom, top.  */
+    YYLTYPE yylsa[YYINITDEPTH];
+    YYLTYPE *yyls = yylsa;
+    YYLTYPE *yylsp = yyls;
+
+    yy_state_t yyesa[20];
+    yy_state_t *yyes = yyesa;
+    YYPTRDIFF_T yyes_capacity = 20 < YYMAXDEPTH ? 20 : YYMAXDEPTH;
+
+  /* Whether LAC context is established.  A Boolean.  */
+  int yy_lac_established = 0;
+  int yyn;
+  /* The return value of yyparse.  */
+  int yyresult;
+  /* Lookahead symbol kind.  */
+  yysymbol_kind_t yytoken = YYSYMBOL_YYEMPTY;
+  /* The variables used to return semantic value and location from the
+     action routines.  */
+  YYSTYPE yyval;
+  YYLTYPE yyloc;
+
+  /* The locations where the error started and ended.  */
+  YYLTYPE yyerror_range[3];
+
+
+
+#define YYPOPSTACK(N)   (yyvsp -= (N), yyssp -= (N), yylsp -= (N))
+
+  /* The number of symbols on the RHS of the reduced rule.
+     Keep to zero when no symbol should be popped.  */
+  int yylen = 0;
+
+  YYDPRINTF ((stderr, "Starting parse\n"));
+
+  yychar = YYEMPTY; /* Cause a token to be read.  */
+
+
+/* User initialization code.  */
+#line 135 "lang/parser.y"
+{
+    yylloc = (Span){ctx->file, 1, 1, 1, 0};
+}
+
+#line 1563 "build-fuzz/parser.c"
+
+  yylsp[0] = yylloc;
+  goto yysetstate;
+
+
+/*------------------------------------------------------------.
+| yynewstate -- push a new state, which is found in yystate.  |
+`------------------------------------------------------------*/
+yynewstate:
+  /* In all cases, when you get here, the value and location stacks
+     have just been pushed.  So pushing a state here evens the stacks.  */
+  yyssp++;
+
+
+/*--------------------------------------------------------------------.
+| yysetstate -- set current state (the top of the stack) to yystate.  |
+`--------------------------------------------------------------------*/
+yysetstate:
+  YYDPRINTF ((stderr, "Entering state %d\n", yystate));
+  YY_ASSERT (0 <= yystate && yystate < YYNSTATES);
+  YY_IGNORE_USELESS_CAST_BEGIN
+  *yyssp = YY_CAST (yy_state_t, yystate);
+  YY_IGNORE_USELESS_CAST_END
+  YY_STACK_PRINT (yyss, yyssp);
+
+  if (yyss + yystacksize - 1 <= yyssp)
+#if !defined yyoverflow && !defined YYSTACK_RELOCATE
+    YYNOMEM;
+#else
+    {
+      /* Get the current used size of the three stacks, in elements.  */
+      YYPTRDIFF_T yysize = yyssp - yyss + 1;
+
+# if defined yyoverflow
+      {
+        /* Give user a chance to reallocate the stack.  Use copies of
+           these so that the &'s don't force the real ones into
+           memory.  */
+        yy_state_t *yyss1 = yyss;
+        YYSTYPE *yyvs1 = yyvs;
+        YYLTYPE *yyls1 = yyls;
+
+        /* Each stack pointer address is followed by the size of the
+           data in use in that stack, in bytes.  This used to be a
+           conditional around just the two extra args, but that might
+           be undefined if yyoverflow is a macro.  */
+        yyoverflow (YY_("memory exhausted"),
+                    &yyss1, yysize * YYSIZEOF (*yyssp),
+                    &yyvs1, yysize * YYSIZEOF (*yyvsp),
+                    &yyls1, yysize * YYSIZEOF (*yylsp),
+                    &yystacksize);
+        yyss = yyss1;
+        yyvs = yyvs1;
+        yyls = yyls1;
+      }
+# else /* defined YYSTACK_RELOCATE */
+      /* Extend the stack our own way.  */
+      if (YYMAXDEPTH <= yystacksize)
+        YYNOMEM;
+      yystacksize *= 2;
+      if (YYMAXDEPTH < yystacksize)
+        yystacksize = YYMAXDEPTH;
+
+      {
+        yy_state_t *yyss1 = yyss;
+        union yyalloc *yyptr =
+          YY_CAST (union yyalloc *,
+                   YYSTACK_ALLOC (YY_CAST (YYSIZE_T, YYSTACK_BYTES (yystacksize))));
+        if (! yyptr)
+          YYNOMEM;
+        YYSTACK_RELOCATE (yyss_alloc, yyss);
+        YYSTACK_RELOCATE (yyvs_alloc, yyvs);
+        YYSTACK_RELOCATE (yyls_alloc, yyls);
+#  undef YYSTACK_RELOCATE
+        if (yyss1 != yyssa)
+          YYSTACK_FREE (yyss1);
+      }
+# endif
+
+      yyssp = yyss + yysize - 1;
+      yyvsp = yyvs + yysize - 1;
+      yylsp = yyls + yysize - 1;
+
+      YY_IGNORE_USELESS_CAST_BEGIN
+      YYDPRINTF ((stderr, "Stack size increased to %ld\n",
+                  YY_CAST (long, yystacksize)));
+      YY_IGNORE_USELESS_CAST_END
+
+      if (yyss + yystacksize - 1 <= yyssp)
+        YYABORT;
+    }
+#endif /* !defined yyoverflow && !defined YYSTACK_RELOCATE */
+
+
+  if (yystate == YYFINAL)
+    YYACCEPT;
+
+  goto yybackup;
+
+
+/*-----------.
+| yybackup.  |
+`-----------*/
+yybackup:
+  /* Do appropriate processing given the current state.  Read a
+     lookahead token if we need one and don't already have one.  */
+
+  /* First try to decide what to do without reference to lookahead token.  */
+  yyn = yypact[yystate];
+  if (yypact_value_is_default (yyn))
+    goto yydefault;
+
+  /* Not known => get a lookahead token if don't already have one.  */
+
+  /* YYCHAR is either empty, or end-of-input, or a valid lookahead.  */
+  if (yychar == YYEMPTY)
+    {
+      YYDPRINTF ((stderr, "Reading a token\n"));
+      yychar = yylex (&yylval, &yylloc, ctx);
+    }
+
+  if (yychar <= END)
+    {
+      yychar = END;
+      yytoken = YYSYMBOL_YYEOF;
+      YYDPRINTF ((stderr, "Now at end of input.\n"));
+    }
+  else if (yychar == YYerror)
+    {
+      /* The scanner already issued an error message, process directly
+         to error recovery.  But do not keep the error token as
+         lookahead, it is too special and may lead us to an endless
+         loop in error recovery. */
+      yychar = YYUNDEF;
+      yytoken = YYSYMBOL_YYerror;
+      yyerror_range[1] = yylloc;
+      goto yyerrlab1;
+    }
+  else
+    {
+      yytoken = YYTRANSLATE (yychar);
+      YY_SYMBOL_PRINT ("Next token is", yytoken, &yylval, &yylloc);
+    }
+
+  /* If the proper action on seeing token YYTOKEN is to reduce or to
+     detect an error, take that action.  */
+  yyn += yytoken;
+  if (yyn < 0 || YYLAST < yyn || yycheck[yyn] != yytoken)
+    {
+      YY_LAC_ESTABLISH;
+      goto yydefault;
+    }
+  yyn = yytable[yyn];
+  if (yyn <= 0)
+    {
+      if (yytable_value_is_error (yyn))
+        goto yyerrlab;
+      yyn = -yyn;
+      YY_LAC_ESTABLISH;
+      goto yyreduce;
+    }
+
+  /* Count tokens shifted since error; after three, turn off error
+     status.  */
+  if (yyerrstatus)
+    yyerrstatus--;
+
+  /* Shift the lookahead token.  */
+  YY_SYMBOL_PRINT ("Shifting", yytoken, &yylval, &yylloc);
+  yystate = yyn;
+  YY_IGNORE_MAYBE_UNINITIALIZED_BEGIN
+  *++yyvsp = yylval;
+  YY_IGNORE_MAYBE_UNINITIALIZED_END
+  *++yylsp = yylloc;
+
+  /* Discard the shifted token.  */
+  yychar = YYEMPTY;
+  YY_LAC_DISCARD ("shift");
+  goto yynewstate;
+
+
+/*-----------------------------------------------------------.
+| yydefault -- do the default action for the current state.  |
+`-----------------------------------------------------------*/
+yydefault:
+  yyn = yydefact[yystate];
+  if (yyn == 0)
+    goto yyerrlab;
+  goto yyreduce;
+
+
+/*-----------------------------.
+| yyreduce -- do a reduction.  |
+`-----------------------------*/
+yyreduce:
+  /* yyn is the number of a rule to reduce with.  */
+  yylen = yyr2[yyn];
+
+  /* If YYLEN is nonzero, implement the default value of the action:
+     '$$ = $1'.
+
+     Otherwise, the following line sets YYVAL to garbage.
+     This behavior is undocumented and Bison
+     users should not rely upon it.  Assigning to YYVAL
+     unconditionally makes the parser a bit smaller, and it avoids a
+     GCC warning that YYVAL may be used uninitialized.  */
+  yyval = yyvsp[1-yylen];
+
+  /* Default location. */
+  YYLLOC_DEFAULT (yyloc, (yylsp - yylen), yylen);
+  yyerror_range[1] = yyloc;
+  YY_REDUCE_PRINT (yyn);
+  {
+    int yychar_backup = yychar;
+    switch (yyn)
+      {
+  case 6: /* opt_item: item  */
+#line 181 "lang/parser.y"
+                    { push(ctx, &ctx->program->body, (yyvsp[0].ast)); }
+#line 1783 "build-fuzz/parser.c"
+    break;
+
+  case 13: /* use: "use" dotted  */
+#line 196 "lang/parser.y"
+                    { (yyval.ast) = (yyvsp[0].ast); (yyval.ast)->span = (yyloc); }
+#line 1789 "build-fuzz/parser.c"
+    break;
+
+  case 14: /* dotted: "identifier"  */
+#line 200 "lang/parser.y"
+                        { (yyval.ast) = named(ctx, AST_USE, (yyloc), (yyvsp[0].s)); }
+#line 1795 "build-fuzz/parser.c"
+    break;
+
+  case 15: /* dotted: dotted '.' "identifier"  */
+#line 201 "lang/parser.y"
+                        { (yyval.ast) = (yyvsp[-2].ast); (yyval.ast)->name = arena_printf(ctx->arena, "%s.%s", (yyvsp[-2].ast)->name, (yyvsp[0].s)); }
+#line 1801 "build-fuzz/parser.c"
+    break;
+
+  case 16: /* layer_def: "layer" "identifier" '(' paramdefs ')' '{' layer_body '}'  */
+#line 206 "lang/parser.y"
+                                                       {
+        (yyval.ast) = named(ctx, AST_LAYER_DEF, (yyloc), (yyvsp[-6].s));
+        (yyval.ast)->list = (yyvsp[-4].list);
+        (yyval.ast)->body = (yyvsp[-1].list);
+    }
+#line 1811 "build-fuzz/parser.c"
+    break;
+
+  case 17: /* paramdefs: %empty  */
+#line 214 "lang/parser.y"
+                        { (yyval.list) = (PtrVec){0}; }
+#line 1817 "build-fuzz/parser.c"
+    break;
+
+  case 19: /* paramdef_list: paramdef  */
+#line 219 "lang/parser.y"
+                                    { (yyval.list) = (PtrVec){0}; push(ctx, &(yyval.list), (yyvsp[0].ast)); }
+#line 1823 "build-fuzz/parser.c"
+    break;
+
+  case 20: /* paramdef_list: paramdef_list ',' paramdef  */
+#line 220 "lang/parser.y"
+                                    { (yyval.list) = (yyvsp[-2].list); push(ctx, &(yyval.list), (yyvsp[0].ast)); }
+#line 1829 "build-fuzz/parser.c"
+    break;
+
+  case 21: /* paramdef: "identifier" opt_type_name opt_init  */
+#line 225 "lang/parser.y"
+                                   {
+        (yyval.ast) = named(ctx, AST_PARAMDEF, (yyloc), (yyvsp[-2].s));
+        (yyval.ast)->type_name = (yyvsp[-1].s);
+        (yyval.ast)->value = (yyvsp[0].ast);
+    }
+#line 1839 "build-fuzz/parser.c"
+    break;
+
+  case 22: /* opt_type_name: %empty  */
+#line 233 "lang/parser.y"
+                    { (yyval.s) = NULL; }
+#line 1845 "build-fuzz/parser.c"
+    break;
+
+  case 23: /* opt_type_name: ':' "identifier"  */
+#line 234 "lang/parser.y"
+                    { (yyval.s) = (yyvsp[0].s); }
+#line 1851 "build-fuzz/parser.c"
+    break;
+
+  case 24: /* opt_init: %empty  */
+#line 238 "lang/parser.y"
+                    { (yyval.ast) = NULL; }
+#line 1857 "build-fuzz/parser.c"
+    break;
+
+  case 25: /* opt_init: '=' expr  */
+#line 239 "lang/parser.y"
+                    { (yyval.ast) = (yyvsp[0].ast); }
+#line 1863 "build-fuzz/parser.c"
+    break;
+
+  case 26: /* layer_body: opt_layer_stmt  */
+#line 243 "lang/parser.y"
+                                    { (yyval.list) = (PtrVec){0}; push(ctx, &(yyval.list), (yyvsp[0].ast)); }
+#line 1869 "build-fuzz/parser.c"
+    break;
+
+  case 27: /* layer_body: layer_body ';' opt_layer_stmt  */
+#line 244 "lang/parser.y"
+                                    { (yyval.list) = (yyvsp[-2].list); push(ctx, &(yyval.list), (yyvsp[0].ast)); }
+#line 1875 "build-fuzz/parser.c"
+    break;
+
+  case 28: /* opt_layer_stmt: %empty  */
+#line 250 "lang/parser.y"
+                    { (yyval.ast) = NULL; }
+#line 1881 "build-fuzz/parser.c"
+    break;
+
+  case 30: /* opt_layer_stmt: error  */
+#line 252 "lang/parser.y"
+                    { (yyval.ast) = NULL; }
+#line 1887 "build-fuzz/parser.c"
+    break;
+
+  case 31: /* layer_stmt: "param" "identifier" ':' type '=' expr  */
+#line 260 "lang/parser.y"
+                                    {
+        (yyval.ast) = named(ctx, AST_PARAM, (yyloc), (yyvsp[-4].s));
+        (yyval.ast)->type = (yyvsp[-2].ast);
+        (yyval.ast)->value = (yyvsp[0].ast);
+    }
+#line 1897 "build-fuzz/parser.c"
+    break;
+
+  case 32: /* layer_stmt: "forward" '(' "identifier" ':' type ')' '=' expr  */
+#line 265 "lang/parser.y"
+                                              {
+        (yyval.ast) = named(ctx, AST_FORWARD, (yyloc), (yyvsp[-5].s));
+        (yyval.ast)->type = (yyvsp[-3].ast);
+        (yyval.ast)->value = (yyvsp[0].ast);
+    }
+#line 1907 "build-fuzz/parser.c"
+    break;
+
+  case 33: /* layer_stmt: "forward" '(' "identifier" ':' type ')' '{' block_body '}'  */
+#line 270 "lang/parser.y"
+                                                        {
+        (yyval.ast) = named(ctx, AST_FORWARD, (yyloc), (yyvsp[-6].s));
+        (yyval.ast)->type = (yyvsp[-4].ast);
+        (yyval.ast)->list = (yyvsp[-1].list);
+    }
+#line 1917 "build-fuzz/parser.c"
+    break;
+
+  case 34: /* layer_stmt: "let" "identifier" '=' expr  */
+#line 275 "lang/parser.y"
+                         {
+        (yyval.ast) = named(ctx, AST_LET, (yyloc), (yyvsp[-2].s));
+        (yyval.ast)->value = (yyvsp[0].ast);
+    }
+#line 1926 "build-fuzz/parser.c"
+    break;
+
+  case 35: /* block_body: opt_block_stmt  */
+#line 282 "lang/parser.y"
+                                    { (yyval.list) = (PtrVec){0}; push(ctx, &(yyval.list), (yyvsp[0].ast)); }
+#line 1932 "build-fuzz/parser.c"
+    break;
+
+  case 36: /* block_body: block_body ';' opt_block_stmt  */
+#line 283 "lang/parser.y"
+                                    { (yyval.list) = (yyvsp[-2].list); push(ctx, &(yyval.list), (yyvsp[0].ast)); }
+#line 1938 "build-fuzz/parser.c"
+    break;
+
+  case 37: /* opt_block_stmt: %empty  */
+#line 287 "lang/parser.y"
+                    { (yyval.ast) = NULL; }
+#line 1944 "build-fuzz/parser.c"
+    break;
+
+  case 39: /* opt_block_stmt: error  */
+#line 289 "lang/parser.y"
+                    { (yyval.ast) = NULL; }
+#line 1950 "build-fuzz/parser.c"
+    break;
+
+  case 40: /* block_stmt: "let" "identifier" '=' expr  */
+#line 294 "lang/parser.y"
+                         {
+        (yyval.ast) = named(ctx, AST_LET, (yyloc), (yyvsp[-2].s));
+        (yyval.ast)->value = (yyvsp[0].ast);
+    }
+#line 1959 "build-fuzz/parser.c"
+    break;
+
+  case 41: /* block_stmt: "return" expr  */
+#line 298 "lang/parser.y"
+                  {
+        (yyval.ast) = node(ctx, AST_RETURN, (yyloc));
+        (yyval.ast)->value = (yyvsp[0].ast);
+    }
+#line 1968 "build-fuzz/parser.c"
+    break;
+
+  case 42: /* type: "identifier" '[' dims ']'  */
+#line 306 "lang/parser.y"
+                         {
+        (yyval.ast) = named(ctx, AST_TYPE, (yyloc), (yyvsp[-3].s));
+        (yyval.ast)->list = (yyvsp[-1].list);
+    }
+#line 1977 "build-fuzz/parser.c"
+    break;
+
+  case 43: /* dims: %empty  */
+#line 313 "lang/parser.y"
+                    { (yyval.list) = (PtrVec){0}; }
+#line 1983 "build-fuzz/parser.c"
+    break;
+
+  case 45: /* dim_list: dim  */
+#line 318 "lang/parser.y"
+                        { (yyval.list) = (PtrVec){0}; push(ctx, &(yyval.list), (yyvsp[0].ast)); }
+#line 1989 "build-fuzz/parser.c"
+    break;
+
+  case 46: /* dim_list: dim_list ',' dim  */
+#line 319 "lang/parser.y"
+                        { (yyval.list) = (yyvsp[-2].list); push(ctx, &(yyval.list), (yyvsp[0].ast)); }
+#line 1995 "build-fuzz/parser.c"
+    break;
+
+  case 47: /* dim: "number"  */
+#line 324 "lang/parser.y"
+          {
+        (yyval.ast) = (yyvsp[0].ast);
+        (yyval.ast)->kind = AST_DIM;
+        if (!(yyvsp[0].ast)->is_int)
+            diag(DIAG_ERROR, (yylsp[0]), "a dimension must be a whole number");
+    }
+#line 2006 "build-fuzz/parser.c"
+    break;
+
+  case 48: /* dim: "identifier"  */
+#line 330 "lang/parser.y"
+                    { (yyval.ast) = named(ctx, AST_DIM, (yyloc), (yyvsp[0].s)); }
+#line 2012 "build-fuzz/parser.c"
+    break;
+
+  case 49: /* dim: "..."  */
+#line 331 "lang/parser.y"
+                    { (yyval.ast) = node(ctx, AST_DIM, (yyloc)); (yyval.ast)->is_ellipsis = true; }
+#line 2018 "build-fuzz/parser.c"
+    break;
+
+  case 50: /* model_def: "model" "identifier" '{' model_body '}'  */
+#line 336 "lang/parser.y"
+                                     {
+        (yyval.ast) = named(ctx, AST_MODEL, (yyloc), (yyvsp[-3].s));
+        (yyval.ast)->body = (yyvsp[-1].list);
+    }
+#line 2027 "build-fuzz/parser.c"
+    break;
+
+  case 51: /* model_body: opt_model_stmt  */
+#line 343 "lang/parser.y"
+                                    { (yyval.list) = (PtrVec){0}; push(ctx, &(yyval.list), (yyvsp[0].ast)); }
+#line 2033 "build-fuzz/parser.c"
+    break;
+
+  case 52: /* model_body: model_body ';' opt_model_stmt  */
+#line 344 "lang/parser.y"
+                                    { (yyval.list) = (yyvsp[-2].list); push(ctx, &(yyval.list), (yyvsp[0].ast)); }
+#line 2039 "build-fuzz/parser.c"
+    break;
+
+  case 53: /* opt_model_stmt: %empty  */
+#line 348 "lang/parser.y"
+                    { (yyval.ast) = NULL; }
+#line 2045 "build-fuzz/parser.c"
+    break;
+
+  case 55: /* opt_model_stmt: error  */
+#line 350 "lang/parser.y"
+                    { (yyval.ast) = NULL; }
+#line 2051 "build-fuzz/parser.c"
+    break;
+
+  case 56: /* model_stmt: "input" "identifier" ':' type  */
+#line 357 "lang/parser.y"
+                           {
+        (yyval.ast) = named(ctx, AST_INPUT, (yyloc), (yyvsp[-2].s));
+        (yyval.ast)->type = (yyvsp[0].ast);
+    }
+#line 2060 "build-fuzz/parser.c"
+    break;
+
+  case 57: /* model_stmt: "output" "identifier" ':' type opt_init  */
+#line 361 "lang/parser.y"
+                                     {
+        (yyval.ast) = named(ctx, AST_OUTPUT, (yyloc), (yyvsp[-3].s));
+        (yyval.ast)->type = (yyvsp[-1].ast);
+        (yyval.ast)->value = (yyvsp[0].ast);
+    }
+#line 2070 "build-fuzz/parser.c"
+    break;
+
+  case 58: /* model_stmt: "param" "identifier" ':' type '=' expr  */
+#line 366 "lang/parser.y"
+                                    {
+        (yyval.ast) = named(ctx, AST_PARAM, (yyloc), (yyvsp[-4].s));
+        (yyval.ast)->type = (yyvsp[-2].ast);
+        (yyval.ast)->value = (yyvsp[0].ast);
+    }
+#line 2080 "build-fuzz/parser.c"
+    break;
+
+  case 59: /* model_stmt: "layers" '{' entries '}'  */
+#line 371 "lang/parser.y"
+                             {
+        (yyval.ast) = node(ctx, AST_LAYERS, (yyloc));
+        (yyval.ast)->list = (yyvsp[-1].list);
+    }
+#line 2089 "build-fuzz/parser.c"
+    break;
+
+  case 60: /* model_stmt: "let" "identifier" '=' expr  */
+#line 375 "lang/parser.y"
+                         {
+        (yyval.ast) = named(ctx, AST_LET, (yyloc), (yyvsp[-2].s));
+        (yyval.ast)->value = (yyvsp[0].ast);
+    }
+#line 2098 "build-fuzz/parser.c"
+    break;
+
+  case 61: /* model_stmt: "identifier" '=' expr  */
+#line 379 "lang/parser.y"
+                     {
+        (yyval.ast) = named(ctx, AST_ASSIGN, (yyloc), (yyvsp[-2].s));
+        (yyval.ast)->value = (yyvsp[0].ast);
+    }
+#line 2107 "build-fuzz/parser.c"
+    break;
+
+  case 62: /* entries: opt_entry  */
+#line 386 "lang/parser.y"
+                            { (yyval.list) = (PtrVec){0}; push(ctx, &(yyval.list), (yyvsp[0].ast)); }
+#line 2113 "build-fuzz/parser.c"
+    break;
+
+  case 63: /* entries: entries ';' opt_entry  */
+#line 387 "lang/parser.y"
+                            { (yyval.list) = (yyvsp[-2].list); push(ctx, &(yyval.list), (yyvsp[0].ast)); }
+#line 2119 "build-fuzz/parser.c"
+    break;
+
+  case 64: /* opt_entry: %empty  */
+#line 391 "lang/parser.y"
+                    { (yyval.ast) = NULL; }
+#line 2125 "build-fuzz/parser.c"
+    break;
+
+  case 66: /* opt_entry: error  */
+#line 393 "lang/parser.y"
+                    { (yyval.ast) = NULL; }
+#line 2131 "build-fuzz/parser.c"
+    break;
+
+  case 67: /* entry: "identifier" acts  */
+#line 398 "lang/parser.y"
+                 {
+        (yyval.ast) = node(ctx, AST_LAYER_ENTRY, (yyloc));
+        (yyval.ast)->value = named(ctx, AST_NAME, (yylsp[-1]), (yyvsp[-1].s));
+        (yyval.ast)->list = (yyvsp[0].list);
+    }
+#line 2141 "build-fuzz/parser.c"
+    break;
+
+  case 68: /* entry: "identifier" '(' args ')' acts  */
+#line 403 "lang/parser.y"
+                              {
+        (yyval.ast) = node(ctx, AST_LAYER_ENTRY, (yyloc));
+        (yyval.ast)->value = node(ctx, AST_CALL, span_join((yylsp[-4]), (yylsp[-1])));
+        (yyval.ast)->value->lhs = named(ctx, AST_NAME, (yylsp[-4]), (yyvsp[-4].s));
+        (yyval.ast)->value->list = (yyvsp[-2].list);
+        (yyval.ast)->list = (yyvsp[0].list);
+    }
+#line 2153 "build-fuzz/parser.c"
+    break;
+
+  case 69: /* acts: %empty  */
+#line 413 "lang/parser.y"
+                    { (yyval.list) = (PtrVec){0}; }
+#line 2159 "build-fuzz/parser.c"
+    break;
+
+  case 70: /* acts: acts "identifier"  */
+#line 414 "lang/parser.y"
+                    { (yyval.list) = (yyvsp[-1].list); push(ctx, &(yyval.list), named(ctx, AST_NAME, (yylsp[0]), (yyvsp[0].s))); }
+#line 2165 "build-fuzz/parser.c"
+    break;
+
+  case 71: /* data_def: "data" "identifier" '{' data_body '}'  */
+#line 419 "lang/parser.y"
+                                   {
+        (yyval.ast) = named(ctx, AST_DATA, (yyloc), (yyvsp[-3].s));
+        (yyval.ast)->body = (yyvsp[-1].list);
+    }
+#line 2174 "build-fuzz/parser.c"
+    break;
+
+  case 72: /* data_body: opt_data_stmt  */
+#line 426 "lang/parser.y"
+                                    { (yyval.list) = (PtrVec){0}; push(ctx, &(yyval.list), (yyvsp[0].ast)); }
+#line 2180 "build-fuzz/parser.c"
+    break;
+
+  case 73: /* data_body: data_body ';' opt_data_stmt  */
+#line 427 "lang/parser.y"
+                                    { (yyval.list) = (yyvsp[-2].list); push(ctx, &(yyval.list), (yyvsp[0].ast)); }
+#line 2186 "build-fuzz/parser.c"
+    break;
+
+  case 74: /* opt_data_stmt: %empty  */
+#line 431 "lang/parser.y"
+                    { (yyval.ast) = NULL; }
+#line 2192 "build-fuzz/parser.c"
+    break;
+
+  case 76: /* opt_data_stmt: error  */
+#line 433 "lang/parser.y"
+                    { (yyval.ast) = NULL; }
+#line 2198 "build-fuzz/parser.c"
+    break;
+
+  case 77: /* data_stmt: "identifier" '=' expr  */
+#line 437 "lang/parser.y"
+                     {
+        (yyval.ast) = named(ctx, AST_ASSIGN, (yyloc), (yyvsp[-2].s));
+        (yyval.ast)->value = (yyvsp[0].ast);
+    }
+#line 2207 "build-fuzz/parser.c"
+    break;
+
+  case 78: /* train_def: "train" "identifier" opt_on '{' train_body '}'  */
+#line 445 "lang/parser.y"
+                                            {
+        (yyval.ast) = named(ctx, AST_TRAIN, (yyloc), (yyvsp[-4].s));
+        (yyval.ast)->on = (yyvsp[-3].ast);
+        (yyval.ast)->body = (yyvsp[-1].list);
+    }
+#line 2217 "build-fuzz/parser.c"
+    break;
+
+  case 79: /* opt_on: %empty  */
+#line 453 "lang/parser.y"
+                    { (yyval.ast) = NULL; }
+#line 2223 "build-fuzz/parser.c"
+    break;
+
+  case 80: /* opt_on: "on" expr  */
+#line 454 "lang/parser.y"
+                    { (yyval.ast) = (yyvsp[0].ast); }
+#line 2229 "build-fuzz/parser.c"
+    break;
+
+  case 81: /* train_body: opt_train_stmt  */
+#line 458 "lang/parser.y"
+                                    { (yyval.list) = (PtrVec){0}; push(ctx, &(yyval.list), (yyvsp[0].ast)); }
+#line 2235 "build-fuzz/parser.c"
+    break;
+
+  case 82: /* train_body: train_body ';' opt_train_stmt  */
+#line 459 "lang/parser.y"
+                                    { (yyval.list) = (yyvsp[-2].list); push(ctx, &(yyval.list), (yyvsp[0].ast)); }
+#line 2241 "build-fuzz/parser.c"
+    break;
+
+  case 83: /* opt_train_stmt: %empty  */
+#line 463 "lang/parser.y"
+                    { (yyval.ast) = NULL; }
+#line 2247 "build-fuzz/parser.c"
+    break;
+
+  case 85: /* opt_train_stmt: error  */
+#line 465 "lang/parser.y"
+                    { (yyval.ast) = NULL; }
+#line 2253 "build-fuzz/parser.c"
+    break;
+
+  case 86: /* train_stmt: "identifier" '=' expr  */
+#line 472 "lang/parser.y"
+                     {
+        (yyval.ast) = named(ctx, AST_ASSIGN, (yyloc), (yyvsp[-2].s));
+        (yyval.ast)->value = (yyvsp[0].ast);
+    }
+#line 2262 "build-fuzz/parser.c"
+    break;
+
+  case 87: /* train_stmt: "identifier" opt_arg opt_every  */
+#line 476 "lang/parser.y"
+                              {
+        (yyval.ast) = named(ctx, AST_SETTING, (yyloc), (yyvsp[-2].s));
+        (yyval.ast)->value = (yyvsp[-1].ast);
+        (yyval.ast)->every = (yyvsp[0].s);
+    }
+#line 2272 "build-fuzz/parser.c"
+    break;
+
+  case 88: /* train_stmt: "evaluate" "on" expr opt_every opt_metrics  */
+#line 481 "lang/parser.y"
+                                             {
+        (yyval.ast) = node(ctx, AST_EVALUATE, (yyloc));
+        (yyval.ast)->value = (yyvsp[-2].ast);
+        (yyval.ast)->every = (yyvsp[-1].s);
+        (yyval.ast)->list = (yyvsp[0].list);
+    }
+#line 2283 "build-fuzz/parser.c"
+    break;
+
+  case 89: /* opt_arg: %empty  */
+#line 490 "lang/parser.y"
+                    { (yyval.ast) = NULL; }
+#line 2289 "build-fuzz/parser.c"
+    break;
+
+  case 91: /* opt_every: %empty  */
+#line 495 "lang/parser.y"
+                    { (yyval.s) = NULL; }
+#line 2295 "build-fuzz/parser.c"
+    break;
+
+  case 92: /* opt_every: "every" "identifier"  */
+#line 496 "lang/parser.y"
+                    { (yyval.s) = (yyvsp[0].s); }
+#line 2301 "build-fuzz/parser.c"
+    break;
+
+  case 93: /* opt_metrics: %empty  */
+#line 500 "lang/parser.y"
+                    { (yyval.list) = (PtrVec){0}; }
+#line 2307 "build-fuzz/parser.c"
+    break;
+
+  case 94: /* opt_metrics: ':' name_list  */
+#line 501 "lang/parser.y"
+                    { (yyval.list) = (yyvsp[0].list); }
+#line 2313 "build-fuzz/parser.c"
+    break;
+
+  case 95: /* name_list: "identifier"  */
+#line 505 "lang/parser.y"
+                            { (yyval.list) = (PtrVec){0}; push(ctx, &(yyval.list), named(ctx, AST_NAME, (yylsp[0]), (yyvsp[0].s))); }
+#line 2319 "build-fuzz/parser.c"
+    break;
+
+  case 96: /* name_list: name_list ',' "identifier"  */
+#line 506 "lang/parser.y"
+                            { (yyval.list) = (yyvsp[-2].list); push(ctx, &(yyval.list), named(ctx, AST_NAME, (yylsp[0]), (yyvsp[0].s))); }
+#line 2325 "build-fuzz/parser.c"
+    break;
+
+  case 97: /* expr: expr '+' expr  */
+#line 511 "lang/parser.y"
+                                { (yyval.ast) = binary(ctx, (yyloc), '+', (yyvsp[-2].ast), (yyvsp[0].ast)); }
+#line 2331 "build-fuzz/parser.c"
+    break;
+
+  case 98: /* expr: expr '-' expr  */
+#line 512 "lang/parser.y"
+                                { (yyval.ast) = binary(ctx, (yyloc), '-', (yyvsp[-2].ast), (yyvsp[0].ast)); }
+#line 2337 "build-fuzz/parser.c"
+    break;
+
+  case 99: /* expr: expr '*' expr  */
+#line 513 "lang/parser.y"
+                                { (yyval.ast) = binary(ctx, (yyloc), '*', (yyvsp[-2].ast), (yyvsp[0].ast)); }
+#line 2343 "build-fuzz/parser.c"
+    break;
+
+  case 100: /* expr: expr '/' expr  */
+#line 514 "lang/parser.y"
+                                { (yyval.ast) = binary(ctx, (yyloc), '/', (yyvsp[-2].ast), (yyvsp[0].ast)); }
+#line 2349 "build-fuzz/parser.c"
+    break;
+
+  case 101: /* expr: expr '@' expr  */
+#line 515 "lang/parser.y"
+                                { (yyval.ast) = binary(ctx, (yyloc), '@', (yyvsp[-2].ast), (yyvsp[0].ast)); }
+#line 2355 "build-fuzz/parser.c"
+    break;
+
+  case 102: /* expr: '-' expr  */
+#line 516 "lang/parser.y"
+                                { (yyval.ast) = node(ctx, AST_UNARY, (yyloc)); (yyval.ast)->op = '-'; (yyval.ast)->lhs = (yyvsp[0].ast); }
+#line 2361 "build-fuzz/parser.c"
+    break;
+
+  case 105: /* postfix: postfix '(' args ')'  */
+#line 524 "lang/parser.y"
+                            { (yyval.ast) = node(ctx, AST_CALL, (yyloc)); (yyval.ast)->lhs = (yyvsp[-3].ast); (yyval.ast)->list = (yyvsp[-1].list); }
+#line 2367 "build-fuzz/parser.c"
+    break;
+
+  case 106: /* postfix: postfix '.' "identifier"  */
+#line 525 "lang/parser.y"
+                            { (yyval.ast) = named(ctx, AST_FIELD, (yyloc), (yyvsp[0].s)); (yyval.ast)->lhs = (yyvsp[-2].ast); }
+#line 2373 "build-fuzz/parser.c"
+    break;
+
+  case 107: /* postfix: postfix '[' arg_list ']'  */
+#line 526 "lang/parser.y"
+                               { (yyval.ast) = node(ctx, AST_INDEX, (yyloc)); (yyval.ast)->lhs = (yyvsp[-3].ast); (yyval.ast)->list = (yyvsp[-1].list); }
+#line 2379 "build-fuzz/parser.c"
+    break;
+
+  case 110: /* primary: "identifier"  */
+#line 533 "lang/parser.y"
+                            { (yyval.ast) = named(ctx, AST_NAME, (yyloc), (yyvsp[0].s)); }
+#line 2385 "build-fuzz/parser.c"
+    break;
+
+  case 111: /* primary: '(' expr ')'  */
+#line 534 "lang/parser.y"
+                            { (yyval.ast) = (yyvsp[-1].ast); }
+#line 2391 "build-fuzz/parser.c"
+    break;
+
+  case 112: /* args: %empty  */
+#line 538 "lang/parser.y"
+                    { (yyval.list) = (PtrVec){0}; }
+#line 2397 "build-fuzz/parser.c"
+    break;
+
+  case 114: /* arg_list: arg  */
+#line 543 "lang/parser.y"
+                        { (yyval.list) = (PtrVec){0}; push(ctx, &(yyval.list), (yyvsp[0].ast)); }
+#line 2403 "build-fuzz/parser.c"
+    break;
+
+  case 115: /* arg_list: arg_list ',' arg  */
+#line 544 "lang/parser.y"
+                        { (yyval.list) = (yyvsp[-2].list); push(ctx, &(yyval.list), (yyvsp[0].ast)); }
+#line 2409 "build-fuzz/parser.c"
+    break;
+
+  case 116: /* arg: expr  */
+#line 549 "lang/parser.y"
+                        { (yyval.ast) = node(ctx, AST_ARG, (yyloc)); (yyval.ast)->value = (yyvsp[0].ast); }
+#line 2415 "build-fuzz/parser.c"
+    break;
+
+  case 117: /* arg: "identifier" ':' expr  */
+#line 550 "lang/parser.y"
+                        { (yyval.ast) = named(ctx, AST_ARG, (yyloc), (yyvsp[-2].s)); (yyval.ast)->value = (yyvsp[0].ast); }
+#line 2421 "build-fuzz/parser.c"
+    break;
+
+
+#line 2425 "build-fuzz/parser.c"
+
+        default: break;
+      }
+    if (yychar_backup != yychar)
+      YY_LAC_DISCARD ("yychar change");
+  }
+  /* User semantic actions sometimes alter yychar, and that requires
+     that yytoken be updated with the new translation.  We take the
+     approach of translating immediately before every use of yytoken.
+     One alternative is translating here after every semantic action,
+     but that translation would be missed if the semantic action invokes
+     YYABORT, YYACCEPT, or YYERROR immediately after altering yychar or
+     if it invokes YYBACKUP.  In the case of YYABORT or YYACCEPT, an
+     incorrect destructor might then be invoked immediately.  In the
+     case of YYERROR or YYBACKUP, subsequent parser actions might lead
+     to an incorrect destructor call or verbose syntax error message
+     before the lookahead is translated.  */
+  YY_SYMBOL_PRINT ("-> $$ =", YY_CAST (yysymbol_kind_t, yyr1[yyn]), &yyval, &yyloc);
+
+  YYPOPSTACK (yylen);
+  yylen = 0;
+
+  *++yyvsp = yyval;
+  *++yylsp = yyloc;
+
+  /* Now 'shift' the result of the reduction.  Determine what state
+     that goes to, based on the state we popped back to and the rule
+     number reduced by.  */
+  {
+    const int yylhs = yyr1[yyn] - YYNTOKENS;
+    const int yyi = yypgoto[yylhs] + *yyssp;
+    yystate = (0 <= yyi && yyi <= YYLAST && yycheck[yyi] == *yyssp
+               ? yytable[yyi]
+               : yydefgoto[yylhs]);
+  }
+
+  goto yynewstate;
+
+
+/*--------------------------------------.
+| yyerrlab -- here on detecting error.  |
+`--------------------------------------*/
+yyerrlab:
+  /* Make sure we have latest lookahead translation.  See comments at
+     user semantic actions for why this is necessary.  */
+  yytoken = yychar == YYEMPTY ? YYSYMBOL_YYEMPTY : YYTRANSLATE (yychar);
+  /* If not already recovering from an error, report this error.  */
+  if (!yyerrstatus)
+    {
+      ++yynerrs;
+      {
+        yypcontext_t yyctx
+          = {yyssp, yyesa, &yyes, &yyes_capacity, yytoken, &yylloc};
+        if (yychar != YYEMPTY)
+          YY_LAC_ESTABLISH;
+        if (yyreport_syntax_error (&yyctx, ctx) == 2)
+          YYNOMEM;
+      }
+    }
+
+  yyerror_range[1] = yylloc;
+  if (yyerrstatus == 3)
+    {
+      /* If just tried and failed to reuse lookahead token after an
+         error, discard it.  */
+
+      if (yychar <= END)
+        {
+          /* Return failure if at end of input.  */
+          if (yychar == END)
+            YYABORT;
+        }
+      else
+        {
+          yydestruct ("Error: discarding",
+                      yytoken, &yylval, &yylloc, ctx);
+          yychar = YYEMPTY;
+        }
+    }
+
+  /* Else will try to reuse lookahead token after shifting the error
+     token.  */
+  goto yyerrlab1;
+
+
+/*---------------------------------------------------.
+| yyerrorlab -- error raised explicitly by YYERROR.  |
+`---------------------------------------------------*/
+yyerrorlab:
+  /* Pacify compilers when the user code never invokes YYERROR and the
+     label yyerrorlab therefore never appears in user code.  */
+  if (0)
+    YYERROR;
+  ++yynerrs;
+
+  /* Do not reclaim the symbols of the rule whose action triggered
+     this YYERROR.  */
+  YYPOPSTACK (yylen);
+  yylen = 0;
+  YY_STACK_PRINT (yyss, yyssp);
+  yystate = *yyssp;
+  goto yyerrlab1;
+
+
+/*-------------------------------------------------------------.
+| yyerrlab1 -- common code for both syntax error and YYERROR.  |
+`-------------------------------------------------------------*/
+yyerrlab1:
+  yyerrstatus = 3;      /* Each real token shifted decrements this.  */
+
+  /* Pop stack until we find a state that shifts the error token.  */
+  for (;;)
+    {
+      yyn = yypact[yystate];
+      if (!yypact_value_is_default (yyn))
+        {
+          yyn += YYSYMBOL_YYerror;
+          if (0 <= yyn && yyn <= YYLAST && yycheck[yyn] == YYSYMBOL_YYerror)
+            {
+              yyn = yytable[yyn];
+              if (0 < yyn)
+                break;
+            }
+        }
+
+      /* Pop the current state because it cannot handle the error token.  */
+      if (yyssp == yyss)
+        YYABORT;
+
+      yyerror_range[1] = *yylsp;
+      yydestruct ("Error: popping",
+                  YY_ACCESSING_SYMBOL (yystate), yyvsp, yylsp, ctx);
+      YYPOPSTACK (1);
+      yystate = *yyssp;
+      YY_STACK_PRINT (yyss, yyssp);
+    }
+
+  /* If the stack popping above didn't lose the initial context for the
+     current lookahead token, the shift below will for sure.  */
+  YY_LAC_DISCARD ("error recovery");
+
+  YY_IGNORE_MAYBE_UNINITIALIZED_BEGIN
+  *++yyvsp = yylval;
+  YY_IGNORE_MAYBE_UNINITIALIZED_END
+
+  yyerror_range[2] = yylloc;
+  ++yylsp;
+  YYLLOC_DEFAULT (*yylsp, yyerror_range, 2);
+
+  /* Shift the error token.  */
+  YY_SYMBOL_PRINT ("Shifting", YY_ACCESSING_SYMBOL (yyn), yyvsp, yylsp);
+
+  yystate = yyn;
+  goto yynewstate;
+
+
+/*-------------------------------------.
+| yyacceptlab -- YYACCEPT comes here.  |
+`-------------------------------------*/
+yyacceptlab:
+  yyresult = 0;
+  goto yyreturnlab;
+
+
+/*-----------------------------------.
+| yyabortlab -- YYABORT comes here.  |
+`-----------------------------------*/
+yyabortlab:
+  yyresult = 1;
+  goto yyreturnlab;
+
+
+/*-----------------------------------------------------------.
+| yyexhaustedlab -- YYNOMEM (memory exhaustion) comes here.  |
+`-----------------------------------------------------------*/
+yyexhaustedlab:
+  yyerror (&yylloc, ctx, YY_("memory exhausted"));
+  yyresult = 2;
+  goto yyreturnlab;
+
+
+/*----------------------------------------------------------.
+| yyreturnlab -- parsing is finished, clean up and return.  |
+`----------------------------------------------------------*/
+yyreturnlab:
+  if (yychar != YYEMPTY)
+    {
+      /* Make sure we have latest lookahead translation.  See comments at
+         user semantic actions for why this is necessary.  */
+      yytoken = YYTRANSLATE (yychar);
+      yydestruct ("Cleanup: discarding lookahead",
+                  yytoken, &yylval, &yylloc, ctx);
+    }
+  /* Do not reclaim the symbols of the rule whose action triggered
+     this YYABORT or YYACCEPT.  */
+  YYPOPSTACK (yylen);
+  YY_STACK_PRINT (yyss, yyssp);
+  while (yyssp != yyss)
+    {
+      yydestruct ("Cleanup: popping",
+                  YY_ACCESSING_SYMBOL (+*yyssp), yyvsp, yylsp, ctx);
+      YYPOPSTACK (1);
+    }
+#ifndef yyoverflow
+  if (yyss != yyssa)
+    YYSTACK_FREE (yyss);
+#endif
+  if (yyes != yyesa)
+    YYSTACK_FREE (yyes);
+
+  return yyresult;
+}
+
+#line 553 "lang/parser.y"
+
+
+/* ---- syntax errors: name tokens the way the user wrote them ---- */
+
+static bool is_keyword(int tok)
+{
+    return tok >= USE && tok <= EVERY;
+}
+
+/* What the parser found: "';'", "identifier 'foo'", "number 12", "end of file". */
+static void describe_found(const ParseCtx *ctx, char *buf, size_t n)
+{
+    int len = ctx->tok_len > 40 ? 40 : ctx->tok_len;
+    if (ctx->tok == END || (ctx->tok_inserted && ctx->eof_done))
+        snprintf(buf, n, "end of file");
+    else if (ctx->tok_inserted)
+        snprintf(buf, n, "end of line");
+    else if (ctx->tok == IDENT)
+        snprintf(buf, n, "identifier '%.*s'", len, ctx->tok_text);
+    else if (ctx->tok == NUM)
+        snprintf(buf, n, "number %.*s", len, ctx->tok_text);
+    else if (ctx->tok == STR)
+        snprintf(buf, n, "string");
+    else
+        snprintf(buf, n, "'%.*s'", len, ctx->tok_text);
+}
+
+/* What the parser wanted, by symbol: "identifier", "'use'", "')'". */
+static void describe_symbol(yysymbol_kind_t k, char *buf, size_t n)
+{
+    const char *name = yysymbol_name(k);   /* unquoted, except 'c' for characters */
+    if (k == YYSYMBOL_IDENT || k == YYSYMBOL_NUM || k == YYSYMBOL_STR || k == YYSYMBOL_YYEOF ||
+        name[0] == '\'')
+        snprintf(buf, n, "%s", name);
+    else
+        snprintf(buf, n, "'%s'", name);
+}
+
+static void note_opener(const Opener *o)
+{
+    if (o->ch == '{' && o->word && o->name)
+        diag(DIAG_NOTE, o->at, "to close '{' of %.*s '%s' opened here", o->word_len, o->word, o->name);
+    else if (o->ch == '{' && o->word)
+        diag(DIAG_NOTE, o->at, "to close '{' of '%.*s' opened here", o->word_len, o->word);
+    else
+        diag(DIAG_NOTE, o->at, "to close '%c' opened here", o->ch);
+}
+
+/* One message per mistake, from the lookahead and the tokens that could have come
+ * instead (exact, thanks to LAC): an expression, a dimension, a closing bracket, the
+ * words that start a statement, or the end of the statement. */
+static void report_syntax_error(const yypcontext_t *yc, ParseCtx *ctx);
+
+/* Reports (unless the lexer already did for this statement), then has the lexer drop
+ * the rest of the statement so the parser's `error` rules resync at its end and one
+ * mistake gives one message. */
+static int yyreport_syntax_error(const yypcontext_t *yc, ParseCtx *ctx)
+{
+    if (ctx->fatal)
+        return 0;
+    if (!ctx->stmt_lex_error)
+        report_syntax_error(yc, ctx);
+    lex_recover(ctx);
+    return 0;
+}
+
+static void report_syntax_error(const yypcontext_t *yc, ParseCtx *ctx)
+{
+    Span at = *yypcontext_location(yc);
+    char found[96];
+    describe_found(ctx, found, sizeof found);
+    bool at_eof = ctx->tok == END || (ctx->tok_inserted && ctx->eof_done);
+    if (at_eof && ctx->nopen > 0) {
+        diag(DIAG_ERROR, at, "unexpected end of file");
+        note_opener(&ctx->open[ctx->nopen - 1]);
+        return;
+    }
+    if (ctx->tok_unmatched) {
+        char c = ctx->tok_text[0], o = c == ')' ? '(' : c == ']' ? '[' : '{';
+        diag(DIAG_ERROR, at, "unexpected '%c' with no matching '%c'", c, o);
+        return;
+    }
+
+    yysymbol_kind_t exp[YYNTOKENS];
+    int n = yypcontext_expected_tokens(yc, exp, YYNTOKENS);
+    bool has[YYNTOKENS] = {0};
+    for (int i = 0; i < n; i++)
+        has[exp[i]] = true;
+    if (has[YYSYMBOL_NUM] && has[YYSYMBOL_STR]) {
+        diag(DIAG_ERROR, at, "expected an expression but found %s", found);
+        return;
+    }
+    if (has[YYSYMBOL_ELLIPSIS]) {
+        diag(DIAG_ERROR, at, "expected a dimension (a number, a name or '...') but found %s", found);
+        return;
+    }
+    if (has[YYTRANSLATE(')')] || has[YYTRANSLATE(']')]) {
+        diag(DIAG_ERROR, at, "expected '%c' but found %s", has[YYTRANSLATE(')')] ? ')' : ']', found);
+        /* The lookahead's own bracket is not on the stack yet (see pend_tok). */
+        if (ctx->nopen > 0 && ctx->open[ctx->nopen - 1].ch != '{')
+            note_opener(&ctx->open[ctx->nopen - 1]);
+        return;
+    }
+
+    /* What is left once operators and statement ends are set aside. */
+    static const char skip[] = "+-*/@(.[;}";
+    yysymbol_kind_t want[YYNTOKENS];
+    int nwant = 0;
+    bool starts = false, name_ok = false;
+    for (int i = 0; i < n; i++) {
+        bool drop = exp[i] == YYSYMBOL_YYEOF;
+        for (const char *s = skip; *s; s++)
+            drop |= exp[i] == YYTRANSLATE((int)(unsigned char)*s);
+        if (drop)
+            continue;
+        want[nwant++] = exp[i];
+        starts |= exp[i] >= YYSYMBOL_USE && exp[i] <= YYSYMBOL_EVALUATE && exp[i] != YYSYMBOL_ON;
+        name_ok |= exp[i] == YYSYMBOL_IDENT;
+    }
+    bool kw = is_keyword(ctx->tok);
+    bool item_word = ctx->tok >= USE && ctx->tok <= TRAIN;
+    if (starts && kw) {
+        diag(DIAG_ERROR, at, "unexpected %s here", found);
+        /* `model` or `train` at the start of a line inside a block: most likely the
+         * block above was never closed. */
+        if (item_word && ctx->nopen > 0 && ctx->open[ctx->nopen - 1].ch == '{')
+            note_opener(&ctx->open[ctx->nopen - 1]);
+        return;
+    }
+    if (!starts && has[YYTRANSLATE(';')]) {
+        diag(DIAG_ERROR, at, "expected ';' or newline but found %s", found);
+    } else if (nwant == 1 && want[0] == YYSYMBOL_IDENT && ctx->prev_tok == ':' &&
+               (ctx->stmt_tok == PARAM || ctx->stmt_tok == INPUT ||
+                ctx->stmt_tok == OUTPUT || ctx->stmt_tok == FORWARD)) {
+        diag(DIAG_ERROR, at, "expected a type such as f32[10] but found %s", found);
+        return;
+    } else if (nwant >= 1 && nwant <= 6) {
+        char list[256] = "", word[40];
+        for (int i = 0; i < nwant; i++) {
+            describe_symbol(want[i], word, sizeof word);
+            size_t len = strlen(list);
+            snprintf(list + len, sizeof list - len, "%s%s", i == 0 ? "" : i == nwant - 1 ? " or " : ", ", word);
+        }
+        diag(DIAG_ERROR, at, "expected %s but found %s", list, found);
+    } else {
+        diag(DIAG_ERROR, at, "unexpected %s here", found);
+    }
+    if (kw && name_ok)
+        diag(DIAG_HINT, at, "'%.*s' is a keyword and cannot be used as a name", ctx->tok_len, ctx->tok_text);
+    if (ctx->tok_inserted && !ctx->eof_done && has[YYTRANSLATE('{')])
+        diag(DIAG_HINT, at, "a newline here ends the statement; put the '{' on this line");
+    return;
+}
+
+/* Called by bison only when its stack is full: input nested deeper than YYMAXDEPTH. */
+static void yyerror(Span *loc, ParseCtx *ctx, const char *msg)
+{
+    if (ctx->fatal)
+        return;
+    ctx->fatal = true;
+    diag(DIAG_ERROR, *loc, "expression nested too deeply");
+}
+
+Ast *parse_file(Arena *a, const SrcFile *f)
+{
+    ParseCtx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    lex_begin(&ctx, a, f);
+    ctx.program = ast_new(a, AST_PROGRAM, (Span){f, 1, 1, 1, 1});
+    yyparse(&ctx);
+    ctx.program->span = span_join(ctx.program->span, lex_eof_span(&ctx));
+    lex_end(&ctx);
+    return ctx.program;
+}
