@@ -346,8 +346,8 @@ static void yynoreturn yy_fatal_error ( const char* msg , yyscan_t yyscanner );
 	yyg->yy_hold_char = *yy_cp; \
 	*yy_cp = '\0'; \
 	yyg->yy_c_buf_p = yy_cp;
-#define YY_NUM_RULES 14
-#define YY_END_OF_BUFFER 15
+#define YY_NUM_RULES 15
+#define YY_END_OF_BUFFER 16
 /* This struct is not used in this scanner,
    but its presence is necessary. */
 struct yy_trans_info
@@ -355,12 +355,12 @@ struct yy_trans_info
 	flex_int32_t yy_verify;
 	flex_int32_t yy_nxt;
 	};
-static const flex_int16_t yy_accept[37] =
+static const flex_int16_t yy_accept[39] =
     {   0,
-        0,    0,   15,   13,    1,    3,    8,    2,   13,   11,
-       11,    5,    4,   12,    1,    8,    7,    8,    2,    0,
-        9,    0,    0,    5,    6,    6,    4,   12,   10,    5,
-        6,    0,    5,    5,    6,    0
+        0,    0,   16,   14,    1,    3,    8,    2,   14,   12,
+       12,    5,   12,    4,   13,    1,    8,    7,    8,    2,
+        0,    9,    0,    0,    5,    6,    6,   11,    4,   13,
+       10,    5,    6,    0,    5,    5,    6,    0
     } ;
 
 static const YY_CHAR yy_ec[256] =
@@ -371,74 +371,76 @@ static const YY_CHAR yy_ec[256] =
         1,    2,    1,    4,    5,    1,    1,    1,    6,    7,
         7,    7,    8,    7,    8,    9,    7,   10,   10,   10,
        10,   10,   10,   10,   10,   10,   10,    7,    7,    1,
-        7,    1,    1,    7,   11,   11,   11,   11,   12,   11,
-       11,   11,   11,   11,   11,   11,   11,   11,   11,   11,
-       11,   11,   11,   11,   11,   11,   11,   11,   11,   11,
-        7,   13,    7,    1,   11,    1,   11,   11,   11,   11,
+       11,   12,    1,    7,   13,   13,   13,   13,   14,   13,
+       13,   13,   13,   13,   13,   13,   13,   13,   13,   13,
+       13,   13,   13,   13,   13,   13,   13,   13,   13,   13,
+        7,   15,    7,    1,   13,    1,   13,   13,   13,   13,
 
-       12,   11,   11,   11,   11,   11,   11,   11,   11,   11,
-       11,   11,   11,   11,   11,   11,   11,   11,   11,   11,
-       11,   11,    7,    1,    7,    1,    1,   14,   14,   14,
-       14,   14,   14,   14,   14,   14,   14,   14,   14,   14,
-       14,   14,   14,   14,   14,   14,   14,   14,   14,   14,
-       14,   14,   14,   14,   14,   14,   14,   14,   14,   14,
-       14,   14,   14,   14,   14,   14,   14,   14,   14,   14,
-       14,   14,   14,   14,   14,   14,   14,   14,   14,   14,
-       14,   14,   14,   14,   14,   14,   14,   14,   14,   14,
-       14,   15,   15,   15,   15,   15,   15,   15,   15,   15,
+       14,   13,   13,   13,   13,   13,   13,   13,   13,   13,
+       13,   13,   13,   13,   13,   13,   13,   13,   13,   13,
+       13,   13,    7,    1,    7,    1,    1,   16,   16,   16,
+       16,   16,   16,   16,   16,   16,   16,   16,   16,   16,
+       16,   16,   16,   16,   16,   16,   16,   16,   16,   16,
+       16,   16,   16,   16,   16,   16,   16,   16,   16,   16,
+       16,   16,   16,   16,   16,   16,   16,   16,   16,   16,
+       16,   16,   16,   16,   16,   16,   16,   16,   16,   16,
+       16,   16,   16,   16,   16,   16,   16,   16,   16,   16,
+       16,   17,   17,   17,   17,   17,   17,   17,   17,   17,
 
-       15,   15,   15,   15,   15,   15,   15,   15,   15,   15,
-       15,   15,   15,   15,   15,   15,   15,   15,   15,   15,
-       15,   15,   15,   15,   15,   15,   15,   15,   15,   15,
-       15,   15,   15,   15,   15,   15,   15,   15,   15,   15,
-       15,   15,   15,   15,   15,   15,   15,    1,    1,    1,
+       17,   17,   17,   17,   17,   17,   17,   17,   17,   17,
+       17,   17,   17,   17,   17,   17,   17,   17,   17,   17,
+       17,   17,   17,   17,   17,   17,   17,   17,   17,   17,
+       17,   17,   17,   17,   17,   17,   17,   17,   17,   17,
+       17,   17,   17,   17,   17,   17,   17,    1,    1,    1,
         1,    1,    1,    1,    1
     } ;
 
-static const YY_CHAR yy_meta[16] =
+static const YY_CHAR yy_meta[18] =
     {   0,
         1,    1,    2,    1,    1,    1,    1,    1,    1,    3,
-        3,    3,    1,    1,    1
+        1,    1,    3,    3,    1,    1,    1
     } ;
 
-static const flex_int16_t yy_base[44] =
+static const flex_int16_t yy_base[46] =
     {   0,
-        0,    0,   51,   52,   48,   52,   12,    0,   43,   52,
-       39,   17,    0,   33,   44,   17,   52,    0,    0,   39,
-       52,   35,   33,    0,    0,    9,    0,   27,   52,   21,
-        0,   28,   25,   14,    0,   52,   33,   36,   39,   20,
-       19,   17,   15
+        0,    0,   54,   55,   51,   55,   14,    0,   46,   55,
+       42,   21,   38,    0,   32,   43,   17,   55,    0,    0,
+       36,   55,   29,   27,    0,    0,   12,   55,    0,   17,
+       55,   26,    0,   18,   17,   16,    0,   55,   40,   43,
+       46,   22,   21,   20,   16
     } ;
 
-static const flex_int16_t yy_def[44] =
+static const flex_int16_t yy_def[46] =
     {   0,
-       36,    1,   36,   36,   36,   36,   37,   38,   39,   36,
-       36,   36,   40,   36,   36,   37,   36,   37,   38,   39,
-       36,   36,   36,   12,   41,   41,   40,   36,   36,   36,
-       41,   36,   42,   43,   41,    0,   36,   36,   36,   36,
-       36,   36,   36
+       38,    1,   38,   38,   38,   38,   39,   40,   41,   38,
+       38,   38,   38,   42,   38,   38,   39,   38,   39,   40,
+       41,   38,   38,   38,   12,   43,   43,   38,   42,   38,
+       38,   38,   43,   38,   44,   45,   43,    0,   38,   38,
+       38,   38,   38,   38,   38
     } ;
 
-static const flex_int16_t yy_nxt[68] =
+static const flex_int16_t yy_nxt[73] =
     {   0,
         4,    5,    6,    7,    8,    9,   10,   10,   11,   12,
-       13,   13,    4,    4,   14,   17,   32,   25,   33,   35,
-       17,   31,   27,   34,   18,   23,   24,   25,   26,   18,
-       30,   25,   26,   16,   33,   16,   19,   34,   19,   20,
-       28,   20,   30,   29,   21,   15,   28,   22,   21,   15,
-       36,    3,   36,   36,   36,   36,   36,   36,   36,   36,
-       36,   36,   36,   36,   36,   36,   36
+       13,    4,   14,   14,    4,    4,   15,   18,   26,   34,
+       18,   35,   37,   33,   29,   36,   35,   36,   19,   24,
+       25,   19,   30,   26,   27,   32,   32,   31,   26,   27,
+       17,   22,   17,   20,   16,   20,   21,   30,   21,   28,
+       23,   22,   16,   38,    3,   38,   38,   38,   38,   38,
+       38,   38,   38,   38,   38,   38,   38,   38,   38,   38,
+       38,   38
     } ;
 
-static const flex_int16_t yy_chk[68] =
+static const flex_int16_t yy_chk[73] =
     {   0,
         1,    1,    1,    1,    1,    1,    1,    1,    1,    1,
-        1,    1,    1,    1,    1,    7,   26,   43,   26,   42,
-       16,   41,   40,   34,    7,   12,   12,   12,   12,   16,
-       30,   30,   30,   37,   33,   37,   38,   32,   38,   39,
-       28,   39,   23,   22,   20,   15,   14,   11,    9,    5,
-        3,   36,   36,   36,   36,   36,   36,   36,   36,   36,
-       36,   36,   36,   36,   36,   36,   36
+        1,    1,    1,    1,    1,    1,    1,    7,   45,   27,
+       17,   27,   44,   43,   42,   36,   35,   34,    7,   12,
+       12,   17,   30,   12,   12,   32,   24,   23,   32,   32,
+       39,   21,   39,   40,   16,   40,   41,   15,   41,   13,
+       11,    9,    5,    3,   38,   38,   38,   38,   38,   38,
+       38,   38,   38,   38,   38,   38,   38,   38,   38,   38,
+       38,   38
     } ;
 
 /* The intent behind this definition is that it'll catch
@@ -469,8 +471,8 @@ static int keyword_or_ident(ParseCtx *ctx, const char *text, size_t len);
 static int number(ParseCtx *ctx, const char *text, bool bad);
 static int string(ParseCtx *ctx, const char *text, size_t len, bool closed);
 static void bad_char(ParseCtx *ctx, const char *text, size_t len);
-#line 473 "build-fuzz/lexer.c"
-#line 474 "build-fuzz/lexer.c"
+#line 475 "build-fuzz/lexer.c"
+#line 476 "build-fuzz/lexer.c"
 
 #define INITIAL 0
 
@@ -729,7 +731,7 @@ YY_DECL
 #line 41 "lang/lexer.l"
 
 
-#line 733 "build-fuzz/lexer.c"
+#line 735 "build-fuzz/lexer.c"
 
 	while ( /*CONSTCOND*/1 )		/* loops until end-of-file is reached */
 		{
@@ -756,13 +758,13 @@ yy_match:
 			while ( yy_chk[yy_base[yy_current_state] + yy_c] != yy_current_state )
 				{
 				yy_current_state = (int) yy_def[yy_current_state];
-				if ( yy_current_state >= 37 )
+				if ( yy_current_state >= 39 )
 					yy_c = yy_meta[yy_c];
 				}
 			yy_current_state = yy_nxt[yy_base[yy_current_state] + yy_c];
 			++yy_cp;
 			}
-		while ( yy_current_state != 36 );
+		while ( yy_current_state != 38 );
 		yy_cp = yyg->yy_last_accepting_cpos;
 		yy_current_state = yyg->yy_last_accepting_state;
 
@@ -836,12 +838,12 @@ YY_RULE_SETUP
 case 11:
 YY_RULE_SETUP
 #line 55 "lang/lexer.l"
-{ return yytext[0]; }
+{ return ARROW; }
 	YY_BREAK
 case 12:
 YY_RULE_SETUP
-#line 57 "lang/lexer.l"
-{ bad_char(yyextra, yytext, (size_t)yyleng); if (yyextra->fatal) return END; }
+#line 56 "lang/lexer.l"
+{ return yytext[0]; }
 	YY_BREAK
 case 13:
 YY_RULE_SETUP
@@ -850,10 +852,15 @@ YY_RULE_SETUP
 	YY_BREAK
 case 14:
 YY_RULE_SETUP
-#line 60 "lang/lexer.l"
+#line 59 "lang/lexer.l"
+{ bad_char(yyextra, yytext, (size_t)yyleng); if (yyextra->fatal) return END; }
+	YY_BREAK
+case 15:
+YY_RULE_SETUP
+#line 61 "lang/lexer.l"
 YY_FATAL_ERROR( "flex scanner jammed" );
 	YY_BREAK
-#line 857 "build-fuzz/lexer.c"
+#line 864 "build-fuzz/lexer.c"
 case YY_STATE_EOF(INITIAL):
 	yyterminate();
 
@@ -1153,7 +1160,7 @@ static int yy_get_next_buffer (yyscan_t yyscanner)
 		while ( yy_chk[yy_base[yy_current_state] + yy_c] != yy_current_state )
 			{
 			yy_current_state = (int) yy_def[yy_current_state];
-			if ( yy_current_state >= 37 )
+			if ( yy_current_state >= 39 )
 				yy_c = yy_meta[yy_c];
 			}
 		yy_current_state = yy_nxt[yy_base[yy_current_state] + yy_c];
@@ -1182,11 +1189,11 @@ static int yy_get_next_buffer (yyscan_t yyscanner)
 	while ( yy_chk[yy_base[yy_current_state] + yy_c] != yy_current_state )
 		{
 		yy_current_state = (int) yy_def[yy_current_state];
-		if ( yy_current_state >= 37 )
+		if ( yy_current_state >= 39 )
 			yy_c = yy_meta[yy_c];
 		}
 	yy_current_state = yy_nxt[yy_base[yy_current_state] + yy_c];
-	yy_is_jam = (yy_current_state == 36);
+	yy_is_jam = (yy_current_state == 38);
 
 	(void)yyg;
 	return yy_is_jam ? 0 : yy_current_state;
@@ -1985,7 +1992,7 @@ void yyfree (void * ptr , yyscan_t yyscanner)
 
 #define YYTABLES_NAME "yytables"
 
-#line 60 "lang/lexer.l"
+#line 61 "lang/lexer.l"
 
 
 static void advance(ParseCtx *ctx, const char *text, size_t len)

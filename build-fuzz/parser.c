@@ -121,73 +121,77 @@ enum yysymbol_kind_t
   YYSYMBOL_ON = 19,                        /* "on"  */
   YYSYMBOL_EVERY = 20,                     /* "every"  */
   YYSYMBOL_ELLIPSIS = 21,                  /* "..."  */
-  YYSYMBOL_22_ = 22,                       /* '+'  */
-  YYSYMBOL_23_ = 23,                       /* '-'  */
-  YYSYMBOL_24_ = 24,                       /* '*'  */
-  YYSYMBOL_25_ = 25,                       /* '/'  */
-  YYSYMBOL_26_ = 26,                       /* '@'  */
-  YYSYMBOL_UMINUS = 27,                    /* UMINUS  */
-  YYSYMBOL_28_ = 28,                       /* ';'  */
-  YYSYMBOL_29_ = 29,                       /* '.'  */
-  YYSYMBOL_30_ = 30,                       /* '('  */
-  YYSYMBOL_31_ = 31,                       /* ')'  */
-  YYSYMBOL_32_ = 32,                       /* '{'  */
-  YYSYMBOL_33_ = 33,                       /* '}'  */
-  YYSYMBOL_34_ = 34,                       /* ','  */
-  YYSYMBOL_35_ = 35,                       /* ':'  */
-  YYSYMBOL_36_ = 36,                       /* '='  */
-  YYSYMBOL_37_ = 37,                       /* '['  */
-  YYSYMBOL_38_ = 38,                       /* ']'  */
-  YYSYMBOL_YYACCEPT = 39,                  /* $accept  */
-  YYSYMBOL_program = 40,                   /* program  */
-  YYSYMBOL_item_seq = 41,                  /* item_seq  */
-  YYSYMBOL_opt_item = 42,                  /* opt_item  */
-  YYSYMBOL_item = 43,                      /* item  */
-  YYSYMBOL_use = 44,                       /* use  */
-  YYSYMBOL_dotted = 45,                    /* dotted  */
-  YYSYMBOL_layer_def = 46,                 /* layer_def  */
-  YYSYMBOL_paramdefs = 47,                 /* paramdefs  */
-  YYSYMBOL_paramdef_list = 48,             /* paramdef_list  */
-  YYSYMBOL_paramdef = 49,                  /* paramdef  */
-  YYSYMBOL_opt_type_name = 50,             /* opt_type_name  */
-  YYSYMBOL_opt_init = 51,                  /* opt_init  */
-  YYSYMBOL_layer_body = 52,                /* layer_body  */
-  YYSYMBOL_opt_layer_stmt = 53,            /* opt_layer_stmt  */
-  YYSYMBOL_layer_stmt = 54,                /* layer_stmt  */
-  YYSYMBOL_block_body = 55,                /* block_body  */
-  YYSYMBOL_opt_block_stmt = 56,            /* opt_block_stmt  */
-  YYSYMBOL_block_stmt = 57,                /* block_stmt  */
-  YYSYMBOL_type = 58,                      /* type  */
-  YYSYMBOL_dims = 59,                      /* dims  */
-  YYSYMBOL_dim_list = 60,                  /* dim_list  */
-  YYSYMBOL_dim = 61,                       /* dim  */
-  YYSYMBOL_model_def = 62,                 /* model_def  */
-  YYSYMBOL_model_body = 63,                /* model_body  */
-  YYSYMBOL_opt_model_stmt = 64,            /* opt_model_stmt  */
-  YYSYMBOL_model_stmt = 65,                /* model_stmt  */
-  YYSYMBOL_entries = 66,                   /* entries  */
-  YYSYMBOL_opt_entry = 67,                 /* opt_entry  */
-  YYSYMBOL_entry = 68,                     /* entry  */
-  YYSYMBOL_acts = 69,                      /* acts  */
-  YYSYMBOL_data_def = 70,                  /* data_def  */
-  YYSYMBOL_data_body = 71,                 /* data_body  */
-  YYSYMBOL_opt_data_stmt = 72,             /* opt_data_stmt  */
-  YYSYMBOL_data_stmt = 73,                 /* data_stmt  */
-  YYSYMBOL_train_def = 74,                 /* train_def  */
-  YYSYMBOL_opt_on = 75,                    /* opt_on  */
-  YYSYMBOL_train_body = 76,                /* train_body  */
-  YYSYMBOL_opt_train_stmt = 77,            /* opt_train_stmt  */
-  YYSYMBOL_train_stmt = 78,                /* train_stmt  */
-  YYSYMBOL_opt_arg = 79,                   /* opt_arg  */
-  YYSYMBOL_opt_every = 80,                 /* opt_every  */
-  YYSYMBOL_opt_metrics = 81,               /* opt_metrics  */
-  YYSYMBOL_name_list = 82,                 /* name_list  */
-  YYSYMBOL_expr = 83,                      /* expr  */
-  YYSYMBOL_postfix = 84,                   /* postfix  */
-  YYSYMBOL_primary = 85,                   /* primary  */
-  YYSYMBOL_args = 86,                      /* args  */
-  YYSYMBOL_arg_list = 87,                  /* arg_list  */
-  YYSYMBOL_arg = 88                        /* arg  */
+  YYSYMBOL_ARROW = 22,                     /* "=>"  */
+  YYSYMBOL_23_ = 23,                       /* '+'  */
+  YYSYMBOL_24_ = 24,                       /* '-'  */
+  YYSYMBOL_25_ = 25,                       /* '*'  */
+  YYSYMBOL_26_ = 26,                       /* '/'  */
+  YYSYMBOL_27_ = 27,                       /* '@'  */
+  YYSYMBOL_UMINUS = 28,                    /* UMINUS  */
+  YYSYMBOL_29_ = 29,                       /* ';'  */
+  YYSYMBOL_30_ = 30,                       /* '.'  */
+  YYSYMBOL_31_ = 31,                       /* '('  */
+  YYSYMBOL_32_ = 32,                       /* ')'  */
+  YYSYMBOL_33_ = 33,                       /* '{'  */
+  YYSYMBOL_34_ = 34,                       /* '}'  */
+  YYSYMBOL_35_ = 35,                       /* ','  */
+  YYSYMBOL_36_ = 36,                       /* ':'  */
+  YYSYMBOL_37_ = 37,                       /* '='  */
+  YYSYMBOL_38_ = 38,                       /* '['  */
+  YYSYMBOL_39_ = 39,                       /* ']'  */
+  YYSYMBOL_YYACCEPT = 40,                  /* $accept  */
+  YYSYMBOL_program = 41,                   /* program  */
+  YYSYMBOL_item_seq = 42,                  /* item_seq  */
+  YYSYMBOL_opt_item = 43,                  /* opt_item  */
+  YYSYMBOL_item = 44,                      /* item  */
+  YYSYMBOL_use = 45,                       /* use  */
+  YYSYMBOL_dotted = 46,                    /* dotted  */
+  YYSYMBOL_layer_def = 47,                 /* layer_def  */
+  YYSYMBOL_paramdefs = 48,                 /* paramdefs  */
+  YYSYMBOL_paramdef_list = 49,             /* paramdef_list  */
+  YYSYMBOL_paramdef = 50,                  /* paramdef  */
+  YYSYMBOL_opt_type_name = 51,             /* opt_type_name  */
+  YYSYMBOL_opt_init = 52,                  /* opt_init  */
+  YYSYMBOL_layer_body = 53,                /* layer_body  */
+  YYSYMBOL_opt_layer_stmt = 54,            /* opt_layer_stmt  */
+  YYSYMBOL_layer_stmt = 55,                /* layer_stmt  */
+  YYSYMBOL_block_body = 56,                /* block_body  */
+  YYSYMBOL_opt_block_stmt = 57,            /* opt_block_stmt  */
+  YYSYMBOL_block_stmt = 58,                /* block_stmt  */
+  YYSYMBOL_expr_list = 59,                 /* expr_list  */
+  YYSYMBOL_type = 60,                      /* type  */
+  YYSYMBOL_dims = 61,                      /* dims  */
+  YYSYMBOL_dim_list = 62,                  /* dim_list  */
+  YYSYMBOL_dim = 63,                       /* dim  */
+  YYSYMBOL_model_def = 64,                 /* model_def  */
+  YYSYMBOL_model_body = 65,                /* model_body  */
+  YYSYMBOL_opt_model_stmt = 66,            /* opt_model_stmt  */
+  YYSYMBOL_model_stmt = 67,                /* model_stmt  */
+  YYSYMBOL_entries = 68,                   /* entries  */
+  YYSYMBOL_opt_entry = 69,                 /* opt_entry  */
+  YYSYMBOL_entry = 70,                     /* entry  */
+  YYSYMBOL_acts = 71,                      /* acts  */
+  YYSYMBOL_data_def = 72,                  /* data_def  */
+  YYSYMBOL_data_body = 73,                 /* data_body  */
+  YYSYMBOL_opt_data_stmt = 74,             /* opt_data_stmt  */
+  YYSYMBOL_data_stmt = 75,                 /* data_stmt  */
+  YYSYMBOL_train_def = 76,                 /* train_def  */
+  YYSYMBOL_opt_on = 77,                    /* opt_on  */
+  YYSYMBOL_train_body = 78,                /* train_body  */
+  YYSYMBOL_opt_train_stmt = 79,            /* opt_train_stmt  */
+  YYSYMBOL_train_stmt = 80,                /* train_stmt  */
+  YYSYMBOL_opt_arg = 81,                   /* opt_arg  */
+  YYSYMBOL_opt_every = 82,                 /* opt_every  */
+  YYSYMBOL_opt_metrics = 83,               /* opt_metrics  */
+  YYSYMBOL_name_list = 84,                 /* name_list  */
+  YYSYMBOL_expr = 85,                      /* expr  */
+  YYSYMBOL_postfix = 86,                   /* postfix  */
+  YYSYMBOL_index_list = 87,                /* index_list  */
+  YYSYMBOL_index_item = 88,                /* index_item  */
+  YYSYMBOL_primary = 89,                   /* primary  */
+  YYSYMBOL_args = 90,                      /* args  */
+  YYSYMBOL_arg_list = 91,                  /* arg_list  */
+  YYSYMBOL_arg = 92                        /* arg  */
 };
 typedef enum yysymbol_kind_t yysymbol_kind_t;
 
@@ -243,7 +247,7 @@ static void push(ParseCtx *ctx, PtrVec *v, Ast *n)
         vec_push(ctx->arena, v, n);
 }
 
-#line 247 "build-fuzz/parser.c"
+#line 251 "build-fuzz/parser.c"
 
 #ifdef short
 # undef short
@@ -546,19 +550,19 @@ union yyalloc
 /* YYFINAL -- State number of the termination state.  */
 #define YYFINAL  22
 /* YYLAST -- Last index in YYTABLE.  */
-#define YYLAST   204
+#define YYLAST   236
 
 /* YYNTOKENS -- Number of terminals.  */
-#define YYNTOKENS  39
+#define YYNTOKENS  40
 /* YYNNTS -- Number of nonterminals.  */
-#define YYNNTS  50
+#define YYNNTS  53
 /* YYNRULES -- Number of rules.  */
-#define YYNRULES  117
+#define YYNRULES  130
 /* YYNSTATES -- Number of states.  */
-#define YYNSTATES  214
+#define YYNSTATES  233
 
 /* YYMAXUTOK -- Last valid token kind.  */
-#define YYMAXUTOK   277
+#define YYMAXUTOK   278
 
 
 /* YYTRANSLATE(TOKEN-NUM) -- Symbol number corresponding to TOKEN-NUM
@@ -576,15 +580,15 @@ static const yytype_int8 yytranslate[] =
        2,     2,     2,     2,     2,     2,     2,     2,     2,     2,
        2,     2,     2,     2,     2,     2,     2,     2,     2,     2,
        2,     2,     2,     2,     2,     2,     2,     2,     2,     2,
-      30,    31,    24,    22,    34,    23,    29,    25,     2,     2,
-       2,     2,     2,     2,     2,     2,     2,     2,    35,    28,
-       2,    36,     2,     2,    26,     2,     2,     2,     2,     2,
+      31,    32,    25,    23,    35,    24,    30,    26,     2,     2,
+       2,     2,     2,     2,     2,     2,     2,     2,    36,    29,
+       2,    37,     2,     2,    27,     2,     2,     2,     2,     2,
        2,     2,     2,     2,     2,     2,     2,     2,     2,     2,
        2,     2,     2,     2,     2,     2,     2,     2,     2,     2,
-       2,    37,     2,    38,     2,     2,     2,     2,     2,     2,
+       2,    38,     2,    39,     2,     2,     2,     2,     2,     2,
        2,     2,     2,     2,     2,     2,     2,     2,     2,     2,
        2,     2,     2,     2,     2,     2,     2,     2,     2,     2,
-       2,     2,     2,    32,     2,    33,     2,     2,     2,     2,
+       2,     2,     2,    33,     2,    34,     2,     2,     2,     2,
        2,     2,     2,     2,     2,     2,     2,     2,     2,     2,
        2,     2,     2,     2,     2,     2,     2,     2,     2,     2,
        2,     2,     2,     2,     2,     2,     2,     2,     2,     2,
@@ -599,25 +603,27 @@ static const yytype_int8 yytranslate[] =
        2,     2,     2,     2,     2,     2,     2,     2,     2,     2,
        2,     2,     2,     2,     2,     2,     1,     2,     3,     4,
        5,     6,     7,     8,     9,    10,    11,    12,    13,    14,
-      15,    16,    17,    18,    19,    20,    21,    27
+      15,    16,    17,    18,    19,    20,    21,    22,    28
 };
 
 #if YYDEBUG
 /* YYRLINE[YYN] -- Source line where rule number YYN was defined.  */
 static const yytype_int16 yyrline[] =
 {
-       0,   170,   170,   174,   175,   180,   181,   182,   187,   188,
-     189,   190,   191,   196,   200,   201,   206,   214,   215,   219,
-     220,   225,   233,   234,   238,   239,   243,   244,   250,   251,
-     252,   260,   265,   270,   275,   282,   283,   287,   288,   289,
-     294,   298,   306,   313,   314,   318,   319,   324,   330,   331,
-     336,   343,   344,   348,   349,   350,   357,   361,   366,   371,
-     375,   379,   386,   387,   391,   392,   393,   398,   403,   413,
-     414,   419,   426,   427,   431,   432,   433,   437,   445,   453,
-     454,   458,   459,   463,   464,   465,   472,   476,   481,   490,
-     491,   495,   496,   500,   501,   505,   506,   511,   512,   513,
-     514,   515,   516,   517,   523,   524,   525,   526,   531,   532,
-     533,   534,   538,   539,   543,   544,   549,   550
+       0,   171,   171,   175,   176,   181,   182,   183,   188,   189,
+     190,   191,   192,   197,   201,   202,   207,   215,   216,   220,
+     221,   226,   234,   235,   239,   240,   244,   245,   251,   252,
+     253,   261,   266,   271,   276,   283,   284,   288,   289,   290,
+     296,   300,   310,   311,   316,   323,   324,   328,   329,   334,
+     340,   341,   347,   352,   359,   360,   364,   365,   366,   373,
+     377,   382,   387,   391,   395,   402,   403,   407,   408,   409,
+     414,   419,   429,   430,   435,   442,   443,   447,   448,   449,
+     453,   461,   469,   470,   474,   475,   479,   480,   481,   488,
+     492,   497,   506,   507,   511,   512,   516,   517,   521,   522,
+     531,   536,   541,   542,   543,   544,   545,   546,   547,   553,
+     554,   555,   556,   560,   561,   567,   568,   569,   570,   571,
+     572,   577,   578,   579,   580,   584,   585,   589,   590,   595,
+     596
 };
 #endif
 
@@ -637,28 +643,29 @@ yysymbol_name (yysymbol_kind_t yysymbol)
   "end of file", "error", "invalid token", "identifier", "number",
   "string", "use", "layer", "model", "data", "train", "param", "input",
   "output", "forward", "let", "return", "layers", "evaluate", "on",
-  "every", "...", "'+'", "'-'", "'*'", "'/'", "'@'", "UMINUS", "';'",
+  "every", "...", "=>", "'+'", "'-'", "'*'", "'/'", "'@'", "UMINUS", "';'",
   "'.'", "'('", "')'", "'{'", "'}'", "','", "':'", "'='", "'['", "']'",
   "$accept", "program", "item_seq", "opt_item", "item", "use", "dotted",
   "layer_def", "paramdefs", "paramdef_list", "paramdef", "opt_type_name",
   "opt_init", "layer_body", "opt_layer_stmt", "layer_stmt", "block_body",
-  "opt_block_stmt", "block_stmt", "type", "dims", "dim_list", "dim",
-  "model_def", "model_body", "opt_model_stmt", "model_stmt", "entries",
-  "opt_entry", "entry", "acts", "data_def", "data_body", "opt_data_stmt",
-  "data_stmt", "train_def", "opt_on", "train_body", "opt_train_stmt",
-  "train_stmt", "opt_arg", "opt_every", "opt_metrics", "name_list", "expr",
-  "postfix", "primary", "args", "arg_list", "arg", YY_NULLPTR
+  "opt_block_stmt", "block_stmt", "expr_list", "type", "dims", "dim_list",
+  "dim", "model_def", "model_body", "opt_model_stmt", "model_stmt",
+  "entries", "opt_entry", "entry", "acts", "data_def", "data_body",
+  "opt_data_stmt", "data_stmt", "train_def", "opt_on", "train_body",
+  "opt_train_stmt", "train_stmt", "opt_arg", "opt_every", "opt_metrics",
+  "name_list", "expr", "postfix", "index_list", "index_item", "primary",
+  "args", "arg_list", "arg", YY_NULLPTR
   };
   return yy_sname[yysymbol];
 }
 #endif
 
-#define YYPACT_NINF (-97)
+#define YYPACT_NINF (-99)
 
 #define yypact_value_is_default(Yyn) \
   ((Yyn) == YYPACT_NINF)
 
-#define YYTABLE_NINF (-84)
+#define YYTABLE_NINF (-87)
 
 #define yytable_value_is_error(Yyn) \
   0
@@ -667,77 +674,83 @@ yysymbol_name (yysymbol_kind_t yysymbol)
    STATE-NUM.  */
 static const yytype_int16 yypact[] =
 {
-      92,   -97,    19,    26,    29,    45,    62,    79,    10,   -97,
-     -97,   -97,   -97,   -97,   -97,   -97,   -97,    12,    50,    55,
-      57,    76,   -97,    92,   105,   112,     6,    42,    73,    90,
-     -97,   -97,    83,   102,    89,   -97,   -97,   104,   135,   136,
-     138,   139,   113,    27,   -97,   -97,   -97,   108,    34,   -97,
-     -97,   -97,   -97,   -97,    73,    73,   103,    17,   -97,     7,
-     143,   114,   115,   112,    73,   116,   117,   118,   119,    58,
-       6,   -97,    73,    42,   -97,   -97,    59,    73,    73,    73,
-      73,    73,   145,   101,   101,   -97,     1,   130,    35,   -97,
-     -97,   -97,    73,   -97,     0,   -97,   103,   151,   151,   151,
-      73,   -97,   126,    38,   -97,   -97,   -97,   103,   -97,   -97,
-     111,   111,   -97,   -97,   -97,   -97,   122,   103,   127,   125,
-     -97,   -18,    73,   140,   103,    73,     7,   -97,   103,   -97,
-     158,   132,   161,    86,   -97,   -97,   128,   131,   -97,   114,
-     103,   101,   163,    58,   -97,    73,   -97,   101,   -97,   103,
-     165,   -97,    87,   -97,   134,   167,   137,     0,   -97,     9,
-      73,   -97,   141,   -97,   -97,   103,   -97,   -97,   142,   151,
-     144,    73,   -97,   -97,   -97,   -97,   146,   147,   -97,   103,
-     -97,   172,   -97,   149,   151,   103,   -97,     9,   163,   -97,
-     148,    73,   155,   -97,   173,   103,    98,   -97,    41,    73,
-     -97,   175,    73,    88,   -97,   -97,   103,   152,   103,    41,
-     -97,    73,   -97,   103
+     109,   -99,     6,     7,    18,    29,    32,    38,    17,   -99,
+     -99,   -99,   -99,   -99,   -99,   -99,   -99,    31,    50,    52,
+      56,    74,   -99,   109,    93,    99,     5,    61,   118,    78,
+     -99,   -99,    77,    82,    72,   -99,   -99,    87,   122,   124,
+     134,   148,   117,    13,   -99,   -99,   -99,   116,    34,   -99,
+     -99,   -99,   -99,   -99,   118,   118,   155,    98,   -99,    57,
+     151,   121,   132,    99,   118,   119,   139,   149,   131,    69,
+       5,   -99,   118,    61,   -99,   -99,   137,   118,   118,   118,
+     118,   118,    75,   154,   128,     9,   -99,     0,   164,    42,
+     -99,   -99,   -99,   118,   -99,    14,   -99,   155,   181,   181,
+     181,   118,   -99,   156,    48,   -99,   -99,   -99,   155,   -99,
+     -99,   114,   114,   -99,   -99,   -99,    40,   155,   -99,   150,
+     155,   157,   153,   -99,   -99,   118,   120,   -16,   -99,   118,
+     170,   155,   118,    57,   -99,   155,   -99,   188,   162,   191,
+      54,   -99,   -99,   158,   160,   -99,   121,   155,   128,   192,
+      69,   -99,   -99,   195,   118,    58,   -99,   -99,   118,   -99,
+     128,   155,   118,     9,   -99,   155,   196,   -99,   147,   -99,
+     166,   197,   167,    14,   -99,    63,   118,   -99,   171,   -99,
+     -99,   168,   172,   155,    40,   -99,   155,   -99,   155,   -99,
+     -99,   173,   181,   174,   118,   -99,   -99,   183,   -99,   175,
+     176,   -99,   155,   -99,   118,   118,   -99,   203,   -99,   178,
+     181,   155,   209,   -99,    63,   192,   155,   155,   -99,   182,
+     118,   184,   -99,   -99,   210,   155,   -26,   -99,    40,   118,
+      71,   155,   -99
 };
 
 /* YYDEFACT[STATE-NUM] -- Default reduction number in state STATE-NUM.
    Performed when YYTABLE does not specify something else to do.  Zero
    means the default is an error.  */
-static const yytype_int8 yydefact[] =
+static const yytype_uint8 yydefact[] =
 {
        0,     7,     0,     0,     0,     0,     0,     0,     2,     3,
        6,     8,     9,    10,    11,    12,    14,    13,     0,     0,
-       0,    79,     1,     0,     0,    17,     0,     0,     0,     0,
-       4,    15,    22,     0,    18,    19,    55,     0,     0,     0,
-       0,     0,     0,     0,    51,    54,    76,     0,     0,    72,
-      75,   110,   108,   109,     0,     0,    80,   103,   104,     0,
+       0,    82,     1,     0,     0,    17,     0,     0,     0,     0,
+       4,    15,    22,     0,    18,    19,    58,     0,     0,     0,
+       0,     0,     0,     0,    54,    57,    79,     0,     0,    75,
+      78,   123,   121,   122,     0,     0,    83,   108,   109,     0,
        0,    24,     0,     0,     0,     0,     0,     0,     0,     0,
-       0,    50,     0,     0,    71,   102,     0,     0,     0,     0,
-       0,     0,     0,   112,     0,    85,    89,     0,     0,    81,
-      84,    23,     0,    21,     0,    20,    61,     0,     0,     0,
-       0,    66,    69,     0,    62,    65,    52,    77,    73,   111,
-      97,    98,    99,   100,   101,   106,   110,   116,     0,   113,
-     114,     0,     0,    91,    90,     0,     0,    78,    25,    30,
-       0,     0,     0,     0,    26,    29,     0,     0,    56,    24,
-      60,   112,    67,     0,    59,     0,   105,     0,   107,    86,
-       0,    87,    91,    82,     0,     0,     0,     0,    16,    43,
-       0,    57,     0,    70,    63,   117,   115,    92,    93,     0,
-       0,     0,    27,    48,    47,    49,     0,    44,    45,    58,
-      69,     0,    88,     0,     0,    34,    42,     0,    68,    95,
-      94,     0,     0,    46,     0,    31,     0,    96,     0,     0,
-      39,     0,     0,     0,    35,    38,    32,     0,    41,     0,
-      33,     0,    36,    40
+       0,    53,     0,     0,    74,   107,     0,     0,     0,     0,
+       0,     0,     0,     0,   125,     0,    88,    92,     0,     0,
+      84,    87,    23,     0,    21,     0,    20,    64,     0,     0,
+       0,     0,    69,    72,     0,    65,    68,    55,    80,    76,
+     124,   102,   103,   104,   105,   106,     0,   100,   111,   123,
+     129,     0,   126,   127,   116,   117,   115,     0,   113,     0,
+      94,    93,     0,     0,    81,    25,    30,     0,     0,     0,
+       0,    26,    29,     0,     0,    59,    24,    63,   125,    70,
+       0,    62,    39,     0,     0,     0,    35,    38,     0,   110,
+       0,   119,   118,     0,   112,    89,     0,    90,    94,    85,
+       0,     0,     0,     0,    16,    45,     0,    60,     0,    73,
+      66,     0,    41,    42,     0,   101,   130,   128,   120,   114,
+      95,    96,     0,     0,     0,    27,    50,    49,    52,     0,
+      46,    47,    61,    72,     0,     0,    36,     0,    91,     0,
+       0,    34,     0,    44,     0,    71,    40,    43,    98,    97,
+       0,     0,    51,    48,     0,    31,     0,    99,     0,     0,
+       0,    32,    33
 };
 
 /* YYPGOTO[NTERM-NUM].  */
 static const yytype_int16 yypgoto[] =
 {
-     -97,   -97,   -97,   157,   -97,   -97,   -97,   -97,   -97,   -97,
-     124,   -97,    51,   -97,    32,   -97,   -97,   -17,   -97,   -96,
-     -97,   -97,     4,   -97,   -97,   123,   -97,   -97,    52,   -97,
-      14,   -97,   -97,   129,   -97,   -97,   -97,   -97,    70,   -97,
-     -97,    46,   -97,   -97,   -28,   -97,   -97,    56,   120,    53
+     -99,   -99,   -99,   198,   -99,   -99,   -99,   -99,   -99,   -99,
+     159,   -99,    73,   -99,    45,   -99,    -8,    39,   -99,   -99,
+     -98,   -99,   -99,    10,   -99,   -99,   161,   -99,   -99,    76,
+     -99,    22,   -99,   -99,   163,   -99,   -99,   -99,   -99,    94,
+     -99,   -99,    60,   -99,   -99,   -28,   -99,   -99,    66,   -99,
+      84,   -99,    70
 };
 
 /* YYDEFGOTO[NTERM-NUM].  */
 static const yytype_uint8 yydefgoto[] =
 {
        0,     7,     8,     9,    10,    11,    17,    12,    33,    34,
-      35,    61,    93,   133,   134,   135,   203,   204,   205,   137,
-     176,   177,   178,    13,    43,    44,    45,   103,   104,   105,
-     142,    14,    48,    49,    50,    15,    29,    88,    89,    90,
-     123,   151,   182,   190,   117,    57,    58,   118,   119,   120
+      35,    61,    94,   140,   141,   142,   155,   156,   157,   182,
+     144,   199,   200,   201,    13,    43,    44,    45,   104,   105,
+     106,   149,    14,    48,    49,    50,    15,    29,    89,    90,
+      91,   130,   167,   208,   219,   120,    57,   127,   128,    58,
+     121,   122,   123
 };
 
 /* YYTABLE[YYPACT[STATE-NUM]] -- What to do in state STATE-NUM.  If
@@ -745,97 +758,107 @@ static const yytype_uint8 yydefgoto[] =
    number is the opposite.  If YYTABLE_NINF, syntax error.  */
 static const yytype_int16 yytable[] =
 {
-      56,   129,   138,   139,    51,    52,    53,    36,    85,    37,
-      86,   130,   173,   174,   131,   132,   147,    38,    39,    40,
-     148,    41,    16,    42,    54,    87,    75,    76,   -28,    18,
-     175,    55,    19,   -28,   -53,   -83,    96,   122,    23,   -53,
-     -83,    24,   200,    46,   107,    47,    82,    83,    20,   110,
-     111,   112,   113,   114,    84,    70,   201,   202,   124,   101,
-      71,   102,    73,   126,   128,    21,   143,    74,   127,   -37,
-     -74,   144,   140,   183,   -37,   -74,    51,    52,    53,    22,
-      25,    77,    78,    79,    80,    81,   -64,    26,   192,    27,
-     109,   -64,    -5,     1,   149,    28,    54,   152,     2,     3,
-       4,     5,     6,    55,   116,    52,    53,   150,    31,    77,
-      78,    79,    80,    81,   157,    32,   209,   165,    60,   158,
-      -5,   210,    59,    63,    54,    77,    78,    79,    80,    81,
-     198,    55,   179,    62,   199,    79,    80,    81,    65,    66,
-      64,    67,    68,   185,    72,    69,    91,    94,   115,   125,
-      92,    97,    98,    99,   136,   100,   141,   145,   146,   147,
-     150,   154,   155,   195,   156,   159,   163,   160,   167,   169,
-     170,   206,   180,   171,   208,   189,   197,   181,   207,   184,
-      30,   187,   194,   213,   186,   191,   196,    95,   211,   172,
-     161,   193,   212,   106,   188,   164,   153,   162,   168,     0,
-     166,     0,   108,     0,   121
+      56,   145,   146,    51,    52,    53,    36,   228,    37,    16,
+      18,   229,    51,    52,    53,   136,    38,    39,    40,   163,
+      41,    19,    42,   164,    54,   137,    75,    76,   138,   139,
+     124,    55,    20,    54,   -56,    21,    97,   129,    22,   -56,
+      55,   152,    70,   -28,   108,   125,    23,    71,   -28,   111,
+     112,   113,   114,   115,   117,   153,   154,   126,    86,   131,
+      87,    24,    46,    73,    47,   135,   196,   197,    74,   -37,
+     102,   133,   103,   147,   -37,    88,   134,   150,    51,    52,
+      53,    25,   151,   173,   198,    26,   -86,   184,   174,    27,
+     -77,   -86,   185,    28,   209,   -77,    31,   161,   -67,    54,
+     184,   165,    32,   -67,   168,   232,    55,    63,   116,    -5,
+       1,    59,   221,    60,    62,     2,     3,     4,     5,     6,
+      82,    51,    52,    53,    64,    65,   183,    66,    83,    84,
+     186,   119,    52,    53,   188,   126,    85,    67,    -5,    79,
+      80,    81,    54,    77,    78,    79,    80,    81,   202,    55,
+      69,    68,    54,    72,    92,    98,   162,   118,    93,    55,
+      77,    78,    79,    80,    81,    95,   211,   166,   101,   110,
+      77,    78,    79,    80,    81,    99,   216,   217,    77,    78,
+      79,    80,    81,   132,   143,   100,   158,   148,   160,   159,
+     166,   170,   225,   171,   172,   179,   175,   176,   181,   190,
+     193,   231,   192,   203,   194,   204,   218,   205,   212,   207,
+     210,   214,   222,   227,   213,   220,   226,   224,   195,   177,
+     230,    30,    96,   206,   223,   215,   180,   169,   191,   189,
+     187,   107,   178,     0,     0,     0,   109
 };
 
 static const yytype_int16 yycheck[] =
 {
-      28,     1,    98,    99,     3,     4,     5,     1,     1,     3,
-       3,    11,     3,     4,    14,    15,    34,    11,    12,    13,
-      38,    15,     3,    17,    23,    18,    54,    55,    28,     3,
-      21,    30,     3,    33,    28,    28,    64,    36,    28,    33,
-      33,    29,     1,     1,    72,     3,    29,    30,     3,    77,
-      78,    79,    80,    81,    37,    28,    15,    16,    86,     1,
-      33,     3,    28,    28,    92,     3,    28,    33,    33,    28,
-      28,    33,   100,   169,    33,    33,     3,     4,     5,     0,
-      30,    22,    23,    24,    25,    26,    28,    32,   184,    32,
-      31,    33,     0,     1,   122,    19,    23,   125,     6,     7,
-       8,     9,    10,    30,     3,     4,     5,    20,     3,    22,
-      23,    24,    25,    26,    28,     3,    28,   145,    35,    33,
-      28,    33,    32,    34,    23,    22,    23,    24,    25,    26,
-      32,    30,   160,    31,    36,    24,    25,    26,     3,     3,
-      36,     3,     3,   171,    36,    32,     3,    32,     3,    19,
-      36,    35,    35,    35,     3,    36,    30,    35,    31,    34,
-      20,     3,    30,   191,     3,    37,     3,    36,     3,    35,
-       3,   199,    31,    36,   202,     3,     3,    35,     3,    35,
-      23,    34,    34,   211,    38,    36,    31,    63,    36,   157,
-     139,   187,   209,    70,   180,   143,   126,   141,   152,    -1,
-     147,    -1,    73,    -1,    84
+      28,    99,   100,     3,     4,     5,     1,    33,     3,     3,
+       3,    37,     3,     4,     5,     1,    11,    12,    13,    35,
+      15,     3,    17,    39,    24,    11,    54,    55,    14,    15,
+      21,    31,     3,    24,    29,     3,    64,    37,     0,    34,
+      31,     1,    29,    29,    72,    36,    29,    34,    34,    77,
+      78,    79,    80,    81,    82,    15,    16,    85,     1,    87,
+       3,    30,     1,    29,     3,    93,     3,     4,    34,    29,
+       1,    29,     3,   101,    34,    18,    34,    29,     3,     4,
+       5,    31,    34,    29,    21,    33,    29,    29,    34,    33,
+      29,    34,    34,    19,   192,    34,     3,   125,    29,    24,
+      29,   129,     3,    34,   132,    34,    31,    35,    33,     0,
+       1,    33,   210,    36,    32,     6,     7,     8,     9,    10,
+      22,     3,     4,     5,    37,     3,   154,     3,    30,    31,
+     158,     3,     4,     5,   162,   163,    38,     3,    29,    25,
+      26,    27,    24,    23,    24,    25,    26,    27,   176,    31,
+      33,     3,    24,    37,     3,    36,    36,     3,    37,    31,
+      23,    24,    25,    26,    27,    33,   194,    20,    37,    32,
+      23,    24,    25,    26,    27,    36,   204,   205,    23,    24,
+      25,    26,    27,    19,     3,    36,    36,    31,    35,    32,
+      20,     3,   220,    31,     3,     3,    38,    37,     3,     3,
+       3,   229,    36,    32,    37,    37,     3,    35,    25,    36,
+      36,    35,     3,     3,    39,    37,    32,    35,   173,   146,
+     228,    23,    63,   184,   214,   203,   150,   133,   168,   163,
+     160,    70,   148,    -1,    -1,    -1,    73
 };
 
 /* YYSTOS[STATE-NUM] -- The symbol kind of the accessing symbol of
    state STATE-NUM.  */
 static const yytype_int8 yystos[] =
 {
-       0,     1,     6,     7,     8,     9,    10,    40,    41,    42,
-      43,    44,    46,    62,    70,    74,     3,    45,     3,     3,
-       3,     3,     0,    28,    29,    30,    32,    32,    19,    75,
-      42,     3,     3,    47,    48,    49,     1,     3,    11,    12,
-      13,    15,    17,    63,    64,    65,     1,     3,    71,    72,
-      73,     3,     4,     5,    23,    30,    83,    84,    85,    32,
-      35,    50,    31,    34,    36,     3,     3,     3,     3,    32,
-      28,    33,    36,    28,    33,    83,    83,    22,    23,    24,
-      25,    26,    29,    30,    37,     1,     3,    18,    76,    77,
-      78,     3,    36,    51,    32,    49,    83,    35,    35,    35,
-      36,     1,     3,    66,    67,    68,    64,    83,    72,    31,
-      83,    83,    83,    83,    83,     3,     3,    83,    86,    87,
-      88,    87,    36,    79,    83,    19,    28,    33,    83,     1,
-      11,    14,    15,    52,    53,    54,     3,    58,    58,    58,
-      83,    30,    69,    28,    33,    35,    31,    34,    38,    83,
-      20,    80,    83,    77,     3,    30,     3,    28,    33,    37,
-      36,    51,    86,     3,    67,    83,    88,     3,    80,    35,
-       3,    36,    53,     3,     4,    21,    59,    60,    61,    83,
-      31,    35,    81,    58,    35,    83,    38,    34,    69,     3,
-      82,    36,    58,    61,    34,    83,    31,     3,    32,    36,
-       1,    15,    16,    55,    56,    57,    83,     3,    83,    28,
-      33,    36,    56,    83
+       0,     1,     6,     7,     8,     9,    10,    41,    42,    43,
+      44,    45,    47,    64,    72,    76,     3,    46,     3,     3,
+       3,     3,     0,    29,    30,    31,    33,    33,    19,    77,
+      43,     3,     3,    48,    49,    50,     1,     3,    11,    12,
+      13,    15,    17,    65,    66,    67,     1,     3,    73,    74,
+      75,     3,     4,     5,    24,    31,    85,    86,    89,    33,
+      36,    51,    32,    35,    37,     3,     3,     3,     3,    33,
+      29,    34,    37,    29,    34,    85,    85,    23,    24,    25,
+      26,    27,    22,    30,    31,    38,     1,     3,    18,    78,
+      79,    80,     3,    37,    52,    33,    50,    85,    36,    36,
+      36,    37,     1,     3,    68,    69,    70,    66,    85,    74,
+      32,    85,    85,    85,    85,    85,    33,    85,     3,     3,
+      85,    90,    91,    92,    21,    36,    85,    87,    88,    37,
+      81,    85,    19,    29,    34,    85,     1,    11,    14,    15,
+      53,    54,    55,     3,    60,    60,    60,    85,    31,    71,
+      29,    34,     1,    15,    16,    56,    57,    58,    36,    32,
+      35,    85,    36,    35,    39,    85,    20,    82,    85,    79,
+       3,    31,     3,    29,    34,    38,    37,    52,    90,     3,
+      69,     3,    59,    85,    29,    34,    85,    92,    85,    88,
+       3,    82,    36,     3,    37,    54,     3,     4,    21,    61,
+      62,    63,    85,    32,    37,    35,    57,    36,    83,    60,
+      36,    85,    25,    39,    35,    71,    85,    85,     3,    84,
+      37,    60,     3,    63,    35,    85,    32,     3,    33,    37,
+      56,    85,    34
 };
 
 /* YYR1[RULE-NUM] -- Symbol kind of the left-hand side of rule RULE-NUM.  */
 static const yytype_int8 yyr1[] =
 {
-       0,    39,    40,    41,    41,    42,    42,    42,    43,    43,
-      43,    43,    43,    44,    45,    45,    46,    47,    47,    48,
-      48,    49,    50,    50,    51,    51,    52,    52,    53,    53,
-      53,    54,    54,    54,    54,    55,    55,    56,    56,    56,
-      57,    57,    58,    59,    59,    60,    60,    61,    61,    61,
-      62,    63,    63,    64,    64,    64,    65,    65,    65,    65,
-      65,    65,    66,    66,    67,    67,    67,    68,    68,    69,
-      69,    70,    71,    71,    72,    72,    72,    73,    74,    75,
-      75,    76,    76,    77,    77,    77,    78,    78,    78,    79,
-      79,    80,    80,    81,    81,    82,    82,    83,    83,    83,
-      83,    83,    83,    83,    84,    84,    84,    84,    85,    85,
-      85,    85,    86,    86,    87,    87,    88,    88
+       0,    40,    41,    42,    42,    43,    43,    43,    44,    44,
+      44,    44,    44,    45,    46,    46,    47,    48,    48,    49,
+      49,    50,    51,    51,    52,    52,    53,    53,    54,    54,
+      54,    55,    55,    55,    55,    56,    56,    57,    57,    57,
+      58,    58,    59,    59,    60,    61,    61,    62,    62,    63,
+      63,    63,    63,    64,    65,    65,    66,    66,    66,    67,
+      67,    67,    67,    67,    67,    68,    68,    69,    69,    69,
+      70,    70,    71,    71,    72,    73,    73,    74,    74,    74,
+      75,    76,    77,    77,    78,    78,    79,    79,    79,    80,
+      80,    80,    81,    81,    82,    82,    83,    83,    84,    84,
+      85,    85,    85,    85,    85,    85,    85,    85,    85,    86,
+      86,    86,    86,    87,    87,    88,    88,    88,    88,    88,
+      88,    89,    89,    89,    89,    90,    90,    91,    91,    92,
+      92
 };
 
 /* YYR2[RULE-NUM] -- Number of symbols on the right-hand side of rule RULE-NUM.  */
@@ -845,14 +868,16 @@ static const yytype_int8 yyr2[] =
        1,     1,     1,     2,     1,     3,     8,     0,     1,     1,
        3,     3,     0,     2,     0,     2,     1,     3,     0,     1,
        1,     6,     8,     9,     4,     1,     3,     0,     1,     1,
-       4,     2,     4,     0,     1,     1,     3,     1,     1,     1,
-       5,     1,     3,     0,     1,     1,     4,     5,     6,     4,
-       4,     3,     1,     3,     0,     1,     1,     2,     5,     0,
-       2,     5,     1,     3,     0,     1,     1,     3,     6,     0,
-       2,     1,     3,     0,     1,     1,     3,     3,     5,     0,
-       1,     0,     2,     0,     2,     1,     3,     3,     3,     3,
-       3,     3,     2,     1,     1,     4,     3,     4,     1,     1,
-       1,     3,     0,     1,     1,     3,     1,     3
+       4,     2,     1,     3,     4,     0,     1,     1,     3,     1,
+       1,     3,     1,     5,     1,     3,     0,     1,     1,     4,
+       5,     6,     4,     4,     3,     1,     3,     0,     1,     1,
+       2,     5,     0,     2,     5,     1,     3,     0,     1,     1,
+       3,     6,     0,     2,     1,     3,     0,     1,     1,     3,
+       3,     5,     0,     1,     0,     2,     0,     2,     1,     3,
+       3,     5,     3,     3,     3,     3,     3,     2,     1,     1,
+       4,     3,     4,     1,     3,     1,     1,     1,     2,     2,
+       3,     1,     1,     1,     3,     0,     1,     1,     3,     1,
+       3
 };
 
 
@@ -1559,7 +1584,7 @@ YYLTYPE yylloc = yyloc_default;
     yylloc = (Span){ctx->file, 1, 1, 1, 0};
 }
 
-#line 1563 "build-fuzz/parser.c"
+#line 1588 "build-fuzz/parser.c"
 
   yylsp[0] = yylloc;
   goto yysetstate;
@@ -1777,371 +1802,397 @@ yyreduce:
     switch (yyn)
       {
   case 6: /* opt_item: item  */
-#line 181 "lang/parser.y"
+#line 182 "lang/parser.y"
                     { push(ctx, &ctx->program->body, (yyvsp[0].ast)); }
-#line 1783 "build-fuzz/parser.c"
+#line 1808 "build-fuzz/parser.c"
     break;
 
   case 13: /* use: "use" dotted  */
-#line 196 "lang/parser.y"
+#line 197 "lang/parser.y"
                     { (yyval.ast) = (yyvsp[0].ast); (yyval.ast)->span = (yyloc); }
-#line 1789 "build-fuzz/parser.c"
+#line 1814 "build-fuzz/parser.c"
     break;
 
   case 14: /* dotted: "identifier"  */
-#line 200 "lang/parser.y"
+#line 201 "lang/parser.y"
                         { (yyval.ast) = named(ctx, AST_USE, (yyloc), (yyvsp[0].s)); }
-#line 1795 "build-fuzz/parser.c"
+#line 1820 "build-fuzz/parser.c"
     break;
 
   case 15: /* dotted: dotted '.' "identifier"  */
-#line 201 "lang/parser.y"
+#line 202 "lang/parser.y"
                         { (yyval.ast) = (yyvsp[-2].ast); (yyval.ast)->name = arena_printf(ctx->arena, "%s.%s", (yyvsp[-2].ast)->name, (yyvsp[0].s)); }
-#line 1801 "build-fuzz/parser.c"
+#line 1826 "build-fuzz/parser.c"
     break;
 
   case 16: /* layer_def: "layer" "identifier" '(' paramdefs ')' '{' layer_body '}'  */
-#line 206 "lang/parser.y"
+#line 207 "lang/parser.y"
                                                        {
         (yyval.ast) = named(ctx, AST_LAYER_DEF, (yyloc), (yyvsp[-6].s));
         (yyval.ast)->list = (yyvsp[-4].list);
         (yyval.ast)->body = (yyvsp[-1].list);
     }
-#line 1811 "build-fuzz/parser.c"
+#line 1836 "build-fuzz/parser.c"
     break;
 
   case 17: /* paramdefs: %empty  */
-#line 214 "lang/parser.y"
+#line 215 "lang/parser.y"
                         { (yyval.list) = (PtrVec){0}; }
-#line 1817 "build-fuzz/parser.c"
+#line 1842 "build-fuzz/parser.c"
     break;
 
   case 19: /* paramdef_list: paramdef  */
-#line 219 "lang/parser.y"
+#line 220 "lang/parser.y"
                                     { (yyval.list) = (PtrVec){0}; push(ctx, &(yyval.list), (yyvsp[0].ast)); }
-#line 1823 "build-fuzz/parser.c"
+#line 1848 "build-fuzz/parser.c"
     break;
 
   case 20: /* paramdef_list: paramdef_list ',' paramdef  */
-#line 220 "lang/parser.y"
+#line 221 "lang/parser.y"
                                     { (yyval.list) = (yyvsp[-2].list); push(ctx, &(yyval.list), (yyvsp[0].ast)); }
-#line 1829 "build-fuzz/parser.c"
+#line 1854 "build-fuzz/parser.c"
     break;
 
   case 21: /* paramdef: "identifier" opt_type_name opt_init  */
-#line 225 "lang/parser.y"
+#line 226 "lang/parser.y"
                                    {
         (yyval.ast) = named(ctx, AST_PARAMDEF, (yyloc), (yyvsp[-2].s));
         (yyval.ast)->type_name = (yyvsp[-1].s);
         (yyval.ast)->value = (yyvsp[0].ast);
     }
-#line 1839 "build-fuzz/parser.c"
+#line 1864 "build-fuzz/parser.c"
     break;
 
   case 22: /* opt_type_name: %empty  */
-#line 233 "lang/parser.y"
+#line 234 "lang/parser.y"
                     { (yyval.s) = NULL; }
-#line 1845 "build-fuzz/parser.c"
+#line 1870 "build-fuzz/parser.c"
     break;
 
   case 23: /* opt_type_name: ':' "identifier"  */
-#line 234 "lang/parser.y"
+#line 235 "lang/parser.y"
                     { (yyval.s) = (yyvsp[0].s); }
-#line 1851 "build-fuzz/parser.c"
+#line 1876 "build-fuzz/parser.c"
     break;
 
   case 24: /* opt_init: %empty  */
-#line 238 "lang/parser.y"
+#line 239 "lang/parser.y"
                     { (yyval.ast) = NULL; }
-#line 1857 "build-fuzz/parser.c"
+#line 1882 "build-fuzz/parser.c"
     break;
 
   case 25: /* opt_init: '=' expr  */
-#line 239 "lang/parser.y"
+#line 240 "lang/parser.y"
                     { (yyval.ast) = (yyvsp[0].ast); }
-#line 1863 "build-fuzz/parser.c"
+#line 1888 "build-fuzz/parser.c"
     break;
 
   case 26: /* layer_body: opt_layer_stmt  */
-#line 243 "lang/parser.y"
+#line 244 "lang/parser.y"
                                     { (yyval.list) = (PtrVec){0}; push(ctx, &(yyval.list), (yyvsp[0].ast)); }
-#line 1869 "build-fuzz/parser.c"
+#line 1894 "build-fuzz/parser.c"
     break;
 
   case 27: /* layer_body: layer_body ';' opt_layer_stmt  */
-#line 244 "lang/parser.y"
+#line 245 "lang/parser.y"
                                     { (yyval.list) = (yyvsp[-2].list); push(ctx, &(yyval.list), (yyvsp[0].ast)); }
-#line 1875 "build-fuzz/parser.c"
+#line 1900 "build-fuzz/parser.c"
     break;
 
   case 28: /* opt_layer_stmt: %empty  */
-#line 250 "lang/parser.y"
+#line 251 "lang/parser.y"
                     { (yyval.ast) = NULL; }
-#line 1881 "build-fuzz/parser.c"
+#line 1906 "build-fuzz/parser.c"
     break;
 
   case 30: /* opt_layer_stmt: error  */
-#line 252 "lang/parser.y"
+#line 253 "lang/parser.y"
                     { (yyval.ast) = NULL; }
-#line 1887 "build-fuzz/parser.c"
+#line 1912 "build-fuzz/parser.c"
     break;
 
   case 31: /* layer_stmt: "param" "identifier" ':' type '=' expr  */
-#line 260 "lang/parser.y"
+#line 261 "lang/parser.y"
                                     {
         (yyval.ast) = named(ctx, AST_PARAM, (yyloc), (yyvsp[-4].s));
         (yyval.ast)->type = (yyvsp[-2].ast);
         (yyval.ast)->value = (yyvsp[0].ast);
     }
-#line 1897 "build-fuzz/parser.c"
+#line 1922 "build-fuzz/parser.c"
     break;
 
   case 32: /* layer_stmt: "forward" '(' "identifier" ':' type ')' '=' expr  */
-#line 265 "lang/parser.y"
+#line 266 "lang/parser.y"
                                               {
         (yyval.ast) = named(ctx, AST_FORWARD, (yyloc), (yyvsp[-5].s));
         (yyval.ast)->type = (yyvsp[-3].ast);
         (yyval.ast)->value = (yyvsp[0].ast);
     }
-#line 1907 "build-fuzz/parser.c"
+#line 1932 "build-fuzz/parser.c"
     break;
 
   case 33: /* layer_stmt: "forward" '(' "identifier" ':' type ')' '{' block_body '}'  */
-#line 270 "lang/parser.y"
+#line 271 "lang/parser.y"
                                                         {
         (yyval.ast) = named(ctx, AST_FORWARD, (yyloc), (yyvsp[-6].s));
         (yyval.ast)->type = (yyvsp[-4].ast);
         (yyval.ast)->list = (yyvsp[-1].list);
     }
-#line 1917 "build-fuzz/parser.c"
+#line 1942 "build-fuzz/parser.c"
     break;
 
   case 34: /* layer_stmt: "let" "identifier" '=' expr  */
-#line 275 "lang/parser.y"
+#line 276 "lang/parser.y"
                          {
         (yyval.ast) = named(ctx, AST_LET, (yyloc), (yyvsp[-2].s));
         (yyval.ast)->value = (yyvsp[0].ast);
     }
-#line 1926 "build-fuzz/parser.c"
+#line 1951 "build-fuzz/parser.c"
     break;
 
   case 35: /* block_body: opt_block_stmt  */
-#line 282 "lang/parser.y"
+#line 283 "lang/parser.y"
                                     { (yyval.list) = (PtrVec){0}; push(ctx, &(yyval.list), (yyvsp[0].ast)); }
-#line 1932 "build-fuzz/parser.c"
+#line 1957 "build-fuzz/parser.c"
     break;
 
   case 36: /* block_body: block_body ';' opt_block_stmt  */
-#line 283 "lang/parser.y"
+#line 284 "lang/parser.y"
                                     { (yyval.list) = (yyvsp[-2].list); push(ctx, &(yyval.list), (yyvsp[0].ast)); }
-#line 1938 "build-fuzz/parser.c"
+#line 1963 "build-fuzz/parser.c"
     break;
 
   case 37: /* opt_block_stmt: %empty  */
-#line 287 "lang/parser.y"
+#line 288 "lang/parser.y"
                     { (yyval.ast) = NULL; }
-#line 1944 "build-fuzz/parser.c"
+#line 1969 "build-fuzz/parser.c"
     break;
 
   case 39: /* opt_block_stmt: error  */
-#line 289 "lang/parser.y"
+#line 290 "lang/parser.y"
                     { (yyval.ast) = NULL; }
-#line 1950 "build-fuzz/parser.c"
+#line 1975 "build-fuzz/parser.c"
     break;
 
   case 40: /* block_stmt: "let" "identifier" '=' expr  */
-#line 294 "lang/parser.y"
+#line 296 "lang/parser.y"
                          {
         (yyval.ast) = named(ctx, AST_LET, (yyloc), (yyvsp[-2].s));
         (yyval.ast)->value = (yyvsp[0].ast);
     }
-#line 1959 "build-fuzz/parser.c"
+#line 1984 "build-fuzz/parser.c"
     break;
 
-  case 41: /* block_stmt: "return" expr  */
-#line 298 "lang/parser.y"
-                  {
+  case 41: /* block_stmt: "return" expr_list  */
+#line 300 "lang/parser.y"
+                       {
         (yyval.ast) = node(ctx, AST_RETURN, (yyloc));
-        (yyval.ast)->value = (yyvsp[0].ast);
+        if ((yyvsp[0].list).len > 1)
+            (yyval.ast)->list = (yyvsp[0].list);
+        else
+            (yyval.ast)->value = (yyvsp[0].list).items[0];
     }
-#line 1968 "build-fuzz/parser.c"
+#line 1996 "build-fuzz/parser.c"
     break;
 
-  case 42: /* type: "identifier" '[' dims ']'  */
-#line 306 "lang/parser.y"
+  case 42: /* expr_list: expr  */
+#line 310 "lang/parser.y"
+                            { (yyval.list) = (PtrVec){0}; push(ctx, &(yyval.list), (yyvsp[0].ast)); }
+#line 2002 "build-fuzz/parser.c"
+    break;
+
+  case 43: /* expr_list: expr_list ',' expr  */
+#line 311 "lang/parser.y"
+                            { (yyval.list) = (yyvsp[-2].list); push(ctx, &(yyval.list), (yyvsp[0].ast)); }
+#line 2008 "build-fuzz/parser.c"
+    break;
+
+  case 44: /* type: "identifier" '[' dims ']'  */
+#line 316 "lang/parser.y"
                          {
         (yyval.ast) = named(ctx, AST_TYPE, (yyloc), (yyvsp[-3].s));
         (yyval.ast)->list = (yyvsp[-1].list);
     }
-#line 1977 "build-fuzz/parser.c"
+#line 2017 "build-fuzz/parser.c"
     break;
 
-  case 43: /* dims: %empty  */
-#line 313 "lang/parser.y"
+  case 45: /* dims: %empty  */
+#line 323 "lang/parser.y"
                     { (yyval.list) = (PtrVec){0}; }
-#line 1983 "build-fuzz/parser.c"
+#line 2023 "build-fuzz/parser.c"
     break;
 
-  case 45: /* dim_list: dim  */
-#line 318 "lang/parser.y"
+  case 47: /* dim_list: dim  */
+#line 328 "lang/parser.y"
                         { (yyval.list) = (PtrVec){0}; push(ctx, &(yyval.list), (yyvsp[0].ast)); }
-#line 1989 "build-fuzz/parser.c"
+#line 2029 "build-fuzz/parser.c"
     break;
 
-  case 46: /* dim_list: dim_list ',' dim  */
-#line 319 "lang/parser.y"
+  case 48: /* dim_list: dim_list ',' dim  */
+#line 329 "lang/parser.y"
                         { (yyval.list) = (yyvsp[-2].list); push(ctx, &(yyval.list), (yyvsp[0].ast)); }
-#line 1995 "build-fuzz/parser.c"
+#line 2035 "build-fuzz/parser.c"
     break;
 
-  case 47: /* dim: "number"  */
-#line 324 "lang/parser.y"
+  case 49: /* dim: "number"  */
+#line 334 "lang/parser.y"
           {
         (yyval.ast) = (yyvsp[0].ast);
         (yyval.ast)->kind = AST_DIM;
         if (!(yyvsp[0].ast)->is_int)
             diag(DIAG_ERROR, (yylsp[0]), "a dimension must be a whole number");
     }
-#line 2006 "build-fuzz/parser.c"
+#line 2046 "build-fuzz/parser.c"
     break;
 
-  case 48: /* dim: "identifier"  */
-#line 330 "lang/parser.y"
+  case 50: /* dim: "identifier"  */
+#line 340 "lang/parser.y"
                     { (yyval.ast) = named(ctx, AST_DIM, (yyloc), (yyvsp[0].s)); }
-#line 2012 "build-fuzz/parser.c"
+#line 2052 "build-fuzz/parser.c"
     break;
 
-  case 49: /* dim: "..."  */
-#line 331 "lang/parser.y"
+  case 51: /* dim: "number" '*' "identifier"  */
+#line 341 "lang/parser.y"
+                    {
+        (yyval.ast) = named(ctx, AST_DIM, (yyloc), (yyvsp[0].s));
+        (yyval.ast)->num = (yyvsp[-2].ast)->num;
+        if (!(yyvsp[-2].ast)->is_int || (yyvsp[-2].ast)->num < 1)
+            diag(DIAG_ERROR, (yylsp[-2]), "a dimension's factor must be a positive whole number");
+    }
+#line 2063 "build-fuzz/parser.c"
+    break;
+
+  case 52: /* dim: "..."  */
+#line 347 "lang/parser.y"
                     { (yyval.ast) = node(ctx, AST_DIM, (yyloc)); (yyval.ast)->is_ellipsis = true; }
-#line 2018 "build-fuzz/parser.c"
+#line 2069 "build-fuzz/parser.c"
     break;
 
-  case 50: /* model_def: "model" "identifier" '{' model_body '}'  */
-#line 336 "lang/parser.y"
+  case 53: /* model_def: "model" "identifier" '{' model_body '}'  */
+#line 352 "lang/parser.y"
                                      {
         (yyval.ast) = named(ctx, AST_MODEL, (yyloc), (yyvsp[-3].s));
         (yyval.ast)->body = (yyvsp[-1].list);
     }
-#line 2027 "build-fuzz/parser.c"
+#line 2078 "build-fuzz/parser.c"
     break;
 
-  case 51: /* model_body: opt_model_stmt  */
-#line 343 "lang/parser.y"
+  case 54: /* model_body: opt_model_stmt  */
+#line 359 "lang/parser.y"
                                     { (yyval.list) = (PtrVec){0}; push(ctx, &(yyval.list), (yyvsp[0].ast)); }
-#line 2033 "build-fuzz/parser.c"
+#line 2084 "build-fuzz/parser.c"
     break;
 
-  case 52: /* model_body: model_body ';' opt_model_stmt  */
-#line 344 "lang/parser.y"
+  case 55: /* model_body: model_body ';' opt_model_stmt  */
+#line 360 "lang/parser.y"
                                     { (yyval.list) = (yyvsp[-2].list); push(ctx, &(yyval.list), (yyvsp[0].ast)); }
-#line 2039 "build-fuzz/parser.c"
+#line 2090 "build-fuzz/parser.c"
     break;
 
-  case 53: /* opt_model_stmt: %empty  */
-#line 348 "lang/parser.y"
+  case 56: /* opt_model_stmt: %empty  */
+#line 364 "lang/parser.y"
                     { (yyval.ast) = NULL; }
-#line 2045 "build-fuzz/parser.c"
+#line 2096 "build-fuzz/parser.c"
     break;
 
-  case 55: /* opt_model_stmt: error  */
-#line 350 "lang/parser.y"
+  case 58: /* opt_model_stmt: error  */
+#line 366 "lang/parser.y"
                     { (yyval.ast) = NULL; }
-#line 2051 "build-fuzz/parser.c"
+#line 2102 "build-fuzz/parser.c"
     break;
 
-  case 56: /* model_stmt: "input" "identifier" ':' type  */
-#line 357 "lang/parser.y"
+  case 59: /* model_stmt: "input" "identifier" ':' type  */
+#line 373 "lang/parser.y"
                            {
         (yyval.ast) = named(ctx, AST_INPUT, (yyloc), (yyvsp[-2].s));
         (yyval.ast)->type = (yyvsp[0].ast);
     }
-#line 2060 "build-fuzz/parser.c"
+#line 2111 "build-fuzz/parser.c"
     break;
 
-  case 57: /* model_stmt: "output" "identifier" ':' type opt_init  */
-#line 361 "lang/parser.y"
+  case 60: /* model_stmt: "output" "identifier" ':' type opt_init  */
+#line 377 "lang/parser.y"
                                      {
         (yyval.ast) = named(ctx, AST_OUTPUT, (yyloc), (yyvsp[-3].s));
         (yyval.ast)->type = (yyvsp[-1].ast);
         (yyval.ast)->value = (yyvsp[0].ast);
     }
-#line 2070 "build-fuzz/parser.c"
+#line 2121 "build-fuzz/parser.c"
     break;
 
-  case 58: /* model_stmt: "param" "identifier" ':' type '=' expr  */
-#line 366 "lang/parser.y"
+  case 61: /* model_stmt: "param" "identifier" ':' type '=' expr  */
+#line 382 "lang/parser.y"
                                     {
         (yyval.ast) = named(ctx, AST_PARAM, (yyloc), (yyvsp[-4].s));
         (yyval.ast)->type = (yyvsp[-2].ast);
         (yyval.ast)->value = (yyvsp[0].ast);
     }
-#line 2080 "build-fuzz/parser.c"
+#line 2131 "build-fuzz/parser.c"
     break;
 
-  case 59: /* model_stmt: "layers" '{' entries '}'  */
-#line 371 "lang/parser.y"
+  case 62: /* model_stmt: "layers" '{' entries '}'  */
+#line 387 "lang/parser.y"
                              {
         (yyval.ast) = node(ctx, AST_LAYERS, (yyloc));
         (yyval.ast)->list = (yyvsp[-1].list);
     }
-#line 2089 "build-fuzz/parser.c"
+#line 2140 "build-fuzz/parser.c"
     break;
 
-  case 60: /* model_stmt: "let" "identifier" '=' expr  */
-#line 375 "lang/parser.y"
+  case 63: /* model_stmt: "let" "identifier" '=' expr  */
+#line 391 "lang/parser.y"
                          {
         (yyval.ast) = named(ctx, AST_LET, (yyloc), (yyvsp[-2].s));
         (yyval.ast)->value = (yyvsp[0].ast);
     }
-#line 2098 "build-fuzz/parser.c"
+#line 2149 "build-fuzz/parser.c"
     break;
 
-  case 61: /* model_stmt: "identifier" '=' expr  */
-#line 379 "lang/parser.y"
+  case 64: /* model_stmt: "identifier" '=' expr  */
+#line 395 "lang/parser.y"
                      {
         (yyval.ast) = named(ctx, AST_ASSIGN, (yyloc), (yyvsp[-2].s));
         (yyval.ast)->value = (yyvsp[0].ast);
     }
-#line 2107 "build-fuzz/parser.c"
+#line 2158 "build-fuzz/parser.c"
     break;
 
-  case 62: /* entries: opt_entry  */
-#line 386 "lang/parser.y"
+  case 65: /* entries: opt_entry  */
+#line 402 "lang/parser.y"
                             { (yyval.list) = (PtrVec){0}; push(ctx, &(yyval.list), (yyvsp[0].ast)); }
-#line 2113 "build-fuzz/parser.c"
+#line 2164 "build-fuzz/parser.c"
     break;
 
-  case 63: /* entries: entries ';' opt_entry  */
-#line 387 "lang/parser.y"
+  case 66: /* entries: entries ';' opt_entry  */
+#line 403 "lang/parser.y"
                             { (yyval.list) = (yyvsp[-2].list); push(ctx, &(yyval.list), (yyvsp[0].ast)); }
-#line 2119 "build-fuzz/parser.c"
+#line 2170 "build-fuzz/parser.c"
     break;
 
-  case 64: /* opt_entry: %empty  */
-#line 391 "lang/parser.y"
+  case 67: /* opt_entry: %empty  */
+#line 407 "lang/parser.y"
                     { (yyval.ast) = NULL; }
-#line 2125 "build-fuzz/parser.c"
+#line 2176 "build-fuzz/parser.c"
     break;
 
-  case 66: /* opt_entry: error  */
-#line 393 "lang/parser.y"
+  case 69: /* opt_entry: error  */
+#line 409 "lang/parser.y"
                     { (yyval.ast) = NULL; }
-#line 2131 "build-fuzz/parser.c"
+#line 2182 "build-fuzz/parser.c"
     break;
 
-  case 67: /* entry: "identifier" acts  */
-#line 398 "lang/parser.y"
+  case 70: /* entry: "identifier" acts  */
+#line 414 "lang/parser.y"
                  {
         (yyval.ast) = node(ctx, AST_LAYER_ENTRY, (yyloc));
         (yyval.ast)->value = named(ctx, AST_NAME, (yylsp[-1]), (yyvsp[-1].s));
         (yyval.ast)->list = (yyvsp[0].list);
     }
-#line 2141 "build-fuzz/parser.c"
+#line 2192 "build-fuzz/parser.c"
     break;
 
-  case 68: /* entry: "identifier" '(' args ')' acts  */
-#line 403 "lang/parser.y"
+  case 71: /* entry: "identifier" '(' args ')' acts  */
+#line 419 "lang/parser.y"
                               {
         (yyval.ast) = node(ctx, AST_LAYER_ENTRY, (yyloc));
         (yyval.ast)->value = node(ctx, AST_CALL, span_join((yylsp[-4]), (yylsp[-1])));
@@ -2149,279 +2200,347 @@ yyreduce:
         (yyval.ast)->value->list = (yyvsp[-2].list);
         (yyval.ast)->list = (yyvsp[0].list);
     }
-#line 2153 "build-fuzz/parser.c"
+#line 2204 "build-fuzz/parser.c"
     break;
 
-  case 69: /* acts: %empty  */
-#line 413 "lang/parser.y"
+  case 72: /* acts: %empty  */
+#line 429 "lang/parser.y"
                     { (yyval.list) = (PtrVec){0}; }
-#line 2159 "build-fuzz/parser.c"
+#line 2210 "build-fuzz/parser.c"
     break;
 
-  case 70: /* acts: acts "identifier"  */
-#line 414 "lang/parser.y"
+  case 73: /* acts: acts "identifier"  */
+#line 430 "lang/parser.y"
                     { (yyval.list) = (yyvsp[-1].list); push(ctx, &(yyval.list), named(ctx, AST_NAME, (yylsp[0]), (yyvsp[0].s))); }
-#line 2165 "build-fuzz/parser.c"
+#line 2216 "build-fuzz/parser.c"
     break;
 
-  case 71: /* data_def: "data" "identifier" '{' data_body '}'  */
-#line 419 "lang/parser.y"
+  case 74: /* data_def: "data" "identifier" '{' data_body '}'  */
+#line 435 "lang/parser.y"
                                    {
         (yyval.ast) = named(ctx, AST_DATA, (yyloc), (yyvsp[-3].s));
         (yyval.ast)->body = (yyvsp[-1].list);
     }
-#line 2174 "build-fuzz/parser.c"
+#line 2225 "build-fuzz/parser.c"
     break;
 
-  case 72: /* data_body: opt_data_stmt  */
-#line 426 "lang/parser.y"
+  case 75: /* data_body: opt_data_stmt  */
+#line 442 "lang/parser.y"
                                     { (yyval.list) = (PtrVec){0}; push(ctx, &(yyval.list), (yyvsp[0].ast)); }
-#line 2180 "build-fuzz/parser.c"
+#line 2231 "build-fuzz/parser.c"
     break;
 
-  case 73: /* data_body: data_body ';' opt_data_stmt  */
-#line 427 "lang/parser.y"
+  case 76: /* data_body: data_body ';' opt_data_stmt  */
+#line 443 "lang/parser.y"
                                     { (yyval.list) = (yyvsp[-2].list); push(ctx, &(yyval.list), (yyvsp[0].ast)); }
-#line 2186 "build-fuzz/parser.c"
+#line 2237 "build-fuzz/parser.c"
     break;
 
-  case 74: /* opt_data_stmt: %empty  */
-#line 431 "lang/parser.y"
+  case 77: /* opt_data_stmt: %empty  */
+#line 447 "lang/parser.y"
                     { (yyval.ast) = NULL; }
-#line 2192 "build-fuzz/parser.c"
+#line 2243 "build-fuzz/parser.c"
     break;
 
-  case 76: /* opt_data_stmt: error  */
-#line 433 "lang/parser.y"
+  case 79: /* opt_data_stmt: error  */
+#line 449 "lang/parser.y"
                     { (yyval.ast) = NULL; }
-#line 2198 "build-fuzz/parser.c"
+#line 2249 "build-fuzz/parser.c"
     break;
 
-  case 77: /* data_stmt: "identifier" '=' expr  */
-#line 437 "lang/parser.y"
+  case 80: /* data_stmt: "identifier" '=' expr  */
+#line 453 "lang/parser.y"
                      {
         (yyval.ast) = named(ctx, AST_ASSIGN, (yyloc), (yyvsp[-2].s));
         (yyval.ast)->value = (yyvsp[0].ast);
     }
-#line 2207 "build-fuzz/parser.c"
+#line 2258 "build-fuzz/parser.c"
     break;
 
-  case 78: /* train_def: "train" "identifier" opt_on '{' train_body '}'  */
-#line 445 "lang/parser.y"
+  case 81: /* train_def: "train" "identifier" opt_on '{' train_body '}'  */
+#line 461 "lang/parser.y"
                                             {
         (yyval.ast) = named(ctx, AST_TRAIN, (yyloc), (yyvsp[-4].s));
         (yyval.ast)->on = (yyvsp[-3].ast);
         (yyval.ast)->body = (yyvsp[-1].list);
     }
-#line 2217 "build-fuzz/parser.c"
+#line 2268 "build-fuzz/parser.c"
     break;
 
-  case 79: /* opt_on: %empty  */
-#line 453 "lang/parser.y"
+  case 82: /* opt_on: %empty  */
+#line 469 "lang/parser.y"
                     { (yyval.ast) = NULL; }
-#line 2223 "build-fuzz/parser.c"
+#line 2274 "build-fuzz/parser.c"
     break;
 
-  case 80: /* opt_on: "on" expr  */
-#line 454 "lang/parser.y"
+  case 83: /* opt_on: "on" expr  */
+#line 470 "lang/parser.y"
                     { (yyval.ast) = (yyvsp[0].ast); }
-#line 2229 "build-fuzz/parser.c"
+#line 2280 "build-fuzz/parser.c"
     break;
 
-  case 81: /* train_body: opt_train_stmt  */
-#line 458 "lang/parser.y"
+  case 84: /* train_body: opt_train_stmt  */
+#line 474 "lang/parser.y"
                                     { (yyval.list) = (PtrVec){0}; push(ctx, &(yyval.list), (yyvsp[0].ast)); }
-#line 2235 "build-fuzz/parser.c"
+#line 2286 "build-fuzz/parser.c"
     break;
 
-  case 82: /* train_body: train_body ';' opt_train_stmt  */
-#line 459 "lang/parser.y"
+  case 85: /* train_body: train_body ';' opt_train_stmt  */
+#line 475 "lang/parser.y"
                                     { (yyval.list) = (yyvsp[-2].list); push(ctx, &(yyval.list), (yyvsp[0].ast)); }
-#line 2241 "build-fuzz/parser.c"
+#line 2292 "build-fuzz/parser.c"
     break;
 
-  case 83: /* opt_train_stmt: %empty  */
-#line 463 "lang/parser.y"
+  case 86: /* opt_train_stmt: %empty  */
+#line 479 "lang/parser.y"
                     { (yyval.ast) = NULL; }
-#line 2247 "build-fuzz/parser.c"
+#line 2298 "build-fuzz/parser.c"
     break;
 
-  case 85: /* opt_train_stmt: error  */
-#line 465 "lang/parser.y"
+  case 88: /* opt_train_stmt: error  */
+#line 481 "lang/parser.y"
                     { (yyval.ast) = NULL; }
-#line 2253 "build-fuzz/parser.c"
+#line 2304 "build-fuzz/parser.c"
     break;
 
-  case 86: /* train_stmt: "identifier" '=' expr  */
-#line 472 "lang/parser.y"
+  case 89: /* train_stmt: "identifier" '=' expr  */
+#line 488 "lang/parser.y"
                      {
         (yyval.ast) = named(ctx, AST_ASSIGN, (yyloc), (yyvsp[-2].s));
         (yyval.ast)->value = (yyvsp[0].ast);
     }
-#line 2262 "build-fuzz/parser.c"
+#line 2313 "build-fuzz/parser.c"
     break;
 
-  case 87: /* train_stmt: "identifier" opt_arg opt_every  */
-#line 476 "lang/parser.y"
+  case 90: /* train_stmt: "identifier" opt_arg opt_every  */
+#line 492 "lang/parser.y"
                               {
         (yyval.ast) = named(ctx, AST_SETTING, (yyloc), (yyvsp[-2].s));
         (yyval.ast)->value = (yyvsp[-1].ast);
         (yyval.ast)->every = (yyvsp[0].s);
     }
-#line 2272 "build-fuzz/parser.c"
+#line 2323 "build-fuzz/parser.c"
     break;
 
-  case 88: /* train_stmt: "evaluate" "on" expr opt_every opt_metrics  */
-#line 481 "lang/parser.y"
+  case 91: /* train_stmt: "evaluate" "on" expr opt_every opt_metrics  */
+#line 497 "lang/parser.y"
                                              {
         (yyval.ast) = node(ctx, AST_EVALUATE, (yyloc));
         (yyval.ast)->value = (yyvsp[-2].ast);
         (yyval.ast)->every = (yyvsp[-1].s);
         (yyval.ast)->list = (yyvsp[0].list);
     }
-#line 2283 "build-fuzz/parser.c"
+#line 2334 "build-fuzz/parser.c"
     break;
 
-  case 89: /* opt_arg: %empty  */
-#line 490 "lang/parser.y"
-                    { (yyval.ast) = NULL; }
-#line 2289 "build-fuzz/parser.c"
-    break;
-
-  case 91: /* opt_every: %empty  */
-#line 495 "lang/parser.y"
-                    { (yyval.s) = NULL; }
-#line 2295 "build-fuzz/parser.c"
-    break;
-
-  case 92: /* opt_every: "every" "identifier"  */
-#line 496 "lang/parser.y"
-                    { (yyval.s) = (yyvsp[0].s); }
-#line 2301 "build-fuzz/parser.c"
-    break;
-
-  case 93: /* opt_metrics: %empty  */
-#line 500 "lang/parser.y"
-                    { (yyval.list) = (PtrVec){0}; }
-#line 2307 "build-fuzz/parser.c"
-    break;
-
-  case 94: /* opt_metrics: ':' name_list  */
-#line 501 "lang/parser.y"
-                    { (yyval.list) = (yyvsp[0].list); }
-#line 2313 "build-fuzz/parser.c"
-    break;
-
-  case 95: /* name_list: "identifier"  */
-#line 505 "lang/parser.y"
-                            { (yyval.list) = (PtrVec){0}; push(ctx, &(yyval.list), named(ctx, AST_NAME, (yylsp[0]), (yyvsp[0].s))); }
-#line 2319 "build-fuzz/parser.c"
-    break;
-
-  case 96: /* name_list: name_list ',' "identifier"  */
+  case 92: /* opt_arg: %empty  */
 #line 506 "lang/parser.y"
-                            { (yyval.list) = (yyvsp[-2].list); push(ctx, &(yyval.list), named(ctx, AST_NAME, (yylsp[0]), (yyvsp[0].s))); }
-#line 2325 "build-fuzz/parser.c"
+                    { (yyval.ast) = NULL; }
+#line 2340 "build-fuzz/parser.c"
     break;
 
-  case 97: /* expr: expr '+' expr  */
+  case 94: /* opt_every: %empty  */
 #line 511 "lang/parser.y"
-                                { (yyval.ast) = binary(ctx, (yyloc), '+', (yyvsp[-2].ast), (yyvsp[0].ast)); }
-#line 2331 "build-fuzz/parser.c"
+                    { (yyval.s) = NULL; }
+#line 2346 "build-fuzz/parser.c"
     break;
 
-  case 98: /* expr: expr '-' expr  */
+  case 95: /* opt_every: "every" "identifier"  */
 #line 512 "lang/parser.y"
-                                { (yyval.ast) = binary(ctx, (yyloc), '-', (yyvsp[-2].ast), (yyvsp[0].ast)); }
-#line 2337 "build-fuzz/parser.c"
+                    { (yyval.s) = (yyvsp[0].s); }
+#line 2352 "build-fuzz/parser.c"
     break;
 
-  case 99: /* expr: expr '*' expr  */
-#line 513 "lang/parser.y"
-                                { (yyval.ast) = binary(ctx, (yyloc), '*', (yyvsp[-2].ast), (yyvsp[0].ast)); }
-#line 2343 "build-fuzz/parser.c"
-    break;
-
-  case 100: /* expr: expr '/' expr  */
-#line 514 "lang/parser.y"
-                                { (yyval.ast) = binary(ctx, (yyloc), '/', (yyvsp[-2].ast), (yyvsp[0].ast)); }
-#line 2349 "build-fuzz/parser.c"
-    break;
-
-  case 101: /* expr: expr '@' expr  */
-#line 515 "lang/parser.y"
-                                { (yyval.ast) = binary(ctx, (yyloc), '@', (yyvsp[-2].ast), (yyvsp[0].ast)); }
-#line 2355 "build-fuzz/parser.c"
-    break;
-
-  case 102: /* expr: '-' expr  */
+  case 96: /* opt_metrics: %empty  */
 #line 516 "lang/parser.y"
-                                { (yyval.ast) = node(ctx, AST_UNARY, (yyloc)); (yyval.ast)->op = '-'; (yyval.ast)->lhs = (yyvsp[0].ast); }
-#line 2361 "build-fuzz/parser.c"
-    break;
-
-  case 105: /* postfix: postfix '(' args ')'  */
-#line 524 "lang/parser.y"
-                            { (yyval.ast) = node(ctx, AST_CALL, (yyloc)); (yyval.ast)->lhs = (yyvsp[-3].ast); (yyval.ast)->list = (yyvsp[-1].list); }
-#line 2367 "build-fuzz/parser.c"
-    break;
-
-  case 106: /* postfix: postfix '.' "identifier"  */
-#line 525 "lang/parser.y"
-                            { (yyval.ast) = named(ctx, AST_FIELD, (yyloc), (yyvsp[0].s)); (yyval.ast)->lhs = (yyvsp[-2].ast); }
-#line 2373 "build-fuzz/parser.c"
-    break;
-
-  case 107: /* postfix: postfix '[' arg_list ']'  */
-#line 526 "lang/parser.y"
-                               { (yyval.ast) = node(ctx, AST_INDEX, (yyloc)); (yyval.ast)->lhs = (yyvsp[-3].ast); (yyval.ast)->list = (yyvsp[-1].list); }
-#line 2379 "build-fuzz/parser.c"
-    break;
-
-  case 110: /* primary: "identifier"  */
-#line 533 "lang/parser.y"
-                            { (yyval.ast) = named(ctx, AST_NAME, (yyloc), (yyvsp[0].s)); }
-#line 2385 "build-fuzz/parser.c"
-    break;
-
-  case 111: /* primary: '(' expr ')'  */
-#line 534 "lang/parser.y"
-                            { (yyval.ast) = (yyvsp[-1].ast); }
-#line 2391 "build-fuzz/parser.c"
-    break;
-
-  case 112: /* args: %empty  */
-#line 538 "lang/parser.y"
                     { (yyval.list) = (PtrVec){0}; }
-#line 2397 "build-fuzz/parser.c"
+#line 2358 "build-fuzz/parser.c"
     break;
 
-  case 114: /* arg_list: arg  */
+  case 97: /* opt_metrics: ':' name_list  */
+#line 517 "lang/parser.y"
+                    { (yyval.list) = (yyvsp[0].list); }
+#line 2364 "build-fuzz/parser.c"
+    break;
+
+  case 98: /* name_list: "identifier"  */
+#line 521 "lang/parser.y"
+                            { (yyval.list) = (PtrVec){0}; push(ctx, &(yyval.list), named(ctx, AST_NAME, (yylsp[0]), (yyvsp[0].s))); }
+#line 2370 "build-fuzz/parser.c"
+    break;
+
+  case 99: /* name_list: name_list ',' "identifier"  */
+#line 522 "lang/parser.y"
+                            { (yyval.list) = (yyvsp[-2].list); push(ctx, &(yyval.list), named(ctx, AST_NAME, (yylsp[0]), (yyvsp[0].s))); }
+#line 2376 "build-fuzz/parser.c"
+    break;
+
+  case 100: /* expr: postfix "=>" expr  */
+#line 531 "lang/parser.y"
+                         {
+        (yyval.ast) = node(ctx, AST_LAMBDA, (yyloc));
+        (yyval.ast)->lhs = (yyvsp[-2].ast);
+        (yyval.ast)->value = (yyvsp[0].ast);
+    }
+#line 2386 "build-fuzz/parser.c"
+    break;
+
+  case 101: /* expr: postfix "=>" '{' block_body '}'  */
+#line 536 "lang/parser.y"
+                                       {
+        (yyval.ast) = node(ctx, AST_LAMBDA, (yyloc));
+        (yyval.ast)->lhs = (yyvsp[-4].ast);
+        (yyval.ast)->list = (yyvsp[-1].list);
+    }
+#line 2396 "build-fuzz/parser.c"
+    break;
+
+  case 102: /* expr: expr '+' expr  */
+#line 541 "lang/parser.y"
+                                { (yyval.ast) = binary(ctx, (yyloc), '+', (yyvsp[-2].ast), (yyvsp[0].ast)); }
+#line 2402 "build-fuzz/parser.c"
+    break;
+
+  case 103: /* expr: expr '-' expr  */
+#line 542 "lang/parser.y"
+                                { (yyval.ast) = binary(ctx, (yyloc), '-', (yyvsp[-2].ast), (yyvsp[0].ast)); }
+#line 2408 "build-fuzz/parser.c"
+    break;
+
+  case 104: /* expr: expr '*' expr  */
 #line 543 "lang/parser.y"
-                        { (yyval.list) = (PtrVec){0}; push(ctx, &(yyval.list), (yyvsp[0].ast)); }
-#line 2403 "build-fuzz/parser.c"
+                                { (yyval.ast) = binary(ctx, (yyloc), '*', (yyvsp[-2].ast), (yyvsp[0].ast)); }
+#line 2414 "build-fuzz/parser.c"
     break;
 
-  case 115: /* arg_list: arg_list ',' arg  */
+  case 105: /* expr: expr '/' expr  */
 #line 544 "lang/parser.y"
-                        { (yyval.list) = (yyvsp[-2].list); push(ctx, &(yyval.list), (yyvsp[0].ast)); }
-#line 2409 "build-fuzz/parser.c"
+                                { (yyval.ast) = binary(ctx, (yyloc), '/', (yyvsp[-2].ast), (yyvsp[0].ast)); }
+#line 2420 "build-fuzz/parser.c"
     break;
 
-  case 116: /* arg: expr  */
-#line 549 "lang/parser.y"
+  case 106: /* expr: expr '@' expr  */
+#line 545 "lang/parser.y"
+                                { (yyval.ast) = binary(ctx, (yyloc), '@', (yyvsp[-2].ast), (yyvsp[0].ast)); }
+#line 2426 "build-fuzz/parser.c"
+    break;
+
+  case 107: /* expr: '-' expr  */
+#line 546 "lang/parser.y"
+                                { (yyval.ast) = node(ctx, AST_UNARY, (yyloc)); (yyval.ast)->op = '-'; (yyval.ast)->lhs = (yyvsp[0].ast); }
+#line 2432 "build-fuzz/parser.c"
+    break;
+
+  case 110: /* postfix: postfix '(' args ')'  */
+#line 554 "lang/parser.y"
+                            { (yyval.ast) = node(ctx, AST_CALL, (yyloc)); (yyval.ast)->lhs = (yyvsp[-3].ast); (yyval.ast)->list = (yyvsp[-1].list); }
+#line 2438 "build-fuzz/parser.c"
+    break;
+
+  case 111: /* postfix: postfix '.' "identifier"  */
+#line 555 "lang/parser.y"
+                            { (yyval.ast) = named(ctx, AST_FIELD, (yyloc), (yyvsp[0].s)); (yyval.ast)->lhs = (yyvsp[-2].ast); }
+#line 2444 "build-fuzz/parser.c"
+    break;
+
+  case 112: /* postfix: postfix '[' index_list ']'  */
+#line 556 "lang/parser.y"
+                                 { (yyval.ast) = node(ctx, AST_INDEX, (yyloc)); (yyval.ast)->lhs = (yyvsp[-3].ast); (yyval.ast)->list = (yyvsp[-1].list); }
+#line 2450 "build-fuzz/parser.c"
+    break;
+
+  case 113: /* index_list: index_item  */
+#line 560 "lang/parser.y"
+                                { (yyval.list) = (PtrVec){0}; push(ctx, &(yyval.list), (yyvsp[0].ast)); }
+#line 2456 "build-fuzz/parser.c"
+    break;
+
+  case 114: /* index_list: index_list ',' index_item  */
+#line 561 "lang/parser.y"
+                                { (yyval.list) = (yyvsp[-2].list); push(ctx, &(yyval.list), (yyvsp[0].ast)); }
+#line 2462 "build-fuzz/parser.c"
+    break;
+
+  case 115: /* index_item: expr  */
+#line 567 "lang/parser.y"
                         { (yyval.ast) = node(ctx, AST_ARG, (yyloc)); (yyval.ast)->value = (yyvsp[0].ast); }
-#line 2415 "build-fuzz/parser.c"
+#line 2468 "build-fuzz/parser.c"
     break;
 
-  case 117: /* arg: "identifier" ':' expr  */
-#line 550 "lang/parser.y"
+  case 116: /* index_item: "..."  */
+#line 568 "lang/parser.y"
+                        { (yyval.ast) = node(ctx, AST_ARG, (yyloc)); (yyval.ast)->is_ellipsis = true; }
+#line 2474 "build-fuzz/parser.c"
+    break;
+
+  case 117: /* index_item: ':'  */
+#line 569 "lang/parser.y"
+                        { (yyval.ast) = node(ctx, AST_ARG, (yyloc)); (yyval.ast)->op = ':'; }
+#line 2480 "build-fuzz/parser.c"
+    break;
+
+  case 118: /* index_item: expr ':'  */
+#line 570 "lang/parser.y"
+                        { (yyval.ast) = node(ctx, AST_ARG, (yyloc)); (yyval.ast)->op = ':'; (yyval.ast)->lhs = (yyvsp[-1].ast); }
+#line 2486 "build-fuzz/parser.c"
+    break;
+
+  case 119: /* index_item: ':' expr  */
+#line 571 "lang/parser.y"
+                        { (yyval.ast) = node(ctx, AST_ARG, (yyloc)); (yyval.ast)->op = ':'; (yyval.ast)->rhs = (yyvsp[0].ast); }
+#line 2492 "build-fuzz/parser.c"
+    break;
+
+  case 120: /* index_item: expr ':' expr  */
+#line 572 "lang/parser.y"
+                        { (yyval.ast) = node(ctx, AST_ARG, (yyloc)); (yyval.ast)->op = ':'; (yyval.ast)->lhs = (yyvsp[-2].ast); (yyval.ast)->rhs = (yyvsp[0].ast); }
+#line 2498 "build-fuzz/parser.c"
+    break;
+
+  case 123: /* primary: "identifier"  */
+#line 579 "lang/parser.y"
+                            { (yyval.ast) = named(ctx, AST_NAME, (yyloc), (yyvsp[0].s)); }
+#line 2504 "build-fuzz/parser.c"
+    break;
+
+  case 124: /* primary: '(' expr ')'  */
+#line 580 "lang/parser.y"
+                            { (yyval.ast) = (yyvsp[-1].ast); }
+#line 2510 "build-fuzz/parser.c"
+    break;
+
+  case 125: /* args: %empty  */
+#line 584 "lang/parser.y"
+                    { (yyval.list) = (PtrVec){0}; }
+#line 2516 "build-fuzz/parser.c"
+    break;
+
+  case 127: /* arg_list: arg  */
+#line 589 "lang/parser.y"
+                        { (yyval.list) = (PtrVec){0}; push(ctx, &(yyval.list), (yyvsp[0].ast)); }
+#line 2522 "build-fuzz/parser.c"
+    break;
+
+  case 128: /* arg_list: arg_list ',' arg  */
+#line 590 "lang/parser.y"
+                        { (yyval.list) = (yyvsp[-2].list); push(ctx, &(yyval.list), (yyvsp[0].ast)); }
+#line 2528 "build-fuzz/parser.c"
+    break;
+
+  case 129: /* arg: expr  */
+#line 595 "lang/parser.y"
+                        { (yyval.ast) = node(ctx, AST_ARG, (yyloc)); (yyval.ast)->value = (yyvsp[0].ast); }
+#line 2534 "build-fuzz/parser.c"
+    break;
+
+  case 130: /* arg: "identifier" ':' expr  */
+#line 596 "lang/parser.y"
                         { (yyval.ast) = named(ctx, AST_ARG, (yyloc), (yyvsp[-2].s)); (yyval.ast)->value = (yyvsp[0].ast); }
-#line 2421 "build-fuzz/parser.c"
+#line 2540 "build-fuzz/parser.c"
     break;
 
 
-#line 2425 "build-fuzz/parser.c"
+#line 2544 "build-fuzz/parser.c"
 
         default: break;
       }
@@ -2635,7 +2754,7 @@ yyreturnlab:
   return yyresult;
 }
 
-#line 553 "lang/parser.y"
+#line 599 "lang/parser.y"
 
 
 /* ---- syntax errors: name tokens the way the user wrote them ---- */

@@ -133,7 +133,8 @@ typedef struct ParseCtx {
     ON = 274,                      /* "on"  */
     EVERY = 275,                   /* "every"  */
     ELLIPSIS = 276,                /* "..."  */
-    UMINUS = 277                   /* UMINUS  */
+    ARROW = 277,                   /* "=>"  */
+    UMINUS = 278                   /* UMINUS  */
   };
   typedef enum yytokentype yytoken_kind_t;
 #endif
@@ -148,7 +149,7 @@ union YYSTYPE
     const char *s;
     PtrVec list;
 
-#line 152 "build-fuzz/parser.h"
+#line 153 "build-fuzz/parser.h"
 
 };
 typedef union YYSTYPE YYSTYPE;
@@ -175,6 +176,6 @@ Span lex_eof_span(const ParseCtx *ctx);
  * remaining tokens, brackets balanced, up to the newline, ';' or '}' that ends it. */
 void lex_recover(ParseCtx *ctx);
 
-#line 179 "build-fuzz/parser.h"
+#line 180 "build-fuzz/parser.h"
 
 #endif /* !YY_YY_BUILD_FUZZ_PARSER_H_INCLUDED  */

@@ -1,6 +1,8 @@
 /* fuzz_data.c — libFuzzer target over the runtime's data readers. In: any bytes. The
- * first byte picks the reader (IDX, CSV, NPY), the next two the length of the first
- * file; the rest is the second file (labels). Out: nothing; a reader must either load
+ * first byte picks the reader (IDX, CSV, NPY; text as character windows or as labelled
+ * word lines, the vocabulary built from the file first; a checkpoint's vocabulary JSON),
+ * the next two the length of the first file; the rest is the second file (labels, or
+ * the JSON). Out: nothing; a reader must either load
  * or fail with a message, never read past a buffer or leak. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         atexit(remove_dir);
     }
     if (size < 3) return 0;
-    int kind = data[0] % 4;
+    int kind = data[0] % 7, flag = data[0] & 8;   /* flag: word tokens (JSON), class names */
     size_t n1 = (size_t)(data[1] | data[2] << 8);
     data += 3, size -= 3;
     if (n1 > size) n1 = size;
@@ -56,6 +58,38 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     RtDataset ds = {0};
     char err[512];
     int rc;
+    if (kind >= 4) {   /* text */
+        RtVocab v = {0};
+        spec.kind = NNL_DATA_TEXT;
+        spec.vocab = 40;
+        if (kind == 6) {   /* a checkpoint's vocabulary, as JSON */
+            char *json = malloc(size - n1 + 1);
+            if (!json) abort();
+            memcpy(json, data + n1, size - n1);
+            json[size - n1] = 0;
+            rc = rt_vocab_from_json(json, flag ? NNL_TOK_WORD : NNL_TOK_CHAR, &v, err, sizeof err);
+            free(json);
+        } else {
+            spec.tokens = kind == 4 ? NNL_TOK_CHAR : NNL_TOK_WORD;
+            spec.labelled = kind == 5;
+            spec.window = kind == 4 ? 3 : 0;
+            spec.length = kind == 5 ? 3 : 0;
+            spec.labels = flag ? "ham,spam" : NULL;
+            static const int64_t tshape[1] = {3};
+            RtDataNeeds tneed = {.in_rank = 1, .in_shape = tshape, .in_size = 3,
+                                 .label_size = kind == 4 ? 3 : 1, .task = NNL_TASK_MULTICLASS,
+                                 .classes = kind == 4 ? 40 : 2, .vocab = &v};
+            rc = rt_vocab_build(&spec, NULL, &v, err, sizeof err);
+            if (rc == 0) {
+                rc = rt_data_load(&spec, NULL, &tneed, &ds, err, sizeof err);
+                if (rc == 0) rt_data_free(&ds);
+            }
+        }
+        if (getenv("FUZZ_VERBOSE")) fprintf(stderr, "fuzz_data: %s\n", rc ? err : "loaded");
+        if (rc && (!memchr(err, 0, sizeof err) || !err[0])) abort();
+        rt_vocab_free(&v);
+        return 0;
+    }
     switch (kind) {
     case 0: spec.kind = NNL_DATA_IDX; rc = rt_data_load(&spec, NULL, &need, &ds, err, sizeof err); break;
     case 1: spec.kind = NNL_DATA_CSV; rc = rt_data_load(&spec, NULL, &need, &ds, err, sizeof err); break;

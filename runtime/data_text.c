@@ -523,7 +523,7 @@ static int load_labelled(const NnlDataSpec *spec, const char *file, const char *
         int64_t k = b.n < L ? b.n : L;
         float *x = ds->x + r * L;
         for (int64_t i = 0; i < L - k; i++) x[i] = RT_TOK_PAD;
-        memcpy(x + L - k, b.ids, sizeof(float) * (size_t)k);
+        if (k) memcpy(x + L - k, b.ids, sizeof(float) * (size_t)k);   /* ids is NULL when the text is empty */
         r++;
     }
     rt_free(b.ids);

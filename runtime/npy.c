@@ -124,6 +124,18 @@ int rt_npy_read(const char *path, RtNpy *a, char *err, size_t errlen)
     }
     a->integer = t->integer;
     size_t bytes = (size_t)a->count * t->size;
+    /* the data must be in the file before we allocate for it: a header may announce any
+     * shape (found by fuzz_data: 5.6 GB asked for by a 120-byte file) */
+    long here = ftell(f);
+    if (here >= 0 && fseek(f, 0, SEEK_END) == 0) {
+        long total = ftell(f);
+        size_t avail = total > here ? (size_t)(total - here) : 0;
+        if (fseek(f, here, SEEK_SET) != 0 || avail < bytes) {
+            npy_fail(err, errlen, "%s: truncated: the array needs %zu bytes of data, the file has %zu",
+                     path, bytes, avail);
+            goto out;
+        }
+    }
     if (!(raw = rt_alloc(bytes)) || !(a->data = rt_alloc((size_t)a->count * sizeof(float)))) {
         npy_fail(err, errlen, "%s: out of memory for %lld values", path, (long long)a->count);
         goto out;

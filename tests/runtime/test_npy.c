@@ -114,6 +114,14 @@ static void test_errors(void)
         CHECK(rt_npy_read(path, &a, err, sizeof err) < 0 && strstr(err, cases[i].want) &&
               !strncmp(err, path, strlen(path)) && !a.data, "%s: '%s'", cases[i].dict, err);
     }
+    /* a shape of 1.4 GB in a 64-byte file fails before anything is allocated for it
+     * (found by fuzz_data, which ran out of memory) */
+    write_raw(1, "{'descr': '|u1', 'fortran_order': False, 'shape': (3, 2, 233333333), }", z, 7);
+    rt_alloc_fail_after(1);   /* the data buffer would be the next allocation */
+    CHECK(rt_npy_read(path, &a, err, sizeof err) < 0 &&
+          strstr(err, "truncated: the array needs 1399999998 bytes of data, the file has 7"),
+          "huge shape: '%s'", err);
+    rt_alloc_fail_after(0);
     FILE *f = fopen(path, "wb");
     fputs("PK\x03\x04 not numpy", f);
     fclose(f);

@@ -217,6 +217,12 @@ static void test_labelled(void)
     rt_data_free(&ds);
     expect_error(load_with(&s, &v, 5, 1, 2, &ds), "mail.tsv", "input has 5 values");
 
+    write_text("empty_first.tsv", "ham\t\nspam\tbuy\n");   /* found by fuzz_data (UBSan: memcpy from NULL) */
+    s.path = "empty_first.tsv";
+    CHECK(load_with(&s, &v, 4, 1, 2, &ds) == 0 && ds.n == 2 && ds.x[3] == 0 && ds.x[7] == 2,
+          "an empty first text is all padding: %s", errbuf);
+    rt_data_free(&ds);
+
     write_text("notab.tsv", "ham\tfine\nspam no tab here\n");
     s.path = "notab.tsv";
     expect_error(load_with(&s, &v, 4, 1, 2, &ds), "notab.tsv:2:", "no tab");
