@@ -7,9 +7,11 @@
  * vocabulary ("vocab": a JSON array of the tokens in id order, "tokens": char or word); or, loading, the same
  * copied back after every check passed. Also the atomic file writes (temporary file,
  * fsync, rename) that the CLI's other outputs use. When to save is cli.c's business. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,8 +41,35 @@ static int ckpt_fail(char *err, size_t errlen, const char *fmt, ...)
 
 /* ---- atomic writes: readers see the old file or the new one, never a part ---- */
 
+/* Removes PATH.tmpPID files that a killed writer left behind: those whose process is
+ * gone (a live PID may be another run writing the same path; it is left alone). */
+static void remove_stale_tmps(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+    if (slash) snprintf(dir, sizeof dir, "%.*s", (int)(slash - path) ? (int)(slash - path) : 1, path);
+    else snprintf(dir, sizeof dir, ".");
+    DIR *d = opendir(dir);
+    if (!d) return;
+    size_t nb = strlen(base);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        const char *n = e->d_name;
+        if (strncmp(n, base, nb) || strncmp(n + nb, ".tmp", 4)) continue;
+        char *end;
+        long pid = strtol(n + nb + 4, &end, 10);
+        if (*end || end == n + nb + 4 || pid <= 0 || pid == (long)getpid()) continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
+        char full[8192];
+        snprintf(full, sizeof full, "%s/%s", dir, n);
+        unlink(full);
+    }
+    closedir(d);
+}
+
 FILE *rt_atomic_open(const char *path, char *tmp, size_t tmplen, char *err, size_t errlen)
 {
+    remove_stale_tmps(path);
     snprintf(tmp, tmplen, "%s.tmp%ld", path, (long)getpid());
     FILE *f = fopen(tmp, "wb");
     if (!f) ckpt_fail(err, errlen, "%s: cannot open for writing: %s", tmp, strerror(errno));

@@ -1,7 +1,8 @@
 # kill -9 at random moments during training, 10 times in a row, each run resuming from
 # the checkpoint the last one left: every time the checkpoint loads (eval), its step
 # never goes back, and --resume continues from it. simplenet saves every epoch (10
-# steps), so the kills land in the middle of checkpoint writes too.
+# steps), so the kills land in the middle of checkpoint writes too; the next save removes
+# the temporary files killed writers left.
 set -e
 $NNLC examples/simplenet.nnl -o "$TMPD/sn"
 cd "$TMPD"
@@ -27,7 +28,12 @@ for i in 1 2 3 4 5 6 7 8 9 10; do
     last=$step
 done
 test "$last" -gt 0
+sh -c 'exit 0' & dead=$!; wait $dead
+touch k.safetensors.tmp$dead k.safetensors.tmp$$   # a dead writer's file, and a live one's
 ./sn train --quiet --resume k.safetensors --steps $((last + 10)) --checkpoint k.safetensors > out
+test -f k.safetensors.tmp$$ || { echo "a live process's temporary file was removed"; exit 1; }
+rm k.safetensors.tmp$$
 grep -q "^checkpoint k.safetensors (step $((last + 10)))$" out
-rm -f k.safetensors.tmp*
+# the temporary files of killed writers are gone once a save runs again
+if ls k.safetensors.tmp* > /dev/null 2>&1; then echo "left behind:"; ls k.safetensors.tmp*; exit 1; fi
 echo "kill -9: 10 kills; the last checkpoint (step $last) resumed to step $((last + 10))"
