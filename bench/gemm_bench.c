@@ -2,7 +2,7 @@
  * dnnl_sgemm on square sizes 64..2048 and on the benchmark models' own GEMM shapes, at a
  * given thread count. Prints GFLOP/s of each (best of several runs after a warm-up) and
  * NNL's share of the best reference. Built by bench/run.sh with -DHAVE_OPENBLAS and
- * -DHAVE_DNNL when those are installed. Usage: gemm_bench [threads] */
+ * -DHAVE_DNNL when those are installed. Usage: gemm_bench [threads [shape-prefix]] */
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +28,11 @@ static const Shape shapes[] = {
     {"cnn dense fwd (10 cols)", 0, 0, 64, 10, 5408}, {"cnn dense dW", 1, 0, 5408, 10, 64},
     {"cnn dense dX", 0, 1, 64, 5408, 10},
     {"lstm step 32x512x128", 0, 0, 32, 512, 128},
-    {"gpt qkv 2048x384x128", 0, 0, 2048, 384, 128},
+    {"gpt qkv 2048x384x128", 0, 0, 2048, 384, 128}, {"gpt qkv dW", 1, 0, 128, 384, 2048},
+    {"gpt qkv dX", 0, 1, 2048, 128, 384}, {"gpt mlp down", 0, 0, 2048, 128, 512},
+    {"gpt mlp down dW", 1, 0, 512, 128, 2048}, {"gpt mlp down dX", 0, 1, 2048, 512, 128},
+    {"gpt scores q k^T", 0, 1, 64, 64, 32}, {"gpt att @ v", 0, 0, 64, 32, 64},
+    {"gpt d(att)", 0, 1, 64, 64, 32}, {"gpt dv = att^T dy", 1, 0, 64, 32, 64},
 };
 
 typedef void (*GemmFn)(int ta, int tb, int64_t m, int64_t n, int64_t k, const float *a,
@@ -78,8 +82,10 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < big; i++) { a[i] = (float)(i % 17) / 17; b[i] = (float)(i % 13) / 13; c[i] = 0; }
     printf("%-26s %5s %5s %5s %9s %9s %9s %7s   (GFLOP/s, %d thread%s)\n", "shape", "m", "n", "k",
            "nnl", "openblas", "onednn", "nnl/ref", threads, threads == 1 ? "" : "s");
+    const char *only = argc > 2 ? argv[2] : NULL;   /* a prefix of the shapes to run */
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
         const Shape *s = &shapes[i];
+        if (only && strncmp(s->what, only, strlen(only))) continue;
         double g = gflops(run_nnl, s, a, b, c), gb = 0, gd = 0;
 #ifdef HAVE_OPENBLAS
         gb = gflops(run_blas, s, a, b, c);

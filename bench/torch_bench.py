@@ -4,7 +4,7 @@ bench.c): synthetic data made once, --warmup steps, then the median samples/s of
 runs of --steps optimizer steps, and the median batch-1 forward latency (inference mode)
 of --repeat runs of --calls forwards. Prints one line in bench.c's format.
 Usage: torch_bench.py MODEL [--threads T] [--batch B] [--steps N] [--repeat R]
-MODEL: cnn, mlp, tiny_bce, tiny_mse. Run it as ../shared/BENCHMARKING.md says (tcmalloc,
+MODEL: cnn, mlp, tiny_bce, tiny_mse, lstm, gpt. Run it as ../shared/BENCHMARKING.md says (tcmalloc,
 OpenMP OpenBLAS, OPENBLAS_CORETYPE unset): bench/run.sh does."""
 import argparse, resource, statistics, time
 import torch
@@ -25,8 +25,51 @@ def tiny(loss, batch):
     m = nn.Sequential(*layers)
     return m, (2,), loss, 1, torch.optim.Adam(m.parameters(), lr=1e-3), batch
 
+class LstmClassifier(nn.Module):
+    """examples/text_lstm.nnl: Embedding(10000, 256) -> LSTM(128) -> last step -> Dense(2)."""
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(10000, 256)
+        self.lstm = nn.LSTM(256, 128, batch_first=True)
+        self.out = nn.Linear(128, 2)
+
+    def forward(self, x):
+        h, _ = self.lstm(self.emb(x))
+        return self.out(h[:, -1])
+
+class CharGpt(nn.Module):
+    """examples/char_gpt.nnl: token + learned position embeddings, 4 pre-norm blocks (4
+    heads, width 128, causal, GELU MLP 512), a final layer norm, a linear head over 96."""
+    def __init__(self, vocab=96, width=128, context=64, layers=4, heads=4):
+        super().__init__()
+        self.tok = nn.Embedding(vocab, width)
+        self.pos = nn.Parameter(torch.randn(context, width) * 0.02)
+        block = lambda: nn.TransformerEncoderLayer(width, heads, 4 * width, dropout=0.0,
+                                                   activation="gelu", batch_first=True,
+                                                   norm_first=True)
+        self.blocks = nn.ModuleList(block() for _ in range(layers))
+        self.norm = nn.LayerNorm(width)
+        self.head = nn.Linear(width, vocab)
+        self.register_buffer("mask", torch.triu(torch.full((context, context), float("-inf")), 1))
+
+    def forward(self, x):
+        h = self.tok(x) + self.pos[: x.shape[1]]
+        for b in self.blocks:
+            h = b(h, src_mask=self.mask)
+        return self.head(self.norm(h))
+
+def lstm():
+    m = LstmClassifier()
+    return m, (64,), "tokens", 2, torch.optim.Adam(m.parameters(), lr=1e-3), 32
+
+def gpt():
+    m = CharGpt()
+    opt = torch.optim.AdamW(m.parameters(), lr=1e-3, weight_decay=0.01)
+    return m, (64,), "next_tokens", 96, opt, 32
+
 MODELS = {"cnn": cnn, "mlp": mlp, "tiny_bce": lambda: tiny("bce", 100),
-          "tiny_mse": lambda: tiny("mse", 32)}
+          "tiny_mse": lambda: tiny("mse", 32), "lstm": lstm, "gpt": gpt}
+VOCAB = {"lstm": 10000, "gpt": 96}
 
 def main():
     ap = argparse.ArgumentParser()
@@ -43,7 +86,17 @@ def main():
     model, shape, kind, classes, opt, batch = MODELS[a.model]()
     batch = a.batch or batch
     x = torch.rand(batch, *shape)
-    if kind == "classes":
+    clip = 0.0
+    if kind in ("tokens", "next_tokens"):
+        x = torch.randint(0, VOCAB[a.model], (batch, *shape))
+    if kind == "tokens":
+        y = torch.randint(0, classes, (batch,))
+        lossf = nn.functional.cross_entropy
+    elif kind == "next_tokens":   # a label per position; gradients clipped to norm 1
+        y = torch.randint(0, classes, (batch, *shape))
+        lossf = lambda out, y: nn.functional.cross_entropy(out.reshape(-1, classes), y.reshape(-1))
+        clip = 1.0
+    elif kind == "classes":
         y = torch.randint(0, classes, (batch,))
         lossf = nn.functional.cross_entropy
     elif kind == "bce":
@@ -57,6 +110,7 @@ def main():
         opt.zero_grad(set_to_none=True)
         loss = lossf(model(x), y)
         loss.backward()
+        if clip: nn.utils.clip_grad_norm_(model.parameters(), clip)
         opt.step()
         return loss
 

@@ -189,6 +189,7 @@ typedef struct Loop {
     LLVMValueRef i;
     LLVMValueRef *val;     /* per node id: its value in this iteration, or NULL */
     LLVMValueRef *base;    /* per node id: hoisted base pointer, or NULL */
+    LLVMValueRef *imm;     /* per node id: a TAKE's position, passed at launch, or NULL */
     int inner_axes;        /* > 0: i runs inside blocks of the last inner_axes axes */
     LLVMValueRef start;    /* the flat index where i's block starts */
 } Loop;
@@ -380,7 +381,8 @@ static LLVMValueRef elem(Cg *c, Loop *L, Node *n)
         int64_t inner = 1, m = x->shape.d[n->ax0];
         for (int q = n->ax0 + 1; q < x->shape.rank; q++) inner *= x->shape.d[q];
         LLVMValueRef o = LLVMBuildUDiv(b, L->i, i64c(c, inner), ""), r = LLVMBuildURem(b, L->i, i64c(c, inner), "");
-        LLVMValueRef row = LLVMBuildAdd(b, LLVMBuildMul(b, o, i64c(c, m), ""), i64c(c, n->ax1), "");
+        LLVMValueRef at = L->imm && L->imm[n->id] ? L->imm[n->id] : i64c(c, n->ax1);
+        LLVMValueRef row = LLVMBuildAdd(b, LLVMBuildMul(b, o, i64c(c, m), ""), at, "");
         return load_at(c, L, x, LLVMBuildAdd(b, LLVMBuildMul(b, row, i64c(c, inner), ""), r, ""));
     }
     if (n->op == OP_GATHER) return elem_gather(c, L, n);
@@ -445,6 +447,10 @@ static LLVMValueRef new_kernel_fn(Cg *c, int index, LLVMValueRef *ctx, LLVMValue
 {
     LLVMValueRef fn = LLVMAddFunction(c->m, sym(c, arena_printf(c->g->arena, "k%d", index)), c->kernel_fn_t);
     LLVMSetLinkage(fn, LLVMInternalLinkage);
+    /* Never inlined into a launcher: the loops of an unrolled recurrence share this one
+     * function, and inlining it would copy it into every time step's launcher again. */
+    unsigned noinline = LLVMGetEnumAttributeKindForName("noinline", 8);
+    LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(c->cx, noinline, 0));
     LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->cx, fn, "entry"));
     cg_dbg_function(c->dbg, fn, c->b, c->at);
     *ctx = LLVMGetParam(fn, 0);
@@ -489,11 +495,12 @@ static void loop_end(Cg *c, ForLoop *l)
 }
 
 /* The memory an elementwise kernel touches, as slots: the stored nodes it writes and
- * the operands it reads from other kernels, in order of first use. Its signature is
- * everything its code depends on but those slots' offsets, so the many identical loops
- * of an unrolled recurrence share one function, each launch passing its own offsets
- * (KArgs below) — LLVM optimizes each loop once, not once per time step. */
-static char *elem_signature(Cg *c, Kernel *k, Node **slots, int *nslots)
+ * the operands it reads from other kernels, in order of first use; and its immediates:
+ * the TAKE nodes, whose time step is a launch argument too. Its signature is
+ * everything its code depends on but those slots' offsets and steps, so the many
+ * identical loops of an unrolled recurrence share one function, each launch passing its
+ * own (KArgs below) — LLVM optimizes each loop once, not once per time step. */
+static char *elem_signature(Cg *c, Kernel *k, Node **slots, int *nslots, Node **imms, int *nimms)
 {
     Graph *g = c->g;
     size_t cap = 256, len = 0;
@@ -504,7 +511,7 @@ static char *elem_signature(Cg *c, Kernel *k, Node **slots, int *nslots)
         if (!buf) abort();                                                       \
         len += snprintf(buf + len, cap - len, __VA_ARGS__);                      \
     } while (0)
-    *nslots = 0;
+    *nslots = *nimms = 0;
     #define SLOT(x) do {                                                          \
         int j_ = 0;                                                              \
         while (j_ < *nslots && slots[j_] != (x)) j_++;                          \
@@ -514,7 +521,12 @@ static char *elem_signature(Cg *c, Kernel *k, Node **slots, int *nslots)
     PUT("%s|", shape_str(g->arena, k->shape));
     for (int j = 0; j < k->nodes.len; j++) {
         Node *n = k->nodes.items[j];
-        PUT("%d %s ax%d,%d f%a b%d t%d%d %s", n->op, shape_str(g->arena, n->shape), n->ax0, n->ax1, n->fval,
+        int ax1 = n->ax1;
+        if (n->op == OP_TAKE) {
+            imms[(*nimms)++] = n;
+            ax1 = -1;
+        }
+        PUT("%d %s ax%d,%d f%a b%d t%d%d %s", n->op, shape_str(g->arena, n->shape), n->ax0, ax1, n->fval,
             n->div_batch, n->trans_a, n->trans_b, shape_str(g->arena, n->from));
         for (int q = 0; q < 10; q++) PUT(",%lld", (long long)n->attr[q]);
         if (n->stored) { PUT(" w"); SLOT(n); }
@@ -542,7 +554,8 @@ static LLVMValueRef slot_base(Cg *c, Frame *f, Node *n, LLVMValueRef off)
     return LLVMBuildGEP2(c->b, c->f32, f->arena, &off, 1, "");
 }
 
-static LLVMValueRef gen_elem_kernel(Cg *c, int index, Kernel *k, Node **slots, int nslots)
+static LLVMValueRef gen_elem_kernel(Cg *c, int index, Kernel *k, Node **slots, int nslots, Node **imms,
+                                    int nimms)
 {
     Graph *g = c->g;
     LLVMValueRef kargs, lo, hi;
@@ -557,6 +570,11 @@ static LLVMValueRef gen_elem_kernel(Cg *c, int index, Kernel *k, Node **slots, i
         LLVMValueRef at = i64c(c, 1 + j);
         LLVMValueRef off = LLVMBuildLoad2(c->b, c->i64, LLVMBuildGEP2(c->b, c->i64, kargs, &at, 1, ""), "");
         L.base[slots[j]->id] = slot_base(c, &L.f, slots[j], off);
+    }
+    L.imm = calloc(g->nodes.len, sizeof *L.imm);
+    for (int j = 0; j < nimms; j++) {
+        LLVMValueRef at = i64c(c, 1 + nslots + j);
+        L.imm[imms[j]->id] = LLVMBuildLoad2(c->b, c->i64, LLVMBuildGEP2(c->b, c->i64, kargs, &at, 1, ""), "");
     }
     /* A kernel that reads a broadcast operand (a per-channel bias of f32[B, C, H, W])
      * runs in blocks of the trailing axes over which every such operand is contiguous
@@ -610,6 +628,7 @@ static LLVMValueRef gen_elem_kernel(Cg *c, int index, Kernel *k, Node **slots, i
     LLVMBuildRetVoid(c->b);
     free(L.val);
     free(L.base);
+    free(L.imm);
     return fn;
 }
 
@@ -617,26 +636,27 @@ static LLVMValueRef new_launcher(Cg *c, int index, Frame *f);
 static void launch_loop(Cg *c, Frame *f, LLVMValueRef fn, LLVMValueRef n);
 
 /* The loop function of kernel k (made, or shared with an identical earlier one) and
- * its launch: KArgs {ctx, offsets of k's slots} on the launcher's stack. */
+ * its launch: KArgs {ctx, offsets of k's slots, its immediates} on the launcher's stack. */
 static void gen_loop_kernel(Cg *c, int index, Kernel *k)
 {
     int nslots = 0;
     for (int j = 0; j < k->nodes.len; j++) nslots += 1 + ((Node *)k->nodes.items[j])->nin;
-    Node **slots = malloc((nslots + 1) * sizeof *slots);
-    if (!slots) abort();
-    char *sig = elem_signature(c, k, slots, &nslots);
+    Node **slots = malloc((nslots + 1) * sizeof *slots), **imms = malloc((k->nodes.len + 1) * sizeof *imms);
+    if (!slots || !imms) abort();
+    int nimms = 0;
+    char *sig = elem_signature(c, k, slots, &nslots, imms, &nimms);
     LLVMValueRef body = NULL;
     for (int i = 0; i < c->loop_sigs.len && !body; i++)
         if (!strcmp(c->loop_sigs.items[i], sig)) body = c->loop_fns.items[i];
     if (!body) {
-        body = gen_elem_kernel(c, index, k, slots, nslots);
+        body = gen_elem_kernel(c, index, k, slots, nslots, imms, nimms);
         vec_push(c->g->arena, &c->loop_sigs, arena_strdup(c->g->arena, sig));
         vec_push(c->g->arena, &c->loop_fns, body);
     }
     free(sig);
     Frame f;
     c->launch[index] = new_launcher(c, index, &f);
-    LLVMTypeRef at = LLVMArrayType2(c->i64, 1 + nslots);
+    LLVMTypeRef at = LLVMArrayType2(c->i64, 1 + nslots + nimms);
     LLVMValueRef kargs = LLVMBuildAlloca(c->b, at, "kargs");
     LLVMValueRef zero = i64c(c, 0);
     LLVMBuildStore(c->b, f.ctx, LLVMBuildGEP2(c->b, c->i64, kargs, &zero, 1, ""));
@@ -644,7 +664,12 @@ static void gen_loop_kernel(Cg *c, int index, Kernel *k)
         LLVMValueRef i = i64c(c, 1 + j);
         LLVMBuildStore(c->b, i64c(c, slots[j]->off), LLVMBuildGEP2(c->b, c->i64, kargs, &i, 1, ""));
     }
+    for (int j = 0; j < nimms; j++) {
+        LLVMValueRef i = i64c(c, 1 + nslots + j);
+        LLVMBuildStore(c->b, i64c(c, imms[j]->ax1), LLVMBuildGEP2(c->b, c->i64, kargs, &i, 1, ""));
+    }
     free(slots);
+    free(imms);
     Frame kf = f;
     kf.ctx = kargs;
     launch_loop(c, &kf, body, numel(c, &f, k->shape));
@@ -761,6 +786,11 @@ static LLVMValueRef new_launcher(Cg *c, int index, Frame *f)
     LLVMSetLinkage(fn, LLVMInternalLinkage);
     unsigned noinline = LLVMGetEnumAttributeKindForName("noinline", 8);
     LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(c->cx, noinline, 0));
+    /* A launcher only computes pointers and calls a kernel: there is nothing to optimize
+     * that would show beside the kernel, and an unrolled recurrence has hundreds of them,
+     * so LLVM leaves them as they are (compile time). */
+    unsigned optnone = LLVMGetEnumAttributeKindForName("optnone", 7);
+    LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(c->cx, optnone, 0));
     LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->cx, fn, "entry"));
     cg_dbg_function(c->dbg, fn, c->b, c->at);
     *f = frame_load(c, LLVMGetParam(fn, 0));
@@ -939,26 +969,21 @@ static void gen_pool(Cg *c, Frame *f, Node *n)
 }
 
 /* STACK: y[o, t, r] = x_t[o, r] for o < outer (the operands' axes before ax0, the batch
- * among them), r < inner (their axes from ax0 on): one row copy per (t, o), linear in
- * the number of operands. Stacked and joined outputs have this one layout. */
+ * among them), r < inner (their axes from ax0 on): one nnl_stack_rows call per operand,
+ * so the code is linear in the number of operands and every call is the same loop.
+ * Stacked and joined outputs have this one layout. */
 static void gen_stack(Cg *c, Frame *f, Node *n)
 {
-    LLVMBuilderRef b = c->b;
     Shape xs = n->in[0]->shape;
-    int64_t inner = 1, steps = n->nin;
+    int64_t inner = 1;
     for (int q = n->ax0; q < xs.rank; q++) inner *= xs.d[q];
     LLVMValueRef outer = dims_prod(c, f, xs, 0, n->ax0);
-    LLVMValueRef fn = LLVMGetBasicBlockParent(LLVMGetInsertBlock(b));
     LLVMValueRef y = node_ptr(c, f, n);
+    LLVMTypeRef pt[6] = {c->ptr, c->ptr, c->i64, c->i64, c->i64, c->i64};
+    LLVMValueRef fn = extern_fn(c, "nnl_stack_rows", c->vd, pt, 6);
     for (int t = 0; t < n->nin; t++) {
-        LLVMValueRef x = node_ptr(c, f, n->in[t]);
-        ForLoop l = loop_begin(c, fn, i64c(c, 0), outer);
-        LLVMValueRef src = LLVMBuildMul(b, l.i, i64c(c, inner), "");
-        LLVMValueRef dst = LLVMBuildMul(b, LLVMBuildAdd(b, LLVMBuildMul(b, l.i, i64c(c, steps), ""), i64c(c, t), ""),
-                                        i64c(c, inner), "");
-        LLVMBuildMemCpy(b, LLVMBuildGEP2(b, c->f32, y, &dst, 1, ""), 4,
-                        LLVMBuildGEP2(b, c->f32, x, &src, 1, ""), 4, i64c(c, inner * 4));
-        loop_end(c, &l);
+        LLVMValueRef a[6] = {y, node_ptr(c, f, n->in[t]), outer, i64c(c, inner), i64c(c, n->nin), i64c(c, t)};
+        call(c, fn, a, 6);
     }
 }
 

@@ -38,15 +38,18 @@ static long minor_faults(void)
     return u.ru_minflt;
 }
 
-/* Inputs uniform in [0, 1); labels valid for the task: class indices below the output's
- * last dimension, 0/1, or reals. */
+/* Inputs uniform in [0, 1), or token ids uniform over the vocabulary when the model reads
+ * text; labels valid for the task: class indices below the output's last dimension, 0/1,
+ * or reals. */
 static void fill_batch(NnlModel *m, int64_t batch)
 {
     const NnlModelDesc *d = m->d;
     RtRng r;
     rt_rng_seed(&r, 1);
     float *x = rt_input(m), *y = rt_label(m);
-    for (int64_t i = 0; i < batch * d->in_size; i++) x[i] = rt_rng_uniform(&r);
+    int64_t vocab = d->train.data.kind == NNL_DATA_TEXT ? d->train.data.vocab : 0;
+    for (int64_t i = 0; i < batch * d->in_size; i++)
+        x[i] = vocab > 0 ? (float)rt_rng_below(&r, (uint64_t)vocab) : rt_rng_uniform(&r);
     int64_t classes = d->out_rank ? d->out_shape[d->out_rank - 1] : 1;
     for (int64_t i = 0; i < batch * d->label_size; i++) {
         switch (d->train.task) {
@@ -128,6 +131,7 @@ int rt_bench_main(const NnlModelDesc *d, const char *prog, int argc, char **argv
     faults = minor_faults() - faults;
     allocs = rt_alloc_count() - allocs;
     double train = median(t, o.repeat);
+    float loss = m->arena[d->loss_off];   /* before the forwards below reuse its memory */
     for (int64_t i = 0; i < o.warmup; i++) rt_run(m, RT_FORWARD, 1);
     for (int64_t r = 0; r < o.repeat; r++) {
         double t0 = rt_now();
@@ -140,7 +144,7 @@ int rt_bench_main(const NnlModelDesc *d, const char *prog, int argc, char **argv
     printf("model %s batch %lld threads %d train_samples_per_s %.1f forward_b1_us %.2f "
            "train_page_faults %ld train_allocs %lld max_rss_kb %ld loss %.6g\n",
            d->name, (long long)o.batch, rt_threads(), train, fwd, faults, (long long)allocs, u.ru_maxrss,
-           (double)m->arena[d->loss_off]);
+           (double)loss);
     rt_free(t);
     nnl_destroy(m);
     return 0;

@@ -17,6 +17,13 @@ static int threads_for(int64_t work, int64_t units)
     return nt > units ? (int)units : nt;
 }
 
+void nnl_stack_rows(float *y, const float *x, int64_t outer, int64_t inner, int64_t steps,
+                    int64_t t)
+{
+    for (int64_t o = 0; o < outer; o++)
+        memcpy(y + (o * steps + t) * inner, x + o * inner, (size_t)inner * sizeof *y);
+}
+
 /* x, y: (rows, cols). Max-subtracted: y = exp(x - max) / sum, or x - max - log(sum). */
 static void softmax_range(const float *x, float *y, int64_t r0, int64_t r1, int64_t cols,
                           int log_variant)
