@@ -24,28 +24,43 @@ void nnl_stack_rows(float *y, const float *x, int64_t outer, int64_t inner, int6
         memcpy(y + (o * steps + t) * inner, x + o * inner, (size_t)inner * sizeof *y);
 }
 
-/* x, y: (rows, cols). Max-subtracted: y = exp(x - max) / sum, or x - max - log(sum). */
+/* A sum in a fixed order that vectorizes: 16 running sums, then those added in order. */
+static float sum16(const float *v, int64_t n)
+{
+    float acc[16] = {0};
+    int64_t j = 0;
+    for (; j + 16 <= n; j += 16)
+        for (int l = 0; l < 16; l++) acc[l] += v[j + l];
+    for (; j < n; j++) acc[j & 15] += v[j];
+    float s = 0;
+    for (int l = 0; l < 16; l++) s += acc[l];
+    return s;
+}
+
+/* x, y: (rows, cols). Max-subtracted: y = exp(x - max) / sum, or x - max - log(sum).
+ * Entries of -inf (masked out) give 0 and add nothing. */
 static void softmax_range(const float *x, float *y, int64_t r0, int64_t r1, int64_t cols,
                           int log_variant)
 {
+    float buf[256];
     for (int64_t r = r0; r < r1; r++) {
         const float *xr = x + r * cols;
         float *yr = y + r * cols;
         float mx = -INFINITY;
         for (int64_t j = 0; j < cols; j++) mx = xr[j] > mx ? xr[j] : mx;
         if (mx == -INFINITY) mx = 0.0f;      /* all -inf: keep exp finite */
-        double sum = 0.0;
-        if (log_variant) {
-            for (int64_t j = 0; j < cols; j++) sum += expf(xr[j] - mx);
-            float lse = mx + (float)log(sum);
+        if (log_variant) {                   /* y may be x: the exponentials go to buf */
+            float sum = 0;
+            for (int64_t j0 = 0; j0 < cols; j0 += 256) {
+                int64_t n = cols - j0 < 256 ? cols - j0 : 256;
+                for (int64_t j = 0; j < n; j++) buf[j] = rt_expf(xr[j0 + j] - mx);
+                sum += sum16(buf, n);
+            }
+            float lse = mx + logf(sum);
             for (int64_t j = 0; j < cols; j++) yr[j] = xr[j] - lse;
         } else {
-            for (int64_t j = 0; j < cols; j++) {
-                float e = expf(xr[j] - mx);
-                yr[j] = e;
-                sum += e;
-            }
-            float inv = (float)(1.0 / sum);
+            for (int64_t j = 0; j < cols; j++) yr[j] = rt_expf(xr[j] - mx);
+            float inv = 1.0f / sum16(yr, cols);
             for (int64_t j = 0; j < cols; j++) yr[j] *= inv;
         }
     }

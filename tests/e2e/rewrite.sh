@@ -1,7 +1,7 @@
 # rewrite.c moves max pooling before a per-channel bias and relu (-O1 and up): the
 # fused kernels show the pooled add and relu, and training follows the graph as written
-# (-O0): the same first losses to the last digit (the forward is exact), then the same to
-# 1e-4 (the bias gradient sums the same values in another order).
+# (-O0): the same first loss to the last digit (the forward is exact; the first update
+# already follows a bias gradient summed in another order), then the same to 1e-4.
 set -e
 . tests/e2e_lib.sh
 $NNLC --emit=fused tests/models/conv_pool.nnl > "$TMPD/fused"
@@ -19,7 +19,7 @@ done
 col "$TMPD/o0.csv" loss > "$TMPD/l0"
 col "$TMPD/o2.csv" loss > "$TMPD/l2"
 test "$(wc -l < "$TMPD/l0")" -ge 30
-test "$(head -5 "$TMPD/l0")" = "$(head -5 "$TMPD/l2")"
+test "$(head -1 "$TMPD/l0")" = "$(head -1 "$TMPD/l2")"
 paste "$TMPD/l0" "$TMPD/l2" | awk '{ d = $1 - $2; if (d < 0) d = -d
     if (d > 1e-4 * ($1 < 0 ? -$1 : $1) + 1e-6) { print "step " NR ": " $1 " vs " $2; bad = 1 } }
     END { exit bad }'

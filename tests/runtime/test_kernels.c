@@ -1,7 +1,8 @@
 /* test_kernels.c — nnl_parallel_for (every index once, contiguous chunks, serial when
  * nested), nnl_softmax_rows (against double, in place, log variant, huge and -inf
- * inputs), nnl_reduce_sum (against double; identical bits on 1 and 2 threads),
+ * inputs), rt_expf (relative error, the ends, inf and NaN), nnl_reduce_sum (against double; identical bits on 1 and 2 threads),
  * nnl_pick / nnl_unpick (labels out of range give 0). */
+#include <float.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -94,6 +95,28 @@ static void test_softmax(void)
     CHECK(p[0] == 0 && p[1] == 1 && p[2] == 0, "softmax with -inf: %g %g %g", p[0], p[1], p[2]);
 }
 
+/* rt_expf (and compiler/codegen.c's fast_exp, the same function) against exp in
+ * double: every 97th float in [-100, 100], the ends, infinities and NaN. */
+static void test_expf(void)
+{
+    double worst = 0;
+    for (float x = -100.0f; x <= 100.0f; x = nextafterf(x, INFINITY) + (fabsf(x) > 1e-3f ? fabsf(x) * 97 * 1.2e-7f : 1e-6f)) {
+        double want = exp((double)x), got = rt_expf(x);
+        if (want < FLT_MIN) {   /* subnormal or 0: within a few of the smallest subnormal */
+            CHECK(fabs(got - want) <= 4 * 1.4013e-45, "expf(%g) = %g, not %g", x, got, want);
+            continue;
+        }
+        if (want > FLT_MAX) { CHECK(isinf(got) && got > 0, "expf(%g) = %g, not inf", x, got); continue; }
+        double err = fabs(got - want) / want;
+        if (err > worst) worst = err;
+    }
+    CHECK(worst < 3e-7, "rt_expf: worst relative error %g", worst);
+    CHECK(rt_expf(0.0f) == 1.0f, "rt_expf(0) = %g", rt_expf(0.0f));
+    CHECK(rt_expf(-INFINITY) == 0.0f, "rt_expf(-inf) = %g", rt_expf(-INFINITY));
+    CHECK(isinf(rt_expf(INFINITY)), "rt_expf(inf) = %g", rt_expf(INFINITY));
+    CHECK(isnan(rt_expf(NAN)), "rt_expf(nan) = %g", rt_expf(NAN));
+}
+
 static void test_reduce(void)
 {
     int64_t shapes[][3] = {{1, 1, 1}, {1, 1000, 1}, {3, 5, 7}, {64, 300, 1}, {2, 700, 129}, {1, 3000, 64}, {5, 0, 3}};
@@ -148,6 +171,7 @@ int main(void)
 {
     test_parallel_for();
     test_softmax();
+    test_expf();
     test_reduce();
     test_pick();
     printf("%d failed\n", failures);
