@@ -147,13 +147,53 @@ enum { NR_THIN = NR };
 /* ---- packing ---- */
 
 /* op(A)[i0:i0+mc, p0:p0+kc] -> panels of MR rows: dst[panel][p][MR], zero-padded. */
+#if defined(__AVX512F__)
+/* r[i][j] -> r[j][i] for a 16 x 16 block in registers: 32-bit, 64-bit and two rounds of
+ * 128-bit interleaves. */
+static inline void transpose16(__m512 r[16])
+{
+    __m512 t[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++) {
+        __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 2]);
+        __m512d c = _mm512_castps_pd(t[4 * i + 1]), d = _mm512_castps_pd(t[4 * i + 3]);
+        r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
+        r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
+        r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(c, d));
+        r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(c, d));
+    }
+    for (int i = 0; i < 4; i++) {
+        t[i] = _mm512_shuffle_f32x4(r[i], r[4 + i], 0x88);
+        t[4 + i] = _mm512_shuffle_f32x4(r[i], r[4 + i], 0xdd);
+        t[8 + i] = _mm512_shuffle_f32x4(r[8 + i], r[12 + i], 0x88);
+        t[12 + i] = _mm512_shuffle_f32x4(r[8 + i], r[12 + i], 0xdd);
+    }
+    for (int i = 0; i < 4; i++) {
+        r[i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0x88);
+        r[8 + i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0xdd);
+        r[4 + i] = _mm512_shuffle_f32x4(t[4 + i], t[12 + i], 0x88);
+        r[12 + i] = _mm512_shuffle_f32x4(t[4 + i], t[12 + i], 0xdd);
+    }
+}
+#endif
+
 static void pack_a(int ta, const float *a, int64_t lda, int64_t i0, int64_t mc,
                    int64_t p0, int64_t kc, float *restrict dst)
 {
     for (int64_t ir = 0; ir < mc; ir += MR, dst += MR * kc) {
         int mr = mc - ir < MR ? (int)(mc - ir) : MR;
         if (ta) {      /* A(i, p) = a[p * lda + i]: rows of a are contiguous in i */
-            for (int64_t p = 0; p < kc; p++) {
+            int64_t p = 0;
+#if defined(__AVX512F__)
+            if (mr == MR)   /* one masked vector a row, not a memcpy call */
+                for (; p < kc; p++)
+                    _mm512_mask_storeu_ps(dst + p * MR, (1u << MR) - 1,
+                                          _mm512_maskz_loadu_ps((1u << MR) - 1, a + (p0 + p) * lda + i0 + ir));
+#endif
+            for (; p < kc; p++) {
                 const float *src = a + (p0 + p) * lda + i0 + ir;
                 float *d = dst + p * MR;
                 int i = 0;
@@ -163,7 +203,19 @@ static void pack_a(int ta, const float *a, int64_t lda, int64_t i0, int64_t mc,
         } else {
             const float *rows[MR];
             for (int i = 0; i < MR; i++) rows[i] = a + (i0 + ir + (i < mr ? i : 0)) * lda + p0;
-            for (int64_t p = 0; p < kc; p++) {
+            int64_t p = 0;
+#if defined(__AVX512F__)
+            /* 16 values of p at a time: MR rows loaded, transposed in registers, each
+             * p's MR values stored (the microkernel's layout) */
+            if (mr == MR)
+                for (; p + 16 <= kc; p += 16) {
+                    __m512 r[16];
+                    for (int i = 0; i < 16; i++) r[i] = i < MR ? _mm512_loadu_ps(rows[i] + p) : _mm512_setzero_ps();
+                    transpose16(r);
+                    for (int q = 0; q < 16; q++) _mm512_mask_storeu_ps(dst + (p + q) * MR, (1u << MR) - 1, r[q]);
+                }
+#endif
+            for (; p < kc; p++) {
                 float *d = dst + p * MR;
                 for (int i = 0; i < MR; i++) d[i] = i < mr ? rows[i][p] : 0.0f;
             }
