@@ -11,10 +11,18 @@ cd "$(dirname "$0")/.." || exit 2
 B=${NNL_BUILD:-build}
 NNLC=$PWD/$B/nnlc
 THREADS=${BENCH_THREADS:-"1 2"}
-MODELS=${BENCH_MODELS:-"cnn mlp tiny_bce tiny_mse"}
+MODELS=${BENCH_MODELS:-"cnn mlp tiny_bce tiny_mse lstm gpt"}
 W=$(mktemp -d /tmp/nnlbench.XXXXXX); trap 'rm -rf "$W"' EXIT
 REPS="--repeat 7 --steps 50"
 [ -n "$BENCH_QUICK" ] && REPS="--repeat 3 --steps 20"
+# the sequence models take ~0.1 s a step: fewer steps a run
+reps_of() {
+    case $1 in
+    lstm|gpt) [ -n "$BENCH_QUICK" ] && echo "--repeat 3 --steps 3 --warmup 2 --calls 20" \
+                  || echo "--repeat 5 --steps 10 --warmup 3 --calls 50";;
+    *) echo "$REPS";;
+    esac
+}
 [ -x "$NNLC" ] || { echo "bench: build first (make)" >&2; exit 2; }
 
 LIB=/usr/lib/x86_64-linux-gnu
@@ -26,12 +34,20 @@ HAVE_TORCH=0
 
 # the source of each model and the FLOPs a training step needs per sample (the GEMMs and
 # convolutions, forward and backward, without the input layer's unused input gradient)
-src() { case $1 in cnn) echo examples/mnist_cnn.nnl;; *) echo bench/models/$1.nnl;; esac; }
+src() {
+    case $1 in
+    cnn) echo examples/mnist_cnn.nnl;; lstm) echo examples/text_lstm.nnl;;
+    gpt) echo examples/char_gpt.nnl;; *) echo bench/models/$1.nnl;;
+    esac
+}
 flops() {
     case $1 in
     cnn) echo 1103232;;            # conv 2*26*26*32*9 fwd + dW; dense 2*5408*10 fwd, dW, dX
     mlp) echo 3208704;;            # 2*(784*512+512*512+512*10) * 3 - 2*784*512
     tiny_bce|tiny_mse) echo 360;;  # 2*(2*10+10*1) * 3 - 2*2*10
+    lstm) echo 75499008;;          # 3 * 64 steps * 2*(256*512 + 128*512) (+ the head): fwd, dW, dX
+    gpt) echo 331874304;;          # 3 * 64 tokens * (4 blocks * 2*(128*384 + 128*128
+                                   #   + 2*128*512 + 2*4*64*32) + 2*128*96)
     *) echo 0;;
     esac
 }
@@ -53,9 +69,9 @@ for m in $MODELS; do
     t1=$(date +%s.%N)
     comp=$(echo "$t0 $t1" | awk '{ printf "%.2f", $2 - $1 }')
     for t in $THREADS; do
-        n=$("$W/$m" bench --threads "$t" $REPS) || exit 1
+        n=$("$W/$m" bench --threads "$t" $(reps_of $m)) || exit 1
         p=""
-        [ $HAVE_TORCH = 1 ] && p=$($TORCH_ENV /usr/bin/python3 bench/torch_bench.py "$m" --threads "$t" $REPS)
+        [ $HAVE_TORCH = 1 ] && p=$($TORCH_ENV /usr/bin/python3 bench/torch_bench.py "$m" --threads "$t" $(reps_of $m))
         ns=$(field "$n" train_samples_per_s); nl=$(field "$n" forward_b1_us); nr=$(field "$n" max_rss_kb)
         ps=$(field "$p" train_samples_per_s); pl=$(field "$p" forward_b1_us); pr=$(field "$p" max_rss_kb)
         echo "$m $t $(field "$n" batch) $ns ${ps:-0} $(flops $m) $(peak_of $t) $nl ${pl:-0} $comp $nr ${pr:-0}" | awk '{
