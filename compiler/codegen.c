@@ -68,6 +68,18 @@ static LLVMValueRef extern_fn(Cg *c, const char *name, LLVMTypeRef ret, LLVMType
     return f;
 }
 
+/* A private constant array of n values of type t; a null pointer when n is 0. */
+static LLVMValueRef const_array(Cg *c, const char *name, LLVMTypeRef t, LLVMValueRef *v, int n)
+{
+    if (!n) return LLVMConstNull(c->ptr);
+    LLVMValueRef arr = LLVMConstArray2(t, v, n);
+    LLVMValueRef gv = LLVMAddGlobal(c->m, LLVMTypeOf(arr), sym(c, name));
+    LLVMSetInitializer(gv, arr);
+    LLVMSetGlobalConstant(gv, 1);
+    LLVMSetLinkage(gv, LLVMPrivateLinkage);
+    return gv;
+}
+
 static LLVMValueRef cstruct(Cg *c, LLVMValueRef *v, int n)
 {
     return LLVMConstStructInContext(c->cx, v, n, 0);
@@ -852,6 +864,34 @@ static void launch_loop(Cg *c, Frame *f, LLVMValueRef fn, LLVMValueRef n)
     LLVMPositionBuilderAtEnd(c->b, done);
 }
 
+/* The update over the trainable block: serial when small, else split parameter by
+ * parameter (nnl_parallel_for_segments), so that each thread updates the half of a
+ * gradient that the GEMM which wrote it left in its own cache. */
+static void launch_update(Cg *c, Frame *f, LLVMValueRef fn)
+{
+    Graph *g = c->g;
+    int64_t n = g->ntrain_floats;
+    if (n < PAR_MIN_ELEMS) {
+        LLVMValueRef a[3] = {f->ctx, i64c(c, 0), i64c(c, n)};
+        LLVMBuildCall2(c->b, c->kernel_fn_t, fn, a, 3, "");
+        return;
+    }
+    LLVMValueRef *b = malloc((g->params.len + 1) * sizeof *b);
+    if (!b) abort();
+    int nseg = 0;
+    for (int i = 0; i < g->params.len; i++) {
+        ParamInfo *p = g->params.items[i];
+        if (!p->buffer) b[nseg++] = i64c(c, p->offset);
+    }
+    b[nseg] = i64c(c, n);
+    LLVMValueRef bounds = const_array(c, "update_segments", c->i64, b, nseg + 1);
+    free(b);
+    LLVMTypeRef pt[4] = {c->ptr, c->ptr, c->ptr, c->i32};
+    LLVMValueRef pf = extern_fn(c, "nnl_parallel_for_segments", c->vd, pt, 4);
+    LLVMValueRef pa[4] = {fn, f->ctx, bounds, i32c(c, nseg)};
+    call(c, pf, pa, 4);
+}
+
 /* A 2-D view of a node for GEMM: rows = all leading axes, cols = the last axis. */
 static void view2d(Cg *c, Frame *f, Node *x, LLVMValueRef *rows, int64_t *cols)
 {
@@ -1042,7 +1082,7 @@ static void gen_kernel(Cg *c, int index, Kernel *k)
         LLVMValueRef body = gen_update_kernel(c, index, k);
         c->launch[index] = new_launcher(c, index, &f);
         if (c->g->train.clip_norm > 0) gen_clip(c, &f);
-        launch_loop(c, &f, body, i64c(c, c->g->ntrain_floats));
+        launch_update(c, &f, body);
     } else {
         c->launch[index] = new_launcher(c, index, &f);
         if (operands_in_memory(n)) {
@@ -1160,6 +1200,33 @@ static LLVMValueRef train_const(Cg *c, const NnlTrain *t)
     return cstruct(c, v, sizeof v / sizeof *v);
 }
 
+/* The descriptor's kernels, kernel_desc and kernel_entries (bench --profile). */
+static void kernel_table(Cg *c, LLVMValueRef out[3])
+{
+    Graph *g = c->g;
+    int n = g->kernels.len;
+    LLVMValueRef *fns = malloc((n + 1) * sizeof *fns), *descs = malloc((n + 1) * sizeof *descs);
+    LLVMValueRef *ents = malloc((n + 1) * sizeof *ents);
+    if (!fns || !descs || !ents) abort();
+    for (int i = 0; i < n; i++) {
+        Kernel *k = g->kernels.items[i];
+        fns[i] = c->launch[i] ? c->launch[i] : LLVMConstNull(c->ptr);
+        char *d = fuse_kernel_desc(g, i, 8, true);
+        descs[i] = cstr(c, d ? d : "?");
+        free(d);
+        unsigned bits = 0;
+        for (int e = 0; e < ENTRY_COUNT; e++)
+            if (c->entry[e] && (ir_entry_segments(g, e) & 1u << k->seg)) bits |= 1u << e;
+        ents[i] = LLVMConstInt(LLVMInt8TypeInContext(c->cx), bits, 0);
+    }
+    out[0] = const_array(c, "kernels", c->ptr, fns, n);
+    out[1] = const_array(c, "kernel_desc", c->ptr, descs, n);
+    out[2] = const_array(c, "kernel_entries", LLVMInt8TypeInContext(c->cx), ents, n);
+    free(fns);
+    free(descs);
+    free(ents);
+}
+
 static void gen_desc(Cg *c)
 {
     Graph *g = c->g;
@@ -1192,7 +1259,9 @@ static void gen_desc(Cg *c)
         trains ? c->entry[ENTRY_TRAIN] : none,
         i64c(c, g->state_off), i64c(c, g->state_floats),
         train_const(c, &g->train),
+        i32c(c, g->kernels.len), NULL, NULL, NULL,
     };
+    kernel_table(c, &v[sizeof v / sizeof *v - 3]);
     LLVMValueRef init = cstruct(c, v, sizeof v / sizeof *v);
     c->desc = LLVMAddGlobal(c->m, LLVMTypeOf(init), sym(c, "desc"));
     LLVMSetInitializer(c->desc, init);

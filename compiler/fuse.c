@@ -5,6 +5,10 @@
  * a reshape is no kernel at all but a view of its operand's memory. A value used only
  * inside its loop never touches memory. Needs: nothing. Leaves the
  * plan stale. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+
 #include "ir.h"
 
 static int seg_of(const Graph *g, int id)
@@ -81,23 +85,45 @@ void fuse_graph(Graph *g)
     }
 }
 
+/* Kernel i as --emit=fused shows it: "k3 gemm: %10=MATMUL*", the loop's shape after its
+ * kind; at most `max_nodes` nodes (then "..."), and " (line L)" of its first node when
+ * with_line. */
+char *fuse_kernel_desc(const Graph *g, int i, int max_nodes, bool with_line)
+{
+    static const char *kinds[] = {"leaf", "loop", "gemm", "reduce", "rows", "call", "update"};
+    Kernel *k = g->kernels.items[i];
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    if (!out) return NULL;
+    fprintf(out, "k%d %s", i, kinds[k->kind]);
+    if (k->kind == K_ELEM) fprintf(out, " %s", shape_str(g->arena, k->shape));
+    fprintf(out, ":");
+    for (int j = 0; j < k->nodes.len; j++) {
+        Node *n = k->nodes.items[j];
+        if (j == max_nodes) {
+            fprintf(out, " ...");
+            break;
+        }
+        fprintf(out, " %%%d=%s%s", n->id, ir_op_names[n->op], n->stored ? "*" : "");
+    }
+    Node *first = k->nodes.len ? k->nodes.items[0] : NULL;
+    if (with_line && first && first->span.first_line > 0) fprintf(out, " (line %d)", first->span.first_line);
+    fclose(out);
+    return buf;
+}
+
 /* --emit=fused: one kernel a line, its nodes, and which of them reach memory. */
 void fuse_print(FILE *out, const Graph *g)
 {
-    static const char *kinds[] = {"leaf", "loop", "gemm", "reduce", "rows", "call", "update"};
     static const char *segs[] = {"forward", "loss", "training forward", "training loss",
                                  "gradients", "update"};
     int seg = -1;
     for (int i = 0; i < g->kernels.len; i++) {
         Kernel *k = g->kernels.items[i];
         if (k->seg != seg) fprintf(out, "# %s\n", segs[seg = k->seg]);
-        fprintf(out, "k%d %s", i, kinds[k->kind]);
-        if (k->kind == K_ELEM) fprintf(out, " %s", shape_str(g->arena, k->shape));
-        fprintf(out, ":");
-        for (int j = 0; j < k->nodes.len; j++) {
-            Node *n = k->nodes.items[j];
-            fprintf(out, " %%%d=%s%s", n->id, ir_op_names[n->op], n->stored ? "*" : "");
-        }
-        fputc('\n', out);
+        char *d = fuse_kernel_desc(g, i, INT_MAX, false);
+        fprintf(out, "%s\n", d ? d : "?");
+        free(d);
     }
 }

@@ -263,6 +263,9 @@ void ad_differentiate(Graph *g);
  * Sets Node.kernel, Node.stored, Graph.kernels. */
 void fuse_graph(Graph *g);
 void fuse_print(FILE *out, const Graph *g);
+/* Kernel i as one line of --emit=fused (malloc'd; NULL without memory), at most
+ * max_nodes nodes, with " (line L)" of its first node when with_line. */
+char *fuse_kernel_desc(const Graph *g, int i, int max_nodes, bool with_line);
 
 /* ===== plan.c: static memory plan ===== */
 

@@ -15,7 +15,7 @@
 #include "rt_internal.h"
 
 typedef struct BenchOpts {
-    int64_t batch, steps, repeat, warmup, calls;
+    int64_t batch, steps, repeat, warmup, calls, profile;
     int threads;
 } BenchOpts;
 
@@ -65,8 +65,11 @@ static int usage(const char *prog, const char *why)
     if (why) fprintf(stderr, "%s bench: %s\n", prog, why);
     fprintf(why ? stderr : stdout,
             "usage: %s bench [--batch B] [--threads T] [--steps N] [--repeat R] [--warmup W] [--calls C]\n"
+            "                [--profile P]\n"
             "  times R runs of N training steps on synthetic data (after W warm-up steps) and\n"
-            "  R runs of C batch-1 forwards; prints medians: train_samples_per_s, forward_b1_us\n",
+            "  R runs of C batch-1 forwards; prints medians: train_samples_per_s, forward_b1_us\n"
+            "  --profile P: then P more training steps timed kernel by kernel, the kernels\n"
+            "  (as nnlc --emit=fused names them) listed by their share of the step\n",
             prog);
     return why ? 2 : 0;
 }
@@ -74,13 +77,13 @@ static int usage(const char *prog, const char *why)
 static int parse(BenchOpts *o, const NnlModelDesc *d, const char *prog, int argc, char **argv)
 {
     *o = (BenchOpts){.batch = d->train.batch > 0 ? d->train.batch : 32, .steps = 50,
-                     .repeat = 7, .warmup = 10, .calls = 200};
+                     .repeat = 7, .warmup = 10, .calls = 200, .profile = 0};
     for (int i = 2; i < argc; i++) {
         const char *f = argv[i];
         if (!strcmp(f, "--help") || !strcmp(f, "-h")) return usage(prog, NULL) - 1;
         int64_t *slot = !strcmp(f, "--batch") ? &o->batch : !strcmp(f, "--steps") ? &o->steps
                       : !strcmp(f, "--repeat") ? &o->repeat : !strcmp(f, "--warmup") ? &o->warmup
-                      : !strcmp(f, "--calls") ? &o->calls : NULL;
+                      : !strcmp(f, "--calls") ? &o->calls : !strcmp(f, "--profile") ? &o->profile : NULL;
         int64_t threads = -1;
         if (!slot && !strcmp(f, "--threads")) slot = &threads;
         if (!slot) {
@@ -90,9 +93,10 @@ static int parse(BenchOpts *o, const NnlModelDesc *d, const char *prog, int argc
         }
         char *end = NULL;
         long long v = i + 1 < argc ? strtoll(argv[i + 1], &end, 10) : -1;
-        if (i + 1 >= argc || *end || v < (slot == &o->warmup || slot == &threads ? 0 : 1) || v > 1000000000) {
+        if (i + 1 >= argc || *end || v < (slot == &o->warmup || slot == &threads || slot == &o->profile ? 0 : 1) || v > 1000000000) {
             char msg[256];
-            snprintf(msg, sizeof msg, "%s needs a %s number", f, slot == &o->warmup || slot == &threads ? "non-negative" : "positive");
+            snprintf(msg, sizeof msg, "%s needs a %s number", f,
+                     slot == &o->warmup || slot == &threads || slot == &o->profile ? "non-negative" : "positive");
             return usage(prog, msg);
         }
         *slot = v;
@@ -100,6 +104,50 @@ static int parse(BenchOpts *o, const NnlModelDesc *d, const char *prog, int argc
         i++;
     }
     return 0;
+}
+
+typedef struct KernelTime { double s; int i; } KernelTime;
+
+static int cmp_time(const void *a, const void *b)
+{
+    const KernelTime *x = a, *y = b;
+    return x->s > y->s ? -1 : x->s < y->s ? 1 : x->i - y->i;
+}
+
+/* `steps` training steps run kernel by kernel (what the train_step entry point does, in
+ * its order), each kernel timed; a table of the kernels by their share of the step. */
+static void profile(NnlModel *m, int64_t batch, int64_t steps, double step_s)
+{
+    const NnlModelDesc *d = m->d;
+    if (!d->kernels || !d->kernel_entries || d->nkernels <= 0) {
+        printf("profile: this model has no kernel table\n");
+        return;
+    }
+    KernelTime *kt = rt_alloc(sizeof *kt * (size_t)d->nkernels);
+    if (!kt) return;
+    for (int i = 0; i < d->nkernels; i++) kt[i] = (KernelTime){0, i};
+    m->ctx.batch = batch;
+    rt_set_threads(m->threads);
+    double total = 0;
+    for (int64_t s = 0; s < steps; s++) {
+        for (int i = 0; i < d->nkernels; i++) {
+            if (!(d->kernel_entries[i] & 1u << RT_TRAIN) || !d->kernels[i]) continue;
+            double t0 = rt_now();
+            d->kernels[i](&m->ctx);
+            double t = rt_now() - t0;
+            kt[i].s += t;
+            total += t;
+        }
+        m->ctx.step++;
+    }
+    qsort(kt, (size_t)d->nkernels, sizeof *kt, cmp_time);
+    printf("profile: %lld training steps kernel by kernel: %.1f us a step (%.1f us run whole)\n",
+           (long long)steps, 1e6 * total / (double)steps, 1e6 * step_s);
+    printf("  share   us/step  kernel\n");
+    for (int i = 0; i < d->nkernels && kt[i].s > 0; i++)
+        printf("  %5.1f%% %9.1f  %s\n", 100 * kt[i].s / total, 1e6 * kt[i].s / (double)steps,
+               d->kernel_desc ? d->kernel_desc[kt[i].i] : "?");
+    rt_free(kt);
 }
 
 int rt_bench_main(const NnlModelDesc *d, const char *prog, int argc, char **argv)
@@ -145,6 +193,7 @@ int rt_bench_main(const NnlModelDesc *d, const char *prog, int argc, char **argv
            "train_page_faults %ld train_allocs %lld max_rss_kb %ld loss %.6g\n",
            d->name, (long long)o.batch, rt_threads(), train, fwd, faults, (long long)allocs, u.ru_maxrss,
            (double)loss);
+    if (o.profile > 0) profile(m, o.batch, o.profile, (double)o.batch / train);
     rt_free(t);
     nnl_destroy(m);
     return 0;

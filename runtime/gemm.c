@@ -241,13 +241,27 @@ static void pack_b(int tb, const float *b, int64_t ldb, int64_t p0, int64_t kc,
                 }
             }
         } else {       /* B(p, j) = b[j * ldb + p] */
+            int64_t p = 0;
+#if defined(__AVX512F__)
+            /* 16 columns by 16 values of p at a time, transposed in registers; columns
+             * past nr are zeros */
+            for (; p + 16 <= kc; p += 16)
+                for (int j16 = 0; j16 < w; j16 += 16) {
+                    __m512 r[16];
+                    for (int j = 0; j < 16; j++)
+                        r[j] = j16 + j < nr ? _mm512_loadu_ps(b + (j0 + jr + j16 + j) * ldb + p0 + p)
+                                            : _mm512_setzero_ps();
+                    transpose16(r);
+                    for (int q = 0; q < 16; q++) _mm512_storeu_ps(dst + (p + q) * w + j16, r[q]);
+                }
+#endif
             for (int j = 0; j < w; j++) {
                 if (j >= nr) {
-                    for (int64_t p = 0; p < kc; p++) dst[p * w + j] = 0.0f;
+                    for (int64_t q = p; q < kc; q++) dst[q * w + j] = 0.0f;
                     continue;
                 }
                 const float *src = b + (j0 + jr + j) * ldb + p0;
-                for (int64_t p = 0; p < kc; p++) dst[p * w + j] = src[p];
+                for (int64_t q = p; q < kc; q++) dst[q * w + j] = src[q];
             }
         }
     }
@@ -428,9 +442,12 @@ void nnl_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float 
     int thin = !trans_b && n <= 16;
     int nt = rt_threads();
     if (omp_in_parallel() || flops < 4e5) nt = 1;
-    /* split the longer side of C into whole microtiles (or 16-column strips) */
+    /* split C into whole microtiles (or 16-column strips): by rows when every thread gets
+     * two row tiles or more, so that a thread's rows are the batch rows it wrote and will
+     * read in the kernels around (every kernel splits the batch the same way, and data
+     * another core wrote costs up to 3x to read), else along the longer side */
     int64_t unit_m = simple ? 1 : MR, unit_n = simple ? 16 : NR;
-    int split_n = n / unit_n >= m / unit_m;
+    int split_n = m / unit_m < 2 * nt && n / unit_n >= m / unit_m;
     int64_t units = split_n ? ceil_div(n, unit_n) : ceil_div(m, unit_m);
     if (nt > units) nt = (int)units;
     if (nt == 1) {   /* no OpenMP region at all: its fixed cost is a batch-1 layer's time */

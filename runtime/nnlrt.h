@@ -16,7 +16,7 @@ extern "C" {
 
 /* Bumped whenever a struct below or a kernel signature changes. Generated objects store
  * the version they were built for in NnlModelDesc.abi_version; nnl_create refuses others. */
-#define NNL_ABI_VERSION 5
+#define NNL_ABI_VERSION 6
 #define NNL_MAX_RANK 8
 
 /* ===== the context every generated function receives ===== */
@@ -45,6 +45,11 @@ typedef void (*NnlStepFn)(NnlCtx *ctx);
 /* ===== kernels called by generated code (kernels.c, gemm.c, parallel.c) ===== */
 
 void nnl_parallel_for(NnlKernelFn fn, const NnlCtx *ctx, int64_t n);
+/* fn over [bounds[0], bounds[nseg]) in one parallel region, each segment
+ * [bounds[s], bounds[s + 1]) split between the threads as nnl_parallel_for splits it (the
+ * optimizer update, a segment a parameter: each thread takes the part of a gradient that
+ * the GEMM which wrote it split the same way). */
+void nnl_parallel_for_segments(NnlKernelFn fn, const NnlCtx *ctx, const int64_t *bounds, int nseg);
 
 /* Row-major C = alpha * op(A) @ op(B) + beta * C, op(X) = X or X^T (trans != 0).
  * op(A): (m, k), op(B): (k, n), C: (m, n); lda/ldb/ldc are row strides. */
@@ -254,6 +259,15 @@ typedef struct NnlModelDesc {
     int64_t state_off, state_floats;
 
     NnlTrain train;
+
+    /* What the entry points run, for `./model bench --profile`: kernel i is
+     * kernels[i](ctx), shown as kernel_desc[i] (a line of --emit=fused), and entry point
+     * e (0 forward, 1 loss, 2 grad, 3 train_step) runs it, in the order of i, when bit e
+     * of kernel_entries[i] is set: calling those in order is what the entry point does. */
+    int nkernels;
+    const NnlStepFn *kernels;
+    const char *const *kernel_desc;
+    const unsigned char *kernel_entries;
 } NnlModelDesc;
 
 /* The learning rate of the step after `step` steps taken, in epoch `epoch` (0-based) of

@@ -57,3 +57,22 @@ void nnl_parallel_for(NnlKernelFn fn, const NnlCtx *ctx, int64_t n)
         if (lo < hi) fn(ctx, lo, hi);
     }
 }
+
+void nnl_parallel_for_segments(NnlKernelFn fn, const NnlCtx *ctx, const int64_t *bounds, int nseg)
+{
+    if (nseg <= 0 || bounds[nseg] <= bounds[0]) return;
+    int nt = rt_threads();
+    if (nt <= 1 || omp_in_parallel()) {
+        fn(ctx, bounds[0], bounds[nseg]);
+        return;
+    }
+    #pragma omp parallel num_threads(nt)
+    {
+        int t = omp_get_thread_num(), parts = omp_get_num_threads();
+        for (int s = 0; s < nseg; s++) {
+            int64_t lo, hi;
+            rt_chunk(bounds[s + 1] - bounds[s], parts, t, &lo, &hi);
+            if (lo < hi) fn(ctx, bounds[s] + lo, bounds[s] + hi);
+        }
+    }
+}

@@ -1,6 +1,6 @@
 # `./model bench`: one line with every field bench/run.sh reads, and a training step
 # that allocates nothing and touches no new pages, for a dense and a convolutional model
-# on 1 and 2 threads. Bad flags exit 2.
+# on 1 and 2 threads; --profile lists the step's kernels. Bad flags exit 2.
 set -e
 . tests/e2e_lib.sh
 $NNLC bench/models/mlp.nnl -o "$TMPD/mlp"
@@ -18,7 +18,17 @@ for m in mlp cnn; do
                       print "a training step allocated or faulted: " $0; exit 1 } }'
     done
 done
+# --profile: every kernel of the training step once, by share, the shares summing to 100%
+"$TMPD/cnn" bench --threads 1 --batch 8 --warmup 1 --steps 1 --repeat 1 --calls 1 --profile 3 > "$TMPD/prof"
+grep -q "^profile: 3 training steps kernel by kernel" "$TMPD/prof"
+nk=$($NNLC --emit=fused examples/mnist_cnn.nnl | grep -c "^k")
+# (a kernel of a few scalars may take less than the clock's resolution: not listed)
+awk -v nk="$nk" '/^ +[0-9.]+% / { n++; s += $1; if ($3 !~ /^k[0-9]+$/) bad = 1 }
+    END { if (bad || s < 99 || s > 101 || n < nk - 6) { print "bad profile: " n " of " nk " kernels, " s "%"; exit 1 } }' \
+    "$TMPD/prof" || { cat "$TMPD/prof"; exit 1; }
+grep -q "k24 call: %[0-9]*=CONV2D_DW\* (line [0-9]*)" "$TMPD/prof"
 set +e
+"$TMPD/mlp" bench --profile -1 2> "$TMPD/err"; test $? = 2 && grep -q "needs a non-negative number" "$TMPD/err" || exit 1
 "$TMPD/mlp" bench --steps 0 2> "$TMPD/err"; test $? = 2 && grep -q "needs a positive number" "$TMPD/err" || exit 1
 "$TMPD/mlp" bench --frobnicate 2> "$TMPD/err"; test $? = 2 && grep -q "unknown flag '--frobnicate'" "$TMPD/err" || exit 1
 "$TMPD/mlp" bench --help | grep -q "usage: mlp bench"

@@ -1,5 +1,5 @@
 /* test_kernels.c — nnl_parallel_for (every index once, contiguous chunks, serial when
- * nested), nnl_softmax_rows (against double, in place, log variant, huge and -inf
+ * nested), nnl_parallel_for_segments (segments split apart), nnl_softmax_rows (against double, in place, log variant, huge and -inf
  * inputs), rt_expf (relative error, the ends, inf and NaN), nnl_reduce_sum (against double; identical bits on 1 and 2 threads),
  * nnl_pick / nnl_unpick (labels out of range give 0). */
 #include <float.h>
@@ -59,6 +59,38 @@ static void test_parallel_for(void)
     nnl_parallel_for(outer_body, &ctx, 4);
     CHECK(nested_serial == 4, "nested parallel_for not serial (%d)", nested_serial);
     nnl_parallel_for(body, &ctx, 0);   /* nothing to do */
+}
+
+/* Segments: every index once; on one thread one call for everything, on more no chunk
+ * crossing a segment boundary and each segment in at most one chunk per thread. */
+static void test_parallel_for_segments(void)
+{
+    NnlCtx ctx = {0};
+    int64_t bounds[] = {0, 16, 17, 5000, 5001, 40000};
+    int nseg = 5;
+    for (int t = 1; t <= 3; t++) {
+        rt_set_threads(t);
+        visits = calloc(40000, sizeof *visits);
+        nchunks = 0;
+        nnl_parallel_for_segments(body, &ctx, bounds, nseg);
+        int64_t bad = 0;
+        for (int64_t i = 0; i < 40000; i++) bad += visits[i] != 1;
+        CHECK(bad == 0, "segments threads %d: %lld indices not visited once", t, (long long)bad);
+        int crossing = 0, per_seg[5] = {0};
+        for (int c = 0; c < nchunks && c < 64; c++) {
+            int s = 0;
+            while (s < nseg && chunk_lo[c] >= bounds[s + 1]) s++;
+            if (s == nseg || chunk_hi[c] > bounds[s + 1]) crossing++;
+            else per_seg[s]++;
+        }
+        if (t == 1) CHECK(nchunks == 1, "segments on one thread: %d calls", nchunks);
+        else CHECK(!crossing, "segments threads %d: %d chunks cross a boundary", t, crossing);
+        for (int s = 0; s < nseg && t > 1; s++)
+            CHECK(per_seg[s] <= t, "segments threads %d: segment %d in %d chunks", t, s, per_seg[s]);
+        free(visits);
+    }
+    bounds[1] = 0;   /* an empty first segment, and nothing at all */
+    nnl_parallel_for_segments(body, &ctx, bounds, 0);
 }
 
 static void test_softmax(void)
@@ -170,6 +202,7 @@ static void test_pick(void)
 int main(void)
 {
     test_parallel_for();
+    test_parallel_for_segments();
     test_softmax();
     test_expf();
     test_reduce();
