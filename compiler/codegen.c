@@ -205,6 +205,8 @@ typedef struct Loop {
     LLVMValueRef *imm;     /* per node id: a TAKE's position, passed at launch, or NULL */
     int inner_axes;        /* > 0: i runs inside blocks of the last inner_axes axes */
     LLVMValueRef start;    /* the flat index where i's block starts */
+    LLVMValueRef hoist;    /* with blocks: the branch into the inner loop, before which
+                            * what depends on the block alone is built once a block */
 } Loop;
 
 static LLVMValueRef load_at(Cg *c, Loop *L, Node *x, LLVMValueRef idx)
@@ -275,6 +277,40 @@ static LLVMValueRef dropout_mask(Cg *c, Loop *L, Node *n)
  *   CONCAT:  j < na ? a[o, j, r] : b[o, j - na, r]
  *   SLICE:   x[o, at + j, r]
  *   UNSLICE: at <= j < at + len ? g[o, j - at, r] : 0 */
+/* How many trailing axes of a loop's blocks an axis op can take with its operands read
+ * contiguously inside a block (Loop.inner_axes): a slice can span its axis (it reads a
+ * run of the operand's row), a concat or unslice only the axes after it (the operand
+ * changes along it), a take its output's axes from the taken one on, a gather the last
+ * axis (a table row); -1: not an axis op. */
+static int axis_block_limit(Node *n)
+{
+    switch (n->op) {
+    case OP_SLICE: return n->shape.rank - n->ax0;
+    case OP_UNSLICE: case OP_CONCAT: return n->shape.rank - 1 - n->ax0;
+    case OP_TAKE: return n->shape.rank - n->ax0;
+    case OP_GATHER: return 1;   /* a row of the table */
+    default: return -1;
+    }
+}
+
+/* The flat index an axis op computes from i: inside a block that its limit allows, from
+ * the block's start (loop-invariant, hoisted) plus i - start, so that the inner loop
+ * reads contiguously and vectorizes; else from i. */
+static LLVMValueRef axis_i(Loop *L, Node *n, LLVMValueRef *delta, Cg *c)
+{
+    if (L->inner_axes && L->start && L->inner_axes <= axis_block_limit(n)) {
+        *delta = LLVMBuildSub(c->b, L->i, L->start, "");
+        return L->start;
+    }
+    *delta = NULL;
+    return L->i;
+}
+
+static LLVMValueRef plus(Cg *c, LLVMValueRef v, LLVMValueRef delta)
+{
+    return delta ? LLVMBuildAdd(c->b, v, delta, "") : v;
+}
+
 static LLVMValueRef elem_axis(Cg *c, Loop *L, Node *n)
 {
     LLVMBuilderRef b = c->b;
@@ -282,11 +318,12 @@ static LLVMValueRef elem_axis(Cg *c, Loop *L, Node *n)
     int64_t inner = 1;
     for (int q = k + 1; q < n->shape.rank; q++) inner *= n->shape.d[q];
     int64_t full = n->shape.d[k];
-    LLVMValueRef r = LLVMBuildURem(b, L->i, i64c(c, inner), "");
-    LLVMValueRef oj = LLVMBuildUDiv(b, L->i, i64c(c, inner), "");
+    LLVMValueRef delta, i = axis_i(L, n, &delta, c);
+    LLVMValueRef r = LLVMBuildURem(b, i, i64c(c, inner), "");
+    LLVMValueRef oj = LLVMBuildUDiv(b, i, i64c(c, inner), "");
     LLVMValueRef j = LLVMBuildURem(b, oj, i64c(c, full), ""), o = LLVMBuildUDiv(b, oj, i64c(c, full), "");
     /* the flat index of (o, j', r) in an operand with m cells along the axis */
-    #define AT(m, jj) LLVMBuildAdd(b, LLVMBuildMul(b, LLVMBuildAdd(b, LLVMBuildMul(b, o, i64c(c, m), ""), jj, ""), i64c(c, inner), ""), r, "")
+    #define AT(m, jj) plus(c, LLVMBuildAdd(b, LLVMBuildMul(b, LLVMBuildAdd(b, LLVMBuildMul(b, o, i64c(c, m), ""), jj, ""), i64c(c, inner), ""), r, ""), delta)
     Node *x = n->in[0];
     int64_t nx = x->shape.d[k];
     if (n->op == OP_SLICE) return load_at(c, L, x, AT(nx, LLVMBuildAdd(b, j, i64c(c, n->ax1), "")));
@@ -313,12 +350,19 @@ static LLVMValueRef elem_gather(Cg *c, Loop *L, Node *n)
     LLVMBuilderRef b = c->b;
     Node *table = n->in[0], *ids = n->in[1];
     int64_t d = table->shape.d[1], v = table->shape.d[0];
-    LLVMValueRef r = LLVMBuildUDiv(b, L->i, i64c(c, d), ""), j = LLVMBuildURem(b, L->i, i64c(c, d), "");
+    LLVMValueRef delta, i = axis_i(L, n, &delta, c);
+    /* in blocks of a row: the row's id read once a block, before the inner loop (LLVM
+     * cannot move the load there itself: the output might alias the ids) */
+    LLVMBasicBlockRef here = LLVMGetInsertBlock(b);
+    if (delta) LLVMPositionBuilderBefore(b, L->hoist);
+    LLVMValueRef r = LLVMBuildUDiv(b, i, i64c(c, d), ""), j = LLVMBuildURem(b, i, i64c(c, d), "");
     LLVMValueRef id = load_at(c, L, ids, r);
     LLVMValueRef in = LLVMBuildAnd(b, LLVMBuildFCmp(b, LLVMRealOGE, id, f32c(c, 0), ""),
                                    LLVMBuildFCmp(b, LLVMRealOLT, id, f32c(c, (double)v), ""), "");
     LLVMValueRef row = LLVMBuildSelect(b, in, LLVMBuildFPToSI(b, id, c->i64, ""), i64c(c, 0), "");
-    LLVMValueRef val = load_at(c, L, table, LLVMBuildAdd(b, LLVMBuildMul(b, row, i64c(c, d), ""), j, ""));
+    LLVMValueRef base = LLVMBuildAdd(b, LLVMBuildMul(b, row, i64c(c, d), ""), j, "");
+    if (delta) LLVMPositionBuilderAtEnd(b, here);
+    LLVMValueRef val = load_at(c, L, table, plus(c, base, delta));
     return LLVMBuildSelect(b, in, val, f32c(c, 0), "");
 }
 
@@ -426,10 +470,11 @@ static LLVMValueRef elem(Cg *c, Loop *L, Node *n)
         Node *x = n->in[0];
         int64_t inner = 1, m = x->shape.d[n->ax0];
         for (int q = n->ax0 + 1; q < x->shape.rank; q++) inner *= x->shape.d[q];
-        LLVMValueRef o = LLVMBuildUDiv(b, L->i, i64c(c, inner), ""), r = LLVMBuildURem(b, L->i, i64c(c, inner), "");
+        LLVMValueRef delta, i = axis_i(L, n, &delta, c);
+        LLVMValueRef o = LLVMBuildUDiv(b, i, i64c(c, inner), ""), r = LLVMBuildURem(b, i, i64c(c, inner), "");
         LLVMValueRef at = L->imm && L->imm[n->id] ? L->imm[n->id] : i64c(c, n->ax1);
         LLVMValueRef row = LLVMBuildAdd(b, LLVMBuildMul(b, o, i64c(c, m), ""), at, "");
-        return load_at(c, L, x, LLVMBuildAdd(b, LLVMBuildMul(b, row, i64c(c, inner), ""), r, ""));
+        return load_at(c, L, x, plus(c, LLVMBuildAdd(b, LLVMBuildMul(b, row, i64c(c, inner), ""), r, ""), delta));
     }
     if (n->op == OP_GATHER) return elem_gather(c, L, n);
     if (n->op == OP_PERMUTE) return elem_permute(c, L, n);
@@ -631,10 +676,12 @@ static LLVMValueRef gen_elem_kernel(Cg *c, int index, Kernel *k, Node **slots, i
     L.inner_axes = k->shape.rank - (k->shape.batched ? 1 : 0);
     for (int j = 0; j < k->nodes.len; j++) {
         Node *n = k->nodes.items[j];
+        int lim = axis_block_limit(n);
+        if (lim > 0 && L.inner_axes > lim) L.inner_axes = lim;
+        if (lim > 0) broadcasts = true;   /* blocks pay for slices as for broadcasts */
         for (int q = 0; q < n->nin; q++) {
             Node *x = n->in[q];
-            if (x->op == OP_CONST || x->kernel == n->kernel || n->op == OP_RESHAPE ||
-                n->op == OP_CONCAT || n->op == OP_SLICE || n->op == OP_UNSLICE)
+            if (x->op == OP_CONST || x->kernel == n->kernel || n->op == OP_RESHAPE || lim >= 0)
                 continue;
             Shape from = n->op == OP_EXPAND ? n->from : aligned(x->shape, n->shape);
             if (shape_eq(from, n->shape)) continue;
@@ -654,7 +701,9 @@ static LLVMValueRef gen_elem_kernel(Cg *c, int index, Kernel *k, Node **slots, i
         LLVMValueRef end = LLVMBuildAdd(c->b, L.start, nb, "");
         LLVMValueRef j0 = sel_i64(c, LLVMIntSGT, lo, L.start, lo, L.start);
         LLVMValueRef j1 = sel_i64(c, LLVMIntSLT, hi, end, hi, end);
+        LLVMBasicBlockRef outer = LLVMGetInsertBlock(c->b);
         fl = loop_begin(c, fn, j0, j1);
+        L.hoist = LLVMGetBasicBlockTerminator(outer);
     } else {
         fl = loop_begin(c, fn, lo, hi);
     }
