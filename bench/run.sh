@@ -15,11 +15,12 @@ MODELS=${BENCH_MODELS:-"cnn mlp tiny_bce tiny_mse lstm gpt"}
 W=$(mktemp -d /tmp/nnlbench.XXXXXX); trap 'rm -rf "$W"' EXIT
 REPS="--repeat 7 --steps 50"
 [ -n "$BENCH_QUICK" ] && REPS="--repeat 3 --steps 20"
-# the sequence models take ~0.1 s a step: fewer steps a run
+# the sequence models take ~0.1 s a step: fewer steps a run (PyTorch needs ~10 steps of
+# warm-up to reach its speed on them)
 reps_of() {
     case $1 in
     lstm|gpt) [ -n "$BENCH_QUICK" ] && echo "--repeat 3 --steps 3 --warmup 2 --calls 20" \
-                  || echo "--repeat 5 --steps 10 --warmup 3 --calls 50";;
+                  || echo "--repeat 5 --steps 20 --warmup 10 --calls 50";;
     *) echo "$REPS";;
     esac
 }
