@@ -1051,6 +1051,18 @@ static LLVMValueRef i64_struct(Cg *c, const int64_t *v, int n)
 }
 
 /* conv2d and its two adjoints: x (B, C, H, W), w (K, C/g, R, S), y (B, K, P, Q). */
+/* struct NnlPool of pooling node n (forward or adjoint) */
+static LLVMValueRef pool_struct(Cg *c, Node *n)
+{
+    bool fwd = n->op == OP_MAXPOOL2D || n->op == OP_AVGPOOL2D;
+    Node *x = fwd ? n->in[0] : n, *y = fwd ? n : n->op == OP_MAXPOOL2D_DX ? n->in[1] : n->in[0];
+    const int64_t *t = n->attr;
+    /* struct NnlPool { c, h, w, p, q, kh, kw, stride h w, pad top left } */
+    int64_t pl[11] = {x->shape.d[1], x->shape.d[2], x->shape.d[3], y->shape.d[2], y->shape.d[3],
+                      t[A_KH], t[A_KW], t[A_SH], t[A_SW], t[A_PT], t[A_PL]};
+    return i64_struct(c, pl, 11);
+}
+
 static void gen_conv(Cg *c, Frame *f, Node *n)
 {
     Node *x, *w, *y;
@@ -1066,6 +1078,13 @@ static void gen_conv(Cg *c, Frame *f, Node *n)
     int64_t cv[15] = {x->shape.d[1], x->shape.d[2], x->shape.d[3], w->shape.d[0], w->shape.d[2],
                       w->shape.d[3], y->shape.d[2], y->shape.d[3], t[A_SH], t[A_SW], t[A_PT], t[A_PL],
                       t[A_DH], t[A_DW], t[A_GROUPS]};
+    if (fuse_folded(c->g, b)) {   /* dy is a max pooling's adjoint, folded in (fuse.c) */
+        LLVMTypeRef pt[7] = {c->ptr, c->ptr, c->i64, c->ptr, c->ptr, c->ptr, c->ptr};
+        LLVMValueRef args[7] = {i64_struct(c, cv, 15), pool_struct(c, b), f->batch, node_ptr(c, f, a),
+                                node_ptr(c, f, b->in[0]), node_ptr(c, f, b->in[1]), node_ptr(c, f, n)};
+        call(c, extern_fn(c, "nnl_conv2d_dw_maxpool", c->vd, pt, 7), args, 7);
+        return;
+    }
     LLVMTypeRef pt[5] = {c->ptr, c->i64, c->ptr, c->ptr, c->ptr};
     LLVMValueRef args[5] = {i64_struct(c, cv, 15), f->batch, node_ptr(c, f, a), node_ptr(c, f, b),
                             node_ptr(c, f, n)};
@@ -1075,15 +1094,9 @@ static void gen_conv(Cg *c, Frame *f, Node *n)
 /* pooling: x (B, C, H, W) -> y (B, C, P, Q), and the adjoints into dx (shape of x) */
 static void gen_pool(Cg *c, Frame *f, Node *n)
 {
-    bool fwd = n->op == OP_MAXPOOL2D || n->op == OP_AVGPOOL2D;
-    Node *x = fwd ? n->in[0] : n, *y = fwd ? n : n->op == OP_MAXPOOL2D_DX ? n->in[1] : n->in[0];
-    const int64_t *t = n->attr;
-    /* struct NnlPool { c, h, w, p, q, kh, kw, stride h w, pad top left } */
-    int64_t pl[11] = {x->shape.d[1], x->shape.d[2], x->shape.d[3], y->shape.d[2], y->shape.d[3],
-                      t[A_KH], t[A_KW], t[A_SH], t[A_SW], t[A_PT], t[A_PL]};
     const char *fn = n->op == OP_MAXPOOL2D ? "nnl_maxpool2d" : n->op == OP_AVGPOOL2D ? "nnl_avgpool2d"
                    : n->op == OP_MAXPOOL2D_DX ? "nnl_maxpool2d_dx" : "nnl_avgpool2d_dx";
-    LLVMValueRef args[5] = {i64_struct(c, pl, 11), f->batch};
+    LLVMValueRef args[5] = {pool_struct(c, n), f->batch};
     LLVMTypeRef pt[5] = {c->ptr, c->i64, c->ptr, c->ptr, c->ptr};
     int k = 2;
     for (int i = 0; i < n->nin; i++) args[k++] = node_ptr(c, f, n->in[i]);

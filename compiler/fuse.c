@@ -38,6 +38,29 @@ static bool joins(Node *n, Kernel *k)
     return true;
 }
 
+/* A max pooling's adjoint whose one use is the weight gradient of a convolution (as its
+ * output gradient) joins that kernel: nnl_conv2d_dw_maxpool makes each image's gradient
+ * in cache, and the convolution-sized gradient never reaches memory. The consumer, or
+ * NULL. */
+static Node *pool_dx_consumer(const Graph *g, int i)
+{
+    Node *p = g->nodes.items[i];
+    if (p->op != OP_MAXPOOL2D_DX || p->nuses != 1 || p->pinned) return NULL;
+    for (int j = i + 1; j < g->nodes.len; j++) {
+        Node *n = g->nodes.items[j];
+        for (int q = 0; q < n->nin; q++)
+            if (n->in[q] == p)
+                return n->op == OP_CONV2D_DW && q == 1 && seg_of(g, j) == seg_of(g, i) ? n : NULL;
+    }
+    return NULL;
+}
+
+bool fuse_folded(const Graph *g, const Node *n)
+{
+    return n->kernel >= 0 && ((Kernel *)g->kernels.items[n->kernel])->nodes.items[0] != n &&
+           ir_op_kind[n->op] != K_ELEM;
+}
+
 void fuse_graph(Graph *g)
 {
     Arena *a = g->arena;
@@ -51,6 +74,10 @@ void fuse_graph(Graph *g)
         int kind = ir_op_kind[n->op];
         n->alias = false;
         if (kind == K_LEAF || n->op == OP_CONST) continue;
+        if (pool_dx_consumer(g, i)) {
+            n->kernel = -2;   /* joins its consumer's kernel below */
+            continue;
+        }
         /* A reshape is the same floats in the same order: it reads its operand's memory
          * (unless it must live at a place of its own, as an output or a gradient). */
         if (n->op == OP_RESHAPE && !n->pinned && n->in[0]->op != OP_CONST &&
@@ -68,6 +95,10 @@ void fuse_graph(Graph *g)
         k->shape = n->shape;
         vec_push(a, &k->nodes, n);
         n->kernel = g->kernels.len;
+        if (n->op == OP_CONV2D_DW && n->in[1]->kernel == -2) {
+            vec_push(a, &k->nodes, n->in[1]);
+            n->in[1]->kernel = n->kernel;
+        }
         vec_push(a, &g->kernels, k);
         cur = k;
     }
@@ -75,11 +106,12 @@ void fuse_graph(Graph *g)
     for (int i = 0; i < g->nodes.len; i++) {
         Node *n = g->nodes.items[i];
         int kind = ir_op_kind[n->op];
-        if (kind != K_ELEM && kind != K_LEAF && kind != K_UPDATE) n->stored = true;
+        if (kind != K_ELEM && kind != K_LEAF && kind != K_UPDATE && !fuse_folded(g, n)) n->stored = true;
         if (n->pinned && n->op != OP_CONST) n->stored = true;
         for (int k = 0; k < n->nin; k++) {
             Node *x = n->in[k];
-            if (x->op != OP_CONST && ir_op_kind[x->op] != K_LEAF && (x->kernel != n->kernel || kind != K_ELEM))
+            if (x->op != OP_CONST && ir_op_kind[x->op] != K_LEAF && (x->kernel != n->kernel || kind != K_ELEM) &&
+                !fuse_folded(g, x))
                 x->stored = true;
         }
     }

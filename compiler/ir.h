@@ -263,6 +263,9 @@ void ad_differentiate(Graph *g);
  * Sets Node.kernel, Node.stored, Graph.kernels. */
 void fuse_graph(Graph *g);
 void fuse_print(FILE *out, const Graph *g);
+/* n is computed inside another node's call kernel and never reaches memory (a max
+ * pooling's adjoint inside its convolution's weight gradient). */
+bool fuse_folded(const Graph *g, const Node *n);
 /* Kernel i as one line of --emit=fused (malloc'd; NULL without memory), at most
  * max_nodes nodes, with " (line L)" of its first node when with_line. */
 char *fuse_kernel_desc(const Graph *g, int i, int max_nodes, bool with_line);

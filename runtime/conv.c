@@ -59,6 +59,7 @@ static Geom geom(const NnlConv *cv)
 typedef struct Scratch { float *p; size_t cap; } Scratch;
 static __thread Scratch col_scratch;     /* this thread's column matrix */
 static __thread Scratch slot_scratch;    /* dw partials, shared with the caller's team */
+static __thread Scratch dy_scratch;      /* one image's output gradient (pooled dw) */
 
 /* A thread that ends (OpenMP shrinks its pool when the thread count drops) frees its
  * scratch: a key whose destructor runs in the ending thread, TLS still in place. */
@@ -69,7 +70,8 @@ static void free_scratch(void *unused)
 {
     rt_free(col_scratch.p);
     rt_free(slot_scratch.p);
-    col_scratch = slot_scratch = (Scratch){0};
+    rt_free(dy_scratch.p);
+    col_scratch = slot_scratch = dy_scratch = (Scratch){0};
 }
 
 static void make_scratch_key(void) { pthread_key_create(&scratch_key, free_scratch); }
@@ -396,16 +398,69 @@ void nnl_conv2d_dx(const NnlConv *cv, int64_t n, const float *dy, const float *w
     run_units(dx_unit, cv, n, dy, wt, dx);
 }
 
-/* Images [i0, i1) summed in order into acc: (k, cg, r, s), overwritten. */
-static void dw_images(const NnlConv *cv, const Geom *g, int64_t i0, int64_t i1,
-                      const float *x, const float *dy, float *acc, float *col, int nt)
+/* The output gradient of a max-pooled convolution, when dw comes from the pooled one:
+ * cy the convolution's output, pdy the pooled gradient (nnl_conv2d_dw_maxpool). */
+typedef struct Pooled { const NnlPool *pl; const float *cy, *pdy; } Pooled;
+
+/* dw += the weight gradient of image i's dy, routed through the pooling window by window
+ * without a buffer: the fallback when dy_scratch cannot be had (slower, and summed in
+ * another order). beta 0: dw overwritten. */
+static void dw_pooled_direct(const NnlConv *cv, const Geom *g, const Pooled *po, int64_t i,
+                             const float *x, float *dw, float beta)
 {
-    for (int64_t i = i0; i < i1; i++)
-        for (int64_t gr = 0; gr < cv->groups; gr++)
-            dw_unit(cv, g, i, gr, x, dy, acc, i > i0 ? 1.0f : 0.0f, col, nt);
+    const NnlPool *pl = po->pl;
+    if (beta == 0.0f) memset(dw, 0, sizeof(float) * cv->k * g->rows);
+    x += i * cv->c * g->hw;
+    for (int64_t kk = 0; kk < cv->k; kk++) {
+        const float *cy = po->cy + (i * cv->k + kk) * g->pq;
+        const float *pdy = po->pdy + (i * cv->k + kk) * pl->p * pl->q;
+        const float *xg = x + kk / g->kg * g->cg * g->hw;
+        float *dwk = dw + kk * g->rows;
+        for (int64_t a = 0; a < pl->p; a++)
+            for (int64_t b = 0; b < pl->q; b++) {
+                int64_t at = rt_maxpool2d_argmax(pl, cy, a, b);
+                if (at < 0) continue;
+                float gv = pdy[a * pl->q + b];
+                int64_t oh = at / cv->q, ow = at % cv->q;
+                for (int64_t c = 0; c < g->cg; c++)
+                    for (int64_t u = 0; u < cv->r; u++)
+                        for (int64_t v = 0; v < cv->s; v++) {
+                            int64_t ih = oh * cv->stride_h - cv->pad_top + u * cv->dil_h;
+                            int64_t iw = ow * cv->stride_w - cv->pad_left + v * cv->dil_w;
+                            if (ih < 0 || ih >= cv->h || iw < 0 || iw >= cv->w) continue;
+                            dwk[(c * cv->r + u) * cv->s + v] += gv * xg[(c * cv->h + ih) * cv->w + iw];
+                        }
+            }
+    }
 }
 
-void nnl_conv2d_dw(const NnlConv *cv, int64_t n, const float *x, const float *dy, float *dw)
+/* Images [i0, i1) summed in order into acc: (k, cg, r, s), overwritten. With po, each
+ * image's dy is first made from the pooled gradient into this thread's buffer. */
+static void dw_images(const NnlConv *cv, const Geom *g, int64_t i0, int64_t i1,
+                      const float *x, const float *dy, const Pooled *po, float *acc, float *col, int nt)
+{
+    float *buf = po ? scratch(&dy_scratch, (size_t)(cv->k * g->pq)) : NULL;
+    for (int64_t i = i0; i < i1; i++) {
+        float beta = i > i0 ? 1.0f : 0.0f;
+        if (po && !buf) {
+            dw_pooled_direct(cv, g, po, i, x, acc, beta);
+            continue;
+        }
+        const float *xi = x, *dyi = dy;
+        int64_t at = i;
+        if (po) {   /* image i's (k, p, q) gradient, then its dw as image 0 of (xi, buf) */
+            rt_maxpool2d_dx_planes(po->pl, cv->k, po->cy + i * cv->k * g->pq,
+                                   po->pdy + i * cv->k * po->pl->p * po->pl->q, buf);
+            xi = x + i * cv->c * g->hw;
+            dyi = buf;
+            at = 0;
+        }
+        for (int64_t gr = 0; gr < cv->groups; gr++) dw_unit(cv, g, at, gr, xi, dyi, acc, beta, col, nt);
+    }
+}
+
+static void conv_dw(const NnlConv *cv, int64_t n, const float *x, const float *dy, const Pooled *po,
+                    float *dw)
 {
     Geom g = geom(cv);
     int64_t wsize = cv->k * g.rows;
@@ -421,7 +476,7 @@ void nnl_conv2d_dw(const NnlConv *cv, int64_t n, const float *x, const float *dy
         slices = 1;
     int nt = conv_threads(conv_flops(cv, &g, n));
     if (slices == 1) {     /* images in turn, each GEMM and im2col split between threads */
-        dw_images(cv, &g, 0, n, x, dy, dw, col_space(&g), nt);
+        dw_images(cv, &g, 0, n, x, dy, po, dw, col_space(&g), nt);
         return;
     }
     if (nt > slices) nt = (int)slices;
@@ -434,7 +489,7 @@ void nnl_conv2d_dw(const NnlConv *cv, int64_t n, const float *x, const float *dy
         for (int64_t s = s0; s < s1; s++) {
             int64_t i0, i1;
             rt_chunk(n, (int)slices, (int)s, &i0, &i1);
-            dw_images(cv, &g, i0, i1, x, dy, s == 0 ? dw : part + (s - 1) * wsize, col, 1);
+            dw_images(cv, &g, i0, i1, x, dy, po, s == 0 ? dw : part + (s - 1) * wsize, col, 1);
         }
         #pragma omp barrier
         rt_chunk(wsize, parts, t, &e0, &e1);
@@ -443,4 +498,16 @@ void nnl_conv2d_dw(const NnlConv *cv, int64_t n, const float *x, const float *dy
             for (int64_t e = e0; e < e1; e++) dw[e] += ps[e];
         }
     }
+}
+
+void nnl_conv2d_dw(const NnlConv *cv, int64_t n, const float *x, const float *dy, float *dw)
+{
+    conv_dw(cv, n, x, dy, NULL, dw);
+}
+
+void nnl_conv2d_dw_maxpool(const NnlConv *cv, const NnlPool *pl, int64_t n, const float *x,
+                           const float *cy, const float *pdy, float *dw)
+{
+    Pooled po = {pl, cy, pdy};
+    conv_dw(cv, n, x, NULL, &po, dw);
 }

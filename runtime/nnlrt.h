@@ -113,6 +113,12 @@ void nnl_maxpool2d(const NnlPool *pl, int64_t n, const float *x, float *y);
 void nnl_maxpool2d_dx(const NnlPool *pl, int64_t n, const float *x, const float *dy, float *dx);
 void nnl_avgpool2d(const NnlPool *pl, int64_t n, const float *x, float *y);
 void nnl_avgpool2d_dx(const NnlPool *pl, int64_t n, const float *dy, float *dx);
+/* nnl_conv2d_dw(cv, n, x, dy, dw) with dy = nnl_maxpool2d_dx(pl, n, cy, pdy): the weight
+ * gradient of a convolution whose output cy is max-pooled, from the pooled gradient pdy,
+ * without dy in memory (each image's is made in a per-thread buffer just before its
+ * weight gradient). The same bits as the two calls. */
+void nnl_conv2d_dw_maxpool(const NnlConv *cv, const NnlPool *pl, int64_t n, const float *x,
+                           const float *cy, const float *pdy, float *dw);
 
 /* ===== the model descriptor a generated object defines ===== */
 

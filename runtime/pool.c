@@ -383,6 +383,20 @@ void nnl_maxpool2d_dx(const NnlPool *pl, int64_t n, const float *x, const float 
     pool_run(is_2x2(pl) ? max2_dx_plane : max_dx_plane, pl, n, x, dy, dx, pl->h * pl->w);
 }
 
+void rt_maxpool2d_dx_planes(const NnlPool *pl, int64_t planes, const float *x, const float *dy, float *dx)
+{
+    PlaneFn fn = is_2x2(pl) ? max2_dx_plane : max_dx_plane;
+    int64_t hw = pl->h * pl->w, pq = pl->p * pl->q;
+    for (int64_t c = 0; c < planes; c++) fn(pl, x + c * hw, dy + c * pq, dx + c * hw);
+}
+
+int64_t rt_maxpool2d_argmax(const NnlPool *pl, const float *x, int64_t i, int64_t j)
+{
+    int64_t h0, h1;
+    win_rows(pl, i, &h0, &h1);
+    return edge_argmax(pl, x, h0, h1, j);
+}
+
 void nnl_avgpool2d(const NnlPool *pl, int64_t n, const float *x, float *y)
 {
     pool_run(avg_plane, pl, n, x, NULL, y, pl->p * pl->q);

@@ -51,6 +51,14 @@ static inline float rt_expf(float x)
     return x != x ? x : y;
 }
 
+/* ===== pool.c: pieces of max pooling's adjoint for conv.c ===== */
+
+/* nnl_maxpool2d_dx on `planes` consecutive planes, serially (dx overwritten). */
+void rt_maxpool2d_dx_planes(const NnlPool *pl, int64_t planes, const float *x, const float *dy, float *dx);
+/* The plane index of the first maximum of window (i, j) of plane x, -1 for an empty one
+ * (nnl_maxpool2d_dx's choice, one window at a time). */
+int64_t rt_maxpool2d_argmax(const NnlPool *pl, const float *x, int64_t i, int64_t j);
+
 /* ===== rng.c: xoshiro256** seeded by splitmix64 ===== */
 
 typedef struct RtRng { uint64_t s[4]; } RtRng;

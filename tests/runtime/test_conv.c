@@ -3,7 +3,9 @@
  * groups (1, 2, depthwise), 1x1, odd sizes, kernels wider than the input, batches of 0, 1,
  * 3 and 20; the adjoint identity <conv(x), dy> = <x, dx(dy)> = <w, dw(x, dy)>; outputs
  * overwritten (NaN garbage before) and nothing written past them; identical bits on 1, 2
- * and 3 threads and on a repeated call; correct results when scratch allocation fails. */
+ * and 3 threads and on a repeated call; correct results when scratch allocation fails;
+ * nnl_conv2d_dw_maxpool equal to nnl_maxpool2d_dx then nnl_conv2d_dw, bit for bit, and
+ * close to it when its buffer cannot be allocated. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -244,9 +246,70 @@ static void check_alloc_failure(void)
     }
 }
 
+/* nnl_conv2d_dw_maxpool(x, cy, pdy) against nnl_conv2d_dw(x, nnl_maxpool2d_dx(cy, pdy)):
+ * the same bits on 1, 2 and 3 threads, for 2x2 and overlapping 3x3 stride-2 windows with
+ * padding, groups, and batches that take one slice or several. fail_at > 0: that
+ * allocation fails (the per-image buffer), and the direct fallback must agree to 1e-5. */
+static void check_pooled(const Case *t, int64_t kh, int64_t sh, int64_t pad, int fail_at)
+{
+    NnlConv cv = make_conv(t);
+    NnlPool pl = {.c = t->k, .h = cv.p, .w = cv.q, .kh = kh, .kw = kh, .stride_h = sh, .stride_w = sh,
+                  .pad_top = pad, .pad_left = pad};
+    pl.p = (cv.p + 2 * pad - kh) / sh + 1;
+    pl.q = (cv.q + 2 * pad - kh) / sh + 1;
+    int64_t n = t->n, nx = n * t->c * t->h * t->w, ny = n * t->k * cv.p * cv.q;
+    int64_t npy = n * t->k * pl.p * pl.q, nw = t->k * (t->c / t->groups) * t->r * t->s;
+    unsigned s = 7u + (unsigned)(n * 31 + kh);
+    float *x = buf(nx, 0), *cy = buf(ny, 0), *pdy = buf(npy, 0), *dy = buf(ny, 1);
+    float *want = buf(nw, 1), *got = buf(nw, 1);
+    for (int64_t i = 0; i < nx; i++) x[i] = frand(&s);
+    for (int64_t i = 0; i < ny; i++) cy[i] = frand(&s);
+    for (int64_t i = 0; i < npy; i++) pdy[i] = frand(&s);
+    char what[200];
+    describe(t, what, sizeof what);
+    for (int threads = 1; threads <= 3; threads++) {
+        rt_set_threads(threads);
+        nnl_maxpool2d_dx(&pl, n, cy, pdy, dy);
+        nnl_conv2d_dw(&cv, n, x, dy, want);
+        if (fail_at) rt_alloc_fail_after(fail_at);
+        nnl_conv2d_dw_maxpool(&cv, &pl, n, x, cy, pdy, got);
+        rt_alloc_fail_after(0);
+        if (fail_at) {
+            double worst = 0;
+            for (int64_t i = 0; i < nw; i++) {
+                double e = fabs((double)got[i] - want[i]) / (1.0 + fabs(want[i]));
+                if (e > worst) worst = e;
+            }
+            CHECK(worst < 1e-5, "pooled dw, buffer refused, %s: error %g", what, worst);
+            break;
+        }
+        CHECK(!memcmp(got, want, sizeof(float) * nw) && guard_ok(got, nw),
+              "pooled dw %s, pool %lld stride %lld pad %lld, %d threads: not the unfused bits", what,
+              (long long)kh, (long long)sh, (long long)pad, threads);
+    }
+    free(x); free(cy); free(pdy); free(dy); free(want); free(got);
+}
+
 int main(void)
 {
+    {   /* first, while nothing is cached and small enough to leave check_alloc_failure
+         * its allocations: the unfused reference caches the partials and the column
+         * matrix, so the pooled call's one allocation is its per-image buffer */
+        Case tiny = {2, 2, 6, 6, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+        check_pooled(&tiny, 2, 2, 0, 1);
+    }
     check_alloc_failure();
+    {
+        Case pooled[] = {
+            {3, 1, 28, 28, 32, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1},    /* the Keras CNN's */
+            {20, 3, 9, 9, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},      /* several slices */
+            {3, 4, 8, 8, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2},       /* groups 2 */
+        };
+        for (int i = 0; i < 3; i++) {
+            check_pooled(&pooled[i], 2, 2, 0, 0);
+            check_pooled(&pooled[i], 3, 2, 1, 0);
+        }
+    }
     /* n, c, h, w, k, r, s, sh, sw, pt, pb, pl, pr, dh, dw, groups */
     static const Case cases[] = {
         {1, 3, 7, 9, 5, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1},       /* valid, n = 1 */
