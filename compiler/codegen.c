@@ -408,8 +408,8 @@ static LLVMValueRef fast_exp(Cg *c, LLVMValueRef x)
 {
     LLVMBuilderRef b = c->b;
     LLVMValueRef hi = f32c(c, 88.72283935546875), lo = f32c(c, -104.0);
-    LLVMValueRef xc = sel(c, LLVMRealOGT, x, hi, hi, x);
-    xc = sel(c, LLVMRealOLT, xc, lo, lo, xc);
+    LLVMValueRef xc = sel(c, LLVMRealOLT, x, hi, x, hi);   /* NaN -> hi: fptosi below stays defined */
+    xc = sel(c, LLVMRealOGT, xc, lo, xc, lo);
     /* round to nearest by adding and subtracting 1.5 * 2^23 */
     LLVMValueRef magic = f32c(c, 12582912.0);
     LLVMValueRef t = LLVMBuildFAdd(b, LLVMBuildFMul(b, xc, f32c(c, 1.44269504088896341), ""), magic, "");

@@ -32,8 +32,8 @@ double rt_now(void);               /* monotonic seconds */
 static inline float rt_expf(float x)
 {
     const float hi = 88.72283935546875f, lo = -104.0f, magic = 12582912.0f;   /* 1.5 * 2^23 */
-    float xc = x > hi ? hi : x;
-    xc = xc < lo ? lo : xc;
+    float xc = x < hi ? x : hi;   /* NaN -> hi: no conversion of NaN to int below */
+    xc = xc > lo ? xc : lo;
     float n = (xc * 1.44269504088896341f + magic) - magic;   /* round to nearest */
     float r = xc - n * 0.693359375f;
     r = r - n * -2.12194440e-4f;
@@ -45,7 +45,7 @@ static inline float rt_expf(float x)
     p = p * r + 5.0000001201e-1f;
     p = p * (r * r) + r + 1.0f;
     int32_t n1 = (int32_t)n >> 1, n2 = (int32_t)n - n1;
-    union { int32_t i; float f; } s1 = {.i = (n1 + 127) << 23}, s2 = {.i = (n2 + 127) << 23};
+    union { uint32_t i; float f; } s1 = {.i = (uint32_t)(n1 + 127) << 23}, s2 = {.i = (uint32_t)(n2 + 127) << 23};
     float y = p * s1.f * s2.f;
     y = x > hi ? __builtin_inff() : y;
     return x != x ? x : y;
