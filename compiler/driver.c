@@ -46,7 +46,7 @@ static void usage(FILE *out)
         "                   and evaluate only (a smaller object for deployment)\n"
         "  --prefix NAME    C symbol prefix of the object's API (default: the output's name)\n"
         "  --model NAME     which model to compile when the file has several\n"
-        "  -O0 .. -O3       LLVM optimization level (default -O2)\n"
+        "  -O0 .. -O3       optimization level (default -O2; -O0: the graph as written)\n"
         "  -g               debug info: gdb breaks and steps in the .nnl lines of the loops\n"
         "  --target T       native (default), x86-64, x86-64-v2, x86-64-v3, x86-64-v4,\n"
         "                   aarch64, or an LLVM triple; other than native: -c or --shared\n"
@@ -303,6 +303,7 @@ static int compile(Arena *a, const Options *o)
     if (o->inference && g->has_train) ir_drop_training(g);
     if (o->opt_level > 0) rewrite_graph(g);   /* -O0: the graph as written */
     if (ir_trains(g)) ad_differentiate(g);
+    if (ir_trains(g) && o->opt_level > 0) remat_graph(g);
     if (diag_error_count()) return 1;
     if (is(o, "grad")) { ir_print(stdout, g, g->nodes.len); return 0; }
     if (o->check) return 0;

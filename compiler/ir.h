@@ -256,6 +256,9 @@ void rewrite_graph(Graph *g);
 /* Appends the backward pass (one VJP rule per primitive) and the optimizer update to g.
  * Needs: g->loss. Leaves: kernels and plan stale. */
 void ad_differentiate(Graph *g);
+/* remat.c: the gradient pass recomputes cheap elementwise forward values from operands in
+ * memory anyway, instead of the forward storing them (-O1 and up; exact). */
+void remat_graph(Graph *g);
 
 /* ===== fuse.c: kernels ===== */
 
