@@ -296,7 +296,7 @@ static int axis_block_limit(Node *n)
 /* The flat index an axis op computes from i: inside a block that its limit allows, from
  * the block's start (loop-invariant, hoisted) plus i - start, so that the inner loop
  * reads contiguously and vectorizes; else from i. */
-static LLVMValueRef axis_i(Loop *L, Node *n, LLVMValueRef *delta, Cg *c)
+static LLVMValueRef axis_i(Cg *c, Loop *L, Node *n, LLVMValueRef *delta)
 {
     if (L->inner_axes && L->start && L->inner_axes <= axis_block_limit(n)) {
         *delta = LLVMBuildSub(c->b, L->i, L->start, "");
@@ -318,7 +318,7 @@ static LLVMValueRef elem_axis(Cg *c, Loop *L, Node *n)
     int64_t inner = 1;
     for (int q = k + 1; q < n->shape.rank; q++) inner *= n->shape.d[q];
     int64_t full = n->shape.d[k];
-    LLVMValueRef delta, i = axis_i(L, n, &delta, c);
+    LLVMValueRef delta, i = axis_i(c, L, n, &delta);
     LLVMValueRef r = LLVMBuildURem(b, i, i64c(c, inner), "");
     LLVMValueRef oj = LLVMBuildUDiv(b, i, i64c(c, inner), "");
     LLVMValueRef j = LLVMBuildURem(b, oj, i64c(c, full), ""), o = LLVMBuildUDiv(b, oj, i64c(c, full), "");
@@ -350,7 +350,7 @@ static LLVMValueRef elem_gather(Cg *c, Loop *L, Node *n)
     LLVMBuilderRef b = c->b;
     Node *table = n->in[0], *ids = n->in[1];
     int64_t d = table->shape.d[1], v = table->shape.d[0];
-    LLVMValueRef delta, i = axis_i(L, n, &delta, c);
+    LLVMValueRef delta, i = axis_i(c, L, n, &delta);
     /* in blocks of a row: the row's id read once a block, before the inner loop (LLVM
      * cannot move the load there itself: the output might alias the ids) */
     LLVMBasicBlockRef here = LLVMGetInsertBlock(b);
@@ -470,7 +470,7 @@ static LLVMValueRef elem(Cg *c, Loop *L, Node *n)
         Node *x = n->in[0];
         int64_t inner = 1, m = x->shape.d[n->ax0];
         for (int q = n->ax0 + 1; q < x->shape.rank; q++) inner *= x->shape.d[q];
-        LLVMValueRef delta, i = axis_i(L, n, &delta, c);
+        LLVMValueRef delta, i = axis_i(c, L, n, &delta);
         LLVMValueRef o = LLVMBuildUDiv(b, i, i64c(c, inner), ""), r = LLVMBuildURem(b, i, i64c(c, inner), "");
         LLVMValueRef at = L->imm && L->imm[n->id] ? L->imm[n->id] : i64c(c, n->ax1);
         LLVMValueRef row = LLVMBuildAdd(b, LLVMBuildMul(b, o, i64c(c, m), ""), at, "");
@@ -672,25 +672,25 @@ static LLVMValueRef gen_elem_kernel(Cg *c, int index, Kernel *k, Node **slots, i
      * or constant (H x W): its index is then computed once a block, not divided out of
      * every i, and the inner loop vectorizes. */
     int64_t block = 1;
-    bool broadcasts = false;
+    bool blocks = false;   /* a broadcast or an axis op reads better in blocks */
     L.inner_axes = k->shape.rank - (k->shape.batched ? 1 : 0);
     for (int j = 0; j < k->nodes.len; j++) {
         Node *n = k->nodes.items[j];
         int lim = axis_block_limit(n);
         if (lim > 0 && L.inner_axes > lim) L.inner_axes = lim;
-        if (lim > 0) broadcasts = true;   /* blocks pay for slices as for broadcasts */
+        if (lim > 0) blocks = true;
         for (int q = 0; q < n->nin; q++) {
             Node *x = n->in[q];
             if (x->op == OP_CONST || x->kernel == n->kernel || n->op == OP_RESHAPE || lim >= 0)
                 continue;
             Shape from = n->op == OP_EXPAND ? n->from : aligned(x->shape, n->shape);
             if (shape_eq(from, n->shape)) continue;
-            broadcasts = true;
+            blocks = true;
             while (L.inner_axes > 0 && !block_mode(from, n->shape, L.inner_axes)) L.inner_axes--;
         }
     }
     for (int a = k->shape.rank - L.inner_axes; a < k->shape.rank; a++) block *= k->shape.d[a];
-    if (!broadcasts || block < 8) L.inner_axes = 0;
+    if (!blocks || block < 8) L.inner_axes = 0;
     ForLoop fo = {0}, fl;
     if (L.inner_axes) {   /* blocks [o block, (o + 1) block) clipped to [lo, hi) */
         LLVMValueRef nb = i64c(c, block);

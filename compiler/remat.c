@@ -32,13 +32,10 @@ static int op_cost(Op op)
     }
 }
 
-/* Per node id: stored whatever the gradients do, because a forward or loss use outside
- * its loop needs it (a GEMM, reduction or call reads it, or a loop of another shape or
- * segment). */
-static bool *kept;
-
-/* In memory whatever happens, as seen from a clone of shape s. */
-static bool resident(const Node *x, Shape s)
+/* In memory whatever happens, as seen from a clone of shape s; kept: per node id, stored
+ * whatever the gradients do, because a forward or loss use outside its loop needs it (a
+ * GEMM, reduction or call reads it, or a loop of another shape or segment). */
+static bool resident(const bool *kept, const Node *x, Shape s)
 {
     int kind = ir_op_kind[x->op];
     return x->op == OP_CONST || kind == K_LEAF || (kind != K_ELEM && kind != K_UPDATE) || x->pinned ||
@@ -46,13 +43,13 @@ static bool resident(const Node *x, Shape s)
 }
 
 /* The cost of cloning n and the operands it needs cloned too, or -1. */
-static int clone_cost(const Node *n, Shape s, int depth)
+static int clone_cost(const bool *kept, const Node *n, Shape s, int depth)
 {
     int c = op_cost(n->op);
     if (c < 0 || depth > MAX_DEPTH || !shape_eq(n->shape, s)) return -1;
     for (int q = 0; q < n->nin; q++) {
-        if (resident(n->in[q], s)) continue;
-        int k = clone_cost(n->in[q], s, depth + 1);
+        if (resident(kept, n->in[q], s)) continue;
+        int k = clone_cost(kept, n->in[q], s, depth + 1);
         if (k < 0) return -1;
         c += k;
         if (c > MAX_COST) return -1;
@@ -63,6 +60,7 @@ static int clone_cost(const Node *n, Shape s, int depth)
 typedef struct Remat {
     Graph *g;
     Node **clone;        /* per original id: its clone, or NULL */
+    bool *kept;          /* per original id: see resident() */
     PtrVec out;          /* the new order */
 } Remat;
 
@@ -78,7 +76,7 @@ static Node *make_clone(Remat *r, Node *n, Shape s)
     c->name = NULL;
     for (int q = 0; q < n->nin; q++) {
         Node *x = n->in[q];
-        Node *y = resident(x, s) ? x : make_clone(r, x, s);
+        Node *y = resident(r->kept, x, s) ? x : make_clone(r, x, s);
         c->in[c->nin++] = y;
         y->nuses++;
     }
@@ -91,16 +89,15 @@ void remat_graph(Graph *g)
 {
     int n0 = g->nodes.len, grad0 = g->seg_end[SEG_GRAD - 1], grad1 = g->seg_end[SEG_GRAD];
     if (grad0 >= grad1) return;
-    Remat r = {.g = g, .clone = calloc(n0 + 1, sizeof(Node *))};
+    Remat r = {.g = g, .clone = calloc(n0 + 1, sizeof(Node *)), .kept = calloc(n0 + 1, sizeof(bool))};
     int *start = malloc((n0 + 1) * sizeof *start);
-    kept = calloc(n0 + 1, sizeof *kept);
-    if (!r.clone || !start || !kept) abort();
+    if (!r.clone || !r.kept || !start) abort();
     for (int i = 0; i < grad0; i++) {
         Node *n = g->nodes.items[i];
         for (int q = 0; q < n->nin; q++) {
             Node *x = n->in[q];
             if (ir_op_kind[n->op] != K_ELEM || !shape_eq(n->shape, x->shape) || n->op == OP_RESHAPE)
-                kept[x->id] = true;
+                r.kept[x->id] = true;
         }
     }
     for (int i = 0; i < n0; i++) {
@@ -109,7 +106,8 @@ void remat_graph(Graph *g)
         if (i >= grad0 && i < grad1 && ir_op_kind[b->op] == K_ELEM)
             for (int q = 0; q < b->nin; q++) {
                 Node *x = b->in[q];
-                if (x->id >= grad0 || resident(x, b->shape) || clone_cost(x, b->shape, 0) < 0) continue;
+                if (x->id >= grad0 || resident(r.kept, x, b->shape) || clone_cost(r.kept, x, b->shape, 0) < 0)
+                    continue;
                 Node *c = make_clone(&r, x, b->shape);
                 b->in[q] = c;
                 c->nuses++;
@@ -122,7 +120,6 @@ void remat_graph(Graph *g)
     g->nodes = r.out;
     for (int i = 0; i < g->nodes.len; i++) ((Node *)g->nodes.items[i])->id = i;
     free(r.clone);
+    free(r.kept);
     free(start);
-    free(kept);
-    kept = NULL;
 }
