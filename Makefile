@@ -12,15 +12,27 @@ override CFLAGS += -std=gnu11 $(WARN) -Ilang -Icompiler -Iruntime -I$(BUILD)
 LLVM_CFLAGS = $(shell $(LLVM_CONFIG) --cflags 2>/dev/null)
 LLVM_LIBS   = $(shell $(LLVM_CONFIG) --ldflags --libs 2>/dev/null) \
               $(shell $(LLVM_CONFIG) --system-libs 2>/dev/null)
-RT_CFLAGS ?= -O3 -march=native -g
+RT_CFLAGS ?= -O3 -mtune=native -g
+# The runtime files that do the arithmetic are built once per x86-64 level and the copy
+# for the CPU's level is chosen when a program starts (runtime/isa_list.h, isa.c); the
+# rest of the runtime is built for the baseline x86-64 that every 64-bit x86 CPU runs.
+RT_HOT     := gemm conv pool kernels embedding
+RT_LEVELS  := v4 v3 v1
+RT_ARCH_v4 := -march=x86-64-v4
+RT_ARCH_v3 := -march=x86-64-v3
+RT_ARCH_v1 := -march=x86-64
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 LANG_OBJS := $(BUILD)/lang/arena.o $(BUILD)/lang/diag.o $(BUILD)/lang/ast.o \
              $(BUILD)/lang/lexer.o $(BUILD)/lang/parser.o
 COMP_OBJS := $(patsubst compiler/%.c,$(BUILD)/compiler/%.o,$(wildcard compiler/*.c))
-RT_OBJS   := $(patsubst runtime/%.c,$(BUILD)/runtime/%.o,$(wildcard runtime/*.c))
+RT_OBJS   := $(patsubst runtime/%.c,$(BUILD)/runtime/%.o,\
+                 $(filter-out $(RT_HOT:%=runtime/%.c),$(wildcard runtime/*.c))) \
+             $(foreach l,$(RT_LEVELS),$(RT_HOT:%=$(BUILD)/runtime/%.$(l).o))
 
-all: $(BUILD)/nnlc $(BUILD)/libnnlrt.a $(BUILD)/libnnlrt.so
+RT_ISA_HS := $(RT_LEVELS:%=$(BUILD)/runtime/isa_%.h)
+all: $(BUILD)/nnlc $(BUILD)/libnnlrt.a $(BUILD)/libnnlrt.so $(RT_ISA_HS)
+.SECONDARY: $(RT_ISA_HS)
 
 # nnlc carries the whole runtime, its symbols exported, for `nnlc run` (jit.c).
 $(BUILD)/nnlc: $(LANG_OBJS) $(COMP_OBJS) $(BUILD)/libnnlrt.a
@@ -48,7 +60,17 @@ $(BUILD)/lang/%.o: lang/%.c lang/ast.h $(BUILD)/parser.h | $(BUILD)/lang
 $(BUILD)/compiler/%.o: compiler/%.c compiler/*.h lang/ast.h runtime/nnlrt.h | $(BUILD)/compiler
 	$(CC) $(CFLAGS) $(LLVM_CFLAGS) -c -o $@ $<
 $(BUILD)/runtime/%.o: runtime/%.c runtime/*.h | $(BUILD)/runtime
-	$(CC) -std=gnu11 $(WARN) $(RT_CFLAGS) -fopenmp -fPIC -Iruntime -c -o $@ $<
+	$(CC) -std=gnu11 $(WARN) $(RT_CFLAGS) $(RT_ARCH_v1) -fopenmp -fPIC -Iruntime -c -o $@ $<
+# isa_vN.h renames every function of isa_list.h to NAME_vN in level N's copy (and in the
+# runtime tests that check each level's copy).
+$(BUILD)/runtime/isa_%.h: runtime/isa_list.h | $(BUILD)/runtime
+	sed -n 's/^RT_ISA_FN(\(.*\))$$/#define \1 \1_$*/p' $< > $@
+define RT_LEVEL_RULE
+$(BUILD)/runtime/%.$(1).o: runtime/%.c runtime/*.h $(BUILD)/runtime/isa_$(1).h | $(BUILD)/runtime
+	$$(CC) -std=gnu11 $$(WARN) $$(RT_CFLAGS) $$(RT_ARCH_$(1)) -include $(BUILD)/runtime/isa_$(1).h \
+	    -fopenmp -fPIC -Iruntime -c -o $$@ $$<
+endef
+$(foreach l,$(RT_LEVELS),$(eval $(call RT_LEVEL_RULE,$(l))))
 
 $(BUILD)/lang $(BUILD)/compiler $(BUILD)/runtime:
 	mkdir -p $@
@@ -70,7 +92,7 @@ test: deps all
 # Then valgrind memcheck over nnlc on every example: no errors, no leaks.
 sanitize: deps all
 	$(MAKE) BUILD=build-san CFLAGS="-O1 -g $(SAN_FLAGS)" RT_CFLAGS="-O1 -g $(SAN_FLAGS)" \
-	    build-san/nnlc build-san/libnnlrt.a
+	    build-san/nnlc build-san/libnnlrt.a $(RT_LEVELS:%=build-san/runtime/isa_%.h)
 	printf '#!/bin/sh\nexec $(CC) $(SAN_FLAGS) "$$@"\n' > build-san/cc && chmod +x build-san/cc
 	CC=$(CURDIR)/build-san/cc NNL_BUILD=build-san NNL_SANITIZE=1 ASAN_OPTIONS=detect_leaks=1 sh tests/run.sh
 	sh tools/memcheck.sh

@@ -60,6 +60,7 @@ for t in $THREADS; do "$W/peak" "$t"; done | tee "$W/peak.txt"
 peak_of() { awk -v t="$1" '$1 == "peak" && $3 == t { print $7 }' "$W/peak.txt"; }
 
 echo
+echo "runtime kernels for this CPU: $("$NNLC" tests/models/seq_sum.nnl -o "$W/isa" > /dev/null && "$W/isa" bench --steps 1 --repeat 1 --calls 1 --warmup 0 | sed -n 's/.* isa \([^ ]*\).*/\1/p')"
 echo "== training (synthetic data) and batch-1 inference: NNL vs PyTorch $( [ $HAVE_TORCH = 1 ] && /usr/bin/python3 -c 'import torch; print(torch.__version__)' || echo '(not installed)') =="
 printf '%-9s %3s %5s | %11s %11s %6s %10s | %9s %9s %6s | %8s | %8s %8s\n' model thr batch \
     nnl_samp/s torch_samp/s ratio nnl_%peak nnl_b1_us torch_us ratio compile_s nnl_MB torch_MB

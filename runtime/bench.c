@@ -190,9 +190,9 @@ int rt_bench_main(const NnlModelDesc *d, const char *prog, int argc, char **argv
     struct rusage u;
     getrusage(RUSAGE_SELF, &u);
     printf("model %s batch %lld threads %d train_samples_per_s %.1f forward_b1_us %.2f "
-           "train_page_faults %ld train_allocs %lld max_rss_kb %ld loss %.6g\n",
+           "train_page_faults %ld train_allocs %lld max_rss_kb %ld loss %.6g isa %s\n",
            d->name, (long long)o.batch, rt_threads(), train, fwd, faults, (long long)allocs, u.ru_maxrss,
-           (double)loss);
+           (double)loss, rt_isa_name());
     if (o.profile > 0) profile(m, o.batch, o.profile, (double)o.batch / train);
     rt_free(t);
     nnl_destroy(m);

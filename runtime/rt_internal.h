@@ -23,6 +23,10 @@ int rt_threads(void);              /* the effective count: >= 1 */
 void rt_chunk(int64_t n, int parts, int t, int64_t *lo, int64_t *hi);
 double rt_now(void);               /* monotonic seconds */
 
+/* ===== isa.c: the instruction-set level the arithmetic (isa_list.h) runs at ===== */
+
+const char *rt_isa_name(void);     /* "x86-64-v4" (AVX-512), "x86-64-v3" (AVX2), "x86-64" */
+
 /* ===== kernels.c: e^x the way generated code computes it ===== */
 
 /* compiler/codegen.c's fast_exp in C: x = n ln2 + r, |r| <= ln2 / 2, Cephes' polynomial

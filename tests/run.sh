@@ -32,11 +32,22 @@ for f in tests/parse/*.nnl tests/diag/*.nnl tests/ir/*.nnl; do
     else rm -f "$TMPD/why"; ok "$f"; fi
 done
 
+# A runtime test that calls a function of runtime/isa_list.h runs once per copy of it
+# this CPU can run (isa.c): `-include isa_vN.h` binds its calls to level N's copy.
+has() { for w in "$@"; do grep -qw "$w" /proc/cpuinfo 2>/dev/null || return 1; done; }
+levels=v1
+has avx avx2 fma bmi1 bmi2 && levels="v3 $levels"
+has avx avx2 fma bmi1 bmi2 avx512f avx512bw avx512vl avx512dq avx512cd && levels="v4 $levels"
+isa_fns=$(sed -n 's/^RT_ISA_FN(\(.*\))$/\1/p' runtime/isa_list.h | paste -sd'|')
 for f in tests/runtime/*.c; do
     [ -f "$f" ] && want "$f" || continue
-    if ! $CC -std=gnu11 -O1 -g -Iruntime -o "$TMPD/rt" "$f" "$NNLRT" $RTLIBS 2> "$TMPD/why"; then bad "$f"
-    elif ! "$TMPD/rt" > "$TMPD/why" 2>&1; then bad "$f"
-    else rm -f "$TMPD/why"; ok "$f"; fi
+    if grep -qwE "$isa_fns" "$f"; then runs=$levels; else runs=-; fi
+    for l in $runs; do
+        if [ "$l" = - ]; then name=$f; inc=; else name="$f [$l]"; inc="-include $B/runtime/isa_$l.h"; fi
+        if ! $CC -std=gnu11 -O1 -g -Iruntime $inc -o "$TMPD/rt" "$f" "$NNLRT" $RTLIBS 2> "$TMPD/why"; then bad "$name"
+        elif ! "$TMPD/rt" > "$TMPD/why" 2>&1; then bad "$name"
+        else rm -f "$TMPD/why"; ok "$name"; fi
+    done
 done
 
 for f in tests/grad/*.nnl; do

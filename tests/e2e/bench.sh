@@ -12,7 +12,8 @@ for m in mlp cnn; do
         # allocations count there
         echo "$out" | awk -v t=$t -v san="${NNL_SANITIZE:-}" '{ for (i = 1; i < NF; i++) v[$i] = $(i + 1) }
             END { if (v["threads"] != t || v["batch"] != 16 || !(v["train_samples_per_s"] > 0) ||
-                      !(v["forward_b1_us"] > 0) || !(v["max_rss_kb"] > 0) || v["loss"] == "") {
+                      !(v["forward_b1_us"] > 0) || !(v["max_rss_kb"] > 0) || v["loss"] == "" ||
+                      v["isa"] !~ /^x86-64/) {
                       print "bad bench line: " $0; exit 1 }
                   if (v["train_allocs"] != "0" || (v["train_page_faults"] != "0" && san == "")) {
                       print "a training step allocated or faulted: " $0; exit 1 } }'
