@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cgsplit.h"
 #include "debuginfo.h"
 #include "ir.h"
 
@@ -1429,14 +1430,18 @@ static void gen_api(Cg *c)
 
 /* ----- the module, optimized and written ----- */
 
-/* The host's CPU and features by default; --target names a triple (nnlc's driver maps
- * x86-64 and aarch64 to one), --cpu a CPU of that target without host features. */
-static LLVMTargetMachineRef target_machine(const CgOptions *o, char **err)
+void cg_target_init(void)
 {
     LLVMInitializeAllTargetInfos();
     LLVMInitializeAllTargets();
     LLVMInitializeAllTargetMCs();
     LLVMInitializeAllAsmPrinters();
+}
+
+/* The host's CPU and features by default; --target names a triple (nnlc's driver maps
+ * x86-64 and aarch64 to one), --cpu a CPU of that target without host features. */
+LLVMTargetMachineRef cg_target_machine(const CgOptions *o, char **err)
+{
     bool host = !o->triple && (!o->cpu || !strcmp(o->cpu, "native"));
     char *triple = o->triple ? LLVMNormalizeTargetTriple(o->triple) : LLVMGetDefaultTargetTriple();
     LLVMTargetRef t;
@@ -1458,10 +1463,39 @@ static LLVMTargetMachineRef target_machine(const CgOptions *o, char **err)
     return tm;
 }
 
+int cg_optimize(LLVMModuleRef m, LLVMTargetMachineRef tm, int opt_level)
+{
+    if (opt_level <= 0) return 0;
+    LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
+    LLVMPassBuilderOptionsSetLoopVectorization(po, 1);
+    LLVMPassBuilderOptionsSetSLPVectorization(po, 1);
+    char passes[32];
+    snprintf(passes, sizeof passes, "default<O%d>", opt_level > 3 ? 3 : opt_level);
+    LLVMErrorRef e = LLVMRunPasses(m, passes, tm, po);
+    LLVMDisposePassBuilderOptions(po);
+    if (!e) return 0;
+    char *msg = LLVMGetErrorMessage(e);
+    fprintf(stderr, "nnlc: internal error in codegen: %s\n", msg);
+    LLVMDisposeErrorMessage(msg);
+    return 1;
+}
+
+/* How many objects to write the module as: one per thread asked for, while each part
+ * gets at least 8 loop functions (below that the threads cost more than they save).
+ * Only for objects that nnlc links itself, optimized and without debug info. */
+static int parts_for(Cg *c)
+{
+    const CgOptions *o = c->opt;
+    if (o->nparts <= 1 || !o->part_paths || o->emit || o->obj_buf || o->debug || o->opt_level <= 0) return 1;
+    int n = c->loop_fns.len / 8;
+    return n < 1 ? 1 : n < o->nparts ? n : o->nparts;
+}
+
 static int write_module(Cg *c)
 {
     char *err = NULL;
-    LLVMTargetMachineRef tm = target_machine(c->opt, &err);
+    cg_target_init();
+    LLVMTargetMachineRef tm = cg_target_machine(c->opt, &err);
     if (!tm) {
         fprintf(stderr, "nnlc: error: no LLVM target for %s: %s\n", c->opt->triple ? c->opt->triple : "this machine",
                 err ? err : "?");
@@ -1476,22 +1510,13 @@ static int write_module(Cg *c)
     LLVMSetDataLayout(c->m, layout);
     LLVMDisposeMessage(layout);
     LLVMDisposeTargetData(td);
-    int rc = 0;
-    if (c->opt->opt_level > 0) {
-        LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
-        LLVMPassBuilderOptionsSetLoopVectorization(po, 1);
-        LLVMPassBuilderOptionsSetSLPVectorization(po, 1);
-        char passes[32];
-        snprintf(passes, sizeof passes, "default<O%d>", c->opt->opt_level > 3 ? 3 : c->opt->opt_level);
-        LLVMErrorRef e = LLVMRunPasses(c->m, passes, tm, po);
-        LLVMDisposePassBuilderOptions(po);
-        if (e) {
-            char *msg = LLVMGetErrorMessage(e);
-            fprintf(stderr, "nnlc: internal error in codegen: %s\n", msg);
-            LLVMDisposeErrorMessage(msg);
-            rc = 1;
-        }
+    if (c->opt->parts_written) *c->opt->parts_written = 1;
+    int parts = parts_for(c);
+    if (parts > 1) {
+        LLVMDisposeTargetMachine(tm);
+        return cg_emit_parts(c->m, c->opt, parts);
     }
+    int rc = cg_optimize(c->m, tm, c->opt->opt_level);
     const char *emit = c->opt->emit, *out = c->opt->out_path;
     if (!rc && emit && !strcmp(emit, "llvm")) {
         if (!out || !strcmp(out, "-")) {

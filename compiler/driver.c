@@ -22,6 +22,7 @@ typedef struct Options {
     const char *path, *out, *emit, *prefix, *model, *stdlib_dir;
     const char *triple, *cpu;    /* --target, --cpu: NULL for the host's */
     int opt_level;
+    int jobs;                    /* -j: code generation threads (0: the CPUs, at most 8) */
     bool object, shared, inference, debug, check;
     bool run;                    /* nnlc run: prog_argv go to the model's CLI */
     int prog_argc;
@@ -48,6 +49,8 @@ static void usage(FILE *out)
         "  --model NAME     which model to compile when the file has several\n"
         "  -O0 .. -O3       optimization level (default -O2; -O0: the graph as written)\n"
         "  -g               debug info: gdb breaks and steps in the .nnl lines of the loops\n"
+        "  -j N             compile an executable or library on N threads (default: one a\n"
+        "                   CPU, at most 8; -j1 for one object)\n"
         "  --target T       native (default), x86-64, x86-64-v2, x86-64-v3, x86-64-v4,\n"
         "                   aarch64, or an LLVM triple; other than native: -c or --shared\n"
         "  --cpu CPU        an LLVM CPU name of the target (x86-64-v3, skylake, native, ...)\n"
@@ -102,6 +105,16 @@ static int parse_args(int argc, char **argv, Options *o)
         else if (!strcmp(a, "--check")) o->check = true;
         else if (!strcmp(a, "-Werror")) diag_werror = true;
         else if (!strncmp(a, "-O", 2) && a[2] >= '0' && a[2] <= '3' && !a[3]) o->opt_level = a[2] - '0';
+        else if (!strcmp(a, "-j") || (!strncmp(a, "-j", 2) && a[2])) {
+            const char *v = a[2] ? a + 2 : i + 1 < argc ? argv[++i] : NULL;
+            char *end = NULL;
+            long n = v ? strtol(v, &end, 10) : 0;
+            if (!v || !*v || *end || n < 1 || n > 64) {
+                fprintf(stderr, "nnlc: error: -j needs a number of threads from 1 to 64\n");
+                return 2;
+            }
+            o->jobs = (int)n;
+        }
         else if (!strncmp(a, "--emit=", 7)) {
             o->emit = a + 7;
             bool known = false;
@@ -216,8 +229,8 @@ static const char *default_prefix(Arena *a, const char *out)
     return p;
 }
 
-/* cc [-shared] OBJ libnnlrt.a -fopenmp -lcjson -lz -lm -o OUT */
-static int link_exe(Arena *a, const char *obj, const char *out, bool shared)
+/* cc [-shared] OBJ... libnnlrt.a -fopenmp -lcjson -lz -lm -o OUT */
+static int link_exe(Arena *a, const char *const *objs, int nobjs, const char *out, bool shared)
 {
     const char *dir = exe_dir(a);
     const char *rt = first_existing(a, dir, (const char *[]){"libnnlrt.a", "../lib/libnnlrt.a", NULL});
@@ -227,14 +240,21 @@ static int link_exe(Arena *a, const char *obj, const char *out, bool shared)
     }
     const char *cc = getenv("CC");
     if (!cc || !*cc) cc = "cc";
+    const char **argv = arena_alloc(a, sizeof *argv * (size_t)(nobjs + 12));
+    int n = 0;
+    argv[n++] = cc;
+    if (shared) argv[n++] = "-shared";
+    for (int i = 0; i < nobjs; i++) argv[n++] = objs[i];
+    const char *tail[] = {rt, "-fopenmp", "-lcjson", "-lz", "-lm", "-o", out, NULL};
+    for (int i = 0; tail[i]; i++) argv[n++] = tail[i];
+    argv[n] = NULL;
     pid_t pid = fork();
     if (pid < 0) {
         fprintf(stderr, "nnlc: error: cannot start the linker: %s\n", strerror(errno));
         return 1;
     }
     if (pid == 0) {
-        if (shared) execlp(cc, cc, "-shared", obj, rt, "-fopenmp", "-lcjson", "-lz", "-lm", "-o", out, (char *)NULL);
-        else execlp(cc, cc, obj, rt, "-fopenmp", "-lcjson", "-lz", "-lm", "-o", out, (char *)NULL);
+        execvp(cc, (char *const *)argv);
         fprintf(stderr, "nnlc: error: cannot run the linker '%s': %s\n", cc, strerror(errno));
         _exit(127);
     }
@@ -351,19 +371,36 @@ static int compile(Arena *a, const Options *o)
     }
     const char *exe = o->out ? o->out : o->shared ? arena_printf(a, "lib%s", default_out(a, o->path, ".so"))
                                                   : default_out(a, o->path, "");
-    char tmp[] = "/tmp/nnlc.XXXXXX.o";
-    int fd = mkstemps(tmp, 2);
-    if (fd < 0) {
-        fprintf(stderr, "nnlc: error: cannot create a temporary file: %s\n", strerror(errno));
-        return 1;
+    /* the object, or its parts compiled on -j threads (cgsplit.c), in temporary files */
+    int jobs = o->jobs;
+    if (jobs <= 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        jobs = cpus < 1 ? 1 : cpus > 8 ? 8 : (int)cpus;
     }
-    close(fd);
-    cg.prefix = o->prefix ? o->prefix : default_prefix(a, o->shared ? lib_stem(a, exe) : exe);
-    cg.out_path = tmp;
-    cg.main = !o->shared;
-    int rc = cg_emit(g, &cg);
-    if (!rc) rc = link_exe(a, tmp, exe, o->shared);
-    unlink(tmp);
+    char **tmp = arena_alloc(a, sizeof *tmp * (size_t)jobs);
+    int made = 0, rc = 0;
+    for (; made < jobs && !rc; made++) {
+        tmp[made] = arena_printf(a, "/tmp/nnlc.XXXXXX.o");
+        int fd = mkstemps(tmp[made], 2);
+        if (fd < 0) {
+            fprintf(stderr, "nnlc: error: cannot create a temporary file: %s\n", strerror(errno));
+            rc = 1;
+            break;
+        }
+        close(fd);
+    }
+    int written = 1;
+    if (!rc) {
+        cg.prefix = o->prefix ? o->prefix : default_prefix(a, o->shared ? lib_stem(a, exe) : exe);
+        cg.out_path = tmp[0];
+        cg.main = !o->shared;
+        cg.nparts = jobs;
+        cg.part_paths = (const char *const *)tmp;
+        cg.parts_written = &written;
+        rc = cg_emit(g, &cg);
+    }
+    if (!rc) rc = link_exe(a, (const char *const *)tmp, written, exe, o->shared);
+    for (int i = 0; i < made; i++) unlink(tmp[i]);
     if (!rc && o->shared) rc = cg_write_header(g, cg.prefix, header_path(a, lib_stem(a, exe)));
     return rc;
 }

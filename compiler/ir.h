@@ -292,6 +292,12 @@ typedef struct CgOptions {
     const char *cpu;        /* --cpu: an LLVM CPU name, NULL for the host's (with its features) */
     void **obj_buf;         /* non-NULL: the object is returned here (malloc'd), *obj_len bytes */
     size_t *obj_len;
+    /* nparts > 1 (executables and shared libraries): the object may be written as up to
+     * nparts objects part_paths[0..], compiled on as many threads; *parts_written says how
+     * many were (1: out_path alone). */
+    int nparts;
+    const char *const *part_paths;
+    int *parts_written;
 } CgOptions;
 
 /* Lowers the planned graph to an LLVM module and writes it. 0 on success. */
