@@ -290,6 +290,11 @@ static int axis_block_limit(Node *n)
     case OP_UNSLICE: case OP_CONCAT: return n->shape.rank - 1 - n->ax0;
     case OP_TAKE: return n->shape.rank - n->ax0;
     case OP_GATHER: return 1;   /* a row of the table */
+    case OP_PERMUTE: {          /* the trailing axes it leaves in place */
+        int r = n->shape.rank, k = 0;
+        while (k < r && n->attr[r - 1 - k] == r - 1 - k) k++;
+        return k == r ? -1 : k;
+    }
     default: return -1;
     }
 }
@@ -378,15 +383,17 @@ static LLVMValueRef elem_permute(Cg *c, Loop *L, Node *n)
         in_stride[k] = st;
         if (k > 0 || !x->shape.batched) st *= x->shape.d[k];
     }
+    /* in blocks of the trailing axes it keeps: the block's start mapped, then contiguous */
+    LLVMValueRef delta, i = axis_i(c, L, n, &delta);
     LLVMValueRef idx = i64c(c, 0);
     int64_t out_stride = 1;
     for (int k = r - 1; k >= 0; k--) {
-        LLVMValueRef coord = LLVMBuildUDiv(b, L->i, i64c(c, out_stride), "");
+        LLVMValueRef coord = LLVMBuildUDiv(b, i, i64c(c, out_stride), "");
         if (k > 0) coord = LLVMBuildURem(b, coord, i64c(c, n->shape.d[k]), "");
         idx = LLVMBuildAdd(b, idx, LLVMBuildMul(b, coord, i64c(c, in_stride[n->attr[k]]), ""), "");
         if (k > 0) out_stride *= n->shape.d[k];
     }
-    return load_at(c, L, x, idx);
+    return load_at(c, L, x, plus(c, idx, delta));
 }
 
 /* CAUSAL: (..., T, T), 1 where the column is at most the row. */

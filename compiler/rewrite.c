@@ -8,7 +8,8 @@
  * classic CNN layer, becomes conv -> max_pool2d -> + bias -> relu: the add and the relu,
  * their gradients and the bias gradient's reduction run on the pooled tensor, a quarter
  * of the size for 2x2 windows. Gradients stay valid subgradients; only where rounding
- * makes two different z + b equal can the max's gradient go to another cell. */
+ * makes two different z + b equal can the max's gradient go to another cell.
+ * And a batched product reads a transposed operand through its trans flag. */
 #include "ir.h"
 
 /* x + b where b is constant over axes 2 and up of x (a per-channel bias of f32[B, C, H,
@@ -30,8 +31,40 @@ static Node *per_channel_add(Node *t)
 
 static bool private(const Node *n) { return n->nuses == 1 && !n->pinned; }
 
+/* PERMUTE that swaps the last two axes and keeps the others. */
+static bool swaps_last_two(const Node *t)
+{
+    int r = t->shape.rank;
+    if (t->op != OP_PERMUTE || r < 2 || t->attr[r - 2] != r - 1 || t->attr[r - 1] != r - 2) return false;
+    for (int k = 0; k < r - 2; k++)
+        if (t->attr[k] != k) return false;
+    return true;
+}
+
+/* a @ transpose(b, -1, -2) (attention's q k^T): the batched product reads b transposed
+ * itself (its trans flag), so the transpose is not written out. A transpose left without
+ * uses becomes a reshape, which fuse.c makes a view of its operand: no kernel, no memory. */
+static void fold_bmm_transposes(Graph *g)
+{
+    for (int i = 0; i < g->nodes.len; i++) {
+        Node *n = g->nodes.items[i];
+        if (n->op != OP_BMM) continue;
+        for (int side = 0; side < 2; side++) {
+            Node *t = n->in[side];
+            if (!swaps_last_two(t)) continue;
+            n->in[side] = t->in[0];
+            t->in[0]->nuses++;
+            t->nuses--;
+            if (side == 0) n->trans_a = !n->trans_a;
+            else n->trans_b = !n->trans_b;
+            if (t->nuses == 0 && !t->pinned) t->op = OP_RESHAPE;
+        }
+    }
+}
+
 void rewrite_graph(Graph *g)
 {
+    fold_bmm_transposes(g);
     for (int i = 0; i < g->nodes.len; i++) {
         Node *p = g->nodes.items[i];
         if (p->op != OP_MAXPOOL2D) continue;

@@ -1,7 +1,8 @@
 /* transformer_test.c — the forward values of std.nn's Embedding and TransformerBlock
  * (tests/capi/transformer.nnl) against a plain C recomputation in double: layer norm,
- * the fused q/k/v projection split into 2 heads of 4, causal softmax attention, the
- * output projection, the GELU MLP and both residuals. Ids outside [0, 7) embed as
+ * the fused q/k/v projection split into 2 heads of 8 (the head permutes run in blocks of
+ * a row), causal softmax attention, q k^T (a transposed batched product), the output
+ * projection, the GELU MLP and both residuals. Ids outside [0, 7) embed as
  * zeros. Parameters are the seeded initial ones, biases and norms set to non-trivial
  * values here. */
 #include <math.h>
@@ -10,7 +11,7 @@
 
 #include "transformer.h"
 
-enum { T = 5, D = 8, H = 2, DH = 4, F = 16, V = 7, B = 3 };
+enum { T = 5, D = 16, H = 2, DH = 8, F = 32, V = 7, B = 3 };
 
 static float *param(struct NnlModel *m, const char *name)
 {

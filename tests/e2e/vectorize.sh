@@ -1,8 +1,9 @@
 # The loops that dominate a model's step compile to vector code (ymm/zmm, x86-64-v4):
 # the LSTM cell (chunks of the gates: slices), the step's input (a take), the embedding
 # lookup (a gather), GELU with tanh (exp without libm), the transformer's softmax-scaled
-# scores. Each was once scalar because an index divided out of every element or a libm
-# call hid the loop from LLVM's vectorizer; this names the kernel when that comes back.
+# scores and its split into heads (a permute that keeps the last axis). Each was once
+# scalar because an index divided out of every element or a libm call hid the loop from
+# LLVM's vectorizer; this names the kernel when that comes back.
 set -e
 check() {   # model, a pattern of --emit=fused, the model's symbol prefix
     k=$($NNLC --emit=fused "$1" | grep -E "$2" | head -1 | cut -d' ' -f1)
@@ -16,3 +17,4 @@ check examples/text_lstm.nnl 'SLICE %[0-9]+=SIGMOID' text_lstm
 check examples/text_lstm.nnl '=TAKE\*$' text_lstm
 check examples/text_lstm.nnl '=GATHER\*$' text_lstm
 check examples/char_gpt.nnl 'f32\[B, 64, 512\]: .*=TANH' char_gpt
+check examples/char_gpt.nnl 'f32\[B, 4, 64, 32\]: %[0-9]+=PERMUTE\*$' char_gpt
