@@ -738,44 +738,63 @@ static LLVMValueRef gen_elem_kernel(Cg *c, int index, Kernel *k, Node **slots, i
 static LLVMValueRef new_launcher(Cg *c, int index, Frame *f);
 static void launch_loop(Cg *c, Frame *f, LLVMValueRef fn, LLVMValueRef n);
 
-/* The loop function of kernel k (made, or shared with an identical earlier one) and
- * its launch: KArgs {ctx, offsets of k's slots, its immediates} on the launcher's stack. */
-static void gen_loop_kernel(Cg *c, int index, Kernel *k)
+/* The loop function of kernel k, made or shared with an identical earlier one, and what
+ * its launch passes it (KArgs: {ctx, offsets of k's slots, its immediates}). */
+typedef struct LoopFn {
+    LLVMValueRef fn;
+    Node **slots, **imms;
+    int nslots, nimms;
+} LoopFn;
+
+static LoopFn loop_fn(Cg *c, int index, Kernel *k)
 {
-    int nslots = 0;
-    for (int j = 0; j < k->nodes.len; j++) nslots += 1 + ((Node *)k->nodes.items[j])->nin;
-    Node **slots = malloc((nslots + 1) * sizeof *slots), **imms = malloc((k->nodes.len + 1) * sizeof *imms);
-    if (!slots || !imms) abort();
-    int nimms = 0;
-    char *sig = elem_signature(c, k, slots, &nslots, imms, &nimms);
-    LLVMValueRef body = NULL;
-    for (int i = 0; i < c->loop_sigs.len && !body; i++)
-        if (!strcmp(c->loop_sigs.items[i], sig)) body = c->loop_fns.items[i];
-    if (!body) {
-        body = gen_elem_kernel(c, index, k, slots, nslots, imms, nimms);
+    LoopFn l = {0};
+    for (int j = 0; j < k->nodes.len; j++) l.nslots += 1 + ((Node *)k->nodes.items[j])->nin;
+    l.slots = malloc((l.nslots + 1) * sizeof *l.slots);
+    l.imms = malloc((k->nodes.len + 1) * sizeof *l.imms);
+    if (!l.slots || !l.imms) abort();
+    char *sig = elem_signature(c, k, l.slots, &l.nslots, l.imms, &l.nimms);
+    for (int i = 0; i < c->loop_sigs.len && !l.fn; i++)
+        if (!strcmp(c->loop_sigs.items[i], sig)) l.fn = c->loop_fns.items[i];
+    if (!l.fn) {
+        l.fn = gen_elem_kernel(c, index, k, l.slots, l.nslots, l.imms, l.nimms);
         vec_push(c->g->arena, &c->loop_sigs, arena_strdup(c->g->arena, sig));
-        vec_push(c->g->arena, &c->loop_fns, body);
+        vec_push(c->g->arena, &c->loop_fns, l.fn);
     }
     free(sig);
-    Frame f;
-    c->launch[index] = new_launcher(c, index, &f);
-    LLVMTypeRef at = LLVMArrayType2(c->i64, 1 + nslots + nimms);
+    return l;
+}
+
+/* KArgs of l on the current launcher's stack; frees l's lists. */
+static LLVMValueRef loop_kargs(Cg *c, Frame *f, LoopFn *l)
+{
+    LLVMTypeRef at = LLVMArrayType2(c->i64, 1 + l->nslots + l->nimms);
     LLVMValueRef kargs = LLVMBuildAlloca(c->b, at, "kargs");
     LLVMValueRef zero = i64c(c, 0);
-    LLVMBuildStore(c->b, f.ctx, LLVMBuildGEP2(c->b, c->i64, kargs, &zero, 1, ""));
-    for (int j = 0; j < nslots; j++) {
+    LLVMBuildStore(c->b, f->ctx, LLVMBuildGEP2(c->b, c->i64, kargs, &zero, 1, ""));
+    for (int j = 0; j < l->nslots; j++) {
         LLVMValueRef i = i64c(c, 1 + j);
-        LLVMBuildStore(c->b, i64c(c, slots[j]->off), LLVMBuildGEP2(c->b, c->i64, kargs, &i, 1, ""));
+        LLVMBuildStore(c->b, i64c(c, l->slots[j]->off), LLVMBuildGEP2(c->b, c->i64, kargs, &i, 1, ""));
     }
-    for (int j = 0; j < nimms; j++) {
-        LLVMValueRef i = i64c(c, 1 + nslots + j);
-        LLVMBuildStore(c->b, i64c(c, imms[j]->ax1), LLVMBuildGEP2(c->b, c->i64, kargs, &i, 1, ""));
+    for (int j = 0; j < l->nimms; j++) {
+        LLVMValueRef i = i64c(c, 1 + l->nslots + j);
+        LLVMBuildStore(c->b, i64c(c, l->imms[j]->ax1), LLVMBuildGEP2(c->b, c->i64, kargs, &i, 1, ""));
     }
-    free(slots);
-    free(imms);
+    free(l->slots);
+    free(l->imms);
+    l->slots = l->imms = NULL;
+    return kargs;
+}
+
+/* A loop kernel and its launcher. */
+static void gen_loop_kernel(Cg *c, int index, Kernel *k)
+{
+    LoopFn l = loop_fn(c, index, k);
+    Frame f;
+    c->launch[index] = new_launcher(c, index, &f);
     Frame kf = f;
-    kf.ctx = kargs;
-    launch_loop(c, &kf, body, numel(c, &f, k->shape));
+    kf.ctx = loop_kargs(c, &f, &l);
+    launch_loop(c, &kf, l.fn, numel(c, &f, k->shape));
 }
 
 /* ----- the optimizer update: one loop over the whole parameter block ----- */
@@ -958,7 +977,8 @@ static void view2d(Cg *c, Frame *f, Node *x, LLVMValueRef *rows, int64_t *cols)
 }
 
 /* y = op(a) @ op(b) */
-static void gen_gemm(Cg *c, Frame *f, Node *n)
+/* y = op(a) @ op(b); with an epilogue (ep: its loop function and KArgs), nnl_sgemm_ep. */
+static void gen_gemm(Cg *c, Frame *f, Node *n, LLVMValueRef ep, LLVMValueRef ep_args)
 {
     Node *a = n->in[0], *bb = n->in[1];
     LLVMValueRef ra, rb;
@@ -967,18 +987,24 @@ static void gen_gemm(Cg *c, Frame *f, Node *n)
     view2d(c, f, bb, &rb, &cb);
     LLVMValueRef m = n->trans_a ? i64c(c, ca) : ra, k = n->trans_a ? ra : i64c(c, ca);
     LLVMValueRef nn = n->trans_b ? rb : i64c(c, cb);
-    LLVMTypeRef pt[13] = {c->i32, c->i32, c->i64, c->i64, c->i64, c->f32, c->ptr, c->i64,
-                          c->ptr, c->i64, c->f32, c->ptr, c->i64};
-    LLVMValueRef fn = extern_fn(c, "nnl_sgemm", c->vd, pt, 13);
-    LLVMValueRef args[13] = {i32c(c, n->trans_a), i32c(c, n->trans_b), m, nn, k, f32c(c, 1),
+    LLVMTypeRef pt[14] = {c->i32, c->i32, c->i64, c->i64, c->i64, c->f32, c->ptr, c->i64,
+                          c->ptr, c->i64, c->f32, c->ptr, c->i64, c->ptr};
+    LLVMValueRef args[14] = {i32c(c, n->trans_a), i32c(c, n->trans_b), m, nn, k, f32c(c, 1),
                              node_ptr(c, f, a), i64c(c, ca), node_ptr(c, f, bb), i64c(c, cb),
-                             f32c(c, 0), node_ptr(c, f, n), nn};
-    call(c, fn, args, 13);
+                             f32c(c, 0), node_ptr(c, f, n), nn, NULL};
+    if (ep) {   /* ..., c, ep, ep_args: C contiguous */
+        pt[12] = c->ptr;
+        args[12] = ep;
+        args[13] = ep_args;
+        call(c, extern_fn(c, "nnl_sgemm_ep", c->vd, pt, 14), args, 14);
+    } else {
+        call(c, extern_fn(c, "nnl_sgemm", c->vd, pt, 13), args, 13);
+    }
 }
 
 /* y = op(a) @ op(b) for each of the matrices along the leading axes of a (..., ra, ca)
  * and b (..., rb, cb); y (..., m, n). */
-static void gen_bmm(Cg *c, Frame *f, Node *n)
+static void gen_bmm(Cg *c, Frame *f, Node *n, LLVMValueRef ep, LLVMValueRef ep_args)
 {
     Node *a = n->in[0], *bb = n->in[1];
     int r = a->shape.rank;
@@ -986,13 +1012,20 @@ static void gen_bmm(Cg *c, Frame *f, Node *n)
     int64_t m = n->trans_a ? ca : ra, k = n->trans_a ? ra : ca, nn = n->trans_b ? rb : cb;
     LLVMTypeRef I = c->i64, P = c->ptr;
     LLVMTypeRef pt[15] = {c->i32, c->i32, I, I, I, I, P, I, I, P, I, I, P, I, I};
-    LLVMValueRef fn = extern_fn(c, "nnl_sgemm_batched", c->vd, pt, 15);
     LLVMValueRef args[15] = {i32c(c, n->trans_a), i32c(c, n->trans_b), dims_prod(c, f, a->shape, 0, r - 2),
                              i64c(c, m), i64c(c, nn), i64c(c, k),
                              node_ptr(c, f, a), i64c(c, ca), i64c(c, ra * ca),
                              node_ptr(c, f, bb), i64c(c, cb), i64c(c, rb * cb),
                              node_ptr(c, f, n), i64c(c, nn), i64c(c, m * nn)};
-    call(c, fn, args, 15);
+    if (ep) {   /* ..., c, ep, ep_args: each C contiguous */
+        pt[13] = P;
+        pt[14] = P;
+        args[13] = ep;
+        args[14] = ep_args;
+        call(c, extern_fn(c, "nnl_sgemm_batched_ep", c->vd, pt, 15), args, 15);
+    } else {
+        call(c, extern_fn(c, "nnl_sgemm_batched", c->vd, pt, 15), args, 15);
+    }
 }
 
 /* EMBED_DW: dy (..., D), ids (...) -> dw (V, D) */
@@ -1146,6 +1179,7 @@ static void gen_kernel(Cg *c, int index, Kernel *k)
     Frame f;
     Node *n = k->nodes.items[0];
     c->at = n->span;
+    if (k->host >= 0) return;   /* a GEMM's epilogue: made with the GEMM */
     if (k->kind == K_ELEM) {
         gen_loop_kernel(c, index, k);
     } else if (k->kind == K_UPDATE) {
@@ -1153,11 +1187,18 @@ static void gen_kernel(Cg *c, int index, Kernel *k)
         c->launch[index] = new_launcher(c, index, &f);
         if (c->g->train.clip_norm > 0) gen_clip(c, &f);
         launch_update(c, &f, body);
+    } else if (k->kind == K_GEMM && k->epilogue >= 0 && operands_in_memory(n)) {
+        /* the epilogue's loop first (it may make a function), then the launcher */
+        LoopFn l = loop_fn(c, k->epilogue, c->g->kernels.items[k->epilogue]);
+        c->launch[index] = new_launcher(c, index, &f);
+        LLVMValueRef kargs = loop_kargs(c, &f, &l);
+        if (n->op == OP_BMM) gen_bmm(c, &f, n, l.fn, kargs);
+        else gen_gemm(c, &f, n, l.fn, kargs);
     } else {
         c->launch[index] = new_launcher(c, index, &f);
         if (operands_in_memory(n)) {
             switch (k->kind) {
-            case K_GEMM: if (n->op == OP_BMM) gen_bmm(c, &f, n); else gen_gemm(c, &f, n); break;
+            case K_GEMM: if (n->op == OP_BMM) gen_bmm(c, &f, n, NULL, NULL); else gen_gemm(c, &f, n, NULL, NULL); break;
             case K_REDUCE: gen_reduce(c, &f, n); break;
             case K_ROW: gen_rows(c, &f, n); break;
             case K_CALL:
@@ -1184,7 +1225,7 @@ static void gen_entry(Cg *c, int s, const char *name)
     LLVMValueRef ctx = LLVMGetParam(fn, 0);
     for (int i = 0; i < c->g->kernels.len; i++) {
         Kernel *k = c->g->kernels.items[i];
-        if (ir_entry_segments(c->g, s) & 1u << k->seg)
+        if ((ir_entry_segments(c->g, s) & 1u << k->seg) && c->launch[i])
             LLVMBuildCall2(c->b, c->step_fn_t, c->launch[i], &ctx, 1, "");
     }
     LLVMBuildRetVoid(c->b);

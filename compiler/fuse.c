@@ -11,6 +11,8 @@
 
 #include "ir.h"
 
+static void mark_epilogues(Graph *g);
+
 static int seg_of(const Graph *g, int id)
 {
     int s = 0;
@@ -91,6 +93,7 @@ void fuse_graph(Graph *g)
         }
         Kernel *k = arena_alloc(a, sizeof *k);
         k->kind = kind;
+        k->epilogue = k->host = -1;
         k->seg = n->seg;
         k->shape = n->shape;
         vec_push(a, &k->nodes, n);
@@ -102,6 +105,7 @@ void fuse_graph(Graph *g)
         vec_push(a, &g->kernels, k);
         cur = k;
     }
+    mark_epilogues(g);
     /* Memory for whatever leaves its kernel, and for every non-loop result. */
     for (int i = 0; i < g->nodes.len; i++) {
         Node *n = g->nodes.items[i];
@@ -115,6 +119,53 @@ void fuse_graph(Graph *g)
                 x->stored = true;
         }
     }
+}
+
+/* Does elementwise kernel e read GEMM output y only at the index it writes (an add, an
+ * activation: not a permute, slice, gather, broadcast or reshaped view of y)? */
+static bool reads_in_place(const Kernel *e, const Node *y)
+{
+    for (int j = 0; j < e->nodes.len; j++) {
+        Node *n = e->nodes.items[j];
+        for (int q = 0; q < n->nin; q++) {
+            Node *x = n->in[q];
+            if (x->alias) {
+                while (x->alias) x = x->in[0];
+                if (x == y) return false;
+                continue;
+            }
+            if (x != y) continue;
+            bool moves = n->op == OP_GATHER || n->op == OP_PERMUTE || n->op == OP_SLICE ||
+                         n->op == OP_UNSLICE || n->op == OP_CONCAT || n->op == OP_TAKE ||
+                         n->op == OP_EXPAND || n->op == OP_RESHAPE;
+            if (moves || !shape_eq(x->shape, n->shape)) return false;
+        }
+    }
+    return true;
+}
+
+/* An elementwise kernel right after a GEMM, in its segment and over its output's shape,
+ * that reads the output only in place (bias, activation, residual add) becomes the
+ * GEMM's epilogue: nnl_sgemm_ep runs it on each block of the product as soon as the
+ * block is final, while it is in cache, instead of in a pass of its own. */
+static void mark_epilogues(Graph *g)
+{
+    for (int i = 0; i + 1 < g->kernels.len; i++) {
+        Kernel *k = g->kernels.items[i], *e = g->kernels.items[i + 1];
+        if (k->kind != K_GEMM || e->kind != K_ELEM || e->seg != k->seg) continue;
+        Node *y = k->nodes.items[0];
+        if ((y->op != OP_MATMUL && y->op != OP_BMM) || !shape_eq(e->shape, y->shape) || !reads_in_place(e, y))
+            continue;
+        k->epilogue = i + 1;
+        e->host = i;
+    }
+}
+
+int fuse_step(const Graph *g, int i)
+{
+    if (i < 0) return i;
+    Kernel *k = g->kernels.items[i];
+    return k->host >= 0 ? k->host : i;
 }
 
 /* Kernel i as --emit=fused shows it: "k3 gemm: %10=MATMUL*", the loop's shape after its
@@ -139,6 +190,8 @@ char *fuse_kernel_desc(const Graph *g, int i, int max_nodes, bool with_line)
         }
         fprintf(out, " %%%d=%s%s", n->id, ir_op_names[n->op], n->stored ? "*" : "");
     }
+    if (k->epilogue >= 0) fprintf(out, " -> epilogue k%d", k->epilogue);
+    if (k->host >= 0) fprintf(out, " (run by k%d)", k->host);
     Node *first = k->nodes.len ? k->nodes.items[0] : NULL;
     if (with_line && first && first->span.first_line > 0) fprintf(out, " (line %d)", first->span.first_line);
     fclose(out);

@@ -156,6 +156,8 @@ typedef struct Kernel {
     int seg;
     PtrVec nodes;           /* in order; for non-elementwise kernels exactly one */
     Shape shape;            /* the iteration space of an elementwise kernel */
+    int epilogue;           /* a GEMM's: the elementwise kernel it runs on its blocks, or -1 */
+    int host;               /* that elementwise kernel's: the GEMM that runs it, or -1 */
 } Kernel;
 
 typedef struct Graph {
@@ -269,6 +271,8 @@ void fuse_print(FILE *out, const Graph *g);
 /* n is computed inside another node's call kernel and never reaches memory (a max
  * pooling's adjoint inside its convolution's weight gradient). */
 bool fuse_folded(const Graph *g, const Node *n);
+/* Kernel index i as the memory plan sees it: a GEMM's epilogue runs within the GEMM. */
+int fuse_step(const Graph *g, int i);
 /* Kernel i as one line of --emit=fused (malloc'd; NULL without memory), at most
  * max_nodes nodes, with " (line L)" of its first node when with_line. */
 char *fuse_kernel_desc(const Graph *g, int i, int max_nodes, bool with_line);

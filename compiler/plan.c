@@ -80,14 +80,17 @@ void plan_graph(Graph *g)
     /* last use of each node, in kernel indices */
     int nn = g->nodes.len, nk = g->kernels.len;
     int *last = malloc((nn + 1) * sizeof *last);
+    /* (a GEMM's epilogue counts as the GEMM: the two run interleaved, so nothing the one
+     * reads may share memory with what the other writes) */
     for (int i = 0; i < nn; i++) {
         Node *n = g->nodes.items[i];
-        last[i] = n->kernel;
+        last[i] = fuse_step(g, n->kernel);
     }
     for (int i = 0; i < nn; i++) {
         Node *n = g->nodes.items[i];
+        int at = fuse_step(g, n->kernel);
         for (int k = 0; k < n->nin; k++)
-            if (n->kernel > last[n->in[k]->id]) last[n->in[k]->id] = n->kernel;
+            if (at > last[n->in[k]->id]) last[n->in[k]->id] = at;
     }
     for (int i = nn - 1; i >= 0; i--) {   /* a view keeps its operand alive */
         Node *n = g->nodes.items[i];
@@ -114,8 +117,9 @@ void plan_graph(Graph *g)
         if (is_grad) continue;
         int end = n->pinned ? nk + 1 : last[i];
         int64_t size = align_up(shape_numel_static(n->shape));
-        n->off = n->shape.batched ? pool_alloc(&batch, size, n->kernel, end)
-                                  : fixed_base + pool_alloc(&fixed, size, n->kernel, end);
+        int at = fuse_step(g, n->kernel);
+        n->off = n->shape.batched ? pool_alloc(&batch, size, at, end)
+                                  : fixed_base + pool_alloc(&fixed, size, at, end);
     }
     if (g->t_output && g->t_output != g->output) g->t_output->off = g->output->off;
     if (g->t_loss && g->t_loss != g->loss) g->t_loss->off = g->loss->off;

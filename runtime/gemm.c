@@ -299,10 +299,29 @@ static float *pack_space(size_t floats)
 
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
+/* A GEMM's epilogue: a generated elementwise kernel (bias, activation, residual add) run
+ * over each block of C as soon as the block is final, while it is still in cache, instead
+ * of in a pass of its own afterwards. fn(ctx, lo, hi) takes flat indices: C[i, j] is
+ * element base + i * n + j of the kernel's iteration space (C contiguous, ldc == n). */
+typedef struct Epi {
+    NnlKernelFn fn;
+    const NnlCtx *ctx;
+    int64_t base, n;
+} Epi;
+
+/* The epilogue over C[i0:i1, j0:j1]: one range when the rows are whole, else a row each. */
+static void epi_run(const Epi *e, int64_t i0, int64_t i1, int64_t j0, int64_t j1)
+{
+    if (!e || i0 >= i1 || j0 >= j1) return;
+    if (j0 == 0 && j1 == e->n) e->fn(e->ctx, e->base + i0 * e->n, e->base + i1 * e->n);
+    else
+        for (int64_t i = i0; i < i1; i++) e->fn(e->ctx, e->base + i * e->n + j0, e->base + i * e->n + j1);
+}
+
 /* One thread's share: the whole blocked product for its block of C. */
 static int gemm_packed(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha,
                        const float *a, int64_t lda, const float *b, int64_t ldb,
-                       float beta, float *c, int64_t ldc)
+                       float beta, float *c, int64_t ldc, const Epi *e, int64_t row0, int64_t col0)
 {
     /* even block sizes so that no block is a sliver */
     int w = n <= NR_THIN ? NR_THIN : NR;   /* the microkernel's width */
@@ -331,6 +350,8 @@ static int gemm_packed(int ta, int tb, int64_t m, int64_t n, int64_t k, float al
                                                          mr, nr, alpha, bet);
                     }
                 }
+                if (pc + kc >= k)   /* this block of C is final */
+                    epi_run(e, row0 + ic, row0 + ic + mc, col0 + jc, col0 + jc + nc);
             }
         }
     }
@@ -428,13 +449,16 @@ static const float *tb_offset(int tb, const float *b, int64_t ldb, int64_t j0)
     return tb ? b + j0 * ldb : b + j0;
 }
 
-void nnl_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-               const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
-               float *c, int64_t ldc)
+/* nnl_sgemm with an epilogue (e may be NULL): e runs over every block of C that a thread
+ * finished, on that thread. */
+static void gemm_run(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                     const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
+                     float *c, int64_t ldc, const Epi *e)
 {
     if (m <= 0 || n <= 0) return;
     if (k <= 0 || alpha == 0.0f) {
         scale_c(m, n, beta, c, ldc);
+        epi_run(e, 0, m, 0, n);
         return;
     }
     double flops = 2.0 * m * n * k;
@@ -451,9 +475,10 @@ void nnl_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float 
     int64_t units = split_n ? ceil_div(n, unit_n) : ceil_div(m, unit_m);
     if (nt > units) nt = (int)units;
     if (nt == 1) {   /* no OpenMP region at all: its fixed cost is a batch-1 layer's time */
-        const float *ap = a, *bp = b;
-        if (simple || gemm_packed(trans_a, trans_b, m, n, k, alpha, ap, lda, bp, ldb, beta, c, ldc) < 0)
-            gemm_simple(trans_a, trans_b, 0, m, 0, n, k, alpha, ap, lda, bp, ldb, beta, c, ldc, thin);
+        if (simple || gemm_packed(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, e, 0, 0) < 0) {
+            gemm_simple(trans_a, trans_b, 0, m, 0, n, k, alpha, a, lda, b, ldb, beta, c, ldc, thin);
+            epi_run(e, 0, m, 0, n);
+        }
         return;
     }
     #pragma omp parallel num_threads(nt)
@@ -468,21 +493,42 @@ void nnl_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float 
             const float *bp = tb_offset(trans_b, b, ldb, j0);
             float *cp = c + i0 * ldc + j0;
             if (simple || gemm_packed(trans_a, trans_b, i1 - i0, j1 - j0, k, alpha, ap, lda,
-                                      bp, ldb, beta, cp, ldc) < 0)
+                                      bp, ldb, beta, cp, ldc, e, i0, j0) < 0) {
                 gemm_simple(trans_a, trans_b, 0, i1 - i0, 0, j1 - j0, k, alpha, ap, lda,
                             bp, ldb, beta, cp, ldc, thin);
+                epi_run(e, i0, i1, j0, j1);
+            }
         }
     }
 }
 
-void nnl_sgemm_batched(int trans_a, int trans_b, int64_t batch, int64_t m, int64_t n, int64_t k,
-                       const float *a, int64_t lda, int64_t sa, const float *b, int64_t ldb,
-                       int64_t sb, float *c, int64_t ldc, int64_t sc)
+void nnl_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+               const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
+               float *c, int64_t ldc)
 {
-    if (batch == 1 || omp_in_parallel()) {   /* one matrix: nnl_sgemm splits it */
-        for (int64_t i = 0; i < batch; i++)
-            nnl_sgemm(trans_a, trans_b, m, n, k, 1.0f, a + i * sa, lda, b + i * sb, ldb, 0.0f,
-                      c + i * sc, ldc);
+    gemm_run(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, NULL);
+}
+
+void nnl_sgemm_ep(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                  const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
+                  float *c, NnlKernelFn ep, const NnlCtx *ep_ctx)
+{
+    Epi e = {ep, ep_ctx, 0, n};
+    gemm_run(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, n, ep ? &e : NULL);
+}
+
+static void batched(int trans_a, int trans_b, int64_t batch, int64_t m, int64_t n, int64_t k,
+                    const float *a, int64_t lda, int64_t sa, const float *b, int64_t ldb,
+                    int64_t sb, float *c, int64_t ldc, int64_t sc, NnlKernelFn ep, const NnlCtx *ep_ctx)
+{
+    /* matrix i's epilogue starts at flat index i * sc (C contiguous: ldc == n, sc == m n) */
+    #define ONE(i) do {                                                                    \
+        Epi e = {ep, ep_ctx, (i) * sc, n};                                                 \
+        gemm_run(trans_a, trans_b, m, n, k, 1.0f, a + (i) * sa, lda, b + (i) * sb, ldb, 0.0f, \
+                 c + (i) * sc, ldc, ep ? &e : NULL);                                       \
+    } while (0)
+    if (batch == 1 || omp_in_parallel()) {   /* one matrix: gemm_run splits it */
+        for (int64_t i = 0; i < batch; i++) ONE(i);
         return;
     }
     int nt = rt_threads();
@@ -492,8 +538,21 @@ void nnl_sgemm_batched(int trans_a, int trans_b, int64_t batch, int64_t m, int64
     {
         int64_t lo, hi;
         rt_chunk(batch, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);
-        for (int64_t i = lo; i < hi; i++)   /* inside the region: each one serial */
-            nnl_sgemm(trans_a, trans_b, m, n, k, 1.0f, a + i * sa, lda, b + i * sb, ldb, 0.0f,
-                      c + i * sc, ldc);
+        for (int64_t i = lo; i < hi; i++) ONE(i);   /* inside the region: each one serial */
     }
+    #undef ONE
+}
+
+void nnl_sgemm_batched(int trans_a, int trans_b, int64_t batch, int64_t m, int64_t n, int64_t k,
+                       const float *a, int64_t lda, int64_t sa, const float *b, int64_t ldb,
+                       int64_t sb, float *c, int64_t ldc, int64_t sc)
+{
+    batched(trans_a, trans_b, batch, m, n, k, a, lda, sa, b, ldb, sb, c, ldc, sc, NULL, NULL);
+}
+
+void nnl_sgemm_batched_ep(int trans_a, int trans_b, int64_t batch, int64_t m, int64_t n, int64_t k,
+                          const float *a, int64_t lda, int64_t sa, const float *b, int64_t ldb,
+                          int64_t sb, float *c, NnlKernelFn ep, const NnlCtx *ep_ctx)
+{
+    batched(trans_a, trans_b, batch, m, n, k, a, lda, sa, b, ldb, sb, c, n, m * n, ep, ep_ctx);
 }

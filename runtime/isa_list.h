@@ -6,6 +6,8 @@
  * (three definitions of it); a name here that no file defines fails it too. */
 RT_ISA_FN(nnl_sgemm)
 RT_ISA_FN(nnl_sgemm_batched)
+RT_ISA_FN(nnl_sgemm_ep)
+RT_ISA_FN(nnl_sgemm_batched_ep)
 RT_ISA_FN(nnl_conv2d)
 RT_ISA_FN(nnl_conv2d_dx)
 RT_ISA_FN(nnl_conv2d_dw)

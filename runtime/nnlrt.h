@@ -56,12 +56,23 @@ void nnl_parallel_for_segments(NnlKernelFn fn, const NnlCtx *ctx, const int64_t 
 void nnl_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
                float *c, int64_t ldc);
+/* nnl_sgemm with C contiguous (ldc = n) and an epilogue: ep(ep_ctx, lo, hi), a loop
+ * kernel over C's flat indices, runs on each block of C as soon as it is final (on the
+ * thread that computed it), instead of in a pass of its own after the product. */
+void nnl_sgemm_ep(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                  const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
+                  float *c, NnlKernelFn ep, const NnlCtx *ep_ctx);
 
 /* nnl_sgemm on each of `batch` matrices: A + i sa, B + i sb, C + i sc, alpha 1, beta 0.
  * Parallel over the matrices (each one serial), or over one matrix when batch is 1. */
 void nnl_sgemm_batched(int trans_a, int trans_b, int64_t batch, int64_t m, int64_t n, int64_t k,
                        const float *a, int64_t lda, int64_t sa, const float *b, int64_t ldb,
                        int64_t sb, float *c, int64_t ldc, int64_t sc);
+/* nnl_sgemm_batched with each C contiguous (ldc = n, sc = m n) and an epilogue over the
+ * flat indices of all of them (matrix i's from i m n), as nnl_sgemm_ep. */
+void nnl_sgemm_batched_ep(int trans_a, int trans_b, int64_t batch, int64_t m, int64_t n, int64_t k,
+                          const float *a, int64_t lda, int64_t sa, const float *b, int64_t ldb,
+                          int64_t sb, float *c, NnlKernelFn ep, const NnlCtx *ep_ctx);
 
 /* The adjoint of an embedding lookup: dy: (n, d), ids: (n) -> dw: (v, d), dw[j] = sum of
  * dy[i] over ids[i] == j, in the order of i (the same sums on any thread count); ids

@@ -1,7 +1,9 @@
 /* test_gemm.c — nnl_sgemm against a naive triple loop in double: every transpose, odd
  * and degenerate sizes (m, n or k = 1), strides wider than the rows, alpha and beta
  * cases (beta = 0 must ignore NaN garbage in C), thin products (10 columns), 1 and 2
- * threads bit-identical. */
+ * threads bit-identical. nnl_sgemm_ep and nnl_sgemm_batched_ep: the epilogue sees every
+ * element of C exactly once, and only once it is final (simple and packed paths, several
+ * k blocks, row and column splits, batches). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +63,46 @@ static void check(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha, 
     free(a); free(b); free(c); free(c2); free(want);
 }
 
+/* An epilogue kernel: y[i] = 2 C[i] + 1, counting the visits of each element. The
+ * "ctx" the runtime passes back is this struct. */
+typedef struct EpTest { const float *c; float *y; int *visits; } EpTest;
+
+static void ep_kernel(const NnlCtx *ctx, int64_t lo, int64_t hi)
+{
+    const EpTest *t = (const EpTest *)(const void *)ctx;
+    for (int64_t i = lo; i < hi; i++) {
+        t->y[i] = 2.0f * t->c[i] + 1.0f;
+        t->visits[i]++;
+    }
+}
+
+static void check_ep(int ta, int tb, int64_t batch, int64_t m, int64_t n, int64_t k, int threads)
+{
+    unsigned s = (unsigned)(batch * 7 + m * 131 + n * 31 + k + ta * 3 + tb);
+    int64_t ar = ta ? k : m, ac = ta ? m : k, br = tb ? n : k, bc = tb ? k : n, total = batch * m * n;
+    float *a = malloc(sizeof(float) * batch * ar * ac), *b = malloc(sizeof(float) * batch * br * bc);
+    float *c = malloc(sizeof(float) * total), *c0 = malloc(sizeof(float) * total);
+    float *y = malloc(sizeof(float) * total);
+    int *visits = calloc((size_t)total, sizeof(int));
+    for (int64_t i = 0; i < batch * ar * ac; i++) a[i] = frand(&s);
+    for (int64_t i = 0; i < batch * br * bc; i++) b[i] = frand(&s);
+    rt_set_threads(threads);
+    nnl_sgemm_batched(ta, tb, batch, m, n, k, a, ac, ar * ac, b, bc, br * bc, c0, n, m * n);
+    EpTest t = {c, y, visits};
+    if (batch == 1) nnl_sgemm_ep(ta, tb, m, n, k, 1.0f, a, ac, b, bc, 0.0f, c, ep_kernel, (const NnlCtx *)(void *)&t);
+    else nnl_sgemm_batched_ep(ta, tb, batch, m, n, k, a, ac, ar * ac, b, bc, br * bc, c, ep_kernel,
+                              (const NnlCtx *)(void *)&t);
+    int bad = memcmp(c, c0, sizeof(float) * total) != 0;
+    for (int64_t i = 0; i < total && !bad; i++)
+        if (visits[i] != 1 || y[i] != 2.0f * c0[i] + 1.0f) bad = 1;
+    if (bad) {
+        printf("FAIL epilogue ta=%d tb=%d batch=%lld m=%lld n=%lld k=%lld threads=%d\n", ta, tb,
+               (long long)batch, (long long)m, (long long)n, (long long)k, threads);
+        failures++;
+    }
+    free(a); free(b); free(c); free(c0); free(y); free(visits);
+}
+
 int main(void)
 {
     static const int64_t sizes[] = {1, 2, 3, 7, 13, 15, 16, 17, 31, 33, 64, 100, 129};
@@ -95,6 +137,19 @@ int main(void)
     check(0, 0, 1, 20, 30000, 1.0f, 0.0f, 0);          /* batch 1, split in column strips */
     check(1, 0, 2, 10, 30000, 1.0f, 0.0f, 0);
     cases += 14;
+    for (int threads = 1; threads <= 2; threads++)
+        for (int ta = 0; ta < 2; ta++)
+            for (int tb = 0; tb < 2; tb++) {
+                check_ep(ta, tb, 1, 9, 7, 5, threads);        /* the simple path */
+                check_ep(ta, tb, 1, 200, 130, 70, threads);   /* packed, split by rows */
+                check_ep(ta, tb, 1, 300, 90, 600, threads);   /* several k blocks */
+                check_ep(ta, tb, 1, 20, 1100, 40, threads);   /* several n blocks, column split */
+                check_ep(ta, tb, 1, 64, 10, 300, threads);    /* thin */
+                check_ep(ta, tb, 1, 16, 16, 0, threads);      /* k = 0 */
+                check_ep(ta, tb, 6, 64, 64, 32, threads);     /* batched */
+                check_ep(ta, tb, 1, 128, 128, 128, threads);  /* batch of one */
+                cases += 8;
+            }
     printf("%d gemm cases, %d failed\n", cases, failures);
     return failures != 0;
 }
