@@ -5,6 +5,7 @@
  * plain C, chosen at compile time), C split between threads in whole microtiles. Thin
  * or tiny products take a simple loop. Every element of C is computed by one thread in a
  * fixed order of k, so results do not depend on the thread count. */
+#include <math.h>
 #include <omp.h>
 #include <pthread.h>
 #include <string.h>
@@ -32,29 +33,34 @@ enum {
  *      c(mr, nr) = alpha * acc + beta * c, C not read when beta == 0 ---- */
 
 #if defined(__AVX512F__)
-static void kernel(int64_t kc, const float *restrict pa, const float *restrict pb,
-                   float *restrict c, int64_t ldc, int mr, int nr, float alpha, float beta)
+/* R rows (a compile-time constant where it is inlined): the last row panel of a product
+ * whose rows are not a multiple of MR costs R rows' FMAs, not MR rows'. The sums run in
+ * the same order whatever R, so C does not depend on how the rows were tiled. */
+static inline __attribute__((always_inline))
+void kernel_r(const int R, int64_t kc, const float *restrict pa, const float *restrict pb,
+              int64_t ldpb, float *restrict c, int64_t ldc, int nr, float alpha, float beta)
 {
     __m512 acc[MR][2];
+    __mmask16 m0 = nr >= 16 ? 0xffff : (__mmask16)((1u << nr) - 1);
+    __mmask16 m1 = nr >= 32 ? 0xffff : nr <= 16 ? 0 : (__mmask16)((1u << (nr - 16)) - 1);
+    /* a packed panel is zero-padded to NR columns; B read in place is not */
+    __mmask16 l0 = ldpb == NR ? 0xffff : m0, l1 = ldpb == NR ? 0xffff : m1;
     #pragma GCC unroll 14
-    for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    for (int i = 0; i < R; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
     for (int64_t p = 0; p < kc; p++) {
-        __m512 b0 = _mm512_load_ps(pb), b1 = _mm512_load_ps(pb + 16);
+        __m512 b0 = _mm512_maskz_loadu_ps(l0, pb), b1 = _mm512_maskz_loadu_ps(l1, pb + 16);
         #pragma GCC unroll 14
-        for (int i = 0; i < MR; i++) {
+        for (int i = 0; i < R; i++) {
             __m512 ai = _mm512_set1_ps(pa[i]);
             acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
             acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
         }
         pa += MR;
-        pb += NR;
+        pb += ldpb;
     }
-    __mmask16 m0 = nr >= 16 ? 0xffff : (__mmask16)((1u << nr) - 1);
-    __mmask16 m1 = nr >= 32 ? 0xffff : nr <= 16 ? 0 : (__mmask16)((1u << (nr - 16)) - 1);
     __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
     #pragma GCC unroll 14
-    for (int i = 0; i < MR; i++) {
-        if (i >= mr) break;
+    for (int i = 0; i < R; i++) {
         float *row = c + i * ldc;
         __m512 r0 = _mm512_mul_ps(va, acc[i][0]), r1 = _mm512_mul_ps(va, acc[i][1]);
         if (beta != 0.0f) {
@@ -64,6 +70,25 @@ static void kernel(int64_t kc, const float *restrict pa, const float *restrict p
         _mm512_mask_storeu_ps(row, m0, r0);
         _mm512_mask_storeu_ps(row + 16, m1, r1);
     }
+}
+
+/* pb: a packed panel (ldpb == NR) or B itself, rows ldpb apart */
+static void kernel_b(int64_t kc, const float *restrict pa, const float *restrict pb, int64_t ldpb,
+                     float *restrict c, int64_t ldc, int mr, int nr, float alpha, float beta)
+{
+    switch (mr) {
+    #define R_CASE(r) case r: kernel_r(r, kc, pa, pb, ldpb, c, ldc, nr, alpha, beta); break;
+    R_CASE(1) R_CASE(2) R_CASE(3) R_CASE(4) R_CASE(5) R_CASE(6) R_CASE(7)
+    R_CASE(8) R_CASE(9) R_CASE(10) R_CASE(11) R_CASE(12) R_CASE(13)
+    default: kernel_r(MR, kc, pa, pb, ldpb, c, ldc, nr, alpha, beta);
+    #undef R_CASE
+    }
+}
+
+static void kernel(int64_t kc, const float *restrict pa, const float *restrict pb,
+                   float *restrict c, int64_t ldc, int mr, int nr, float alpha, float beta)
+{
+    kernel_b(kc, pa, pb, NR, c, ldc, mr, nr, alpha, beta);
 }
 
 /* Products with at most 16 columns (a classifier's 10 outputs and their gradients):
@@ -142,6 +167,28 @@ static void kernel(int64_t kc, const float *restrict pa, const float *restrict p
 #if !defined(__AVX512F__)
 enum { NR_THIN = NR };
 #define kernel_thin kernel
+#endif
+
+/* B read where it lies instead of packed: when its rows are contiguous and a thread's
+ * share has at most 4 row panels, packing B costs more than it saves (an LSTM step's 32
+ * rows: packing the 128x512 recurrent weight was a quarter of the product's time,
+ * 124 -> 200 GFLOP/s without it). With more rows the packed panel's L1 locality wins:
+ * 10 panels made 128x512x512 faster alone (94% -> 100% of oneDNN) but the MLP's step on
+ * two threads 20% slower, and 1024^2 fell from 92% to 76%. AVX-512 kernels only. */
+#if defined(__AVX512F__)
+enum { DIRECT_B_ROWS = 4 * MR, TC_N = MR };
+#elif defined(__AVX2__) && defined(__FMA__)
+enum { DIRECT_B_ROWS = 0, TC_N = 2 * MR };
+#else
+enum { DIRECT_B_ROWS = 0, TC_N = 0 };
+#endif
+#if !defined(__AVX512F__)
+static void kernel_b(int64_t kc, const float *restrict pa, const float *restrict pb, int64_t ldpb,
+                     float *restrict c, int64_t ldc, int mr, int nr, float alpha, float beta)
+{
+    (void)ldpb;
+    kernel(kc, pa, pb, c, ldc, mr, nr, alpha, beta);
+}
 #endif
 
 /* ---- packing ---- */
@@ -332,12 +379,13 @@ static int gemm_packed(int ta, int tb, int64_t m, int64_t n, int64_t k, float al
     float *pa = pack_space((size_t)(a_floats + kc_max * nc_max));
     if (!pa) return -1;
     float *pb = pa + a_floats;
+    int direct_b = !tb && w == NR && m <= DIRECT_B_ROWS;
     for (int64_t jc = 0; jc < n; jc += nc_max) {
         int64_t nc = n - jc < nc_max ? n - jc : nc_max;
         for (int64_t pc = 0; pc < k; pc += kc_max) {
             int64_t kc = k - pc < kc_max ? k - pc : kc_max;
             float bet = pc == 0 ? beta : 1.0f;
-            pack_b(tb, b, ldb, pc, kc, jc, nc, w, pb);
+            if (!direct_b) pack_b(tb, b, ldb, pc, kc, jc, nc, w, pb);
             for (int64_t ic = 0; ic < m; ic += mc_max) {
                 int64_t mc = m - ic < mc_max ? m - ic : mc_max;
                 pack_a(ta, a, lda, ic, mc, pc, kc, pa);
@@ -345,15 +393,170 @@ static int gemm_packed(int ta, int tb, int64_t m, int64_t n, int64_t k, float al
                     int nr = nc - jr < w ? (int)(nc - jr) : w;
                     for (int64_t ir = 0; ir < mc; ir += MR) {
                         int mr = mc - ir < MR ? (int)(mc - ir) : MR;
-                        (w == NR ? kernel : kernel_thin)(kc, pa + ir * kc, pb + jr * kc,
-                                                         c + (ic + ir) * ldc + jc + jr, ldc,
-                                                         mr, nr, alpha, bet);
+                        float *ct = c + (ic + ir) * ldc + jc + jr;
+                        if (direct_b)
+                            kernel_b(kc, pa + ir * kc, b + pc * ldb + jc + jr, ldb, ct, ldc, mr, nr, alpha, bet);
+                        else
+                            (w == NR ? kernel : kernel_thin)(kc, pa + ir * kc, pb + jr * kc, ct, ldc, mr, nr, alpha, bet);
                     }
                 }
                 if (pc + kc >= k)   /* this block of C is final */
                     epi_run(e, row0 + ic, row0 + ic + mc, col0 + jc, col0 + jc + nc);
             }
         }
+    }
+    return 0;
+}
+
+#if defined(__AVX512F__)
+/* The thin product over rows of A that lie contiguously (not transposed), as dot
+ * products: ROWS rows of C (1 or 2) and NI <= TC_N columns, 16 values of k a vector,
+ * each A vector used NI times and each column of B (a row of bt, n x k) ROWS times; no
+ * packing of A at all, which is what a thin product mostly reads. k runs in blocks of
+ * DOT_KB whose slice of bt stays in L1; the per-lane partial sums wait in `part`
+ * between blocks and are summed across lanes once, in a fixed order. */
+enum { DOT_KB = 512 };
+static inline __attribute__((always_inline))
+void dot_rows(const int NI, const int ROWS, int64_t p0, int64_t kb, int first, int last,
+              const float *a, int64_t lda, const float *bt, int64_t ldbt, float *part,
+              float *c, int64_t ldc, float alpha, float beta)
+{
+    __m512 acc[2][TC_N];
+    #pragma GCC unroll 14
+    for (int i = 0; i < NI; i++)
+        for (int r = 0; r < ROWS; r++)
+            acc[r][i] = first ? _mm512_setzero_ps() : _mm512_load_ps(part + (r * TC_N + i) * 16);
+    int64_t p = p0, end = p0 + kb;
+    for (; p + 16 <= end; p += 16) {
+        __m512 a0 = _mm512_loadu_ps(a + p), a1 = ROWS > 1 ? _mm512_loadu_ps(a + lda + p) : a0;
+        #pragma GCC unroll 14
+        for (int i = 0; i < NI; i++) {
+            __m512 bv = _mm512_loadu_ps(bt + i * ldbt + p);
+            acc[0][i] = _mm512_fmadd_ps(a0, bv, acc[0][i]);
+            if (ROWS > 1) acc[1][i] = _mm512_fmadd_ps(a1, bv, acc[1][i]);
+        }
+    }
+    if (p < end) {   /* the last few values of k, masked */
+        __mmask16 mk = (__mmask16)((1u << (end - p)) - 1);
+        __m512 a0 = _mm512_maskz_loadu_ps(mk, a + p), a1 = ROWS > 1 ? _mm512_maskz_loadu_ps(mk, a + lda + p) : a0;
+        #pragma GCC unroll 14
+        for (int i = 0; i < NI; i++) {
+            __m512 bv = _mm512_maskz_loadu_ps(mk, bt + i * ldbt + p);
+            acc[0][i] = _mm512_fmadd_ps(a0, bv, acc[0][i]);
+            if (ROWS > 1) acc[1][i] = _mm512_fmadd_ps(a1, bv, acc[1][i]);
+        }
+    }
+    #pragma GCC unroll 14
+    for (int i = 0; i < NI; i++)
+        for (int r = 0; r < ROWS; r++) {
+            if (!last) {
+                _mm512_store_ps(part + (r * TC_N + i) * 16, acc[r][i]);
+                continue;
+            }
+            float v = alpha * _mm512_reduce_add_ps(acc[r][i]);
+            float *cp = c + r * ldc + i;
+            *cp = beta != 0.0f ? fmaf(beta, *cp, v) : v;
+        }
+}
+
+/* C[0:m, 0:n] for n <= TC_N; part: 2 * TC_N * 16 floats per pair of rows, 64-byte aligned */
+static void dot_thin(int64_t m, int n, int64_t k, const float *a, int64_t lda, const float *bt,
+                     int64_t ldbt, float *part, float *c, int64_t ldc, float alpha, float beta)
+{
+    for (int64_t p0 = 0; p0 < k || p0 == 0; p0 += DOT_KB) {
+        int64_t kb = k - p0 < DOT_KB ? k - p0 : DOT_KB;
+        int first = p0 == 0, last = p0 + kb >= k;
+        for (int64_t j = 0; j < m; j += 2) {
+            const float *aj = a + j * lda;
+            float *pj = part + j / 2 * (2 * TC_N * 16), *cj = c + j * ldc;
+            #define N_CASE(nn) case nn:                                                              \
+                if (j + 1 < m) dot_rows(nn, 2, p0, kb, first, last, aj, lda, bt, ldbt, pj, cj, ldc, alpha, beta); \
+                else dot_rows(nn, 1, p0, kb, first, last, aj, lda, bt, ldbt, pj, cj, ldc, alpha, beta); \
+                break;
+            switch (n) {
+            N_CASE(1) N_CASE(2) N_CASE(3) N_CASE(4) N_CASE(5) N_CASE(6) N_CASE(7)
+            N_CASE(8) N_CASE(9) N_CASE(10) N_CASE(11) N_CASE(12) N_CASE(13) N_CASE(14)
+            }
+            #undef N_CASE
+        }
+    }
+}
+#endif
+
+/* Products with at most TC_N columns (a classifier's 10 outputs, their weight gradient)
+ * computed as C^T = op(B)^T op(A)^T: C's columns are the rows of one row panel and C's
+ * rows are the vector lanes, so no FMA is spent on a 16-wide vector with 10 useful lanes
+ * (62% of the FMAs). A tile of C^T sums all of k in a buffer and goes to C transposed
+ * once. op(B)^T is packed whole, once; op(A)^T a panel at a time, each used once. */
+enum { TC_KC = 4096, TC_ROWS = (TC_N + MR - 1) / MR * MR };
+static int gemm_packed_t(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha,
+                         const float *a, int64_t lda, const float *b, int64_t ldb,
+                         float beta, float *c, int64_t ldc, const Epi *e, int64_t row0, int64_t col0)
+{
+#if defined(__AVX512F__)
+    if (!ta) {   /* A's rows contiguous: dot products, NR rows of C at a time */
+        const float *bt = b;
+        int64_t ldbt = ldb;
+        float *part = pack_space((size_t)(((tb ? 0 : n * k) + 15) / 16 * 16 + NR * TC_N * 16));
+        if (!part) return -1;
+        if (!tb) {   /* bt = op(B)^T, n x k */
+            float *t = part;
+            __mmask16 mn = (__mmask16)((1u << n) - 1);
+            int64_t p = 0;
+            for (; p + 16 <= k; p += 16) {   /* 16 rows of B transposed in registers */
+                __m512 r[16];
+                for (int q = 0; q < 16; q++) r[q] = _mm512_maskz_loadu_ps(mn, b + (p + q) * ldb);
+                transpose16(r);
+                for (int64_t i = 0; i < n; i++) _mm512_storeu_ps(t + i * k + p, r[i]);
+            }
+            for (; p < k; p++)
+                for (int64_t i = 0; i < n; i++) t[i * k + p] = b[p * ldb + i];
+            bt = t;
+            ldbt = k;
+            part += (n * k + 15) / 16 * 16;
+        }
+        for (int64_t j = 0; j < m; j += NR) {
+            int64_t rows = m - j < NR ? m - j : NR;
+            dot_thin(rows, (int)n, k, a + j * lda, lda, bt, ldbt, part, c + j * ldc, ldc, alpha, beta);
+            epi_run(e, row0 + j, row0 + j + rows, col0, col0 + n);
+        }
+        return 0;
+    }
+#endif
+    int64_t kc_max = ceil_div(k, ceil_div(k, TC_KC));
+    int64_t npad = ceil_div(n, MR) * MR;
+    int64_t a_floats = (k * npad + 15) & ~(int64_t)15;   /* pb 64-byte aligned */
+    float *pa = pack_space((size_t)(a_floats + kc_max * NR));
+    if (!pa) return -1;
+    float *pb = pa + a_floats;
+    _Alignas(64) float tile[TC_ROWS > 0 ? TC_ROWS * NR : 1];
+    int direct = ta && DIRECT_B_ROWS > 0;    /* op(A)^T's rows are A's rows: read in place */
+    for (int64_t pc = 0; pc < k; pc += kc_max) {
+        int64_t kc = k - pc < kc_max ? k - pc : kc_max;
+        pack_a(!tb, b, ldb, 0, n, pc, kc, pa + pc * npad);
+    }
+    for (int64_t jr = 0; jr < m; jr += NR) {          /* NR rows of C */
+        int nr = m - jr < NR ? (int)(m - jr) : NR;
+        for (int64_t pc = 0; pc < k; pc += kc_max) {
+            int64_t kc = k - pc < kc_max ? k - pc : kc_max;
+            const float *bp = pb;
+            int64_t ldpb = NR;
+            if (direct) { bp = a + pc * lda + jr; ldpb = lda; }
+            else pack_b(!ta, a, lda, pc, kc, jr, nr, NR, pb);
+            for (int64_t ir = 0; ir < n; ir += MR) {
+                int mr = n - ir < MR ? (int)(n - ir) : MR;
+                kernel_b(kc, pa + pc * npad + ir * kc, bp, ldpb, tile + ir * NR, NR, mr, nr, alpha,
+                         pc == 0 ? 0.0f : 1.0f);
+            }
+        }
+        for (int j = 0; j < nr; j++) {
+            float *cr = c + (jr + j) * ldc;
+            if (beta == 0.0f)
+                for (int64_t i = 0; i < n; i++) cr[i] = tile[i * NR + j];
+            else
+                for (int64_t i = 0; i < n; i++) cr[i] = fmaf(beta, cr[i], tile[i * NR + j]);
+        }
+        epi_run(e, row0 + jr, row0 + jr + nr, col0, col0 + n);
     }
     return 0;
 }
@@ -464,18 +667,20 @@ static void gemm_run(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, 
     double flops = 2.0 * m * n * k;
     int simple = m < 16 || n < 4 || flops < 2.0 * 32 * 32 * 32;
     int thin = !trans_b && n <= 16;
+    int tc = !simple && n <= TC_N && m >= NR;   /* decided on the whole product */
     int nt = rt_threads();
     if (omp_in_parallel() || flops < 4e5) nt = 1;
     /* split C into whole microtiles (or 16-column strips): by rows when every thread gets
      * two row tiles or more, so that a thread's rows are the batch rows it wrote and will
      * read in the kernels around (every kernel splits the batch the same way, and data
      * another core wrote costs up to 3x to read), else along the longer side */
-    int64_t unit_m = simple ? 1 : MR, unit_n = simple ? 16 : NR;
+    int64_t unit_m = simple ? 1 : tc ? NR : MR, unit_n = simple ? 16 : NR;
     int split_n = m / unit_m < 2 * nt && n / unit_n >= m / unit_m;
     int64_t units = split_n ? ceil_div(n, unit_n) : ceil_div(m, unit_m);
     if (nt > units) nt = (int)units;
     if (nt == 1) {   /* no OpenMP region at all: its fixed cost is a batch-1 layer's time */
-        if (simple || gemm_packed(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, e, 0, 0) < 0) {
+        if (simple || (tc ? gemm_packed_t : gemm_packed)(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb,
+                                                          beta, c, ldc, e, 0, 0) < 0) {
             gemm_simple(trans_a, trans_b, 0, m, 0, n, k, alpha, a, lda, b, ldb, beta, c, ldc, thin);
             epi_run(e, 0, m, 0, n);
         }
@@ -492,7 +697,7 @@ static void gemm_run(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, 
             const float *ap = ta_offset(trans_a, a, lda, i0);
             const float *bp = tb_offset(trans_b, b, ldb, j0);
             float *cp = c + i0 * ldc + j0;
-            if (simple || gemm_packed(trans_a, trans_b, i1 - i0, j1 - j0, k, alpha, ap, lda,
+            if (simple || (tc ? gemm_packed_t : gemm_packed)(trans_a, trans_b, i1 - i0, j1 - j0, k, alpha, ap, lda,
                                       bp, ldb, beta, cp, ldc, e, i0, j0) < 0) {
                 gemm_simple(trans_a, trans_b, 0, i1 - i0, 0, j1 - j0, k, alpha, ap, lda,
                             bp, ldb, beta, cp, ldc, thin);

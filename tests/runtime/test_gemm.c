@@ -128,6 +128,15 @@ int main(void)
     check(0, 0, 513, 515, 600, 1.0f, 1.0f, 0);         /* several k blocks, beta 1 */
     check(1, 1, 400, 1100, 20, 1.0f, 0.0f, 0);         /* several n blocks */
     check(0, 1, 1, 1, 1000, 1.0f, 0.0f, 0);
+    check(0, 0, 40, 515, 600, 1.0f, 1.0f, 3);          /* B read in place: ragged n, k blocks */
+    check(1, 0, 32, 2100, 130, 0.5f, 0.0f, 1);         /* ... several n blocks */
+    check(0, 0, 56, 32, 64, 1.0f, 0.0f, 0);            /* ... one full panel */
+    for (int ta = 0; ta < 2; ta++)                    /* thin, as C^T: odd rows, k tails, beta */
+        for (int tb = 0; tb < 2; tb++) {
+            check(ta, tb, 97, 13, 530, 1.0f, 0.5f, 2);
+            check(ta, tb, 65, 14, 1029, -1.0f, 0.0f, 1);
+            check(ta, tb, 33, 1, 700, 2.0f, 1.0f, 0);
+        }
     check(0, 0, 64, 64, 0, 1.0f, 0.5f, 0);             /* k = 0: C = beta * C */
     for (int ta = 0; ta < 2; ta++)                     /* thin C with several k blocks */
         for (int tb = 0; tb < 2; tb++) {
