@@ -37,7 +37,7 @@ enum {
  * whose rows are not a multiple of MR costs R rows' FMAs, not MR rows'. The sums run in
  * the same order whatever R, so C does not depend on how the rows were tiled. */
 static inline __attribute__((always_inline))
-void kernel_r(const int R, int64_t kc, const float *restrict pa, const float *restrict pb,
+void kernel_r(const int R, int64_t kc, const float *restrict pa, int64_t ldpa, const float *restrict pb,
               int64_t ldpb, float *restrict c, int64_t ldc, int nr, float alpha, float beta)
 {
     __m512 acc[MR][2];
@@ -55,7 +55,7 @@ void kernel_r(const int R, int64_t kc, const float *restrict pa, const float *re
             acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
             acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
         }
-        pa += MR;
+        pa += ldpa;
         pb += ldpb;
     }
     __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
@@ -72,15 +72,16 @@ void kernel_r(const int R, int64_t kc, const float *restrict pa, const float *re
     }
 }
 
-/* pb: a packed panel (ldpb == NR) or B itself, rows ldpb apart */
-static void kernel_b(int64_t kc, const float *restrict pa, const float *restrict pb, int64_t ldpb,
+/* pa: a packed panel (ldpa == MR) or op(A)^T itself (A transposed), its k steps ldpa
+ * apart; pb: a packed panel (ldpb == NR) or B itself, rows ldpb apart */
+static void kernel_b(int64_t kc, const float *restrict pa, int64_t ldpa, const float *restrict pb, int64_t ldpb,
                      float *restrict c, int64_t ldc, int mr, int nr, float alpha, float beta)
 {
     switch (mr) {
-    #define R_CASE(r) case r: kernel_r(r, kc, pa, pb, ldpb, c, ldc, nr, alpha, beta); break;
+    #define R_CASE(r) case r: kernel_r(r, kc, pa, ldpa, pb, ldpb, c, ldc, nr, alpha, beta); break;
     R_CASE(1) R_CASE(2) R_CASE(3) R_CASE(4) R_CASE(5) R_CASE(6) R_CASE(7)
     R_CASE(8) R_CASE(9) R_CASE(10) R_CASE(11) R_CASE(12) R_CASE(13)
-    default: kernel_r(MR, kc, pa, pb, ldpb, c, ldc, nr, alpha, beta);
+    default: kernel_r(MR, kc, pa, ldpa, pb, ldpb, c, ldc, nr, alpha, beta);
     #undef R_CASE
     }
 }
@@ -88,7 +89,7 @@ static void kernel_b(int64_t kc, const float *restrict pa, const float *restrict
 static void kernel(int64_t kc, const float *restrict pa, const float *restrict pb,
                    float *restrict c, int64_t ldc, int mr, int nr, float alpha, float beta)
 {
-    kernel_b(kc, pa, pb, NR, c, ldc, mr, nr, alpha, beta);
+    kernel_b(kc, pa, MR, pb, NR, c, ldc, mr, nr, alpha, beta);
 }
 
 /* Products with at most 16 columns (a classifier's 10 outputs and their gradients):
@@ -176,16 +177,17 @@ enum { NR_THIN = NR };
  * 10 panels made 128x512x512 faster alone (94% -> 100% of oneDNN) but the MLP's step on
  * two threads 20% slower, and 1024^2 fell from 92% to 76%. AVX-512 kernels only. */
 #if defined(__AVX512F__)
-enum { DIRECT_B_ROWS = 4 * MR, TC_N = MR };
+enum { DIRECT_B_ROWS = 4 * MR, DIRECT_B_FLOATS = 16384, TC_N = MR };
 #elif defined(__AVX2__) && defined(__FMA__)
-enum { DIRECT_B_ROWS = 0, TC_N = 2 * MR };
+enum { DIRECT_B_ROWS = 0, DIRECT_B_FLOATS = 0, TC_N = 2 * MR };
 #else
-enum { DIRECT_B_ROWS = 0, TC_N = 0 };
+enum { DIRECT_B_ROWS = 0, DIRECT_B_FLOATS = 0, TC_N = 0 };
 #endif
 #if !defined(__AVX512F__)
-static void kernel_b(int64_t kc, const float *restrict pa, const float *restrict pb, int64_t ldpb,
+static void kernel_b(int64_t kc, const float *restrict pa, int64_t ldpa, const float *restrict pb, int64_t ldpb,
                      float *restrict c, int64_t ldc, int mr, int nr, float alpha, float beta)
 {
+    (void)ldpa;
     (void)ldpb;
     kernel(kc, pa, pb, c, ldc, mr, nr, alpha, beta);
 }
@@ -379,7 +381,8 @@ static int gemm_packed(int ta, int tb, int64_t m, int64_t n, int64_t k, float al
     float *pa = pack_space((size_t)(a_floats + kc_max * nc_max));
     if (!pa) return -1;
     float *pb = pa + a_floats;
-    int direct_b = !tb && w == NR && m <= DIRECT_B_ROWS;
+    int direct_b = !tb && w == NR && DIRECT_B_ROWS > 0 && (m <= DIRECT_B_ROWS || k * n <= DIRECT_B_FLOATS);
+    int direct_a = ta && w == NR && DIRECT_B_ROWS > 0 && m * k <= DIRECT_B_FLOATS;   /* A as small */
     for (int64_t jc = 0; jc < n; jc += nc_max) {
         int64_t nc = n - jc < nc_max ? n - jc : nc_max;
         for (int64_t pc = 0; pc < k; pc += kc_max) {
@@ -388,14 +391,16 @@ static int gemm_packed(int ta, int tb, int64_t m, int64_t n, int64_t k, float al
             if (!direct_b) pack_b(tb, b, ldb, pc, kc, jc, nc, w, pb);
             for (int64_t ic = 0; ic < m; ic += mc_max) {
                 int64_t mc = m - ic < mc_max ? m - ic : mc_max;
-                pack_a(ta, a, lda, ic, mc, pc, kc, pa);
+                if (!direct_a) pack_a(ta, a, lda, ic, mc, pc, kc, pa);
                 for (int64_t jr = 0; jr < nc; jr += w) {
                     int nr = nc - jr < w ? (int)(nc - jr) : w;
                     for (int64_t ir = 0; ir < mc; ir += MR) {
                         int mr = mc - ir < MR ? (int)(mc - ir) : MR;
                         float *ct = c + (ic + ir) * ldc + jc + jr;
-                        if (direct_b)
-                            kernel_b(kc, pa + ir * kc, b + pc * ldb + jc + jr, ldb, ct, ldc, mr, nr, alpha, bet);
+                        if (direct_a || direct_b)
+                            kernel_b(kc, direct_a ? a + pc * lda + ic + ir : pa + ir * kc, direct_a ? lda : MR,
+                                     direct_b ? b + pc * ldb + jc + jr : pb + jr * kc, direct_b ? ldb : NR,
+                                     ct, ldc, mr, nr, alpha, bet);
                         else
                             (w == NR ? kernel : kernel_thin)(kc, pa + ir * kc, pb + jr * kc, ct, ldc, mr, nr, alpha, bet);
                     }
@@ -545,7 +550,7 @@ static int gemm_packed_t(int ta, int tb, int64_t m, int64_t n, int64_t k, float 
             else pack_b(!ta, a, lda, pc, kc, jr, nr, NR, pb);
             for (int64_t ir = 0; ir < n; ir += MR) {
                 int mr = n - ir < MR ? (int)(n - ir) : MR;
-                kernel_b(kc, pa + pc * npad + ir * kc, bp, ldpb, tile + ir * NR, NR, mr, nr, alpha,
+                kernel_b(kc, pa + pc * npad + ir * kc, MR, bp, ldpb, tile + ir * NR, NR, mr, nr, alpha,
                          pc == 0 ? 0.0f : 1.0f);
             }
         }
