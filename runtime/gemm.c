@@ -605,6 +605,44 @@ static void gemm_simple(int ta, int tb, int64_t i0, int64_t i1, int64_t j0, int6
         }
         return;
     }
+    if (!tb) {
+        /* a few rows (batch-1 inference): each row of C in blocks of 128 columns held in
+         * 8 registers while B streams past, one broadcast of A a k step */
+        __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+        for (int64_t i = i0; i < i1; i++) {
+            const float *ar = ta ? a + i : a + i * lda;
+            int64_t as = ta ? lda : 1;
+            float *cr = c + i * ldc;
+            int64_t j = j0;
+            for (; j + 128 <= j1; j += 128) {
+                __m512 s[8];
+                #pragma GCC unroll 8
+                for (int u = 0; u < 8; u++) s[u] = _mm512_setzero_ps();
+                for (int64_t p = 0; p < k; p++) {
+                    __m512 av = _mm512_set1_ps(ar[p * as]);
+                    const float *br = b + p * ldb + j;
+                    #pragma GCC unroll 8
+                    for (int u = 0; u < 8; u++) s[u] = _mm512_fmadd_ps(av, _mm512_loadu_ps(br + 16 * u), s[u]);
+                }
+                #pragma GCC unroll 8
+                for (int u = 0; u < 8; u++) {
+                    __m512 r = _mm512_mul_ps(va, s[u]);
+                    if (beta != 0.0f) r = _mm512_fmadd_ps(vb, _mm512_loadu_ps(cr + j + 16 * u), r);
+                    _mm512_storeu_ps(cr + j + 16 * u, r);
+                }
+            }
+            for (; j < j1; j += 16) {   /* the last columns, a masked vector at a time */
+                __mmask16 mk = j1 - j >= 16 ? 0xffff : (__mmask16)((1u << (j1 - j)) - 1);
+                __m512 s0 = _mm512_setzero_ps();
+                for (int64_t p = 0; p < k; p++)
+                    s0 = _mm512_fmadd_ps(_mm512_set1_ps(ar[p * as]), _mm512_maskz_loadu_ps(mk, b + p * ldb + j), s0);
+                __m512 r = _mm512_mul_ps(va, s0);
+                if (beta != 0.0f) r = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mk, cr + j), r);
+                _mm512_mask_storeu_ps(cr + j, mk, r);
+            }
+        }
+        return;
+    }
 #endif
     for (int64_t i = i0; i < i1; i++) {
         for (int64_t jb = j0; jb < j1; jb += JB) {
