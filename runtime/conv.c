@@ -29,7 +29,7 @@
 #include "rt_internal.h"
 
 enum {
-    PAR_FLOPS = 1 << 18,     /* below this a parallel region costs more than it saves */
+    PAR_FLOPS = 1 << 20,     /* below this a parallel region (~3 us) costs more than it saves */
     NSLOT = 16,              /* dw: at most this many batch slices */
     SLOT_CAP = 1 << 22,      /* dw: floats of partial sums we are willing to keep */
 };
@@ -374,12 +374,12 @@ static void run_units(UnitFn fn, const NnlConv *cv, int64_t n, const float *a,
     Geom g = geom(cv);
     int64_t groups = cv->groups, units = n * groups;
     int nt = conv_threads(conv_flops(cv, &g, n));
-    if (units < nt) {
+    if (units < nt || nt <= 1) {   /* (no OpenMP region for one thread: ~1 us each) */
         float *col = col_space(&g);
         for (int64_t t = 0; t < units; t++) fn(cv, &g, t / groups, t % groups, a, b, out, col, nt);
         return;
     }
-    #pragma omp parallel num_threads(nt) if (nt > 1)
+    #pragma omp parallel num_threads(nt)
     {
         int64_t lo, hi;
         rt_chunk(units, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);
@@ -459,6 +459,27 @@ static void dw_images(const NnlConv *cv, const Geom *g, int64_t i0, int64_t i1,
     }
 }
 
+/* Slices [s0, s1) of n images: slice 0's dw into dw, slice s's into part[s - 1]. */
+static void dw_slices(const NnlConv *cv, const Geom *g, int64_t s0, int64_t s1, int64_t slices,
+                      int64_t n, const float *x, const float *dy, const Pooled *po, float *dw,
+                      float *part, int64_t wsize, float *col)
+{
+    for (int64_t s = s0; s < s1; s++) {
+        int64_t i0, i1;
+        rt_chunk(n, (int)slices, (int)s, &i0, &i1);
+        dw_images(cv, g, i0, i1, x, dy, po, s == 0 ? dw : part + (s - 1) * wsize, col, 1);
+    }
+}
+
+/* dw[e0:e1] += the other slices' parts, in slice order. */
+static void sum_slices(float *dw, const float *part, int64_t slices, int64_t wsize, int64_t e0, int64_t e1)
+{
+    for (int64_t s = 1; s < slices; s++) {
+        const float *ps = part + (s - 1) * wsize;
+        for (int64_t e = e0; e < e1; e++) dw[e] += ps[e];
+    }
+}
+
 static void conv_dw(const NnlConv *cv, int64_t n, const float *x, const float *dy, const Pooled *po,
                     float *dw)
 {
@@ -480,23 +501,20 @@ static void conv_dw(const NnlConv *cv, int64_t n, const float *x, const float *d
         return;
     }
     if (nt > slices) nt = (int)slices;
-    #pragma omp parallel num_threads(nt) if (nt > 1)
+    if (nt <= 1) {   /* the same slices and sums in turn, without an OpenMP region */
+        dw_slices(cv, &g, 0, slices, slices, n, x, dy, po, dw, part, wsize, col_space(&g));
+        sum_slices(dw, part, slices, wsize, 0, wsize);
+        return;
+    }
+    #pragma omp parallel num_threads(nt)
     {
         int t = omp_get_thread_num(), parts = omp_get_num_threads();
         int64_t s0, s1, e0, e1;
         rt_chunk(slices, parts, t, &s0, &s1);
-        float *col = s0 < s1 ? col_space(&g) : NULL;
-        for (int64_t s = s0; s < s1; s++) {
-            int64_t i0, i1;
-            rt_chunk(n, (int)slices, (int)s, &i0, &i1);
-            dw_images(cv, &g, i0, i1, x, dy, po, s == 0 ? dw : part + (s - 1) * wsize, col, 1);
-        }
+        dw_slices(cv, &g, s0, s1, slices, n, x, dy, po, dw, part, wsize, s0 < s1 ? col_space(&g) : NULL);
         #pragma omp barrier
         rt_chunk(wsize, parts, t, &e0, &e1);
-        for (int64_t s = 1; s < slices; s++) {
-            const float *ps = part + (s - 1) * wsize;
-            for (int64_t e = e0; e < e1; e++) dw[e] += ps[e];
-        }
+        sum_slices(dw, part, slices, wsize, e0, e1);
     }
 }
 

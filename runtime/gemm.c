@@ -712,7 +712,11 @@ static void gemm_run(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, 
     int thin = !trans_b && n <= 16;
     int tc = !simple && n <= TC_N && m >= NR;   /* decided on the whole product */
     int nt = rt_threads();
-    if (omp_in_parallel() || flops < 4e5) nt = 1;
+    /* a region of two threads costs ~3 us on these VMs: worth it above ~6 us of work,
+     * estimated at 150 GFLOP/s, plus B streamed at 60 GB/s for a few rows (a batch-1
+     * layer is bound by reading its weights) */
+    double est_us = flops / 150e3 + (m < 16 ? 4.0 * (double)k * n / 60e3 : 0.0);
+    if (omp_in_parallel() || est_us < 6.0) nt = 1;
     /* split C into whole microtiles (or 16-column strips): by rows when every thread gets
      * two row tiles or more, so that a thread's rows are the batch rows it wrote and will
      * read in the kernels around (every kernel splits the batch the same way, and data
@@ -780,9 +784,13 @@ static void batched(int trans_a, int trans_b, int64_t batch, int64_t m, int64_t 
         return;
     }
     int nt = rt_threads();
-    if (2.0 * m * n * k * batch < 4e5) nt = 1;
+    if (2.0 * m * n * k * batch < 1e6) nt = 1;   /* ~6 us: as gemm_run */
     if (nt > batch) nt = (int)batch;
-    #pragma omp parallel num_threads(nt) if (nt > 1)
+    if (nt <= 1) {   /* no OpenMP region for one thread: ~1 us each */
+        for (int64_t i = 0; i < batch; i++) ONE(i);
+        return;
+    }
+    #pragma omp parallel num_threads(nt)
     {
         int64_t lo, hi;
         rt_chunk(batch, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);

@@ -70,7 +70,11 @@ void nnl_softmax_rows(const float *x, float *y, int64_t rows, int64_t cols, int 
 {
     if (rows <= 0 || cols <= 0) return;
     int nt = threads_for(rows * cols, rows);
-    #pragma omp parallel num_threads(nt) if (nt > 1)
+    if (nt <= 1) {   /* no OpenMP region for one thread: ~1 us each */
+        softmax_range(x, y, 0, rows, cols, log);
+        return;
+    }
+    #pragma omp parallel num_threads(nt)
     {
         int64_t lo, hi;
         rt_chunk(rows, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);
@@ -121,7 +125,11 @@ void nnl_reduce_sum(const float *x, float *y, int64_t outer, int64_t r, int64_t 
     int64_t outs = outer * inner;
     if (outs <= 0) return;
     int nt = threads_for(outs * (r > 0 ? r : 1), outs);
-    #pragma omp parallel num_threads(nt) if (nt > 1)
+    if (nt <= 1) {
+        reduce_range(x, y, r, inner, scale, 0, outs);
+        return;
+    }
+    #pragma omp parallel num_threads(nt)
     {
         int64_t lo, hi;
         rt_chunk(outs, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);
@@ -143,18 +151,28 @@ void nnl_pick(const float *x, const float *labels, float *y, int64_t rows, int64
     }
 }
 
+/* dx rows [lo, hi): zero but for dy at each row's label. */
+static void unpick_rows(const float *dy, const float *labels, float *dx, int64_t cols, int64_t lo, int64_t hi)
+{
+    if (hi > lo) memset(dx + lo * cols, 0, sizeof(float) * (hi - lo) * cols);
+    for (int64_t i = lo; i < hi; i++) {
+        int64_t j = label_col(labels[i], cols);
+        if (j >= 0) dx[i * cols + j] = dy[i];
+    }
+}
+
 void nnl_unpick(const float *dy, const float *labels, float *dx, int64_t rows, int64_t cols)
 {
     if (rows <= 0 || cols <= 0) return;
     int nt = threads_for(rows * cols, rows);
-    #pragma omp parallel num_threads(nt) if (nt > 1)
+    if (nt <= 1) {   /* no OpenMP region for one thread: ~1 us each */
+        unpick_rows(dy, labels, dx, cols, 0, rows);
+        return;
+    }
+    #pragma omp parallel num_threads(nt)
     {
         int64_t lo, hi;
         rt_chunk(rows, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);
-        if (hi > lo) memset(dx + lo * cols, 0, sizeof(float) * (hi - lo) * cols);
-        for (int64_t i = lo; i < hi; i++) {
-            int64_t j = label_col(labels[i], cols);
-            if (j >= 0) dx[i * cols + j] = dy[i];
-        }
+        unpick_rows(dy, labels, dx, cols, lo, hi);
     }
 }
