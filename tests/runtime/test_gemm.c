@@ -144,6 +144,8 @@ int main(void)
             check(ta, tb, 700, 10, 64, 1.0f, 0.0f, 1);
         }
     check(0, 0, 1, 20, 30000, 1.0f, 0.0f, 0);          /* batch 1, split in column strips */
+    for (int n = 1; n <= 16; n++)                      /* batch 1, B's columns contiguous */
+        check(0, 0, n % 3 + 1, n, 5408 + n, n % 2 ? 1.0f : -0.5f, n % 4 ? 0.0f : 1.5f, 0);
     check(1, 0, 2, 10, 30000, 1.0f, 0.0f, 0);
     cases += 14;
     for (int threads = 1; threads <= 2; threads++)
