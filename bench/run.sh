@@ -30,6 +30,10 @@ LIB=/usr/lib/x86_64-linux-gnu
 TORCH_ENV="env -u OPENBLAS_CORETYPE"
 [ -f $LIB/libtcmalloc_minimal.so.4 ] && TORCH_ENV="$TORCH_ENV LD_PRELOAD=$LIB/libtcmalloc_minimal.so.4"
 [ -d $LIB/openblas-openmp ] && TORCH_ENV="$TORCH_ENV LD_LIBRARY_PATH=$LIB/openblas-openmp"
+[ -d $LIB/openblas-openmp ] || [ ! -d $LIB/openblas-pthread ] ||
+    echo "bench: warning: only the pthreads OpenBLAS is installed; PyTorch's own OpenMP threads and" \
+         "OpenBLAS's then oversubscribe the cores (its 2-thread runs 3-10x slower here):" \
+         "apt-get install libopenblas0-openmp for PyTorch at its best" >&2
 HAVE_TORCH=0
 /usr/bin/python3 -c 'import torch' 2>/dev/null && HAVE_TORCH=1
 
