@@ -277,6 +277,29 @@ static int is_2x2(const NnlPool *pl)
            pl->pad_top == 0 && pl->pad_left == 0 && 2 * pl->p <= pl->h && 2 * pl->q <= pl->w;
 }
 
+#if defined(__AVX512F__)
+/* The cells of windows j .. j + n - 1 (n <= 16) of the row pair r0, r1: a and b the
+ * even and odd columns of r0, c and d of r1, a window a lane; their maximum in
+ * row_max's order (max_ps(x, m) is x > m ? x : m). */
+static inline __m512 windows16(const float *r0, const float *r1, int64_t j, int64_t n,
+                               __m512 *a, __m512 *b, __m512 *c, __m512 *d)
+{
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+    __mmask16 mlo = (__mmask16)(n >= 8 ? 0xffff : (1u << 2 * n) - 1);
+    __mmask16 mhi = (__mmask16)(n <= 8 ? 0 : (1u << (2 * n - 16)) - 1);
+    __m512 u0 = _mm512_maskz_loadu_ps(mlo, r0 + 2 * j), u1 = _mm512_maskz_loadu_ps(mhi, r0 + 2 * j + 16);
+    __m512 v0 = _mm512_maskz_loadu_ps(mlo, r1 + 2 * j), v1 = _mm512_maskz_loadu_ps(mhi, r1 + 2 * j + 16);
+    *a = _mm512_permutex2var_ps(u0, even, u1);
+    *b = _mm512_permutex2var_ps(u0, odd, u1);
+    *c = _mm512_permutex2var_ps(v0, even, v1);
+    *d = _mm512_permutex2var_ps(v0, odd, v1);
+    __m512 m = _mm512_max_ps(*b, *a);
+    m = _mm512_max_ps(*c, m);
+    return _mm512_max_ps(*d, m);
+}
+#endif
+
 static void max2_plane(const NnlPool *pl, const float *x, const float *dy, float *y)
 {
     (void)dy;
@@ -286,20 +309,10 @@ static void max2_plane(const NnlPool *pl, const float *x, const float *dy, float
         float *yr = y + i * q;
         int64_t j = 0;
 #if defined(__AVX512F__)
-        /* 16 windows at a time, as max2_dx_plane: even and odd columns apart, the maximum
-         * in row_max's order (max_ps(x, m) is x > m ? x : m) */
-        const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-        const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
-        for (; j < q; j += 16) {   /* the last block masked */
+        for (; j < q; j += 16) {   /* 16 windows at a time, the last block masked */
             int64_t n = q - j < 16 ? q - j : 16;
-            __mmask16 m1 = (__mmask16)((1u << n) - 1), mlo = (__mmask16)(n >= 8 ? 0xffff : (1u << 2 * n) - 1);
-            __mmask16 mhi = (__mmask16)(n <= 8 ? 0 : (1u << (2 * n - 16)) - 1);
-            __m512 u0 = _mm512_maskz_loadu_ps(mlo, r0 + 2 * j), u1 = _mm512_maskz_loadu_ps(mhi, r0 + 2 * j + 16);
-            __m512 v0 = _mm512_maskz_loadu_ps(mlo, r1 + 2 * j), v1 = _mm512_maskz_loadu_ps(mhi, r1 + 2 * j + 16);
-            __m512 m = _mm512_max_ps(_mm512_permutex2var_ps(u0, odd, u1), _mm512_permutex2var_ps(u0, even, u1));
-            m = _mm512_max_ps(_mm512_permutex2var_ps(v0, even, v1), m);
-            m = _mm512_max_ps(_mm512_permutex2var_ps(v0, odd, v1), m);
-            _mm512_mask_storeu_ps(yr + j, m1, m);
+            __m512 a, b, c, d;
+            _mm512_mask_storeu_ps(yr + j, (__mmask16)((1u << n) - 1), windows16(r0, r1, j, n, &a, &b, &c, &d));
         }
 #endif
         for (; j < q; j++) {   /* the order of row_max: a, b, c, d */
@@ -323,23 +336,14 @@ static void max2_dx_plane(const NnlPool *pl, const float *x, const float *dy, fl
         const float *g = dy + i * q;
         int64_t j = 0;
 #if defined(__AVX512F__)
-        /* 16 windows at a time: even and odd columns of both rows apart, the maximum
-         * in row_max's order (max_ps(x, m) is x > m ? x : m), masks of the first hit */
-        const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-        const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+        /* 16 windows at a time, masks of the first hit */
         const __m512i lo_ix = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
         const __m512i hi_ix = _mm512_add_epi32(lo_ix, _mm512_set1_epi32(8));
         for (; j < q; j += 16) {   /* the last block masked */
             int64_t n = q - j < 16 ? q - j : 16;
             __mmask16 m1 = (__mmask16)((1u << n) - 1), mlo = (__mmask16)(n >= 8 ? 0xffff : (1u << 2 * n) - 1);
             __mmask16 mhi = (__mmask16)(n <= 8 ? 0 : (1u << (2 * n - 16)) - 1);
-            __m512 u0 = _mm512_maskz_loadu_ps(mlo, r0 + 2 * j), u1 = _mm512_maskz_loadu_ps(mhi, r0 + 2 * j + 16);
-            __m512 v0 = _mm512_maskz_loadu_ps(mlo, r1 + 2 * j), v1 = _mm512_maskz_loadu_ps(mhi, r1 + 2 * j + 16);
-            __m512 a = _mm512_permutex2var_ps(u0, even, u1), b = _mm512_permutex2var_ps(u0, odd, u1);
-            __m512 c = _mm512_permutex2var_ps(v0, even, v1), d = _mm512_permutex2var_ps(v0, odd, v1);
-            __m512 m = _mm512_max_ps(b, a);
-            m = _mm512_max_ps(c, m);
-            m = _mm512_max_ps(d, m);
+            __m512 a, b, c, d, m = windows16(r0, r1, j, n, &a, &b, &c, &d);
             __mmask16 ea = _mm512_cmp_ps_mask(a, m, _CMP_EQ_OQ), eb = _mm512_cmp_ps_mask(b, m, _CMP_EQ_OQ);
             __mmask16 ec = _mm512_cmp_ps_mask(c, m, _CMP_EQ_OQ), ed = _mm512_cmp_ps_mask(d, m, _CMP_EQ_OQ);
             __mmask16 ta = ea | (__mmask16)~(eb | ec | ed), tb = (__mmask16)(~ea & eb);
