@@ -177,13 +177,14 @@ enum { NR_THIN = NR };
  * 10 panels made 128x512x512 faster alone (94% -> 100% of oneDNN) but the MLP's step on
  * two threads 20% slower, and 1024^2 fell from 92% to 76%. AVX-512 kernels only. */
 #if defined(__AVX512F__)
-enum { DIRECT_B_ROWS = 4 * MR, DIRECT_B_FLOATS = 16384, TC_N = MR };
+enum { IN_PLACE = 1, DIRECT_B_ROWS = 4 * MR, DIRECT_B_FLOATS = 16384, TC_N = MR };
 #elif defined(__AVX2__) && defined(__FMA__)
-enum { DIRECT_B_ROWS = 0, DIRECT_B_FLOATS = 0, TC_N = 2 * MR };
+enum { IN_PLACE = 0, DIRECT_B_ROWS = 0, DIRECT_B_FLOATS = 0, TC_N = 2 * MR };
 #else
-enum { DIRECT_B_ROWS = 0, DIRECT_B_FLOATS = 0, TC_N = 0 };
+enum { IN_PLACE = 0, DIRECT_B_ROWS = 0, DIRECT_B_FLOATS = 0, TC_N = 0 };
 #endif
 #if !defined(__AVX512F__)
+/* (only ever called with packed panels: IN_PLACE is 0) */
 static void kernel_b(int64_t kc, const float *restrict pa, int64_t ldpa, const float *restrict pb, int64_t ldpb,
                      float *restrict c, int64_t ldc, int mr, int nr, float alpha, float beta)
 {
@@ -381,8 +382,8 @@ static int gemm_packed(int ta, int tb, int64_t m, int64_t n, int64_t k, float al
     float *pa = pack_space((size_t)(a_floats + kc_max * nc_max));
     if (!pa) return -1;
     float *pb = pa + a_floats;
-    int direct_b = !tb && w == NR && DIRECT_B_ROWS > 0 && (m <= DIRECT_B_ROWS || k * n <= DIRECT_B_FLOATS);
-    int direct_a = ta && w == NR && DIRECT_B_ROWS > 0 && m * k <= DIRECT_B_FLOATS;   /* A as small */
+    int direct_b = IN_PLACE && !tb && w == NR && (m <= DIRECT_B_ROWS || k * n <= DIRECT_B_FLOATS);
+    int direct_a = IN_PLACE && ta && w == NR && m * k <= DIRECT_B_FLOATS;   /* A as small */
     for (int64_t jc = 0; jc < n; jc += nc_max) {
         int64_t nc = n - jc < nc_max ? n - jc : nc_max;
         for (int64_t pc = 0; pc < k; pc += kc_max) {
@@ -535,7 +536,7 @@ static int gemm_packed_t(int ta, int tb, int64_t m, int64_t n, int64_t k, float 
     if (!pa) return -1;
     float *pb = pa + a_floats;
     _Alignas(64) float tile[TC_ROWS > 0 ? TC_ROWS * NR : 1];
-    int direct = ta && DIRECT_B_ROWS > 0;    /* op(A)^T's rows are A's rows: read in place */
+    int direct = IN_PLACE && ta;    /* op(A)^T's rows are A's rows: read in place */
     for (int64_t pc = 0; pc < k; pc += kc_max) {
         int64_t kc = k - pc < kc_max ? k - pc : kc_max;
         pack_a(!tb, b, ldb, 0, n, pc, kc, pa + pc * npad);
@@ -839,14 +840,12 @@ static void batched(int trans_a, int trans_b, int64_t batch, int64_t m, int64_t 
         gemm_run(trans_a, trans_b, m, n, k, 1.0f, a + (i) * sa, lda, b + (i) * sb, ldb, 0.0f, \
                  c + (i) * sc, ldc, ep ? &e : NULL);                                       \
     } while (0)
-    if (batch == 1 || omp_in_parallel()) {   /* one matrix: gemm_run splits it */
-        for (int64_t i = 0; i < batch; i++) ONE(i);
-        return;
-    }
-    int nt = rt_threads();
-    if (2.0 * m * n * k * batch < 1e6) nt = 1;   /* ~6 us: as gemm_run */
+    /* one matrix: gemm_run splits it; little work (~6 us, as gemm_run) or one thread:
+     * the matrices in turn, with no OpenMP region (~1 us even for one thread) */
+    int nt = batch == 1 || omp_in_parallel() ? 1 : rt_threads();
+    if (2.0 * m * n * k * batch < 1e6) nt = 1;
     if (nt > batch) nt = (int)batch;
-    if (nt <= 1) {   /* no OpenMP region for one thread: ~1 us each */
+    if (nt <= 1) {
         for (int64_t i = 0; i < batch; i++) ONE(i);
         return;
     }
