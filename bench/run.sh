@@ -37,26 +37,7 @@ TORCH_ENV="env -u OPENBLAS_CORETYPE"
 HAVE_TORCH=0
 /usr/bin/python3 -c 'import torch' 2>/dev/null && HAVE_TORCH=1
 
-# the source of each model and the FLOPs a training step needs per sample (the GEMMs and
-# convolutions, forward and backward, without the input layer's unused input gradient)
-src() {
-    case $1 in
-    cnn) echo examples/mnist_cnn.nnl;; lstm) echo examples/text_lstm.nnl;;
-    gpt) echo examples/char_gpt.nnl;; *) echo bench/models/$1.nnl;;
-    esac
-}
-flops() {
-    case $1 in
-    cnn) echo 1103232;;            # conv 2*26*26*32*9 fwd + dW; dense 2*5408*10 fwd, dW, dX
-    mlp) echo 3208704;;            # 2*(784*512+512*512+512*10) * 3 - 2*784*512
-    tiny_bce|tiny_mse) echo 360;;  # 2*(2*10+10*1) * 3 - 2*2*10
-    lstm) echo 75499008;;          # 3 * 64 steps * 2*(256*512 + 128*512) (+ the head): fwd, dW, dX
-    gpt) echo 331874304;;          # 3 * 64 tokens * (4 blocks * 2*(128*384 + 128*128
-                                   #   + 2*128*512 + 2*4*64*32) + 2*128*96)
-    *) echo 0;;
-    esac
-}
-field() { echo "$1" | awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }'; }
+. bench/models.sh
 
 gcc -O2 -march=native -fopenmp bench/peak.c -o "$W/peak" || exit 1
 echo "== FMA peak (bench/peak.c) =="
