@@ -22,10 +22,11 @@
 #include "cgsplit.h"
 #include "debuginfo.h"
 #include "ir.h"
+#include "nnlrt.h"
 
 /* Below this many elements a loop runs on the calling thread: waking the team costs
  * more than the work. */
-#define PAR_MIN_ELEMS 16384
+#define PAR_MIN_ELEMS NNL_PAR_MIN_ELEMS
 
 typedef struct Cg {
     Graph *g;

@@ -90,8 +90,7 @@ static float *scratch(Scratch *s, size_t floats)
 
 static int conv_threads(double flops)
 {
-    if (omp_in_parallel() || flops < PAR_FLOPS) return 1;
-    return rt_threads();
+    return rt_threads_for(flops, PAR_FLOPS, INT64_MAX);
 }
 
 /* Outputs o in [0, n_out) whose tap o * stride + off falls inside [0, len): [*lo, *hi). */
@@ -182,10 +181,10 @@ static void im2col_par(const NnlConv *cv, const Geom *g, const float *x, float *
         im2col(cv, x, 0, g->cg, col);
         return;
     }
-    #pragma omp parallel num_threads(nt)
+    #pragma omp parallel num_threads(rt_threads())
     {
         int64_t lo, hi;
-        rt_chunk(g->cg, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);
+        rt_share(g->cg, nt, &lo, &hi);
         im2col(cv, x, lo, hi, col);
     }
 }
@@ -196,10 +195,10 @@ static void col2im_par(const NnlConv *cv, const Geom *g, const float *col, float
         col2im(cv, col, 0, g->cg, dx);
         return;
     }
-    #pragma omp parallel num_threads(nt)
+    #pragma omp parallel num_threads(rt_threads())
     {
         int64_t lo, hi;
-        rt_chunk(g->cg, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);
+        rt_share(g->cg, nt, &lo, &hi);
         col2im(cv, col, lo, hi, dx);
     }
 }
@@ -379,10 +378,10 @@ static void run_units(UnitFn fn, const NnlConv *cv, int64_t n, const float *a,
         for (int64_t t = 0; t < units; t++) fn(cv, &g, t / groups, t % groups, a, b, out, col, nt);
         return;
     }
-    #pragma omp parallel num_threads(nt)
+    #pragma omp parallel num_threads(rt_threads())
     {
         int64_t lo, hi;
-        rt_chunk(units, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);
+        rt_share(units, nt, &lo, &hi);
         float *col = lo < hi ? col_space(&g) : NULL;
         for (int64_t t = lo; t < hi; t++) fn(cv, &g, t / groups, t % groups, a, b, out, col, 1);
     }
@@ -506,14 +505,13 @@ static void conv_dw(const NnlConv *cv, int64_t n, const float *x, const float *d
         sum_slices(dw, part, slices, wsize, 0, wsize);
         return;
     }
-    #pragma omp parallel num_threads(nt)
+    #pragma omp parallel num_threads(rt_threads())
     {
-        int t = omp_get_thread_num(), parts = omp_get_num_threads();
         int64_t s0, s1, e0, e1;
-        rt_chunk(slices, parts, t, &s0, &s1);
+        rt_share(slices, nt, &s0, &s1);
         dw_slices(cv, &g, s0, s1, slices, n, x, dy, po, dw, part, wsize, s0 < s1 ? col_space(&g) : NULL);
         #pragma omp barrier
-        rt_chunk(wsize, parts, t, &e0, &e1);
+        rt_share(wsize, nt, &e0, &e1);
         sum_slices(dw, part, slices, wsize, e0, e1);
     }
 }

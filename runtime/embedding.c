@@ -25,17 +25,15 @@ void nnl_embedding_dw(const float *dy, const float *ids, float *dw, int64_t n, i
                       int64_t d)
 {
     if (v <= 0 || d <= 0) return;
-    int nt = rt_threads();
-    if (omp_in_parallel() || n * d < (1 << 15)) nt = 1;
-    if (nt > v) nt = (int)v;
+    int nt = rt_threads_for((double)n * d, 1 << 15, v);
     if (nt <= 1) {   /* no OpenMP region for one thread: ~1 us each */
         rows_dw(dy, ids, dw, n, d, 0, v);
         return;
     }
-    #pragma omp parallel num_threads(nt)
+    #pragma omp parallel num_threads(rt_threads())
     {
         int64_t lo, hi;
-        rt_chunk(v, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);
+        rt_share(v, nt, &lo, &hi);
         rows_dw(dy, ids, dw, n, d, lo, hi);
     }
 }

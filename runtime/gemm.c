@@ -772,12 +772,11 @@ static void gemm_run(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, 
     int simple = m < 16 || n < 4 || flops < 2.0 * 32 * 32 * 32;
     int thin = !trans_b && n <= 16;
     int tc = !simple && n <= TC_N && m >= NR;   /* decided on the whole product */
-    int nt = rt_threads();
     /* a region of two threads costs ~3 us on these VMs: worth it above ~6 us of work,
      * estimated at 150 GFLOP/s, plus B streamed at 60 GB/s for a few rows (a batch-1
-     * layer is bound by reading its weights) */
+     * layer is bound by reading its weights); a thread more for each 3 us more */
     double est_us = flops / 150e3 + (m < 16 ? 4.0 * (double)k * n / 60e3 : 0.0);
-    if (omp_in_parallel() || est_us < 6.0) nt = 1;
+    int nt = rt_threads_for(est_us, 6.0, INT64_MAX);
     /* split C into whole microtiles (or 16-column strips): by rows when every thread gets
      * two row tiles or more, so that a thread's rows are the batch rows it wrote and will
      * read in the kernels around (every kernel splits the batch the same way, and data
@@ -794,11 +793,10 @@ static void gemm_run(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, 
         }
         return;
     }
-    #pragma omp parallel num_threads(nt)
+    #pragma omp parallel num_threads(rt_threads())
     {
-        int parts = omp_get_num_threads(), t = omp_get_thread_num();
         int64_t lo, hi, i0 = 0, i1 = m, j0 = 0, j1 = n;
-        rt_chunk(units, parts, t, &lo, &hi);
+        rt_share(units, nt, &lo, &hi);
         if (split_n) { j0 = lo * unit_n; j1 = hi * unit_n < n ? hi * unit_n : n; }
         else         { i0 = lo * unit_m; i1 = hi * unit_m < m ? hi * unit_m : m; }
         if (i0 < i1 && j0 < j1) {
@@ -842,17 +840,15 @@ static void batched(int trans_a, int trans_b, int64_t batch, int64_t m, int64_t 
     } while (0)
     /* one matrix: gemm_run splits it; little work (~6 us, as gemm_run) or one thread:
      * the matrices in turn, with no OpenMP region (~1 us even for one thread) */
-    int nt = batch == 1 || omp_in_parallel() ? 1 : rt_threads();
-    if (2.0 * m * n * k * batch < 1e6) nt = 1;
-    if (nt > batch) nt = (int)batch;
+    int nt = batch == 1 ? 1 : rt_threads_for(2.0 * m * n * k * batch, 1e6, batch);
     if (nt <= 1) {
         for (int64_t i = 0; i < batch; i++) ONE(i);
         return;
     }
-    #pragma omp parallel num_threads(nt)
+    #pragma omp parallel num_threads(rt_threads())
     {
         int64_t lo, hi;
-        rt_chunk(batch, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);
+        rt_share(batch, nt, &lo, &hi);
         for (int64_t i = lo; i < hi; i++) ONE(i);   /* inside the region: each one serial */
     }
     #undef ONE

@@ -12,9 +12,7 @@ enum { PAR_MIN = 1 << 15 };   /* elements below which a region costs more than i
 
 static int threads_for(int64_t work, int64_t units)
 {
-    if (work < PAR_MIN || omp_in_parallel()) return 1;
-    int nt = rt_threads();
-    return nt > units ? (int)units : nt;
+    return rt_threads_for((double)work, PAR_MIN, units);
 }
 
 void nnl_stack_rows(float *y, const float *x, int64_t outer, int64_t inner, int64_t steps,
@@ -74,10 +72,10 @@ void nnl_softmax_rows(const float *x, float *y, int64_t rows, int64_t cols, int 
         softmax_range(x, y, 0, rows, cols, log);
         return;
     }
-    #pragma omp parallel num_threads(nt)
+    #pragma omp parallel num_threads(rt_threads())
     {
         int64_t lo, hi;
-        rt_chunk(rows, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);
+        rt_share(rows, nt, &lo, &hi);
         softmax_range(x, y, lo, hi, cols, log);
     }
 }
@@ -129,10 +127,10 @@ void nnl_reduce_sum(const float *x, float *y, int64_t outer, int64_t r, int64_t 
         reduce_range(x, y, r, inner, scale, 0, outs);
         return;
     }
-    #pragma omp parallel num_threads(nt)
+    #pragma omp parallel num_threads(rt_threads())
     {
         int64_t lo, hi;
-        rt_chunk(outs, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);
+        rt_share(outs, nt, &lo, &hi);
         reduce_range(x, y, r, inner, scale, lo, hi);
     }
 }
@@ -169,10 +167,10 @@ void nnl_unpick(const float *dy, const float *labels, float *dx, int64_t rows, i
         unpick_rows(dy, labels, dx, cols, 0, rows);
         return;
     }
-    #pragma omp parallel num_threads(nt)
+    #pragma omp parallel num_threads(rt_threads())
     {
         int64_t lo, hi;
-        rt_chunk(rows, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);
+        rt_share(rows, nt, &lo, &hi);
         unpick_rows(dy, labels, dx, cols, lo, hi);
     }
 }

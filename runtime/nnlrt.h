@@ -45,6 +45,8 @@ typedef void (*NnlStepFn)(NnlCtx *ctx);
 /* ===== kernels called by generated code (kernels.c, gemm.c, parallel.c) ===== */
 
 void nnl_parallel_for(NnlKernelFn fn, const NnlCtx *ctx, int64_t n);
+/* Loops of fewer elements run serially in generated code (a region costs more). */
+#define NNL_PAR_MIN_ELEMS 16384
 /* fn over [bounds[0], bounds[nseg]) in one parallel region, each segment
  * [bounds[s], bounds[s + 1]) split between the threads as nnl_parallel_for splits it (the
  * optimizer update, a segment a parameter: each thread takes the part of a gradient that

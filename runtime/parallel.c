@@ -1,8 +1,9 @@
 /* parallel.c — nnl_parallel_for and the thread count of every parallel region the
  * runtime runs. In: a generated loop body and an iteration count. Out: the body run on
- * one contiguous chunk per thread, split the same way for a given thread count so that
- * results never depend on scheduling. Whether a loop is worth splitting at all is the
- * compiler's cost rule; here we only refuse splits that cannot help. */
+ * one contiguous chunk per working thread, split the same way for a given thread count
+ * so that results never depend on scheduling. Whether a loop is worth splitting at all
+ * is the compiler's cost rule (NNL_PAR_MIN_ELEMS); how many threads it pays for is
+ * rt_threads_for's. Every region is the whole team (see rt_share). */
 #include <omp.h>
 #include <time.h>
 
@@ -23,11 +24,36 @@ int rt_threads(void)
     return t > 0 ? t : 1;
 }
 
+/* A region's start and barrier cost ~3 us for two threads on these VMs and grow with the
+ * thread count; a machine of 16 threads splitting 6 us of work 16 ways spent longer
+ * waiting than working (the LSTM's step ran at 0.6x its one-thread speed on 16 threads).
+ * So each thread beyond the first must bring half a pair's work. */
+int rt_threads_for(double work, double pair, int64_t units)
+{
+    if (work < pair || omp_in_parallel()) return 1;
+    int nt = rt_threads();
+    double by_work = 2.0 * work / pair;
+    if (nt > by_work) nt = (int)by_work;
+    if (nt > units) nt = (int)units;
+    return nt > 1 ? nt : 1;
+}
+
 void rt_chunk(int64_t n, int parts, int t, int64_t *lo, int64_t *hi)
 {
     int64_t q = n / parts, r = n % parts;
     *lo = t * q + (t < r ? t : r);
     *hi = *lo + q + (t < r);
+}
+
+void rt_share(int64_t n, int nt, int64_t *lo, int64_t *hi)
+{
+    int parts = omp_get_num_threads(), t = omp_get_thread_num();
+    if (parts > nt) parts = nt;
+    if (t >= parts) {
+        *lo = *hi = n;
+        return;
+    }
+    rt_chunk(n, parts, t, lo, hi);
 }
 
 double rt_now(void)
@@ -37,23 +63,21 @@ double rt_now(void)
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* Serial when there is at most one iteration per thread's worth of work to hand out
- * (n < 2), one thread, or when already inside a parallel region (no nesting: the outer
- * region owns the cores). Otherwise min(threads, n) chunks, static. */
+/* Serial for one thread or when already inside a parallel region (no nesting: the outer
+ * region owns the cores). Otherwise one chunk per NNL_PAR_MIN_ELEMS / 2 elements (the
+ * compiler calls this from NNL_PAR_MIN_ELEMS up), at most one per thread, static. */
 void nnl_parallel_for(NnlKernelFn fn, const NnlCtx *ctx, int64_t n)
 {
     if (n <= 0) return;
-    int nt = rt_threads();
-    if (nt > n) nt = (int)n;
-    if (nt <= 1 || omp_in_parallel()) {
+    int nt = rt_threads_for((double)n, NNL_PAR_MIN_ELEMS, n);
+    if (nt <= 1) {
         fn(ctx, 0, n);
         return;
     }
-    #pragma omp parallel num_threads(nt)
+    #pragma omp parallel num_threads(rt_threads())
     {
-        int t = omp_get_thread_num(), parts = omp_get_num_threads();
         int64_t lo, hi;
-        rt_chunk(n, parts, t, &lo, &hi);
+        rt_share(n, nt, &lo, &hi);
         if (lo < hi) fn(ctx, lo, hi);
     }
 }
@@ -61,17 +85,16 @@ void nnl_parallel_for(NnlKernelFn fn, const NnlCtx *ctx, int64_t n)
 void nnl_parallel_for_segments(NnlKernelFn fn, const NnlCtx *ctx, const int64_t *bounds, int nseg)
 {
     if (nseg <= 0 || bounds[nseg] <= bounds[0]) return;
-    int nt = rt_threads();
-    if (nt <= 1 || omp_in_parallel()) {
+    int nt = rt_threads_for((double)(bounds[nseg] - bounds[0]), NNL_PAR_MIN_ELEMS, INT64_MAX);
+    if (nt <= 1) {
         fn(ctx, bounds[0], bounds[nseg]);
         return;
     }
-    #pragma omp parallel num_threads(nt)
+    #pragma omp parallel num_threads(rt_threads())
     {
-        int t = omp_get_thread_num(), parts = omp_get_num_threads();
         for (int s = 0; s < nseg; s++) {
             int64_t lo, hi;
-            rt_chunk(bounds[s + 1] - bounds[s], parts, t, &lo, &hi);
+            rt_share(bounds[s + 1] - bounds[s], nt, &lo, &hi);
             if (lo < hi) fn(ctx, bounds[s] + lo, bounds[s] + hi);
         }
     }

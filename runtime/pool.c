@@ -27,10 +27,7 @@ enum {
 
 static int pool_threads(const NnlPool *pl, int64_t planes)
 {
-    double work = (double)planes * pl->p * pl->q * pl->kh * pl->kw;
-    if (work < PAR_MIN || omp_in_parallel()) return 1;
-    int nt = rt_threads();
-    return nt > planes ? (int)planes : nt;
+    return rt_threads_for((double)planes * pl->p * pl->q * pl->kh * pl->kw, PAR_MIN, planes);
 }
 
 /* Window rows [*h0, *h1) of output row i, clipped to the plane. */
@@ -391,10 +388,10 @@ static void pool_run(PlaneFn fn, const NnlPool *pl, int64_t n, const float *x,
             fn(pl, x ? x + c * hw : NULL, dy ? dy + c * pq : NULL, out + c * out_plane);
         return;
     }
-    #pragma omp parallel num_threads(nt)
+    #pragma omp parallel num_threads(rt_threads())
     {
         int64_t lo, hi;
-        rt_chunk(planes, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);
+        rt_share(planes, nt, &lo, &hi);
         for (int64_t c = lo; c < hi; c++)
             fn(pl, x ? x + c * hw : NULL, dy ? dy + c * pq : NULL, out + c * out_plane);
     }

@@ -19,8 +19,18 @@
  * generated code; read by nnl_parallel_for, nnl_sgemm and the kernels. */
 void rt_set_threads(int threads);
 int rt_threads(void);              /* the effective count: >= 1 */
+/* The threads a region of `work` (in the caller's units) pays for, `pair` of which are
+ * worth a region of two threads: 1 below that or inside a parallel region, else one
+ * thread per pair / 2 of work, at most rt_threads() and `units`. */
+int rt_threads_for(double work, double pair, int64_t units);
 /* Thread t's share of [0, n) split into `parts` contiguous chunks (sizes differ by <= 1). */
 void rt_chunk(int64_t n, int parts, int t, int64_t *lo, int64_t *hi);
+/* Every region runs the whole team, num_threads(rt_threads()): libgomp ends the surplus
+ * threads when a team is smaller than the one before and starts new ones for a larger
+ * (tests/e2e/bench.sh: a step at 5 threads allocates nothing). Inside one, this
+ * thread's share of [0, n) split between the first nt threads (or the whole team, if
+ * OpenMP gave fewer): empty for the rest. */
+void rt_share(int64_t n, int nt, int64_t *lo, int64_t *hi);
 double rt_now(void);               /* monotonic seconds */
 
 /* ===== isa.c: the instruction-set level the arithmetic (isa_list.h) runs at ===== */
