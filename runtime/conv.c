@@ -23,7 +23,6 @@
  * slice summed in image order into its own partial, the partials added in slice order;
  * dw is therefore identical on any thread count too. */
 #include <omp.h>
-#include <pthread.h>
 #include <string.h>
 
 #include "rt_internal.h"
@@ -54,39 +53,11 @@ static Geom geom(const NnlConv *cv)
     return g;
 }
 
-/* ---- scratch, kept per thread for the whole run ---- */
+/* ---- scratch, kept per thread for the whole run (rt_scratch) ---- */
 
-typedef struct Scratch { float *p; size_t cap; } Scratch;
-static __thread Scratch col_scratch;     /* this thread's column matrix */
-static __thread Scratch slot_scratch;    /* dw partials, shared with the caller's team */
-static __thread Scratch dy_scratch;      /* one image's output gradient (pooled dw) */
-
-/* A thread that ends (OpenMP shrinks its pool when the thread count drops) frees its
- * scratch: a key whose destructor runs in the ending thread, TLS still in place. */
-static pthread_key_t scratch_key;
-static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
-
-static void free_scratch(void *unused)
-{
-    rt_free(col_scratch.p);
-    rt_free(slot_scratch.p);
-    rt_free(dy_scratch.p);
-    col_scratch = slot_scratch = dy_scratch = (Scratch){0};
-}
-
-static void make_scratch_key(void) { pthread_key_create(&scratch_key, free_scratch); }
-
-static float *scratch(Scratch *s, size_t floats)
-{
-    if (floats > s->cap) {
-        pthread_once(&scratch_once, make_scratch_key);
-        if (!pthread_getspecific(scratch_key)) pthread_setspecific(scratch_key, &col_scratch);
-        rt_free(s->p);
-        s->p = rt_alloc(floats * sizeof(float));
-        s->cap = s->p ? floats : 0;
-    }
-    return s->p;
-}
+static __thread RtScratch col_scratch;     /* this thread's column matrix */
+static __thread RtScratch slot_scratch;    /* dw partials, shared with the caller's team */
+static __thread RtScratch dy_scratch;      /* one image's output gradient (pooled dw) */
 
 static int conv_threads(double flops)
 {
@@ -356,7 +327,7 @@ static void dw_unit(const NnlConv *cv, const Geom *g, int64_t i, int64_t gr, con
 /* The column scratch a thread needs; NULL for 1x1 convolutions or when allocation fails. */
 static float *col_space(const Geom *g)
 {
-    return g->identity ? NULL : scratch(&col_scratch, (size_t)(g->rows * g->pq));
+    return g->identity ? NULL : rt_scratch(&col_scratch, (size_t)(g->rows * g->pq));
 }
 
 static double conv_flops(const NnlConv *cv, const Geom *g, int64_t n)
@@ -438,7 +409,7 @@ static void dw_pooled_direct(const NnlConv *cv, const Geom *g, const Pooled *po,
 static void dw_images(const NnlConv *cv, const Geom *g, int64_t i0, int64_t i1,
                       const float *x, const float *dy, const Pooled *po, float *acc, float *col, int nt)
 {
-    float *buf = po ? scratch(&dy_scratch, (size_t)(cv->k * g->pq)) : NULL;
+    float *buf = po ? rt_scratch(&dy_scratch, (size_t)(cv->k * g->pq)) : NULL;
     for (int64_t i = i0; i < i1; i++) {
         float beta = i > i0 ? 1.0f : 0.0f;
         if (po && !buf) {
@@ -492,7 +463,7 @@ static void conv_dw(const NnlConv *cv, int64_t n, const float *x, const float *d
     int64_t slices = n < NSLOT ? n : NSLOT, cap = 1 + SLOT_CAP / (wsize > 0 ? wsize : 1);
     if (slices > cap) slices = cap;
     float *part = NULL;   /* (slices - 1, wsize): slice 0 sums straight into dw */
-    if (slices > 1 && !(part = scratch(&slot_scratch, (size_t)((slices - 1) * wsize))))
+    if (slices > 1 && !(part = rt_scratch(&slot_scratch, (size_t)((slices - 1) * wsize))))
         slices = 1;
     int nt = conv_threads(conv_flops(cv, &g, n));
     if (slices == 1) {     /* images in turn, each GEMM and im2col split between threads */

@@ -7,7 +7,6 @@
  * fixed order of k, so results do not depend on the thread count. */
 #include <math.h>
 #include <omp.h>
-#include <pthread.h>
 #include <string.h>
 
 #if defined(__AVX512F__) || defined(__AVX2__)
@@ -28,6 +27,7 @@ enum {
     MC = MR * 12,            /* A block mc x kc: 168 KB, stays in L2 */
     NC = NR * 64,            /* B block kc x nc: streamed from L2/L3 */
 };
+enum { SPLIT_K_MAX = 1 << 21 };   /* floats of the partial product gemm_split_k may keep */
 
 /* ---- microkernels: acc(MR, NR) = pa(kc, MR)^T-packed @ pb(kc, NR); then
  *      c(mr, nr) = alpha * acc + beta * c, C not read when beta == 0 ---- */
@@ -317,35 +317,11 @@ static void pack_b(int tb, const float *b, int64_t ldb, int64_t p0, int64_t kc,
     }
 }
 
-/* Per-thread pack buffers, kept for the whole run: a big buffer freed every call costs
- * page faults on every call (see BENCHMARKING.md). */
-static __thread float *pack_buf;
-static __thread size_t pack_cap;
+/* Per-thread buffers, kept for the whole run (rt_scratch) */
+static __thread RtScratch pack_scratch;    /* packed A and B blocks */
+static __thread RtScratch split_scratch;   /* the partial products of gemm_split_k */
 
-/* A thread that ends frees its buffer (as conv.c's scratch). */
-static pthread_key_t pack_key;
-static pthread_once_t pack_once = PTHREAD_ONCE_INIT;
-
-static void free_pack(void *unused)
-{
-    rt_free(pack_buf);
-    pack_buf = NULL;
-    pack_cap = 0;
-}
-
-static void make_pack_key(void) { pthread_key_create(&pack_key, free_pack); }
-
-static float *pack_space(size_t floats)
-{
-    if (floats > pack_cap) {
-        pthread_once(&pack_once, make_pack_key);
-        if (!pthread_getspecific(pack_key)) pthread_setspecific(pack_key, &pack_cap);
-        rt_free(pack_buf);
-        pack_buf = rt_alloc(floats * sizeof(float));
-        pack_cap = pack_buf ? floats : 0;
-    }
-    return pack_buf;
-}
+static float *pack_space(size_t floats) { return rt_scratch(&pack_scratch, floats); }
 
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -756,6 +732,66 @@ static const float *tb_offset(int tb, const float *b, int64_t ldb, int64_t j0)
     return tb ? b + j0 * ldb : b + j0;
 }
 
+/* C = alpha op(A) op(B) + beta C on this thread alone; simple, tc and thin as gemm_run
+ * decided them for the whole product. */
+static void gemm_serial(int simple, int tc, int thin, int trans_a, int trans_b, int64_t m, int64_t n,
+                        int64_t k, float alpha, const float *a, int64_t lda, const float *b,
+                        int64_t ldb, float beta, float *c, int64_t ldc, const Epi *e)
+{
+    if (simple || (tc ? gemm_packed_t : gemm_packed)(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb,
+                                                      beta, c, ldc, e, 0, 0) < 0) {
+        gemm_simple(trans_a, trans_b, 0, m, 0, n, k, alpha, a, lda, b, ldb, beta, c, ldc, thin);
+        epi_run(e, 0, m, 0, n);
+    }
+}
+
+/* A weight gradient C = alpha A^T B + beta C whose k is the batch, as two halves of k on
+ * any thread count (so that C does not depend on it): the first half multiplied into C,
+ * the second into a partial product added after. With two threads or more each half has
+ * its own threads, which split its C by rows: thread t then reads the batch rows it
+ * wrote in the kernels before. Split along C instead, each thread would read half its A
+ * from the other core and leave A's lines in both caches, so that the next kernel writing
+ * them waits on invalidations (see PERFORMANCE.md's findings). */
+static void gemm_split_k(int simple, int tc, int thin, int64_t m, int64_t n, int64_t k, float alpha,
+                         const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
+                         float *c, int64_t ldc, const Epi *e, int nt, float *part)
+{
+    int64_t kh = k / 2;
+    if (nt <= 1) {
+        gemm_serial(simple, tc, thin, 1, 0, m, n, kh, alpha, a, lda, b, ldb, beta, c, ldc, NULL);
+        gemm_serial(simple, tc, thin, 1, 0, m, n, k - kh, alpha, a + kh * lda, lda, b + kh * ldb, ldb,
+                    0.0f, part, n, NULL);
+        for (int64_t i = 0; i < m; i++)
+            for (int64_t j = 0; j < n; j++) c[i * ldc + j] += part[i * n + j];
+        epi_run(e, 0, m, 0, n);
+        return;
+    }
+    int64_t unit = tc ? NR : 1;   /* the rows of C^T a tc product's threads take */
+    #pragma omp parallel num_threads(rt_threads())
+    {
+        int t = omp_get_thread_num(), parts = omp_get_num_threads() < nt ? omp_get_num_threads() : nt;
+        int half = parts / 2, g = t >= half, gsize = g ? parts - half : half;
+        int64_t lo, hi, r0, r1;
+        if (parts < 2) {   /* OpenMP gave one thread: the serial order above */
+            if (t == 0) gemm_split_k(simple, tc, thin, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, e, 1, part);
+        } else {
+            if (t < parts) {
+                rt_chunk(ceil_div(m, unit), gsize, t - (g ? half : 0), &lo, &hi);
+                int64_t i0 = lo * unit, i1 = hi * unit < m ? hi * unit : m, k0 = g ? kh : 0;
+                if (i0 < i1)
+                    gemm_serial(simple, tc, thin, 1, 0, i1 - i0, n, g ? k - kh : kh, alpha,
+                                a + k0 * lda + i0, lda, b + k0 * ldb, ldb, g ? 0.0f : beta,
+                                g ? part + i0 * n : c + i0 * ldc, g ? n : ldc, NULL);
+            }
+            #pragma omp barrier
+            rt_share(m, nt, &r0, &r1);
+            for (int64_t i = r0; i < r1; i++)
+                for (int64_t j = 0; j < n; j++) c[i * ldc + j] += part[i * n + j];
+            epi_run(e, r0, r1, 0, n);
+        }
+    }
+}
+
 /* nnl_sgemm with an epilogue (e may be NULL): e runs over every block of C that a thread
  * finished, on that thread. */
 static void gemm_run(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
@@ -777,6 +813,14 @@ static void gemm_run(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, 
      * layer is bound by reading its weights); a thread more for each 3 us more */
     double est_us = flops / 150e3 + (m < 16 ? 4.0 * (double)k * n / 60e3 : 0.0);
     int nt = rt_threads_for(est_us, 6.0, INT64_MAX);
+    /* a weight gradient over the batch whose C is small beside its operands: split k */
+    float *part;
+    if (trans_a && !trans_b && 2 * n < k && k >= 16 && m * n <= SPLIT_K_MAX &&
+        (part = rt_scratch(&split_scratch, (size_t)(m * n)))) {
+        if (nt > m) nt = (int)m;
+        gemm_split_k(simple, tc, thin, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, e, nt, part);
+        return;
+    }
     /* split C into whole microtiles (or 16-column strips): by rows when every thread gets
      * two row tiles or more, so that a thread's rows are the batch rows it wrote and will
      * read in the kernels around (every kernel splits the batch the same way, and data
@@ -785,12 +829,14 @@ static void gemm_run(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, 
     int split_n = m / unit_m < 2 * nt && n / unit_n >= m / unit_m;
     int64_t units = split_n ? ceil_div(n, unit_n) : ceil_div(m, unit_m);
     if (nt > units) nt = (int)units;
+    /* rows: exactly the batch rows the elementwise kernels give each thread (the flat
+     * index split evenly), not whole microtiles: a panel of r < MR rows costs r rows */
+    if (!split_n && !simple && !tc) {
+        units = m;
+        unit_m = 1;
+    }
     if (nt == 1) {   /* no OpenMP region at all: its fixed cost is a batch-1 layer's time */
-        if (simple || (tc ? gemm_packed_t : gemm_packed)(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb,
-                                                          beta, c, ldc, e, 0, 0) < 0) {
-            gemm_simple(trans_a, trans_b, 0, m, 0, n, k, alpha, a, lda, b, ldb, beta, c, ldc, thin);
-            epi_run(e, 0, m, 0, n);
-        }
+        gemm_serial(simple, tc, thin, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, e);
         return;
     }
     #pragma omp parallel num_threads(rt_threads())

@@ -117,12 +117,53 @@ static void reduce_range(const float *x, float *y, int64_t r, int64_t inner, flo
     }
 }
 
+static __thread RtScratch rows_scratch;   /* the second half's sums in reduce_rows */
+
+/* A sum over the batch (outer == 1) as two halves of the rows on any thread count (so
+ * that y does not depend on it): the first half summed into y, the second into a partial
+ * row added after. With two threads or more each half has its own threads, which split
+ * its columns: thread t then reads the batch rows it wrote in the kernels before (see
+ * gemm.c's gemm_split_k). */
+static void reduce_rows(const float *x, float *y, int64_t r, int64_t inner, float scale, int nt,
+                        float *part)
+{
+    int64_t rh = r / 2;
+    if (nt <= 1) {
+        reduce_range(x, y, rh, inner, 1.0f, 0, inner);
+        reduce_range(x + rh * inner, part, r - rh, inner, 1.0f, 0, inner);
+        for (int64_t i = 0; i < inner; i++) y[i] = scale * (y[i] + part[i]);
+        return;
+    }
+    #pragma omp parallel num_threads(rt_threads())
+    {
+        int t = omp_get_thread_num(), parts = omp_get_num_threads() < nt ? omp_get_num_threads() : nt;
+        int half = parts / 2, g = t >= half;
+        int64_t lo, hi;
+        if (parts < 2) {   /* OpenMP gave one thread: the serial order above */
+            if (t == 0) reduce_rows(x, y, r, inner, scale, 1, part);
+        } else {
+            if (t < parts) {
+                rt_chunk(inner, g ? parts - half : half, t - (g ? half : 0), &lo, &hi);
+                reduce_range(x + (g ? rh * inner : 0), g ? part : y, g ? r - rh : rh, inner, 1.0f, lo, hi);
+            }
+            #pragma omp barrier
+            rt_share(inner, nt, &lo, &hi);
+            for (int64_t i = lo; i < hi; i++) y[i] = scale * (y[i] + part[i]);
+        }
+    }
+}
+
 void nnl_reduce_sum(const float *x, float *y, int64_t outer, int64_t r, int64_t inner,
                     float scale)
 {
     int64_t outs = outer * inner;
     if (outs <= 0) return;
     int nt = threads_for(outs * (r > 0 ? r : 1), outs);
+    float *part;
+    if (outer == 1 && inner > 1 && r >= 8 && (part = rt_scratch(&rows_scratch, (size_t)inner))) {
+        reduce_rows(x, y, r, inner, scale, nt, part);
+        return;
+    }
     if (nt <= 1) {
         reduce_range(x, y, r, inner, scale, 0, outs);
         return;

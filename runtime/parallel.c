@@ -5,6 +5,7 @@
  * is the compiler's cost rule (NNL_PAR_MIN_ELEMS); how many threads it pays for is
  * rt_threads_for's. Every region is the whole team (see rt_share). */
 #include <omp.h>
+#include <pthread.h>
 #include <time.h>
 
 #include "rt_internal.h"
@@ -54,6 +55,43 @@ void rt_share(int64_t n, int nt, int64_t *lo, int64_t *hi)
         return;
     }
     rt_chunk(n, parts, t, lo, hi);
+}
+
+/* ---- per-thread scratch ---- */
+
+enum { SCRATCH_MAX = 16 };                   /* buffers a thread may hold */
+static __thread RtScratch *scratch_held[SCRATCH_MAX];
+static __thread int scratch_n;
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+/* The key's destructor runs in the ending thread, its TLS still in place. */
+static void free_scratch(void *unused)
+{
+    for (int i = 0; i < scratch_n; i++) {
+        rt_free(scratch_held[i]->p);
+        *scratch_held[i] = (RtScratch){0};
+    }
+    scratch_n = 0;
+}
+
+static void make_scratch_key(void) { pthread_key_create(&scratch_key, free_scratch); }
+
+float *rt_scratch(RtScratch *s, size_t floats)
+{
+    if (floats <= s->cap) return s->p;
+    int held = 0;
+    for (int i = 0; i < scratch_n; i++) held |= scratch_held[i] == s;
+    if (!held) {
+        if (scratch_n == SCRATCH_MAX) return NULL;
+        pthread_once(&scratch_once, make_scratch_key);
+        pthread_setspecific(scratch_key, &scratch_n);
+        scratch_held[scratch_n++] = s;
+    }
+    rt_free(s->p);
+    s->p = rt_alloc(floats * sizeof(float));
+    s->cap = s->p ? floats : 0;
+    return s->p;
 }
 
 double rt_now(void)

@@ -32,6 +32,11 @@ void rt_chunk(int64_t n, int parts, int t, int64_t *lo, int64_t *hi);
  * OpenMP gave fewer): empty for the rest. */
 void rt_share(int64_t n, int nt, int64_t *lo, int64_t *hi);
 double rt_now(void);               /* monotonic seconds */
+/* A buffer of at least `floats` floats kept in *s (a __thread variable of the caller's)
+ * for the whole run and grown when too small: a buffer freed every call costs page faults
+ * every call. Freed when the thread ends. NULL when out of memory. */
+typedef struct RtScratch { float *p; size_t cap; } RtScratch;
+float *rt_scratch(RtScratch *s, size_t floats);
 
 /* ===== isa.c: the instruction-set level the arithmetic (isa_list.h) runs at ===== */
 

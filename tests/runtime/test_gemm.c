@@ -1,7 +1,7 @@
 /* test_gemm.c — nnl_sgemm against a naive triple loop in double: every transpose, odd
  * and degenerate sizes (m, n or k = 1), strides wider than the rows, alpha and beta
- * cases (beta = 0 must ignore NaN garbage in C), thin products (10 columns), 1 and 2
- * threads bit-identical. nnl_sgemm_ep and nnl_sgemm_batched_ep: the epilogue sees every
+ * cases (beta = 0 must ignore NaN garbage in C), thin products (10 columns), 1, 2, 3
+ * and 5 threads bit-identical (weight gradients split along k included). nnl_sgemm_ep and nnl_sgemm_batched_ep: the epilogue sees every
  * element of C exactly once, and only once it is final (simple and packed paths, several
  * k blocks, row and column splits, batches). */
 #include <math.h>
@@ -27,11 +27,12 @@ static void check(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha, 
     int64_t lda = ac + pad, ldb = bc + pad, ldc = n + pad;
     float *a = malloc(sizeof(float) * ar * lda), *b = malloc(sizeof(float) * br * ldb);
     float *c = malloc(sizeof(float) * m * ldc), *c2 = malloc(sizeof(float) * m * ldc);
+    float *c_in = malloc(sizeof(float) * m * ldc);
     double *want = malloc(sizeof(double) * m * n);
     for (int64_t i = 0; i < ar * lda; i++) a[i] = frand(&s);
     for (int64_t i = 0; i < br * ldb; i++) b[i] = frand(&s);
     for (int64_t i = 0; i < m * ldc; i++) c[i] = beta == 0.0f ? NAN : frand(&s);
-    memcpy(c2, c, sizeof(float) * m * ldc);
+    memcpy(c_in, c, sizeof(float) * m * ldc);
     for (int64_t i = 0; i < m; i++)
         for (int64_t j = 0; j < n; j++) {
             double acc = 0;
@@ -42,8 +43,14 @@ static void check(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha, 
         }
     rt_set_threads(1);
     nnl_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-    rt_set_threads(2);
-    nnl_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c2, ldc);
+    /* 2 threads; 3 and 5: halves of a split-k product with more than one thread each */
+    int differ = 0;
+    for (int t = 5; t >= 2; t -= t == 5 ? 2 : 1) {
+        memcpy(c2, c_in, sizeof(float) * m * ldc);
+        rt_set_threads(t);
+        nnl_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c2, ldc);
+        differ |= memcmp(c, c2, sizeof(float) * m * ldc) != 0;
+    }
     double worst = 0;
     for (int64_t i = 0; i < m; i++) {
         for (int64_t j = 0; j < n; j++) {
@@ -54,13 +61,13 @@ static void check(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha, 
             if (!(c[i * ldc + j] == c2[i * ldc + j] || (isnan(c[i * ldc + j]) && isnan(c2[i * ldc + j]))))
                 worst = INFINITY;
     }
-    if (!(worst < 1e-5) || memcmp(c, c2, sizeof(float) * m * ldc) != 0) {
+    if (!(worst < 1e-5) || differ) {
         printf("FAIL ta=%d tb=%d m=%lld n=%lld k=%lld alpha=%g beta=%g pad=%lld: err %g%s\n",
                ta, tb, (long long)m, (long long)n, (long long)k, alpha, beta, (long long)pad,
-               worst, memcmp(c, c2, sizeof(float) * m * ldc) ? " (threads differ)" : "");
+               worst, differ ? " (threads differ)" : "");
         failures++;
     }
-    free(a); free(b); free(c); free(c2); free(want);
+    free(a); free(b); free(c); free(c2); free(c_in); free(want);
 }
 
 /* An epilogue kernel: y[i] = 2 C[i] + 1, counting the visits of each element. The
@@ -148,7 +155,7 @@ int main(void)
         check(0, 0, n % 3 + 1, n, 5408 + n, n % 2 ? 1.0f : -0.5f, n % 4 ? 0.0f : 1.5f, 0);
     check(1, 0, 2, 10, 30000, 1.0f, 0.0f, 0);
     cases += 14;
-    for (int threads = 1; threads <= 2; threads++)
+    for (int threads = 1; threads <= 3; threads++)
         for (int ta = 0; ta < 2; ta++)
             for (int tb = 0; tb < 2; tb++) {
                 check_ep(ta, tb, 1, 9, 7, 5, threads);        /* the simple path */
