@@ -1147,22 +1147,24 @@ static void gen_pool(Cg *c, Frame *f, Node *n)
 }
 
 /* STACK: y[o, t, r] = x_t[o, r] for o < outer (the operands' axes before ax0, the batch
- * among them), r < inner (their axes from ax0 on): one nnl_stack_rows call per operand,
- * so the code is linear in the number of operands and every call is the same loop.
- * Stacked and joined outputs have this one layout. */
+ * among them), r < inner (their axes from ax0 on): one nnl_stack call over an array of
+ * the operands' addresses on the launcher's stack, so the code is linear in the number
+ * of operands and the copy one parallel region. Stacked and joined outputs have this
+ * one layout. */
 static void gen_stack(Cg *c, Frame *f, Node *n)
 {
     Shape xs = n->in[0]->shape;
     int64_t inner = 1;
     for (int q = n->ax0; q < xs.rank; q++) inner *= xs.d[q];
     LLVMValueRef outer = dims_prod(c, f, xs, 0, n->ax0);
-    LLVMValueRef y = node_ptr(c, f, n);
-    LLVMTypeRef pt[6] = {c->ptr, c->ptr, c->i64, c->i64, c->i64, c->i64};
-    LLVMValueRef fn = extern_fn(c, "nnl_stack_rows", c->vd, pt, 6);
+    LLVMValueRef arr = LLVMBuildAlloca(c->b, LLVMArrayType2(c->ptr, (unsigned)n->nin), "stacked");
     for (int t = 0; t < n->nin; t++) {
-        LLVMValueRef a[6] = {y, node_ptr(c, f, n->in[t]), outer, i64c(c, inner), i64c(c, n->nin), i64c(c, t)};
-        call(c, fn, a, 6);
+        LLVMValueRef i = i64c(c, t);
+        LLVMBuildStore(c->b, node_ptr(c, f, n->in[t]), LLVMBuildGEP2(c->b, c->ptr, arr, &i, 1, ""));
     }
+    LLVMTypeRef pt[5] = {c->ptr, c->ptr, c->i64, c->i64, c->i64};
+    LLVMValueRef a[5] = {node_ptr(c, f, n), arr, i64c(c, n->nin), outer, i64c(c, inner)};
+    call(c, extern_fn(c, "nnl_stack", c->vd, pt, 5), a, 5);
 }
 
 static bool operands_in_memory(Node *n)

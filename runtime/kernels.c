@@ -15,11 +15,27 @@ static int threads_for(int64_t work, int64_t units)
     return rt_threads_for((double)work, PAR_MIN, units);
 }
 
-void nnl_stack_rows(float *y, const float *x, int64_t outer, int64_t inner, int64_t steps,
-                    int64_t t)
+static void stack_range(float *y, const float *const *xs, int64_t steps, int64_t inner, int64_t lo,
+                        int64_t hi)
 {
-    for (int64_t o = 0; o < outer; o++)
-        memcpy(y + (o * steps + t) * inner, x + o * inner, (size_t)inner * sizeof *y);
+    for (int64_t o = lo; o < hi; o++)
+        for (int64_t t = 0; t < steps; t++)
+            memcpy(y + (o * steps + t) * inner, xs[t] + o * inner, (size_t)inner * sizeof *y);
+}
+
+void nnl_stack(float *y, const float *const *xs, int64_t steps, int64_t outer, int64_t inner)
+{
+    int nt = rt_threads_for((double)outer * steps * inner, NNL_PAR_MIN_ELEMS, outer);
+    if (nt <= 1) {   /* no OpenMP region for one thread: ~1 us each */
+        stack_range(y, xs, steps, inner, 0, outer);
+        return;
+    }
+    #pragma omp parallel num_threads(rt_threads())
+    {
+        int64_t lo, hi;
+        rt_share(outer, nt, &lo, &hi);
+        stack_range(y, xs, steps, inner, lo, hi);
+    }
 }
 
 /* A sum in a fixed order that vectorizes: 16 running sums, then those added in order. */

@@ -82,10 +82,10 @@ void nnl_sgemm_batched_ep(int trans_a, int trans_b, int64_t batch, int64_t m, in
 void nnl_embedding_dw(const float *dy, const float *ids, float *dw, int64_t n, int64_t v,
                       int64_t d);
 
-/* One operand of a stack along a middle axis: y (outer, steps, inner), x_t (outer, inner),
- * y[o, t, :] = x_t[o, :]. */
-void nnl_stack_rows(float *y, const float *x, int64_t outer, int64_t inner, int64_t steps,
-                    int64_t t);
+/* A stack along a middle axis: y (outer, steps, inner), xs[t] (outer, inner),
+ * y[o, t, :] = xs[t][o, :]; split by o between threads (each thread copies the batch
+ * rows it wrote in the kernels before). */
+void nnl_stack(float *y, const float *const *xs, int64_t steps, int64_t outer, int64_t inner);
 
 /* x, y: (rows, cols). y = softmax(x) or log_softmax(x) along cols. y may equal x. */
 void nnl_softmax_rows(const float *x, float *y, int64_t rows, int64_t cols, int log);

@@ -1,7 +1,7 @@
 /* test_kernels.c — nnl_parallel_for (every index once, contiguous chunks, serial when
  * nested), nnl_parallel_for_segments (segments split apart), nnl_softmax_rows (against double, in place, log variant, huge and -inf
- * inputs), rt_expf (relative error, the ends, inf and NaN), nnl_reduce_sum (against double; identical bits on 1 and 2 threads),
- * nnl_pick / nnl_unpick (labels out of range give 0). */
+ * inputs), rt_expf (relative error, the ends, inf and NaN), nnl_reduce_sum (against double; identical bits on 1, 2, 3, 4 and 5 threads),
+ * nnl_pick / nnl_unpick (labels out of range give 0), nnl_stack (1-3 threads). */
 #include <float.h>
 #include <math.h>
 #include <omp.h>
@@ -202,6 +202,31 @@ static void test_pick(void)
     free(bx); free(bl); free(bdy);
 }
 
+/* nnl_stack: y[o, t, :] = xs[t][o, :], every element once, on 1, 2 and 3 threads (split
+ * by o: 40 rows of 3 x 700 floats are above the loops' threshold). */
+static void test_stack(void)
+{
+    enum { OUTER = 40, STEPS = 3, INNER = 700 };
+    float *x[STEPS], *y = malloc(sizeof(float) * OUTER * STEPS * INNER);
+    for (int t = 0; t < STEPS; t++) {
+        x[t] = malloc(sizeof(float) * OUTER * INNER);
+        for (int64_t i = 0; i < OUTER * INNER; i++) x[t][i] = (float)(t * 1000000 + i);
+    }
+    for (int th = 1; th <= 3; th++) {
+        rt_set_threads(th);
+        for (int64_t i = 0; i < OUTER * STEPS * INNER; i++) y[i] = NAN;
+        nnl_stack(y, (const float *const *)x, STEPS, OUTER, INNER);
+        int64_t bad = 0;
+        for (int64_t o = 0; o < OUTER; o++)
+            for (int t = 0; t < STEPS; t++)
+                for (int64_t r = 0; r < INNER; r++)
+                    bad += y[(o * STEPS + t) * INNER + r] != x[t][o * INNER + r];
+        CHECK(bad == 0, "stack on %d threads: %lld wrong", th, (long long)bad);
+    }
+    for (int t = 0; t < STEPS; t++) free(x[t]);
+    free(y);
+}
+
 int main(void)
 {
     test_parallel_for();
@@ -210,6 +235,7 @@ int main(void)
     test_expf();
     test_reduce();
     test_pick();
+    test_stack();
     printf("%d failed\n", failures);
     return failures != 0;
 }
