@@ -52,6 +52,11 @@ void nnl_parallel_for(NnlKernelFn fn, const NnlCtx *ctx, int64_t n);
  * optimizer update, a segment a parameter: each thread takes the part of a gradient that
  * the GEMM which wrote it split the same way). */
 void nnl_parallel_for_segments(NnlKernelFn fn, const NnlCtx *ctx, const int64_t *bounds, int nseg);
+/* The optimizer update: nnl_parallel_for_segments, with split_fn in each thread when
+ * the block is split between threads (it writes the parameters with non-temporal stores;
+ * a store fence follows it on each thread). */
+void nnl_update_segments(NnlKernelFn fn, NnlKernelFn split_fn, const NnlCtx *ctx, const int64_t *bounds,
+                         int nseg);
 
 /* Row-major C = alpha * op(A) @ op(B) + beta * C, op(X) = X or X^T (trans != 0).
  * op(A): (m, k), op(B): (k, n), C: (m, n); lda/ldb/ldc are row strides. */

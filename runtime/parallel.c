@@ -120,7 +120,8 @@ void nnl_parallel_for(NnlKernelFn fn, const NnlCtx *ctx, int64_t n)
     }
 }
 
-void nnl_parallel_for_segments(NnlKernelFn fn, const NnlCtx *ctx, const int64_t *bounds, int nseg)
+void nnl_update_segments(NnlKernelFn fn, NnlKernelFn split_fn, const NnlCtx *ctx, const int64_t *bounds,
+                         int nseg)
 {
     if (nseg <= 0 || bounds[nseg] <= bounds[0]) return;
     int nt = rt_threads_for((double)(bounds[nseg] - bounds[0]), NNL_PAR_MIN_ELEMS, INT64_MAX);
@@ -133,7 +134,15 @@ void nnl_parallel_for_segments(NnlKernelFn fn, const NnlCtx *ctx, const int64_t 
         for (int s = 0; s < nseg; s++) {
             int64_t lo, hi;
             rt_share(bounds[s + 1] - bounds[s], nt, &lo, &hi);
-            if (lo < hi) fn(ctx, bounds[s] + lo, bounds[s] + hi);
+            if (lo < hi) split_fn(ctx, bounds[s] + lo, bounds[s] + hi);
         }
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_sfence();   /* the non-temporal stores seen before the region ends */
+#endif
     }
+}
+
+void nnl_parallel_for_segments(NnlKernelFn fn, const NnlCtx *ctx, const int64_t *bounds, int nseg)
+{
+    nnl_update_segments(fn, fn, ctx, bounds, nseg);
 }

@@ -1,6 +1,8 @@
 /* optim_test.c — each optimizer's update in generated code against a reference written
- * here from the formulas (and the descriptor's settings): three steps, every parameter.
- * Built once per tests/capi/opt_*.nnl with -DDESC=<prefix>_desc. */
+ * here from the formulas (and the descriptor's settings): three steps, every parameter,
+ * on 1, 2 and 3 threads (the update split between threads runs its own kernel), whose
+ * final parameters must be the same bits. Built once per tests/capi/opt_*.nnl with
+ * -DDESC=<prefix>_desc. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,12 +12,14 @@
 
 extern const NnlModelDesc DESC;
 
-int main(void)
+/* Three steps on this many threads; the final parameters into out (P floats). */
+static int run(int threads, float *out)
 {
     const NnlModelDesc *d = &DESC;
     const NnlOptim *o = &d->train.optim;
     enum { B = 4 };
     NnlModel *m = nnl_create(d, B, NULL);
+    nnl_set_threads(m, threads);
     nnl_init_params(m, 3);
     int64_t P = 0;
     for (int i = 0; i < d->nparams; i++) P += d->params[i].size;
@@ -68,8 +72,28 @@ int main(void)
                 }
             }
     }
-    printf("optimizer %d: %s\n", o->kind, bad ? "WRONG" : "matches the reference");
+    printf("optimizer %d, %d threads: %s\n", o->kind, threads, bad ? "WRONG" : "matches the reference");
+    int64_t at = 0;
+    for (int i = 0; i < d->nparams; i++)
+        for (int64_t j = 0; j < d->params[i].size; j++) out[at++] = nnl_param_data(m, i)[j];
     nnl_destroy(m);
     free(p), free(g), free(s1), free(s2);   /* make sanitize checks leaks */
     return bad != 0;
+}
+
+int main(void)
+{
+    int64_t P = 0;
+    for (int i = 0; i < DESC.nparams; i++) P += DESC.params[i].size;
+    float *one = malloc(P * sizeof *one), *more = malloc(P * sizeof *more);
+    int bad = run(1, one);
+    for (int t = 2; t <= 3; t++) {
+        bad |= run(t, more);
+        if (memcmp(one, more, P * sizeof *one)) {
+            fprintf(stderr, "%d threads: other parameters than on one thread\n", t);
+            bad = 1;
+        }
+    }
+    free(one), free(more);
+    return bad;
 }
