@@ -28,6 +28,7 @@ enum {
     NC = NR * 64,            /* B block kc x nc: streamed from L2/L3 */
 };
 enum { SPLIT_K_MAX = 1 << 21 };   /* floats of the partial product gemm_split_k may keep */
+enum { WIDE_B = 1 << 17 };        /* floats of a B that gemm_run splits by columns (512 KB) */
 
 /* ---- microkernels: acc(MR, NR) = pa(kc, MR)^T-packed @ pb(kc, NR); then
  *      c(mr, nr) = alpha * acc + beta * c, C not read when beta == 0 ---- */
@@ -824,9 +825,15 @@ static void gemm_run(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, 
     /* split C into whole microtiles (or 16-column strips): by rows when every thread gets
      * two row tiles or more, so that a thread's rows are the batch rows it wrote and will
      * read in the kernels around (every kernel splits the batch the same way, and data
-     * another core wrote costs up to 3x to read), else along the longer side */
+     * another core wrote costs up to 3x to read), else along the longer side. A plain
+     * product whose B is wider than A is tall and takes half an L2 or more (a layer's
+     * weights beside a smaller batch) is split by columns too: split by rows, every
+     * thread would pack all of B, streamed from L3 (MLP 128x512x784 on two threads: 177
+     * -> 262 GFLOP/s, bench/gemm_bench.c). Smaller B stay split by rows: char GPT's
+     * batch-1 forward, 64x384x128 and the like, took 15% longer split by columns. */
     int64_t unit_m = simple ? 1 : tc ? NR : MR, unit_n = simple ? 16 : NR;
-    int split_n = m / unit_m < 2 * nt && n / unit_n >= m / unit_m;
+    int split_n = (m / unit_m < 2 * nt || (!trans_a && !trans_b && n > m && k * n >= WIDE_B)) &&
+                  n / unit_n >= m / unit_m;
     int64_t units = split_n ? ceil_div(n, unit_n) : ceil_div(m, unit_m);
     if (nt > units) nt = (int)units;
     /* rows: exactly the batch rows the elementwise kernels give each thread (the flat
