@@ -738,7 +738,8 @@ static LLVMValueRef gen_elem_kernel(Cg *c, int index, Kernel *k, Node **slots, i
 }
 
 static LLVMValueRef new_launcher(Cg *c, int index, Frame *f);
-static void launch_loop(Cg *c, Frame *f, LLVMValueRef fn, LLVMValueRef n);
+static void launch_loop(Cg *c, Frame *f, LLVMValueRef fn, LLVMValueRef n, int weight);
+static int loop_weight(const Kernel *k);
 
 /* The loop function of kernel k, made or shared with an identical earlier one, and what
  * its launch passes it (KArgs: {ctx, offsets of k's slots, its immediates}). */
@@ -796,7 +797,7 @@ static void gen_loop_kernel(Cg *c, int index, Kernel *k)
     c->launch[index] = new_launcher(c, index, &f);
     Frame kf = f;
     kf.ctx = loop_kargs(c, &f, &l);
-    launch_loop(c, &kf, l.fn, numel(c, &f, k->shape));
+    launch_loop(c, &kf, l.fn, numel(c, &f, k->shape), loop_weight(k));
 }
 
 /* ----- the optimizer update: one loop over the whole parameter block ----- */
@@ -1011,23 +1012,52 @@ static LLVMValueRef new_launcher(Cg *c, int index, Frame *f)
     return fn;
 }
 
-/* n elements of loop kernel fn: serial below PAR_MIN_ELEMS, else nnl_parallel_for. */
-static void launch_loop(Cg *c, Frame *f, LLVMValueRef fn, LLVMValueRef n)
+/* The work of one element of an elementwise kernel, in units of a plain arithmetic
+ * element (what NNL_PAR_MIN_ELEMS counts): 1, and WEIGHT_TRANSCENDENTAL more for each
+ * exp, tanh, sigmoid, log or softplus (tens of instructions each, where an add is one).
+ * An LSTM cell's loop over 32x128 elements, five of them a value, takes ~24 us on one
+ * thread: as much as 16384 plain elements take several times over. */
+enum { WEIGHT_TRANSCENDENTAL = 4 };
+static int loop_weight(const Kernel *k)
+{
+    int w = 1;
+    for (int i = 0; i < k->nodes.len; i++) {
+        switch (((Node *)k->nodes.items[i])->op) {
+        case OP_EXP: case OP_TANH: case OP_SIGMOID: case OP_LOG: case OP_SOFTPLUS:
+            w += WEIGHT_TRANSCENDENTAL;
+            break;
+        default:
+            break;
+        }
+    }
+    return w;
+}
+
+/* n elements of loop kernel fn, each of the given weight (loop_weight): serial below
+ * PAR_MIN_ELEMS plain elements of work, else nnl_parallel_for (nnl_parallel_for_work when
+ * weight > 1). */
+static void launch_loop(Cg *c, Frame *f, LLVMValueRef fn, LLVMValueRef n, int weight)
 {
     LLVMValueRef self = LLVMGetBasicBlockParent(LLVMGetInsertBlock(c->b));
     LLVMBasicBlockRef ser = LLVMAppendBasicBlockInContext(c->cx, self, "serial");
     LLVMBasicBlockRef par = LLVMAppendBasicBlockInContext(c->cx, self, "parallel");
     LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(c->cx, self, "done");
-    LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntSLT, n, i64c(c, PAR_MIN_ELEMS), ""), ser, par);
+    int64_t min_n = (PAR_MIN_ELEMS + weight - 1) / weight;
+    LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntSLT, n, i64c(c, min_n), ""), ser, par);
     LLVMPositionBuilderAtEnd(c->b, ser);
     LLVMValueRef a[3] = {f->ctx, i64c(c, 0), n};
     LLVMBuildCall2(c->b, c->kernel_fn_t, fn, a, 3, "");
     LLVMBuildBr(c->b, done);
     LLVMPositionBuilderAtEnd(c->b, par);
-    LLVMTypeRef pt[3] = {c->ptr, c->ptr, c->i64};
-    LLVMValueRef pf = extern_fn(c, "nnl_parallel_for", c->vd, pt, 3);
-    LLVMValueRef pa[3] = {fn, f->ctx, n};
-    call(c, pf, pa, 3);
+    if (weight > 1) {
+        LLVMTypeRef pt[4] = {c->ptr, c->ptr, c->i64, c->i32};
+        LLVMValueRef pa[4] = {fn, f->ctx, n, i32c(c, weight)};
+        call(c, extern_fn(c, "nnl_parallel_for_work", c->vd, pt, 4), pa, 4);
+    } else {
+        LLVMTypeRef pt[3] = {c->ptr, c->ptr, c->i64};
+        LLVMValueRef pa[3] = {fn, f->ctx, n};
+        call(c, extern_fn(c, "nnl_parallel_for", c->vd, pt, 3), pa, 3);
+    }
     LLVMBuildBr(c->b, done);
     LLVMPositionBuilderAtEnd(c->b, done);
 }

@@ -45,6 +45,9 @@ typedef void (*NnlStepFn)(NnlCtx *ctx);
 /* ===== kernels called by generated code (kernels.c, gemm.c, parallel.c) ===== */
 
 void nnl_parallel_for(NnlKernelFn fn, const NnlCtx *ctx, int64_t n);
+/* nnl_parallel_for over elements that each cost `weight` plain ones (the compiler's
+ * estimate: transcendental functions weigh more), threads sized by n * weight. */
+void nnl_parallel_for_work(NnlKernelFn fn, const NnlCtx *ctx, int64_t n, int weight);
 /* Loops of fewer elements run serially in generated code (a region costs more). */
 #define NNL_PAR_MIN_ELEMS 16384
 /* fn over [bounds[0], bounds[nseg]) in one parallel region, each segment

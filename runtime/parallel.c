@@ -106,8 +106,13 @@ double rt_now(void)
  * compiler calls this from NNL_PAR_MIN_ELEMS up), at most one per thread, static. */
 void nnl_parallel_for(NnlKernelFn fn, const NnlCtx *ctx, int64_t n)
 {
+    nnl_parallel_for_work(fn, ctx, n, 1);
+}
+
+void nnl_parallel_for_work(NnlKernelFn fn, const NnlCtx *ctx, int64_t n, int weight)
+{
     if (n <= 0) return;
-    int nt = rt_threads_for((double)n, NNL_PAR_MIN_ELEMS, n);
+    int nt = rt_threads_for((double)n * (weight > 1 ? weight : 1), NNL_PAR_MIN_ELEMS, n);
     if (nt <= 1) {
         fn(ctx, 0, n);
         return;

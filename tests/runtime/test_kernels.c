@@ -1,5 +1,6 @@
 /* test_kernels.c — nnl_parallel_for (every index once, contiguous chunks, serial when
- * nested), nnl_parallel_for_segments (segments split apart), nnl_softmax_rows (against double, in place, log variant, huge and -inf
+ * nested), nnl_parallel_for_work (threads sized by n * weight), nnl_parallel_for_segments
+ * (segments split apart), nnl_update_segments (its split kernel only when split), nnl_softmax_rows (against double, in place, log variant, huge and -inf
  * inputs), rt_expf (relative error, the ends, inf and NaN), nnl_reduce_sum (against double; identical bits on 1, 2, 3, 4 and 5 threads),
  * nnl_pick / nnl_unpick (labels out of range give 0), nnl_stack (1-3 threads). */
 #include <float.h>
@@ -59,6 +60,50 @@ static void test_parallel_for(void)
     nnl_parallel_for(outer_body, &ctx, 4);
     CHECK(nested_serial == 4, "nested parallel_for not serial (%d)", nested_serial);
     nnl_parallel_for(body, &ctx, 0);   /* nothing to do */
+}
+
+/* Weighted elements: 4096 plain ones stay on one thread, 4096 of weight 8 (32768 plain
+ * ones' work) are split, each index once either way. */
+static void test_parallel_for_work(void)
+{
+    NnlCtx ctx = {0};
+    rt_set_threads(2);
+    for (int w = 1; w <= 8; w += 7) {
+        visits = calloc(4096, sizeof *visits);
+        nchunks = 0;
+        nnl_parallel_for_work(body, &ctx, 4096, w);
+        int64_t bad = 0;
+        for (int64_t i = 0; i < 4096; i++) bad += visits[i] != 1;
+        CHECK(bad == 0, "parallel_for_work weight %d: %lld indices not visited once", w, (long long)bad);
+        CHECK(nchunks == (w == 1 ? 1 : 2), "parallel_for_work weight %d: %d chunks", w, nchunks);
+        free(visits);
+    }
+}
+
+/* The update: the plain kernel on one thread, the split kernel in every chunk on more. */
+static int split_calls;
+static void split_body(const NnlCtx *ctx, int64_t lo, int64_t hi)
+{
+    __atomic_add_fetch(&split_calls, 1, __ATOMIC_RELAXED);
+    body(ctx, lo, hi);
+}
+
+static void test_update_segments(void)
+{
+    NnlCtx ctx = {0};
+    int64_t bounds[] = {0, 17, 40000};
+    for (int t = 1; t <= 3; t++) {
+        rt_set_threads(t);
+        visits = calloc(40000, sizeof *visits);
+        nchunks = split_calls = 0;
+        nnl_update_segments(body, split_body, &ctx, bounds, 2);
+        int64_t bad = 0;
+        for (int64_t i = 0; i < 40000; i++) bad += visits[i] != 1;
+        CHECK(bad == 0, "update threads %d: %lld indices not visited once", t, (long long)bad);
+        CHECK(t == 1 ? split_calls == 0 && nchunks == 1 : split_calls == nchunks && nchunks > 2,
+              "update threads %d: %d chunks, %d split", t, nchunks, split_calls);
+        free(visits);
+    }
 }
 
 /* Segments: every index once; on one thread one call for everything, on more no chunk
@@ -230,7 +275,9 @@ static void test_stack(void)
 int main(void)
 {
     test_parallel_for();
+    test_parallel_for_work();
     test_parallel_for_segments();
+    test_update_segments();
     test_softmax();
     test_expf();
     test_reduce();
