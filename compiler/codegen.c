@@ -911,8 +911,6 @@ static LLVMValueRef update_elems(Cg *c, const UpdateArgs *u, LLVMValueRef i, LLV
     return update_store(c, LLVMBuildFSub(b, p, LLVMBuildFMul(b, lanes(c, t, u->lr), step, ""), ""), u->pp, i);
 }
 
-/* ----- the optimizer update: one loop over the whole parameter block ----- */
-
 /* The update kernel over [lo, hi) of the trainable block. */
 static LLVMValueRef gen_update_kernel(Cg *c, int index, Kernel *k)
 {
@@ -932,8 +930,8 @@ static LLVMValueRef gen_update_kernel(Cg *c, int index, Kernel *k)
  * parameters written with non-temporal stores, which take the lines out of every cache.
  * Both threads read every weight in the GEMMs of a step, so each line of a parameter is
  * in both cores' caches when the update writes it; an ordinary store first waits for the
- * other core to drop its copy (the MLP's update: 449 us a step on two threads against
- * 305 on one), a non-temporal one does not (195 us), at the cost of the next forward
+ * other core to drop its copy (the MLP's update: 438 us a step on two threads against
+ * 289 on one), a non-temporal one does not (201 us), at the cost of the next forward
  * reading the weights from memory. Whole aligned vectors of 16 in the middle, the scalar
  * kernel at either end. */
 static LLVMValueRef gen_update_split_kernel(Cg *c, int index, LLVMValueRef scalar)

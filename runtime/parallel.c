@@ -102,8 +102,9 @@ double rt_now(void)
 }
 
 /* Serial for one thread or when already inside a parallel region (no nesting: the outer
- * region owns the cores). Otherwise one chunk per NNL_PAR_MIN_ELEMS / 2 elements (the
- * compiler calls this from NNL_PAR_MIN_ELEMS up), at most one per thread, static. */
+ * region owns the cores). Otherwise one chunk per NNL_PAR_MIN_ELEMS / 2 elements of work
+ * (n * weight; the compiler calls these from NNL_PAR_MIN_ELEMS of work up), at most one
+ * per thread, static. */
 void nnl_parallel_for(NnlKernelFn fn, const NnlCtx *ctx, int64_t n)
 {
     nnl_parallel_for_work(fn, ctx, n, 1);
