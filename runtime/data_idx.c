@@ -1,11 +1,13 @@
 /* data_idx.c — IDX files (LeCun's MNIST format), plain or gzipped: zlib's gzread reads
  * both. In: an images file (u8, count x any per-sample shape) and a labels file (u8,
  * count). Out: float features (value * scale) and class indices as floats. Header,
- * sizes and counts are checked against the model before anything is trusted. */
+ * sizes and counts are checked against the model and the file's size before anything is
+ * trusted or allocated. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -50,6 +52,8 @@ static int idx_open(IdxFile *f, const char *file, char *err, size_t errlen)
         snprintf(err, errlen, "%s: cannot open: %s", file, strerror(errno));
         return -1;
     }
+    struct stat st;
+    int64_t file_bytes = fstat(fd, &st) == 0 ? (int64_t)st.st_size : -1;
     f->gz = gzdopen(fd, "rb");
     if (!f->gz) {
         close(fd);
@@ -93,6 +97,27 @@ static int idx_open(IdxFile *f, const char *file, char *err, size_t errlen)
         }
     }
     f->count = f->dims[0];
+    /* A header that declares more data than the file can hold is refused here, before
+     * anything is allocated for it (a few bytes claiming 2^28 samples asked for 4 GB):
+     * a plain file must hold it all, a gzipped one cannot inflate more than deflate's
+     * 1032:1. */
+    int64_t head_bytes = 4 + 4 * f->ndims;
+    if (f->per_sample && f->count > (INT64_MAX / 2) / f->per_sample) {
+        snprintf(err, errlen, "%s: IDX dimensions too large", file);
+        return -1;
+    }
+    int64_t data_bytes = f->count * f->per_sample;
+    if (file_bytes >= 0 && gzdirect(f->gz) && file_bytes - head_bytes < data_bytes) {
+        snprintf(err, errlen, "%s: truncated: %lld of %lld data bytes (%lld samples declared)", file,
+                 (long long)(file_bytes - head_bytes), (long long)data_bytes, (long long)f->count);
+        return -1;
+    }
+    if (file_bytes >= 0 && !gzdirect(f->gz) && data_bytes / 1032 > file_bytes) {
+        snprintf(err, errlen, "%s: the header declares %lld samples (%lld bytes), more than a "
+                 "%lld-byte gzip file can hold", file, (long long)f->count, (long long)data_bytes,
+                 (long long)file_bytes);
+        return -1;
+    }
     return 0;
 }
 

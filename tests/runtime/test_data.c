@@ -126,6 +126,17 @@ static void test_idx_bad(void)
 
     write_idx("trunc", 1, 3, idims, img, 10);            /* 10 of 18 data bytes */
     expect_error(load(NNL_DATA_IDX, "trunc", "lab", NULL, 1, &n, &ds), "trunc", "10 of 18");
+    write_idx("trunc0", 0, 3, idims, img, 10);           /* plain: refused from its size */
+    expect_error(load(NNL_DATA_IDX, "trunc0", "lab", NULL, 1, &n, &ds), "trunc0", "10 of 18");
+    /* a header declaring 2^28 samples over a few bytes (what the fuzzer found asking for
+     * 4 GB): refused before allocating, plain or gzipped */
+    uint32_t huge[] = {1u << 28, 2, 3}, huge_lab[] = {1u << 28};
+    write_idx("lab_huge", 0, 1, huge_lab, lab, sizeof lab);
+    for (int gz = 0; gz <= 1; gz++) {
+        write_idx("huge", gz, 3, huge, img, sizeof img);
+        expect_error(load(NNL_DATA_IDX, "huge", "lab_huge", NULL, 1, &n, &ds), "huge",
+                     gz ? "more than a" : "18 of 1610612736");
+    }
 
     write_idx("lab2", 1, 1, two, lab, 2);
     expect_error(load(NNL_DATA_IDX, "img", "lab2", NULL, 1, &n, &ds), "lab2", "count 2 != image count 3");
