@@ -282,20 +282,28 @@ static void pack_a(int ta, const float *a, int64_t lda, int64_t i0, int64_t mc,
 static void pack_b(int tb, const float *b, int64_t ldb, int64_t p0, int64_t kc,
                    int64_t j0, int64_t nc, int w, float *restrict dst)
 {
+    if (!tb) {         /* B(p, j) = b[p * ldb + j]: read row by row, as it lies */
+        for (int64_t p = 0; p < kc; p++) {
+            const float *src = b + (p0 + p) * ldb + j0;
+            float *d = dst + p * w;
+            int64_t jr = 0;
+            /* constant sizes: copied in registers, not by a call */
+            if (w == NR)
+                for (; jr + NR <= nc; jr += NR, d += NR * kc) memcpy(d, src + jr, sizeof(float) * NR);
+            else
+                for (; jr + NR_THIN <= nc; jr += NR_THIN, d += NR_THIN * kc)
+                    memcpy(d, src + jr, sizeof(float) * NR_THIN);
+            if (jr < nc) {
+                int j = 0;
+                for (; jr + j < nc; j++) d[j] = src[jr + j];
+                for (; j < w; j++) d[j] = 0.0f;
+            }
+        }
+        return;
+    }
     for (int64_t jr = 0; jr < nc; jr += w, dst += w * kc) {
         int nr = nc - jr < w ? (int)(nc - jr) : w;
-        if (!tb) {     /* B(p, j) = b[p * ldb + j] */
-            for (int64_t p = 0; p < kc; p++) {
-                const float *src = b + (p0 + p) * ldb + j0 + jr;
-                float *d = dst + p * w;
-                if (nr == w) memcpy(d, src, sizeof(float) * (size_t)w);
-                else {
-                    int j = 0;
-                    for (; j < nr; j++) d[j] = src[j];
-                    for (; j < w; j++) d[j] = 0.0f;
-                }
-            }
-        } else {       /* B(p, j) = b[j * ldb + p] */
+        {              /* B(p, j) = b[j * ldb + p] */
             int64_t p = 0;
 #if defined(__AVX512F__)
             /* 16 columns by 16 values of p at a time, transposed in registers; columns

@@ -134,6 +134,8 @@ int main(void)
             }
     check(0, 0, 513, 515, 600, 1.0f, 1.0f, 0);         /* several k blocks, beta 1 */
     check(1, 1, 400, 1100, 20, 1.0f, 0.0f, 0);         /* several n blocks */
+    check(0, 0, 300, 2100, 300, 1.0f, 0.5f, 1);        /* B packed row by row, several n
+                                                          blocks; C's tiles prefetched */
     check(0, 1, 1, 1, 1000, 1.0f, 0.0f, 0);
     check(0, 0, 40, 515, 600, 1.0f, 1.0f, 3);          /* B read in place: ragged n, k blocks */
     check(1, 0, 32, 2100, 130, 0.5f, 0.0f, 1);         /* ... several n blocks */
@@ -154,7 +156,7 @@ int main(void)
     for (int n = 1; n <= 16; n++)                      /* batch 1, B's columns contiguous */
         check(0, 0, n % 3 + 1, n, 5408 + n, n % 2 ? 1.0f : -0.5f, n % 4 ? 0.0f : 1.5f, 0);
     check(1, 0, 2, 10, 30000, 1.0f, 0.0f, 0);
-    cases += 14;
+    cases += 15;
     for (int threads = 1; threads <= 3; threads++)
         for (int ta = 0; ta < 2; ta++)
             for (int tb = 0; tb < 2; tb++) {
