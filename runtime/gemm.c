@@ -238,42 +238,45 @@ static inline void transpose16(__m512 r[16])
 static void pack_a(int ta, const float *a, int64_t lda, int64_t i0, int64_t mc,
                    int64_t p0, int64_t kc, float *restrict dst)
 {
-    for (int64_t ir = 0; ir < mc; ir += MR, dst += MR * kc) {
-        int mr = mc - ir < MR ? (int)(mc - ir) : MR;
-        if (ta) {      /* A(i, p) = a[p * lda + i]: rows of a are contiguous in i */
-            int64_t p = 0;
-#if defined(__AVX512F__)
-            if (mr == MR)   /* one masked vector a row, not a memcpy call */
-                for (; p < kc; p++)
-                    _mm512_mask_storeu_ps(dst + p * MR, (1u << MR) - 1,
-                                          _mm512_maskz_loadu_ps((1u << MR) - 1, a + (p0 + p) * lda + i0 + ir));
+    if (ta) {          /* A(i, p) = a[p * lda + i]: read row by row, as it lies */
+        for (int64_t p = 0; p < kc; p++) {
+            const float *src = a + (p0 + p) * lda + i0;
+            float *d = dst + p * MR;
+            int64_t ir = 0;
+            for (; ir + MR <= mc; ir += MR, d += MR * kc) {
+#if defined(__AVX512F__)   /* one masked vector, not a copy loop */
+                _mm512_mask_storeu_ps(d, (1u << MR) - 1, _mm512_maskz_loadu_ps((1u << MR) - 1, src + ir));
+#else
+                memcpy(d, src + ir, sizeof(float) * MR);
 #endif
-            for (; p < kc; p++) {
-                const float *src = a + (p0 + p) * lda + i0 + ir;
-                float *d = dst + p * MR;
+            }
+            if (ir < mc) {
                 int i = 0;
-                for (; i < mr; i++) d[i] = src[i];
+                for (; ir + i < mc; i++) d[i] = src[ir + i];
                 for (; i < MR; i++) d[i] = 0.0f;
             }
-        } else {
-            const float *rows[MR];
-            for (int i = 0; i < MR; i++) rows[i] = a + (i0 + ir + (i < mr ? i : 0)) * lda + p0;
-            int64_t p = 0;
+        }
+        return;
+    }
+    for (int64_t ir = 0; ir < mc; ir += MR, dst += MR * kc) {   /* A(i, p) = a[i * lda + p] */
+        int mr = mc - ir < MR ? (int)(mc - ir) : MR;
+        const float *rows[MR];
+        for (int i = 0; i < MR; i++) rows[i] = a + (i0 + ir + (i < mr ? i : 0)) * lda + p0;
+        int64_t p = 0;
 #if defined(__AVX512F__)
-            /* 16 values of p at a time: MR rows loaded, transposed in registers, each
-             * p's MR values stored (the microkernel's layout) */
-            if (mr == MR)
-                for (; p + 16 <= kc; p += 16) {
-                    __m512 r[16];
-                    for (int i = 0; i < 16; i++) r[i] = i < MR ? _mm512_loadu_ps(rows[i] + p) : _mm512_setzero_ps();
-                    transpose16(r);
-                    for (int q = 0; q < 16; q++) _mm512_mask_storeu_ps(dst + (p + q) * MR, (1u << MR) - 1, r[q]);
-                }
-#endif
-            for (; p < kc; p++) {
-                float *d = dst + p * MR;
-                for (int i = 0; i < MR; i++) d[i] = i < mr ? rows[i][p] : 0.0f;
+        /* 16 values of p at a time: MR rows loaded, transposed in registers, each p's MR
+         * values stored (the microkernel's layout) */
+        if (mr == MR)
+            for (; p + 16 <= kc; p += 16) {
+                __m512 r[16];
+                for (int i = 0; i < 16; i++) r[i] = i < MR ? _mm512_loadu_ps(rows[i] + p) : _mm512_setzero_ps();
+                transpose16(r);
+                for (int q = 0; q < 16; q++) _mm512_mask_storeu_ps(dst + (p + q) * MR, (1u << MR) - 1, r[q]);
             }
+#endif
+        for (; p < kc; p++) {
+            float *d = dst + p * MR;
+            for (int i = 0; i < MR; i++) d[i] = i < mr ? rows[i][p] : 0.0f;
         }
     }
 }
@@ -301,31 +304,29 @@ static void pack_b(int tb, const float *b, int64_t ldb, int64_t p0, int64_t kc,
         }
         return;
     }
-    for (int64_t jr = 0; jr < nc; jr += w, dst += w * kc) {
+    for (int64_t jr = 0; jr < nc; jr += w, dst += w * kc) {   /* B(p, j) = b[j * ldb + p] */
         int nr = nc - jr < w ? (int)(nc - jr) : w;
-        {              /* B(p, j) = b[j * ldb + p] */
-            int64_t p = 0;
+        int64_t p = 0;
 #if defined(__AVX512F__)
-            /* 16 columns by 16 values of p at a time, transposed in registers; columns
-             * past nr are zeros */
-            for (; p + 16 <= kc; p += 16)
-                for (int j16 = 0; j16 < w; j16 += 16) {
-                    __m512 r[16];
-                    for (int j = 0; j < 16; j++)
-                        r[j] = j16 + j < nr ? _mm512_loadu_ps(b + (j0 + jr + j16 + j) * ldb + p0 + p)
-                                            : _mm512_setzero_ps();
-                    transpose16(r);
-                    for (int q = 0; q < 16; q++) _mm512_storeu_ps(dst + (p + q) * w + j16, r[q]);
-                }
-#endif
-            for (int j = 0; j < w; j++) {
-                if (j >= nr) {
-                    for (int64_t q = p; q < kc; q++) dst[q * w + j] = 0.0f;
-                    continue;
-                }
-                const float *src = b + (j0 + jr + j) * ldb + p0;
-                for (int64_t q = p; q < kc; q++) dst[q * w + j] = src[q];
+        /* 16 columns by 16 values of p at a time, transposed in registers; columns
+         * past nr are zeros */
+        for (; p + 16 <= kc; p += 16)
+            for (int j16 = 0; j16 < w; j16 += 16) {
+                __m512 r[16];
+                for (int j = 0; j < 16; j++)
+                    r[j] = j16 + j < nr ? _mm512_loadu_ps(b + (j0 + jr + j16 + j) * ldb + p0 + p)
+                                        : _mm512_setzero_ps();
+                transpose16(r);
+                for (int q = 0; q < 16; q++) _mm512_storeu_ps(dst + (p + q) * w + j16, r[q]);
             }
+#endif
+        for (int j = 0; j < w; j++) {
+            if (j >= nr) {
+                for (int64_t q = p; q < kc; q++) dst[q * w + j] = 0.0f;
+                continue;
+            }
+            const float *src = b + (j0 + jr + j) * ldb + p0;
+            for (int64_t q = p; q < kc; q++) dst[q * w + j] = src[q];
         }
     }
 }
@@ -402,7 +403,7 @@ static int gemm_packed(int ta, int tb, int64_t m, int64_t n, int64_t k, float al
                     for (int64_t ir = 0; ir < mc; ir += MR) {
                         int mr = mc - ir < MR ? (int)(mc - ir) : MR;
                         float *ct = c + (ic + ir) * ldc + jc + jr;
-                        if (pf_c) prefetch_c(ct, ldc, mr);
+                        if (pf_c && bet != 0.0f) prefetch_c(ct, ldc, mr);
                         if (direct_a || direct_b)
                             kernel_b(kc, direct_a ? a + pc * lda + ic + ir : pa + ir * kc, direct_a ? lda : MR,
                                      direct_b ? b + pc * ldb + jc + jr : pb + jr * kc, direct_b ? ldb : NR,
