@@ -324,6 +324,7 @@ static int compile(Arena *a, const Options *o)
     if (o->opt_level > 0) rewrite_graph(g);   /* -O0: the graph as written */
     if (ir_trains(g)) ad_differentiate(g);
     if (ir_trains(g) && o->opt_level > 0) remat_graph(g);
+    if (o->opt_level > 0) hoist_transposes(g);
     if (diag_error_count()) return 1;
     if (is(o, "grad")) { ir_print(stdout, g, g->nodes.len); return 0; }
     if (o->check) return 0;

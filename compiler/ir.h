@@ -261,6 +261,9 @@ void ad_differentiate(Graph *g);
 /* remat.c: the gradient pass recomputes cheap elementwise forward values from operands in
  * memory anyway, instead of the forward storing them (-O1 and up; exact). */
 void remat_graph(Graph *g);
+/* hoist.c: a leaf that several products of a segment read transposed is transposed once
+ * in that segment, the products reading the copy as it lies (-O1 and up; exact). */
+void hoist_transposes(Graph *g);
 
 /* ===== fuse.c: kernels ===== */
 

@@ -29,3 +29,13 @@ tail -2 "$TMPD/out"
 falls "$TMPD/l.csv"
 acc=$(last "$TMPD/l.csv" val_accuracy); echo "held-out accuracy $acc"
 atleast "$acc" 0.8
+# compiler/hoist.c: at -O2 the recurrent weight, which each step's input gradient reads
+# transposed, is transposed once per step (one PERMUTE in the gradients, none at -O0),
+# and training gives the same bits as at -O0.
+permutes() { $NNLC "$1" --emit=fused tests/models/seq_sum.nnl | sed -n '/^# gradients/,$p' | grep -c "=PERMUTE" || true; }
+test "$(permutes -O2) $(permutes -O0)" = "1 0" || { echo "PERMUTEs at -O2, -O0: $(permutes -O2) $(permutes -O0)"; exit 1; }
+for o in O0 O2; do
+    $NNLC -$o tests/models/seq_sum.nnl -o "$TMPD/s$o"
+    "$TMPD/s$o" train --data "$TMPD" --epochs 1 --threads 1 --quiet --log "$TMPD/$o.csv" --checkpoint "$TMPD/$o.ckpt" > /dev/null
+done
+cmp "$TMPD/O0.csv" "$TMPD/O2.csv" && cmp "$TMPD/O0.ckpt" "$TMPD/O2.ckpt" || { echo "-O0 and -O2 train differently"; exit 1; }
