@@ -235,27 +235,30 @@ static inline void transpose16(__m512 r[16])
 }
 #endif
 
+/* `rows` rows of `len` floats, src + p * ld each, cut into panels of W columns as the
+ * microkernel reads them: dst[panel][p][W], the last panel zero-padded. The source is
+ * read row by row as it lies (not down a column of panels, rows KBs apart); W is a
+ * constant where this is inlined, so each piece is copied in registers, not by a call. */
+static inline __attribute__((always_inline))
+void pack_rows(const int W, const float *src, int64_t ld, int64_t rows, int64_t len, float *restrict dst)
+{
+    for (int64_t p = 0; p < rows; p++, src += ld) {
+        float *d = dst + p * W;
+        int64_t j = 0;
+        for (; j + W <= len; j += W, d += W * rows) memcpy(d, src + j, sizeof(float) * W);
+        if (j < len) {
+            int q = 0;
+            for (; j + q < len; q++) d[q] = src[j + q];
+            for (; q < W; q++) d[q] = 0.0f;
+        }
+    }
+}
+
 static void pack_a(int ta, const float *a, int64_t lda, int64_t i0, int64_t mc,
                    int64_t p0, int64_t kc, float *restrict dst)
 {
-    if (ta) {          /* A(i, p) = a[p * lda + i]: read row by row, as it lies */
-        for (int64_t p = 0; p < kc; p++) {
-            const float *src = a + (p0 + p) * lda + i0;
-            float *d = dst + p * MR;
-            int64_t ir = 0;
-            for (; ir + MR <= mc; ir += MR, d += MR * kc) {
-#if defined(__AVX512F__)   /* one masked vector, not a copy loop */
-                _mm512_mask_storeu_ps(d, (1u << MR) - 1, _mm512_maskz_loadu_ps((1u << MR) - 1, src + ir));
-#else
-                memcpy(d, src + ir, sizeof(float) * MR);
-#endif
-            }
-            if (ir < mc) {
-                int i = 0;
-                for (; ir + i < mc; i++) d[i] = src[ir + i];
-                for (; i < MR; i++) d[i] = 0.0f;
-            }
-        }
+    if (ta) {          /* A(i, p) = a[p * lda + i] */
+        pack_rows(MR, a + p0 * lda + i0, lda, kc, mc, dst);
         return;
     }
     for (int64_t ir = 0; ir < mc; ir += MR, dst += MR * kc) {   /* A(i, p) = a[i * lda + p] */
@@ -285,23 +288,9 @@ static void pack_a(int ta, const float *a, int64_t lda, int64_t i0, int64_t mc,
 static void pack_b(int tb, const float *b, int64_t ldb, int64_t p0, int64_t kc,
                    int64_t j0, int64_t nc, int w, float *restrict dst)
 {
-    if (!tb) {         /* B(p, j) = b[p * ldb + j]: read row by row, as it lies */
-        for (int64_t p = 0; p < kc; p++) {
-            const float *src = b + (p0 + p) * ldb + j0;
-            float *d = dst + p * w;
-            int64_t jr = 0;
-            /* constant sizes: copied in registers, not by a call */
-            if (w == NR)
-                for (; jr + NR <= nc; jr += NR, d += NR * kc) memcpy(d, src + jr, sizeof(float) * NR);
-            else
-                for (; jr + NR_THIN <= nc; jr += NR_THIN, d += NR_THIN * kc)
-                    memcpy(d, src + jr, sizeof(float) * NR_THIN);
-            if (jr < nc) {
-                int j = 0;
-                for (; jr + j < nc; j++) d[j] = src[jr + j];
-                for (; j < w; j++) d[j] = 0.0f;
-            }
-        }
+    if (!tb) {         /* B(p, j) = b[p * ldb + j] */
+        if (w == NR) pack_rows(NR, b + p0 * ldb + j0, ldb, kc, nc, dst);
+        else pack_rows(NR_THIN, b + p0 * ldb + j0, ldb, kc, nc, dst);
         return;
     }
     for (int64_t jr = 0; jr < nc; jr += w, dst += w * kc) {   /* B(p, j) = b[j * ldb + p] */
