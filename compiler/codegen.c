@@ -1148,15 +1148,29 @@ static void gen_bmm(Cg *c, Frame *f, Node *n, LLVMValueRef ep, LLVMValueRef ep_a
     }
 }
 
-/* EMBED_DW: dy (..., D), ids (...) -> dw (V, D) */
+/* EMBED_DW: dy (..., D), ids (...) -> dw (V, D). When it is a table's gradient and
+ * nothing else writes that, nnl_embedding_dw_rows zeroes only the rows the step before
+ * wrote (row marks in the arena, see plan.c) instead of the whole table. */
 static void gen_embed_dw(Cg *c, Frame *f, Node *n)
 {
     Node *dy = n->in[0], *ids = n->in[1];
-    LLVMTypeRef pt[6] = {c->ptr, c->ptr, c->ptr, c->i64, c->i64, c->i64};
-    LLVMValueRef args[6] = {node_ptr(c, f, dy), node_ptr(c, f, ids), node_ptr(c, f, n),
+    int64_t rows_off = -1;
+    for (int i = 0; i < c->g->params.len; i++) {
+        ParamInfo *p = c->g->params.items[i];
+        if (p->grad == n) rows_off = p->rows_off;
+    }
+    LLVMTypeRef pt[8] = {c->ptr, c->ptr, c->ptr, c->i64, c->i64, c->i64, c->ptr, c->ptr};
+    LLVMValueRef args[8] = {node_ptr(c, f, dy), node_ptr(c, f, ids), node_ptr(c, f, n),
                             dims_prod(c, f, ids->shape, 0, ids->shape.rank), i64c(c, n->shape.d[0]),
                             i64c(c, n->shape.d[1])};
-    call(c, extern_fn(c, "nnl_embedding_dw", c->vd, pt, 6), args, 6);
+    if (rows_off < 0) {
+        call(c, extern_fn(c, "nnl_embedding_dw", c->vd, pt, 6), args, 6);
+        return;
+    }
+    LLVMValueRef off = i64c(c, rows_off);
+    args[6] = LLVMBuildGEP2(c->b, c->f32, f->arena, &off, 1, "rows");
+    args[7] = f->ctx;
+    call(c, extern_fn(c, "nnl_embedding_dw_rows", c->vd, pt, 8), args, 8);
 }
 
 static void gen_reduce(Cg *c, Frame *f, Node *n)

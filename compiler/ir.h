@@ -139,6 +139,8 @@ typedef struct ParamInfo {
     Node *node, *grad;
     bool buffer;            /* not trained: batch norm's running statistics */
     int64_t offset;         /* in the parameter block: trainable ones first */
+    int64_t rows_off;       /* plan: the row marks of its gradient when an embedding lookup's
+                               EMBED_DW writes it alone (runtime/embedding.c), else -1 */
     Span span;
 } ParamInfo;
 

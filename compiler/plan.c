@@ -75,6 +75,14 @@ void plan_graph(Graph *g)
         ParamInfo *p = g->params.items[i];
         p->node->off = g->param_off + p->offset;
         if (p->grad && ir_trains(g)) p->grad->off = g->grad_off + p->offset;
+        /* a table whose gradient only its lookup's EMBED_DW writes: the marks of the rows
+         * a step wrote, so that the next step zeroes those rows instead of the table (a
+         * header of 4 floats, then a byte a row; kept for the model's lifetime) */
+        p->rows_off = -1;
+        if (p->grad && ir_trains(g) && p->grad->op == OP_EMBED_DW && p->shape.rank == 2) {
+            p->rows_off = fixed_base;
+            fixed_base += align_up(4 + (p->shape.d[0] + 3) / 4);
+        }
     }
 
     /* last use of each node, in kernel indices */
@@ -143,6 +151,11 @@ void plan_print(FILE *out, const Graph *g)
     fprintf(out, "params %lld @%lld, grads @%lld, optimizer state %lld @%lld\n",
             (long long)g->nparam_floats, (long long)g->param_off, (long long)g->grad_off,
             (long long)g->state_floats, (long long)g->state_off);
+    for (int i = 0; i < g->params.len; i++) {
+        const ParamInfo *p = g->params.items[i];
+        if (p->rows_off >= 0)
+            fprintf(out, "embedding rows of %s (the rows a step wrote) @%lld\n", p->name, (long long)p->rows_off);
+    }
     for (int i = 0; i < g->nodes.len; i++) {
         Node *n = g->nodes.items[i];
         if (!n->stored && n->op != OP_PARAM && n->op != OP_INPUT && n->op != OP_LABEL) continue;

@@ -315,5 +315,6 @@ float *nnl_param_data(NnlModel *m, int i)
 float *nnl_grad_data(NnlModel *m, int i)
 {
     if (i < 0 || i >= m->d->nparams) return NULL;
+    m->ctx.grad_gen++;   /* the caller may write them: see nnl_embedding_dw_rows */
     return m->arena + m->d->grad_off + m->d->params[i].offset;
 }

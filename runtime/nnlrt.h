@@ -34,6 +34,9 @@ typedef struct NnlCtx {
     float lr;            /* learning rate of this step (after any schedule) */
     int64_t step;        /* optimizer steps already taken; Adam's t is step + 1 */
     uint64_t seed;       /* base seed; reserved for dropout */
+    /* runtime-only fields (generated code reads the ones above by position) */
+    uint64_t grad_gen;   /* bumped when the gradients are handed out (nnl_grad_data): an
+                            embedding gradient then zeroes all its rows again */
 } NnlCtx;
 
 /* A generated loop body over [lo, hi). nnl_parallel_for splits [0, n) into contiguous
@@ -89,6 +92,12 @@ void nnl_sgemm_batched_ep(int trans_a, int trans_b, int64_t batch, int64_t m, in
  * outside [0, v) add nothing. */
 void nnl_embedding_dw(const float *dy, const float *ids, float *dw, int64_t n, int64_t v,
                       int64_t d);
+/* nnl_embedding_dw into a gradient that nothing else writes, with `rows` (4 + ceil(v/4)
+ * floats of the arena, zero at first): the marks of the rows the call before wrote. Only
+ * those rows are zeroed, not the table, unless ctx->grad_gen moved since (the gradients
+ * were handed out for writing): then every row is. The same sums as nnl_embedding_dw. */
+void nnl_embedding_dw_rows(const float *dy, const float *ids, float *dw, int64_t n, int64_t v,
+                           int64_t d, float *rows, const NnlCtx *ctx);
 
 /* A stack along a middle axis: y (outer, steps, inner), xs[t] (outer, inner),
  * y[o, t, :] = xs[t][o, :]; split by o between threads (each thread copies the batch
@@ -341,7 +350,7 @@ int nnl_param_count(const NnlModel *m);
 const NnlParam *nnl_param_info(const NnlModel *m, int i);
 int nnl_param_index(const NnlModel *m, const char *name);   /* -1 when absent */
 float *nnl_param_data(NnlModel *m, int i);                   /* live, writable */
-float *nnl_grad_data(NnlModel *m, int i);                    /* after nnl_grad */
+float *nnl_grad_data(NnlModel *m, int i);                    /* after nnl_grad; writable */
 const char *nnl_last_error(const NnlModel *m);
 
 /* ===== what C applications add to an instance (api.c) ===== */
