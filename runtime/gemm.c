@@ -176,13 +176,16 @@ enum { NR_THIN = NR };
 #endif
 
 /* B read where it lies instead of packed: when its rows are contiguous and a thread's
- * share has at most 4 row panels, packing B costs more than it saves (an LSTM step's 32
- * rows: packing the 128x512 recurrent weight was a quarter of the product's time,
- * 124 -> 200 GFLOP/s without it). With more rows the packed panel's L1 locality wins:
- * 10 panels made 128x512x512 faster alone (94% -> 100% of oneDNN) but the MLP's step on
- * two threads 20% slower, and 1024^2 fell from 92% to 76%. AVX-512 kernels only. */
+ * share has at most 5 row panels (70 rows), packing B costs more than it saves (an LSTM
+ * step's 32 rows: packing the 128x512 recurrent weight was a quarter of the product's
+ * time, 124 -> 200 GFLOP/s without it; a sequence of 64 tokens at batch 1, 4 -> 5
+ * panels: the LSTM's input projection 64x512x256 148-156 -> 165-167 GFLOP/s, char GPT's
+ * 64x512x128 154 -> 169, bench/gemm_bench.c). With more rows the packed panel's L1
+ * locality wins: 10 panels made 128x512x512 faster alone (94% -> 100% of oneDNN) but the
+ * MLP's step on two threads 20% slower, and 1024^2 fell from 92% to 76%. AVX-512 kernels
+ * only. */
 #if defined(__AVX512F__)
-enum { IN_PLACE = 1, DIRECT_B_ROWS = 4 * MR, DIRECT_B_FLOATS = 16384, TC_N = MR };
+enum { IN_PLACE = 1, DIRECT_B_ROWS = 5 * MR, DIRECT_B_FLOATS = 16384, TC_N = MR };
 #elif defined(__AVX2__) && defined(__FMA__)
 enum { IN_PLACE = 0, DIRECT_B_ROWS = 0, DIRECT_B_FLOATS = 0, TC_N = 2 * MR };
 #else
