@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -44,6 +45,28 @@ void *rt_calloc(size_t count, size_t size)
     if (size && count > SIZE_MAX / size) return NULL;
     void *p = rt_alloc(count * size);
     if (p) memset(p, 0, count * size);
+    return p;
+}
+
+/* A model's arena, zeroed: where it is 4 MB or more, on 2 MB pages (transparent huge
+ * pages, which this kernel setting gives only to memory that asks with madvise). A step
+ * of char GPT reads and writes ~100 MB of arena, far beyond what the TLB maps with 4 KB
+ * pages: 4-7% more samples/s on one and two threads (alternated runs, Intel), the text
+ * LSTM 1-5%, the MLP (13 MB) the same. Counted and failed as rt_alloc is. */
+static float *arena_alloc(size_t floats)
+{
+    size_t bytes = floats * sizeof(float), huge = (size_t)2 << 20;
+    if (floats > (SIZE_MAX - huge) / sizeof(float)) return NULL;
+    if (bytes < 2 * huge) return rt_calloc(floats, sizeof(float));
+    __atomic_fetch_add(&alloc_calls, 1, __ATOMIC_RELAXED);
+    if (fail_countdown > 0 && --fail_countdown == 0) return NULL;
+    bytes = (bytes + huge - 1) & ~(huge - 1);
+    void *p = NULL;
+    if (posix_memalign(&p, huge, bytes) != 0) return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(p, bytes, MADV_HUGEPAGE);   /* advice only: 4 KB pages if the kernel says no */
+#endif
+    memset(p, 0, bytes);
     return p;
 }
 
@@ -145,7 +168,7 @@ NnlModel *nnl_create(const NnlModelDesc *d, int64_t max_batch, const char **err)
         return NULL;
     }
     NnlModel *m = rt_calloc(1, sizeof *m);
-    float *arena = m ? rt_calloc((size_t)floats, sizeof(float)) : NULL;
+    float *arena = m ? arena_alloc((size_t)floats) : NULL;
     if (!arena) {
         rt_free(m);
         if (err) *err = "nnl_create: out of memory for the model's arena";
