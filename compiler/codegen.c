@@ -103,6 +103,20 @@ static LLVMValueRef intrinsic1t(Cg *c, const char *name, LLVMTypeRef t, LLVMValu
 
 static LLVMValueRef intrinsic1(Cg *c, const char *name, LLVMValueRef x) { return intrinsic1t(c, name, c->f32, x); }
 
+/* a b + d as llvm.fmuladd: one fused multiply-add where the target has a fast one (x86-64
+ * from v3, aarch64), a multiply and an add where not (no libm call, as llvm.fma would be
+ * on baseline x86-64). The choice is the target's alone, not the optimization level's,
+ * so -O0 and -O2 compute the same bits. For the polynomials of fast_exp and fast_tanh,
+ * whose dependent multiply-add chains bound GELU's and the LSTM cell's loops. */
+static LLVMValueRef muladd(Cg *c, LLVMValueRef a, LLVMValueRef b, LLVMValueRef d)
+{
+    LLVMTypeRef t = c->f32;
+    unsigned id = LLVMLookupIntrinsicID("llvm.fmuladd", 12);
+    LLVMValueRef args[3] = {a, b, d};
+    return LLVMBuildCall2(c->b, LLVMIntrinsicGetType(c->cx, id, &t, 1), LLVMGetIntrinsicDeclaration(c->m, id, &t, 1),
+                          args, 3, "");
+}
+
 static LLVMValueRef libm1(Cg *c, const char *name, LLVMValueRef x)
 {
     LLVMValueRef f = extern_fn(c, name, c->f32, &c->f32, 1);
@@ -429,9 +443,9 @@ static LLVMValueRef fast_exp(Cg *c, LLVMValueRef x)
     static const double k[6] = {1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3,
                                 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1};
     LLVMValueRef p = f32c(c, k[0]);
-    for (int q = 1; q < 6; q++) p = LLVMBuildFAdd(b, LLVMBuildFMul(b, p, r, ""), f32c(c, k[q]), "");
+    for (int q = 1; q < 6; q++) p = muladd(c, p, r, f32c(c, k[q]));
     LLVMValueRef r2 = LLVMBuildFMul(b, r, r, "");
-    p = LLVMBuildFAdd(b, LLVMBuildFAdd(b, LLVMBuildFMul(b, p, r2, ""), r, ""), f32c(c, 1), "");
+    p = LLVMBuildFAdd(b, muladd(c, p, r2, r), f32c(c, 1), "");
     LLVMValueRef ni = LLVMBuildFPToSI(b, n, c->i32, "");
     LLVMValueRef n1 = LLVMBuildAShr(b, ni, i32c(c, 1), ""), n2 = LLVMBuildSub(b, ni, n1, "");
     #define POW2(e) LLVMBuildBitCast(b, LLVMBuildShl(b, LLVMBuildAdd(b, e, i32c(c, 127), ""), i32c(c, 23), ""), c->f32, "")
@@ -458,9 +472,9 @@ static LLVMValueRef fast_tanh(Cg *c, LLVMValueRef x)
                          args, 2, "");
     LLVMValueRef x2 = LLVMBuildFMul(b, x, x, "");
     LLVMValueRef p = f32c(c, -17.0 / 315);   /* Horner in x^2 */
-    p = LLVMBuildFAdd(b, LLVMBuildFMul(b, p, x2, ""), f32c(c, 2.0 / 15), "");
-    p = LLVMBuildFAdd(b, LLVMBuildFMul(b, p, x2, ""), f32c(c, -1.0 / 3), "");
-    p = LLVMBuildFAdd(b, LLVMBuildFMul(b, p, x2, ""), f32c(c, 1), "");
+    p = muladd(c, p, x2, f32c(c, 2.0 / 15));
+    p = muladd(c, p, x2, f32c(c, -1.0 / 3));
+    p = muladd(c, p, x2, f32c(c, 1));
     LLVMValueRef small = LLVMBuildFMul(b, p, x, "");
     return sel(c, LLVMRealOLT, ax, f32c(c, 0.0625), small, big);
 }

@@ -18,3 +18,11 @@ check examples/text_lstm.nnl '=TAKE\*$' text_lstm
 check examples/text_lstm.nnl '=GATHER\*$' text_lstm
 check examples/char_gpt.nnl 'f32\[B, 64, 512\]: .*=TANH' char_gpt
 check examples/char_gpt.nnl 'f32\[B, 4, 64, 32\]: %[0-9]+=PERMUTE\*$' char_gpt
+# exp's and tanh's polynomials as fused multiply-adds (llvm.fmuladd) where the target has
+# them, separate multiplies and adds where not (no fmaf call on baseline x86-64)
+fmas() { $NNLC --emit=asm --target "$1" tests/models/remat.nnl | grep -c "vfmadd" || true; }
+test "$(fmas x86-64-v3)" -gt 0 || { echo "x86-64-v3: no vfmadd in exp and tanh"; exit 1; }
+test "$(fmas x86-64)" -eq 0 || { echo "x86-64: vfmadd without FMA"; exit 1; }
+$NNLC -c --target x86-64 tests/models/remat.nnl -o "$TMPD/r.o"
+if nm "$TMPD/r.o" | grep -q " U fmaf"; then echo "x86-64: a call to fmaf"; exit 1; fi
+echo "exp and tanh: $(fmas x86-64-v3) FMAs on x86-64-v3, none on x86-64"
