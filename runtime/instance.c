@@ -48,16 +48,17 @@ void *rt_calloc(size_t count, size_t size)
     return p;
 }
 
-/* A model's arena, zeroed: where it is 4 MB or more, on 2 MB pages (transparent huge
- * pages, which this kernel setting gives only to memory that asks with madvise). A step
- * of char GPT reads and writes ~100 MB of arena, far beyond what the TLB maps with 4 KB
- * pages: 4-7% more samples/s on one and two threads (alternated runs, Intel), the text
- * LSTM 1-5%, the MLP (13 MB) the same. Counted and failed as rt_alloc is. */
-static float *arena_alloc(size_t floats)
+/* rt_alloc on 2 MB pages where the block is 1 MB or more: 2 MB aligned, whole 2 MB
+ * pages, and madvise(MADV_HUGEPAGE), which this kernel setting (transparent huge pages
+ * on madvise) waits for. For the memory a step sweeps: a model's arena (char GPT reads
+ * and writes ~100 MB a step, far beyond what the TLB maps in 4 KB pages: 4-7% more
+ * samples/s on one and two threads, alternated runs, Intel; text LSTM 1-5%). The GEMM's
+ * packing buffers (2.2 MB a thread) gained nothing so. Counted and failed as rt_alloc is. */
+void *rt_alloc_huge(size_t bytes)
 {
-    size_t bytes = floats * sizeof(float), huge = (size_t)2 << 20;
-    if (floats > (SIZE_MAX - huge) / sizeof(float)) return NULL;
-    if (bytes < 2 * huge) return rt_calloc(floats, sizeof(float));
+    size_t huge = (size_t)2 << 20;
+    if (bytes < huge / 2) return rt_alloc(bytes);
+    if (bytes > SIZE_MAX - huge) return NULL;
     __atomic_fetch_add(&alloc_calls, 1, __ATOMIC_RELAXED);
     if (fail_countdown > 0 && --fail_countdown == 0) return NULL;
     bytes = (bytes + huge - 1) & ~(huge - 1);
@@ -66,7 +67,6 @@ static float *arena_alloc(size_t floats)
 #ifdef MADV_HUGEPAGE
     madvise(p, bytes, MADV_HUGEPAGE);   /* advice only: 4 KB pages if the kernel says no */
 #endif
-    memset(p, 0, bytes);
     return p;
 }
 
@@ -168,7 +168,8 @@ NnlModel *nnl_create(const NnlModelDesc *d, int64_t max_batch, const char **err)
         return NULL;
     }
     NnlModel *m = rt_calloc(1, sizeof *m);
-    float *arena = m ? arena_alloc((size_t)floats) : NULL;
+    float *arena = m ? rt_alloc_huge((size_t)floats * sizeof(float)) : NULL;
+    if (arena) memset(arena, 0, (size_t)floats * sizeof(float));
     if (!arena) {
         rt_free(m);
         if (err) *err = "nnl_create: out of memory for the model's arena";

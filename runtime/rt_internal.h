@@ -94,6 +94,7 @@ uint64_t rt_mix_seed(uint64_t seed, uint64_t stream);   /* an independent seed p
 /* Every runtime allocation: 64-byte aligned. Returns NULL on failure. */
 void *rt_alloc(size_t bytes);
 void *rt_calloc(size_t count, size_t size);      /* zeroed; NULL on overflow too */
+void *rt_alloc_huge(size_t bytes);               /* not zeroed; on 2 MB pages from 1 MB */
 void rt_free(void *p);
 /* Test hook: the n-th allocation from now fails (1 = the next one); 0 turns it off. */
 void rt_alloc_fail_after(int64_t n);
