@@ -615,6 +615,16 @@ static void loop_end(Cg *c, ForLoop *l)
  * everything its code depends on but those slots' offsets and steps, so the many
  * identical loops of an unrolled recurrence share one function, each launch passing its
  * own (KArgs below) — LLVM optimizes each loop once, not once per time step. */
+/* Whether a and b lie at one place: the same node, or an epilogue's value written over
+ * its product (plan.c's epilogue_in_place), which then share a slot, so that LLVM sees
+ * one pointer: with two equal ones it would check them at run time, find them
+ * overlapping and take the scalar loop. */
+static bool same_memory(const Node *a, const Node *b)
+{
+    return a == b || (a->off == b->off && a->shape.batched == b->shape.batched && a->op != OP_CONST &&
+                      b->op != OP_CONST);
+}
+
 static char *elem_signature(Cg *c, Kernel *k, Node **slots, int *nslots, Node **imms, int *nimms)
 {
     Graph *g = c->g;
@@ -629,7 +639,7 @@ static char *elem_signature(Cg *c, Kernel *k, Node **slots, int *nslots, Node **
     *nslots = *nimms = 0;
     #define SLOT(x) do {                                                          \
         int j_ = 0;                                                              \
-        while (j_ < *nslots && slots[j_] != (x)) j_++;                          \
+        while (j_ < *nslots && !same_memory(slots[j_], (x))) j_++;              \
         if (j_ == *nslots) slots[(*nslots)++] = (x);                            \
         PUT("s%d%s", j_, shape_str(g->arena, (x)->shape));                     \
     } while (0)
@@ -685,6 +695,16 @@ static LLVMValueRef gen_elem_kernel(Cg *c, int index, Kernel *k, Node **slots, i
         LLVMValueRef at = i64c(c, 1 + j);
         LLVMValueRef off = LLVMBuildLoad2(c->b, c->i64, LLVMBuildGEP2(c->b, c->i64, kargs, &at, 1, ""), "");
         L.base[slots[j]->id] = slot_base(c, &L.f, slots[j], off);
+    }
+    for (int j = 0; j < k->nodes.len; j++) {   /* nodes that share a slot (same_memory) */
+        Node *n = k->nodes.items[j];
+        for (int q = -1; q < n->nin; q++) {
+            Node *x = q < 0 ? n : n->in[q];
+            if (L.base[x->id] || x->op == OP_CONST || (q >= 0 && x->kernel == n->kernel) || (q < 0 && !n->stored))
+                continue;
+            for (int s = 0; s < nslots; s++)
+                if (same_memory(slots[s], x)) L.base[x->id] = L.base[slots[s]->id];
+        }
     }
     L.imm = calloc(g->nodes.len, sizeof *L.imm);
     for (int j = 0; j < nimms; j++) {

@@ -47,6 +47,70 @@ static int64_t pool_alloc(Pool *p, int64_t size, int now, int last)
     return at;
 }
 
+/* Whether n has memory of its own that the plan may place: not a parameter, gradient,
+ * input, the output or the loss. */
+static bool placeable(const Graph *g, const Node *n)
+{
+    if (!n->stored || n->alias || n->pinned || n->op == OP_PARAM || n->op == OP_INPUT ||
+        n->op == OP_LABEL || n->op == OP_EMA)
+        return false;
+    if (n == g->output || n == g->loss || n == g->t_output || n == g->t_loss) return false;
+    for (int k = 0; k < g->params.len; k++)
+        if (((ParamInfo *)g->params.items[k])->grad == n) return false;
+    return true;
+}
+
+/* Whether r reads its operands at its own flat index (so an operand of r's shape is read
+ * at exactly the element r writes). */
+static bool same_index(const Node *r)
+{
+    switch (r->op) {
+    case OP_PERMUTE: case OP_SLICE: case OP_UNSLICE: case OP_CONCAT: case OP_TAKE:
+    case OP_GATHER: case OP_EXPAND: case OP_CAUSAL: case OP_EMA:
+        return false;
+    default:
+        return ir_op_kind[r->op] == K_ELEM;
+    }
+}
+
+/* A product whose only reader is its epilogue gives its memory to the epilogue's first
+ * stored value of its shape (char GPT: q, k, v plus bias over the 3 MB product, the
+ * residual adds over theirs): the epilogue writes the lines it has just read, still in
+ * cache, instead of a fresh tensor whose lines are first read from memory, and the arena
+ * holds one tensor less. Safe because the epilogue runs on blocks of C that the product
+ * has finished, reads C only at the element it writes, and every node of the loop that
+ * reads C comes no later than that value's store (the loop reloads C at each use).
+ * Returns, per node id, the product whose place it takes, or NULL; extends the
+ * product's life to the value's. */
+static Node **epilogue_in_place(const Graph *g, int *last)
+{
+    Node **over = calloc(g->nodes.len + 1, sizeof *over);
+    if (!over) abort();
+    for (int ki = 0; ki < g->kernels.len; ki++) {
+        const Kernel *kg = g->kernels.items[ki];
+        if (kg->epilogue < 0 || kg->nodes.len != 1) continue;
+        Node *c = kg->nodes.items[0];
+        if ((c->op != OP_MATMUL && c->op != OP_BMM) || !placeable(g, c) || last[c->id] != ki) continue;
+        const Kernel *ke = g->kernels.items[kg->epilogue];
+        int at = -1;   /* the value to place over c */
+        for (int j = 0; j < ke->nodes.len && at < 0; j++) {
+            const Node *n = ke->nodes.items[j];
+            if (shape_eq(n->shape, c->shape) && placeable(g, n)) at = j;
+        }
+        bool ok = at >= 0;
+        for (int j = 0; j < ke->nodes.len && ok; j++) {
+            const Node *r = ke->nodes.items[j];
+            for (int q = 0; q < r->nin; q++)
+                if (r->in[q] == c && (j > at || !same_index(r) || !shape_eq(r->shape, c->shape))) ok = false;
+        }
+        if (!ok) continue;
+        Node *e = ke->nodes.items[at];
+        over[e->id] = c;
+        if (last[e->id] > last[c->id]) last[c->id] = last[e->id];
+    }
+    return over;
+}
+
 void plan_graph(Graph *g)
 {
     /* parameters, gradients, optimizer state: fixed, contiguous, same layout */
@@ -104,6 +168,7 @@ void plan_graph(Graph *g)
         Node *n = g->nodes.items[i];
         if (n->alias && last[i] > last[n->in[0]->id]) last[n->in[0]->id] = last[i];
     }
+    Node **over = epilogue_in_place(g, last);
     Pool fixed = {0}, batch = {0};
     /* the input and label regions first: the runtime writes them before a call */
     Node *pin_first[2] = {g->input, g->label};
@@ -114,6 +179,10 @@ void plan_graph(Graph *g)
         if (!n->stored || n->alias || n->op == OP_PARAM || n->op == OP_INPUT || n->op == OP_LABEL) continue;
         if (n->op == OP_EMA) {   /* written over its buffer */
             n->off = n->in[0]->off;
+            continue;
+        }
+        if (over[i]) {   /* an epilogue's output over its product (epilogue_in_place) */
+            n->off = over[i]->off;
             continue;
         }
         /* the training graph's output and loss share the inference graph's memory: the
@@ -141,6 +210,7 @@ void plan_graph(Graph *g)
     free(fixed.b);
     free(batch.b);
     free(last);
+    free(over);
 }
 
 /* --emit=plan: the arena's layout, one stored node a line. */
