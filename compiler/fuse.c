@@ -108,8 +108,30 @@ static void sink_products(Graph *g)
         for (int i = 0; i < g->nodes.len; i++) ((Node *)g->nodes.items[i])->id = i;
 }
 
+/* A causal mask depends on nothing but indices: it moves to the start of its segment,
+ * where it cannot split a chain of loops. Computed where sema put it (between the
+ * scaled scores q k^T / sqrt(d) and the masking WHERE), its loop of another shape ended
+ * the scores' epilogue, and the WHERE took a pass of its own over [B, heads, T, T]. */
+static void hoist_masks(Graph *g)
+{
+    bool moved = false;
+    for (int i = 0; i < g->nodes.len; i++) {
+        Node *m = g->nodes.items[i];
+        if (m->op != OP_CAUSAL) continue;
+        int s = seg_of(g, i), lo = s > 0 ? g->seg_end[s - 1] : 0;
+        while (lo < i && ((Node *)g->nodes.items[lo])->op == OP_CAUSAL) lo++;
+        if (lo == i) continue;
+        memmove(&g->nodes.items[lo + 1], &g->nodes.items[lo], sizeof(void *) * (size_t)(i - lo));
+        g->nodes.items[lo] = m;
+        moved = true;
+    }
+    if (moved)
+        for (int i = 0; i < g->nodes.len; i++) ((Node *)g->nodes.items[i])->id = i;
+}
+
 void fuse_graph(Graph *g)
 {
+    hoist_masks(g);
     sink_products(g);
     Arena *a = g->arena;
     g->kernels = (PtrVec){0};
