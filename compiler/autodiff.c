@@ -120,7 +120,7 @@ static void vjp(Ad *ad, Node *y, Node *gy)
     case OP_INPUT: case OP_LABEL: case OP_PARAM: case OP_CONST:
     case OP_STEP: case OP_SIGN: case OP_GE:
     case OP_SGD: case OP_ADAM: case OP_UNPICK: case OP_DROPOUT: case OP_EMA:
-    case OP_EMBED_DW: case OP_CAUSAL:
+    case OP_EMBED_DW: case OP_CAUSAL: case OP_NORMALIZE_DX:
         break;
     case OP_ADD:     /* da = g, db = g (summed over broadcast axes) */
         if (na) accumulate(ad, a, sum_to(g, gy, a->shape, 1, false, at));
@@ -186,6 +186,13 @@ static void vjp(Ad *ad, Node *y, Node *gy)
         accumulate(ad, a, mul(g, y, ir_binary(g, OP_SUB, gy, s, at), at));
         break;
     }
+    case OP_NORMALIZE:   /* da = r (g - mean(g) - y mean(g y)), r = 1 / sqrt(var + eps) */
+        if (na) {
+            Node *d = ir_op2(g, OP_NORMALIZE_DX, a, gy, a->shape, NULL, at);
+            d->fval = y->fval;
+            accumulate(ad, a, d);
+        }
+        break;
     case OP_LOG_SOFTMAX: { /* da = g - exp(y) sum(g) along the last axis */
         int r = y->shape.rank;
         Node *s = ir_sum(g, gy, r - 1, r, true, 1, false, at);

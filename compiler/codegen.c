@@ -1225,6 +1225,19 @@ static void gen_rows(Cg *c, Frame *f, Node *n)
     Node *x = n->in[0];
     int64_t cols = x->shape.d[x->shape.rank - 1];
     LLVMValueRef rows = dims_prod(c, f, x->shape, 0, x->shape.rank - 1);
+    if (n->op == OP_NORMALIZE || n->op == OP_NORMALIZE_DX) {   /* x[, dy], out, rows, cols, eps */
+        bool dx = n->op == OP_NORMALIZE_DX;
+        LLVMTypeRef pt[6] = {c->ptr, c->ptr, c->ptr, c->i64, c->i64, c->f32};
+        LLVMValueRef args[6] = {node_ptr(c, f, x), dx ? node_ptr(c, f, n->in[1]) : node_ptr(c, f, n),
+                                node_ptr(c, f, n), rows, i64c(c, cols), f32c(c, n->fval)};
+        if (dx) call(c, extern_fn(c, "nnl_layer_norm_rows_dx", c->vd, pt, 6), args, 6);
+        else {
+            LLVMValueRef a5[5] = {args[0], args[1], args[3], args[4], args[5]};
+            LLVMTypeRef p5[5] = {c->ptr, c->ptr, c->i64, c->i64, c->f32};
+            call(c, extern_fn(c, "nnl_layer_norm_rows", c->vd, p5, 5), a5, 5);
+        }
+        return;
+    }
     LLVMTypeRef pt[5] = {c->ptr, c->ptr, c->i64, c->i64, c->i32};
     LLVMValueRef fn = extern_fn(c, "nnl_softmax_rows", c->vd, pt, 5);
     LLVMValueRef args[5] = {node_ptr(c, f, x), node_ptr(c, f, n), rows, i64c(c, cols),

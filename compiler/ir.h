@@ -50,6 +50,9 @@ enum {
     X(MATMUL, 2, K_GEMM)    /* op(a) @ op(b), a and b flattened to 2-D */         \
     X(SUM, 1, K_REDUCE)     /* over axes [ax0, ax1), times scale (/ batch) */     \
     X(SOFTMAX, 1, K_ROW) X(LOG_SOFTMAX, 1, K_ROW) /* along the last axis */     \
+    X(NORMALIZE, 1, K_ROW)  /* (x - mean) / sqrt(var + eps) along the last axis,  \
+                               eps in fval: layer norm without its scale, shift */\
+    X(NORMALIZE_DX, 2, K_ROW) /* x, dy -> dx, NORMALIZE's adjoint (same eps) */   \
     X(PICK, 2, K_CALL)      /* x: (rows, C), label: (rows) -> (rows) */           \
     X(UNPICK, 2, K_CALL)    /* dy: (rows), label -> (rows, C), its adjoint */     \
     X(CONV2D, 2, K_CALL)    /* x (B, C, H, W), w (K, C/groups, R, S) -> (B, K, P, Q) */\

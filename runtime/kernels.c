@@ -96,6 +96,84 @@ void nnl_softmax_rows(const float *x, float *y, int64_t rows, int64_t cols, int 
     }
 }
 
+/* A row's mean and 1 / sqrt(var + eps), two passes over it (in L1: a layer is a few
+ * hundred features), each a sum in 16 fixed lanes (sum16). */
+static void row_stats(const float *xr, int64_t cols, float eps, float *buf, float *mean, float *r)
+{
+    float m = 0, v = 0;
+    for (int64_t j0 = 0; j0 < cols; j0 += 256) {
+        int64_t n = cols - j0 < 256 ? cols - j0 : 256;
+        m += sum16(xr + j0, n);
+    }
+    m /= (float)cols;
+    for (int64_t j0 = 0; j0 < cols; j0 += 256) {
+        int64_t n = cols - j0 < 256 ? cols - j0 : 256;
+        for (int64_t j = 0; j < n; j++) buf[j] = (xr[j0 + j] - m) * (xr[j0 + j] - m);
+        v += sum16(buf, n);
+    }
+    *mean = m;
+    *r = 1.0f / sqrtf(v / (float)cols + eps);
+}
+
+/* Rows [r0, r1): the normalization (dy NULL) or its adjoint (dy given). */
+static void layer_norm_range(const float *x, const float *dy, float *y, int64_t r0, int64_t r1,
+                             int64_t cols, float eps)
+{
+    float buf[256];
+    for (int64_t r = r0; r < r1; r++) {
+        const float *xr = x + r * cols;
+        float *yr = y + r * cols, mean, rs;
+        row_stats(xr, cols, eps, buf, &mean, &rs);
+        if (!dy) {
+            for (int64_t j = 0; j < cols; j++) yr[j] = (xr[j] - mean) * rs;
+            continue;
+        }
+        const float *gr = dy + r * cols;
+        float sg = 0, sgy = 0;   /* sum(dy), sum(dy xhat) */
+        for (int64_t j0 = 0; j0 < cols; j0 += 256) {
+            int64_t n = cols - j0 < 256 ? cols - j0 : 256;
+            sg += sum16(gr + j0, n);
+            for (int64_t j = 0; j < n; j++) buf[j] = gr[j0 + j] * ((xr[j0 + j] - mean) * rs);
+            sgy += sum16(buf, n);
+        }
+        float a = sg / (float)cols, b = sgy / (float)cols;
+        for (int64_t j = 0; j < cols; j++) yr[j] = rs * (gr[j] - a - (xr[j] - mean) * rs * b);
+    }
+}
+
+void nnl_layer_norm_rows(const float *x, float *y, int64_t rows, int64_t cols, float eps)
+{
+    if (rows <= 0 || cols <= 0) return;
+    int nt = threads_for(rows * cols, rows);
+    if (nt <= 1) {
+        layer_norm_range(x, NULL, y, 0, rows, cols, eps);
+        return;
+    }
+    #pragma omp parallel num_threads(rt_threads())
+    {
+        int64_t lo, hi;
+        rt_share(rows, nt, &lo, &hi);
+        layer_norm_range(x, NULL, y, lo, hi, cols, eps);
+    }
+}
+
+void nnl_layer_norm_rows_dx(const float *x, const float *dy, float *dx, int64_t rows, int64_t cols,
+                            float eps)
+{
+    if (rows <= 0 || cols <= 0) return;
+    int nt = threads_for(2 * rows * cols, rows);
+    if (nt <= 1) {
+        layer_norm_range(x, dy, dx, 0, rows, cols, eps);
+        return;
+    }
+    #pragma omp parallel num_threads(rt_threads())
+    {
+        int64_t lo, hi;
+        rt_share(rows, nt, &lo, &hi);
+        layer_norm_range(x, dy, dx, lo, hi, cols, eps);
+    }
+}
+
 /* Outputs [lo, hi) of the flattened (outer, inner) result. Each output sums its r terms
  * in one fixed order: sequentially when inner > 1 (vectorized across inner), in 16
  * fixed lanes combined pairwise when inner == 1. */

@@ -106,6 +106,12 @@ void nnl_stack(float *y, const float *const *xs, int64_t steps, int64_t outer, i
 
 /* x, y: (rows, cols). y = softmax(x) or log_softmax(x) along cols. y may equal x. */
 void nnl_softmax_rows(const float *x, float *y, int64_t rows, int64_t cols, int log);
+/* Layer norm's normalization of each row of x (rows, cols): y = (x - mean) r with
+ * r = 1 / sqrt(var + eps), mean and (biased) variance over the row; and its adjoint,
+ * dx = r (dy - mean(dy) - y mean(dy y)), mean and r recomputed from x. */
+void nnl_layer_norm_rows(const float *x, float *y, int64_t rows, int64_t cols, float eps);
+void nnl_layer_norm_rows_dx(const float *x, const float *dy, float *dx, int64_t rows, int64_t cols,
+                            float eps);
 
 /* x: (outer, r, inner) -> y: (outer, inner), y = scale * sum over r. Summation order is
  * fixed (independent of the thread count). */

@@ -2,7 +2,8 @@
  * nested), nnl_parallel_for_work (threads sized by n * weight), nnl_parallel_for_segments
  * (segments split apart), nnl_update_segments (its split kernel only when split), nnl_softmax_rows (against double, in place, log variant, huge and -inf
  * inputs), rt_expf (relative error, the ends, inf and NaN), nnl_reduce_sum (against double; identical bits on 1, 2, 3, 4 and 5 threads),
- * nnl_pick / nnl_unpick (labels out of range give 0), nnl_stack (1-3 threads). */
+ * nnl_pick / nnl_unpick (labels out of range give 0), nnl_stack (1-3 threads),
+ * nnl_layer_norm_rows and its adjoint (against double and central differences). */
 #include <float.h>
 #include <math.h>
 #include <omp.h>
@@ -174,6 +175,64 @@ static void test_softmax(void)
 
 /* rt_expf (and compiler/codegen.c's fast_exp, the same function) against exp in
  * double: every 97th float in [-100, 100], the ends, infinities and NaN. */
+/* nnl_layer_norm_rows against double; nnl_layer_norm_rows_dx against the adjoint of the
+ * double normalization by central differences of sum(w y); rows of 5, 128 and 300
+ * features (more than a 256-float chunk of the sums); the same bits on 1 and 3 threads. */
+static double ln_ref(const float *x, int64_t n, double eps, int64_t j)
+{
+    double m = 0, v = 0;
+    for (int64_t i = 0; i < n; i++) m += x[i];
+    m /= n;
+    for (int64_t i = 0; i < n; i++) v += (x[i] - m) * (x[i] - m);
+    return (x[j] - m) / sqrt(v / n + eps);
+}
+
+static void test_layer_norm(void)
+{
+    static const int64_t ncols[] = {5, 128, 300};
+    const float eps = 1e-5f;
+    for (int c = 0; c < 3; c++) {
+        int64_t rows = 37, cols = ncols[c], n = rows * cols;
+        float *x = malloc(sizeof(float) * n), *y = malloc(sizeof(float) * n), *w = malloc(sizeof(float) * n);
+        float *dx = malloc(sizeof(float) * n), *dx3 = malloc(sizeof(float) * n), *y3 = malloc(sizeof(float) * n);
+        for (int64_t i = 0; i < n; i++) {
+            x[i] = (float)(sin(i * 0.7) * 3 + (i % cols == 0 ? 5 : 0));
+            w[i] = (float)cos(i * 1.3);
+        }
+        omp_set_num_threads(1);
+        nnl_layer_norm_rows(x, y, rows, cols, eps);
+        nnl_layer_norm_rows_dx(x, w, dx, rows, cols, eps);
+        omp_set_num_threads(3);
+        nnl_layer_norm_rows(x, y3, rows, cols, eps);
+        nnl_layer_norm_rows_dx(x, w, dx3, rows, cols, eps);
+        omp_set_num_threads(1);
+        CHECK(!memcmp(y, y3, sizeof(float) * n) && !memcmp(dx, dx3, sizeof(float) * n),
+              "layer norm %lld cols: bits differ on 3 threads", (long long)cols);
+        double worst = 0, worst_dx = 0;
+        for (int64_t r = 0; r < rows; r++) {
+            float *xr = x + r * cols;
+            for (int64_t j = 0; j < cols; j++) {
+                double e = fabs(y[r * cols + j] - ln_ref(xr, cols, eps, j));
+                if (e > worst) worst = e;
+            }
+            for (int64_t j = 0; j < cols; j += 7) {   /* d sum(w y) / d x_j */
+                float keep = xr[j], h = 1e-2f;
+                double up = 0, down = 0;
+                xr[j] = keep + h;
+                for (int64_t i = 0; i < cols; i++) up += w[r * cols + i] * ln_ref(xr, cols, eps, i);
+                xr[j] = keep - h;
+                for (int64_t i = 0; i < cols; i++) down += w[r * cols + i] * ln_ref(xr, cols, eps, i);
+                xr[j] = keep;
+                double fd = (up - down) / (2.0 * (double)h), e = fabs(dx[r * cols + j] - fd) / (1 + fabs(fd));
+                if (e > worst_dx) worst_dx = e;
+            }
+        }
+        CHECK(worst < 1e-5, "layer norm %lld cols: abs err %g", (long long)cols, worst);
+        CHECK(worst_dx < 2e-3, "layer norm dx %lld cols: rel err %g against differences", (long long)cols, worst_dx);
+        free(x); free(y); free(w); free(dx); free(dx3); free(y3);
+    }
+}
+
 static void test_expf(void)
 {
     double worst = 0;
@@ -279,6 +338,7 @@ int main(void)
     test_parallel_for_segments();
     test_update_segments();
     test_softmax();
+    test_layer_norm();
     test_expf();
     test_reduce();
     test_pick();
