@@ -203,7 +203,10 @@ static char *ckpt_header(const NnlModel *m, const RtCkptMeta *mt, const CkptTens
     cJSON_AddStringToObject(meta, "model", d->name ? d->name : "");
     cJSON_AddStringToObject(meta, "source", d->source ? d->source : "");
     meta_int(meta, "abi", d->abi_version);
-    cJSON_AddStringToObject(meta, "optimizer", d->train.optim.kind == NNL_OPT_ADAM ? "adam" : "sgd");
+    static const char *const optim_names[] = {[NNL_OPT_SGD] = "sgd", [NNL_OPT_ADAM] = "adam",
+                                              [NNL_OPT_ADAMW] = "adamw", [NNL_OPT_RMSPROP] = "rmsprop"};
+    int ok = (unsigned)d->train.optim.kind < sizeof optim_names / sizeof optim_names[0];
+    cJSON_AddStringToObject(meta, "optimizer", ok ? optim_names[d->train.optim.kind] : "");
     meta_int(meta, "step", mt->step);
     meta_int(meta, "epoch", mt->epoch);
     meta_int(meta, "epoch_step", mt->epoch_step);

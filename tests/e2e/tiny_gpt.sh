@@ -31,6 +31,9 @@ cat "$TMPD/out"
 acc=$(sed -n 's/^final: test_accuracy \([0-9.]*\).*/\1/p' "$TMPD/out")
 echo "held-out next-token accuracy $acc"
 atleast "$acc" 0.6
+# the checkpoint names its optimizer (AdamW here; every kind but Adam was once "sgd")
+python3 -c 'import json, struct, sys; r = open(sys.argv[1], "rb").read(); n = struct.unpack("<Q", r[:8])[0]
+m = json.loads(r[8:8 + n])["__metadata__"]; assert m["optimizer"] == "adamw", m["optimizer"]' "$TMPD/g.safetensors"
 "$TMPD/gpt" predict --checkpoint "$TMPD/g.safetensors" "$TMPD/ids.npy" -o "$TMPD/p.npy" | tee "$TMPD/pred"
 grep -q "p.argmax.npy (512, 16) class indices" "$TMPD/pred"
 python3 - "$TMPD" "$acc" <<'PY'
