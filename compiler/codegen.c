@@ -1241,7 +1241,7 @@ static void gen_rows(Cg *c, Frame *f, Node *n)
     LLVMTypeRef pt[5] = {c->ptr, c->ptr, c->i64, c->i64, c->i32};
     LLVMValueRef fn = extern_fn(c, "nnl_softmax_rows", c->vd, pt, 5);
     LLVMValueRef args[5] = {node_ptr(c, f, x), node_ptr(c, f, n), rows, i64c(c, cols),
-                            i32c(c, n->op == OP_LOG_SOFTMAX)};
+                            i32c(c, (n->op == OP_LOG_SOFTMAX) | (n->attr[0] ? 2 : 0))};
     call(c, fn, args, 5);
 }
 

@@ -49,7 +49,9 @@ enum {
                                scale (and / batch when div_batch) */             \
     X(MATMUL, 2, K_GEMM)    /* op(a) @ op(b), a and b flattened to 2-D */         \
     X(SUM, 1, K_REDUCE)     /* over axes [ax0, ax1), times scale (/ batch) */     \
-    X(SOFTMAX, 1, K_ROW) X(LOG_SOFTMAX, 1, K_ROW) /* along the last axis */     \
+    X(SOFTMAX, 1, K_ROW) X(LOG_SOFTMAX, 1, K_ROW) /* along the last axis; SOFTMAX \
+                               with attr[0] = 1 over [.., T, T] is causal: row t \
+                               over columns 0..t, 0 after */                     \
     X(NORMALIZE, 1, K_ROW)  /* (x - mean) / sqrt(var + eps) along the last axis,  \
                                eps in fval: layer norm without its scale, shift */\
     X(NORMALIZE_DX, 2, K_ROW) /* x, dy -> dx, NORMALIZE's adjoint (same eps) */   \

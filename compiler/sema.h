@@ -125,6 +125,7 @@ bool num_arg(Args *a, int pos, const char *name, const char *fn, double lo, doub
 extern const char *const seq_builtins[];
 Value call_seq_builtin(Sema *S, Args *a, const char *fn, Span at);
 Node *causal_mask(Sema *S, Node *x, Span at);
+bool causal_scores(Sema *S, Node *x, Span at);   /* x is f32[..., T, T], else a diagnostic */
 Value sema_index(Sema *S, Ctx *c, Ast *e);
 
 /* sema_scan.c */

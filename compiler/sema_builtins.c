@@ -450,6 +450,12 @@ Value call_builtin(Sema *S, Ctx *c, const char *fn, Ast *call)
             if (causal_on != 0 && causal_on != 1) diag(DIAG_ERROR, at, "causal is 1 (mask later positions) or 0");
             return verror;
         }
+        if (causal_on && op == OP_SOFTMAX) {   /* the row kernel skips later keys (column > row) */
+            if (!causal_scores(S, x, at)) return verror;
+            Node *y = ir_unary(g, op, x, at);
+            y->attr[0] = 1;
+            return vtensor(y);
+        }
         if (causal_on) {   /* scores of later keys (column > row) become -1e30 before the softmax */
             Node *m = causal_mask(S, x, at);
             if (!m) return verror;
@@ -555,6 +561,8 @@ Value call_builtin(Sema *S, Ctx *c, const char *fn, Ast *call)
             /* Softmax then cross-entropy is computed from the scores: log_softmax is
              * exact where log(softmax) underflows. */
             Node *z = p->op == OP_SOFTMAX ? p->in[0] : p;
+            if (p->op == OP_SOFTMAX && p->attr[0])   /* a causal softmax: its mask as a WHERE */
+                z = ir_where(g, causal_mask(S, z, at), z, ir_const(g, -1e30, at), at);
             Node *ls = ir_unary(g, OP_LOG_SOFTMAX, z, at);
             Node *pk = ir_node(g, OP_PICK, at, t->shape);
             pk->in[0] = ls; pk->in[1] = t; pk->nin = 2; ls->nuses++; t->nuses++;

@@ -13,14 +13,21 @@ const char *const seq_builtins[] = {
 };
 
 /* The mask of causal attention for x (..., T, T): 1 where key <= query. */
-Node *causal_mask(Sema *S, Node *x, Span at)
+bool causal_scores(Sema *S, Node *x, Span at)
 {
     int r = x->shape.rank;
     if (r < 2 || x->shape.d[r - 1] != x->shape.d[r - 2] || (r == 2 && x->shape.batched)) {
         diag(DIAG_ERROR, at, "a causal softmax needs scores of f32[..., T, T], not %s",
              shape_str(S->a, x->shape));
-        return NULL;
+        return false;
     }
+    return true;
+}
+
+Node *causal_mask(Sema *S, Node *x, Span at)
+{
+    if (!causal_scores(S, x, at)) return NULL;
+    int r = x->shape.rank;
     int64_t d[2] = {x->shape.d[r - 1], x->shape.d[r - 1]};
     return ir_node(S->g, OP_CAUSAL, at, shape_make(false, 2, d));
 }

@@ -86,14 +86,21 @@ static float max16(const float *v, int64_t n)
 }
 
 /* x, y: (rows, cols). Max-subtracted: y = exp(x - max) / sum, or x - max - log(sum).
- * Entries of -inf (masked out) give 0 and add nothing. */
+ * Entries of -inf (masked out) give 0 and add nothing. Causal (not the log variant):
+ * the rows are (..., T, T) with cols = T, and row t is a softmax over its columns
+ * 0..t, the later ones 0 (attention's mask, without computing what it masks). */
 static void softmax_range(const float *x, float *y, int64_t r0, int64_t r1, int64_t cols,
-                          int log_variant)
+                          int log_variant, int causal)
 {
     float buf[256];
+    int64_t all = cols;
     for (int64_t r = r0; r < r1; r++) {
-        const float *xr = x + r * cols;
-        float *yr = y + r * cols;
+        const float *xr = x + r * all;
+        float *yr = y + r * all;
+        if (causal) {
+            cols = r % all + 1;
+            for (int64_t j = cols; j < all; j++) yr[j] = 0.0f;
+        }
         float mx = max16(xr, cols);
         if (mx == -INFINITY) mx = 0.0f;      /* all -inf: keep exp finite */
         if (log_variant) {                   /* y may be x: the exponentials go to buf */
@@ -113,19 +120,20 @@ static void softmax_range(const float *x, float *y, int64_t r0, int64_t r1, int6
     }
 }
 
-void nnl_softmax_rows(const float *x, float *y, int64_t rows, int64_t cols, int log)
+void nnl_softmax_rows(const float *x, float *y, int64_t rows, int64_t cols, int flags)
 {
     if (rows <= 0 || cols <= 0) return;
+    int lg = flags & 1, causal = !lg && (flags & 2);
     int nt = threads_for(rows * cols, rows);
     if (nt <= 1) {   /* no OpenMP region for one thread: ~1 us each */
-        softmax_range(x, y, 0, rows, cols, log);
+        softmax_range(x, y, 0, rows, cols, lg, causal);
         return;
     }
     #pragma omp parallel num_threads(rt_threads())
     {
         int64_t lo, hi;
         rt_share(rows, nt, &lo, &hi);
-        softmax_range(x, y, lo, hi, cols, log);
+        softmax_range(x, y, lo, hi, cols, lg, causal);
     }
 }
 

@@ -104,8 +104,10 @@ void nnl_embedding_dw_rows(const float *dy, const float *ids, float *dw, int64_t
  * rows it wrote in the kernels before). */
 void nnl_stack(float *y, const float *const *xs, int64_t steps, int64_t outer, int64_t inner);
 
-/* x, y: (rows, cols). y = softmax(x) or log_softmax(x) along cols. y may equal x. */
-void nnl_softmax_rows(const float *x, float *y, int64_t rows, int64_t cols, int log);
+/* x, y: (rows, cols). y = softmax(x) or log_softmax(x) along cols. y may equal x.
+ * flags: 1 log_softmax; 2 a causal softmax over rows (..., T, T), cols = T: row t over
+ * its columns 0..t, the rest 0. */
+void nnl_softmax_rows(const float *x, float *y, int64_t rows, int64_t cols, int flags);
 /* Layer norm's normalization of each row of x (rows, cols): y = (x - mean) r with
  * r = 1 / sqrt(var + eps), mean and (biased) variance over the row; and its adjoint,
  * dx = r (dy - mean(dy) - y mean(dy y)), mean and r recomputed from x. */

@@ -3,7 +3,8 @@
  * (segments split apart), nnl_update_segments (its split kernel only when split), nnl_softmax_rows (against double, in place, log variant, huge and -inf
  * inputs), rt_expf (relative error, the ends, inf and NaN), nnl_reduce_sum (against double; identical bits on 1, 2, 3, 4 and 5 threads),
  * nnl_pick / nnl_unpick (labels out of range give 0), nnl_stack (1-3 threads),
- * nnl_layer_norm_rows and its adjoint (against double and central differences). */
+ * nnl_layer_norm_rows and its adjoint (against double and central differences), the
+ * causal softmax (as the masked one, bit for bit). */
 #include <float.h>
 #include <math.h>
 #include <omp.h>
@@ -171,6 +172,30 @@ static void test_softmax(void)
     float z[3] = {-INFINITY, 0.0f, -INFINITY}, p[3];
     nnl_softmax_rows(z, p, 1, 3, 0);
     CHECK(p[0] == 0 && p[1] == 1 && p[2] == 0, "softmax with -inf: %g %g %g", p[0], p[1], p[2]);
+    /* causal (flag 2) over 3 matrices of 70x70 (more than 64 columns: a vector tail), on
+     * 1 and 3 threads and in place: the same bits as the softmax of the scores with the
+     * later columns set to -inf, and exactly 0 there */
+    enum { T = 70, M = 3 };
+    float *sc = malloc(sizeof(float) * M * T * T), *masked = malloc(sizeof(float) * M * T * T);
+    float *want = malloc(sizeof(float) * M * T * T), *got = malloc(sizeof(float) * M * T * T);
+    for (int64_t i = 0; i < M * T * T; i++) {
+        sc[i] = (float)sin(i * 0.37) * 4;
+        masked[i] = i % T > i / T % T ? -INFINITY : sc[i];
+    }
+    nnl_softmax_rows(masked, want, M * T, T, 0);
+    for (int threads = 1; threads <= 3; threads += 2) {
+        omp_set_num_threads(threads);
+        nnl_softmax_rows(sc, got, M * T, T, 2);
+        CHECK(!memcmp(got, want, sizeof(float) * M * T * T), "causal softmax differs from the masked one (%d threads)", threads);
+    }
+    omp_set_num_threads(1);
+    memcpy(got, sc, sizeof(float) * M * T * T);
+    nnl_softmax_rows(got, got, M * T, T, 2);
+    CHECK(!memcmp(got, want, sizeof(float) * M * T * T), "causal softmax in place differs");
+    nnl_softmax_rows(sc, got, M * T, T, 3);   /* the log variant ignores the causal flag */
+    nnl_softmax_rows(sc, want, M * T, T, 1);
+    CHECK(!memcmp(got, want, sizeof(float) * M * T * T), "log_softmax with flag 2 differs");
+    free(sc); free(masked); free(want); free(got);
 }
 
 /* rt_expf (and compiler/codegen.c's fast_exp, the same function) against exp in
