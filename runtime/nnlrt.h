@@ -15,8 +15,9 @@ extern "C" {
 #endif
 
 /* Bumped whenever a struct below or a kernel signature changes. Generated objects store
- * the version they were built for in NnlModelDesc.abi_version; nnl_create refuses others. */
-#define NNL_ABI_VERSION 6
+ * the version they were built for in NnlModelDesc.abi_version; nnl_create refuses others.
+ * (7: nnl_softmax_rows's flag 2, a causal softmax; NnlCtx.grad_gen.) */
+#define NNL_ABI_VERSION 7
 #define NNL_MAX_RANK 8
 
 /* ===== the context every generated function receives ===== */
