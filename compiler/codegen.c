@@ -92,13 +92,19 @@ static LLVMValueRef call(Cg *c, LLVMValueRef f, LLVMValueRef *args, int n)
     return LLVMBuildCall2(c->b, LLVMGlobalGetValueType(f), f, args, n, "");
 }
 
-/* An LLVM intrinsic over f32: llvm.exp.f32 and friends. */
-static LLVMValueRef intrinsic1t(Cg *c, const char *name, LLVMTypeRef t, LLVMValueRef x)
+/* A call of an LLVM intrinsic overloaded on type t (llvm.exp.f32, llvm.copysign.f32,
+ * llvm.sqrt.f64, ...) with n arguments. */
+static LLVMValueRef intrinsic(Cg *c, const char *name, LLVMTypeRef t, LLVMValueRef *args, unsigned n)
 {
     unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
     LLVMValueRef f = LLVMGetIntrinsicDeclaration(c->m, id, &t, 1);
     LLVMTypeRef ft = LLVMIntrinsicGetType(c->cx, id, &t, 1);
-    return LLVMBuildCall2(c->b, ft, f, &x, 1, "");
+    return LLVMBuildCall2(c->b, ft, f, args, n, "");
+}
+
+static LLVMValueRef intrinsic1t(Cg *c, const char *name, LLVMTypeRef t, LLVMValueRef x)
+{
+    return intrinsic(c, name, t, &x, 1);
 }
 
 static LLVMValueRef intrinsic1(Cg *c, const char *name, LLVMValueRef x) { return intrinsic1t(c, name, c->f32, x); }
@@ -110,11 +116,8 @@ static LLVMValueRef intrinsic1(Cg *c, const char *name, LLVMValueRef x) { return
  * whose dependent multiply-add chains bound GELU's and the LSTM cell's loops. */
 static LLVMValueRef muladd(Cg *c, LLVMValueRef a, LLVMValueRef b, LLVMValueRef d)
 {
-    LLVMTypeRef t = c->f32;
-    unsigned id = LLVMLookupIntrinsicID("llvm.fmuladd", 12);
     LLVMValueRef args[3] = {a, b, d};
-    return LLVMBuildCall2(c->b, LLVMIntrinsicGetType(c->cx, id, &t, 1), LLVMGetIntrinsicDeclaration(c->m, id, &t, 1),
-                          args, 3, "");
+    return intrinsic(c, "llvm.fmuladd.f32", c->f32, args, 3);
 }
 
 static LLVMValueRef libm1(Cg *c, const char *name, LLVMValueRef x)
@@ -465,11 +468,8 @@ static LLVMValueRef fast_tanh(Cg *c, LLVMValueRef x)
     LLVMValueRef ax = intrinsic1(c, "llvm.fabs.f32", x);
     LLVMValueRef e = fast_exp(c, LLVMBuildFMul(b, ax, f32c(c, -2), ""));
     LLVMValueRef big = LLVMBuildFDiv(b, LLVMBuildFSub(b, f32c(c, 1), e, ""), LLVMBuildFAdd(b, f32c(c, 1), e, ""), "");
-    LLVMTypeRef t = c->f32;
-    unsigned id = LLVMLookupIntrinsicID("llvm.copysign.f32", 17);
     LLVMValueRef args[2] = {big, x};
-    big = LLVMBuildCall2(b, LLVMIntrinsicGetType(c->cx, id, &t, 1), LLVMGetIntrinsicDeclaration(c->m, id, &t, 1),
-                         args, 2, "");
+    big = intrinsic(c, "llvm.copysign.f32", c->f32, args, 2);
     LLVMValueRef x2 = LLVMBuildFMul(b, x, x, "");
     LLVMValueRef p = f32c(c, -17.0 / 315);   /* Horner in x^2 */
     p = muladd(c, p, x2, f32c(c, 2.0 / 15));
@@ -609,12 +609,6 @@ static void loop_end(Cg *c, ForLoop *l)
     LLVMPositionBuilderAtEnd(c->b, l->exit);
 }
 
-/* The memory an elementwise kernel touches, as slots: the stored nodes it writes and
- * the operands it reads from other kernels, in order of first use; and its immediates:
- * the TAKE nodes, whose time step is a launch argument too. Its signature is
- * everything its code depends on but those slots' offsets and steps, so the many
- * identical loops of an unrolled recurrence share one function, each launch passing its
- * own (KArgs below) — LLVM optimizes each loop once, not once per time step. */
 /* Whether a and b lie at one place: the same node, or an epilogue's value written over
  * its product (plan.c's epilogue_in_place), which then share a slot, so that LLVM sees
  * one pointer: with two equal ones it would check them at run time, find them
@@ -625,6 +619,12 @@ static bool same_memory(const Node *a, const Node *b)
                       b->op != OP_CONST);
 }
 
+/* The memory an elementwise kernel touches, as slots: the stored nodes it writes and
+ * the operands it reads from other kernels, in order of first use; and its immediates:
+ * the TAKE nodes, whose time step is a launch argument too. Its signature is
+ * everything its code depends on but those slots' offsets and steps, so the many
+ * identical loops of an unrolled recurrence share one function, each launch passing its
+ * own (KArgs below) — LLVM optimizes each loop once, not once per time step. */
 static char *elem_signature(Cg *c, Kernel *k, Node **slots, int *nslots, Node **imms, int *nimms)
 {
     Graph *g = c->g;
@@ -1013,9 +1013,7 @@ static void gen_clip(Cg *c, Frame *f)
     LLVMTypeRef pt[2] = {c->ptr, c->i64};
     LLVMValueRef a[2] = {LLVMBuildGEP2(b, c->f32, f->arena, &goff, 1, ""), i64c(c, g->ntrain_floats)};
     LLVMValueRef ss = call(c, extern_fn(c, "nnl_sum_squares", c->f64, pt, 2), a, 2);
-    LLVMTypeRef d = c->f64;
-    unsigned id = LLVMLookupIntrinsicID("llvm.sqrt.f64", 13);
-    LLVMValueRef norm = LLVMBuildCall2(b, LLVMIntrinsicGetType(c->cx, id, &d, 1), LLVMGetIntrinsicDeclaration(c->m, id, &d, 1), &ss, 1, "");
+    LLVMValueRef norm = intrinsic1t(c, "llvm.sqrt.f64", c->f64, ss);
     LLVMValueRef lim = LLVMConstReal(c->f64, g->train.clip_norm);
     LLVMValueRef q = LLVMBuildFDiv(b, lim, LLVMBuildFAdd(b, norm, LLVMConstReal(c->f64, 1e-6), ""), "");
     LLVMValueRef fct = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOLT, q, LLVMConstReal(c->f64, 1), ""), q,
@@ -1226,16 +1224,19 @@ static void gen_rows(Cg *c, Frame *f, Node *n)
     int64_t cols = x->shape.d[x->shape.rank - 1];
     LLVMValueRef rows = dims_prod(c, f, x->shape, 0, x->shape.rank - 1);
     if (n->op == OP_NORMALIZE || n->op == OP_NORMALIZE_DX) {   /* x[, dy], out, rows, cols, eps */
-        bool dx = n->op == OP_NORMALIZE_DX;
-        LLVMTypeRef pt[6] = {c->ptr, c->ptr, c->ptr, c->i64, c->i64, c->f32};
-        LLVMValueRef args[6] = {node_ptr(c, f, x), dx ? node_ptr(c, f, n->in[1]) : node_ptr(c, f, n),
-                                node_ptr(c, f, n), rows, i64c(c, cols), f32c(c, n->fval)};
-        if (dx) call(c, extern_fn(c, "nnl_layer_norm_rows_dx", c->vd, pt, 6), args, 6);
-        else {
-            LLVMValueRef a5[5] = {args[0], args[1], args[3], args[4], args[5]};
-            LLVMTypeRef p5[5] = {c->ptr, c->ptr, c->i64, c->i64, c->f32};
-            call(c, extern_fn(c, "nnl_layer_norm_rows", c->vd, p5, 5), a5, 5);
-        }
+        int na = 0;
+        LLVMTypeRef pt[6];
+        LLVMValueRef args[6];
+        #define ARG(t, v) (pt[na] = (t), args[na++] = (v))
+        ARG(c->ptr, node_ptr(c, f, x));
+        if (n->op == OP_NORMALIZE_DX) ARG(c->ptr, node_ptr(c, f, n->in[1]));
+        ARG(c->ptr, node_ptr(c, f, n));
+        ARG(c->i64, rows);
+        ARG(c->i64, i64c(c, cols));
+        ARG(c->f32, f32c(c, n->fval));
+        #undef ARG
+        const char *fn = n->op == OP_NORMALIZE ? "nnl_layer_norm_rows" : "nnl_layer_norm_rows_dx";
+        call(c, extern_fn(c, fn, c->vd, pt, na), args, na);
         return;
     }
     LLVMTypeRef pt[5] = {c->ptr, c->ptr, c->i64, c->i64, c->i32};
