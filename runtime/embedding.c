@@ -12,29 +12,16 @@
 
 #include "rt_internal.h"
 
-/* dw's rows [lo, hi): zeroed, then every dy row whose id falls in them added. */
+/* dw's rows [lo, hi): zeroed, then every dy row whose id falls in them added. With
+ * `touched` (nnl_embedding_dw_rows), only the rows it marks are zeroed unless `all`, and
+ * the rows added to are marked: the rows outside the marks are zero from before. */
 static void rows_dw(const float *dy, const float *ids, float *dw, int64_t n, int64_t d,
-                    int64_t lo, int64_t hi)
-{
-    if (hi > lo) memset(dw + lo * d, 0, sizeof(float) * (hi - lo) * d);
-    for (int64_t i = 0; i < n; i++) {
-        float id = ids[i];
-        if (!(id >= (float)lo && id < (float)hi)) continue;   /* also outside [0, v) */
-        float *row = dw + (int64_t)id * d;
-        const float *src = dy + i * d;
-        for (int64_t j = 0; j < d; j++) row[j] += src[j];
-    }
-}
-
-/* rows_dw for a gradient whose rows outside `touched` are zero (all = 0) or unknown
- * (all = 1): the touched rows (or all) zeroed, then the sums added and their rows marked. */
-static void rows_dw_marked(const float *dy, const float *ids, float *dw, int64_t n, int64_t d,
-                           int64_t lo, int64_t hi, int all, unsigned char *touched)
+                    int64_t lo, int64_t hi, int all, unsigned char *touched)
 {
     if (hi <= lo) return;
-    if (all) {
+    if (!touched || all) {
         memset(dw + lo * d, 0, sizeof(float) * (hi - lo) * d);
-        memset(touched + lo, 0, (size_t)(hi - lo));
+        if (touched) memset(touched + lo, 0, (size_t)(hi - lo));
     } else {
         for (int64_t r = lo; r < hi; r++)
             if (touched[r]) {
@@ -44,12 +31,29 @@ static void rows_dw_marked(const float *dy, const float *ids, float *dw, int64_t
     }
     for (int64_t i = 0; i < n; i++) {
         float id = ids[i];
-        if (!(id >= (float)lo && id < (float)hi)) continue;
+        if (!(id >= (float)lo && id < (float)hi)) continue;   /* also outside [0, v) */
         int64_t r = (int64_t)id;
         float *row = dw + r * d;
         const float *src = dy + i * d;
         for (int64_t j = 0; j < d; j++) row[j] += src[j];
-        touched[r] = 1;
+        if (touched) touched[r] = 1;
+    }
+}
+
+/* rows_dw over the whole table, each thread a range of its rows. */
+static void embedding_dw(const float *dy, const float *ids, float *dw, int64_t n, int64_t v, int64_t d,
+                         int all, unsigned char *touched)
+{
+    int nt = rt_threads_for((double)n * d, 1 << 15, v);
+    if (nt <= 1) {   /* no OpenMP region for one thread: ~1 us each */
+        rows_dw(dy, ids, dw, n, d, 0, v, all, touched);
+        return;
+    }
+    #pragma omp parallel num_threads(rt_threads())
+    {
+        int64_t lo, hi;
+        rt_share(v, nt, &lo, &hi);
+        rows_dw(dy, ids, dw, n, d, lo, hi, all, touched);
     }
 }
 
@@ -61,19 +65,7 @@ void nnl_embedding_dw_rows(const float *dy, const float *ids, float *dw, int64_t
      * byte a table row, 1 where the last call wrote it */
     uint64_t gen;
     memcpy(&gen, rows, sizeof gen);
-    int all = gen != ctx->grad_gen;
-    unsigned char *touched = (unsigned char *)(rows + 4);
-    int nt = rt_threads_for((double)n * d, 1 << 15, v);
-    if (nt <= 1) {
-        rows_dw_marked(dy, ids, dw, n, d, 0, v, all, touched);
-    } else {
-        #pragma omp parallel num_threads(rt_threads())
-        {
-            int64_t lo, hi;
-            rt_share(v, nt, &lo, &hi);
-            rows_dw_marked(dy, ids, dw, n, d, lo, hi, all, touched);
-        }
-    }
+    embedding_dw(dy, ids, dw, n, v, d, gen != ctx->grad_gen, (unsigned char *)(rows + 4));
     memcpy(rows, &ctx->grad_gen, sizeof gen);
 }
 
@@ -81,15 +73,5 @@ void nnl_embedding_dw(const float *dy, const float *ids, float *dw, int64_t n, i
                       int64_t d)
 {
     if (v <= 0 || d <= 0) return;
-    int nt = rt_threads_for((double)n * d, 1 << 15, v);
-    if (nt <= 1) {   /* no OpenMP region for one thread: ~1 us each */
-        rows_dw(dy, ids, dw, n, d, 0, v);
-        return;
-    }
-    #pragma omp parallel num_threads(rt_threads())
-    {
-        int64_t lo, hi;
-        rt_share(v, nt, &lo, &hi);
-        rows_dw(dy, ids, dw, n, d, lo, hi);
-    }
+    embedding_dw(dy, ids, dw, n, v, d, 1, NULL);
 }

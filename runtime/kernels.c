@@ -182,37 +182,33 @@ static void layer_norm_range(const float *x, const float *dy, float *y, int64_t 
     }
 }
 
-void nnl_layer_norm_rows(const float *x, float *y, int64_t rows, int64_t cols, float eps)
+/* layer_norm_range over all rows, split between threads (dy NULL: the forward). */
+static void layer_norm_rows(const float *x, const float *dy, float *y, int64_t rows, int64_t cols,
+                            float eps)
 {
     if (rows <= 0 || cols <= 0) return;
-    int nt = threads_for(rows * cols, rows);
+    int nt = threads_for((dy ? 2 : 1) * rows * cols, rows);
     if (nt <= 1) {
-        layer_norm_range(x, NULL, y, 0, rows, cols, eps);
+        layer_norm_range(x, dy, y, 0, rows, cols, eps);
         return;
     }
     #pragma omp parallel num_threads(rt_threads())
     {
         int64_t lo, hi;
         rt_share(rows, nt, &lo, &hi);
-        layer_norm_range(x, NULL, y, lo, hi, cols, eps);
+        layer_norm_range(x, dy, y, lo, hi, cols, eps);
     }
+}
+
+void nnl_layer_norm_rows(const float *x, float *y, int64_t rows, int64_t cols, float eps)
+{
+    layer_norm_rows(x, NULL, y, rows, cols, eps);
 }
 
 void nnl_layer_norm_rows_dx(const float *x, const float *dy, float *dx, int64_t rows, int64_t cols,
                             float eps)
 {
-    if (rows <= 0 || cols <= 0) return;
-    int nt = threads_for(2 * rows * cols, rows);
-    if (nt <= 1) {
-        layer_norm_range(x, dy, dx, 0, rows, cols, eps);
-        return;
-    }
-    #pragma omp parallel num_threads(rt_threads())
-    {
-        int64_t lo, hi;
-        rt_share(rows, nt, &lo, &hi);
-        layer_norm_range(x, dy, dx, lo, hi, cols, eps);
-    }
+    layer_norm_rows(x, dy, dx, rows, cols, eps);
 }
 
 /* Outputs [lo, hi) of the flattened (outer, inner) result. Each output sums its r terms
