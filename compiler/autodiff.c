@@ -109,6 +109,18 @@ static void add_piece(Ad *ad, Node *x, int axis, int64_t len, int64_t index, Nod
     p->slot[index] = p->slot[index] ? ir_binary(ad->g, OP_ADD, p->slot[index], g, g->span) : g;
 }
 
+/* The adjoint of y = a / c or a * c, c a constant scalar, when y's adjoint gy is a
+ * softmax's adjoint that nothing else reads: the scale folded into that row kernel (no
+ * pass of its own over attention's scores), gy then a's adjoint. */
+static bool scaled_softmax_dx(Node *gy, Node *c, Node *a, bool divide)
+{
+    if (gy->op != OP_SOFTMAX_DX || gy->nuses || gy->pinned || c->op != OP_CONST ||
+        c->shape.rank != 0 || !shape_eq(gy->shape, a->shape) || (divide && c->fval == 0))
+        return false;
+    gy->fval = (float)(divide ? gy->fval / c->fval : gy->fval * c->fval);
+    return true;
+}
+
 /* The VJP rules. */
 static void vjp(Ad *ad, Node *y, Node *gy)
 {
@@ -120,7 +132,7 @@ static void vjp(Ad *ad, Node *y, Node *gy)
     case OP_INPUT: case OP_LABEL: case OP_PARAM: case OP_CONST:
     case OP_STEP: case OP_SIGN: case OP_GE:
     case OP_SGD: case OP_ADAM: case OP_UNPICK: case OP_DROPOUT: case OP_EMA:
-    case OP_EMBED_DW: case OP_CAUSAL: case OP_NORMALIZE_DX:
+    case OP_EMBED_DW: case OP_CAUSAL: case OP_NORMALIZE_DX: case OP_SOFTMAX_DX:
         break;
     case OP_ADD:     /* da = g, db = g (summed over broadcast axes) */
         if (na) accumulate(ad, a, sum_to(g, gy, a->shape, 1, false, at));
@@ -131,10 +143,18 @@ static void vjp(Ad *ad, Node *y, Node *gy)
         if (nb) accumulate(ad, b, sum_to(g, gy, b->shape, -1, false, at));
         break;
     case OP_MUL:     /* da = g b, db = g a */
+        if (na && !nb && scaled_softmax_dx(gy, b, a, false)) {
+            accumulate(ad, a, gy);
+            break;
+        }
         if (na) accumulate(ad, a, sum_to(g, mul(g, gy, b, at), a->shape, 1, false, at));
         if (nb) accumulate(ad, b, sum_to(g, mul(g, gy, a, at), b->shape, 1, false, at));
         break;
     case OP_DIV:     /* da = g / b, db = -g y / b */
+        if (na && !nb && scaled_softmax_dx(gy, b, a, true)) {   /* attention's scores / sqrt(d) */
+            accumulate(ad, a, gy);
+            break;
+        }
         if (na) accumulate(ad, a, sum_to(g, ir_binary(g, OP_DIV, gy, b, at), a->shape, 1, false, at));
         if (nb) accumulate(ad, b, sum_to(g, ir_binary(g, OP_DIV, mul(g, gy, y, at), b, at), b->shape, -1, false, at));
         break;
@@ -180,12 +200,14 @@ static void vjp(Ad *ad, Node *y, Node *gy)
         if (na) accumulate(ad, a, ir_matmul(g, gy, b, 0, 1, a->shape, at));
         if (nb) accumulate(ad, b, ir_matmul(g, a, gy, 1, 0, b->shape, at));
         break;
-    case OP_SOFTMAX: { /* da = y (g - sum(g y)) along the last axis */
-        int r = y->shape.rank;
-        Node *s = ir_sum(g, mul(g, gy, y, at), r - 1, r, true, 1, false, at);
-        accumulate(ad, a, mul(g, y, ir_binary(g, OP_SUB, gy, s, at), at));
+    case OP_SOFTMAX:   /* da = y (g - sum(g y)) along the last axis: one row kernel */
+        if (na) {
+            Node *d = ir_op2(g, OP_SOFTMAX_DX, y, gy, a->shape, NULL, at);
+            d->fval = 1;
+            d->attr[0] = y->attr[0];
+            accumulate(ad, a, d);
+        }
         break;
-    }
     case OP_NORMALIZE:   /* da = r (g - mean(g) - y mean(g y)), r = 1 / sqrt(var + eps) */
         if (na) {
             Node *d = ir_op2(g, OP_NORMALIZE_DX, a, gy, a->shape, NULL, at);

@@ -1244,6 +1244,13 @@ static void gen_rows(Cg *c, Frame *f, Node *n)
         call(c, extern_fn(c, fn, c->vd, pt, na), args, na);
         return;
     }
+    if (n->op == OP_SOFTMAX_DX) {   /* y, dy, dx, rows, cols, scale, causal */
+        LLVMTypeRef pt[7] = {c->ptr, c->ptr, c->ptr, c->i64, c->i64, c->f32, c->i32};
+        LLVMValueRef args[7] = {node_ptr(c, f, x), node_ptr(c, f, n->in[1]), node_ptr(c, f, n), rows,
+                                i64c(c, cols), f32c(c, n->fval), i32c(c, n->attr[0] ? 2 : 0)};
+        call(c, extern_fn(c, "nnl_softmax_rows_dx", c->vd, pt, 7), args, 7);
+        return;
+    }
     LLVMTypeRef pt[5] = {c->ptr, c->ptr, c->i64, c->i64, c->i32};
     LLVMValueRef fn = extern_fn(c, "nnl_softmax_rows", c->vd, pt, 5);
     LLVMValueRef args[5] = {node_ptr(c, f, x), node_ptr(c, f, n), rows, i64c(c, cols),

@@ -445,6 +445,12 @@ void ir_print(FILE *out, const Graph *g, int upto)
         case OP_CONST: fprintf(out, " %g", n->fval); break;
         case OP_NORMALIZE: case OP_NORMALIZE_DX: fprintf(out, " {eps %g}", n->fval); break;
         case OP_SOFTMAX: if (n->attr[0]) fprintf(out, " {causal}"); break;
+        case OP_SOFTMAX_DX:
+            if (n->attr[0] || n->fval != 1)
+                fprintf(out, " {%s%s", n->attr[0] ? "causal" : "", n->attr[0] && n->fval != 1 ? ", " : "");
+            if (n->fval != 1) fprintf(out, "scale %g", n->fval);
+            if (n->attr[0] || n->fval != 1) fprintf(out, "}");
+            break;
         case OP_SUM:
             fprintf(out, " {axes %d..%d", n->ax0, n->ax1);
             if (n->fval != 1) fprintf(out, ", scale %g", n->fval);

@@ -55,6 +55,8 @@ enum {
     X(NORMALIZE, 1, K_ROW)  /* (x - mean) / sqrt(var + eps) along the last axis,  \
                                eps in fval: layer norm without its scale, shift */\
     X(NORMALIZE_DX, 2, K_ROW) /* x, dy -> dx, NORMALIZE's adjoint (same eps) */   \
+    X(SOFTMAX_DX, 2, K_ROW) /* y, dy -> fval y (dy - sum(dy y)), SOFTMAX's adjoint \
+                               (y its output), causal as it (attr[0]) */          \
     X(PICK, 2, K_CALL)      /* x: (rows, C), label: (rows) -> (rows) */           \
     X(UNPICK, 2, K_CALL)    /* dy: (rows), label -> (rows, C), its adjoint */     \
     X(CONV2D, 2, K_CALL)    /* x (B, C, H, W), w (K, C/groups, R, S) -> (B, K, P, Q) */\

@@ -211,6 +211,61 @@ void nnl_softmax_rows(const float *x, float *y, int64_t rows, int64_t cols, int 
     }
 }
 
+/* Softmax's adjoint on rows [r0, r1): dx = scale y (dy - sum(dy y)), the sum in 16 lanes
+ * added in order as sum16; causal: row t over its columns 0..t, 0 after. dx may be y or
+ * dy (each element is read before it is written, the sum before any). */
+static void softmax_dx_range(const float *y, const float *dy, float *dx, int64_t r0, int64_t r1,
+                             int64_t all, float scale, int causal)
+{
+    for (int64_t r = r0; r < r1; r++) {
+        const float *yr = y + r * all, *gr = dy + r * all;
+        float *dr = dx + r * all;
+        int64_t cols = causal ? r % all + 1 : all;
+#if defined(__AVX512F__)
+        __m512 vs = _mm512_setzero_ps();
+        for (int64_t j = 0; j < cols; j += 16) {
+            __mmask16 m = tail16(cols - j);
+            /* lanes past the row: 0 * 0 + vs, vs itself */
+            vs = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, gr + j), _mm512_maskz_loadu_ps(m, yr + j), vs);
+        }
+        float acc[16], sum = 0;
+        _mm512_storeu_ps(acc, vs);
+        for (int l = 0; l < 16; l++) sum += acc[l];
+        __m512 vsum = _mm512_set1_ps(sum), vsc = _mm512_set1_ps(scale);
+        for (int64_t j = 0; j < cols; j += 16) {
+            __mmask16 m = tail16(cols - j);
+            __m512 d = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, gr + j), vsum);
+            d = _mm512_mul_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, yr + j), d), vsc);
+            _mm512_mask_storeu_ps(dr + j, m, d);
+        }
+#else
+        float acc[16] = {0}, sum = 0;
+        for (int64_t j = 0; j < cols; j++) acc[j & 15] += gr[j] * yr[j];
+        for (int l = 0; l < 16; l++) sum += acc[l];
+        for (int64_t j = 0; j < cols; j++) dr[j] = yr[j] * (gr[j] - sum) * scale;
+#endif
+        for (int64_t j = cols; j < all; j++) dr[j] = 0.0f;
+    }
+}
+
+void nnl_softmax_rows_dx(const float *y, const float *dy, float *dx, int64_t rows, int64_t cols,
+                         float scale, int flags)
+{
+    if (rows <= 0 || cols <= 0) return;
+    int causal = flags & 2;
+    int nt = threads_for(rows * cols, rows);
+    if (nt <= 1) {
+        softmax_dx_range(y, dy, dx, 0, rows, cols, scale, causal);
+        return;
+    }
+    #pragma omp parallel num_threads(rt_threads())
+    {
+        int64_t lo, hi;
+        rt_share(rows, nt, &lo, &hi);
+        softmax_dx_range(y, dy, dx, lo, hi, cols, scale, causal);
+    }
+}
+
 /* A row's mean and 1 / sqrt(var + eps), two passes over it (in L1: a layer is a few
  * hundred features), each a sum in 16 fixed lanes (sum16). */
 static void row_stats(const float *xr, int64_t cols, float eps, float *buf, float *mean, float *r)

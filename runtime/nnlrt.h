@@ -109,6 +109,11 @@ void nnl_stack(float *y, const float *const *xs, int64_t steps, int64_t outer, i
  * flags: 1 log_softmax; 2 a causal softmax over rows (..., T, T), cols = T: row t over
  * its columns 0..t, the rest 0. */
 void nnl_softmax_rows(const float *x, float *y, int64_t rows, int64_t cols, int flags);
+/* Softmax's adjoint: y = softmax(x) (rows, cols), dy -> dx = scale y (dy - sum(dy y))
+ * along cols; flags & 2: causal as nnl_softmax_rows (row t over columns 0..t, dx 0 after).
+ * dx may be y or dy. */
+void nnl_softmax_rows_dx(const float *y, const float *dy, float *dx, int64_t rows, int64_t cols,
+                         float scale, int flags);
 /* Layer norm's normalization of each row of x (rows, cols): y = (x - mean) r with
  * r = 1 / sqrt(var + eps), mean and (biased) variance over the row; and its adjoint,
  * dx = r (dy - mean(dy) - y mean(dy y)), mean and r recomputed from x. */

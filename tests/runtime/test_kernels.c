@@ -212,6 +212,79 @@ static double ln_ref(const float *x, int64_t n, double eps, int64_t j)
     return (x[j] - m) / sqrt(v / n + eps);
 }
 
+/* nnl_softmax_rows_dx against central differences of sum(w softmax(x)) in double, plain
+ * and scaled, on 1 and 3 threads (same bits) and in place over dy; causal (flag 2): the
+ * masked softmax's adjoint over columns 0..t, exactly 0 after. */
+static double sm_ref(const float *x, int64_t cols, const float *w)
+{
+    double mx = -INFINITY, sum = 0, dot = 0;
+    for (int64_t j = 0; j < cols; j++) mx = fmax(mx, x[j]);
+    for (int64_t j = 0; j < cols; j++) sum += exp(x[j] - mx);
+    for (int64_t j = 0; j < cols; j++) dot += w[j] * exp(x[j] - mx) / sum;
+    return dot;
+}
+
+static void test_softmax_dx(void)
+{
+    static const int64_t ncols[] = {5, 64, 300};
+    for (int c = 0; c < 3; c++) {
+        int64_t rows = 37, cols = ncols[c], n = rows * cols;
+        float *x = malloc(sizeof(float) * n), *y = malloc(sizeof(float) * n), *w = malloc(sizeof(float) * n);
+        float *dx = malloc(sizeof(float) * n), *dx3 = malloc(sizeof(float) * n);
+        for (int64_t i = 0; i < n; i++) {
+            x[i] = (float)(sin(i * 0.7) * 3);
+            w[i] = (float)cos(i * 1.3);
+        }
+        nnl_softmax_rows(x, y, rows, cols, 0);
+        omp_set_num_threads(1);
+        nnl_softmax_rows_dx(y, w, dx, rows, cols, 0.5f, 0);
+        omp_set_num_threads(3);
+        nnl_softmax_rows_dx(y, w, dx3, rows, cols, 0.5f, 0);
+        omp_set_num_threads(1);
+        CHECK(!memcmp(dx, dx3, sizeof(float) * n), "softmax dx %lld cols: bits differ on 3 threads", (long long)cols);
+        memcpy(dx3, w, sizeof(float) * n);
+        nnl_softmax_rows_dx(y, dx3, dx3, rows, cols, 0.5f, 0);
+        CHECK(!memcmp(dx, dx3, sizeof(float) * n), "softmax dx %lld cols: in place differs", (long long)cols);
+        double worst = 0;
+        for (int64_t r = 0; r < rows; r++) {
+            float *xr = x + r * cols;
+            for (int64_t j = 0; j < cols; j += 3) {   /* 0.5 d sum(w softmax(x)) / d x_j */
+                float keep = xr[j], h = 1e-2f;
+                xr[j] = keep + h;
+                double up = sm_ref(xr, cols, w + r * cols);
+                xr[j] = keep - h;
+                double down = sm_ref(xr, cols, w + r * cols);
+                xr[j] = keep;
+                double fd = 0.5 * (up - down) / (2.0 * (double)h), e = fabs(dx[r * cols + j] - fd);
+                if (e > worst) worst = e;
+            }
+        }
+        CHECK(worst < 1e-4, "softmax dx %lld cols: abs err %g against differences", (long long)cols, worst);
+        free(x); free(y); free(w); free(dx); free(dx3);
+    }
+    enum { T = 70, M = 3 };   /* causal over 3 matrices of 70x70: as the masked one */
+    float *sc = malloc(sizeof(float) * M * T * T), *masked = malloc(sizeof(float) * M * T * T);
+    float *y = malloc(sizeof(float) * M * T * T), *w = malloc(sizeof(float) * M * T * T);
+    float *want = malloc(sizeof(float) * M * T * T), *got = malloc(sizeof(float) * M * T * T);
+    for (int64_t i = 0; i < M * T * T; i++) {
+        sc[i] = (float)sin(i * 0.37) * 4;
+        masked[i] = i % T > i / T % T ? -INFINITY : sc[i];
+        w[i] = (float)cos(i * 0.91);
+    }
+    nnl_softmax_rows(masked, y, M * T, T, 0);
+    nnl_softmax_rows_dx(y, w, want, M * T, T, 1.0f, 0);
+    nnl_softmax_rows_dx(y, w, got, M * T, T, 1.0f, 2);
+    double worst = 0;
+    int zeros = 1;
+    for (int64_t i = 0; i < M * T * T; i++) {
+        if (i % T > i / T % T) zeros &= got[i] == 0.0f;
+        else if (fabs(got[i] - want[i]) > worst) worst = fabs(got[i] - want[i]);
+    }
+    CHECK(zeros, "causal softmax dx: not 0 past the diagonal");
+    CHECK(worst < 1e-6, "causal softmax dx: %g from the masked one", worst);
+    free(sc); free(masked); free(y); free(w); free(want); free(got);
+}
+
 static void test_layer_norm(void)
 {
     static const int64_t ncols[] = {5, 128, 300};
@@ -363,6 +436,7 @@ int main(void)
     test_parallel_for_segments();
     test_update_segments();
     test_softmax();
+    test_softmax_dx();
     test_layer_norm();
     test_expf();
     test_reduce();
