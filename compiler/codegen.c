@@ -1159,6 +1159,45 @@ static void gen_gemm(Cg *c, Frame *f, Node *n, LLVMValueRef ep, LLVMValueRef ep_
     }
 }
 
+/* Whether every reader of v (a BMM's product, or an elementwise value of its shape
+ * computed from it) reads only its lower triangle: a causal softmax, a causal softmax's
+ * adjoint as its dy, or elementwise values of the same shape read only so in turn. */
+static bool lower_only(const Graph *g, const Node *v, int depth)
+{
+    if (v->pinned || depth > 8) return false;
+    for (int i = 0; i < g->nodes.len; i++) {
+        const Node *u = g->nodes.items[i];
+        for (int k = 0; k < u->nin; k++) {
+            if (u->in[k] != v) continue;
+            if (u->op == OP_SOFTMAX && u->attr[0]) continue;
+            if (u->op == OP_SOFTMAX_DX && u->attr[0] && k == 1) continue;
+            bool elementwise = false;
+            switch (u->op) {
+            case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_MAX: case OP_NEG: case OP_EXP:
+            case OP_LOG: case OP_SQRT: case OP_RELU: case OP_SIGMOID: case OP_TANH: case OP_SOFTPLUS:
+            case OP_ABS: case OP_STEP: case OP_SIGN: case OP_GE: case OP_WHERE:
+                elementwise = shape_eq(u->shape, v->shape);
+                break;
+            default: break;
+            }
+            if (!elementwise || !lower_only(g, u, depth + 1)) return false;
+        }
+    }
+    return true;
+}
+
+/* The runtime's NNL_TRI_* hint for a BMM n: its A the output of a causal softmax or of
+ * its adjoint (0 past the diagonal), or its product read only below the diagonal. */
+static int bmm_triangle(const Graph *g, const Node *n)
+{
+    const Node *a = n->in[0];
+    int r = n->shape.rank;
+    if ((a->op == OP_SOFTMAX || a->op == OP_SOFTMAX_DX) && a->attr[0])
+        return n->trans_a ? NNL_TRI_A_UPPER : NNL_TRI_A_LOWER;
+    if (n->shape.d[r - 1] == n->shape.d[r - 2] && lower_only(g, n, 0)) return NNL_TRI_C_LOWER;
+    return NNL_TRI_NONE;
+}
+
 /* y = op(a) @ op(b) for each of the matrices along the leading axes of a (..., ra, ca)
  * and b (..., rb, cb); y (..., m, n). */
 static void gen_bmm(Cg *c, Frame *f, Node *n, LLVMValueRef ep, LLVMValueRef ep_args)
@@ -1168,20 +1207,20 @@ static void gen_bmm(Cg *c, Frame *f, Node *n, LLVMValueRef ep, LLVMValueRef ep_a
     int64_t ra = a->shape.d[r - 2], ca = a->shape.d[r - 1], rb = bb->shape.d[r - 2], cb = bb->shape.d[r - 1];
     int64_t m = n->trans_a ? ca : ra, k = n->trans_a ? ra : ca, nn = n->trans_b ? rb : cb;
     LLVMTypeRef I = c->i64, P = c->ptr;
-    LLVMTypeRef pt[15] = {c->i32, c->i32, I, I, I, I, P, I, I, P, I, I, P, I, I};
-    LLVMValueRef args[15] = {i32c(c, n->trans_a), i32c(c, n->trans_b), dims_prod(c, f, a->shape, 0, r - 2),
+    LLVMTypeRef pt[16] = {c->i32, c->i32, I, I, I, I, P, I, I, P, I, I, P, I, I, c->i32};
+    LLVMValueRef args[16] = {i32c(c, n->trans_a), i32c(c, n->trans_b), dims_prod(c, f, a->shape, 0, r - 2),
                              i64c(c, m), i64c(c, nn), i64c(c, k),
                              node_ptr(c, f, a), i64c(c, ca), i64c(c, ra * ca),
                              node_ptr(c, f, bb), i64c(c, cb), i64c(c, rb * cb),
-                             node_ptr(c, f, n), i64c(c, nn), i64c(c, m * nn)};
-    if (ep) {   /* ..., c, ep, ep_args: each C contiguous */
+                             node_ptr(c, f, n), i64c(c, nn), i64c(c, m * nn), i32c(c, bmm_triangle(c->g, n))};
+    if (ep) {   /* ..., c, ep, ep_args, tri: each C contiguous */
         pt[13] = P;
         pt[14] = P;
         args[13] = ep;
         args[14] = ep_args;
-        call(c, extern_fn(c, "nnl_sgemm_batched_ep", c->vd, pt, 15), args, 15);
+        call(c, extern_fn(c, "nnl_sgemm_batched_ep", c->vd, pt, 16), args, 16);
     } else {
-        call(c, extern_fn(c, "nnl_sgemm_batched", c->vd, pt, 15), args, 15);
+        call(c, extern_fn(c, "nnl_sgemm_batched", c->vd, pt, 16), args, 16);
     }
 }
 

@@ -364,10 +364,15 @@ static void epi_run(const Epi *e, int64_t i0, int64_t i1, int64_t j0, int64_t j1
         for (int64_t i = i0; i < i1; i++) e->fn(e->ctx, e->base + i * e->n + j0, e->base + i * e->n + j1);
 }
 
-/* One thread's share: the whole blocked product for its block of C. */
+/* One thread's share: the whole blocked product for its block of C, whose rows and
+ * columns start at row0, col0 of the whole product. tri (NNL_TRI_*): the microtiles wholly
+ * right of the diagonal skipped (C_LOWER), or each row panel's k range cut to where its
+ * rows of op(A) are not zero (A_LOWER: p <= i, A_UPPER: p >= i; the terms left out are
+ * zeros, so C is the same). Attention's causal products, 64 x 64 a head. */
 static int gemm_packed(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha,
                        const float *a, int64_t lda, const float *b, int64_t ldb,
-                       float beta, float *c, int64_t ldc, const Epi *e, int64_t row0, int64_t col0)
+                       float beta, float *c, int64_t ldc, const Epi *e, int64_t row0, int64_t col0,
+                       int tri)
 {
     /* even block sizes so that no block is a sliver */
     int w = n <= NR_THIN ? NR_THIN : NR;   /* the microkernel's width */
@@ -381,6 +386,7 @@ static int gemm_packed(int ta, int tb, int64_t m, int64_t n, int64_t k, float al
     int direct_b = IN_PLACE && !tb && w == NR && (m <= DIRECT_B_ROWS || k * n <= DIRECT_B_FLOATS);
     int direct_a = IN_PLACE && ta && w == NR && m * k <= DIRECT_B_FLOATS;   /* A as small */
     int pf_c = kc_max >= PREFETCH_C_MIN_K && m * n >= PREFETCH_C_FLOATS;
+    if (w != NR) tri = NNL_TRI_NONE;   /* the thin kernel has no k offsets */
     for (int64_t jc = 0; jc < n; jc += nc_max) {
         int64_t nc = n - jc < nc_max ? n - jc : nc_max;
         for (int64_t pc = 0; pc < k; pc += kc_max) {
@@ -395,12 +401,17 @@ static int gemm_packed(int ta, int tb, int64_t m, int64_t n, int64_t k, float al
                     for (int64_t ir = 0; ir < mc; ir += MR) {
                         int mr = mc - ir < MR ? (int)(mc - ir) : MR;
                         float *ct = c + (ic + ir) * ldc + jc + jr;
+                        int64_t gi = row0 + ic + ir, p0 = 0, p1 = kc;   /* the tile's first row */
+                        if (tri == NNL_TRI_C_LOWER && col0 + jc + jr >= gi + mr) continue;
+                        if (tri == NNL_TRI_A_LOWER) p1 = gi + mr - pc < 0 ? 0 : gi + mr - pc < kc ? gi + mr - pc : kc;
+                        if (tri == NNL_TRI_A_UPPER) p0 = gi - pc < 0 ? 0 : gi - pc < kc ? gi - pc : kc;
                         if (pf_c && bet != 0.0f) prefetch_c(ct, ldc, mr);
-                        if (direct_a || direct_b)
-                            kernel_b(kc, direct_a ? a + pc * lda + ic + ir : pa + ir * kc, direct_a ? lda : MR,
-                                     direct_b ? b + pc * ldb + jc + jr : pb + jr * kc, direct_b ? ldb : NR,
+                        if (direct_a || direct_b || tri) {
+                            int64_t la = direct_a ? lda : MR, lb = direct_b ? ldb : NR;
+                            kernel_b(p1 - p0, (direct_a ? a + pc * lda + ic + ir : pa + ir * kc) + p0 * la, la,
+                                     (direct_b ? b + pc * ldb + jc + jr : pb + jr * kc) + p0 * lb, lb,
                                      ct, ldc, mr, nr, alpha, bet);
-                        else
+                        } else
                             (w == NR ? kernel : kernel_thin)(kc, pa + ir * kc, pb + jr * kc, ct, ldc, mr, nr, alpha, bet);
                     }
                 }
@@ -758,10 +769,11 @@ static const float *tb_offset(int tb, const float *b, int64_t ldb, int64_t j0)
  * decided them for the whole product. */
 static void gemm_serial(int simple, int tc, int thin, int trans_a, int trans_b, int64_t m, int64_t n,
                         int64_t k, float alpha, const float *a, int64_t lda, const float *b,
-                        int64_t ldb, float beta, float *c, int64_t ldc, const Epi *e)
+                        int64_t ldb, float beta, float *c, int64_t ldc, const Epi *e, int tri)
 {
-    if (simple || (tc ? gemm_packed_t : gemm_packed)(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb,
-                                                      beta, c, ldc, e, 0, 0) < 0) {
+    if (simple || (tc ? gemm_packed_t(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, e, 0, 0)
+                      : gemm_packed(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, e, 0, 0,
+                                    tri)) < 0) {
         gemm_simple(trans_a, trans_b, 0, m, 0, n, k, alpha, a, lda, b, ldb, beta, c, ldc, thin);
         epi_run(e, 0, m, 0, n);
     }
@@ -780,9 +792,9 @@ static void gemm_split_k(int simple, int tc, int thin, int64_t m, int64_t n, int
 {
     int64_t kh = k / 2;
     if (nt <= 1) {
-        gemm_serial(simple, tc, thin, 1, 0, m, n, kh, alpha, a, lda, b, ldb, beta, c, ldc, NULL);
+        gemm_serial(simple, tc, thin, 1, 0, m, n, kh, alpha, a, lda, b, ldb, beta, c, ldc, NULL, 0);
         gemm_serial(simple, tc, thin, 1, 0, m, n, k - kh, alpha, a + kh * lda, lda, b + kh * ldb, ldb,
-                    0.0f, part, n, NULL);
+                    0.0f, part, n, NULL, 0);
         for (int64_t i = 0; i < m; i++)
             for (int64_t j = 0; j < n; j++) c[i * ldc + j] += part[i * n + j];
         epi_run(e, 0, m, 0, n);
@@ -803,7 +815,7 @@ static void gemm_split_k(int simple, int tc, int thin, int64_t m, int64_t n, int
                 if (i0 < i1)
                     gemm_serial(simple, tc, thin, 1, 0, i1 - i0, n, g ? k - kh : kh, alpha,
                                 a + k0 * lda + i0, lda, b + k0 * ldb, ldb, g ? 0.0f : beta,
-                                g ? part + i0 * n : c + i0 * ldc, g ? n : ldc, NULL);
+                                g ? part + i0 * n : c + i0 * ldc, g ? n : ldc, NULL, 0);
             }
             #pragma omp barrier
             rt_share(m, nt, &r0, &r1);
@@ -818,7 +830,7 @@ static void gemm_split_k(int simple, int tc, int thin, int64_t m, int64_t n, int
  * finished, on that thread. */
 static void gemm_run(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                      const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
-                     float *c, int64_t ldc, const Epi *e)
+                     float *c, int64_t ldc, const Epi *e, int tri)
 {
     if (m <= 0 || n <= 0) return;
     if (k <= 0 || alpha == 0.0f) {
@@ -864,7 +876,7 @@ static void gemm_run(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, 
         unit_m = 1;
     }
     if (nt == 1) {   /* no OpenMP region at all: its fixed cost is a batch-1 layer's time */
-        gemm_serial(simple, tc, thin, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, e);
+        gemm_serial(simple, tc, thin, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, e, tri);
         return;
     }
     #pragma omp parallel num_threads(rt_threads())
@@ -877,8 +889,10 @@ static void gemm_run(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, 
             const float *ap = ta_offset(trans_a, a, lda, i0);
             const float *bp = tb_offset(trans_b, b, ldb, j0);
             float *cp = c + i0 * ldc + j0;
-            if (simple || (tc ? gemm_packed_t : gemm_packed)(trans_a, trans_b, i1 - i0, j1 - j0, k, alpha, ap, lda,
-                                      bp, ldb, beta, cp, ldc, e, i0, j0) < 0) {
+            if (simple || (tc ? gemm_packed_t(trans_a, trans_b, i1 - i0, j1 - j0, k, alpha, ap, lda, bp, ldb,
+                                              beta, cp, ldc, e, i0, j0)
+                              : gemm_packed(trans_a, trans_b, i1 - i0, j1 - j0, k, alpha, ap, lda, bp, ldb,
+                                            beta, cp, ldc, e, i0, j0, tri)) < 0) {
                 gemm_simple(trans_a, trans_b, 0, i1 - i0, 0, j1 - j0, k, alpha, ap, lda,
                             bp, ldb, beta, cp, ldc, thin);
                 epi_run(e, i0, i1, j0, j1);
@@ -891,7 +905,7 @@ void nnl_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float 
                const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
                float *c, int64_t ldc)
 {
-    gemm_run(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, NULL);
+    gemm_run(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, NULL, NNL_TRI_NONE);
 }
 
 void nnl_sgemm_ep(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
@@ -899,18 +913,19 @@ void nnl_sgemm_ep(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, flo
                   float *c, NnlKernelFn ep, const NnlCtx *ep_ctx)
 {
     Epi e = {ep, ep_ctx, 0, n};
-    gemm_run(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, n, ep ? &e : NULL);
+    gemm_run(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, n, ep ? &e : NULL, NNL_TRI_NONE);
 }
 
 static void batched(int trans_a, int trans_b, int64_t batch, int64_t m, int64_t n, int64_t k,
                     const float *a, int64_t lda, int64_t sa, const float *b, int64_t ldb,
-                    int64_t sb, float *c, int64_t ldc, int64_t sc, NnlKernelFn ep, const NnlCtx *ep_ctx)
+                    int64_t sb, float *c, int64_t ldc, int64_t sc, NnlKernelFn ep, const NnlCtx *ep_ctx,
+                    int tri)
 {
     /* matrix i's epilogue starts at flat index i * sc (C contiguous: ldc == n, sc == m n) */
     #define ONE(i) do {                                                                    \
         Epi e = {ep, ep_ctx, (i) * sc, n};                                                 \
         gemm_run(trans_a, trans_b, m, n, k, 1.0f, a + (i) * sa, lda, b + (i) * sb, ldb, 0.0f, \
-                 c + (i) * sc, ldc, ep ? &e : NULL);                                       \
+                 c + (i) * sc, ldc, ep ? &e : NULL, tri);                                  \
     } while (0)
     /* one matrix: gemm_run splits it; little work (~6 us, as gemm_run) or one thread:
      * the matrices in turn, with no OpenMP region (~1 us even for one thread) */
@@ -930,14 +945,14 @@ static void batched(int trans_a, int trans_b, int64_t batch, int64_t m, int64_t 
 
 void nnl_sgemm_batched(int trans_a, int trans_b, int64_t batch, int64_t m, int64_t n, int64_t k,
                        const float *a, int64_t lda, int64_t sa, const float *b, int64_t ldb,
-                       int64_t sb, float *c, int64_t ldc, int64_t sc)
+                       int64_t sb, float *c, int64_t ldc, int64_t sc, int tri)
 {
-    batched(trans_a, trans_b, batch, m, n, k, a, lda, sa, b, ldb, sb, c, ldc, sc, NULL, NULL);
+    batched(trans_a, trans_b, batch, m, n, k, a, lda, sa, b, ldb, sb, c, ldc, sc, NULL, NULL, tri);
 }
 
 void nnl_sgemm_batched_ep(int trans_a, int trans_b, int64_t batch, int64_t m, int64_t n, int64_t k,
                           const float *a, int64_t lda, int64_t sa, const float *b, int64_t ldb,
-                          int64_t sb, float *c, NnlKernelFn ep, const NnlCtx *ep_ctx)
+                          int64_t sb, float *c, NnlKernelFn ep, const NnlCtx *ep_ctx, int tri)
 {
-    batched(trans_a, trans_b, batch, m, n, k, a, lda, sa, b, ldb, sb, c, n, m * n, ep, ep_ctx);
+    batched(trans_a, trans_b, batch, m, n, k, a, lda, sa, b, ldb, sb, c, n, m * n, ep, ep_ctx, tri);
 }

@@ -16,8 +16,8 @@ extern "C" {
 
 /* Bumped whenever a struct below or a kernel signature changes. Generated objects store
  * the version they were built for in NnlModelDesc.abi_version; nnl_create refuses others.
- * (7: nnl_softmax_rows's flag 2, a causal softmax; NnlCtx.grad_gen.) */
-#define NNL_ABI_VERSION 7
+ * (8: nnl_sgemm_batched[_ep]'s tri; nnl_softmax_rows_dx.) */
+#define NNL_ABI_VERSION 8
 #define NNL_MAX_RANK 8
 
 /* ===== the context every generated function receives ===== */
@@ -77,16 +77,21 @@ void nnl_sgemm_ep(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, flo
                   const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
                   float *c, NnlKernelFn ep, const NnlCtx *ep_ctx);
 
+/* What a batched product may skip (a hint: NNL_TRI_NONE computes all of C): C_LOWER,
+ * only C[i][j] with j <= i is read afterwards (tiles right of the diagonal may be left as
+ * they were); A_LOWER, op(A)[i][p] is 0 for p > i; A_UPPER, 0 for p < i. Attention's
+ * causal scores and the products with its softmax and the softmax's adjoint. */
+enum { NNL_TRI_NONE = 0, NNL_TRI_C_LOWER = 1, NNL_TRI_A_LOWER = 2, NNL_TRI_A_UPPER = 3 };
 /* nnl_sgemm on each of `batch` matrices: A + i sa, B + i sb, C + i sc, alpha 1, beta 0.
  * Parallel over the matrices (each one serial), or over one matrix when batch is 1. */
 void nnl_sgemm_batched(int trans_a, int trans_b, int64_t batch, int64_t m, int64_t n, int64_t k,
                        const float *a, int64_t lda, int64_t sa, const float *b, int64_t ldb,
-                       int64_t sb, float *c, int64_t ldc, int64_t sc);
+                       int64_t sb, float *c, int64_t ldc, int64_t sc, int tri);
 /* nnl_sgemm_batched with each C contiguous (ldc = n, sc = m n) and an epilogue over the
  * flat indices of all of them (matrix i's from i m n), as nnl_sgemm_ep. */
 void nnl_sgemm_batched_ep(int trans_a, int trans_b, int64_t batch, int64_t m, int64_t n, int64_t k,
                           const float *a, int64_t lda, int64_t sa, const float *b, int64_t ldb,
-                          int64_t sb, float *c, NnlKernelFn ep, const NnlCtx *ep_ctx);
+                          int64_t sb, float *c, NnlKernelFn ep, const NnlCtx *ep_ctx, int tri);
 
 /* The adjoint of an embedding lookup: dy: (n, d), ids: (n) -> dw: (v, d), dw[j] = sum of
  * dy[i] over ids[i] == j, in the order of i (the same sums on any thread count); ids

@@ -94,11 +94,11 @@ static void check_ep(int ta, int tb, int64_t batch, int64_t m, int64_t n, int64_
     for (int64_t i = 0; i < batch * ar * ac; i++) a[i] = frand(&s);
     for (int64_t i = 0; i < batch * br * bc; i++) b[i] = frand(&s);
     rt_set_threads(threads);
-    nnl_sgemm_batched(ta, tb, batch, m, n, k, a, ac, ar * ac, b, bc, br * bc, c0, n, m * n);
+    nnl_sgemm_batched(ta, tb, batch, m, n, k, a, ac, ar * ac, b, bc, br * bc, c0, n, m * n, NNL_TRI_NONE);
     EpTest t = {c, y, visits};
     if (batch == 1) nnl_sgemm_ep(ta, tb, m, n, k, 1.0f, a, ac, b, bc, 0.0f, c, ep_kernel, (const NnlCtx *)(void *)&t);
     else nnl_sgemm_batched_ep(ta, tb, batch, m, n, k, a, ac, ar * ac, b, bc, br * bc, c, ep_kernel,
-                              (const NnlCtx *)(void *)&t);
+                              (const NnlCtx *)(void *)&t, NNL_TRI_NONE);
     int bad = memcmp(c, c0, sizeof(float) * total) != 0;
     for (int64_t i = 0; i < total && !bad; i++)
         if (visits[i] != 1 || y[i] != 2.0f * c0[i] + 1.0f) bad = 1;
