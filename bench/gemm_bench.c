@@ -2,7 +2,9 @@
  * dnnl_sgemm on square sizes 64..2048 and on the benchmark models' own GEMM shapes, at a
  * given thread count. Prints GFLOP/s of each (best of several runs after a warm-up) and
  * NNL's share of the best reference. Built by bench/run.sh with -DHAVE_OPENBLAS and
- * -DHAVE_DNNL when those are installed. Usage: gemm_bench [threads [shape-prefix]] */
+ * -DHAVE_DNNL when those are installed. Usage: gemm_bench [threads [shape-prefix [cold]]];
+ * cold: each call on other copies of its operands (64 MB of them, as a model's step
+ * leaves its tensors in L3 or memory), and the mean of the calls, not the best. */
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +76,33 @@ static double gflops(GemmFn f, const Shape *s, const float *a, const float *b, f
     return best;
 }
 
+/* cold mode: the call rotates over copies of its operands, 64 MB of them, so that each
+ * call finds its A, B and C where a model's step leaves them (written a step ago, with
+ * the rest of the step's data in between: L3 or memory, not L2) */
+enum { COLD_BYTES = 64 << 20, COLD_MAX_SETS = 64 };
+
+static double gflops_cold(GemmFn f, const Shape *s, const float *a0, const float *b0, float *c0)
+{
+    (void)a0, (void)b0, (void)c0;
+    double flop = 2.0 * s->m * s->n * s->k, t = 0;
+    size_t na = (size_t)(s->m * s->k), nb = (size_t)(s->k * s->n), nc = (size_t)(s->m * s->n);
+    size_t set = (na + nb + nc) * sizeof(float);
+    int sets = (int)(COLD_BYTES / set), reps = flop > 1e9 ? 8 : 40;
+    if (sets < 2) sets = 2;
+    if (sets > COLD_MAX_SETS) sets = COLD_MAX_SETS;
+    float *buf = malloc(set * (size_t)sets);
+    if (!buf) return 0;
+    for (size_t i = 0; i < set / sizeof(float) * (size_t)sets; i++) buf[i] = (float)(i % 17) / 17;
+    for (int r = -sets; r < reps; r++) {   /* a round over the sets first, untimed */
+        float *a = buf + (size_t)((r + sets) % sets) * (na + nb + nc), *b = a + na, *c = b + nb;
+        double t0 = omp_get_wtime();
+        f(s->ta, s->tb, s->m, s->n, s->k, a, b, c);
+        if (r >= 0) t += omp_get_wtime() - t0;
+    }
+    free(buf);
+    return flop * reps / t / 1e9;
+}
+
 int main(int argc, char **argv)
 {
     int threads = argc > 1 ? atoi(argv[1]) : 1;
@@ -86,16 +115,19 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < big; i++) { a[i] = (float)(i % 17) / 17; b[i] = (float)(i % 13) / 13; c[i] = 0; }
     printf("%-26s %5s %5s %5s %9s %9s %9s %7s   (GFLOP/s, %d thread%s)\n", "shape", "m", "n", "k",
            "nnl", "openblas", "onednn", "nnl/ref", threads, threads == 1 ? "" : "s");
-    const char *only = argc > 2 ? argv[2] : NULL;   /* a prefix of the shapes to run */
+    const char *only = argc > 2 && *argv[2] ? argv[2] : NULL;   /* a prefix of the shapes to run */
+    int cold = argc > 3 && !strcmp(argv[3], "cold");
+    double (*measure)(GemmFn, const Shape *, const float *, const float *, float *) = cold ? gflops_cold : gflops;
+    if (cold) printf("(cold: each call on other copies of its operands, 64 MB in all; the mean)\n");
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
         const Shape *s = &shapes[i];
         if (only && strncmp(s->what, only, strlen(only))) continue;
-        double g = gflops(run_nnl, s, a, b, c), gb = 0, gd = 0;
+        double g = measure(run_nnl, s, a, b, c), gb = 0, gd = 0;
 #ifdef HAVE_OPENBLAS
-        gb = gflops(run_blas, s, a, b, c);
+        gb = measure(run_blas, s, a, b, c);
 #endif
 #ifdef HAVE_DNNL
-        gd = gflops(run_dnnl, s, a, b, c);
+        gd = measure(run_dnnl, s, a, b, c);
 #endif
         double ref = gb > gd ? gb : gd;
         char share[16] = "-";

@@ -137,6 +137,7 @@ int main(void)
     check(0, 0, 300, 2100, 300, 1.0f, 0.5f, 1);        /* B packed row by row, several n
                                                           blocks; C's tiles prefetched */
     check(0, 1, 1, 1, 1000, 1.0f, 0.0f, 0);
+    check(0, 0, 500, 530, 128, 1.0f, 0.5f, 1);        /* kc <= 128, B packed: row panels first */
     check(0, 0, 40, 515, 600, 1.0f, 1.0f, 3);          /* B read in place: ragged n, k blocks */
     check(1, 0, 32, 2100, 130, 0.5f, 0.0f, 1);         /* ... several n blocks */
     check(0, 0, 56, 32, 64, 1.0f, 0.0f, 0);            /* ... one full panel */
@@ -157,7 +158,7 @@ int main(void)
     for (int n = 1; n <= 16; n++)                      /* batch 1, B's columns contiguous */
         check(0, 0, n % 3 + 1, n, 5408 + n, n % 2 ? 1.0f : -0.5f, n % 4 ? 0.0f : 1.5f, 0);
     check(1, 0, 2, 10, 30000, 1.0f, 0.0f, 0);
-    cases += 15;
+    cases += 16;
     for (int threads = 1; threads <= 3; threads++)
         for (int ta = 0; ta < 2; ta++)
             for (int tb = 0; tb < 2; tb++) {
