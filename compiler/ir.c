@@ -446,10 +446,9 @@ void ir_print(FILE *out, const Graph *g, int upto)
         case OP_NORMALIZE: case OP_NORMALIZE_DX: fprintf(out, " {eps %g}", n->fval); break;
         case OP_SOFTMAX: if (n->attr[0]) fprintf(out, " {causal}"); break;
         case OP_SOFTMAX_DX:
-            if (n->attr[0] || n->fval != 1)
-                fprintf(out, " {%s%s", n->attr[0] ? "causal" : "", n->attr[0] && n->fval != 1 ? ", " : "");
-            if (n->fval != 1) fprintf(out, "scale %g", n->fval);
-            if (n->attr[0] || n->fval != 1) fprintf(out, "}");
+            if (n->attr[0] && n->fval != 1) fprintf(out, " {causal, scale %g}", n->fval);
+            else if (n->attr[0]) fprintf(out, " {causal}");
+            else if (n->fval != 1) fprintf(out, " {scale %g}", n->fval);
             break;
         case OP_SUM:
             fprintf(out, " {axes %d..%d", n->ax0, n->ax1);
