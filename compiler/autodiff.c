@@ -121,6 +121,25 @@ static bool scaled_softmax_dx(Node *gy, Node *c, Node *a, bool divide)
     return true;
 }
 
+/* gy = dy * gamma, gamma (n) broadcast along the last axis of x (..., n), when nothing else
+ * reads gy: gy with dy first and gamma second (swapped in place if need be), else NULL.
+ * NORMALIZE's adjoint then takes the product over (no tensor of it stored). */
+static Node *gamma_product(Node *gy, const Node *x)
+{
+    if (gy->op != OP_MUL || gy->nin != 2 || gy->nuses || gy->pinned) return NULL;
+    int64_t n = x->shape.d[x->shape.rank - 1];
+    for (int side = 0; side < 2; side++) {
+        Node *d = gy->in[side], *v = gy->in[1 - side];
+        if (shape_eq(d->shape, x->shape) && v->shape.rank == 1 && !v->shape.batched && v->shape.d[0] == n &&
+            v->shape.d[0] != 1) {
+            gy->in[0] = d;
+            gy->in[1] = v;
+            return gy;
+        }
+    }
+    return NULL;
+}
+
 /* The VJP rules. */
 static void vjp(Ad *ad, Node *y, Node *gy)
 {
@@ -210,7 +229,15 @@ static void vjp(Ad *ad, Node *y, Node *gy)
         break;
     case OP_NORMALIZE:   /* da = r (g - mean(g) - y mean(g y)), r = 1 / sqrt(var + eps) */
         if (na) {
-            Node *d = ir_op2(g, OP_NORMALIZE_DX, a, gy, a->shape, NULL, at);
+            Node *d = gamma_product(gy, a);
+            if (d) {   /* g = dy gamma (layer norm's scale): the row kernel forms it */
+                d->op = OP_NORMALIZE_DX;
+                d->in[2] = d->in[1];
+                d->in[1] = d->in[0];
+                d->in[0] = a;
+                d->nin = 3;
+                a->nuses++;
+            } else d = ir_op2(g, OP_NORMALIZE_DX, a, gy, a->shape, NULL, at);
             d->fval = y->fval;
             accumulate(ad, a, d);
         }

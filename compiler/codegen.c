@@ -1273,7 +1273,10 @@ static void gen_rows(Cg *c, Frame *f, Node *n)
         LLVMValueRef args[6];
         #define ARG(t, v) (pt[na] = (t), args[na++] = (v))
         ARG(c->ptr, node_ptr(c, f, x));
-        if (n->op == OP_NORMALIZE_DX) ARG(c->ptr, node_ptr(c, f, n->in[1]));
+        if (n->op == OP_NORMALIZE_DX) {   /* dy, gamma (or NULL) */
+            ARG(c->ptr, node_ptr(c, f, n->in[1]));
+            ARG(c->ptr, n->nin > 2 ? node_ptr(c, f, n->in[2]) : LLVMConstNull(c->ptr));
+        }
         ARG(c->ptr, node_ptr(c, f, n));
         ARG(c->i64, rows);
         ARG(c->i64, i64c(c, cols));

@@ -54,7 +54,8 @@ enum {
                                over columns 0..t, 0 after */                     \
     X(NORMALIZE, 1, K_ROW)  /* (x - mean) / sqrt(var + eps) along the last axis,  \
                                eps in fval: layer norm without its scale, shift */\
-    X(NORMALIZE_DX, 2, K_ROW) /* x, dy -> dx, NORMALIZE's adjoint (same eps) */   \
+    X(NORMALIZE_DX, 2, K_ROW) /* x, dy[, gamma] -> dx, NORMALIZE's adjoint at dy  \
+                               (times gamma (n) when given; same eps) */          \
     X(SOFTMAX_DX, 2, K_ROW) /* y, dy -> fval y (dy - sum(dy y)), SOFTMAX's adjoint \
                                (y its output), causal as it (attr[0]) */          \
     X(PICK, 2, K_CALL)      /* x: (rows, C), label: (rows) -> (rows) */           \

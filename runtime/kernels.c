@@ -285,11 +285,13 @@ static void row_stats(const float *xr, int64_t cols, float eps, float *buf, floa
     *r = 1.0f / sqrtf(v / (float)cols + eps);
 }
 
-/* Rows [r0, r1): the normalization (dy NULL) or its adjoint (dy given). */
-static void layer_norm_range(const float *x, const float *dy, float *y, int64_t r0, int64_t r1,
-                             int64_t cols, float eps)
+/* Rows [r0, r1): the normalization (dy NULL) or its adjoint (dy given) at dy gamma
+ * (gamma (cols) or NULL: the product layer norm's scale puts on xhat's gradient, formed
+ * here instead of stored; the same bits as dy gamma stored and read). */
+static void layer_norm_range(const float *x, const float *dy, const float *gamma, float *y, int64_t r0,
+                             int64_t r1, int64_t cols, float eps)
 {
-    float buf[256];
+    float buf[256], gbuf[256];
     for (int64_t r = r0; r < r1; r++) {
         const float *xr = x + r * cols;
         float *yr = y + r * cols, mean, rs;
@@ -299,45 +301,53 @@ static void layer_norm_range(const float *x, const float *dy, float *y, int64_t 
             continue;
         }
         const float *gr = dy + r * cols;
-        float sg = 0, sgy = 0;   /* sum(dy), sum(dy xhat) */
+        float sg = 0, sgy = 0;   /* sum(g), sum(g xhat), g = dy (gamma) */
         for (int64_t j0 = 0; j0 < cols; j0 += 256) {
             int64_t n = cols - j0 < 256 ? cols - j0 : 256;
-            sg += sum16(gr + j0, n);
-            for (int64_t j = 0; j < n; j++) buf[j] = gr[j0 + j] * ((xr[j0 + j] - mean) * rs);
+            const float *gc = gr + j0;
+            if (gamma) {
+                for (int64_t j = 0; j < n; j++) gbuf[j] = gr[j0 + j] * gamma[j0 + j];
+                gc = gbuf;
+            }
+            sg += sum16(gc, n);
+            for (int64_t j = 0; j < n; j++) buf[j] = gc[j] * ((xr[j0 + j] - mean) * rs);
             sgy += sum16(buf, n);
         }
         float a = sg / (float)cols, b = sgy / (float)cols;
-        for (int64_t j = 0; j < cols; j++) yr[j] = rs * (gr[j] - a - (xr[j] - mean) * rs * b);
+        for (int64_t j = 0; j < cols; j++) {
+            float g = gamma ? gr[j] * gamma[j] : gr[j];
+            yr[j] = rs * (g - a - (xr[j] - mean) * rs * b);
+        }
     }
 }
 
 /* layer_norm_range over all rows, split between threads (dy NULL: the forward). */
-static void layer_norm_rows(const float *x, const float *dy, float *y, int64_t rows, int64_t cols,
-                            float eps)
+static void layer_norm_rows(const float *x, const float *dy, const float *gamma, float *y, int64_t rows,
+                            int64_t cols, float eps)
 {
     if (rows <= 0 || cols <= 0) return;
     int nt = threads_for((dy ? 2 : 1) * rows * cols, rows);
     if (nt <= 1) {
-        layer_norm_range(x, dy, y, 0, rows, cols, eps);
+        layer_norm_range(x, dy, gamma, y, 0, rows, cols, eps);
         return;
     }
     #pragma omp parallel num_threads(rt_threads())
     {
         int64_t lo, hi;
         rt_share(rows, nt, &lo, &hi);
-        layer_norm_range(x, dy, y, lo, hi, cols, eps);
+        layer_norm_range(x, dy, gamma, y, lo, hi, cols, eps);
     }
 }
 
 void nnl_layer_norm_rows(const float *x, float *y, int64_t rows, int64_t cols, float eps)
 {
-    layer_norm_rows(x, NULL, y, rows, cols, eps);
+    layer_norm_rows(x, NULL, NULL, y, rows, cols, eps);
 }
 
-void nnl_layer_norm_rows_dx(const float *x, const float *dy, float *dx, int64_t rows, int64_t cols,
-                            float eps)
+void nnl_layer_norm_rows_dx(const float *x, const float *dy, const float *gamma, float *dx, int64_t rows,
+                            int64_t cols, float eps)
 {
-    layer_norm_rows(x, dy, dx, rows, cols, eps);
+    layer_norm_rows(x, dy, gamma, dx, rows, cols, eps);
 }
 
 /* Outputs [lo, hi) of the flattened (outer, inner) result. Each output sums its r terms

@@ -16,8 +16,9 @@ extern "C" {
 
 /* Bumped whenever a struct below or a kernel signature changes. Generated objects store
  * the version they were built for in NnlModelDesc.abi_version; nnl_create refuses others.
- * (8: nnl_sgemm_batched[_ep]'s tri; nnl_softmax_rows_dx.) */
-#define NNL_ABI_VERSION 8
+ * (9: nnl_layer_norm_rows_dx's gamma; 8: nnl_sgemm_batched[_ep]'s tri,
+ * nnl_softmax_rows_dx.) */
+#define NNL_ABI_VERSION 9
 #define NNL_MAX_RANK 8
 
 /* ===== the context every generated function receives ===== */
@@ -120,11 +121,12 @@ void nnl_softmax_rows(const float *x, float *y, int64_t rows, int64_t cols, int 
 void nnl_softmax_rows_dx(const float *y, const float *dy, float *dx, int64_t rows, int64_t cols,
                          float scale, int flags);
 /* Layer norm's normalization of each row of x (rows, cols): y = (x - mean) r with
- * r = 1 / sqrt(var + eps), mean and (biased) variance over the row; and its adjoint,
- * dx = r (dy - mean(dy) - y mean(dy y)), mean and r recomputed from x. */
+ * r = 1 / sqrt(var + eps), mean and (biased) variance over the row; and its adjoint at
+ * g = dy gamma (gamma (cols), or NULL: g = dy), dx = r (g - mean(g) - y mean(g y)), mean
+ * and r recomputed from x. */
 void nnl_layer_norm_rows(const float *x, float *y, int64_t rows, int64_t cols, float eps);
-void nnl_layer_norm_rows_dx(const float *x, const float *dy, float *dx, int64_t rows, int64_t cols,
-                            float eps);
+void nnl_layer_norm_rows_dx(const float *x, const float *dy, const float *gamma, float *dx, int64_t rows,
+                            int64_t cols, float eps);
 
 /* x: (outer, r, inner) -> y: (outer, inner), y = scale * sum over r. Summation order is
  * fixed (independent of the thread count). */

@@ -299,13 +299,30 @@ static void test_layer_norm(void)
         }
         omp_set_num_threads(1);
         nnl_layer_norm_rows(x, y, rows, cols, eps);
-        nnl_layer_norm_rows_dx(x, w, dx, rows, cols, eps);
+        nnl_layer_norm_rows_dx(x, w, NULL, dx, rows, cols, eps);
         omp_set_num_threads(3);
         nnl_layer_norm_rows(x, y3, rows, cols, eps);
-        nnl_layer_norm_rows_dx(x, w, dx3, rows, cols, eps);
+        nnl_layer_norm_rows_dx(x, w, NULL, dx3, rows, cols, eps);
         omp_set_num_threads(1);
         CHECK(!memcmp(y, y3, sizeof(float) * n) && !memcmp(dx, dx3, sizeof(float) * n),
               "layer norm %lld cols: bits differ on 3 threads", (long long)cols);
+        {   /* with gamma: as dy gamma formed first and passed as dy (to rounding: the
+             * compiler may fuse the product into what follows), in place the same bits */
+            float *gamma = malloc(sizeof(float) * cols), *wg = malloc(sizeof(float) * n);
+            float *dg = malloc(sizeof(float) * n), *dw = malloc(sizeof(float) * n);
+            for (int64_t j = 0; j < cols; j++) gamma[j] = 0.5f + (float)j / (float)cols;
+            for (int64_t i = 0; i < n; i++) wg[i] = w[i] * gamma[i % cols];
+            nnl_layer_norm_rows_dx(x, w, gamma, dg, rows, cols, eps);
+            nnl_layer_norm_rows_dx(x, wg, NULL, dw, rows, cols, eps);
+            double dev = 0;
+            for (int64_t i = 0; i < n; i++) dev = fmax(dev, fabs(dg[i] - dw[i]) / (1e-3 + fabs(dw[i])));
+            CHECK(dev < 1e-5, "layer norm dx %lld cols: with gamma %g from dy gamma", (long long)cols, dev);
+            memcpy(dw, dg, sizeof(float) * n);
+            memcpy(dg, w, sizeof(float) * n);   /* in place over dy */
+            nnl_layer_norm_rows_dx(x, dg, gamma, dg, rows, cols, eps);
+            CHECK(!memcmp(dg, dw, sizeof(float) * n), "layer norm dx %lld cols: in place differs", (long long)cols);
+            free(gamma); free(wg); free(dg); free(dw);
+        }
         double worst = 0, worst_dx = 0;
         for (int64_t r = 0; r < rows; r++) {
             float *xr = x + r * cols;
