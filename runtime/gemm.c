@@ -281,15 +281,15 @@ static void pack_a(int ta, const float *a, int64_t lda, int64_t i0, int64_t mc,
         for (int i = 0; i < MR; i++) rows[i] = a + (i0 + ir + (i < mr ? i : 0)) * lda + p0;
         int64_t p = 0;
 #if defined(__AVX512F__)
-        /* 16 values of p at a time: MR rows loaded, transposed in registers, each p's MR
-         * values stored (the microkernel's layout) */
-        if (mr == MR)
-            for (; p + 16 <= kc; p += 16) {
-                __m512 r[16];
-                for (int i = 0; i < 16; i++) r[i] = i < MR ? _mm512_loadu_ps(rows[i] + p) : _mm512_setzero_ps();
-                transpose16(r);
-                for (int q = 0; q < 16; q++) _mm512_mask_storeu_ps(dst + (p + q) * MR, (1u << MR) - 1, r[q]);
-            }
+        /* 16 values of p at a time: MR rows loaded (zeros past the last row of a ragged
+         * panel), transposed in registers, each p's MR values stored (the microkernel's
+         * layout) */
+        for (; p + 16 <= kc; p += 16) {
+            __m512 r[16];
+            for (int i = 0; i < 16; i++) r[i] = i < MR && i < mr ? _mm512_loadu_ps(rows[i] + p) : _mm512_setzero_ps();
+            transpose16(r);
+            for (int q = 0; q < 16; q++) _mm512_mask_storeu_ps(dst + (p + q) * MR, (1u << MR) - 1, r[q]);
+        }
 #endif
         for (; p < kc; p++) {
             float *d = dst + p * MR;
