@@ -1267,10 +1267,10 @@ static void gen_rows(Cg *c, Frame *f, Node *n)
     Node *x = n->in[0];
     int64_t cols = x->shape.d[x->shape.rank - 1];
     LLVMValueRef rows = dims_prod(c, f, x->shape, 0, x->shape.rank - 1);
-    if (n->op == OP_NORMALIZE || n->op == OP_NORMALIZE_DX) {   /* x[, dy], out, rows, cols, eps */
+    if (n->op == OP_NORMALIZE || n->op == OP_NORMALIZE_DX) {   /* x[, dy, gamma], out, rows, cols, eps */
         int na = 0;
-        LLVMTypeRef pt[6];
-        LLVMValueRef args[6];
+        LLVMTypeRef pt[7];
+        LLVMValueRef args[7];
         #define ARG(t, v) (pt[na] = (t), args[na++] = (v))
         ARG(c->ptr, node_ptr(c, f, x));
         if (n->op == OP_NORMALIZE_DX) {   /* dy, gamma (or NULL) */
