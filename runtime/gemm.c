@@ -356,6 +356,9 @@ static float *pack_space(size_t floats) { return rt_scratch(&pack_scratch, float
 
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
+/* p within [0, kc] */
+static int64_t clamp_k(int64_t p, int64_t kc) { return p < 0 ? 0 : p < kc ? p : kc; }
+
 /* A GEMM's epilogue: a generated elementwise kernel (bias, activation, residual add) run
  * over each block of C as soon as the block is final, while it is still in cache, instead
  * of in a pass of its own afterwards. fn(ctx, lo, hi) takes flat indices: C[i, j] is
@@ -422,22 +425,20 @@ static int gemm_packed(int ta, int tb, int64_t m, int64_t n, int64_t k, float al
                 for (int64_t t = 0; t < n_jr * n_ir; t++) {
                     int64_t jr = (rows_first ? t % n_jr : t / n_ir) * w, ir = (rows_first ? t / n_jr : t % n_ir) * MR;
                     int nr = nc - jr < w ? (int)(nc - jr) : w;
-                    {
-                        int mr = mc - ir < MR ? (int)(mc - ir) : MR;
-                        float *ct = c + (ic + ir) * ldc + jc + jr;
-                        int64_t gi = row0 + ic + ir, p0 = 0, p1 = kc;   /* the tile's first row */
-                        if (tri == NNL_TRI_C_LOWER && col0 + jc + jr >= gi + mr) continue;
-                        if (tri == NNL_TRI_A_LOWER) p1 = gi + mr - pc < 0 ? 0 : gi + mr - pc < kc ? gi + mr - pc : kc;
-                        if (tri == NNL_TRI_A_UPPER) p0 = gi - pc < 0 ? 0 : gi - pc < kc ? gi - pc : kc;
-                        if (pf_c && bet != 0.0f) prefetch_c(ct, ldc, mr);
-                        if (direct_a || direct_b || tri) {
-                            int64_t la = direct_a ? lda : MR, lb = direct_b ? ldb : NR;
-                            kernel_b(p1 - p0, (direct_a ? a + pc * lda + ic + ir : pa + ir * kc) + p0 * la, la,
-                                     (direct_b ? b + pc * ldb + jc + jr : pb + jr * kc) + p0 * lb, lb,
-                                     ct, ldc, mr, nr, alpha, bet);
-                        } else
-                            (w == NR ? kernel : kernel_thin)(kc, pa + ir * kc, pb + jr * kc, ct, ldc, mr, nr, alpha, bet);
-                    }
+                    int mr = mc - ir < MR ? (int)(mc - ir) : MR;
+                    float *ct = c + (ic + ir) * ldc + jc + jr;
+                    int64_t gi = row0 + ic + ir, p0 = 0, p1 = kc;   /* the tile's first row */
+                    if (tri == NNL_TRI_C_LOWER && col0 + jc + jr >= gi + mr) continue;
+                    if (tri == NNL_TRI_A_LOWER) p1 = clamp_k(gi + mr - pc, kc);
+                    if (tri == NNL_TRI_A_UPPER) p0 = clamp_k(gi - pc, kc);
+                    if (pf_c && bet != 0.0f) prefetch_c(ct, ldc, mr);
+                    if (direct_a || direct_b || tri) {
+                        int64_t la = direct_a ? lda : MR, lb = direct_b ? ldb : NR;
+                        kernel_b(p1 - p0, (direct_a ? a + pc * lda + ic + ir : pa + ir * kc) + p0 * la, la,
+                                 (direct_b ? b + pc * ldb + jc + jr : pb + jr * kc) + p0 * lb, lb,
+                                 ct, ldc, mr, nr, alpha, bet);
+                    } else
+                        (w == NR ? kernel : kernel_thin)(kc, pa + ir * kc, pb + jr * kc, ct, ldc, mr, nr, alpha, bet);
                 }
                 if (pc + kc >= k)   /* this block of C is final */
                     epi_run(e, row0 + ic, row0 + ic + mc, col0 + jc, col0 + jc + nc);
@@ -816,9 +817,9 @@ static void gemm_split_k(int simple, int tc, int thin, int64_t m, int64_t n, int
 {
     int64_t kh = k / 2;
     if (nt <= 1) {
-        gemm_serial(simple, tc, thin, 1, 0, m, n, kh, alpha, a, lda, b, ldb, beta, c, ldc, NULL, 0);
+        gemm_serial(simple, tc, thin, 1, 0, m, n, kh, alpha, a, lda, b, ldb, beta, c, ldc, NULL, NNL_TRI_NONE);
         gemm_serial(simple, tc, thin, 1, 0, m, n, k - kh, alpha, a + kh * lda, lda, b + kh * ldb, ldb,
-                    0.0f, part, n, NULL, 0);
+                    0.0f, part, n, NULL, NNL_TRI_NONE);
         for (int64_t i = 0; i < m; i++)
             for (int64_t j = 0; j < n; j++) c[i * ldc + j] += part[i * n + j];
         epi_run(e, 0, m, 0, n);
@@ -839,7 +840,7 @@ static void gemm_split_k(int simple, int tc, int thin, int64_t m, int64_t n, int
                 if (i0 < i1)
                     gemm_serial(simple, tc, thin, 1, 0, i1 - i0, n, g ? k - kh : kh, alpha,
                                 a + k0 * lda + i0, lda, b + k0 * ldb, ldb, g ? 0.0f : beta,
-                                g ? part + i0 * n : c + i0 * ldc, g ? n : ldc, NULL, 0);
+                                g ? part + i0 * n : c + i0 * ldc, g ? n : ldc, NULL, NNL_TRI_NONE);
             }
             #pragma omp barrier
             rt_share(m, nt, &r0, &r1);

@@ -110,6 +110,15 @@ static inline __m512 exp16(__m512 x)
 
 static inline __mmask16 tail16(int64_t left) { return left >= 16 ? 0xffff : (__mmask16)((1u << left) - 1); }
 
+/* The 16 lanes of v added in order, as sum16 adds its running sums */
+static float lanes_sum16(__m512 v)
+{
+    float acc[16], s = 0;
+    _mm512_storeu_ps(acc, v);
+    for (int l = 0; l < 16; l++) s += acc[l];
+    return s;
+}
+
 /* The row max and the sum of exp(x - max), as max16 and sum16 (lane j % 16 adds column
  * j, the lanes then added in order): the same sums as the scalar loops, with no scalar
  * tail (masked lanes instead), which rows of attention's 1..64 keys mostly are. The
@@ -131,10 +140,7 @@ static float row_expsum16(const float *xr, float *e, int64_t cols, float mx)
         if (e) _mm512_mask_storeu_ps(e + j, m, v);
         vs = _mm512_mask_add_ps(vs, m, vs, v);
     }
-    float acc[16], s = 0;
-    _mm512_storeu_ps(acc, vs);
-    for (int l = 0; l < 16; l++) s += acc[l];
-    return s;
+    return lanes_sum16(vs);
 }
 #endif
 
@@ -228,10 +234,7 @@ static void softmax_dx_range(const float *y, const float *dy, float *dx, int64_t
             /* lanes past the row: 0 * 0 + vs, vs itself */
             vs = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, gr + j), _mm512_maskz_loadu_ps(m, yr + j), vs);
         }
-        float acc[16], sum = 0;
-        _mm512_storeu_ps(acc, vs);
-        for (int l = 0; l < 16; l++) sum += acc[l];
-        __m512 vsum = _mm512_set1_ps(sum), vsc = _mm512_set1_ps(scale);
+        __m512 vsum = _mm512_set1_ps(lanes_sum16(vs)), vsc = _mm512_set1_ps(scale);
         for (int64_t j = 0; j < cols; j += 16) {
             __mmask16 m = tail16(cols - j);
             __m512 d = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, gr + j), vsum);
@@ -287,7 +290,8 @@ static void row_stats(const float *xr, int64_t cols, float eps, float *buf, floa
 
 /* Rows [r0, r1): the normalization (dy NULL) or its adjoint (dy given) at dy gamma
  * (gamma (cols) or NULL: the product layer norm's scale puts on xhat's gradient, formed
- * here instead of stored; the same bits as dy gamma stored and read). */
+ * here instead of stored; equal to dy gamma stored and read up to rounding, as the
+ * compiler may fuse the product into the subtraction after it). */
 static void layer_norm_range(const float *x, const float *dy, const float *gamma, float *y, int64_t r0,
                              int64_t r1, int64_t cols, float eps)
 {
