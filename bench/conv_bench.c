@@ -25,7 +25,7 @@ static float *filled(int64_t n)
     return p;
 }
 
-enum { FWD, DX, DW, MAXPOOL, MAXPOOL_DX };
+enum { FWD, DX, DW, MAXPOOL, MAXPOOL_DX, FWD_MAXPOOL };
 
 static void call(int which, const Layer *l, const NnlPool *pl, float *x, float *w, float *y,
                  float *dy, float *dx, float *dw)
@@ -36,6 +36,7 @@ static void call(int which, const Layer *l, const NnlPool *pl, float *x, float *
     case DW: nnl_conv2d_dw(&l->cv, l->n, x, dy, dw); break;
     case MAXPOOL: nnl_maxpool2d(pl, l->n, y, dy); break;
     case MAXPOOL_DX: nnl_maxpool2d_dx(pl, l->n, y, dy, dx); break;
+    case FWD_MAXPOOL: nnl_conv2d_maxpool(&l->cv, pl, l->n, x, w, y, 1, dy); break;
     }
 }
 
@@ -65,13 +66,19 @@ int main(void)
     static const Layer layers[] = {
         {"conv1 1->32 3x3 28x28", 64, {.c = 1, .h = 28, .w = 28, .k = 32, .r = 3, .s = 3,
          .p = 26, .q = 26, .stride_h = 1, .stride_w = 1, .dil_h = 1, .dil_w = 1, .groups = 1}},
+        {"conv1, batch 1", 1, {.c = 1, .h = 28, .w = 28, .k = 32, .r = 3, .s = 3,
+         .p = 26, .q = 26, .stride_h = 1, .stride_w = 1, .dil_h = 1, .dil_w = 1, .groups = 1}},
+        {"rgb 3->32 3x3 32x32 pad 1", 64, {.c = 3, .h = 32, .w = 32, .k = 32, .r = 3, .s = 3,
+         .p = 32, .q = 32, .stride_h = 1, .stride_w = 1, .pad_top = 1, .pad_left = 1, .dil_h = 1,
+         .dil_w = 1, .groups = 1}},
         {"conv2 32->64 3x3 13x13", 64, {.c = 32, .h = 13, .w = 13, .k = 64, .r = 3, .s = 3,
          .p = 11, .q = 11, .stride_h = 1, .stride_w = 1, .dil_h = 1, .dil_w = 1, .groups = 1}},
     };
-    static const char *kname[] = {"forward", "dx", "dw", "maxpool 2x2", "maxpool 2x2 dx"};
-    printf("%-24s %-15s %8s %10s %8s %10s\n", "layer (batch 64)", "kernel", "1 thr ms",
+    static const char *kname[] = {"forward", "dx", "dw", "maxpool 2x2", "maxpool 2x2 dx",
+                                  "forward+maxpool"};
+    printf("%-26s %-15s %8s %10s %8s %10s\n", "layer (batch 64)", "kernel", "1 thr ms",
            "GFLOP/s", "2 thr ms", "GFLOP/s");
-    for (int li = 0; li < 2; li++) {
+    for (int li = 0; li < (int)(sizeof layers / sizeof layers[0]); li++) {
         const Layer *l = &layers[li];
         const NnlConv *cv = &l->cv;
         int64_t nx = l->n * cv->c * cv->h * cv->w, ny = l->n * cv->k * cv->p * cv->q;
@@ -81,17 +88,17 @@ int main(void)
         float *x = filled(nx), *w = filled(nw), *y = filled(ny), *dy = filled(ny);
         float *dx = filled(nx > ny ? nx : ny), *dw = filled(nw);
         double flops = 2.0 * l->n * cv->k * (cv->c / cv->groups) * cv->r * cv->s * cv->p * cv->q;
-        for (int k = FWD; k <= MAXPOOL_DX; k++) {
+        for (int k = FWD; k <= FWD_MAXPOOL; k++) {
             double t[2];
             for (int th = 1; th <= 2; th++) {
                 rt_set_threads(th);
                 t[th - 1] = best_time(k, l, &pl, x, w, y, dy, dx, dw);
             }
-            if (k <= DW)
-                printf("%-24s %-15s %8.3f %10.1f %8.3f %10.1f\n", l->name, kname[k],
+            if (k <= DW || k == FWD_MAXPOOL)
+                printf("%-26s %-15s %8.4f %10.1f %8.4f %10.1f\n", l->name, kname[k],
                        t[0] * 1e3, flops / t[0] * 1e-9, t[1] * 1e3, flops / t[1] * 1e-9);
             else
-                printf("%-24s %-15s %8.3f %10s %8.3f %10s\n", l->name, kname[k], t[0] * 1e3,
+                printf("%-26s %-15s %8.4f %10s %8.4f %10s\n", l->name, kname[k], t[0] * 1e3,
                        "-", t[1] * 1e3, "-");
         }
         rt_free(x); rt_free(w); rt_free(y); rt_free(dy); rt_free(dx); rt_free(dw);

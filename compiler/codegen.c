@@ -1340,37 +1340,59 @@ static LLVMValueRef pool_struct(Cg *c, Node *n)
     return i64_struct(c, pl, 11);
 }
 
-static void gen_conv(Cg *c, Frame *f, Node *n)
+/* struct NnlConv of convolution node n (forward or adjoint) */
+static LLVMValueRef conv_struct(Cg *c, Node *n)
 {
-    Node *x, *w, *y;
-    const char *fn;
     Node *a = n->in[0], *b = n->in[1];
-    switch (n->op) {
-    case OP_CONV2D: x = a; w = b; y = n; fn = "nnl_conv2d"; break;
-    case OP_CONV2D_DX: x = n; w = b; y = a; fn = "nnl_conv2d_dx"; break;
-    default: x = a; w = n; y = b; fn = "nnl_conv2d_dw"; break;
-    }
+    Node *x = n->op == OP_CONV2D_DX ? n : a, *w = n->op == OP_CONV2D_DW ? n : b;
+    Node *y = n->op == OP_CONV2D ? n : n->op == OP_CONV2D_DX ? a : b;
     const int64_t *t = n->attr;
     /* struct NnlConv { c, h, w, k, r, s, p, q, stride h w, pad top left, dilation h w, groups } */
     int64_t cv[15] = {x->shape.d[1], x->shape.d[2], x->shape.d[3], w->shape.d[0], w->shape.d[2],
                       w->shape.d[3], y->shape.d[2], y->shape.d[3], t[A_SH], t[A_SW], t[A_PT], t[A_PL],
                       t[A_DH], t[A_DW], t[A_GROUPS]};
+    return i64_struct(c, cv, 15);
+}
+
+static void gen_conv(Cg *c, Frame *f, Node *n)
+{
+    Node *a = n->in[0], *b = n->in[1];
+    const char *fn = n->op == OP_CONV2D ? "nnl_conv2d" : n->op == OP_CONV2D_DX ? "nnl_conv2d_dx" : "nnl_conv2d_dw";
     if (fuse_folded(c->g, b)) {   /* dy is a max pooling's adjoint, folded in (fuse.c) */
         LLVMTypeRef pt[7] = {c->ptr, c->ptr, c->i64, c->ptr, c->ptr, c->ptr, c->ptr};
-        LLVMValueRef args[7] = {i64_struct(c, cv, 15), pool_struct(c, b), f->batch, node_ptr(c, f, a),
+        LLVMValueRef args[7] = {conv_struct(c, n), pool_struct(c, b), f->batch, node_ptr(c, f, a),
                                 node_ptr(c, f, b->in[0]), node_ptr(c, f, b->in[1]), node_ptr(c, f, n)};
         call(c, extern_fn(c, "nnl_conv2d_dw_maxpool", c->vd, pt, 7), args, 7);
         return;
     }
     LLVMTypeRef pt[5] = {c->ptr, c->i64, c->ptr, c->ptr, c->ptr};
-    LLVMValueRef args[5] = {i64_struct(c, cv, 15), f->batch, node_ptr(c, f, a), node_ptr(c, f, b),
-                            node_ptr(c, f, n)};
+    LLVMValueRef args[5] = {conv_struct(c, n), f->batch, node_ptr(c, f, a), node_ptr(c, f, b), node_ptr(c, f, n)};
     call(c, extern_fn(c, fn, c->vd, pt, 5), args, 5);
 }
 
 /* pooling: x (B, C, H, W) -> y (B, C, P, Q), and the adjoints into dx (shape of x) */
 static void gen_pool(Cg *c, Frame *f, Node *n)
 {
+    Node *cv = n->in[0];
+    if (n->op == OP_MAXPOOL2D && cv->op == OP_CONV2D && fuse_folded(c->g, cv)) {
+        /* the convolution it pools, folded in (fuse.c). Its output is kept for its other
+         * readers; when all of them lie past the loss (the pooling's adjoint), the forward
+         * and loss entry points need not write it. */
+        bool early = false;
+        for (int i = cv->id + 1; i < c->g->nodes.len; i++) {
+            Node *r = c->g->nodes.items[i];
+            for (int q = 0; q < r->nin; q++)
+                if (r->in[q] == cv && r != n && (r->seg == SEG_FORWARD || r->seg == SEG_LOSS)) early = true;
+        }
+        LLVMValueRef keep = early || cv->pinned ? LLVMConstInt(c->i32, 1, 0)
+            : LLVMBuildZExt(c->b, LLVMBuildICmp(c->b, LLVMIntSGE, ctx_field(c, f->ctx, 6, c->i64, "entry"),
+                                                i64c(c, ENTRY_GRAD), ""), c->i32, "keep");
+        LLVMTypeRef pt[8] = {c->ptr, c->ptr, c->i64, c->ptr, c->ptr, c->ptr, c->i32, c->ptr};
+        LLVMValueRef args[8] = {conv_struct(c, cv), pool_struct(c, n), f->batch, node_ptr(c, f, cv->in[0]),
+                                node_ptr(c, f, cv->in[1]), node_ptr(c, f, cv), keep, node_ptr(c, f, n)};
+        call(c, extern_fn(c, "nnl_conv2d_maxpool", c->vd, pt, 8), args, 8);
+        return;
+    }
     const char *fn = n->op == OP_MAXPOOL2D ? "nnl_maxpool2d" : n->op == OP_AVGPOOL2D ? "nnl_avgpool2d"
                    : n->op == OP_MAXPOOL2D_DX ? "nnl_maxpool2d_dx" : "nnl_avgpool2d_dx";
     LLVMValueRef args[5] = {pool_struct(c, n), f->batch};
@@ -1863,9 +1885,10 @@ int cg_emit(Graph *g, const CgOptions *opt)
     c.f64 = LLVMDoubleTypeInContext(c.cx);
     c.ptr = LLVMPointerTypeInContext(c.cx, 0);
     c.vd = LLVMVoidTypeInContext(c.cx);
-    /* struct NnlCtx { float *arena; int64_t batch, max_batch; float lr; int64_t step; uint64_t seed; } */
-    LLVMTypeRef ctx_fields[] = {c.ptr, c.i64, c.i64, c.f32, c.i64, c.i64};
-    c.ctx_t = LLVMStructTypeInContext(c.cx, ctx_fields, 6, 0);
+    /* struct NnlCtx { float *arena; int64_t batch, max_batch; float lr; int64_t step;
+     *                 uint64_t seed; int64_t entry; } */
+    LLVMTypeRef ctx_fields[] = {c.ptr, c.i64, c.i64, c.f32, c.i64, c.i64, c.i64};
+    c.ctx_t = LLVMStructTypeInContext(c.cx, ctx_fields, 7, 0);
     /* struct NnlParam, as param_const builds it */
     LLVMTypeRef param_fields[] = {c.ptr, c.i32, LLVMArrayType2(c.i64, NNL_MAX_RANK), c.i64, c.i64,
                                   c.i32, c.f32, c.f32, c.i64, c.i64};

@@ -58,6 +58,24 @@ static Node *pool_dx_consumer(const Graph *g, int i)
     return NULL;
 }
 
+/* A convolution whose first reader is a max pooling (every other reader, such as the
+ * pooling's adjoint, comes after it) joins the pooling's kernel: nnl_conv2d_maxpool takes
+ * each window's maximum from the convolution's registers (thin filters, 2x2 windows), so
+ * the pooling does not read the convolution's output back. That output is still stored,
+ * for the other readers. The pooling, or NULL. */
+static Node *conv_pool_consumer(const Graph *g, int i)
+{
+    Node *c = g->nodes.items[i];
+    if (c->op != OP_CONV2D) return NULL;
+    for (int j = i + 1; j < g->nodes.len; j++) {
+        Node *n = g->nodes.items[j];
+        for (int q = 0; q < n->nin; q++)
+            if (n->in[q] == c)
+                return n->op == OP_MAXPOOL2D && q == 0 && seg_of(g, j) == seg_of(g, i) ? n : NULL;
+    }
+    return NULL;
+}
+
 bool fuse_folded(const Graph *g, const Node *n)
 {
     return n->kernel >= 0 && ((Kernel *)g->kernels.items[n->kernel])->nodes.items[0] != n &&
@@ -144,7 +162,7 @@ void fuse_graph(Graph *g)
         int kind = ir_op_kind[n->op];
         n->alias = false;
         if (kind == K_LEAF || n->op == OP_CONST) continue;
-        if (pool_dx_consumer(g, i)) {
+        if (pool_dx_consumer(g, i) || conv_pool_consumer(g, i)) {
             n->kernel = -2;   /* joins its consumer's kernel below */
             continue;
         }
@@ -166,9 +184,10 @@ void fuse_graph(Graph *g)
         k->shape = n->shape;
         vec_push(a, &k->nodes, n);
         n->kernel = g->kernels.len;
-        if (n->op == OP_CONV2D_DW && n->in[1]->kernel == -2) {
-            vec_push(a, &k->nodes, n->in[1]);
-            n->in[1]->kernel = n->kernel;
+        int q = n->op == OP_CONV2D_DW ? 1 : n->op == OP_MAXPOOL2D ? 0 : -1;
+        if (q >= 0 && n->in[q]->kernel == -2) {   /* the folded node above */
+            vec_push(a, &k->nodes, n->in[q]);
+            n->in[q]->kernel = n->kernel;
         }
         vec_push(a, &g->kernels, k);
         cur = k;
@@ -178,7 +197,9 @@ void fuse_graph(Graph *g)
     for (int i = 0; i < g->nodes.len; i++) {
         Node *n = g->nodes.items[i];
         int kind = ir_op_kind[n->op];
-        if (kind != K_ELEM && kind != K_LEAF && kind != K_UPDATE && !fuse_folded(g, n)) n->stored = true;
+        /* (a folded pooling adjoint never reaches memory; a folded convolution does) */
+        if (kind != K_ELEM && kind != K_LEAF && kind != K_UPDATE && (!fuse_folded(g, n) || n->op == OP_CONV2D))
+            n->stored = true;
         if (n->pinned && n->op != OP_CONST) n->stored = true;
         for (int k = 0; k < n->nin; k++) {
             Node *x = n->in[k];

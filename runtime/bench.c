@@ -68,8 +68,8 @@ static int usage(const char *prog, const char *why)
             "                [--profile P]\n"
             "  times R runs of N training steps on synthetic data (after W warm-up steps) and\n"
             "  R runs of C batch-1 forwards; prints medians: train_samples_per_s, forward_b1_us\n"
-            "  --profile P: then P more training steps timed kernel by kernel, the kernels\n"
-            "  (as nnlc --emit=fused names them) listed by their share of the step\n",
+            "  --profile P: then P more training steps and P*C batch-1 forwards timed kernel\n"
+            "  by kernel, the kernels (as nnlc --emit=fused names them) listed by their share\n",
             prog);
     return why ? 2 : 0;
 }
@@ -114,9 +114,10 @@ static int cmp_time(const void *a, const void *b)
     return x->s > y->s ? -1 : x->s < y->s ? 1 : x->i - y->i;
 }
 
-/* `steps` training steps run kernel by kernel (what the train_step entry point does, in
- * its order), each kernel timed; a table of the kernels by their share of the step. */
-static void profile(NnlModel *m, int64_t batch, int64_t steps, double step_s)
+/* `runs` runs of entry point `which` (RT_TRAIN or RT_FORWARD) kernel by kernel, as the
+ * entry point runs them (in its order), each kernel timed; a table of the kernels by their
+ * share of the run. */
+static void profile(NnlModel *m, int which, int64_t batch, int64_t runs, double run_s)
 {
     const NnlModelDesc *d = m->d;
     if (!d->kernels || !d->kernel_entries || d->nkernels <= 0) {
@@ -127,25 +128,27 @@ static void profile(NnlModel *m, int64_t batch, int64_t steps, double step_s)
     if (!kt) return;
     for (int i = 0; i < d->nkernels; i++) kt[i] = (KernelTime){0, i};
     m->ctx.batch = batch;
+    m->ctx.entry = which;
     rt_set_threads(m->threads);
     double total = 0;
-    for (int64_t s = 0; s < steps; s++) {
+    for (int64_t s = 0; s < runs; s++) {
         for (int i = 0; i < d->nkernels; i++) {
-            if (!(d->kernel_entries[i] & 1u << RT_TRAIN) || !d->kernels[i]) continue;
+            if (!(d->kernel_entries[i] & 1u << which) || !d->kernels[i]) continue;
             double t0 = rt_now();
             d->kernels[i](&m->ctx);
             double t = rt_now() - t0;
             kt[i].s += t;
             total += t;
         }
-        m->ctx.step++;
+        if (which == RT_TRAIN) m->ctx.step++;
     }
     qsort(kt, (size_t)d->nkernels, sizeof *kt, cmp_time);
-    printf("profile: %lld training steps kernel by kernel: %.1f us a step (%.1f us run whole)\n",
-           (long long)steps, 1e6 * total / (double)steps, 1e6 * step_s);
-    printf("  share   us/step  kernel\n");
+    printf("profile: %lld %s kernel by kernel: %.1f us each (%.1f us run whole)\n", (long long)runs,
+           which == RT_TRAIN ? "training steps" : "batch-1 forwards", 1e6 * total / (double)runs,
+           1e6 * run_s);
+    printf("  share   us/run   kernel\n");
     for (int i = 0; i < d->nkernels && kt[i].s > 0; i++)
-        printf("  %5.1f%% %9.1f  %s\n", 100 * kt[i].s / total, 1e6 * kt[i].s / (double)steps,
+        printf("  %5.1f%% %9.2f  %s\n", 100 * kt[i].s / total, 1e6 * kt[i].s / (double)runs,
                d->kernel_desc ? d->kernel_desc[kt[i].i] : "?");
     rt_free(kt);
 }
@@ -193,7 +196,10 @@ int rt_bench_main(const NnlModelDesc *d, const char *prog, int argc, char **argv
            "train_page_faults %ld train_allocs %lld max_rss_kb %ld loss %.6g isa %s\n",
            d->name, (long long)o.batch, rt_threads(), train, fwd, faults, (long long)allocs, u.ru_maxrss,
            (double)loss, rt_isa_name());
-    if (o.profile > 0) profile(m, o.batch, o.profile, (double)o.batch / train);
+    if (o.profile > 0) {
+        profile(m, RT_TRAIN, o.batch, o.profile, (double)o.batch / train);
+        profile(m, RT_FORWARD, 1, o.profile * o.calls, fwd * 1e-6);
+    }
     rt_free(t);
     nnl_destroy(m);
     return 0;

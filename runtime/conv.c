@@ -25,12 +25,17 @@
 #include <omp.h>
 #include <string.h>
 
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
 #include "rt_internal.h"
 
 enum {
     PAR_FLOPS = 1 << 20,     /* below this a parallel region (~3 us) costs more than it saves */
     NSLOT = 16,              /* dw: at most this many batch slices */
     SLOT_CAP = 1 << 22,      /* dw: floats of partial sums we are willing to keep */
+    THIN_TAPS = 32,          /* forward: direct taps up to this many weights a filter */
 };
 
 typedef struct Geom {
@@ -220,6 +225,190 @@ static void direct_dw(const NnlConv *cv, const Geom *g, const float *x, const fl
     FOR_EACH_TAP(cv, g, dw[ti] += x[xi] * dy[yi]);
 }
 
+/* ---- the forward of thin filters, direct, and with 2x2 max pooling ---- */
+
+/* Filters of at most THIN_TAPS weights (cg r s: a first layer's 1 or 3 channels) make a
+ * GEMM with k <= 32, which spends its time packing, writing the column matrix and storing
+ * C rather than in FMAs. With unit strides, output (i, j) reads tap (c, u, v) at a
+ * constant distance from x + i ld + j, so 16 outputs of a row read one (masked) load a
+ * tap. A tile is 2 output rows x 32 columns x 4 filters: per tap 4 loads, 4 broadcast
+ * weights and 16 FMAs (with a broadcast load an FMA, the loads bound the loop to half the
+ * FMA rate on the Intel machine). Each output sums its taps in tap order, from zero, one
+ * FMA a tap. An input with padding is first copied into zero-bordered planes (thread
+ * scratch); one without is read in place.
+ *
+ * nnl_conv2d_maxpool runs the same tiles and, for a 2x2 stride-2 pooling, takes each
+ * window's maximum from the tile's registers (in the cell order of nnl_maxpool2d) while
+ * the convolution's output is stored: the same bits as nnl_conv2d then nnl_maxpool2d,
+ * without reading the convolution's output back. */
+static int thin_direct(const NnlConv *cv, const Geom *g)
+{
+#if defined(__AVX512F__)
+    return !g->identity && g->rows <= THIN_TAPS && cv->stride_h == 1 && cv->stride_w == 1;
+#else
+    (void)cv; (void)g;
+    return 0;
+#endif
+}
+
+static int pool_2x2(const NnlConv *cv, const NnlPool *pl)
+{
+    return pl->kh == 2 && pl->kw == 2 && pl->stride_h == 2 && pl->stride_w == 2 && pl->pad_top == 0 &&
+           pl->pad_left == 0 && pl->c == cv->k && pl->h == cv->p && pl->w == cv->q &&
+           2 * pl->p <= cv->p && 2 * pl->q <= cv->q;
+}
+
+#if defined(__AVX512F__)
+static __thread RtScratch pad_scratch;     /* this thread's zero-bordered input */
+
+/* One group's input as the tiles read it: tap t of output (i, j) at x + shift[t] + i ld + j. */
+typedef struct Thin { const float *x; int64_t ld, taps, shift[THIN_TAPS]; } Thin;
+
+/* The layout of one group's input x (cg, h, w): in place, or copied zero-bordered into
+ * this thread's scratch. 0 when that scratch cannot be had. */
+static int thin_input(const NnlConv *cv, const Geom *g, const float *x, Thin *th)
+{
+    int64_t W = cv->q + (cv->s - 1) * cv->dil_w, H = cv->p + (cv->r - 1) * cv->dil_h;
+    int in_place = cv->pad_top == 0 && cv->pad_left == 0 && W <= cv->w && H <= cv->h;
+    int64_t ld = in_place ? cv->w : W, plane = in_place ? g->hw : H * W;
+    th->ld = ld;
+    th->taps = g->rows;
+    for (int64_t t = 0; t < g->rows; t++) {
+        int64_t c = t / (cv->r * cv->s), u = t / cv->s % cv->r, v = t % cv->s;
+        th->shift[t] = c * plane + u * cv->dil_h * ld + v * cv->dil_w;
+    }
+    if (in_place) {
+        th->x = x;
+        return 1;
+    }
+    float *xp = rt_scratch(&pad_scratch, (size_t)(g->cg * H * W));
+    if (!xp) return 0;
+    int64_t j0, j1;   /* the columns of a padded row that lie in x */
+    span(cv->w, W, 1, -cv->pad_left, &j0, &j1);
+    for (int64_t c = 0; c < g->cg; c++)
+        for (int64_t a = 0; a < H; a++) {
+            float *row = xp + (c * H + a) * W;
+            int64_t hi = a - cv->pad_top;
+            if (hi < 0 || hi >= cv->h) {
+                memset(row, 0, sizeof(float) * W);
+                continue;
+            }
+            gather_row(row, x + (c * cv->h + hi) * cv->w - cv->pad_left, j0, j1, W, 1);
+        }
+    th->x = xp;
+    return 1;
+}
+
+/* The first n lanes (n clipped to [0, 16]). */
+static inline __mmask16 first_lanes(int64_t n)
+{
+    return n <= 0 ? 0 : n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1);
+}
+
+/* F filters from k, R output rows from i, the 32 columns from j0 (lanes m[0], m[1]):
+ * acc[f][r][b], stored to y (kg, p, q) unless y is NULL; with py, the 16 windows of rows i, i + 1 (R = 2)
+ * of each filter's 2x2 pooling stored to py (kg, p / 2, q / 2) at pooled row i / 2. */
+static inline __attribute__((always_inline)) void
+thin_tile(const Thin *th, const float *w, int64_t k, int64_t i, int64_t j0, const __mmask16 *m,
+          int F, int R, float *y, int64_t p, int64_t q, float *py, int64_t pq2, int64_t q2)
+{
+    __m512 acc[6][2][2];
+    #pragma GCC unroll 6
+    for (int f = 0; f < F; f++)
+        #pragma GCC unroll 2
+        for (int r = 0; r < R; r++) acc[f][r][0] = acc[f][r][1] = _mm512_setzero_ps();
+    const float *xb = th->x + i * th->ld + j0;
+    for (int64_t t = 0; t < th->taps; t++) {
+        const float *src = xb + th->shift[t];
+        __m512 v[2][2];
+        #pragma GCC unroll 2
+        for (int r = 0; r < R; r++) {   /* (masked lanes are never read) */
+            v[r][0] = _mm512_maskz_loadu_ps(m[0], src + r * th->ld);
+            v[r][1] = _mm512_maskz_loadu_ps(m[1], src + r * th->ld + 16);
+        }
+        #pragma GCC unroll 6
+        for (int f = 0; f < F; f++) {
+            __m512 wf = _mm512_set1_ps(w[(k + f) * th->taps + t]);
+            __asm__("" : "+v"(wf));   /* in a register: not folded into each FMA */
+            #pragma GCC unroll 2
+            for (int r = 0; r < R; r++) {
+                acc[f][r][0] = _mm512_fmadd_ps(wf, v[r][0], acc[f][r][0]);
+                acc[f][r][1] = _mm512_fmadd_ps(wf, v[r][1], acc[f][r][1]);
+            }
+        }
+    }
+    #pragma GCC unroll 6
+    for (int f = 0; f < F; f++) {
+        float *yf = y ? y + ((k + f) * p + i) * q + j0 : NULL;
+        #pragma GCC unroll 2
+        for (int r = 0; r < R && yf; r++) {
+            _mm512_mask_storeu_ps(yf + r * q, m[0], acc[f][r][0]);
+            _mm512_mask_storeu_ps(yf + r * q + 16, m[1], acc[f][r][1]);
+        }
+        if (py && R == 2) {   /* windows (a, b; c, d) in nnl_maxpool2d's order */
+            const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+            const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+            __m512 a = _mm512_permutex2var_ps(acc[f][0][0], even, acc[f][0][1]);
+            __m512 b = _mm512_permutex2var_ps(acc[f][0][0], odd, acc[f][0][1]);
+            __m512 c = _mm512_permutex2var_ps(acc[f][R - 1][0], even, acc[f][R - 1][1]);
+            __m512 d = _mm512_permutex2var_ps(acc[f][R - 1][0], odd, acc[f][R - 1][1]);
+            __m512 mx = _mm512_max_ps(d, _mm512_max_ps(c, _mm512_max_ps(b, a)));
+            _mm512_mask_storeu_ps(py + (k + f) * pq2 + i / 2 * q2 + j0 / 2, first_lanes(q2 - j0 / 2), mx);
+        }
+    }
+}
+
+/* Output rows [i0, i1) (i0 even) of all kg filters into y; with py, the pooled rows of
+ * their complete row pairs below p2. */
+static void thin_rows(const NnlConv *cv, const Geom *g, const Thin *th, const float *w, float *y,
+                      float *py, int64_t p2, int64_t q2, int64_t i0, int64_t i1)
+{
+    int64_t p = cv->p, q = cv->q, kg = g->kg, pq2 = p2 * q2;
+    for (int64_t i = i0; i < i1; i += 2) {
+        float *pyi = py && i + 1 < i1 && i / 2 < p2 ? py : NULL;
+        for (int64_t j0 = 0; j0 < q; j0 += 32) {
+            __mmask16 m[2] = {first_lanes(q - j0), first_lanes(q - j0 - 16)};
+            int64_t k = 0;
+            if (i + 1 < i1) {
+                for (; k + 6 <= kg; k += 6) thin_tile(th, w, k, i, j0, m, 6, 2, y, p, q, pyi, pq2, q2);
+                for (; k + 2 <= kg; k += 2) thin_tile(th, w, k, i, j0, m, 2, 2, y, p, q, pyi, pq2, q2);
+                for (; k < kg; k++) thin_tile(th, w, k, i, j0, m, 1, 2, y, p, q, pyi, pq2, q2);
+            } else {
+                for (; k + 6 <= kg; k += 6) thin_tile(th, w, k, i, j0, m, 6, 1, y, p, q, NULL, 0, 0);
+                for (; k + 2 <= kg; k += 2) thin_tile(th, w, k, i, j0, m, 2, 1, y, p, q, NULL, 0, 0);
+                for (; k < kg; k++) thin_tile(th, w, k, i, j0, m, 1, 1, y, p, q, NULL, 0, 0);
+            }
+        }
+    }
+}
+#endif
+
+/* One group: y (kg, p, q) and, with py, its 2x2 pooling (kg, p2, q2); the output's row
+ * pairs split between nt threads (1: serial). 0 when the padded input's scratch cannot
+ * be had: nothing written. */
+static int thin_fwd(const NnlConv *cv, const Geom *g, const float *x, const float *w, float *y,
+                    float *py, int64_t p2, int64_t q2, int nt)
+{
+#if defined(__AVX512F__)
+    Thin th;
+    if (!thin_input(cv, g, x, &th)) return 0;
+    if (nt <= 1) {
+        thin_rows(cv, g, &th, w, y, py, p2, q2, 0, cv->p);
+        return 1;
+    }
+    #pragma omp parallel num_threads(rt_threads())
+    {
+        int64_t lo, hi;
+        rt_share((cv->p + 1) / 2, nt, &lo, &hi);
+        thin_rows(cv, g, &th, w, y, py, p2, q2, 2 * lo, 2 * hi < cv->p ? 2 * hi : cv->p);
+    }
+    return 1;
+#else
+    (void)cv; (void)g; (void)x; (void)w; (void)y; (void)py; (void)p2; (void)q2; (void)nt;
+    return 0;
+#endif
+}
+
 /* ---- dw of thin groups ---- */
 
 /* c (m, n) = beta c + a (m, k) @ b (n, k)^T, for dw when a side is under 16 (the first
@@ -277,6 +466,7 @@ static void fwd_unit(const NnlConv *cv, const Geom *g, int64_t i, int64_t gr,
     x += (i * cv->c + gr * g->cg) * g->hw;
     w += gr * g->kg * g->rows;
     y += (i * cv->k + gr * g->kg) * g->pq;
+    if (thin_direct(cv, g) && thin_fwd(cv, g, x, w, y, NULL, 0, 0, nt)) return;
     if (!g->identity && !col) {
         direct_fwd(cv, g, x, w, y);
         return;
@@ -344,8 +534,9 @@ static void run_units(UnitFn fn, const NnlConv *cv, int64_t n, const float *a,
     Geom g = geom(cv);
     int64_t groups = cv->groups, units = n * groups;
     int nt = conv_threads(conv_flops(cv, &g, n));
+    int cols = fn != fwd_unit || !thin_direct(cv, &g);   /* (the thin forward needs none) */
     if (units < nt || nt <= 1) {   /* (no OpenMP region for one thread: ~1 us each) */
-        float *col = col_space(&g);
+        float *col = cols ? col_space(&g) : NULL;
         for (int64_t t = 0; t < units; t++) fn(cv, &g, t / groups, t % groups, a, b, out, col, nt);
         return;
     }
@@ -353,7 +544,7 @@ static void run_units(UnitFn fn, const NnlConv *cv, int64_t n, const float *a,
     {
         int64_t lo, hi;
         rt_share(units, nt, &lo, &hi);
-        float *col = lo < hi ? col_space(&g) : NULL;
+        float *col = lo < hi && cols ? col_space(&g) : NULL;
         for (int64_t t = lo; t < hi; t++) fn(cv, &g, t / groups, t % groups, a, b, out, col, 1);
     }
 }
@@ -361,6 +552,49 @@ static void run_units(UnitFn fn, const NnlConv *cv, int64_t n, const float *a,
 void nnl_conv2d(const NnlConv *cv, int64_t n, const float *x, const float *wt, float *y)
 {
     run_units(fwd_unit, cv, n, x, wt, y);
+}
+
+/* Images [i0, i1) of the fused forward: each group's tiles (cy stored if keep), or (the
+ * scratch refused) nnl_conv2d's unit and nnl_maxpool2d's planes. */
+static void conv_pool_images(const NnlConv *cv, const NnlPool *pl, const Geom *g, int64_t i0,
+                             int64_t i1, const float *x, const float *wt, float *cy, int keep,
+                             float *y, int nt)
+{
+    int64_t p2q2 = pl->p * pl->q;
+    for (int64_t i = i0; i < i1; i++)
+        for (int64_t gr = 0; gr < cv->groups; gr++) {
+            const float *xi = x + (i * cv->c + gr * g->cg) * g->hw;
+            const float *wg = wt + gr * g->kg * g->rows;
+            float *cyi = cy + (i * cv->k + gr * g->kg) * g->pq, *yi = y + (i * cv->k + gr * g->kg) * p2q2;
+            if (thin_fwd(cv, g, xi, wg, keep ? cyi : NULL, yi, pl->p, pl->q, nt)) continue;
+            fwd_unit(cv, g, i, gr, x, wt, cy, NULL, nt);
+            NnlPool one = *pl;
+            one.c = g->kg;
+            nnl_maxpool2d(&one, 1, cyi, yi);
+        }
+}
+
+void nnl_conv2d_maxpool(const NnlConv *cv, const NnlPool *pl, int64_t n, const float *x,
+                        const float *wt, float *cy, int keep_cy, float *y)
+{
+    Geom g = geom(cv);
+    if (n <= 0) return;
+    if (!thin_direct(cv, &g) || !pool_2x2(cv, pl)) {
+        nnl_conv2d(cv, n, x, wt, cy);
+        nnl_maxpool2d(pl, n, cy, y);
+        return;
+    }
+    int nt = conv_threads(conv_flops(cv, &g, n));
+    if (n < nt || nt <= 1) {
+        conv_pool_images(cv, pl, &g, 0, n, x, wt, cy, keep_cy, y, nt);
+        return;
+    }
+    #pragma omp parallel num_threads(rt_threads())
+    {
+        int64_t lo, hi;
+        rt_share(n, nt, &lo, &hi);
+        conv_pool_images(cv, pl, &g, lo, hi, x, wt, cy, keep_cy, y, 1);
+    }
 }
 
 void nnl_conv2d_dx(const NnlConv *cv, int64_t n, const float *dy, const float *wt, float *dx)

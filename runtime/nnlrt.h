@@ -18,7 +18,7 @@ extern "C" {
  * the version they were built for in NnlModelDesc.abi_version; nnl_create refuses others.
  * (9: nnl_layer_norm_rows_dx's gamma; 8: nnl_sgemm_batched[_ep]'s tri,
  * nnl_softmax_rows_dx.) */
-#define NNL_ABI_VERSION 9
+#define NNL_ABI_VERSION 10
 #define NNL_MAX_RANK 8
 
 /* ===== the context every generated function receives ===== */
@@ -36,6 +36,7 @@ typedef struct NnlCtx {
     float lr;            /* learning rate of this step (after any schedule) */
     int64_t step;        /* optimizer steps already taken; Adam's t is step + 1 */
     uint64_t seed;       /* base seed; reserved for dropout */
+    int64_t entry;       /* the entry point running: 0 forward, 1 loss, 2 grad, 3 train_step */
     /* runtime-only fields (generated code reads the ones above by position) */
     uint64_t grad_gen;   /* bumped when the gradients are handed out (nnl_grad_data): an
                             embedding gradient then zeroes all its rows again */
@@ -170,6 +171,11 @@ void nnl_avgpool2d_dx(const NnlPool *pl, int64_t n, const float *dy, float *dx);
  * weight gradient). The same bits as the two calls. */
 void nnl_conv2d_dw_maxpool(const NnlConv *cv, const NnlPool *pl, int64_t n, const float *x,
                            const float *cy, const float *pdy, float *dw);
+/* cy = nnl_conv2d(x, wt) and y = nnl_maxpool2d(cy), the same bits, in one pass where the
+ * pooling is 2x2 with stride 2 and the filters are thin (conv.c). keep_cy 0: nothing
+ * reads cy afterwards, which is then memory the call may leave unwritten. */
+void nnl_conv2d_maxpool(const NnlConv *cv, const NnlPool *pl, int64_t n, const float *x,
+                        const float *wt, float *cy, int keep_cy, float *y);
 
 /* ===== the model descriptor a generated object defines ===== */
 

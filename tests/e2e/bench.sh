@@ -21,13 +21,18 @@ for m in mlp cnn; do
                       print "a training step allocated or faulted: " $0; exit 1 } }'
     done
 done
-# --profile: every kernel of the training step once, by share, the shares summing to 100%
-"$TMPD/cnn" bench --threads 1 --batch 8 --warmup 1 --steps 1 --repeat 1 --calls 1 --profile 3 > "$TMPD/prof"
+# --profile: every kernel of the training step once, by share, the shares summing to 100%;
+# then the batch-1 forward's kernels (P * C forwards), its shares summing to 100% too
+"$TMPD/cnn" bench --threads 1 --batch 8 --warmup 1 --steps 1 --repeat 1 --calls 2 --profile 3 > "$TMPD/prof"
 grep -q "^profile: 3 training steps kernel by kernel" "$TMPD/prof"
+grep -q "^profile: 6 batch-1 forwards kernel by kernel" "$TMPD/prof"
 nk=$($NNLC --emit=fused examples/mnist_cnn.nnl | grep -c "^k")
 # (a kernel of a few scalars may take less than the clock's resolution: not listed)
-awk -v nk="$nk" '/^ +[0-9.]+% / { n++; s += $1; if ($3 !~ /^k[0-9]+$/) bad = 1 }
-    END { if (bad || s < 99 || s > 101 || n < nk - 6) { print "bad profile: " n " of " nk " kernels, " s "%"; exit 1 } }' \
+awk -v nk="$nk" '/^profile:/ { t++ } /^ +[0-9.]+% / { n[t]++; s[t] += $1; if ($3 !~ /^k[0-9]+$/) bad = 1
+        if (t == 2 && / (CONV2D_DW|MAXPOOL2D_DX|ADAM)/) bad = 1 }
+    END { if (bad || t != 2 || s[1] < 99 || s[1] > 101 || n[1] < nk - 6 || s[2] < 99 || s[2] > 101 ||
+              n[2] < 3 || n[2] >= n[1]) {
+              print "bad profile: " n[1] " of " nk " kernels, " s[1] "%; forward " n[2] ", " s[2] "%"; exit 1 } }' \
     "$TMPD/prof" || { cat "$TMPD/prof"; exit 1; }
 grep -q "k[0-9]* call: %[0-9]*=CONV2D_DW\* %[0-9]*=MAXPOOL2D_DX (line [0-9]*)" "$TMPD/prof"
 set +e

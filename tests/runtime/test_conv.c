@@ -5,7 +5,10 @@
  * overwritten (NaN garbage before) and nothing written past them; identical bits on 1, 2
  * and 3 threads and on a repeated call; correct results when scratch allocation fails;
  * nnl_conv2d_dw_maxpool equal to nnl_maxpool2d_dx then nnl_conv2d_dw, bit for bit, and
- * close to it when its buffer cannot be allocated. */
+ * close to it when its buffer cannot be allocated; nnl_conv2d_maxpool equal to nnl_conv2d
+ * then nnl_maxpool2d, bit for bit, with and without keeping the convolution's output, on
+ * its tiled path (thin filters, 2x2 windows) and the others, and when the padded input's
+ * scratch cannot be allocated. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -290,6 +293,51 @@ static void check_pooled(const Case *t, int64_t kh, int64_t sh, int64_t pad, int
     free(x); free(cy); free(pdy); free(dy); free(want); free(got);
 }
 
+/* nnl_conv2d_maxpool(x) against nnl_conv2d then nnl_maxpool2d: the same bits in cy and
+ * y (keep_cy 1) and in y (keep_cy 0), nothing past either, on 1, 2 and 3 threads; kh/sh:
+ * the pooling's window and stride (2, 2: the tiled path where the filters are thin).
+ * fail_at > 0: that allocation fails in one fused call, made first (nothing cached). */
+static void check_conv_pool(const Case *t, int64_t kh, int64_t sh, int fail_at)
+{
+    NnlConv cv = make_conv(t);
+    NnlPool pl = {.c = t->k, .h = cv.p, .w = cv.q, .kh = kh, .kw = kh, .stride_h = sh, .stride_w = sh};
+    pl.p = (cv.p - kh) / sh + 1;
+    pl.q = (cv.q - kh) / sh + 1;
+    int64_t n = t->n, nx = n * t->c * t->h * t->w, ny = n * t->k * cv.p * cv.q;
+    int64_t npy = n * t->k * pl.p * pl.q, nw = t->k * (t->c / t->groups) * t->r * t->s;
+    unsigned s = 11u + (unsigned)(nx + 3 * kh);
+    float *x = buf(nx, 0), *w = buf(nw, 0), *cy = buf(ny, 1), *py = buf(npy, 1);
+    float *cy2 = buf(ny, 1), *py2 = buf(npy, 1);
+    for (int64_t i = 0; i < nx; i++) x[i] = frand(&s);
+    for (int64_t i = 0; i < nw; i++) w[i] = frand(&s);
+    char what[200];
+    describe(t, what, sizeof what);
+    rt_set_threads(1);
+    if (fail_at) {   /* the fused call first, while its scratch is not cached */
+        rt_alloc_fail_after(fail_at);
+        nnl_conv2d_maxpool(&cv, &pl, n, x, w, cy2, 1, py2);
+        rt_alloc_fail_after(0);
+    }
+    nnl_conv2d(&cv, n, x, w, cy);
+    nnl_maxpool2d(&pl, n, cy, py);
+    for (int threads = 1; threads <= 3; threads++)
+        for (int keep = 1; keep >= 0; keep--) {
+            rt_set_threads(threads);
+            if (!fail_at) {
+                for (int64_t i = 0; i < ny; i++) cy2[i] = NAN;
+                for (int64_t i = 0; i < npy; i++) py2[i] = NAN;
+                nnl_conv2d_maxpool(&cv, &pl, n, x, w, cy2, keep, py2);
+            }
+            CHECK(!memcmp(py, py2, sizeof(float) * npy) && guard_ok(py2, npy) && guard_ok(cy2, ny),
+                  "conv+pool %s, pool %lld stride %lld, keep %d, %d threads: pooled output not the unfused bits",
+                  what, (long long)kh, (long long)sh, keep, threads);
+            CHECK(!keep || !memcmp(cy, cy2, sizeof(float) * ny),
+                  "conv+pool %s, pool %lld stride %lld, %d threads: convolution output not the unfused bits",
+                  what, (long long)kh, (long long)sh, threads);
+        }
+    free(x); free(w); free(cy); free(py); free(cy2); free(py2);
+}
+
 int main(void)
 {
     {   /* first, while nothing is cached and small enough to leave check_alloc_failure
@@ -299,6 +347,28 @@ int main(void)
         check_pooled(&tiny, 2, 2, 0, 1);
     }
     check_alloc_failure();
+    {   /* the padded input's scratch refused (first: nothing cached yet): the unfused path */
+        Case padded = {2, 3, 9, 9, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+        check_conv_pool(&padded, 2, 2, 1);
+    }
+    {
+        /* n, c, h, w, k, r, s, sh, sw, pt, pb, pl, pr, dh, dw, groups */
+        static const Case fused[] = {
+            {1, 1, 28, 28, 32, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1},    /* the Keras CNN's, batch 1 */
+            {3, 1, 28, 28, 32, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1},    /* ... batch 3 */
+            {2, 3, 11, 37, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},     /* padded; odd p, q; 5 filters; 2 column blocks */
+            {2, 2, 12, 9, 7, 3, 2, 1, 1, 2, 0, 0, 3, 2, 3, 1},      /* dilation, asymmetric padding */
+            {1, 4, 10, 10, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2},     /* groups 2 */
+            {1, 3, 64, 64, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},    /* batch 1 split between threads */
+            {2, 16, 12, 10, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},    /* 144 taps: the GEMM */
+            {2, 3, 12, 12, 4, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},     /* stride 2: the GEMM */
+            {2, 3, 6, 6, 4, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},       /* 1x1: the GEMM */
+        };
+        for (int i = 0; i < (int)(sizeof fused / sizeof fused[0]); i++) {
+            check_conv_pool(&fused[i], 2, 2, 0);
+            check_conv_pool(&fused[i], 3, 2, 0);   /* overlapping windows: unfused */
+        }
+    }
     {
         Case pooled[] = {
             {3, 1, 28, 28, 32, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1},    /* the Keras CNN's */
@@ -340,6 +410,6 @@ int main(void)
     int nc = sizeof cases / sizeof cases[0];
     for (int i = 0; i < nc; i++) check_case(&cases[i]);
     check_empty();
-    printf("%d conv cases, %d failed checks\n", nc + 4, failures);
+    printf("%d conv cases, %d failed checks\n", nc + 4 + 19, failures);
     return failures != 0;
 }
