@@ -381,6 +381,66 @@ static void thin_rows(const NnlConv *cv, const Geom *g, const Thin *th, const fl
         }
     }
 }
+/* dw (kg, taps) of taps [t0, t0 + T) and filters [k, k + F) (T = 9 or 1, F = 3 or 1) =
+ * beta dw + dy (kg, p, q) correlated with each tap's inputs: 16 outputs of a row a step,
+ * one load of dy a filter and of x a tap feeding F FMAs; each sum over its 16 lanes at
+ * the end (a fixed tree). */
+static inline __attribute__((always_inline)) void
+thin_dw_block(const NnlConv *cv, const Thin *th, const float *dy, int64_t k, int F, int64_t t0,
+              int T, float *dw, int64_t rows, float beta)
+{
+    __m512 acc[3][9];
+    #pragma GCC unroll 3
+    for (int f = 0; f < F; f++)
+        #pragma GCC unroll 9
+        for (int t = 0; t < T; t++) acc[f][t] = _mm512_setzero_ps();
+    int64_t p = cv->p, q = cv->q;
+    const int64_t *shift = th->shift + t0;
+    for (int64_t i = 0; i < p; i++)
+        for (int64_t j0 = 0; j0 < q; j0 += 16) {
+            __mmask16 m = first_lanes(q - j0);
+            __m512 g[3];
+            #pragma GCC unroll 3
+            for (int f = 0; f < F; f++) g[f] = _mm512_maskz_loadu_ps(m, dy + ((k + f) * p + i) * q + j0);
+            const float *xb = th->x + i * th->ld + j0;
+            #pragma GCC unroll 9
+            for (int t = 0; t < T; t++) {
+                __m512 v = _mm512_maskz_loadu_ps(m, xb + shift[t]);
+                #pragma GCC unroll 3
+                for (int f = 0; f < F; f++) acc[f][t] = _mm512_fmadd_ps(g[f], v, acc[f][t]);
+            }
+        }
+    #pragma GCC unroll 3
+    for (int f = 0; f < F; f++)
+        #pragma GCC unroll 9
+        for (int t = 0; t < T; t++) {
+            float sum = _mm512_reduce_add_ps(acc[f][t]), *d = dw + (k + f) * rows + t0 + t;
+            *d = beta == 0.0f ? sum : sum + beta * *d;
+        }
+}
+
+/* One group's dw (kg, cg r s) = beta dw + dy (kg, p, q) correlated with x (cg, h, w),
+ * direct: the tiles' input layout, taps 9 at a time (the rest one at a time) and filters
+ * 3 at a time (27 sums in registers), instead of im2col and a product with k = p q. 0
+ * when the padded input's scratch cannot be had: nothing written. */
+static int thin_dw(const NnlConv *cv, const Geom *g, const float *x, const float *dy, float *dw,
+                   float beta)
+{
+    Thin th;
+    if (!thin_input(cv, g, x, &th)) return 0;
+    int64_t t0 = 0;
+    for (; t0 + 9 <= g->rows; t0 += 9) {
+        int64_t k = 0;
+        for (; k + 3 <= g->kg; k += 3) thin_dw_block(cv, &th, dy, k, 3, t0, 9, dw, g->rows, beta);
+        for (; k < g->kg; k++) thin_dw_block(cv, &th, dy, k, 1, t0, 9, dw, g->rows, beta);
+    }
+    for (; t0 < g->rows; t0++) {
+        int64_t k = 0;
+        for (; k + 3 <= g->kg; k += 3) thin_dw_block(cv, &th, dy, k, 3, t0, 1, dw, g->rows, beta);
+        for (; k < g->kg; k++) thin_dw_block(cv, &th, dy, k, 1, t0, 1, dw, g->rows, beta);
+    }
+    return 1;
+}
 #endif
 
 /* One group: y (kg, p, q) and, with py, its 2x2 pooling (kg, p2, q2); the output's row
@@ -500,6 +560,9 @@ static void dw_unit(const NnlConv *cv, const Geom *g, int64_t i, int64_t gr, con
     x += (i * cv->c + gr * g->cg) * g->hw;
     dy += (i * cv->k + gr * g->kg) * g->pq;
     dw += gr * g->kg * g->rows;
+#if defined(__AVX512F__)
+    if (thin_direct(cv, g) && thin_dw(cv, g, x, dy, dw, beta)) return;
+#endif
     if (!g->identity && !col) {
         direct_dw(cv, g, x, dy, dw, beta);
         return;
