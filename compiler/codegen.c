@@ -1484,6 +1484,8 @@ static void gen_entry(Cg *c, int s, const char *name)
     LLVMSetLinkage(fn, LLVMInternalLinkage);
     LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->cx, fn, "entry"));
     LLVMValueRef ctx = LLVMGetParam(fn, 0);
+    /* ctx->entry = s: which kernels may skip what only later entry points read */
+    LLVMBuildStore(c->b, i64c(c, s), LLVMBuildStructGEP2(c->b, c->ctx_t, ctx, 6, ""));
     for (int i = 0; i < c->g->kernels.len; i++) {
         Kernel *k = c->g->kernels.items[i];
         if ((ir_entry_segments(c->g, s) & 1u << k->seg) && c->launch[i])

@@ -128,7 +128,7 @@ static void profile(NnlModel *m, int which, int64_t batch, int64_t runs, double 
     if (!kt) return;
     for (int i = 0; i < d->nkernels; i++) kt[i] = (KernelTime){0, i};
     m->ctx.batch = batch;
-    m->ctx.entry = which;
+    m->ctx.entry = which;   /* (as the entry point would set it) */
     rt_set_threads(m->threads);
     double total = 0;
     for (int64_t s = 0; s < runs; s++) {

@@ -269,7 +269,6 @@ int rt_run(NnlModel *m, int which, int64_t batch)
         return rt_fail(m, NNL_ERR_BATCH, "batch %lld out of range [1, %lld]", (long long)batch,
                     (long long)m->ctx.max_batch);
     m->ctx.batch = batch;
-    m->ctx.entry = which;
     rt_set_threads(m->threads);
     fn(&m->ctx);
     if (which == RT_TRAIN) m->ctx.step++;

@@ -36,7 +36,8 @@ typedef struct NnlCtx {
     float lr;            /* learning rate of this step (after any schedule) */
     int64_t step;        /* optimizer steps already taken; Adam's t is step + 1 */
     uint64_t seed;       /* base seed; reserved for dropout */
-    int64_t entry;       /* the entry point running: 0 forward, 1 loss, 2 grad, 3 train_step */
+    int64_t entry;       /* the entry point running: 0 forward, 1 loss, 2 grad, 3 train_step
+                            (each sets it as it starts) */
     /* runtime-only fields (generated code reads the ones above by position) */
     uint64_t grad_gen;   /* bumped when the gradients are handed out (nnl_grad_data): an
                             embedding gradient then zeroes all its rows again */
