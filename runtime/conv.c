@@ -3,12 +3,16 @@
  * float tensors. Out: y, dx or dw, overwritten. Each (image, group) becomes one nnl_sgemm
  * on an im2col matrix (Chellapilla, Puri & Simard, "High Performance Convolutional Neural
  * Networks for Document Processing", 2006): y = W col, dx = col2im(W^T dy), dw = sum over
- * images of dy col^T. How fast a product runs is gemm.c's business, with one exception:
- * dw of thin groups (a side under 16), which nnl_sgemm would take one latency-bound dot
- * product at a time, goes to gemm_nt_thin here.
+ * images of dy col^T. How fast a product runs is gemm.c's business, with two exceptions:
+ * on AVX-512, the forward and dw of thin filters at unit stride (at most THIN_TAPS weights
+ * a filter: a first layer) run as direct loops here (thin_tile, thin_dw), and so does a
+ * forward whose 2x2 max pooling follows (nnl_conv2d_maxpool); other dw of thin groups (a
+ * side under 16), which nnl_sgemm would take one latency-bound dot product at a time, go
+ * to gemm_nt_thin.
  *
- * Scratch: one column matrix (cg r s, p q) per thread and, for dw, the partial sums of up
- * to NSLOT - 1 batch slices on the calling thread. Both are thread-local, grow to the
+ * Scratch: one column matrix (cg r s, p q) per thread (for thin filters with padding, a
+ * zero-bordered copy of the input instead) and, for dw, the partial sums of up to NSLOT -
+ * 1 batch slices on the calling thread. Both are thread-local, grow to the
  * largest size asked for and are kept for the whole run (like gemm.c's pack buffers), so
  * a training step that repeats its shapes allocates nothing. When an allocation fails we
  * fall back to direct loops (or, for dw's partials, to one slice), never to an exit: the
@@ -35,7 +39,7 @@ enum {
     PAR_FLOPS = 1 << 20,     /* below this a parallel region (~3 us) costs more than it saves */
     NSLOT = 16,              /* dw: at most this many batch slices */
     SLOT_CAP = 1 << 22,      /* dw: floats of partial sums we are willing to keep */
-    THIN_TAPS = 32,          /* forward: direct taps up to this many weights a filter */
+    THIN_TAPS = 32,          /* direct forward and dw up to this many weights a filter */
 };
 
 typedef struct Geom {
@@ -225,17 +229,17 @@ static void direct_dw(const NnlConv *cv, const Geom *g, const float *x, const fl
     FOR_EACH_TAP(cv, g, dw[ti] += x[xi] * dy[yi]);
 }
 
-/* ---- the forward of thin filters, direct, and with 2x2 max pooling ---- */
+/* ---- thin filters, direct: the forward (also with 2x2 max pooling) and dw ---- */
 
 /* Filters of at most THIN_TAPS weights (cg r s: a first layer's 1 or 3 channels) make a
  * GEMM with k <= 32, which spends its time packing, writing the column matrix and storing
  * C rather than in FMAs. With unit strides, output (i, j) reads tap (c, u, v) at a
  * constant distance from x + i ld + j, so 16 outputs of a row read one (masked) load a
- * tap. A tile is 2 output rows x 32 columns x 4 filters: per tap 4 loads, 4 broadcast
- * weights and 16 FMAs (with a broadcast load an FMA, the loads bound the loop to half the
- * FMA rate on the Intel machine). Each output sums its taps in tap order, from zero, one
- * FMA a tap. An input with padding is first copied into zero-bordered planes (thread
- * scratch); one without is read in place.
+ * tap. A forward tile is 2 output rows x 32 columns x 6 filters: per tap 4 loads, 6
+ * weights broadcast into registers and 24 FMAs (with a broadcast load an FMA, the loads
+ * bound the loop to half the FMA rate on the Intel machine). Each output sums its taps in
+ * tap order, from zero, one FMA a tap. An input with padding is first copied into
+ * zero-bordered planes (thread scratch); one without is read in place.
  *
  * nnl_conv2d_maxpool runs the same tiles and, for a 2x2 stride-2 pooling, takes each
  * window's maximum from the tile's registers (in the cell order of nnl_maxpool2d) while
@@ -306,8 +310,9 @@ static inline __mmask16 first_lanes(int64_t n)
 }
 
 /* F filters from k, R output rows from i, the 32 columns from j0 (lanes m[0], m[1]):
- * acc[f][r][b], stored to y (kg, p, q) unless y is NULL; with py, the 16 windows of rows i, i + 1 (R = 2)
- * of each filter's 2x2 pooling stored to py (kg, p / 2, q / 2) at pooled row i / 2. */
+ * acc[f][r][b], stored to y (kg, p, q) unless y is NULL; with py (and R = 2), the 16
+ * windows over rows i, i + 1 of each filter's 2x2 pooling, to py (kg, p2, q2) at pooled
+ * row i / 2. */
 static inline __attribute__((always_inline)) void
 thin_tile(const Thin *th, const float *w, int64_t k, int64_t i, int64_t j0, const __mmask16 *m,
           int F, int R, float *y, int64_t p, int64_t q, float *py, int64_t pq2, int64_t q2)
@@ -350,8 +355,8 @@ thin_tile(const Thin *th, const float *w, int64_t k, int64_t i, int64_t j0, cons
             const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
             __m512 a = _mm512_permutex2var_ps(acc[f][0][0], even, acc[f][0][1]);
             __m512 b = _mm512_permutex2var_ps(acc[f][0][0], odd, acc[f][0][1]);
-            __m512 c = _mm512_permutex2var_ps(acc[f][R - 1][0], even, acc[f][R - 1][1]);
-            __m512 d = _mm512_permutex2var_ps(acc[f][R - 1][0], odd, acc[f][R - 1][1]);
+            __m512 c = _mm512_permutex2var_ps(acc[f][1][0], even, acc[f][1][1]);
+            __m512 d = _mm512_permutex2var_ps(acc[f][1][0], odd, acc[f][1][1]);
             __m512 mx = _mm512_max_ps(d, _mm512_max_ps(c, _mm512_max_ps(b, a)));
             _mm512_mask_storeu_ps(py + (k + f) * pq2 + i / 2 * q2 + j0 / 2, first_lanes(q2 - j0 / 2), mx);
         }
@@ -381,6 +386,7 @@ static void thin_rows(const NnlConv *cv, const Geom *g, const Thin *th, const fl
         }
     }
 }
+
 /* dw (kg, taps) of taps [t0, t0 + T) and filters [k, k + F) (T = 9 or 1, F = 3 or 1) =
  * beta dw + dy (kg, p, q) correlated with each tap's inputs: 16 outputs of a row a step,
  * one load of dy a filter and of x a tap feeding F FMAs; each sum over its 16 lanes at
