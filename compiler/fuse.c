@@ -41,6 +41,18 @@ static bool joins(Node *n, Kernel *k)
     return true;
 }
 
+/* The first node after node i that reads it (its index, or -1), and at which operand. */
+static int first_reader(const Graph *g, int i, int *q)
+{
+    Node *x = g->nodes.items[i];
+    for (int j = i + 1; j < g->nodes.len; j++) {
+        Node *n = g->nodes.items[j];
+        for (*q = 0; *q < n->nin; (*q)++)
+            if (n->in[*q] == x) return j;
+    }
+    return -1;
+}
+
 /* A max pooling's adjoint whose one use is the weight gradient of a convolution (as its
  * output gradient) joins that kernel: nnl_conv2d_dw_maxpool makes each image's gradient
  * in cache, and the convolution-sized gradient never reaches memory. The consumer, or
@@ -49,13 +61,9 @@ static Node *pool_dx_consumer(const Graph *g, int i)
 {
     Node *p = g->nodes.items[i];
     if (p->op != OP_MAXPOOL2D_DX || p->nuses != 1 || p->pinned) return NULL;
-    for (int j = i + 1; j < g->nodes.len; j++) {
-        Node *n = g->nodes.items[j];
-        for (int q = 0; q < n->nin; q++)
-            if (n->in[q] == p)
-                return n->op == OP_CONV2D_DW && q == 1 && seg_of(g, j) == seg_of(g, i) ? n : NULL;
-    }
-    return NULL;
+    int q, j = first_reader(g, i, &q);
+    Node *n = j >= 0 ? g->nodes.items[j] : NULL;
+    return n && n->op == OP_CONV2D_DW && q == 1 && seg_of(g, j) == seg_of(g, i) ? n : NULL;
 }
 
 /* A convolution whose first reader is a max pooling (every other reader, such as the
@@ -67,13 +75,9 @@ static Node *conv_pool_consumer(const Graph *g, int i)
 {
     Node *c = g->nodes.items[i];
     if (c->op != OP_CONV2D) return NULL;
-    for (int j = i + 1; j < g->nodes.len; j++) {
-        Node *n = g->nodes.items[j];
-        for (int q = 0; q < n->nin; q++)
-            if (n->in[q] == c)
-                return n->op == OP_MAXPOOL2D && q == 0 && seg_of(g, j) == seg_of(g, i) ? n : NULL;
-    }
-    return NULL;
+    int q, j = first_reader(g, i, &q);
+    Node *n = j >= 0 ? g->nodes.items[j] : NULL;
+    return n && n->op == OP_MAXPOOL2D && q == 0 && seg_of(g, j) == seg_of(g, i) ? n : NULL;
 }
 
 bool fuse_folded(const Graph *g, const Node *n)
