@@ -29,11 +29,7 @@
 #include <omp.h>
 #include <string.h>
 
-#if defined(__AVX512F__)
-#include <immintrin.h>
-#endif
-
-#include "rt_internal.h"
+#include "rt_internal.h"   /* (immintrin.h on AVX-512) */
 
 enum {
     PAR_FLOPS = 1 << 20,     /* below this a parallel region (~3 us) costs more than it saves */
@@ -303,12 +299,6 @@ static int thin_input(const NnlConv *cv, const Geom *g, const float *x, Thin *th
     return 1;
 }
 
-/* The first n lanes (n clipped to [0, 16]). */
-static inline __mmask16 first_lanes(int64_t n)
-{
-    return n <= 0 ? 0 : n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1);
-}
-
 /* F filters from k, R output rows from i, the 32 columns from j0 (lanes m[0], m[1]):
  * acc[f][r][b], stored to y (kg, p, q) unless y is NULL; with py (and R = 2), the 16
  * windows over rows i, i + 1 of each filter's 2x2 pooling, to py (kg, p2, q2) at pooled
@@ -358,7 +348,7 @@ thin_tile(const Thin *th, const float *w, int64_t k, int64_t i, int64_t j0, cons
             __m512 c = _mm512_permutex2var_ps(acc[f][1][0], even, acc[f][1][1]);
             __m512 d = _mm512_permutex2var_ps(acc[f][1][0], odd, acc[f][1][1]);
             __m512 mx = _mm512_max_ps(d, _mm512_max_ps(c, _mm512_max_ps(b, a)));
-            _mm512_mask_storeu_ps(py + (k + f) * pq2 + i / 2 * q2 + j0 / 2, first_lanes(q2 - j0 / 2), mx);
+            _mm512_mask_storeu_ps(py + (k + f) * pq2 + i / 2 * q2 + j0 / 2, rt_lanes16(q2 - j0 / 2), mx);
         }
     }
 }
@@ -372,7 +362,7 @@ static void thin_rows(const NnlConv *cv, const Geom *g, const Thin *th, const fl
     for (int64_t i = i0; i < i1; i += 2) {
         float *pyi = py && i + 1 < i1 && i / 2 < p2 ? py : NULL;
         for (int64_t j0 = 0; j0 < q; j0 += 32) {
-            __mmask16 m[2] = {first_lanes(q - j0), first_lanes(q - j0 - 16)};
+            __mmask16 m[2] = {rt_lanes16(q - j0), rt_lanes16(q - j0 - 16)};
             int64_t k = 0;
             if (i + 1 < i1) {
                 for (; k + 6 <= kg; k += 6) thin_tile(th, w, k, i, j0, m, 6, 2, y, p, q, pyi, pq2, q2);
@@ -404,7 +394,7 @@ thin_dw_block(const NnlConv *cv, const Thin *th, const float *dy, int64_t k, int
     const int64_t *shift = th->shift + t0;
     for (int64_t i = 0; i < p; i++)
         for (int64_t j0 = 0; j0 < q; j0 += 16) {
-            __mmask16 m = first_lanes(q - j0);
+            __mmask16 m = rt_lanes16(q - j0);
             __m512 g[3];
             #pragma GCC unroll 3
             for (int f = 0; f < F; f++) g[f] = _mm512_maskz_loadu_ps(m, dy + ((k + f) * p + i) * q + j0);

@@ -108,7 +108,6 @@ static inline __m512 exp16(__m512 x)
     return _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), x);
 }
 
-static inline __mmask16 tail16(int64_t left) { return left >= 16 ? 0xffff : (__mmask16)((1u << left) - 1); }
 
 /* The 16 lanes of v added in order, as sum16 adds its running sums */
 static float lanes_sum16(__m512 v)
@@ -127,7 +126,7 @@ static float row_max16(const float *xr, int64_t cols)
 {
     __m512 vm = _mm512_set1_ps(-INFINITY);
     for (int64_t j = 0; j < cols; j += 16)
-        vm = _mm512_max_ps(_mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), tail16(cols - j), xr + j), vm);
+        vm = _mm512_max_ps(_mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), rt_lanes16(cols - j), xr + j), vm);
     return _mm512_reduce_max_ps(vm);
 }
 
@@ -135,7 +134,7 @@ static float row_expsum16(const float *xr, float *e, int64_t cols, float mx)
 {
     __m512 vs = _mm512_setzero_ps(), vmx = _mm512_set1_ps(mx);
     for (int64_t j = 0; j < cols; j += 16) {
-        __mmask16 m = tail16(cols - j);
+        __mmask16 m = rt_lanes16(cols - j);
         __m512 v = exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, xr + j), vmx));
         if (e) _mm512_mask_storeu_ps(e + j, m, v);
         vs = _mm512_mask_add_ps(vs, m, vs, v);
@@ -169,13 +168,13 @@ static void softmax_range(const float *x, float *y, int64_t r0, int64_t r1, int6
             float lse = mx + logf(sum);
             __m512 vl = _mm512_set1_ps(lse);
             for (int64_t j = 0; j < cols; j += 16) {
-                __mmask16 m = tail16(cols - j);
+                __mmask16 m = rt_lanes16(cols - j);
                 _mm512_mask_storeu_ps(yr + j, m, _mm512_sub_ps(_mm512_maskz_loadu_ps(m, xr + j), vl));
             }
         } else {
             __m512 inv = _mm512_set1_ps(1.0f / row_expsum16(xr, yr, cols, mx));
             for (int64_t j = 0; j < cols; j += 16) {
-                __mmask16 m = tail16(cols - j);
+                __mmask16 m = rt_lanes16(cols - j);
                 _mm512_mask_storeu_ps(yr + j, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, yr + j), inv));
             }
         }
@@ -230,13 +229,13 @@ static void softmax_dx_range(const float *y, const float *dy, float *dx, int64_t
 #if defined(__AVX512F__)
         __m512 vs = _mm512_setzero_ps();
         for (int64_t j = 0; j < cols; j += 16) {
-            __mmask16 m = tail16(cols - j);
+            __mmask16 m = rt_lanes16(cols - j);
             /* lanes past the row: 0 * 0 + vs, vs itself */
             vs = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, gr + j), _mm512_maskz_loadu_ps(m, yr + j), vs);
         }
         __m512 vsum = _mm512_set1_ps(lanes_sum16(vs)), vsc = _mm512_set1_ps(scale);
         for (int64_t j = 0; j < cols; j += 16) {
-            __mmask16 m = tail16(cols - j);
+            __mmask16 m = rt_lanes16(cols - j);
             __m512 d = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, gr + j), vsum);
             d = _mm512_mul_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, yr + j), d), vsc);
             _mm512_mask_storeu_ps(dr + j, m, d);

@@ -16,8 +16,8 @@ extern "C" {
 
 /* Bumped whenever a struct below or a kernel signature changes. Generated objects store
  * the version they were built for in NnlModelDesc.abi_version; nnl_create refuses others.
- * (9: nnl_layer_norm_rows_dx's gamma; 8: nnl_sgemm_batched[_ep]'s tri,
- * nnl_softmax_rows_dx.) */
+ * (10: NnlCtx.entry, nnl_conv2d_maxpool; 9: nnl_layer_norm_rows_dx's gamma; 8:
+ * nnl_sgemm_batched[_ep]'s tri, nnl_softmax_rows_dx.) */
 #define NNL_ABI_VERSION 10
 #define NNL_MAX_RANK 8
 

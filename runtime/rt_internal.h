@@ -11,6 +11,15 @@
 
 #include "nnlrt.h"
 
+#if defined(__AVX512F__)
+#include <immintrin.h>
+/* The first n of 16 lanes, n clipped to [0, 16]: a row's last, partial vector. */
+static inline __mmask16 rt_lanes16(int64_t n)
+{
+    return n <= 0 ? 0 : n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1);
+}
+#endif
+
 #define RT_ERRLEN 512
 
 /* ===== parallel.c: the thread count every parallel region uses ===== */
