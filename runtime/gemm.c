@@ -49,18 +49,22 @@ enum { B_AHEAD = 16 };
  * whose rows are not a multiple of MR costs R rows' FMAs, not MR rows'. The sums run in
  * the same order whatever R, so C does not depend on how the rows were tiled. */
 static inline __attribute__((always_inline))
-void kernel_r(const int R, int64_t kc, const float *restrict pa, int64_t ldpa, const float *restrict pb,
+void kernel_r(const int R, const int IP, int64_t kc, const float *restrict pa, int64_t ldpa, const float *restrict pb,
               int64_t ldpb, float *restrict c, int64_t ldc, int nr, float alpha, float beta)
 {
     __m512 acc[MR][2];
     __mmask16 m0 = nr >= 16 ? 0xffff : (__mmask16)((1u << nr) - 1);
     __mmask16 m1 = nr >= 32 ? 0xffff : nr <= 16 ? 0 : (__mmask16)((1u << (nr - 16)) - 1);
     /* a packed panel is zero-padded to NR columns; B read in place is not */
-    __mmask16 l0 = ldpb == NR ? 0xffff : m0, l1 = ldpb == NR ? 0xffff : m1;
+    __mmask16 l0 = IP ? m0 : 0xffff, l1 = IP ? m1 : 0xffff;
+    /* alpha and beta wait in memory: kept in registers through the loop they leave 30
+     * zmm for its 31 values (28 sums, 2 of B, a broadcast), and GCC then spilled a sum,
+     * a load and a store in every k step (the full-width copy in place, -4%) */
+    volatile float scale[2] = {alpha, beta};
     #pragma GCC unroll 14
     for (int i = 0; i < R; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
     for (int64_t p = 0; p < kc; p++) {
-        if (ldpb != NR) {   /* B in place: its rows are ldpb apart, no stream to prefetch */
+        if (IP) {   /* B in place: its rows are ldpb apart, no stream to prefetch */
             _mm_prefetch((const char *)(pb + B_AHEAD * ldpb), _MM_HINT_T0);
             _mm_prefetch((const char *)(pb + B_AHEAD * ldpb + 16), _MM_HINT_T0);
         }
@@ -74,6 +78,8 @@ void kernel_r(const int R, int64_t kc, const float *restrict pa, int64_t ldpa, c
         pa += ldpa;
         pb += ldpb;
     }
+    alpha = scale[0];
+    beta = scale[1];
     __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
     #pragma GCC unroll 14
     for (int i = 0; i < R; i++) {
@@ -93,13 +99,22 @@ void kernel_r(const int R, int64_t kc, const float *restrict pa, int64_t ldpa, c
 static void kernel_b(int64_t kc, const float *restrict pa, int64_t ldpa, const float *restrict pb, int64_t ldpb,
                      float *restrict c, int64_t ldc, int mr, int nr, float alpha, float beta)
 {
-    switch (mr) {
-    #define R_CASE(r) case r: kernel_r(r, kc, pa, ldpa, pb, ldpb, c, ldc, nr, alpha, beta); break;
-    R_CASE(1) R_CASE(2) R_CASE(3) R_CASE(4) R_CASE(5) R_CASE(6) R_CASE(7)
-    R_CASE(8) R_CASE(9) R_CASE(10) R_CASE(11) R_CASE(12) R_CASE(13)
-    default: kernel_r(MR, kc, pa, ldpa, pb, ldpb, c, ldc, nr, alpha, beta);
-    #undef R_CASE
+    /* one copy per row count, per B packed or in place (no prefetch test in the loop of
+     * the other), per full or partial width (a full tile's loads and stores unmasked) */
+    #define R_CASE(r, ip, w) case r: kernel_r(r, ip, kc, pa, ldpa, pb, ldpb, c, ldc, w, alpha, beta); return;
+    #define R_SWITCH(ip, w) switch (mr) { \
+        R_CASE(1, ip, w) R_CASE(2, ip, w) R_CASE(3, ip, w) R_CASE(4, ip, w) R_CASE(5, ip, w) \
+        R_CASE(6, ip, w) R_CASE(7, ip, w) R_CASE(8, ip, w) R_CASE(9, ip, w) R_CASE(10, ip, w) \
+        R_CASE(11, ip, w) R_CASE(12, ip, w) R_CASE(13, ip, w) \
+        default: kernel_r(MR, ip, kc, pa, ldpa, pb, ldpb, c, ldc, w, alpha, beta); return; }
+    if (ldpb == NR) {
+        if (nr == NR) R_SWITCH(0, NR)
+        R_SWITCH(0, nr)
     }
+    if (nr == NR) R_SWITCH(1, NR)
+    R_SWITCH(1, nr)
+    #undef R_SWITCH
+    #undef R_CASE
 }
 
 static void kernel(int64_t kc, const float *restrict pa, const float *restrict pb,

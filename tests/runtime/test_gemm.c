@@ -141,6 +141,8 @@ int main(void)
     check(0, 0, 40, 515, 600, 1.0f, 1.0f, 3);          /* B read in place: ragged n, k blocks */
     check(1, 0, 32, 2100, 130, 0.5f, 0.0f, 1);         /* ... several n blocks */
     check(0, 0, 56, 32, 64, 1.0f, 0.0f, 0);            /* ... one full panel */
+    check(0, 0, 32, 512, 128, 0.5f, -2.0f, 0);         /* ... full-width tiles (unmasked), alpha, beta */
+    check(1, 0, 32, 512, 128, -1.0f, 0.0f, 0);         /* ... and A read transposed */
     check(0, 0, 65, 100, 300, 1.0f, 0.5f, 2);          /* ... five row panels, the last ragged */
     for (int ta = 0; ta < 2; ta++)                    /* thin, as C^T: odd rows, k tails, beta */
         for (int tb = 0; tb < 2; tb++) {
