@@ -81,16 +81,19 @@ static double gflops(GemmFn f, const Shape *s, const float *a, const float *b, f
  * the rest of the step's data in between: L3 or memory, not L2) */
 enum { COLD_BYTES = 64 << 20, COLD_MAX_SETS = 64 };
 
+#define ALIGN16(x) (((size_t)(x) + 15) & ~(size_t)15)
+
 static double gflops_cold(GemmFn f, const Shape *s, const float *a0, const float *b0, float *c0)
 {
     (void)a0, (void)b0, (void)c0;
     double flop = 2.0 * s->m * s->n * s->k, t = 0;
-    size_t na = (size_t)(s->m * s->k), nb = (size_t)(s->k * s->n), nc = (size_t)(s->m * s->n);
+    /* each operand 64-byte aligned, as the models' arena places every tensor */
+    size_t na = ALIGN16(s->m * s->k), nb = ALIGN16(s->k * s->n), nc = ALIGN16(s->m * s->n);
     size_t set = (na + nb + nc) * sizeof(float);
     int sets = (int)(COLD_BYTES / set), reps = flop > 1e9 ? 8 : 40;
     if (sets < 2) sets = 2;
     if (sets > COLD_MAX_SETS) sets = COLD_MAX_SETS;
-    float *buf = malloc(set * (size_t)sets);
+    float *buf = aligned_alloc(64, set * (size_t)sets);
     if (!buf) return 0;
     for (size_t i = 0; i < set / sizeof(float) * (size_t)sets; i++) buf[i] = (float)(i % 17) / 17;
     for (int r = -sets; r < reps; r++) {   /* a round over the sets first, untimed */
@@ -111,7 +114,10 @@ int main(int argc, char **argv)
     openblas_set_num_threads(threads);
 #endif
     size_t big = 2048 * 2048 + 5408 * 64;
-    float *a = malloc(big * sizeof *a), *b = malloc(big * sizeof *b), *c = malloc(big * sizeof *c);
+    /* 64-byte aligned like every tensor of a model's arena (compiler/plan.c): B read in
+     * place by the small-m kernels and C's rows then start on cache lines */
+    float *a = aligned_alloc(64, big * sizeof *a), *b = aligned_alloc(64, big * sizeof *b),
+          *c = aligned_alloc(64, big * sizeof *c);
     for (size_t i = 0; i < big; i++) { a[i] = (float)(i % 17) / 17; b[i] = (float)(i % 13) / 13; c[i] = 0; }
     printf("%-26s %5s %5s %5s %9s %9s %9s %7s   (GFLOP/s, %d thread%s)\n", "shape", "m", "n", "k",
            "nnl", "openblas", "onednn", "nnl/ref", threads, threads == 1 ? "" : "s");
