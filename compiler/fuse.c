@@ -93,14 +93,23 @@ static bool reads(const Node *n, const Node *y)
     return false;
 }
 
+/* Would x be in the loop of elementwise node e, were it just before it? */
+static bool in_loop_of(const Node *x, const Node *e)
+{
+    int kind = ir_op_kind[x->op];
+    return kind == K_LEAF || x->op == OP_CONST || (kind == K_ELEM && shape_eq(x->shape, e->shape));
+}
+
 /* A product whose first use, further down its segment, is an elementwise node of its
- * shape moves to just before that use: what lies between does not read it, and the use
- * can then become its epilogue (mark_epilogues) instead of a pass of its own. Not when
- * an elementwise node of that shape lies between: it would be in the use's loop, and the
- * product would split the loop in two (a value stored that was not). An LSTM's
- * input projection x Wx + b, with b's pieces computed between the two, is one: its
- * [B, 64, 512] add went from a 561 us pass to the product's epilogue. Only the order of
- * independent nodes changes, so the values do not. */
+ * shape moves to just before the loop of that use: what lies between does not read it,
+ * and the loop can then become its epilogue (mark_epilogues) instead of a pass of its
+ * own. Before the loop, not before the use, which would split the loop in two (a value
+ * stored that was not). An LSTM's input projection x Wx + b, with b's pieces computed
+ * between the two, is one: its [B, 64, 512] add went from a 561 us pass to the product's
+ * epilogue. Another is a layer's input gradient followed by its weight gradient and
+ * then the activation's adjoint (GPT's GELU: the adjoint's loop starts by recomputing
+ * the forward, nodes that do not read the product). Only the order of independent nodes
+ * changes, so the values do not. */
 static void sink_products(Graph *g)
 {
     bool moved = false;
@@ -114,14 +123,18 @@ static void sink_products(Graph *g)
         if (j >= hi || j == i + 1) continue;
         Node *e = g->nodes.items[j];
         if (ir_op_kind[e->op] != K_ELEM || !shape_eq(e->shape, m->shape)) continue;
-        bool splits = false;   /* an elementwise node of e's shape in between is in e's loop */
-        for (int q = i + 1; q < j && !splits; q++) {
+        /* the product goes before the run of nodes that make e's loop with it (elementwise
+         * of its shape, and the leaves and constants that no loop takes) */
+        int at = j;
+        while (at - 1 > i && in_loop_of(g->nodes.items[at - 1], e)) at--;
+        bool kernels_between = false;   /* (past leaves alone it would gain nothing) */
+        for (int q = i + 1; q < at; q++) {
             Node *x = g->nodes.items[q];
-            splits = ir_op_kind[x->op] == K_ELEM && shape_eq(x->shape, e->shape);
+            kernels_between |= ir_op_kind[x->op] != K_LEAF && x->op != OP_CONST;
         }
-        if (splits) continue;
-        memmove(&g->nodes.items[i], &g->nodes.items[i + 1], sizeof(void *) * (size_t)(j - 1 - i));
-        g->nodes.items[j - 1] = m;
+        if (!kernels_between) continue;
+        memmove(&g->nodes.items[i], &g->nodes.items[i + 1], sizeof(void *) * (size_t)(at - 1 - i));
+        g->nodes.items[at - 1] = m;
         done[m->id] = moved = true;   /* (two products of one add would trade places forever) */
         i--;   /* the node now at i has not been looked at */
     }
