@@ -18,11 +18,20 @@ typedef struct Pieces {
     int64_t len;     /* SLICE: each piece's length; 0: TAKEs */
 } Pieces;
 
+/* The terms a_t^T g_t of a weight's gradient from products a_t @ W, gathered until the
+ * weight's turn (weight_terms), then summed by one product of the stacked a_t and g_t. */
+typedef struct Terms {
+    Node **a, **g;
+    int n, cap;
+} Terms;
+
 typedef struct Ad {
     Graph *g;
     Node **adj;      /* adjoint per forward node id */
     bool *needs;     /* depends on a parameter */
     Pieces *pieces;  /* per forward node id */
+    Terms *terms;    /* per forward node id */
+    int *products;   /* per forward node id: forward products of a [B, k] by it */
 } Ad;
 
 /* Sums dy over the axes that broadcasting added or stretched, so the result has shape
@@ -140,6 +149,65 @@ static Node *gamma_product(Node *gy, const Node *x)
     return NULL;
 }
 
+/* A recurrence unrolled over T steps multiplies each step's state by one weight: its
+ * gradient is the sum over steps of h_t^T g_t, T products with k = the batch (an LSTM's
+ * 32 rows) and T additions of the whole gradient. At least STACKED_MIN such terms of
+ * equal shapes are summed as one product instead, [h_1 .. h_T]^T [g_1 .. g_T] with
+ * k = batch * T. The g_t are also the pieces of the input projection's gradient, whose
+ * STACK (pieces_adjoint, made earlier in the sweep) serves again when it is the same. */
+enum { STACKED_MIN = 4 };
+
+static void add_term(Ad *ad, Node *w, Node *a, Node *g)
+{
+    Terms *t = &ad->terms[w->id];
+    if (t->n == t->cap) {
+        t->cap = t->cap ? 2 * t->cap : 8;
+        t->a = realloc(t->a, t->cap * sizeof *t->a);
+        t->g = realloc(t->g, t->cap * sizeof *t->g);
+        if (!t->a || !t->g) abort();
+    }
+    t->a[t->n] = a;
+    t->g[t->n] = g;
+    t->n++;
+}
+
+/* An existing STACK of exactly xs along a new axis `axis`, or a new one. */
+static Node *stack_of(Graph *g, Node **xs, int n, int axis, Span at)
+{
+    for (int i = 0; i < g->nodes.len; i++) {
+        Node *y = g->nodes.items[i];
+        if (y->op != OP_STACK || y->nin != n || y->ax0 != axis || y->shape.rank != xs[0]->shape.rank + 1) continue;
+        int k = 0;
+        while (k < n && y->in[k] == xs[k]) k++;
+        if (k == n) return y;
+    }
+    return ir_stack(g, xs, n, axis, false, at);
+}
+
+static void weight_terms(Ad *ad, Node *w)
+{
+    Terms *t = &ad->terms[w->id];
+    if (!t->n) return;
+    bool stacked = t->n >= STACKED_MIN;
+    for (int k = 0; k < t->n && stacked; k++)
+        stacked = t->a[k]->shape.rank == 2 && t->a[k]->shape.batched && shape_eq(t->a[k]->shape, t->a[0]->shape) &&
+                  shape_eq(t->g[k]->shape, t->g[0]->shape);
+    if (stacked) {
+        /* gathered last step first: stacked in the steps' order */
+        for (int k = 0; k < t->n / 2; k++) {
+            Node *x = t->a[k]; t->a[k] = t->a[t->n - 1 - k]; t->a[t->n - 1 - k] = x;
+            x = t->g[k]; t->g[k] = t->g[t->n - 1 - k]; t->g[t->n - 1 - k] = x;
+        }
+        Node *as = stack_of(ad->g, t->a, t->n, 1, w->span), *gs = stack_of(ad->g, t->g, t->n, 1, w->span);
+        accumulate(ad, w, ir_matmul(ad->g, as, gs, 1, 0, w->shape, w->span));
+    } else {
+        for (int k = 0; k < t->n; k++) accumulate(ad, w, ir_matmul(ad->g, t->a[k], t->g[k], 1, 0, w->shape, w->span));
+    }
+    free(t->a);
+    free(t->g);
+    *t = (Terms){0};
+}
+
 /* The VJP rules. */
 static void vjp(Ad *ad, Node *y, Node *gy)
 {
@@ -217,7 +285,8 @@ static void vjp(Ad *ad, Node *y, Node *gy)
             break;
         }
         if (na) accumulate(ad, a, ir_matmul(g, gy, b, 0, 1, a->shape, at));
-        if (nb) accumulate(ad, b, ir_matmul(g, a, gy, 1, 0, b->shape, at));
+        if (nb && ad->products[b->id] >= STACKED_MIN) add_term(ad, b, a, gy);   /* see weight_terms */
+        else if (nb) accumulate(ad, b, ir_matmul(g, a, gy, 1, 0, b->shape, at));
         break;
     case OP_SOFTMAX:   /* da = y (g - sum(g y)) along the last axis: one row kernel */
         if (na) {
@@ -329,6 +398,13 @@ void ad_differentiate(Graph *g)
     ad.adj = calloc(n, sizeof *ad.adj);
     ad.needs = calloc(n, sizeof *ad.needs);
     ad.pieces = calloc(n, sizeof *ad.pieces);
+    ad.terms = calloc(n, sizeof *ad.terms);
+    ad.products = calloc(n, sizeof *ad.products);
+    if (!ad.adj || !ad.needs || !ad.pieces || !ad.terms || !ad.products) abort();
+    for (int i = 0; i < n; i++) {
+        Node *y = g->nodes.items[i];
+        if (y->op == OP_MATMUL && y->in[0]->shape.rank == 2 && y->in[0]->shape.batched) ad.products[y->in[1]->id]++;
+    }
     for (int i = 0; i < n; i++) {
         Node *x = g->nodes.items[i];
         ad.needs[i] = x->op == OP_PARAM && !((ParamInfo *)g->params.items[x->param])->buffer;
@@ -338,6 +414,7 @@ void ad_differentiate(Graph *g)
     for (int i = n - 1; i >= 0; i--) {
         Node *y = g->nodes.items[i];
         pieces_adjoint(&ad, y);
+        weight_terms(&ad, y);
         if (ad.adj[i] && ad.needs[i]) vjp(&ad, y, ad.adj[i]);
     }
     /* Each parameter's gradient gets its own node, which the plan pins in the gradient
@@ -375,4 +452,6 @@ void ad_differentiate(Graph *g)
     free(ad.adj);
     free(ad.needs);
     free(ad.pieces);
+    free(ad.terms);
+    free(ad.products);
 }
