@@ -25,7 +25,8 @@ int rt_threads(void)
     return t > 0 ? t : 1;
 }
 
-/* A region's start and barrier cost ~3 us for two threads on these VMs and grow with the
+/* A region's start and barrier cost ~0.7-3 us for two threads on these VMs (0.7 with
+ * the team still spinning from the kernel before: 2026-12-06, Intel) and grow with the
  * thread count; a machine of 16 threads splitting 6 us of work 16 ways spent longer
  * waiting than working (the LSTM's step ran at 0.6x its one-thread speed on 16 threads).
  * So each thread beyond the first must bring half a pair's work. */
