@@ -168,6 +168,7 @@ int main(void)
                 check_ep(ta, tb, 1, 200, 130, 70, threads);   /* packed, split by rows */
                 check_ep(ta, tb, 1, 300, 90, 600, threads);   /* several k blocks */
                 check_ep(ta, tb, 1, 20, 1100, 40, threads);   /* several n blocks, column split */
+                check_ep(ta, tb, 1, 32, 512, 128, threads);   /* few rows, kept split by rows */
                 check_ep(ta, tb, 1, 64, 10, 300, threads);    /* thin */
                 check_ep(ta, tb, 1, 16, 16, 0, threads);      /* k = 0 */
                 check_ep(ta, tb, 6, 64, 64, 32, threads);     /* batched */
