@@ -127,12 +127,7 @@ static void sink_products(Graph *g)
          * of its shape, and the leaves and constants that no loop takes) */
         int at = j;
         while (at - 1 > i && in_loop_of(g->nodes.items[at - 1], e)) at--;
-        bool kernels_between = false;   /* (past leaves alone it would gain nothing) */
-        for (int q = i + 1; q < at; q++) {
-            Node *x = g->nodes.items[q];
-            kernels_between |= ir_op_kind[x->op] != K_LEAF && x->op != OP_CONST;
-        }
-        if (!kernels_between) continue;
+        if (at == i + 1) continue;   /* only leaves between: nothing to gain */
         memmove(&g->nodes.items[i], &g->nodes.items[i + 1], sizeof(void *) * (size_t)(at - 1 - i));
         g->nodes.items[at - 1] = m;
         done[m->id] = moved = true;   /* (two products of one add would trade places forever) */
