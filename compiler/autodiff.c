@@ -217,7 +217,7 @@ static void vjp(Ad *ad, Node *y, Node *gy)
     bool na = a && ad->needs[a->id], nb = b && ad->needs[b->id];
     switch (y->op) {
     case OP_INPUT: case OP_LABEL: case OP_PARAM: case OP_CONST:
-    case OP_STEP: case OP_SIGN: case OP_GE:
+    case OP_STEP: case OP_SIGN: case OP_GE: case OP_GELU_DX:
     case OP_SGD: case OP_ADAM: case OP_UNPICK: case OP_DROPOUT: case OP_EMA:
     case OP_EMBED_DW: case OP_CAUSAL: case OP_NORMALIZE_DX: case OP_SOFTMAX_DX:
         break;
@@ -266,6 +266,7 @@ static void vjp(Ad *ad, Node *y, Node *gy)
     case OP_TANH:    /* g (1 - y^2) */
         accumulate(ad, a, mul(g, gy, ir_binary(g, OP_SUB, ir_const(g, 1, at), mul(g, y, y, at), at), at));
         break;
+    case OP_GELU:    accumulate(ad, a, mul(g, gy, un(g, OP_GELU_DX, a, at), at)); break;   /* g gelu'(a) */
     case OP_SOFTPLUS: accumulate(ad, a, mul(g, gy, un(g, OP_SIGMOID, a, at), at)); break;  /* g s(a) */
     case OP_ABS:     accumulate(ad, a, mul(g, gy, un(g, OP_SIGN, a, at), at)); break;      /* g sign(a) */
     case OP_RESHAPE: accumulate(ad, a, ir_reshape(g, gy, a->shape, at)); break;

@@ -323,6 +323,7 @@ static int compile(Arena *a, const Options *o)
     if (o->inference && g->has_train) ir_drop_training(g);
     if (o->opt_level > 0) rewrite_graph(g);   /* -O0: the graph as written */
     if (ir_trains(g)) ad_differentiate(g);
+    if (ir_trains(g) && o->opt_level > 0) precompute_derivatives(g);
     if (ir_trains(g) && o->opt_level > 0) remat_graph(g);
     if (o->opt_level > 0) hoist_transposes(g);
     if (diag_error_count()) return 1;

@@ -41,6 +41,8 @@ enum {
     X(NEG, 1, K_ELEM) X(EXP, 1, K_ELEM) X(LOG, 1, K_ELEM) X(SQRT, 1, K_ELEM)     \
     X(RELU, 1, K_ELEM) X(SIGMOID, 1, K_ELEM) X(TANH, 1, K_ELEM)                 \
     X(SOFTPLUS, 1, K_ELEM) X(ABS, 1, K_ELEM)                                    \
+    X(GELU, 1, K_ELEM)      /* 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) */\
+    X(GELU_DX, 1, K_ELEM)   /* GELU's derivative at x */                         \
     X(STEP, 1, K_ELEM)      /* x > 0 ? 1 : 0, the derivative of relu */          \
     X(SIGN, 1, K_ELEM)                                                          \
     X(GE, 2, K_ELEM)        /* a >= b ? 1 : 0, the derivative of max */           \
@@ -271,6 +273,10 @@ void ad_differentiate(Graph *g);
 /* remat.c: the gradient pass recomputes cheap elementwise forward values from operands in
  * memory anyway, instead of the forward storing them (-O1 and up; exact). */
 void remat_graph(Graph *g);
+/* remat.c: the other way round for a derivative that costs a tanh or an exp: the
+ * training forward's loop computes it beside the value (GELU's) and stores it, the
+ * gradient reads it (-O1 and up, before remat_graph; exact). */
+void precompute_derivatives(Graph *g);
 /* hoist.c: a leaf that several products of a segment read transposed is transposed once
  * in that segment, the products reading the copy as it lies (-O1 and up; exact). */
 void hoist_transposes(Graph *g);

@@ -11,7 +11,10 @@
  * leaves, constants, results of GEMMs, reductions, row and call kernels, pinned nodes,
  * values of another shape (their own kernel stores them), or other cheap clones of the
  * same shape. The clones compute exactly what the originals did (same operations, same
- * operands): training gives the same bits as at -O0. */
+ * operands): training gives the same bits as at -O0.
+ *
+ * precompute_derivatives, at the end, goes the other way for a derivative that costs as
+ * much as its value (GELU's). */
 #include <stdlib.h>
 
 #include "ir.h"
@@ -27,7 +30,7 @@ static int op_cost(Op op)
     case OP_STEP: case OP_GE: case OP_ABS: case OP_SIGN: case OP_EXPAND:
         return 1;
     case OP_DIV: case OP_SQRT: return 2;
-    case OP_EXP: case OP_TANH: case OP_SIGMOID: return 4;
+    case OP_EXP: case OP_TANH: case OP_SIGMOID: case OP_GELU: return 4;
     default: return -1;
     }
 }
@@ -122,4 +125,48 @@ void remat_graph(Graph *g)
     free(r.clone);
     free(r.kept);
     free(start);
+}
+
+/* The other way round: GELU's derivative at x costs a tanh, as GELU's value does; the
+ * gradient pass computing it again from x reads x (the product before the bias, 4 MB a
+ * char GPT layer) from memory and redoes the tanh, ~1 ms a layer on one thread. The
+ * training forward's loop, which has x in registers and t = tanh(...) at hand, computes
+ * it beside the value instead and stores it (codegen.c gelu: the two share x^2, u, t),
+ * and the gradient multiplies. The memory is the same: x's product is no longer read
+ * after the forward, so the derivative, or the value, takes its place (plan.c
+ * epilogue_in_place). Only into a training forward of its own (the model built twice,
+ * sema.c): the inference forward, a batch-1 call's, must not pay for it. */
+void precompute_derivatives(Graph *g)
+{
+    int tf0 = g->seg_end[SEG_LOSS], tf1 = g->seg_end[SEG_TFORWARD];
+    int grad0 = g->seg_end[SEG_GRAD - 1], grad1 = g->seg_end[SEG_GRAD], n0 = g->nodes.len;
+    if (tf0 >= tf1 || grad0 >= grad1) return;
+    bool *moved = calloc(n0 + 1, sizeof *moved);
+    int *start = malloc((n0 + 1) * sizeof *start);
+    PtrVec *after = calloc(n0 + 1, sizeof *after);   /* per forward id: the nodes moved after it */
+    if (!moved || !start || !after) abort();
+    bool any = false;
+    for (int i = grad0; i < grad1; i++) {
+        Node *d = g->nodes.items[i];
+        if (d->op != OP_GELU_DX || d->in[0]->id < tf0 || d->in[0]->id >= tf1) continue;
+        moved[i] = any = true;
+        vec_push(g->arena, &after[d->in[0]->id], d);
+    }
+    if (any) {
+        PtrVec out = {0};
+        for (int i = 0; i < n0; i++) {
+            Node *n = g->nodes.items[i];
+            start[i] = out.len;
+            if (moved[i]) continue;
+            vec_push(g->arena, &out, n);
+            for (int j = 0; j < after[i].len; j++) vec_push(g->arena, &out, after[i].items[j]);
+        }
+        start[n0] = out.len;
+        for (int s = 0; s < SEG_COUNT; s++) g->seg_end[s] = start[g->seg_end[s]];
+        g->nodes = out;
+        for (int i = 0; i < g->nodes.len; i++) ((Node *)g->nodes.items[i])->id = i;
+    }
+    free(moved);
+    free(start);
+    free(after);
 }

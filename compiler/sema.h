@@ -69,7 +69,9 @@ typedef struct Sema {
     struct { const char *name; int count; } counters[64];
     int ncounters;
     bool training;           /* building the training graph: batch statistics, dropout */
-    bool mode_dependent;     /* the model has layers that train differently */
+    bool mode_dependent;     /* the model has layers that train differently, or whose
+                                training forward computes more (gelu: its derivative,
+                                compiler/remat.c precompute_derivatives) */
     int ndropout;            /* dropout streams handed out */
     Ast *loss_ast;           /* the train block's `loss = ...` */
     struct Applying *applying;   /* the layers being applied, innermost first */

@@ -160,11 +160,8 @@ static Value call_gelu(Sema *S, Args *a, Span at)
     if (!args_check_names(a, "gelu", none, 1)) return verror;
     Node *x = need_tensor_arg(S, a, 0, "gelu", at);
     if (!x) return verror;
-    Node *x3 = ir_binary(g, OP_MUL, ir_binary(g, OP_MUL, x, x, at), x, at);
-    Node *in = ir_binary(g, OP_ADD, x, ir_binary(g, OP_MUL, x3, ir_const(g, 0.044715, at), at), at);
-    Node *th = ir_unary(g, OP_TANH, ir_binary(g, OP_MUL, in, ir_const(g, sqrt(2 / M_PI), at), at), at);
-    Node *half = ir_binary(g, OP_MUL, x, ir_const(g, 0.5, at), at);
-    return vtensor(ir_binary(g, OP_MUL, half, ir_binary(g, OP_ADD, th, ir_const(g, 1, at), at), at));
+    S->mode_dependent = true;   /* a training forward of its own: precompute_derivatives */
+    return vtensor(ir_unary(g, OP_GELU, x, at));
 }
 
 /* chunk(x, n, i, axis: -1): the i-th of n equal parts along the axis. */
