@@ -1216,14 +1216,61 @@ static int bmm_triangle(const Graph *g, const Node *n)
     int r = n->shape.rank;
     if ((a->op == OP_SOFTMAX || a->op == OP_SOFTMAX_DX) && a->attr[0])
         return n->trans_a ? NNL_TRI_A_UPPER : NNL_TRI_A_LOWER;
-    if (n->shape.d[r - 1] == n->shape.d[r - 2] && lower_only(g, n, 0)) return NNL_TRI_C_LOWER;
+    if (n->shape.d[r - 1] == n->shape.d[r - 2] && !(n->view && n->view->out) && lower_only(g, n, 0))
+        return NNL_TRI_C_LOWER;
     return NNL_TRI_NONE;
+}
+
+/* A BMM with operands read in place (views.c): nnl_sgemm_batched_v over the product's
+ * leading axes, the first outer and the second (of four) inner. */
+static void gen_bmm_view(Cg *c, Frame *f, Node *n, LLVMValueRef ep, LLVMValueRef ep_args)
+{
+    const BmmView *v = n->view;
+    int r = n->shape.rank;
+    int64_t m = n->shape.d[r - 2], nn = n->shape.d[r - 1], k = v->k, inner = r == 4 ? n->shape.d[1] : 1;
+    if (v->out) {   /* the node is the permute of the product */
+        m = v->m;
+        nn = v->n;
+        inner = v->inner;
+    }
+    int64_t rows[2] = {n->trans_a ? k : m, n->trans_b ? nn : k}, cols[2] = {n->trans_a ? m : k, n->trans_b ? k : nn};
+    LLVMTypeRef I = c->i64, P = c->ptr;
+    LLVMTypeRef pt[22] = {c->i32, c->i32, I, I, I, I, I, P, I, I, I, P, I, I, I, P, I, I, I, P, P, c->i32};
+    LLVMValueRef args[22] = {i32c(c, n->trans_a), i32c(c, n->trans_b), dims_prod(c, f, n->shape, 0, 1),
+                             i64c(c, inner), i64c(c, m), i64c(c, nn), i64c(c, k)};
+    for (int q = 0; q < 2; q++) {
+        Node *x = n->in[q];
+        LLVMValueRef p = node_ptr(c, f, x);
+        if (v->on[q]) p = LLVMBuildGEP2(c->b, c->f32, p, (LLVMValueRef[]){i64c(c, v->off[q])}, 1, "");
+        args[7 + 4 * q] = p;
+        args[8 + 4 * q] = i64c(c, v->on[q] ? v->ld[q] : cols[q]);
+        args[9 + 4 * q] = i64c(c, v->on[q] ? v->s[q] : inner * rows[q] * cols[q]);
+        args[10 + 4 * q] = i64c(c, v->on[q] ? v->s_i[q] : rows[q] * cols[q]);
+    }
+    args[15] = node_ptr(c, f, v->into ? v->into : n);
+    args[16] = i64c(c, nn);
+    args[17] = i64c(c, inner * m * nn);
+    args[18] = i64c(c, m * nn);
+    if (v->out) {
+        args[15] = LLVMBuildGEP2(c->b, c->f32, args[15], (LLVMValueRef[]){i64c(c, v->c_off)}, 1, "");
+        args[16] = i64c(c, v->ldc);
+        args[17] = i64c(c, v->sc);
+        args[18] = i64c(c, v->sc_i);
+    }
+    args[19] = ep ? ep : LLVMConstNull(P);
+    args[20] = ep ? ep_args : LLVMConstNull(P);
+    args[21] = i32c(c, bmm_triangle(c->g, n));
+    call(c, extern_fn(c, "nnl_sgemm_batched_v", c->vd, pt, 22), args, 22);
 }
 
 /* y = op(a) @ op(b) for each of the matrices along the leading axes of a (..., ra, ca)
  * and b (..., rb, cb); y (..., m, n). */
 static void gen_bmm(Cg *c, Frame *f, Node *n, LLVMValueRef ep, LLVMValueRef ep_args)
 {
+    if (n->view) {
+        gen_bmm_view(c, f, n, ep, ep_args);
+        return;
+    }
     Node *a = n->in[0], *bb = n->in[1];
     int r = a->shape.rank;
     int64_t ra = a->shape.d[r - 2], ca = a->shape.d[r - 1], rb = bb->shape.d[r - 2], cb = bb->shape.d[r - 1];
@@ -1488,7 +1535,9 @@ static void gen_kernel(Cg *c, int index, Kernel *k)
                 if (n->op == OP_PICK || n->op == OP_UNPICK) gen_pick(c, &f, n);
                 else if (n->op == OP_EMBED_DW) gen_embed_dw(c, &f, n);
                 else if (n->op == OP_CONV2D || n->op == OP_CONV2D_DX || n->op == OP_CONV2D_DW) gen_conv(c, &f, n);
-                else if (n->op == OP_STACK) gen_stack(c, &f, n);
+                else if (n->op == OP_STACK) {
+                    if (!n->filled) gen_stack(c, &f, n);   /* filled: its operands wrote it (views.c) */
+                }
                 else gen_pool(c, &f, n);
                 break;
             default: break;

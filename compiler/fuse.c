@@ -255,7 +255,8 @@ static void mark_epilogues(Graph *g)
         Kernel *k = g->kernels.items[i], *e = g->kernels.items[i + 1];
         if (k->kind != K_GEMM || e->kind != K_ELEM || e->seg != k->seg) continue;
         Node *y = k->nodes.items[0];
-        if ((y->op != OP_MATMUL && y->op != OP_BMM) || !shape_eq(e->shape, y->shape) || !reads_in_place(e, y))
+        if ((y->op != OP_MATMUL && y->op != OP_BMM) || !shape_eq(e->shape, y->shape) || !reads_in_place(e, y) ||
+            (y->view && y->view->out))   /* C laid out as a permute (views.c): not flat */
             continue;
         k->epilogue = i + 1;
         e->host = i;
@@ -291,6 +292,19 @@ char *fuse_kernel_desc(const Graph *g, int i, int max_nodes, bool with_line)
         }
         fprintf(out, " %%%d=%s%s", n->id, ir_op_names[n->op], n->stored ? "*" : "");
     }
+    const Node *y = k->nodes.len ? k->nodes.items[0] : NULL;
+    if (k->kind == K_GEMM && y->view) {   /* views.c */
+        const BmmView *v = y->view;
+        fprintf(out, " (");
+        const char *sep = "";
+        if (v->on[0]) { fprintf(out, "A"); sep = ", "; }
+        if (v->on[1]) { fprintf(out, "%sB", sep); sep = ", "; }
+        if (v->out && !v->into) fprintf(out, "%sC", sep);
+        fprintf(out, " in place");
+        if (v->into) fprintf(out, "%sC into %%%d", v->on[0] || v->on[1] ? ", " : "", v->into->id);
+        fprintf(out, ")");
+    }
+    if (k->kind == K_CALL && y->op == OP_STACK && y->filled) fprintf(out, " (filled by its operands)");
     if (k->epilogue >= 0) fprintf(out, " -> epilogue k%d", k->epilogue);
     if (k->host >= 0) fprintf(out, " (run by k%d)", k->host);
     Node *first = k->nodes.len ? k->nodes.items[0] : NULL;

@@ -62,11 +62,7 @@ void hoist_transposes(Graph *g)
         }
     }
     start[n0] = out.len;
-    if (any) {
-        for (int s = 0; s < SEG_COUNT; s++) g->seg_end[s] = start[g->seg_end[s]];
-        g->nodes = out;
-        for (int i = 0; i < g->nodes.len; i++) ((Node *)g->nodes.items[i])->id = i;
-    }
+    if (any) ir_set_order(g, out, start);
     free(uses);
     free(start);
     free(copy);

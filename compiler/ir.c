@@ -269,6 +269,13 @@ Node *ir_pool2d(Graph *g, Op op, Node *x, const int64_t *t, Span at)
     return ir_op2(g, op, x, NULL, shape_make(true, 4, d), t, at);
 }
 
+void ir_set_order(Graph *g, PtrVec out, const int *start)
+{
+    for (int s = 0; s < SEG_COUNT; s++) g->seg_end[s] = start[g->seg_end[s]];
+    g->nodes = out;
+    for (int i = 0; i < g->nodes.len; i++) ((Node *)g->nodes.items[i])->id = i;
+}
+
 unsigned ir_entry_segments(const Graph *g, int entry)
 {
     bool two = g->t_loss && g->t_loss != g->loss;

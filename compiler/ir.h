@@ -98,6 +98,21 @@ typedef enum {
     OP_COUNT
 } Op;
 
+/* views.c: a BMM's operands (0: A, 1: B) read in place where `on`: matrix (b, h) of
+ * operand q at in[q] + off + b s + h s_i, its rows ld apart (h over the second axis of
+ * a rank-4 product, s_i 0 for rank 3); k, the product's inner dimension. With `out`, the
+ * node is a PERMUTE of the product (its axes still in attr, its shape the permute's)
+ * that the product writes directly: matrix (b, h) at the node's memory (or, with `into`,
+ * that STACK's) + c_off + b sc + h sc_i, rows ldc apart; m, n, inner the product's own. */
+typedef struct BmmView {
+    bool on[2];
+    int64_t off[2], ld[2], s[2], s_i[2];
+    int64_t k;
+    bool out;
+    int64_t m, n, inner, c_off, ldc, sc, sc_i;
+    struct Node *into;
+} BmmView;
+
 typedef struct Node Node;
 struct Node {
     int id;
@@ -113,6 +128,8 @@ struct Node {
     bool div_batch;         /* SUM/EXPAND: also divide by the run-time batch */
     int ax0, ax1;           /* SUM: reduced axes [ax0, ax1) */
     int trans_a, trans_b;   /* MATMUL */
+    BmmView *view;          /* BMM: operands read in place (views.c), or NULL */
+    bool filled;            /* STACK: its operands wrote themselves into it (views.c) */
     Shape from;             /* EXPAND: the operand viewed with the output's rank */
     int param;              /* PARAM: index in Graph.params */
     int64_t attr[10];       /* CONV2D*: stride h w, pad top left bottom right, dilation h
@@ -197,6 +214,9 @@ typedef struct Graph {
 
 extern const char *const ir_op_names[];
 unsigned ir_entry_segments(const Graph *g, int entry);   /* bit s: runs segment s */
+/* A pass's new node order: out, where old node i's place is start[i] (start[nodes.len]:
+ * out.len); the segments follow, the ids are renumbered. */
+void ir_set_order(Graph *g, PtrVec out, const int *start);
 /* Keeps the inference forward and loss only (before autodiff): the object an application
  * deploys needs neither the training graph nor gradients nor the optimizer. */
 void ir_drop_training(Graph *g);
@@ -280,6 +300,9 @@ void precompute_derivatives(Graph *g);
 /* hoist.c: a leaf that several products of a segment read transposed is transposed once
  * in that segment, the products reading the copy as it lies (-O1 and up; exact). */
 void hoist_transposes(Graph *g);
+/* views.c: a BMM whose operand is a slice / reshape / permute of a stored tensor reads
+ * that tensor in place through strides; the layout nodes go (-O1 and up; exact). */
+void views_graph(Graph *g);
 
 /* ===== fuse.c: kernels ===== */
 

@@ -174,8 +174,25 @@ void plan_graph(Graph *g)
     Node *pin_first[2] = {g->input, g->label};
     for (int i = 0; i < 2; i++)
         if (pin_first[i]) pin_first[i]->off = pool_alloc(&batch, align_up(shape_numel_static(pin_first[i]->shape)), -1, nk + 1);
+    bool *placed = calloc(nn + 1, sizeof *placed);
+    if (!placed) abort();
     for (int i = 0; i < nn; i++) {
         Node *n = g->nodes.items[i];
+        /* a product that writes into a STACK's memory (views.c): the STACK is placed with
+         * the first of them, live from there */
+        Node *s = n->op == OP_BMM && n->view ? n->view->into : NULL;
+        if (s && !placed[s->id]) {
+            int end = s->pinned ? nk + 1 : last[s->id], at = fuse_step(g, n->kernel);
+            int64_t size = align_up(shape_numel_static(s->shape));
+            s->off = s->shape.batched ? pool_alloc(&batch, size, at, end)
+                                      : fixed_base + pool_alloc(&fixed, size, at, end);
+            placed[s->id] = true;
+        }
+        if (s) {
+            n->off = s->off;
+            continue;
+        }
+        if (placed[i]) continue;
         if (!n->stored || n->alias || n->op == OP_PARAM || n->op == OP_INPUT || n->op == OP_LABEL) continue;
         if (n->op == OP_EMA) {   /* written over its buffer */
             n->off = n->in[0]->off;
@@ -211,6 +228,7 @@ void plan_graph(Graph *g)
     free(batch.b);
     free(last);
     free(over);
+    free(placed);
 }
 
 /* --emit=plan: the arena's layout, one stored node a line. */

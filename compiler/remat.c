@@ -119,9 +119,7 @@ void remat_graph(Graph *g)
         vec_push(g->arena, &r.out, b);
     }
     start[n0] = r.out.len;
-    for (int s = 0; s < SEG_COUNT; s++) g->seg_end[s] = start[g->seg_end[s]];
-    g->nodes = r.out;
-    for (int i = 0; i < g->nodes.len; i++) ((Node *)g->nodes.items[i])->id = i;
+    ir_set_order(g, r.out, start);
     free(r.clone);
     free(r.kept);
     free(start);
@@ -162,9 +160,7 @@ void precompute_derivatives(Graph *g)
             for (int j = 0; j < after[i].len; j++) vec_push(g->arena, &out, after[i].items[j]);
         }
         start[n0] = out.len;
-        for (int s = 0; s < SEG_COUNT; s++) g->seg_end[s] = start[g->seg_end[s]];
-        g->nodes = out;
-        for (int i = 0; i < g->nodes.len; i++) ((Node *)g->nodes.items[i])->id = i;
+        ir_set_order(g, out, start);
     }
     free(moved);
     free(start);

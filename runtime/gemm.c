@@ -964,16 +964,20 @@ void nnl_sgemm_ep(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, flo
     gemm_run(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, n, ep ? &e : NULL, NNL_TRI_NONE);
 }
 
-static void batched(int trans_a, int trans_b, int64_t batch, int64_t m, int64_t n, int64_t k,
-                    const float *a, int64_t lda, int64_t sa, const float *b, int64_t ldb,
-                    int64_t sb, float *c, int64_t ldc, int64_t sc, NnlKernelFn ep, const NnlCtx *ep_ctx,
-                    int tri)
+/* Matrix i = o inner + j of `batch` (a multiple of inner) at A + o sa + j sa_i (and so
+ * for B, C): attention's heads read in place from the tensor of all heads (compiler/
+ * views.c). */
+static void batched(int trans_a, int trans_b, int64_t batch, int64_t inner, int64_t m, int64_t n, int64_t k,
+                    const float *a, int64_t lda, int64_t sa, int64_t sa_i, const float *b, int64_t ldb,
+                    int64_t sb, int64_t sb_i, float *c, int64_t ldc, int64_t sc, int64_t sc_i,
+                    NnlKernelFn ep, const NnlCtx *ep_ctx, int tri)
 {
-    /* matrix i's epilogue starts at flat index i * sc (C contiguous: ldc == n, sc == m n) */
+    /* matrix i's epilogue starts at flat index i m n (C contiguous: ldc == n) */
+    #define AT(p, s, s_i, i) ((p) + ((i) / inner) * (s) + ((i) % inner) * (s_i))
     #define ONE(i) do {                                                                    \
-        Epi e = {ep, ep_ctx, (i) * sc, n};                                                 \
-        gemm_run(trans_a, trans_b, m, n, k, 1.0f, a + (i) * sa, lda, b + (i) * sb, ldb, 0.0f, \
-                 c + (i) * sc, ldc, ep ? &e : NULL, tri);                                  \
+        Epi e = {ep, ep_ctx, (i) * m * n, n};                                              \
+        gemm_run(trans_a, trans_b, m, n, k, 1.0f, AT(a, sa, sa_i, i), lda, AT(b, sb, sb_i, i), ldb, \
+                 0.0f, AT(c, sc, sc_i, i), ldc, ep ? &e : NULL, tri);                      \
     } while (0)
     /* one matrix: gemm_run splits it; little work (~6 us, as gemm_run) or one thread:
      * the matrices in turn, with no OpenMP region (~1 us even for one thread) */
@@ -989,18 +993,28 @@ static void batched(int trans_a, int trans_b, int64_t batch, int64_t m, int64_t 
         for (int64_t i = lo; i < hi; i++) ONE(i);   /* inside the region: each one serial */
     }
     #undef ONE
+    #undef AT
 }
 
 void nnl_sgemm_batched(int trans_a, int trans_b, int64_t batch, int64_t m, int64_t n, int64_t k,
                        const float *a, int64_t lda, int64_t sa, const float *b, int64_t ldb,
                        int64_t sb, float *c, int64_t ldc, int64_t sc, int tri)
 {
-    batched(trans_a, trans_b, batch, m, n, k, a, lda, sa, b, ldb, sb, c, ldc, sc, NULL, NULL, tri);
+    batched(trans_a, trans_b, batch, 1, m, n, k, a, lda, sa, 0, b, ldb, sb, 0, c, ldc, sc, 0, NULL, NULL, tri);
 }
 
 void nnl_sgemm_batched_ep(int trans_a, int trans_b, int64_t batch, int64_t m, int64_t n, int64_t k,
                           const float *a, int64_t lda, int64_t sa, const float *b, int64_t ldb,
                           int64_t sb, float *c, NnlKernelFn ep, const NnlCtx *ep_ctx, int tri)
 {
-    batched(trans_a, trans_b, batch, m, n, k, a, lda, sa, b, ldb, sb, c, n, m * n, ep, ep_ctx, tri);
+    batched(trans_a, trans_b, batch, 1, m, n, k, a, lda, sa, 0, b, ldb, sb, 0, c, n, m * n, 0, ep, ep_ctx, tri);
+}
+
+void nnl_sgemm_batched_v(int trans_a, int trans_b, int64_t outer, int64_t inner, int64_t m, int64_t n,
+                         int64_t k, const float *a, int64_t lda, int64_t sa, int64_t sa_i, const float *b,
+                         int64_t ldb, int64_t sb, int64_t sb_i, float *c, int64_t ldc, int64_t sc,
+                         int64_t sc_i, NnlKernelFn ep, const NnlCtx *ep_ctx, int tri)
+{
+    batched(trans_a, trans_b, outer * inner, inner, m, n, k, a, lda, sa, sa_i, b, ldb, sb, sb_i, c, ldc, sc,
+            sc_i, ep, ep_ctx, tri);
 }

@@ -95,6 +95,14 @@ void nnl_sgemm_batched(int trans_a, int trans_b, int64_t batch, int64_t m, int64
 void nnl_sgemm_batched_ep(int trans_a, int trans_b, int64_t batch, int64_t m, int64_t n, int64_t k,
                           const float *a, int64_t lda, int64_t sa, const float *b, int64_t ldb,
                           int64_t sb, float *c, NnlKernelFn ep, const NnlCtx *ep_ctx, int tri);
+/* Both: outer x inner matrices, matrix (o, j) at A + o sa + j sa_i, B + o sb + j sb_i,
+ * C + o sc + j sc_i (heads of attention read and written where they lie in the tensor of
+ * all heads); with an epilogue (ep not NULL) C must be contiguous: ldc = n, sc_i = m n,
+ * sc = inner m n. */
+void nnl_sgemm_batched_v(int trans_a, int trans_b, int64_t outer, int64_t inner, int64_t m, int64_t n,
+                         int64_t k, const float *a, int64_t lda, int64_t sa, int64_t sa_i, const float *b,
+                         int64_t ldb, int64_t sb, int64_t sb_i, float *c, int64_t ldc, int64_t sc,
+                         int64_t sc_i, NnlKernelFn ep, const NnlCtx *ep_ctx, int tri);
 
 /* The adjoint of an embedding lookup: dy: (n, d), ids: (n) -> dw: (v, d), dw[j] = sum of
  * dy[i] over ids[i] == j, in the order of i (the same sums on any thread count); ids

@@ -2,6 +2,9 @@
  *   nnl_sgemm_batched against a double loop, all four transpositions, on 1 and 3
  *     threads, and one matrix alone; its NNL_TRI_* hints (attention's causal products):
  *     the same bits as without where they promise them, for T = 5, 64 and 70
+ *   nnl_sgemm_batched_v (attention's heads read and written in place: compiler/views.c)
+ *     against nnl_sgemm_batched on contiguous copies of the heads: the same bits, all
+ *     four transpositions, causal hints, 1 and 3 threads
  *   nnl_embedding_dw against a double sum, ids out of range (negative, >= v, NaN)
  *     adding nothing, identical bits on 1, 2 and 3 threads (repeated ids included). */
 #include <math.h>
@@ -50,6 +53,49 @@ static void test_batched(int ta, int tb, int64_t batch, int threads)
     CHECK(worst < 1e-4, "batched gemm ta %d tb %d batch %lld threads %d: error %g", ta, tb,
           (long long)batch, threads, worst);
     free(a); free(b); free(c);
+}
+
+/* q, k: heads of one [B, T, 2 H D] tensor (q the first H D of a row, k the next), C
+ * written into a [B, T, H D] tensor (heads side by side): op(q_bh) op(k_bh) through the
+ * views, against the same on contiguous copies [B, H, T, D] and C permuted back. */
+static void test_views(int ta, int tb, int tri, int threads)
+{
+    enum { B = 3, H = 4, T = 12, D = 12 };
+    int64_t row = 2 * H * D;
+    float *x = malloc(sizeof(float) * B * T * row), *qc = malloc(sizeof(float) * B * H * T * D);
+    float *kc = malloc(sizeof(float) * B * H * T * D), *want = malloc(sizeof(float) * B * H * T * T);
+    float *got = malloc(sizeof(float) * B * T * H * T);
+    for (int64_t i = 0; i < B * T * row; i++) x[i] = rnd();
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < H; h++)
+            for (int t = 0; t < T; t++)
+                for (int d = 0; d < D; d++) {
+                    int64_t at = (((int64_t)b * H + h) * T + t) * D + d;
+                    qc[at] = x[((int64_t)b * T + t) * row + h * D + d];
+                    kc[at] = x[((int64_t)b * T + t) * row + H * D + h * D + d];
+                }
+    rt_set_threads(threads);
+    /* op(A) from a stored T x D head (ta 1: D x T), op(B) the same: with T == D every
+     * transposition multiplies */
+    int64_t m = ta ? D : T, k = ta ? T : D, n = tb ? T : D;
+    int t = m == n ? tri : NNL_TRI_NONE;
+    nnl_sgemm_batched(ta, tb, B * H, m, n, k, qc, D, T * D, kc, D, T * D, want, n, m * n, t);
+    for (int64_t i = 0; i < B * T * H * T; i++) got[i] = NAN;
+    /* C of head h at got + b m H n + h n, rows H n apart */
+    nnl_sgemm_batched_v(ta, tb, B, H, m, n, k, x, row, T * row, D, x + H * D, row, T * row, D,
+                        got, H * n, m * H * n, n, NULL, NULL, t);
+    int bad = 0;
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < H; h++)
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++) {
+                    if (t == NNL_TRI_C_LOWER && j > i) continue;
+                    float w = want[(((int64_t)b * H + h) * m + i) * n + j];
+                    float g = got[((int64_t)b * m + i) * H * n + h * n + j];
+                    if (memcmp(&w, &g, sizeof w)) bad++;
+                }
+    CHECK(bad == 0, "views ta %d tb %d tri %d threads %d: %d values differ", ta, tb, tri, threads, bad);
+    free(x); free(qc); free(kc); free(want); free(got);
 }
 
 static void test_embedding_dw(void)
@@ -127,6 +173,12 @@ int main(void)
                 test_tri(ts[ti], ta, tri, 6, 1);
                 test_tri(ts[ti], ta, tri, 6, 3);
                 test_tri(ts[ti], ta, tri, 1, 2);
+            }
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++)
+            for (int th = 1; th <= 3; th += 2) {
+                test_views(ta, tb, NNL_TRI_NONE, th);
+                test_views(ta, tb, NNL_TRI_C_LOWER, th);
             }
     test_embedding_dw();
     printf("%s\n", failures ? "FAILED" : "ok");
