@@ -326,7 +326,7 @@ static int compile(Arena *a, const Options *o)
     if (ir_trains(g) && o->opt_level > 0) precompute_derivatives(g);
     if (ir_trains(g) && o->opt_level > 0) remat_graph(g);
     if (o->opt_level > 0) hoist_transposes(g);
-    if (o->opt_level > 0) views_graph(g);
+    if (o->opt_level > 0 && !getenv("NNLC_NO_VIEWS")) views_graph(g);   /* (tests/e2e/views.sh) */
     if (diag_error_count()) return 1;
     if (is(o, "grad")) { ir_print(stdout, g, g->nodes.len); return 0; }
     if (o->check) return 0;

@@ -14,7 +14,8 @@
  * Head h of sample b of q is rows t of qkv[b, t, h D : h D + D], a matrix whose rows are
  * 3 C apart at b T 3 C + h D, which the GEMM reads as it reads a contiguous one (it packs
  * or streams 128-byte rows either way). Exact: the products compute the same sums.
- * Needs: remat_graph, hoist_transposes; before fuse_graph. */
+ * NNLC_NO_VIEWS=1 in nnlc's environment leaves the graph as it is (tests/e2e/views.sh
+ * compares). Needs: remat_graph, hoist_transposes; before fuse_graph. */
 #include <stdlib.h>
 
 #include "ir.h"
