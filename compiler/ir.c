@@ -492,6 +492,19 @@ void ir_print(FILE *out, const Graph *g, int upto)
         case OP_MATMUL: case OP_BMM:
             if (n->trans_a || n->trans_b)
                 fprintf(out, " {%s%s}", n->trans_a ? "Ta" : "", n->trans_b ? "Tb" : "");
+            if (n->view) {   /* views.c: operands as strided views, C through a permute */
+                const BmmView *v = n->view;
+                for (int q = 0; q < 2; q++)
+                    if (v->on[q])
+                        fprintf(out, " {%c at +%lld, rows %lld apart}", q ? 'B' : 'A', (long long)v->off[q],
+                                (long long)v->ld[q]);
+                if (v->out) {
+                    fprintf(out, " {C as permute axes");
+                    for (int k = 0; k < n->shape.rank; k++) fprintf(out, " %lld", (long long)n->attr[k]);
+                    if (v->into) fprintf(out, ", into %%%d at +%lld", v->into->id, (long long)v->c_off);
+                    fprintf(out, "}");
+                }
+            }
             break;
         default: break;
         }

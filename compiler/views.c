@@ -58,6 +58,17 @@ static bool reshape_strides(Shape from, const int64_t *st_from, Shape to, int64_
     return true;
 }
 
+/* The strides of a tensor of shape s as it lies (row-major; the batch axis's a sample's
+ * floats). */
+static void contiguous(Shape s, int64_t *st)
+{
+    int64_t x = 1;
+    for (int k = s.rank - 1; k >= 0; k--) {
+        st[k] = x;
+        x *= s.d[k];
+    }
+}
+
 /* Strides of x's axes as the elements lie in `base` (the first operand down the chain of
  * layout nodes that is none), and the offset of x's first element; false when x is not a
  * strided view of base (a reshape that would need a copy). The batch axis stays axis 0
@@ -67,11 +78,7 @@ static bool strides_of(const Node *x, const Node **base, int64_t *st, int64_t *o
     if (!layout_op(x) || x->pinned) {
         *base = x;
         *off = 0;
-        int64_t s = 1;
-        for (int k = x->shape.rank - 1; k >= 0; k--) {
-            st[k] = s;
-            s *= x->shape.d[k];
-        }
+        contiguous(x->shape, st);
         return true;
     }
     const Node *a = x->in[0];
@@ -107,15 +114,6 @@ static bool operand_view(Node *n, int q, BmmView *v, const Node **base)
     v->s[q] = st[0];
     v->s_i[q] = r == 4 ? st[1] : 0;
     return true;
-}
-
-static void contiguous(Shape s, int64_t *st)
-{
-    int64_t x = 1;
-    for (int k = s.rank - 1; k >= 0; k--) {
-        st[k] = x;
-        x *= s.d[k];
-    }
 }
 
 /* The single reader of n, or NULL. */
