@@ -1221,76 +1221,44 @@ static int bmm_triangle(const Graph *g, const Node *n)
     return NNL_TRI_NONE;
 }
 
-/* A BMM with operands read in place (views.c): nnl_sgemm_batched_v over the product's
- * leading axes, the first outer and the second (of four) inner. */
-static void gen_bmm_view(Cg *c, Frame *f, Node *n, LLVMValueRef ep, LLVMValueRef ep_args)
+/* y = op(a) @ op(b) for each of the matrices along the leading axes of a (..., ra, ca)
+ * and b (..., rb, cb); y (..., m, n): one nnl_sgemm_batched_v, each matrix contiguous
+ * and all leading axes outer. With a view (views.c) the operands it names are read in
+ * place and C may be written through a permute; the product's first axis is then outer
+ * and its second (of four) inner. */
+static void gen_bmm(Cg *c, Frame *f, Node *n, LLVMValueRef ep, LLVMValueRef ep_args)
 {
-    const BmmView *v = n->view;
+    static const BmmView contiguous;
+    const BmmView *v = n->view ? n->view : &contiguous;
+    const Node *a = n->in[0];
     int r = n->shape.rank;
-    int64_t m = n->shape.d[r - 2], nn = n->shape.d[r - 1], k = v->k, inner = r == 4 ? n->shape.d[1] : 1;
-    if (v->out) {   /* the node is the permute of the product */
-        m = v->m;
-        nn = v->n;
-        inner = v->inner;
-    }
+    int64_t m = v->out ? v->m : n->shape.d[r - 2], nn = v->out ? v->n : n->shape.d[r - 1];
+    int64_t k = n->view ? v->k : a->shape.d[n->trans_a ? r - 2 : r - 1];
+    int64_t inner = v->out ? v->inner : n->view && r == 4 ? n->shape.d[1] : 1;
     int64_t rows[2] = {n->trans_a ? k : m, n->trans_b ? nn : k}, cols[2] = {n->trans_a ? m : k, n->trans_b ? k : nn};
     LLVMTypeRef I = c->i64, P = c->ptr;
     LLVMTypeRef pt[22] = {c->i32, c->i32, I, I, I, I, I, P, I, I, I, P, I, I, I, P, I, I, I, P, P, c->i32};
-    LLVMValueRef args[22] = {i32c(c, n->trans_a), i32c(c, n->trans_b), dims_prod(c, f, n->shape, 0, 1),
-                             i64c(c, inner), i64c(c, m), i64c(c, nn), i64c(c, k)};
+    LLVMValueRef args[22] = {i32c(c, n->trans_a), i32c(c, n->trans_b),
+                             dims_prod(c, f, n->shape, 0, n->view ? 1 : r - 2), i64c(c, inner),
+                             i64c(c, m), i64c(c, nn), i64c(c, k)};
     for (int q = 0; q < 2; q++) {
-        Node *x = n->in[q];
-        LLVMValueRef p = node_ptr(c, f, x);
+        LLVMValueRef p = node_ptr(c, f, n->in[q]);
         if (v->on[q]) p = LLVMBuildGEP2(c->b, c->f32, p, (LLVMValueRef[]){i64c(c, v->off[q])}, 1, "");
         args[7 + 4 * q] = p;
         args[8 + 4 * q] = i64c(c, v->on[q] ? v->ld[q] : cols[q]);
         args[9 + 4 * q] = i64c(c, v->on[q] ? v->s[q] : inner * rows[q] * cols[q]);
         args[10 + 4 * q] = i64c(c, v->on[q] ? v->s_i[q] : rows[q] * cols[q]);
     }
-    args[15] = node_ptr(c, f, v->into ? v->into : n);
-    args[16] = i64c(c, nn);
-    args[17] = i64c(c, inner * m * nn);
-    args[18] = i64c(c, m * nn);
-    if (v->out) {
-        args[15] = LLVMBuildGEP2(c->b, c->f32, args[15], (LLVMValueRef[]){i64c(c, v->c_off)}, 1, "");
-        args[16] = i64c(c, v->ldc);
-        args[17] = i64c(c, v->sc);
-        args[18] = i64c(c, v->sc_i);
-    }
-    args[19] = ep ? ep : LLVMConstNull(P);
+    LLVMValueRef cp = node_ptr(c, f, v->into ? v->into : n);
+    if (v->out) cp = LLVMBuildGEP2(c->b, c->f32, cp, (LLVMValueRef[]){i64c(c, v->c_off)}, 1, "");
+    args[15] = cp;
+    args[16] = i64c(c, v->out ? v->ldc : nn);
+    args[17] = i64c(c, v->out ? v->sc : inner * m * nn);
+    args[18] = i64c(c, v->out ? v->sc_i : m * nn);
+    args[19] = ep ? ep : LLVMConstNull(P);   /* (C contiguous then: mark_epilogues) */
     args[20] = ep ? ep_args : LLVMConstNull(P);
     args[21] = i32c(c, bmm_triangle(c->g, n));
     call(c, extern_fn(c, "nnl_sgemm_batched_v", c->vd, pt, 22), args, 22);
-}
-
-/* y = op(a) @ op(b) for each of the matrices along the leading axes of a (..., ra, ca)
- * and b (..., rb, cb); y (..., m, n). */
-static void gen_bmm(Cg *c, Frame *f, Node *n, LLVMValueRef ep, LLVMValueRef ep_args)
-{
-    if (n->view) {
-        gen_bmm_view(c, f, n, ep, ep_args);
-        return;
-    }
-    Node *a = n->in[0], *bb = n->in[1];
-    int r = a->shape.rank;
-    int64_t ra = a->shape.d[r - 2], ca = a->shape.d[r - 1], rb = bb->shape.d[r - 2], cb = bb->shape.d[r - 1];
-    int64_t m = n->trans_a ? ca : ra, k = n->trans_a ? ra : ca, nn = n->trans_b ? rb : cb;
-    LLVMTypeRef I = c->i64, P = c->ptr;
-    LLVMTypeRef pt[16] = {c->i32, c->i32, I, I, I, I, P, I, I, P, I, I, P, I, I, c->i32};
-    LLVMValueRef args[16] = {i32c(c, n->trans_a), i32c(c, n->trans_b), dims_prod(c, f, a->shape, 0, r - 2),
-                             i64c(c, m), i64c(c, nn), i64c(c, k),
-                             node_ptr(c, f, a), i64c(c, ca), i64c(c, ra * ca),
-                             node_ptr(c, f, bb), i64c(c, cb), i64c(c, rb * cb),
-                             node_ptr(c, f, n), i64c(c, nn), i64c(c, m * nn), i32c(c, bmm_triangle(c->g, n))};
-    if (ep) {   /* ..., c, ep, ep_args, tri: each C contiguous */
-        pt[13] = P;
-        pt[14] = P;
-        args[13] = ep;
-        args[14] = ep_args;
-        call(c, extern_fn(c, "nnl_sgemm_batched_ep", c->vd, pt, 16), args, 16);
-    } else {
-        call(c, extern_fn(c, "nnl_sgemm_batched", c->vd, pt, 16), args, 16);
-    }
 }
 
 /* EMBED_DW: dy (..., D), ids (...) -> dw (V, D). When it is a table's gradient and

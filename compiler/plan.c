@@ -111,6 +111,13 @@ static Node **epilogue_in_place(const Graph *g, int *last)
     return over;
 }
 
+/* n's memory, live over kernels [at, end]: batch-scaled or fixed by its shape. */
+static void place(Node *n, Pool *batch, Pool *fixed, int64_t fixed_base, int at, int end)
+{
+    int64_t size = align_up(shape_numel_static(n->shape));
+    n->off = n->shape.batched ? pool_alloc(batch, size, at, end) : fixed_base + pool_alloc(fixed, size, at, end);
+}
+
 void plan_graph(Graph *g)
 {
     /* parameters, gradients, optimizer state: fixed, contiguous, same layout */
@@ -182,10 +189,7 @@ void plan_graph(Graph *g)
          * the first of them, live from there */
         Node *s = n->op == OP_BMM && n->view ? n->view->into : NULL;
         if (s && !placed[s->id]) {
-            int end = s->pinned ? nk + 1 : last[s->id], at = fuse_step(g, n->kernel);
-            int64_t size = align_up(shape_numel_static(s->shape));
-            s->off = s->shape.batched ? pool_alloc(&batch, size, at, end)
-                                      : fixed_base + pool_alloc(&fixed, size, at, end);
+            place(s, &batch, &fixed, fixed_base, fuse_step(g, n->kernel), s->pinned ? nk + 1 : last[s->id]);
             placed[s->id] = true;
         }
         if (s) {
@@ -209,11 +213,7 @@ void plan_graph(Graph *g)
         for (int k = 0; k < g->params.len; k++)
             if (((ParamInfo *)g->params.items[k])->grad == n && ir_trains(g)) is_grad = true;
         if (is_grad) continue;
-        int end = n->pinned ? nk + 1 : last[i];
-        int64_t size = align_up(shape_numel_static(n->shape));
-        int at = fuse_step(g, n->kernel);
-        n->off = n->shape.batched ? pool_alloc(&batch, size, at, end)
-                                  : fixed_base + pool_alloc(&fixed, size, at, end);
+        place(n, &batch, &fixed, fixed_base, fuse_step(g, n->kernel), n->pinned ? nk + 1 : last[i]);
     }
     if (g->t_output && g->t_output != g->output) g->t_output->off = g->output->off;
     if (g->t_loss && g->t_loss != g->loss) g->t_loss->off = g->loss->off;
