@@ -1299,16 +1299,19 @@ static void gen_reduce(Cg *c, Frame *f, Node *n)
     call(c, fn, args, 6);
 }
 
-static void gen_rows(Cg *c, Frame *f, Node *n)
+/* A row kernel; with an epilogue (ep: its loop function and KArgs) the runtime runs the
+ * loop on each few rows as soon as they are written (fuse.c's mark_epilogues). */
+static void gen_rows(Cg *c, Frame *f, Node *n, LLVMValueRef ep, LLVMValueRef ep_args)
 {
     Node *x = n->in[0];
     int64_t cols = x->shape.d[x->shape.rank - 1];
     LLVMValueRef rows = dims_prod(c, f, x->shape, 0, x->shape.rank - 1);
+    int na = 0;
+    LLVMTypeRef pt[9];
+    LLVMValueRef args[9];
+    #define ARG(t, v) (pt[na] = (t), args[na++] = (v))
+    const char *fn;
     if (n->op == OP_NORMALIZE || n->op == OP_NORMALIZE_DX) {   /* x[, dy, gamma], out, rows, cols, eps */
-        int na = 0;
-        LLVMTypeRef pt[7];
-        LLVMValueRef args[7];
-        #define ARG(t, v) (pt[na] = (t), args[na++] = (v))
         ARG(c->ptr, node_ptr(c, f, x));
         if (n->op == OP_NORMALIZE_DX) {   /* dy, gamma (or NULL) */
             ARG(c->ptr, node_ptr(c, f, n->in[1]));
@@ -1318,23 +1321,28 @@ static void gen_rows(Cg *c, Frame *f, Node *n)
         ARG(c->i64, rows);
         ARG(c->i64, i64c(c, cols));
         ARG(c->f32, f32c(c, n->fval));
-        #undef ARG
-        const char *fn = n->op == OP_NORMALIZE ? "nnl_layer_norm_rows" : "nnl_layer_norm_rows_dx";
-        call(c, extern_fn(c, fn, c->vd, pt, na), args, na);
-        return;
+        fn = n->op == OP_NORMALIZE ? "nnl_layer_norm_rows_ep" : "nnl_layer_norm_rows_dx_ep";
+    } else if (n->op == OP_SOFTMAX_DX) {   /* y, dy, dx, rows, cols, scale, causal */
+        ARG(c->ptr, node_ptr(c, f, x));
+        ARG(c->ptr, node_ptr(c, f, n->in[1]));
+        ARG(c->ptr, node_ptr(c, f, n));
+        ARG(c->i64, rows);
+        ARG(c->i64, i64c(c, cols));
+        ARG(c->f32, f32c(c, n->fval));
+        ARG(c->i32, i32c(c, n->attr[0] ? 2 : 0));
+        fn = "nnl_softmax_rows_dx_ep";
+    } else {   /* x, y, rows, cols, flags */
+        ARG(c->ptr, node_ptr(c, f, x));
+        ARG(c->ptr, node_ptr(c, f, n));
+        ARG(c->i64, rows);
+        ARG(c->i64, i64c(c, cols));
+        ARG(c->i32, i32c(c, (n->op == OP_LOG_SOFTMAX) | (n->attr[0] ? 2 : 0)));
+        fn = "nnl_softmax_rows_ep";
     }
-    if (n->op == OP_SOFTMAX_DX) {   /* y, dy, dx, rows, cols, scale, causal */
-        LLVMTypeRef pt[7] = {c->ptr, c->ptr, c->ptr, c->i64, c->i64, c->f32, c->i32};
-        LLVMValueRef args[7] = {node_ptr(c, f, x), node_ptr(c, f, n->in[1]), node_ptr(c, f, n), rows,
-                                i64c(c, cols), f32c(c, n->fval), i32c(c, n->attr[0] ? 2 : 0)};
-        call(c, extern_fn(c, "nnl_softmax_rows_dx", c->vd, pt, 7), args, 7);
-        return;
-    }
-    LLVMTypeRef pt[5] = {c->ptr, c->ptr, c->i64, c->i64, c->i32};
-    LLVMValueRef fn = extern_fn(c, "nnl_softmax_rows", c->vd, pt, 5);
-    LLVMValueRef args[5] = {node_ptr(c, f, x), node_ptr(c, f, n), rows, i64c(c, cols),
-                            i32c(c, (n->op == OP_LOG_SOFTMAX) | (n->attr[0] ? 2 : 0))};
-    call(c, fn, args, 5);
+    ARG(c->ptr, ep ? ep : LLVMConstNull(c->ptr));
+    ARG(c->ptr, ep ? ep_args : LLVMConstNull(c->ptr));
+    #undef ARG
+    call(c, extern_fn(c, fn, c->vd, pt, na), args, na);
 }
 
 /* PICK: x (rows, C), labels (rows) -> (rows); UNPICK: dy (rows), labels -> (rows, C). */
@@ -1485,12 +1493,13 @@ static void gen_kernel(Cg *c, int index, Kernel *k)
         c->launch[index] = new_launcher(c, index, &f);
         if (c->g->train.clip_norm > 0) gen_clip(c, &f);
         launch_update(c, &f, body, split);
-    } else if (k->kind == K_GEMM && k->epilogue >= 0 && operands_in_memory(n)) {
+    } else if ((k->kind == K_GEMM || k->kind == K_ROW) && k->epilogue >= 0 && operands_in_memory(n)) {
         /* the epilogue's loop first (it may make a function), then the launcher */
         LoopFn l = loop_fn(c, k->epilogue, c->g->kernels.items[k->epilogue]);
         c->launch[index] = new_launcher(c, index, &f);
         LLVMValueRef kargs = loop_kargs(c, &f, &l);
-        if (n->op == OP_BMM) gen_bmm(c, &f, n, l.fn, kargs);
+        if (k->kind == K_ROW) gen_rows(c, &f, n, l.fn, kargs);
+        else if (n->op == OP_BMM) gen_bmm(c, &f, n, l.fn, kargs);
         else gen_gemm(c, &f, n, l.fn, kargs);
     } else {
         c->launch[index] = new_launcher(c, index, &f);
@@ -1498,7 +1507,7 @@ static void gen_kernel(Cg *c, int index, Kernel *k)
             switch (k->kind) {
             case K_GEMM: if (n->op == OP_BMM) gen_bmm(c, &f, n, NULL, NULL); else gen_gemm(c, &f, n, NULL, NULL); break;
             case K_REDUCE: gen_reduce(c, &f, n); break;
-            case K_ROW: gen_rows(c, &f, n); break;
+            case K_ROW: gen_rows(c, &f, n, NULL, NULL); break;
             case K_CALL:
                 if (n->op == OP_PICK || n->op == OP_UNPICK) gen_pick(c, &f, n);
                 else if (n->op == OP_EMBED_DW) gen_embed_dw(c, &f, n);

@@ -100,8 +100,21 @@ static bool in_loop_of(const Node *x, const Node *e)
     return kind == K_LEAF || x->op == OP_CONST || (kind == K_ELEM && shape_eq(x->shape, e->shape));
 }
 
-/* A product whose first use, further down its segment, is an elementwise node of its
- * shape moves to just before the loop of that use: what lies between does not read it,
+bool fuse_epilogue_host(const Node *n)
+{
+    switch (n->op) {
+    case OP_MATMUL: case OP_BMM:
+        return true;
+    case OP_SOFTMAX: case OP_LOG_SOFTMAX: case OP_SOFTMAX_DX: case OP_NORMALIZE: case OP_NORMALIZE_DX:
+        return !getenv("NNLC_NO_ROW_EPILOGUES");   /* (tests/e2e/row_epilogues.sh) */
+    default:
+        return false;
+    }
+}
+
+/* A product (or a row kernel: fuse_epilogue_host) whose first use, further down its
+ * segment, is an elementwise node of its shape moves to just before the loop of that
+ * use: what lies between does not read it,
  * and the loop can then become its epilogue (mark_epilogues) instead of a pass of its
  * own. Before the loop, not before the use, which would split the loop in two (a value
  * stored that was not). An LSTM's input projection x Wx + b, with b's pieces computed
@@ -117,7 +130,7 @@ static void sink_products(Graph *g)
     if (!done) abort();
     for (int i = 0; i < g->nodes.len; i++) {
         Node *m = g->nodes.items[i];
-        if ((m->op != OP_MATMUL && m->op != OP_BMM) || done[m->id]) continue;
+        if (!fuse_epilogue_host(m) || done[m->id]) continue;
         int hi = g->seg_end[seg_of(g, i)], j = i + 1;
         while (j < hi && !reads(g->nodes.items[j], m)) j++;
         if (j >= hi || j == i + 1) continue;
@@ -248,14 +261,17 @@ static bool reads_in_place(const Kernel *e, const Node *y)
 /* An elementwise kernel right after a GEMM, in its segment and over its output's shape,
  * that reads the output only in place (bias, activation, residual add) becomes the
  * GEMM's epilogue: nnl_sgemm_ep runs it on each block of the product as soon as the
- * block is final, while it is in cache, instead of in a pass of its own. */
+ * block is final, while it is in cache, instead of in a pass of its own. So for a row
+ * kernel (softmax, layer norm and their adjoints) and the loop after it (layer norm's
+ * scale and shift, a residual add of its gradient): runtime/kernels.c runs it on each
+ * few rows the kernel has just written. */
 static void mark_epilogues(Graph *g)
 {
     for (int i = 0; i + 1 < g->kernels.len; i++) {
         Kernel *k = g->kernels.items[i], *e = g->kernels.items[i + 1];
-        if (k->kind != K_GEMM || e->kind != K_ELEM || e->seg != k->seg) continue;
+        if ((k->kind != K_GEMM && k->kind != K_ROW) || e->kind != K_ELEM || e->seg != k->seg) continue;
         Node *y = k->nodes.items[0];
-        if ((y->op != OP_MATMUL && y->op != OP_BMM) || !shape_eq(e->shape, y->shape) || !reads_in_place(e, y) ||
+        if (!fuse_epilogue_host(y) || !shape_eq(e->shape, y->shape) || !reads_in_place(e, y) ||
             (y->view && y->view->out))   /* C laid out as a permute (views.c): not flat */
             continue;
         k->epilogue = i + 1;

@@ -313,7 +313,10 @@ void fuse_print(FILE *out, const Graph *g);
 /* n is computed inside another node's call kernel and never reaches memory (a max
  * pooling's adjoint inside its convolution's weight gradient). */
 bool fuse_folded(const Graph *g, const Node *n);
-/* Kernel index i as the memory plan sees it: a GEMM's epilogue runs within the GEMM. */
+/* n may run the elementwise loop after it as its epilogue: a product, or a row kernel
+ * (softmax, log-softmax, layer norm and their adjoints). */
+bool fuse_epilogue_host(const Node *n);
+/* Kernel index i as the memory plan sees it: an epilogue runs within its host's kernel. */
 int fuse_step(const Graph *g, int i);
 /* Kernel i as one line of --emit=fused (malloc'd; NULL without memory), at most
  * max_nodes nodes, with " (line L)" of its first node when with_line. */

@@ -73,12 +73,13 @@ static bool same_index(const Node *r)
     }
 }
 
-/* A product whose only reader is its epilogue gives its memory to the epilogue's first
- * stored value of its shape (char GPT: q, k, v plus bias over the 3 MB product, the
- * residual adds over theirs): the epilogue writes the lines it has just read, still in
+/* A product (or a row kernel) whose only reader is its epilogue gives its memory to the
+ * epilogue's first stored value of its shape (char GPT: q, k, v plus bias over the 3 MB
+ * product, the residual adds over theirs, a layer norm's scale and shift over the
+ * normalized rows in the inference forward): the epilogue writes the lines it has just read, still in
  * cache, instead of a fresh tensor whose lines are first read from memory, and the arena
- * holds one tensor less. Safe because the epilogue runs on blocks of C that the product
- * has finished, reads C only at the element it writes, and every node of the loop that
+ * holds one tensor less. Safe because the epilogue runs on blocks of C (rows) that the
+ * host has finished, reads C only at the element it writes, and every node of the loop that
  * reads C comes no later than that value's store (the loop reloads C at each use).
  * Returns, per node id, the product whose place it takes, or NULL; extends the
  * product's life to the value's. */
@@ -90,7 +91,7 @@ static Node **epilogue_in_place(const Graph *g, int *last)
         const Kernel *kg = g->kernels.items[ki];
         if (kg->epilogue < 0 || kg->nodes.len != 1) continue;
         Node *c = kg->nodes.items[0];
-        if ((c->op != OP_MATMUL && c->op != OP_BMM) || !placeable(g, c) || last[c->id] != ki) continue;
+        if (!fuse_epilogue_host(c) || !placeable(g, c) || last[c->id] != ki) continue;
         const Kernel *ke = g->kernels.items[kg->epilogue];
         int at = -1;   /* the value to place over c */
         for (int j = 0; j < ke->nodes.len && at < 0; j++) {

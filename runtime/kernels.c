@@ -204,23 +204,6 @@ static void softmax_range(const float *x, float *y, int64_t r0, int64_t r1, int6
     }
 }
 
-void nnl_softmax_rows(const float *x, float *y, int64_t rows, int64_t cols, int flags)
-{
-    if (rows <= 0 || cols <= 0) return;
-    int lg = flags & 1, causal = !lg && (flags & 2);
-    int nt = threads_for(rows * cols, rows);
-    if (nt <= 1) {   /* no OpenMP region for one thread: ~1 us each */
-        softmax_range(x, y, 0, rows, cols, lg, causal);
-        return;
-    }
-    #pragma omp parallel num_threads(rt_threads())
-    {
-        int64_t lo, hi;
-        rt_share(rows, nt, &lo, &hi);
-        softmax_range(x, y, lo, hi, cols, lg, causal);
-    }
-}
-
 /* Softmax's adjoint on rows [r0, r1): dx = scale y (dy - sum(dy y)), the sum in 16 lanes
  * added in order as sum16; causal: row t over its columns 0..t, 0 after. dx may be y or
  * dy (each element is read before it is written, the sum before any). */
@@ -252,24 +235,6 @@ static void softmax_dx_range(const float *y, const float *dy, float *dx, int64_t
         for (int64_t j = 0; j < cols; j++) dr[j] = yr[j] * (gr[j] - sum) * scale;
 #endif
         for (int64_t j = cols; j < all; j++) dr[j] = 0.0f;
-    }
-}
-
-void nnl_softmax_rows_dx(const float *y, const float *dy, float *dx, int64_t rows, int64_t cols,
-                         float scale, int flags)
-{
-    if (rows <= 0 || cols <= 0) return;
-    int causal = flags & 2;
-    int nt = threads_for(rows * cols, rows);
-    if (nt <= 1) {
-        softmax_dx_range(y, dy, dx, 0, rows, cols, scale, causal);
-        return;
-    }
-    #pragma omp parallel num_threads(rt_threads())
-    {
-        int64_t lo, hi;
-        rt_share(rows, nt, &lo, &hi);
-        softmax_dx_range(y, dy, dx, lo, hi, cols, scale, causal);
     }
 }
 
@@ -329,33 +294,118 @@ static void layer_norm_range(const float *x, const float *dy, const float *gamma
     }
 }
 
-/* layer_norm_range over all rows, split between threads (dy NULL: the forward). */
-static void layer_norm_rows(const float *x, const float *dy, const float *gamma, float *y, int64_t rows,
-                            int64_t cols, float eps)
+/* A row kernel's call: which kernel, its operands, and the epilogue (compiler/fuse.c's
+ * mark_epilogues: the elementwise loop that reads its output, or NULL). */
+typedef struct RowJob {
+    enum { ROW_SOFTMAX, ROW_SOFTMAX_DX, ROW_NORM } kind;
+    const float *x, *dy, *gamma;   /* softmax_dx: x is y */
+    float *y;
+    int64_t cols;
+    float f;                       /* softmax_dx: scale; layer norm: eps */
+    int log_variant, causal;
+    NnlKernelFn ep;
+    const NnlCtx *ep_ctx;
+} RowJob;
+
+static void job_range(const RowJob *j, int64_t r0, int64_t r1)
 {
-    if (rows <= 0 || cols <= 0) return;
-    int nt = threads_for((dy ? 2 : 1) * rows * cols, rows);
-    if (nt <= 1) {
-        layer_norm_range(x, dy, gamma, y, 0, rows, cols, eps);
+    switch (j->kind) {
+    case ROW_SOFTMAX: softmax_range(j->x, j->y, r0, r1, j->cols, j->log_variant, j->causal); break;
+    case ROW_SOFTMAX_DX: softmax_dx_range(j->x, j->dy, j->y, r0, r1, j->cols, j->f, j->causal); break;
+    case ROW_NORM: layer_norm_range(j->x, j->dy, j->gamma, j->y, r0, r1, j->cols, j->f); break;
+    }
+}
+
+/* Rows at a time when there is an epilogue: ~16 KB of output, in L1 when the loop reads
+ * it back (char GPT's layer norm, 128 columns: 32 rows). */
+enum { EPI_FLOATS = 4096 };
+
+/* Rows [r0, r1) of j, and the epilogue on each block of them as soon as it is written:
+ * the loop reads the rows in cache instead of in a pass of its own from memory (char
+ * GPT's layer-norm scale and shift, the residual add of its gradient). */
+static void job_rows(const RowJob *j, int64_t r0, int64_t r1)
+{
+    if (!j->ep) {
+        job_range(j, r0, r1);
+        return;
+    }
+    int64_t step = j->cols < EPI_FLOATS ? EPI_FLOATS / j->cols : 1;
+    for (int64_t r = r0; r < r1; r += step) {
+        int64_t e = r1 - r < step ? r1 : r + step;
+        job_range(j, r, e);
+        j->ep(j->ep_ctx, r * j->cols, e * j->cols);
+    }
+}
+
+/* All rows of j, split between threads from PAR_MIN elements of work. */
+static void run_rows(const RowJob *j, int64_t rows, int64_t work)
+{
+    if (rows <= 0 || j->cols <= 0) return;
+    int nt = threads_for(work, rows);
+    if (nt <= 1) {   /* no OpenMP region for one thread: ~1 us each */
+        job_rows(j, 0, rows);
         return;
     }
     #pragma omp parallel num_threads(rt_threads())
     {
         int64_t lo, hi;
         rt_share(rows, nt, &lo, &hi);
-        layer_norm_range(x, dy, gamma, y, lo, hi, cols, eps);
+        if (lo < hi) job_rows(j, lo, hi);
     }
+}
+
+void nnl_softmax_rows_ep(const float *x, float *y, int64_t rows, int64_t cols, int flags, NnlKernelFn ep,
+                         const NnlCtx *ep_ctx)
+{
+    int lg = flags & 1;
+    RowJob j = {.kind = ROW_SOFTMAX, .x = x, .y = y, .cols = cols, .log_variant = lg,
+                .causal = !lg && (flags & 2), .ep = ep, .ep_ctx = ep_ctx};
+    run_rows(&j, rows, rows * cols);
+}
+
+void nnl_softmax_rows(const float *x, float *y, int64_t rows, int64_t cols, int flags)
+{
+    nnl_softmax_rows_ep(x, y, rows, cols, flags, NULL, NULL);
+}
+
+void nnl_softmax_rows_dx_ep(const float *y, const float *dy, float *dx, int64_t rows, int64_t cols, float scale,
+                            int flags, NnlKernelFn ep, const NnlCtx *ep_ctx)
+{
+    RowJob j = {.kind = ROW_SOFTMAX_DX, .x = y, .dy = dy, .y = dx, .cols = cols, .f = scale,
+                .causal = flags & 2, .ep = ep, .ep_ctx = ep_ctx};
+    run_rows(&j, rows, rows * cols);
+}
+
+void nnl_softmax_rows_dx(const float *y, const float *dy, float *dx, int64_t rows, int64_t cols,
+                         float scale, int flags)
+{
+    nnl_softmax_rows_dx_ep(y, dy, dx, rows, cols, scale, flags, NULL, NULL);
+}
+
+void nnl_layer_norm_rows_ep(const float *x, float *y, int64_t rows, int64_t cols, float eps, NnlKernelFn ep,
+                            const NnlCtx *ep_ctx)
+{
+    RowJob j = {.kind = ROW_NORM, .x = x, .y = y, .cols = cols, .f = eps, .ep = ep, .ep_ctx = ep_ctx};
+    run_rows(&j, rows, rows * cols);
 }
 
 void nnl_layer_norm_rows(const float *x, float *y, int64_t rows, int64_t cols, float eps)
 {
-    layer_norm_rows(x, NULL, NULL, y, rows, cols, eps);
+    nnl_layer_norm_rows_ep(x, y, rows, cols, eps, NULL, NULL);
+}
+
+void nnl_layer_norm_rows_dx_ep(const float *x, const float *dy, const float *gamma, float *dx, int64_t rows,
+                               int64_t cols, float eps, NnlKernelFn ep, const NnlCtx *ep_ctx)
+{
+    RowJob j = {.kind = ROW_NORM, .x = x, .dy = dy, .gamma = gamma, .y = dx, .cols = cols, .f = eps,
+                .ep = ep, .ep_ctx = ep_ctx};
+    run_rows(&j, rows, 2 * rows * cols);
 }
 
 void nnl_layer_norm_rows_dx(const float *x, const float *dy, const float *gamma, float *dx, int64_t rows,
                             int64_t cols, float eps)
 {
-    layer_norm_rows(x, dy, gamma, dx, rows, cols, eps);
+    nnl_layer_norm_rows_dx_ep(x, dy, gamma, dx, rows, cols, eps, NULL, NULL);
 }
 
 /* Outputs [lo, hi) of the flattened (outer, inner) result. Each output sums its r terms

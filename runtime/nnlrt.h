@@ -16,9 +16,9 @@ extern "C" {
 
 /* Bumped whenever a struct below or a kernel signature changes. Generated objects store
  * the version they were built for in NnlModelDesc.abi_version; nnl_create refuses others.
- * (10: NnlCtx.entry, nnl_conv2d_maxpool; 9: nnl_layer_norm_rows_dx's gamma; 8:
+ * (11: the row kernels' epilogues, nnl_*_rows_ep; 10: NnlCtx.entry, nnl_conv2d_maxpool; 9: nnl_layer_norm_rows_dx's gamma; 8:
  * nnl_sgemm_batched[_ep]'s tri, nnl_softmax_rows_dx.) */
-#define NNL_ABI_VERSION 10
+#define NNL_ABI_VERSION 11
 #define NNL_MAX_RANK 8
 
 /* ===== the context every generated function receives ===== */
@@ -137,6 +137,17 @@ void nnl_softmax_rows_dx(const float *y, const float *dy, float *dx, int64_t row
 void nnl_layer_norm_rows(const float *x, float *y, int64_t rows, int64_t cols, float eps);
 void nnl_layer_norm_rows_dx(const float *x, const float *dy, const float *gamma, float *dx, int64_t rows,
                             int64_t cols, float eps);
+/* The four above with an epilogue (ep NULL: none): ep(ep_ctx, lo, hi) over flat indices
+ * of the output, run on each few rows a thread has just written (the elementwise loop
+ * that reads them: layer norm's scale and shift). */
+void nnl_softmax_rows_ep(const float *x, float *y, int64_t rows, int64_t cols, int flags, NnlKernelFn ep,
+                         const NnlCtx *ep_ctx);
+void nnl_softmax_rows_dx_ep(const float *y, const float *dy, float *dx, int64_t rows, int64_t cols, float scale,
+                            int flags, NnlKernelFn ep, const NnlCtx *ep_ctx);
+void nnl_layer_norm_rows_ep(const float *x, float *y, int64_t rows, int64_t cols, float eps, NnlKernelFn ep,
+                            const NnlCtx *ep_ctx);
+void nnl_layer_norm_rows_dx_ep(const float *x, const float *dy, const float *gamma, float *dx, int64_t rows,
+                               int64_t cols, float eps, NnlKernelFn ep, const NnlCtx *ep_ctx);
 
 /* x: (outer, r, inner) -> y: (outer, inner), y = scale * sum over r. Summation order is
  * fixed (independent of the thread count). */

@@ -4,7 +4,8 @@
  * inputs), rt_expf (relative error, the ends, inf and NaN), nnl_reduce_sum (against double; identical bits on 1, 2, 3, 4 and 5 threads),
  * nnl_pick / nnl_unpick (labels out of range give 0), nnl_stack (1-3 threads),
  * nnl_layer_norm_rows and its adjoint (against double and central differences), the
- * causal softmax (as the masked one, bit for bit). */
+ * causal softmax (as the masked one, bit for bit), the row kernels' epilogues (each
+ * element once, after it is written, on 1-3 threads). */
 #include <float.h>
 #include <math.h>
 #include <omp.h>
@@ -446,6 +447,67 @@ static void test_stack(void)
     free(y);
 }
 
+/* The row kernels' epilogues (nnl_*_rows_ep): run on every output element once, after
+ * the kernel wrote it (the epilogue reads the output), on 1-3 threads, for rows that are
+ * not a multiple of a block and rows longer than one. */
+typedef struct EpiProbe { const float *y; float *out; int *visits; } EpiProbe;
+
+static void epi_probe(const NnlCtx *ctx, int64_t lo, int64_t hi)
+{
+    const EpiProbe *p = (const EpiProbe *)ctx;
+    for (int64_t i = lo; i < hi; i++) {
+        p->out[i] = p->y[i] * 3.0f + 1.0f;
+        __atomic_add_fetch(&p->visits[i], 1, __ATOMIC_RELAXED);
+    }
+}
+
+static void test_row_epilogues(void)
+{
+    static const int64_t shapes[][2] = {{77, 64}, {70, 128}, {5, 5000}, {1, 3}};
+    for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++) {
+        int64_t rows = shapes[si][0], cols = shapes[si][1], n = rows * cols;
+        float *x = malloc(sizeof(float) * n), *dy = malloc(sizeof(float) * n), *g = malloc(sizeof(float) * cols);
+        float *want = malloc(sizeof(float) * n), *y = malloc(sizeof(float) * n), *out = malloc(sizeof(float) * n);
+        int *visits = malloc(sizeof(int) * n);
+        for (int64_t i = 0; i < n; i++) {
+            x[i] = (float)((i * 37) % 101) / 50.0f - 1.0f;
+            dy[i] = (float)((i * 53) % 97) / 48.0f - 1.0f;
+        }
+        for (int64_t j = 0; j < cols; j++) g[j] = 1.0f + 0.01f * (float)j;
+        EpiProbe probe = {y, out, visits};
+        const NnlCtx *pc = (const NnlCtx *)&probe;
+        for (int kind = 0; kind < 4; kind++)
+            for (int th = 1; th <= 3; th++) {
+                rt_set_threads(th);
+                int flags = cols == 64 ? 2 : 0;   /* causal where rows are (.., T, T) */
+                switch (kind) {
+                case 0: nnl_softmax_rows(x, want, rows, cols, flags); break;
+                case 1: nnl_softmax_rows_dx(x, dy, want, rows, cols, 0.5f, flags); break;
+                case 2: nnl_layer_norm_rows(x, want, rows, cols, 1e-5f); break;
+                default: nnl_layer_norm_rows_dx(x, dy, g, want, rows, cols, 1e-5f); break;
+                }
+                memset(visits, 0, sizeof(int) * n);
+                for (int64_t i = 0; i < n; i++) y[i] = out[i] = NAN;
+                switch (kind) {
+                case 0: nnl_softmax_rows_ep(x, y, rows, cols, flags, epi_probe, pc); break;
+                case 1: nnl_softmax_rows_dx_ep(x, dy, y, rows, cols, 0.5f, flags, epi_probe, pc); break;
+                case 2: nnl_layer_norm_rows_ep(x, y, rows, cols, 1e-5f, epi_probe, pc); break;
+                default: nnl_layer_norm_rows_dx_ep(x, dy, g, y, rows, cols, 1e-5f, epi_probe, pc); break;
+                }
+                int64_t bad = 0, twice = 0;
+                for (int64_t i = 0; i < n; i++) {
+                    float e = want[i] * 3.0f + 1.0f;
+                    bad += memcmp(&y[i], &want[i], sizeof(float)) != 0 || memcmp(&out[i], &e, sizeof(float)) != 0;
+                    twice += visits[i] != 1;
+                }
+                CHECK(bad == 0 && twice == 0, "row kernel %d with an epilogue, %lldx%lld on %d threads: %lld wrong, "
+                      "%lld not visited once", kind, (long long)rows, (long long)cols, th, (long long)bad,
+                      (long long)twice);
+            }
+        free(x); free(dy); free(g); free(want); free(y); free(out); free(visits);
+    }
+}
+
 int main(void)
 {
     test_parallel_for();
@@ -455,6 +517,7 @@ int main(void)
     test_softmax();
     test_softmax_dx();
     test_layer_norm();
+    test_row_epilogues();
     test_expf();
     test_reduce();
     test_pick();
