@@ -89,7 +89,7 @@ static float max16(const float *v, int64_t n)
 #endif
 
 #if defined(__AVX512F__)
-/* rt_expf on 16 lanes, the same steps (its multiply-adds fused) */
+/* rt_expf on 16 lanes, the same steps (its multiply-adds fused) and values */
 static inline __m512 exp16(__m512 x)
 {
     const __m512 hi = _mm512_set1_ps(88.72283935546875f), magic = _mm512_set1_ps(12582912.0f);
@@ -104,11 +104,10 @@ static inline __m512 exp16(__m512 x)
     p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
     p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
     p = _mm512_add_ps(_mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r), _mm512_set1_ps(1.0f));
-    __m512i ni = _mm512_cvttps_epi32(n), n1 = _mm512_srai_epi32(ni, 1), n2 = _mm512_sub_epi32(ni, n1);
-    const __m512i bias = _mm512_set1_epi32(127);
-    __m512 s1 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(n1, bias), 23));
-    __m512 s2 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(n2, bias), 23));
-    __m512 y = _mm512_mul_ps(_mm512_mul_ps(p, s1), s2);
+    /* p 2^n in one rounding, as rt_expf's p 2^n1 2^n2 (the same bits for every float x,
+     * checked over all 2^32) in one instruction instead of eight: softmax's rows of
+     * attention's 1..64 keys are bound by the exponentials, 4.7 -> 3.3 ns a vector */
+    __m512 y = _mm512_scalef_ps(p, n);
     y = _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(x, hi, _CMP_GT_OQ), _mm512_set1_ps(INFINITY));
     return _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), x);
 }
@@ -257,6 +256,99 @@ static void row_stats(const float *xr, int64_t cols, float eps, float *buf, floa
     *r = 1.0f / sqrtf(v / (float)cols + eps);
 }
 
+#if defined(__AVX512F__)
+/* G rows at a time: their lane sums added across lanes side by side, G independent
+ * chains of 15 dependent adds where one row's were a chain of its own after the other's */
+enum { LN_G = 4 };
+
+/* v's 16 lanes per row q < G added in order (as lanes_sum16), the rows' chains interleaved */
+static inline void lanes_sums(const __m512 *v, int G, float *out)
+{
+    float acc[LN_G][16];
+    for (int q = 0; q < G; q++) {
+        _mm512_storeu_ps(acc[q], v[q]);
+        out[q] = 0;
+    }
+    for (int l = 0; l < 16; l++)
+        for (int q = 0; q < G; q++) out[q] += acc[q][l];
+}
+
+/* Rows r .. r + G of layer_norm_range (cols <= 256: one block of sum16), in registers:
+ * the sums of x, then of (x - mean)^2, in 16 lanes as row_stats, its squares not stored
+ * and read back; then the normalization or its adjoint. The same operations in the same
+ * order as the loops (char GPT trains to the same bits); in cache, 256 rows of 128, one
+ * thread: the forward 9.9 -> 7.2 us, the adjoint 20.1 -> 15.3 (from memory they are bound
+ * by reading it: 2048 rows 88 -> 80-85 us, 167 -> 149-153). */
+static inline __attribute__((always_inline))
+void layer_norm_rows16(const int G, const float *x, const float *dy, const float *gamma, float *y, int64_t r,
+                       int64_t cols, float eps)
+{
+    __m512 acc[LN_G], acc2[LN_G], vm[LN_G], vr[LN_G];
+    float m[LN_G], v[LN_G];
+    for (int q = 0; q < G; q++) {
+        const float *xr = x + (r + q) * cols;
+        acc[q] = _mm512_setzero_ps();
+        for (int64_t j = 0; j < cols; j += 16) {
+            __mmask16 k = rt_lanes16(cols - j);
+            acc[q] = _mm512_mask_add_ps(acc[q], k, acc[q], _mm512_maskz_loadu_ps(k, xr + j));
+        }
+    }
+    lanes_sums(acc, G, m);
+    for (int q = 0; q < G; q++) {
+        const float *xr = x + (r + q) * cols;
+        m[q] = (0.0f + m[q]) / (float)cols;
+        vm[q] = _mm512_set1_ps(m[q]);
+        acc2[q] = _mm512_setzero_ps();
+        for (int64_t j = 0; j < cols; j += 16) {
+            __mmask16 k = rt_lanes16(cols - j);
+            __m512 d = _mm512_sub_ps(_mm512_maskz_loadu_ps(k, xr + j), vm[q]);
+            acc2[q] = _mm512_mask_add_ps(acc2[q], k, acc2[q], _mm512_mul_ps(d, d));
+        }
+    }
+    lanes_sums(acc2, G, v);
+    for (int q = 0; q < G; q++) vr[q] = _mm512_set1_ps(1.0f / sqrtf((0.0f + v[q]) / (float)cols + eps));
+    if (!dy) {
+        for (int q = 0; q < G; q++) {
+            const float *xr = x + (r + q) * cols;
+            float *yr = y + (r + q) * cols;
+            for (int64_t j = 0; j < cols; j += 16) {
+                __mmask16 k = rt_lanes16(cols - j);
+                __m512 xh = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, xr + j), vm[q]), vr[q]);
+                _mm512_mask_storeu_ps(yr + j, k, xh);
+            }
+        }
+        return;
+    }
+    float sg[LN_G], sgy[LN_G];   /* sum(g), sum(g xhat), g = dy (gamma) */
+    for (int q = 0; q < G; q++) {
+        const float *xr = x + (r + q) * cols, *gr = dy + (r + q) * cols;
+        acc[q] = acc2[q] = _mm512_setzero_ps();
+        for (int64_t j = 0; j < cols; j += 16) {
+            __mmask16 k = rt_lanes16(cols - j);
+            __m512 g = _mm512_maskz_loadu_ps(k, gr + j);
+            if (gamma) g = _mm512_mul_ps(g, _mm512_maskz_loadu_ps(k, gamma + j));
+            __m512 xh = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, xr + j), vm[q]), vr[q]);
+            acc[q] = _mm512_mask_add_ps(acc[q], k, acc[q], g);
+            acc2[q] = _mm512_mask_add_ps(acc2[q], k, acc2[q], _mm512_mul_ps(g, xh));
+        }
+    }
+    lanes_sums(acc, G, sg);
+    lanes_sums(acc2, G, sgy);
+    for (int q = 0; q < G; q++) {
+        const float *xr = x + (r + q) * cols, *gr = dy + (r + q) * cols;
+        float *yr = y + (r + q) * cols;
+        __m512 va = _mm512_set1_ps((0.0f + sg[q]) / (float)cols), vb = _mm512_set1_ps((0.0f + sgy[q]) / (float)cols);
+        for (int64_t j = 0; j < cols; j += 16) {
+            __mmask16 k = rt_lanes16(cols - j);
+            __m512 g = _mm512_maskz_loadu_ps(k, gr + j);
+            if (gamma) g = _mm512_mul_ps(g, _mm512_maskz_loadu_ps(k, gamma + j));
+            __m512 xh = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, xr + j), vm[q]), vr[q]);
+            _mm512_mask_storeu_ps(yr + j, k, _mm512_mul_ps(vr[q], _mm512_fnmadd_ps(xh, vb, _mm512_sub_ps(g, va))));
+        }
+    }
+}
+#endif
+
 /* Rows [r0, r1): the normalization (dy NULL) or its adjoint (dy given) at dy gamma
  * (gamma (cols) or NULL: the product layer norm's scale puts on xhat's gradient, formed
  * here instead of stored; equal to dy gamma stored and read up to rounding, as the
@@ -264,6 +356,14 @@ static void row_stats(const float *xr, int64_t cols, float eps, float *buf, floa
 static void layer_norm_range(const float *x, const float *dy, const float *gamma, float *y, int64_t r0,
                              int64_t r1, int64_t cols, float eps)
 {
+#if defined(__AVX512F__)
+    if (cols <= 256) {   /* (rows of a few hundred features, as layer norm's are) */
+        int64_t r = r0;
+        for (; r + LN_G <= r1; r += LN_G) layer_norm_rows16(LN_G, x, dy, gamma, y, r, cols, eps);
+        for (; r < r1; r++) layer_norm_rows16(1, x, dy, gamma, y, r, cols, eps);
+        return;
+    }
+#endif
     float buf[256], gbuf[256];
     for (int64_t r = r0; r < r1; r++) {
         const float *xr = x + r * cols;
