@@ -1286,12 +1286,19 @@ static void gen_embed_dw(Cg *c, Frame *f, Node *n)
     call(c, extern_fn(c, "nnl_embedding_dw_rows", c->vd, pt, 8), args, 8);
 }
 
+/* A SUM's scale: its constant, over the batch size when it is a mean over the batch. */
+static LLVMValueRef sum_scale(Cg *c, Frame *f, const Node *n)
+{
+    LLVMValueRef scale = f32c(c, n->fval);
+    if (n->div_batch) scale = LLVMBuildFDiv(c->b, scale, LLVMBuildSIToFP(c->b, f->batch, c->f32, ""), "");
+    return scale;
+}
+
 static void gen_reduce(Cg *c, Frame *f, Node *n)
 {
     Node *x = n->in[0];
     Shape s = x->shape;
-    LLVMValueRef scale = f32c(c, n->fval);
-    if (n->div_batch) scale = LLVMBuildFDiv(c->b, scale, LLVMBuildSIToFP(c->b, f->batch, c->f32, ""), "");
+    LLVMValueRef scale = sum_scale(c, f, n);
     LLVMTypeRef pt[6] = {c->ptr, c->ptr, c->i64, c->i64, c->i64, c->f32};
     LLVMValueRef fn = extern_fn(c, "nnl_reduce_sum", c->vd, pt, 6);
     LLVMValueRef args[6] = {node_ptr(c, f, x), node_ptr(c, f, n), dims_prod(c, f, s, 0, n->ax0),
@@ -1307,8 +1314,8 @@ static void gen_rows(Cg *c, Frame *f, Node *n, LLVMValueRef ep, LLVMValueRef ep_
     int64_t cols = x->shape.d[x->shape.rank - 1];
     LLVMValueRef rows = dims_prod(c, f, x->shape, 0, x->shape.rank - 1);
     int na = 0;
-    LLVMTypeRef pt[9];
-    LLVMValueRef args[9];
+    LLVMTypeRef pt[13];
+    LLVMValueRef args[13];
     #define ARG(t, v) (pt[na] = (t), args[na++] = (v))
     const char *fn;
     if (n->op == OP_NORMALIZE || n->op == OP_NORMALIZE_DX) {   /* x[, dy, gamma], out, rows, cols, eps */
@@ -1322,6 +1329,18 @@ static void gen_rows(Cg *c, Frame *f, Node *n, LLVMValueRef ep, LLVMValueRef ep_
         ARG(c->i64, i64c(c, cols));
         ARG(c->f32, f32c(c, n->fval));
         fn = n->op == OP_NORMALIZE ? "nnl_layer_norm_rows_ep" : "nnl_layer_norm_rows_dx_ep";
+        if (n->op == OP_NORMALIZE_DX) {   /* the epilogue, then the sums it makes (fuse.c's mark_norm_sums) */
+            const Kernel *k = c->g->kernels.items[n->kernel];
+            ARG(c->ptr, ep ? ep : LLVMConstNull(c->ptr));
+            ARG(c->ptr, ep ? ep_args : LLVMConstNull(c->ptr));
+            Node *sums[2] = {k->sum_g, k->sum_b};
+            for (int q = 0; q < 2; q++) {
+                ARG(c->ptr, sums[q] ? node_ptr(c, f, sums[q]) : LLVMConstNull(c->ptr));
+                ARG(c->f32, sums[q] ? sum_scale(c, f, sums[q]) : f32c(c, 1));
+            }
+            call(c, extern_fn(c, fn, c->vd, pt, na), args, na);
+            return;
+        }
     } else if (n->op == OP_SOFTMAX_DX) {   /* y, dy, dx, rows, cols, scale, causal */
         ARG(c->ptr, node_ptr(c, f, x));
         ARG(c->ptr, node_ptr(c, f, n->in[1]));
@@ -1493,6 +1512,22 @@ static void gen_kernel(Cg *c, int index, Kernel *k)
         c->launch[index] = new_launcher(c, index, &f);
         if (c->g->train.clip_norm > 0) gen_clip(c, &f);
         launch_update(c, &f, body, split);
+    } else if (k->kind == K_ROW && (k->sum_copy[0] >= 0 || k->sum_copy[1] >= 0) && operands_in_memory(n)) {
+        /* layer norm's adjoint with its sums, then the loops that copy them into the
+         * gradients (fuse.c's mark_norm_sums); the loops' functions first */
+        LoopFn l = {0}, cp[2] = {{0}};
+        if (k->epilogue >= 0) l = loop_fn(c, k->epilogue, c->g->kernels.items[k->epilogue]);
+        for (int q = 0; q < 2; q++)
+            if (k->sum_copy[q] >= 0) cp[q] = loop_fn(c, k->sum_copy[q], c->g->kernels.items[k->sum_copy[q]]);
+        c->launch[index] = new_launcher(c, index, &f);
+        gen_rows(c, &f, n, l.fn, k->epilogue >= 0 ? loop_kargs(c, &f, &l) : NULL);
+        for (int q = 0; q < 2; q++)
+            if (cp[q].fn) {
+                const Kernel *kc = c->g->kernels.items[k->sum_copy[q]];
+                Frame kf = f;
+                kf.ctx = loop_kargs(c, &f, &cp[q]);
+                launch_loop(c, &kf, cp[q].fn, numel(c, &f, kc->shape), loop_weight(kc));
+            }
     } else if ((k->kind == K_GEMM || k->kind == K_ROW) && k->epilogue >= 0 && operands_in_memory(n)) {
         /* the epilogue's loop first (it may make a function), then the launcher */
         LoopFn l = loop_fn(c, k->epilogue, c->g->kernels.items[k->epilogue]);

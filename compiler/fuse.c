@@ -13,6 +13,7 @@
 #include "ir.h"
 
 static void mark_epilogues(Graph *g);
+static void mark_norm_sums(Graph *g);
 
 static int seg_of(const Graph *g, int id)
 {
@@ -204,7 +205,7 @@ void fuse_graph(Graph *g)
         }
         Kernel *k = arena_alloc(a, sizeof *k);
         k->kind = kind;
-        k->epilogue = k->host = -1;
+        k->epilogue = k->host = k->sum_copy[0] = k->sum_copy[1] = -1;
         k->seg = n->seg;
         k->shape = n->shape;
         vec_push(a, &k->nodes, n);
@@ -232,7 +233,7 @@ void fuse_graph(Graph *g)
                 !fuse_folded(g, x))
                 x->stored = true;
         }
-    }
+    }    mark_norm_sums(g);
 }
 
 /* Does elementwise kernel e read GEMM output y only at the index it writes (an add, an
@@ -279,6 +280,92 @@ static void mark_epilogues(Graph *g)
     }
 }
 
+/* Whether every reader of n (through views of it) runs in a kernel after kernel k. */
+static bool read_after(const Graph *g, const Node *n, int k)
+{
+    for (int i = 0; i < g->nodes.len; i++) {
+        const Node *u = g->nodes.items[i];
+        for (int q = 0; q < u->nin; q++)
+            if (u->in[q] == n && (u->alias ? !read_after(g, u, k) : u->kernel <= k)) return false;
+    }
+    return true;
+}
+
+/* A sum over all rows (every axis but the last) of x, in a reduction kernel of its own
+ * that nothing runs yet, that a row kernel at k can make: read after k, or by a reshape
+ * into the parameter's gradient (a loop kernel of its own, *copy, which k then runs after
+ * the sum; -1 if none). */
+static Node *row_sum_of(const Graph *g, const Node *x, int k, int *copy)
+{
+    for (int i = 0; i < g->nodes.len; i++) {
+        Node *s = g->nodes.items[i];
+        if (s->op != OP_SUM || s->in[0] != x || s->ax0 != 0 || s->ax1 != x->shape.rank - 1 || s->kernel < 0)
+            continue;
+        const Kernel *ks = g->kernels.items[s->kernel];
+        if (ks->host >= 0 || ks->seg != ((Kernel *)g->kernels.items[k])->seg) continue;
+        bool ok = true;
+        *copy = -1;
+        for (int j = 0; j < g->nodes.len && ok; j++) {
+            const Node *u = g->nodes.items[j];
+            if (u->nin < 1 || u->in[0] != s) continue;
+            const Kernel *ku = u->kernel >= 0 ? g->kernels.items[u->kernel] : NULL;
+            if (u->alias) ok = read_after(g, u, k);
+            else if (u->kernel > k) ok = true;
+            else ok = u->op == OP_RESHAPE && ku->kind == K_ELEM && ku->nodes.len == 1 && ku->host < 0 &&
+                      ku->epilogue < 0 && *copy < 0 && read_after(g, u, k) && (*copy = u->kernel) >= 0;
+        }
+        if (ok) return s;
+    }
+    return NULL;
+}
+
+/* Layer norm's adjoint makes its parameters' gradients as it goes (runtime
+ * nnl_layer_norm_rows_dx_ep): beta's, the sum of dy over the rows, and gamma's, the sum
+ * of dy xhat, whose product (a loop of its own, xhat the forward's normalization of the
+ * same x) is then never stored. The kernel has x and dy in cache row by row; the loop
+ * and the two reductions each read them from memory again (char GPT, two threads: 133
+ * us a layer norm). Its blocks of rows add into the partial sums the reduction's blocks
+ * do, so the sums are the same bits. */
+static void mark_norm_sums(Graph *g)
+{
+    if (getenv("NNLC_NO_ROW_EPILOGUES")) return;
+    for (int k = 0; k < g->kernels.len; k++) {
+        Kernel *h = g->kernels.items[k];
+        Node *d = h->nodes.items[0];
+        if (h->kind != K_ROW || d->op != OP_NORMALIZE_DX || d->shape.d[d->shape.rank - 1] < 2) continue;
+        int copy_b = -1, copy_g = -1;
+        Node *x = d->in[0], *dy = d->in[1], *sb = row_sum_of(g, dy, k, &copy_b), *sg = NULL, *mul = NULL;
+        for (int i = 0; i < g->nodes.len && sb && !sg; i++) {
+            Node *m = g->nodes.items[i];
+            if (m->op != OP_MUL || m->kernel < 0 || !shape_eq(m->shape, dy->shape)) continue;
+            Node *xh = m->in[0] == dy ? m->in[1] : m->in[1] == dy ? m->in[0] : NULL;
+            const Kernel *km = g->kernels.items[m->kernel];
+            if (!xh || xh->op != OP_NORMALIZE || xh->in[0] != x || xh->fval != d->fval || km->nodes.len != 1 ||
+                (km->host >= 0 && km->host != k) || km->epilogue >= 0 || m->pinned)
+                continue;   /* (the product may have become k's epilogue: then it is no more) */
+            Node *s = row_sum_of(g, m, k, &copy_g);
+            bool only = true;   /* the sum is the product's only reader */
+            for (int j = 0; j < g->nodes.len && s; j++) {
+                const Node *u = g->nodes.items[j];
+                for (int q = 0; q < u->nin; q++) only &= u->in[q] != m || u == s;
+            }
+            if (s && only) sg = s, mul = m;
+        }
+        if (!sg) continue;
+        h->sum_g = sg;
+        h->sum_b = sb;
+        if (h->epilogue == mul->kernel) h->epilogue = -1;
+        ((Kernel *)g->kernels.items[sg->kernel])->host = k;
+        ((Kernel *)g->kernels.items[sb->kernel])->host = k;
+        ((Kernel *)g->kernels.items[mul->kernel])->host = k;
+        mul->stored = false;
+        h->sum_copy[0] = copy_g;
+        h->sum_copy[1] = copy_b;
+        for (int q = 0; q < 2; q++)
+            if (h->sum_copy[q] >= 0) ((Kernel *)g->kernels.items[h->sum_copy[q]])->host = k;
+    }
+}
+
 int fuse_step(const Graph *g, int i)
 {
     if (i < 0) return i;
@@ -322,6 +409,7 @@ char *fuse_kernel_desc(const Graph *g, int i, int max_nodes, bool with_line)
     }
     if (k->kind == K_CALL && y->op == OP_STACK && y->filled) fprintf(out, " (filled by its operands)");
     if (k->epilogue >= 0) fprintf(out, " -> epilogue k%d", k->epilogue);
+    if (k->sum_g) fprintf(out, " -> sums k%d k%d", k->sum_g->kernel, k->sum_b->kernel);
     if (k->host >= 0) fprintf(out, " (run by k%d)", k->host);
     Node *first = k->nodes.len ? k->nodes.items[0] : NULL;
     if (with_line && first && first->span.first_line > 0) fprintf(out, " (line %d)", first->span.first_line);

@@ -186,7 +186,11 @@ typedef struct Kernel {
     PtrVec nodes;           /* in order; for non-elementwise kernels exactly one */
     Shape shape;            /* the iteration space of an elementwise kernel */
     int epilogue;           /* a GEMM's: the elementwise kernel it runs on its blocks, or -1 */
-    int host;               /* that elementwise kernel's: the GEMM that runs it, or -1 */
+    int host;               /* that elementwise kernel's: the kernel that runs it, or -1; the
+                               sums below and their product's: their layer norm's adjoint */
+    Node *sum_g, *sum_b;    /* a layer norm's adjoint's: the sums over the rows it computes
+                               as it goes, gamma's (of dy xhat) and beta's (of dy), or NULL */
+    int sum_copy[2];        /* and the loops reshaping them into the gradients, run after, or -1 */
 } Kernel;
 
 typedef struct Graph {

@@ -23,6 +23,25 @@ static int threads_for(int64_t work, int64_t units)
     return rt_threads_for((double)work, PAR_MIN, units);
 }
 
+/* Sums over the batch rows: in fixed blocks of SUM_BLOCK rows on any thread count (so
+ * that the sums do not depend on it), each block's rows added in order into a partial row
+ * (its first row copied), then the partials added in block order. reduce_rows sums so,
+ * and layer norm's adjoint adds the rows it makes into the same partials as it goes. */
+enum { SUM_BLOCK = 64 };
+
+static int64_t ceil_blocks(int64_t rows) { return (rows + SUM_BLOCK - 1) / SUM_BLOCK; }
+
+/* y[i] = scale * (the nb partial rows of part added in order), i in [lo, hi) */
+static void sum_blocks(const float *part, int64_t nb, int64_t inner, float scale, float *y, int64_t lo, int64_t hi)
+{
+    for (int64_t i = lo; i < hi; i++) y[i] = part[i];
+    for (int64_t b = 1; b < nb; b++)
+        for (int64_t i = lo; i < hi; i++) y[i] += part[b * inner + i];
+    for (int64_t i = lo; i < hi; i++) y[i] *= scale;
+}
+
+static __thread RtScratch rows_scratch;   /* partial sums: reduce_rows, layer norm's adjoint */
+
 static void stack_range(float *y, const float *const *xs, int64_t steps, int64_t inner, int64_t lo,
                         int64_t hi)
 {
@@ -281,7 +300,7 @@ static inline void lanes_sums(const __m512 *v, int G, float *out)
  * by reading it: 2048 rows 88 -> 80-85 us, 167 -> 149-153). */
 static inline __attribute__((always_inline))
 void layer_norm_rows16(const int G, const float *x, const float *dy, const float *gamma, float *y, int64_t r,
-                       int64_t cols, float eps)
+                       int64_t cols, float eps, float *pg, float *pb, int64_t r0)
 {
     __m512 acc[LN_G], acc2[LN_G], vm[LN_G], vr[LN_G];
     float m[LN_G], v[LN_G];
@@ -340,35 +359,78 @@ void layer_norm_rows16(const int G, const float *x, const float *dy, const float
         __m512 va = _mm512_set1_ps((0.0f + sg[q]) / (float)cols), vb = _mm512_set1_ps((0.0f + sgy[q]) / (float)cols);
         for (int64_t j = 0; j < cols; j += 16) {
             __mmask16 k = rt_lanes16(cols - j);
-            __m512 g = _mm512_maskz_loadu_ps(k, gr + j);
+            __m512 d = _mm512_maskz_loadu_ps(k, gr + j), g = d;
             if (gamma) g = _mm512_mul_ps(g, _mm512_maskz_loadu_ps(k, gamma + j));
             __m512 xh = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, xr + j), vm[q]), vr[q]);
             _mm512_mask_storeu_ps(yr + j, k, _mm512_mul_ps(vr[q], _mm512_fnmadd_ps(xh, vb, _mm512_sub_ps(g, va))));
+            if (!pg) continue;
+            /* the sums' partial rows (ln_block_sums): dy xhat rounded, then added (a masked
+             * add, which the compiler does not fuse with the product as it may a plain one) */
+            __m512 p = _mm512_mul_ps(d, xh);
+            if (r + q == r0) {
+                _mm512_mask_storeu_ps(pg + j, k, p);
+                _mm512_mask_storeu_ps(pb + j, k, d);
+            } else {
+                _mm512_mask_storeu_ps(pg + j, k, _mm512_mask_add_ps(p, k, _mm512_maskz_loadu_ps(k, pg + j), p));
+                _mm512_mask_storeu_ps(pb + j, k, _mm512_mask_add_ps(d, k, _mm512_maskz_loadu_ps(k, pb + j), d));
+            }
         }
     }
 }
 #endif
 
+/* dy xhat of a row (xhat = (x - mean) rs), stored: not inlined, so that the sums below add
+ * the rounded products as a sum over stored dy * xhat does (no multiply-add formed) */
+static __attribute__((noinline)) void dy_xhat(const float *xr, const float *gr, float mean, float rs, int64_t n,
+                                              float *out)
+{
+    for (int64_t j = 0; j < n; j++) out[j] = gr[j] * ((xr[j] - mean) * rs);
+}
+
+/* Rows [r0, r1) (one block of SUM_BLOCK) of layer norm's adjoint: their dy xhat and dy
+ * added in row order into pg and pb (row r0 copied), the partial sums reduce_rows makes
+ * of the gradients of gamma and beta, made while the rows are in cache. */
+static void ln_block_sums(const float *x, const float *dy, const float *stats, int64_t r0, int64_t r1,
+                          int64_t cols, float *pg, float *pb)
+{
+    float buf[256];
+    for (int64_t r = r0; r < r1; r++) {
+        const float *xr = x + r * cols, *gr = dy + r * cols;
+        float mean = stats[2 * (r - r0)], rs = stats[2 * (r - r0) + 1];
+        for (int64_t j0 = 0; j0 < cols; j0 += 256) {
+            int64_t n = cols - j0 < 256 ? cols - j0 : 256;
+            dy_xhat(xr + j0, gr + j0, mean, rs, n, buf);
+            float *g = pg + j0, *b = pb + j0;
+            if (r == r0)
+                for (int64_t j = 0; j < n; j++) g[j] = buf[j], b[j] = gr[j0 + j];
+            else
+                for (int64_t j = 0; j < n; j++) g[j] += buf[j], b[j] += gr[j0 + j];
+        }
+    }
+}
+
 /* Rows [r0, r1): the normalization (dy NULL) or its adjoint (dy given) at dy gamma
  * (gamma (cols) or NULL: the product layer norm's scale puts on xhat's gradient, formed
  * here instead of stored; equal to dy gamma stored and read up to rounding, as the
- * compiler may fuse the product into the subtraction after it). */
+ * compiler may fuse the product into the subtraction after it). pg, pb (or NULL): the
+ * rows, one block of SUM_BLOCK from r0, added into partial sums as ln_block_sums adds. */
 static void layer_norm_range(const float *x, const float *dy, const float *gamma, float *y, int64_t r0,
-                             int64_t r1, int64_t cols, float eps)
+                             int64_t r1, int64_t cols, float eps, float *pg, float *pb)
 {
 #if defined(__AVX512F__)
     if (cols <= 256) {   /* (rows of a few hundred features, as layer norm's are) */
         int64_t r = r0;
-        for (; r + LN_G <= r1; r += LN_G) layer_norm_rows16(LN_G, x, dy, gamma, y, r, cols, eps);
-        for (; r < r1; r++) layer_norm_rows16(1, x, dy, gamma, y, r, cols, eps);
+        for (; r + LN_G <= r1; r += LN_G) layer_norm_rows16(LN_G, x, dy, gamma, y, r, cols, eps, pg, pb, r0);
+        for (; r < r1; r++) layer_norm_rows16(1, x, dy, gamma, y, r, cols, eps, pg, pb, r0);
         return;
     }
 #endif
-    float buf[256], gbuf[256];
+    float buf[256], gbuf[256], stats[2 * SUM_BLOCK];
     for (int64_t r = r0; r < r1; r++) {
         const float *xr = x + r * cols;
         float *yr = y + r * cols, mean, rs;
         row_stats(xr, cols, eps, buf, &mean, &rs);
+        if (pg) stats[2 * (r - r0)] = mean, stats[2 * (r - r0) + 1] = rs;
         if (!dy) {
             for (int64_t j = 0; j < cols; j++) yr[j] = (xr[j] - mean) * rs;
             continue;
@@ -392,6 +454,7 @@ static void layer_norm_range(const float *x, const float *dy, const float *gamma
             yr[j] = rs * (g - a - (xr[j] - mean) * rs * b);
         }
     }
+    if (pg) ln_block_sums(x, dy, stats, r0, r1, cols, pg, pb);
 }
 
 /* A row kernel's call: which kernel, its operands, and the epilogue (compiler/fuse.c's
@@ -405,6 +468,9 @@ typedef struct RowJob {
     int log_variant, causal;
     NnlKernelFn ep;
     const NnlCtx *ep_ctx;
+    float *sum_g, *sum_b;          /* layer norm's adjoint: gamma's and beta's gradients */
+    float scale_g, scale_b;        /* (sums of dy xhat and dy over the rows), or NULL */
+    float *part;                   /* their blocks' partial sums (block_parts) */
 } RowJob;
 
 static void job_range(const RowJob *j, int64_t r0, int64_t r1)
@@ -412,7 +478,7 @@ static void job_range(const RowJob *j, int64_t r0, int64_t r1)
     switch (j->kind) {
     case ROW_SOFTMAX: softmax_range(j->x, j->y, r0, r1, j->cols, j->log_variant, j->causal); break;
     case ROW_SOFTMAX_DX: softmax_dx_range(j->x, j->dy, j->y, r0, r1, j->cols, j->f, j->causal); break;
-    case ROW_NORM: layer_norm_range(j->x, j->dy, j->gamma, j->y, r0, r1, j->cols, j->f); break;
+    case ROW_NORM: layer_norm_range(j->x, j->dy, j->gamma, j->y, r0, r1, j->cols, j->f, NULL, NULL); break;
     }
 }
 
@@ -437,20 +503,50 @@ static void job_rows(const RowJob *j, int64_t r0, int64_t r1)
     }
 }
 
-/* All rows of j, split between threads from PAR_MIN elements of work. */
+/* Blocks [b0, b1) of layer norm's adjoint with its sums (j->sum_g): each block's rows,
+ * the epilogue on them, their partial sums. */
+static void job_blocks(const RowJob *j, int64_t rows, int64_t b0, int64_t b1)
+{
+    int64_t nb = ceil_blocks(rows);
+    for (int64_t b = b0; b < b1; b++) {
+        int64_t r0 = b * SUM_BLOCK, r1 = rows - r0 < SUM_BLOCK ? rows : r0 + SUM_BLOCK;
+        layer_norm_range(j->x, j->dy, j->gamma, j->y, r0, r1, j->cols, j->f, j->part + b * j->cols,
+                         j->part + (nb + b) * j->cols);
+        if (j->ep) j->ep(j->ep_ctx, r0 * j->cols, r1 * j->cols);
+    }
+}
+
+/* All rows of j, split between threads from PAR_MIN elements of work; with sums, split
+ * by whole blocks, and the partial sums added after. */
 static void run_rows(const RowJob *j, int64_t rows, int64_t work)
 {
     if (rows <= 0 || j->cols <= 0) return;
     int nt = threads_for(work, rows);
+    int64_t nb = ceil_blocks(rows), cols = j->cols;
     if (nt <= 1) {   /* no OpenMP region for one thread: ~1 us each */
-        job_rows(j, 0, rows);
+        if (!j->sum_g) {
+            job_rows(j, 0, rows);
+            return;
+        }
+        job_blocks(j, rows, 0, nb);
+        sum_blocks(j->part, nb, cols, j->scale_g, j->sum_g, 0, cols);
+        sum_blocks(j->part + nb * cols, nb, cols, j->scale_b, j->sum_b, 0, cols);
         return;
     }
     #pragma omp parallel num_threads(rt_threads())
     {
         int64_t lo, hi;
-        rt_share(rows, nt, &lo, &hi);
-        if (lo < hi) job_rows(j, lo, hi);
+        if (!j->sum_g) {
+            rt_share(rows, nt, &lo, &hi);
+            if (lo < hi) job_rows(j, lo, hi);
+        } else {
+            rt_share(nb, nt, &lo, &hi);
+            if (lo < hi) job_blocks(j, rows, lo, hi);
+            #pragma omp barrier
+            rt_share(cols, nt, &lo, &hi);
+            sum_blocks(j->part, nb, cols, j->scale_g, j->sum_g, lo, hi);
+            sum_blocks(j->part + nb * cols, nb, cols, j->scale_b, j->sum_b, lo, hi);
+        }
     }
 }
 
@@ -494,18 +590,49 @@ void nnl_layer_norm_rows(const float *x, float *y, int64_t rows, int64_t cols, f
     nnl_layer_norm_rows_ep(x, y, rows, cols, eps, NULL, NULL);
 }
 
+/* The sums of layer norm's adjoint (nnl_layer_norm_rows_dx_ep) without the memory for
+ * partial sums: the rows in order (their order of addition, not the blocks'). */
+static void ln_sums_apart(const float *x, const float *dy, int64_t rows, int64_t cols, float eps, float *dg,
+                          float scale_g, float *db, float scale_b)
+{
+    float buf[256], mean, rs;
+    for (int64_t r = 0; r < rows; r++) {
+        const float *xr = x + r * cols, *gr = dy + r * cols;
+        row_stats(xr, cols, eps, buf, &mean, &rs);
+        for (int64_t j0 = 0; j0 < cols; j0 += 256) {
+            int64_t n = cols - j0 < 256 ? cols - j0 : 256;
+            dy_xhat(xr + j0, gr + j0, mean, rs, n, buf);
+            for (int64_t j = 0; j < n; j++) {
+                dg[j0 + j] = r ? dg[j0 + j] + buf[j] : buf[j];
+                db[j0 + j] = r ? db[j0 + j] + gr[j0 + j] : gr[j0 + j];
+            }
+        }
+    }
+    for (int64_t j = 0; j < cols; j++) dg[j] *= scale_g, db[j] *= scale_b;
+}
+
 void nnl_layer_norm_rows_dx_ep(const float *x, const float *dy, const float *gamma, float *dx, int64_t rows,
-                               int64_t cols, float eps, NnlKernelFn ep, const NnlCtx *ep_ctx)
+                               int64_t cols, float eps, NnlKernelFn ep, const NnlCtx *ep_ctx, float *dgamma,
+                               float scale_g, float *dbeta, float scale_b)
 {
     RowJob j = {.kind = ROW_NORM, .x = x, .dy = dy, .gamma = gamma, .y = dx, .cols = cols, .f = eps,
                 .ep = ep, .ep_ctx = ep_ctx};
-    run_rows(&j, rows, 2 * rows * cols);
+    if (dgamma && dbeta && rows > 0 && cols > 0) {
+        j.part = rt_scratch(&rows_scratch, (size_t)(2 * ceil_blocks(rows) * cols));
+        if (!j.part) {   /* out of memory: the sums as the reduction computes them */
+            run_rows(&j, rows, 2 * rows * cols);
+            ln_sums_apart(x, dy, rows, cols, eps, dgamma, scale_g, dbeta, scale_b);
+            return;
+        }
+        j.sum_g = dgamma, j.sum_b = dbeta, j.scale_g = scale_g, j.scale_b = scale_b;
+    }
+    run_rows(&j, rows, 3 * rows * cols);
 }
 
 void nnl_layer_norm_rows_dx(const float *x, const float *dy, const float *gamma, float *dx, int64_t rows,
                             int64_t cols, float eps)
 {
-    nnl_layer_norm_rows_dx_ep(x, dy, gamma, dx, rows, cols, eps, NULL, NULL);
+    nnl_layer_norm_rows_dx_ep(x, dy, gamma, dx, rows, cols, eps, NULL, NULL, NULL, 1.0f, NULL, 1.0f);
 }
 
 /* Outputs [lo, hi) of the flattened (outer, inner) result. Each output sums its r terms
@@ -545,40 +672,31 @@ static void reduce_range(const float *x, float *y, int64_t r, int64_t inner, flo
     }
 }
 
-static __thread RtScratch rows_scratch;   /* the second half's sums in reduce_rows */
 
-/* A sum over the batch (outer == 1) as two halves of the rows on any thread count (so
- * that y does not depend on it): the first half summed into y, the second into a partial
- * row added after. With two threads or more each half has its own threads, which split
- * its columns: thread t then reads the batch rows it wrote in the kernels before (see
- * gemm.c's gemm_split_k). */
+/* A sum over the batch (outer == 1) in blocks of SUM_BLOCK rows (sum_blocks), part holding
+ * a partial row per block. Threads take whole blocks (thread t then reads the batch rows
+ * it wrote in the kernels before), then split the columns to add the partials. */
 static void reduce_rows(const float *x, float *y, int64_t r, int64_t inner, float scale, int nt,
                         float *part)
 {
-    int64_t rh = r / 2;
-    if (nt <= 1) {
-        reduce_range(x, y, rh, inner, 1.0f, 0, inner);
-        reduce_range(x + rh * inner, part, r - rh, inner, 1.0f, 0, inner);
-        for (int64_t i = 0; i < inner; i++) y[i] = scale * (y[i] + part[i]);
+    int64_t nb = ceil_blocks(r);
+    #define BLOCK(b) reduce_range(x + (b) * SUM_BLOCK * inner, part + (b) * inner, \
+                                  r - (b) * SUM_BLOCK < SUM_BLOCK ? r - (b) * SUM_BLOCK : SUM_BLOCK, inner, 1.0f, 0, inner)
+    if (nt <= 1 || nb < 2) {
+        for (int64_t b = 0; b < nb; b++) BLOCK(b);
+        sum_blocks(part, nb, inner, scale, y, 0, inner);
         return;
     }
     #pragma omp parallel num_threads(rt_threads())
     {
-        int t = omp_get_thread_num(), parts = omp_get_num_threads() < nt ? omp_get_num_threads() : nt;
-        int half = parts / 2, g = t >= half;
         int64_t lo, hi;
-        if (parts < 2) {   /* OpenMP gave one thread: the serial order above */
-            if (t == 0) reduce_rows(x, y, r, inner, scale, 1, part);
-        } else {
-            if (t < parts) {
-                rt_chunk(inner, g ? parts - half : half, t - (g ? half : 0), &lo, &hi);
-                reduce_range(x + (g ? rh * inner : 0), g ? part : y, g ? r - rh : rh, inner, 1.0f, lo, hi);
-            }
-            #pragma omp barrier
-            rt_share(inner, nt, &lo, &hi);
-            for (int64_t i = lo; i < hi; i++) y[i] = scale * (y[i] + part[i]);
-        }
+        rt_share(nb, nt, &lo, &hi);
+        for (int64_t b = lo; b < hi; b++) BLOCK(b);
+        #pragma omp barrier
+        rt_share(inner, nt, &lo, &hi);
+        sum_blocks(part, nb, inner, scale, y, lo, hi);
     }
+    #undef BLOCK
 }
 
 void nnl_reduce_sum(const float *x, float *y, int64_t outer, int64_t r, int64_t inner,
@@ -588,7 +706,7 @@ void nnl_reduce_sum(const float *x, float *y, int64_t outer, int64_t r, int64_t 
     if (outs <= 0) return;
     int nt = threads_for(outs * (r > 0 ? r : 1), outs);
     float *part;
-    if (outer == 1 && inner > 1 && r >= 8 && (part = rt_scratch(&rows_scratch, (size_t)inner))) {
+    if (outer == 1 && inner > 1 && r >= 8 && (part = rt_scratch(&rows_scratch, (size_t)(ceil_blocks(r) * inner)))) {
         reduce_rows(x, y, r, inner, scale, nt, part);
         return;
     }

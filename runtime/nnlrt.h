@@ -16,9 +16,9 @@ extern "C" {
 
 /* Bumped whenever a struct below or a kernel signature changes. Generated objects store
  * the version they were built for in NnlModelDesc.abi_version; nnl_create refuses others.
- * (11: the row kernels' epilogues, nnl_*_rows_ep; 10: NnlCtx.entry, nnl_conv2d_maxpool; 9: nnl_layer_norm_rows_dx's gamma; 8:
+ * (12: nnl_layer_norm_rows_dx_ep's sums; 11: the row kernels' epilogues, nnl_*_rows_ep; 10: NnlCtx.entry, nnl_conv2d_maxpool; 9: nnl_layer_norm_rows_dx's gamma; 8:
  * nnl_sgemm_batched[_ep]'s tri, nnl_softmax_rows_dx.) */
-#define NNL_ABI_VERSION 11
+#define NNL_ABI_VERSION 12
 #define NNL_MAX_RANK 8
 
 /* ===== the context every generated function receives ===== */
@@ -146,8 +146,12 @@ void nnl_softmax_rows_dx_ep(const float *y, const float *dy, float *dx, int64_t 
                             int flags, NnlKernelFn ep, const NnlCtx *ep_ctx);
 void nnl_layer_norm_rows_ep(const float *x, float *y, int64_t rows, int64_t cols, float eps, NnlKernelFn ep,
                             const NnlCtx *ep_ctx);
+/* ... and with dgamma, dbeta (or NULL): scale_g times the sum of dy xhat and scale_b
+ * times the sum of dy over the rows, gamma's and beta's gradients, summed as
+ * nnl_reduce_sum sums over rows (the same bits), from the rows while they are in cache. */
 void nnl_layer_norm_rows_dx_ep(const float *x, const float *dy, const float *gamma, float *dx, int64_t rows,
-                               int64_t cols, float eps, NnlKernelFn ep, const NnlCtx *ep_ctx);
+                               int64_t cols, float eps, NnlKernelFn ep, const NnlCtx *ep_ctx, float *dgamma,
+                               float scale_g, float *dbeta, float scale_b);
 
 /* x: (outer, r, inner) -> y: (outer, inner), y = scale * sum over r. Summation order is
  * fixed (independent of the thread count). */

@@ -492,7 +492,7 @@ static void test_row_epilogues(void)
                 case 0: nnl_softmax_rows_ep(x, y, rows, cols, flags, epi_probe, pc); break;
                 case 1: nnl_softmax_rows_dx_ep(x, dy, y, rows, cols, 0.5f, flags, epi_probe, pc); break;
                 case 2: nnl_layer_norm_rows_ep(x, y, rows, cols, 1e-5f, epi_probe, pc); break;
-                default: nnl_layer_norm_rows_dx_ep(x, dy, g, y, rows, cols, 1e-5f, epi_probe, pc); break;
+                default: nnl_layer_norm_rows_dx_ep(x, dy, g, y, rows, cols, 1e-5f, epi_probe, pc, NULL, 1, NULL, 1); break;
                 }
                 int64_t bad = 0, twice = 0;
                 for (int64_t i = 0; i < n; i++) {
@@ -508,6 +508,51 @@ static void test_row_epilogues(void)
     }
 }
 
+/* nnl_layer_norm_rows_dx_ep's sums: gamma's gradient (dy xhat summed over the rows, xhat
+ * stored by nnl_layer_norm_rows) and beta's (dy summed) the same bits as nnl_reduce_sum
+ * makes of them, dx the same as without the sums, on 1-3 threads, for row counts around
+ * a block's 64, with an epilogue or not. */
+static void test_layer_norm_sums(void)
+{
+    static const int64_t shapes[][2] = {{1, 8}, {7, 5}, {64, 128}, {70, 128}, {200, 300}, {130, 2}};
+    for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++) {
+        int64_t rows = shapes[si][0], cols = shapes[si][1], n = rows * cols;
+        float *x = malloc(sizeof(float) * n), *dy = malloc(sizeof(float) * n), *g = malloc(sizeof(float) * cols);
+        float *xh = malloc(sizeof(float) * n), *prod = malloc(sizeof(float) * n), *want = malloc(sizeof(float) * n);
+        float *dx = malloc(sizeof(float) * n), *out = malloc(sizeof(float) * n);
+        float *wg = malloc(sizeof(float) * cols), *wb = malloc(sizeof(float) * cols);
+        float *sg = malloc(sizeof(float) * cols), *sb = malloc(sizeof(float) * cols);
+        int *visits = malloc(sizeof(int) * n);
+        for (int64_t i = 0; i < n; i++) {
+            x[i] = (float)((i * 37) % 101) / 50.0f - 1.0f + 0.001f * (float)(i / cols);
+            dy[i] = (float)((i * 53) % 97) / 48.0f - 1.0f;
+        }
+        for (int64_t j = 0; j < cols; j++) g[j] = 1.0f + 0.01f * (float)j;
+        EpiProbe probe = {dx, out, visits};
+        for (int th = 1; th <= 3; th++)
+            for (int with_ep = 0; with_ep < 2; with_ep++) {
+                rt_set_threads(th);
+                nnl_layer_norm_rows(x, xh, rows, cols, 1e-5f);
+                for (int64_t i = 0; i < n; i++) prod[i] = dy[i] * xh[i];
+                nnl_reduce_sum(prod, wg, 1, rows, cols, 0.5f);
+                nnl_reduce_sum(dy, wb, 1, rows, cols, 1.0f);
+                nnl_layer_norm_rows_dx(x, dy, g, want, rows, cols, 1e-5f);
+                memset(visits, 0, sizeof(int) * n);
+                nnl_layer_norm_rows_dx_ep(x, dy, g, dx, rows, cols, 1e-5f, with_ep ? epi_probe : NULL,
+                                          (const NnlCtx *)&probe, sg, 0.5f, sb, 1.0f);
+                int64_t bad = memcmp(dx, want, sizeof(float) * n) != 0, sums = 0, twice = 0;
+                for (int64_t j = 0; j < cols; j++)
+                    sums += memcmp(&sg[j], &wg[j], sizeof(float)) != 0 || memcmp(&sb[j], &wb[j], sizeof(float)) != 0;
+                for (int64_t i = 0; i < n && with_ep; i++) twice += visits[i] != 1;
+                CHECK(!bad && !sums && !twice, "layer norm sums %lldx%lld on %d threads (epilogue %d): dx %s, "
+                      "%lld of %lld sums differ, %lld not visited once", (long long)rows, (long long)cols, th,
+                      with_ep, bad ? "differs" : "same", (long long)sums, (long long)cols, (long long)twice);
+            }
+        free(x); free(dy); free(g); free(xh); free(prod); free(want); free(dx); free(out);
+        free(wg); free(wb); free(sg); free(sb); free(visits);
+    }
+}
+
 int main(void)
 {
     test_parallel_for();
@@ -518,6 +563,7 @@ int main(void)
     test_softmax_dx();
     test_layer_norm();
     test_row_epilogues();
+    test_layer_norm_sums();
     test_expf();
     test_reduce();
     test_pick();
