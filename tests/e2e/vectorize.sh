@@ -27,3 +27,19 @@ test "$(fmas x86-64)" -eq 0 || { echo "x86-64: vfmadd without FMA"; exit 1; }
 $NNLC -c --target x86-64 tests/models/remat.nnl -o "$TMPD/r.o"
 if nm "$TMPD/r.o" | grep -q " U fmaf"; then echo "x86-64: a call to fmaf"; exit 1; fi
 echo "exp and tanh: $(fmas x86-64-v3) FMAs on x86-64-v3, none on x86-64"
+# The loops of a forward that only inference runs are 512 bits wide on x86-64-v4 (codegen.c
+# wide_vectors): char GPT's inference GELU (its training forward is a segment of its own)
+# in zmm, its training forward's in ymm; the MLP's forward, which training runs too, in ymm.
+width() {   # model, pattern of --emit=fused, symbol prefix: zmm, ymm or none in that kernel
+    k=$($NNLC --emit=fused "$1" | grep -E "$2" | head -1 | cut -d' ' -f1)
+    $NNLC --emit=asm --target x86-64-v4 "$1" |
+        awk -v f="$3_$k:" '$1 == f { on = 1; next } on && /^\.Lfunc_end/ { exit }
+                           on && /zmm/ { z = 1 } on && /ymm/ { y = 1 } END { print z ? "zmm" : y ? "ymm" : "none" }'
+}
+test "$(width examples/char_gpt.nnl 'f32\[B, 64, 512\]: %[0-9]+=ADD %[0-9]+=GELU\*' char_gpt)" = zmm ||
+    { echo "char_gpt: the inference forward's GELU is not 512 bits wide"; exit 1; }
+test "$(width examples/char_gpt.nnl 'f32\[B, 64, 512\]: .*=GELU_DX' char_gpt)" = ymm ||
+    { echo "char_gpt: the training forward's GELU is not 256 bits wide"; exit 1; }
+test "$(width bench/models/mlp.nnl 'f32\[B, 512\]: .*RELU' mlp)" = ymm ||
+    { echo "mlp: the forward training runs is not 256 bits wide"; exit 1; }
+echo "inference-only loops in zmm, the training step's in ymm"
