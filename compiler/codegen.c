@@ -645,12 +645,6 @@ static bool same_memory(const Node *a, const Node *b)
                       b->op != OP_CONST);
 }
 
-/* The memory an elementwise kernel touches, as slots: the stored nodes it writes and
- * the operands it reads from other kernels, in order of first use; and its immediates:
- * the TAKE nodes, whose time step is a launch argument too. Its signature is
- * everything its code depends on but those slots' offsets and steps, so the many
- * identical loops of an unrolled recurrence share one function, each launch passing its
- * own (KArgs below) — LLVM optimizes each loop once, not once per time step. */
 /* Whether loop kernel k is vectorized 512 bits wide where the target has them (LLVM's
  * x86 default is 256, as their clock costs the training step's loops as much as they
  * save): the loops of a forward that only inference runs, which are most of a batch-1
@@ -665,6 +659,12 @@ static bool wide_vectors(Cg *c, const Kernel *k)
     return k->seg == SEG_FORWARD && inference_only && !getenv("NNLC_NO_WIDE_LOOPS");
 }
 
+/* The memory an elementwise kernel touches, as slots: the stored nodes it writes and
+ * the operands it reads from other kernels, in order of first use; and its immediates:
+ * the TAKE nodes, whose time step is a launch argument too. Its signature is
+ * everything its code depends on but those slots' offsets and steps, so the many
+ * identical loops of an unrolled recurrence share one function, each launch passing its
+ * own (KArgs below) — LLVM optimizes each loop once, not once per time step. */
 static char *elem_signature(Cg *c, Kernel *k, Node **slots, int *nslots, Node **imms, int *nimms)
 {
     Graph *g = c->g;
@@ -1347,18 +1347,6 @@ static void gen_rows(Cg *c, Frame *f, Node *n, LLVMValueRef ep, LLVMValueRef ep_
         ARG(c->i64, i64c(c, cols));
         ARG(c->f32, f32c(c, n->fval));
         fn = n->op == OP_NORMALIZE ? "nnl_layer_norm_rows_ep" : "nnl_layer_norm_rows_dx_ep";
-        if (n->op == OP_NORMALIZE_DX) {   /* the epilogue, then the sums it makes (fuse.c's mark_norm_sums) */
-            const Kernel *k = c->g->kernels.items[n->kernel];
-            ARG(c->ptr, ep ? ep : LLVMConstNull(c->ptr));
-            ARG(c->ptr, ep ? ep_args : LLVMConstNull(c->ptr));
-            Node *sums[2] = {k->sum_g, k->sum_b};
-            for (int q = 0; q < 2; q++) {
-                ARG(c->ptr, sums[q] ? node_ptr(c, f, sums[q]) : LLVMConstNull(c->ptr));
-                ARG(c->f32, sums[q] ? sum_scale(c, f, sums[q]) : f32c(c, 1));
-            }
-            call(c, extern_fn(c, fn, c->vd, pt, na), args, na);
-            return;
-        }
     } else if (n->op == OP_SOFTMAX_DX) {   /* y, dy, dx, rows, cols, scale, causal */
         ARG(c->ptr, node_ptr(c, f, x));
         ARG(c->ptr, node_ptr(c, f, n->in[1]));
@@ -1378,6 +1366,14 @@ static void gen_rows(Cg *c, Frame *f, Node *n, LLVMValueRef ep, LLVMValueRef ep_
     }
     ARG(c->ptr, ep ? ep : LLVMConstNull(c->ptr));
     ARG(c->ptr, ep ? ep_args : LLVMConstNull(c->ptr));
+    if (n->op == OP_NORMALIZE_DX) {   /* the sums it makes as it goes (fuse.c's mark_norm_sums) */
+        const Kernel *k = c->g->kernels.items[n->kernel];
+        Node *sums[2] = {k->sum_g, k->sum_b};
+        for (int q = 0; q < 2; q++) {
+            ARG(c->ptr, sums[q] ? node_ptr(c, f, sums[q]) : LLVMConstNull(c->ptr));
+            ARG(c->f32, sums[q] ? sum_scale(c, f, sums[q]) : f32c(c, 1));
+        }
+    }
     #undef ARG
     call(c, extern_fn(c, fn, c->vd, pt, na), args, na);
 }

@@ -233,7 +233,8 @@ void fuse_graph(Graph *g)
                 !fuse_folded(g, x))
                 x->stored = true;
         }
-    }    mark_norm_sums(g);
+    }
+    mark_norm_sums(g);
 }
 
 /* Does elementwise kernel e read GEMM output y only at the index it writes (an add, an
@@ -307,12 +308,15 @@ static Node *row_sum_of(const Graph *g, const Node *x, int k, int *copy)
         *copy = -1;
         for (int j = 0; j < g->nodes.len && ok; j++) {
             const Node *u = g->nodes.items[j];
-            if (u->nin < 1 || u->in[0] != s) continue;
+            bool reads = false;
+            for (int q = 0; q < u->nin; q++) reads |= u->in[q] == s;
+            if (!reads) continue;
             const Kernel *ku = u->kernel >= 0 ? g->kernels.items[u->kernel] : NULL;
             if (u->alias) ok = read_after(g, u, k);
             else if (u->kernel > k) ok = true;
-            else ok = u->op == OP_RESHAPE && ku->kind == K_ELEM && ku->nodes.len == 1 && ku->host < 0 &&
-                      ku->epilogue < 0 && *copy < 0 && read_after(g, u, k) && (*copy = u->kernel) >= 0;
+            else ok = u->op == OP_RESHAPE && ku && ku->kind == K_ELEM && ku->nodes.len == 1 && ku->host < 0 &&
+                      ku->epilogue < 0 && ku->seg == ks->seg && *copy < 0 && read_after(g, u, k) &&
+                      (*copy = u->kernel) >= 0;
         }
         if (ok) return s;
     }
