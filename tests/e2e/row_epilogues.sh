@@ -3,7 +3,8 @@
 # compute the same values either way, so training tests/models/row_epilogues.nnl and
 # tests/models/tiny_gpt.nnl (layer norms and causal softmax) gives the same bits with
 # the epilogues as without (NNLC_NO_ROW_EPILOGUES=1), on one thread and on two, and so
-# do their batch-1 predictions (the inference forward).
+# do their batch-1 predictions (the inference forward); and so do the predictions with
+# the inference loops 256 bits wide instead of 512 (NNLC_NO_WIDE_LOOPS=1).
 set -e
 . tests/e2e_lib.sh
 python3 - "$TMPD" <<'PY'
@@ -54,3 +55,9 @@ for m in re gpt; do
     done
     echo "$m: $n row kernels with an epilogue, training and predictions identical without"
 done
+# The inference forward's loops 512 bits wide or 256 (codegen.c wide_vectors) compute the
+# same values: the GPT's batch-1 predictions from one checkpoint are the same bytes.
+NNLC_NO_WIDE_LOOPS=1 $NNLC "$TMPD/gpt.nnl" -o "$TMPD/gpt.w"
+(cd "$TMPD" && ./gpt.w predict ids.npy -o gptw.npy --checkpoint gpte2.safetensors --threads 2 --batch 1 > /dev/null)
+cmp "$TMPD/gpte2.npy" "$TMPD/gptw.npy" || { echo "gpt: 512-bit loops change the predictions"; exit 1; }
+echo "gpt: predictions the same with 256-bit loops"
