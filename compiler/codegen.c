@@ -1512,12 +1512,35 @@ static bool operands_in_memory(Node *n)
     return true;
 }
 
+/* A row kernel and its launcher: the loops it runs first (making a function moves the
+ * builder): its epilogue (fuse.c's mark_epilogues) and, for layer norm's adjoint, the
+ * reshapes of its sums into the gradients, run after it (mark_norm_sums). */
+static void gen_row_kernel(Cg *c, int index, Kernel *k, Frame *f)
+{
+    Node *n = k->nodes.items[0];
+    bool ok = operands_in_memory(n);
+    LoopFn l = {0}, cp[2] = {{0}};
+    if (ok && k->epilogue >= 0) l = loop_fn(c, k->epilogue, c->g->kernels.items[k->epilogue]);
+    for (int q = 0; q < 2; q++)
+        if (ok && k->sum_copy[q] >= 0) cp[q] = loop_fn(c, k->sum_copy[q], c->g->kernels.items[k->sum_copy[q]]);
+    c->launch[index] = new_launcher(c, index, f);
+    if (!ok) return;
+    gen_rows(c, f, n, l.fn, l.fn ? loop_kargs(c, f, &l) : NULL);
+    for (int q = 0; q < 2; q++)
+        if (cp[q].fn) {
+            const Kernel *kc = c->g->kernels.items[k->sum_copy[q]];
+            Frame kf = *f;
+            kf.ctx = loop_kargs(c, f, &cp[q]);
+            launch_loop(c, &kf, cp[q].fn, numel(c, f, kc->shape), loop_weight(kc));
+        }
+}
+
 static void gen_kernel(Cg *c, int index, Kernel *k)
 {
     Frame f;
     Node *n = k->nodes.items[0];
     c->at = n->span;
-    if (k->host >= 0) return;   /* a GEMM's epilogue: made with the GEMM */
+    if (k->host >= 0) return;   /* an epilogue, a sum or copy: made with its host */
     if (k->kind == K_ELEM) {
         gen_loop_kernel(c, index, k);
     } else if (k->kind == K_UPDATE) {
@@ -1526,29 +1549,14 @@ static void gen_kernel(Cg *c, int index, Kernel *k)
         c->launch[index] = new_launcher(c, index, &f);
         if (c->g->train.clip_norm > 0) gen_clip(c, &f);
         launch_update(c, &f, body, split);
-    } else if (k->kind == K_ROW && (k->sum_copy[0] >= 0 || k->sum_copy[1] >= 0) && operands_in_memory(n)) {
-        /* layer norm's adjoint with its sums, then the loops that copy them into the
-         * gradients (fuse.c's mark_norm_sums); the loops' functions first */
-        LoopFn l = {0}, cp[2] = {{0}};
-        if (k->epilogue >= 0) l = loop_fn(c, k->epilogue, c->g->kernels.items[k->epilogue]);
-        for (int q = 0; q < 2; q++)
-            if (k->sum_copy[q] >= 0) cp[q] = loop_fn(c, k->sum_copy[q], c->g->kernels.items[k->sum_copy[q]]);
-        c->launch[index] = new_launcher(c, index, &f);
-        gen_rows(c, &f, n, l.fn, k->epilogue >= 0 ? loop_kargs(c, &f, &l) : NULL);
-        for (int q = 0; q < 2; q++)
-            if (cp[q].fn) {
-                const Kernel *kc = c->g->kernels.items[k->sum_copy[q]];
-                Frame kf = f;
-                kf.ctx = loop_kargs(c, &f, &cp[q]);
-                launch_loop(c, &kf, cp[q].fn, numel(c, &f, kc->shape), loop_weight(kc));
-            }
-    } else if ((k->kind == K_GEMM || k->kind == K_ROW) && k->epilogue >= 0 && operands_in_memory(n)) {
+    } else if (k->kind == K_ROW) {
+        gen_row_kernel(c, index, k, &f);
+    } else if (k->kind == K_GEMM && k->epilogue >= 0 && operands_in_memory(n)) {
         /* the epilogue's loop first (it may make a function), then the launcher */
         LoopFn l = loop_fn(c, k->epilogue, c->g->kernels.items[k->epilogue]);
         c->launch[index] = new_launcher(c, index, &f);
         LLVMValueRef kargs = loop_kargs(c, &f, &l);
-        if (k->kind == K_ROW) gen_rows(c, &f, n, l.fn, kargs);
-        else if (n->op == OP_BMM) gen_bmm(c, &f, n, l.fn, kargs);
+        if (n->op == OP_BMM) gen_bmm(c, &f, n, l.fn, kargs);
         else gen_gemm(c, &f, n, l.fn, kargs);
     } else {
         c->launch[index] = new_launcher(c, index, &f);
@@ -1556,7 +1564,6 @@ static void gen_kernel(Cg *c, int index, Kernel *k)
             switch (k->kind) {
             case K_GEMM: if (n->op == OP_BMM) gen_bmm(c, &f, n, NULL, NULL); else gen_gemm(c, &f, n, NULL, NULL); break;
             case K_REDUCE: gen_reduce(c, &f, n); break;
-            case K_ROW: gen_rows(c, &f, n, NULL, NULL); break;
             case K_CALL:
                 if (n->op == OP_PICK || n->op == OP_UNPICK) gen_pick(c, &f, n);
                 else if (n->op == OP_EMBED_DW) gen_embed_dw(c, &f, n);

@@ -185,7 +185,8 @@ typedef struct Kernel {
     int seg;
     PtrVec nodes;           /* in order; for non-elementwise kernels exactly one */
     Shape shape;            /* the iteration space of an elementwise kernel */
-    int epilogue;           /* a GEMM's: the elementwise kernel it runs on its blocks, or -1 */
+    int epilogue;           /* a GEMM's or a row kernel's: the elementwise kernel it runs on
+                               its blocks of output, or -1 */
     int host;               /* that elementwise kernel's: the kernel that runs it, or -1; the
                                sums below and their product's: their layer norm's adjoint */
     Node *sum_g, *sum_b;    /* a layer norm's adjoint's: the sums over the rows it computes

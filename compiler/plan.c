@@ -76,11 +76,12 @@ static bool same_index(const Node *r)
 /* A product (or a row kernel) whose only reader is its epilogue gives its memory to the
  * epilogue's first stored value of its shape (char GPT: q, k, v plus bias over the 3 MB
  * product, the residual adds over theirs, a layer norm's scale and shift over the
- * normalized rows in the inference forward): the epilogue writes the lines it has just read, still in
- * cache, instead of a fresh tensor whose lines are first read from memory, and the arena
- * holds one tensor less. Safe because the epilogue runs on blocks of C (rows) that the
- * host has finished, reads C only at the element it writes, and every node of the loop that
- * reads C comes no later than that value's store (the loop reloads C at each use).
+ * normalized rows in the inference forward): the epilogue writes the lines it has just
+ * read, still in cache, instead of a fresh tensor whose lines are first read from memory,
+ * and the arena holds one tensor less. Safe because the epilogue runs on blocks of C
+ * (rows) that the host has finished, reads C only at the element it writes, and every
+ * node of the loop that reads C comes no later than that value's store (the loop reloads
+ * C at each use).
  * Returns, per node id, the product whose place it takes, or NULL; extends the
  * product's life to the value's. */
 static Node **epilogue_in_place(const Graph *g, int *last)

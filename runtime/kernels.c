@@ -468,9 +468,10 @@ typedef struct RowJob {
     int log_variant, causal;
     NnlKernelFn ep;
     const NnlCtx *ep_ctx;
-    float *sum_g, *sum_b;          /* layer norm's adjoint: gamma's and beta's gradients */
-    float scale_g, scale_b;        /* (sums of dy xhat and dy over the rows), or NULL */
-    float *part;                   /* their blocks' partial sums (block_parts) */
+    float *sum_g, *sum_b;          /* layer norm's adjoint: gamma's and beta's gradients (the
+                                      sums of dy xhat and of dy over the rows), or NULL */
+    float scale_g, scale_b;        /* and their scales */
+    float *part;                   /* their blocks' partial sums (sum_blocks) */
 } RowJob;
 
 static void job_range(const RowJob *j, int64_t r0, int64_t r1)
