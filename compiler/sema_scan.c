@@ -57,12 +57,12 @@ static bool state_shape(Sema *S, Env *env, Ast *type, Shape *out, const char **t
     for (int i = 0; ok && i < type->list.len; i++) {
         Ast *arg = type->list.items[i], *d = arg->value;
         int64_t v = -1;
-        if (arg->name) ok = false;
+        if (arg->name || !d) ok = false;   /* (no value: a slice such as f32[:, 5]) */
         else if (i == 0) ok = d->kind == AST_NAME && !strcmp(d->name, "B");
-        else if (d->kind == AST_NUM && d->is_int && d->num >= 1) v = (int64_t)d->num;
+        else if (d->kind == AST_NUM && d->is_int && d->num >= 1 && d->num <= 0x1p40) v = (int64_t)d->num;
         else if (d->kind == AST_NAME) {
             Env *b = env_find(env, d->name);
-            if (!b || b->v.kind != V_NUM || b->v.num != (double)(int64_t)b->v.num || b->v.num < 1) {
+            if (!b || b->v.kind != V_NUM || !is_whole(b->v.num) || b->v.num < 1 || b->v.num > 0x1p40) {
                 if (!b) diag(DIAG_ERROR, d->span, "unknown dimension '%s'", d->name);
                 else diag(DIAG_ERROR, d->span, "dimension '%s' must be a positive integer, not %s",
                           d->name, b->v.kind == V_NUM ? "a fraction" : vkind_name(b->v.kind));
