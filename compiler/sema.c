@@ -431,7 +431,11 @@ static bool match_type(Sema *S, Ast *type, Node *x, Env **env, const char *what,
         int64_t actual = s.d[first + i];
         if (d->name) {
             Env *b = env_find(*env, d->name);
-            int64_t factor = d->num ? (int64_t)d->num : 1;   /* 4 * units */
+            if (d->num && (!is_whole(d->num) || d->num < 1 || d->num > 0x1p40)) {   /* 4 * units */
+                diag(DIAG_ERROR, d->span, "a dimension must be a positive integer");
+                return false;
+            }
+            int64_t factor = d->num ? (int64_t)d->num : 1;
             if (b && b->v.kind == V_NUM) {
                 if (b->v.num * factor != actual) fits = false;
             } else if (b) {
