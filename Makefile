@@ -64,9 +64,9 @@ $(BUILD)/compiler/%.o: compiler/%.c compiler/*.h lang/ast.h runtime/nnlrt.h | $(
 $(BUILD)/runtime/%.o: runtime/%.c runtime/*.h | $(BUILD)/runtime
 	$(CC) -std=gnu11 $(WARN) $(RT_CFLAGS) $(RT_ARCH_v1) -fopenmp -fPIC -Iruntime -c -o $@ $<
 # isa_vN.h renames every function of isa_list.h to NAME_vN in level N's copy (and in the
-# runtime tests that check each level's copy).
-$(BUILD)/runtime/isa_%.h: runtime/isa_list.h | $(BUILD)/runtime
-	sed -n 's/^RT_ISA_FN(\(.*\))$$/#define \1 \1_$*/p' $< > $@
+# runtime tests that check each level's copy), and defines RT_ISA_vN.
+$(BUILD)/runtime/isa_%.h: runtime/isa_list.h Makefile | $(BUILD)/runtime
+	{ echo '#define RT_ISA_$*'; sed -n 's/^RT_ISA_FN(\(.*\))$$/#define \1 \1_$*/p' $<; } > $@
 define RT_LEVEL_RULE
 $(BUILD)/runtime/%.$(1).o: runtime/%.c runtime/*.h $(BUILD)/runtime/isa_$(1).h | $(BUILD)/runtime
 	$$(CC) -std=gnu11 $$(WARN) $$(RT_HOT_CFLAGS) $$(RT_ARCH_$(1)) -include $(BUILD)/runtime/isa_$(1).h \

@@ -718,39 +718,60 @@ static void gemm_simple(int ta, int tb, int64_t i0, int64_t i1, int64_t j0, int6
         return;
     }
     if (!tb) {
-        /* a few rows (batch-1 inference): each row of C in blocks of 128 columns held in
-         * 8 registers while B streams past, one broadcast of A a k step */
+        /* a few rows (batch-1 inference), bound by reading B: B streams past row after
+         * row as it lies in memory, ROWS_AT_ONCE rows a pass, into a row of sums (up to
+         * SUMS columns) kept in L1. Each column's sum takes its k terms in order from
+         * zero, as the register-blocked loop did, so C is the same bits. Reading 128
+         * columns of every row at a time (512 bytes of each 2 KB row) the prefetchers
+         * kept ahead of less: MLP 784-512-512-10 batch-1, one thread, 76-78 -> 67-69 us. */
+        enum { SUMS = 1024, ROWS_AT_ONCE = 8 };
+        float sums[SUMS] __attribute__((aligned(64)));
         __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
         for (int64_t i = i0; i < i1; i++) {
             const float *ar = ta ? a + i : a + i * lda;
             int64_t as = ta ? lda : 1;
             float *cr = c + i * ldc;
-            int64_t j = j0;
-            for (; j + 128 <= j1; j += 128) {
-                __m512 s[8];
-                #pragma GCC unroll 8
-                for (int u = 0; u < 8; u++) s[u] = _mm512_setzero_ps();
-                for (int64_t p = 0; p < k; p++) {
-                    __m512 av = _mm512_set1_ps(ar[p * as]);
-                    const float *br = b + p * ldb + j;
+            for (int64_t jb = j0; jb < j1; jb += SUMS) {
+                int64_t nb = j1 - jb < SUMS ? j1 - jb : SUMS, full = nb & ~(int64_t)15;
+                __mmask16 tail = (__mmask16)((1u << (nb - full)) - 1);
+                for (int64_t j = 0; j < nb; j += 16) _mm512_store_ps(sums + j, _mm512_setzero_ps());
+                int64_t p = 0;
+                for (; p + ROWS_AT_ONCE <= k; p += ROWS_AT_ONCE) {
+                    __m512 av[ROWS_AT_ONCE];
                     #pragma GCC unroll 8
-                    for (int u = 0; u < 8; u++) s[u] = _mm512_fmadd_ps(av, _mm512_loadu_ps(br + 16 * u), s[u]);
+                    for (int r = 0; r < ROWS_AT_ONCE; r++) av[r] = _mm512_set1_ps(ar[(p + r) * as]);
+                    const float *br = b + p * ldb + jb;
+                    int64_t j = 0;
+                    for (; j < full; j += 16) {
+                        __m512 s = _mm512_load_ps(sums + j);
+                        #pragma GCC unroll 8
+                        for (int r = 0; r < ROWS_AT_ONCE; r++)
+                            s = _mm512_fmadd_ps(av[r], _mm512_loadu_ps(br + r * ldb + j), s);
+                        _mm512_store_ps(sums + j, s);
+                    }
+                    if (tail) {
+                        __m512 s = _mm512_load_ps(sums + j);
+                        #pragma GCC unroll 8
+                        for (int r = 0; r < ROWS_AT_ONCE; r++)
+                            s = _mm512_fmadd_ps(av[r], _mm512_maskz_loadu_ps(tail, br + r * ldb + j), s);
+                        _mm512_store_ps(sums + j, s);
+                    }
                 }
-                #pragma GCC unroll 8
-                for (int u = 0; u < 8; u++) {
-                    __m512 r = _mm512_mul_ps(va, s[u]);
-                    if (beta != 0.0f) r = _mm512_fmadd_ps(vb, _mm512_loadu_ps(cr + j + 16 * u), r);
-                    _mm512_storeu_ps(cr + j + 16 * u, r);
+                for (; p < k; p++) {
+                    __m512 av = _mm512_set1_ps(ar[p * as]);
+                    const float *br = b + p * ldb + jb;
+                    for (int64_t j = 0; j < nb; j += 16) {
+                        __mmask16 mk = j < full ? 0xffff : tail;
+                        _mm512_store_ps(sums + j, _mm512_fmadd_ps(av, _mm512_maskz_loadu_ps(mk, br + j),
+                                                                  _mm512_load_ps(sums + j)));
+                    }
                 }
-            }
-            for (; j < j1; j += 16) {   /* the last columns, a masked vector at a time */
-                __mmask16 mk = j1 - j >= 16 ? 0xffff : (__mmask16)((1u << (j1 - j)) - 1);
-                __m512 s0 = _mm512_setzero_ps();
-                for (int64_t p = 0; p < k; p++)
-                    s0 = _mm512_fmadd_ps(_mm512_set1_ps(ar[p * as]), _mm512_maskz_loadu_ps(mk, b + p * ldb + j), s0);
-                __m512 r = _mm512_mul_ps(va, s0);
-                if (beta != 0.0f) r = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mk, cr + j), r);
-                _mm512_mask_storeu_ps(cr + j, mk, r);
+                for (int64_t j = 0; j < nb; j += 16) {
+                    __mmask16 mk = j < full ? 0xffff : tail;
+                    __m512 r = _mm512_mul_ps(va, _mm512_load_ps(sums + j));
+                    if (beta != 0.0f) r = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mk, cr + jb + j), r);
+                    _mm512_mask_storeu_ps(cr + jb + j, mk, r);
+                }
             }
         }
         return;

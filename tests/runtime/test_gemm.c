@@ -70,6 +70,43 @@ static void check(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha, 
     free(a); free(b); free(c); free(c2); free(c_in); free(want);
 }
 
+/* A product of a few rows (batch-1 inference, B not transposed): each element of C is
+ * its k terms added in order from zero with fused multiply-adds, alpha and beta after,
+ * the same bits whatever the blocking of rows of B and columns (checked bit for bit on
+ * the AVX-512 and AVX2 copies, which have fused multiply-adds). */
+static void check_in_order(int ta, int64_t m, int64_t n, int64_t k, float alpha, float beta, int64_t pad)
+{
+    unsigned s = (unsigned)(m * 17 + n * 5 + k + ta);
+    int64_t lda = (ta ? m : k) + pad, ldb = n + pad, ldc = n + pad;
+    float *a = malloc(sizeof(float) * (ta ? k : m) * lda), *b = malloc(sizeof(float) * k * ldb);
+    float *c = malloc(sizeof(float) * m * ldc), *want = malloc(sizeof(float) * m * ldc);
+    for (int64_t i = 0; i < (ta ? k : m) * lda; i++) a[i] = frand(&s);
+    for (int64_t i = 0; i < k * ldb; i++) b[i] = frand(&s);
+    for (int64_t i = 0; i < m * ldc; i++) c[i] = want[i] = frand(&s);
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < n; j++) {
+            float acc = 0.0f;
+            for (int64_t p = 0; p < k; p++) acc = fmaf(ta ? a[p * lda + i] : a[i * lda + p], b[p * ldb + j], acc);
+            float r = alpha * acc;
+            want[i * ldc + j] = beta != 0.0f ? fmaf(beta, want[i * ldc + j], r) : r;
+        }
+    int bad = 0;
+    for (int t = 1; t <= 2; t++) {
+        float *ct = malloc(sizeof(float) * m * ldc);
+        memcpy(ct, c, sizeof(float) * m * ldc);
+        rt_set_threads(t);
+        nnl_sgemm(ta, 0, m, n, k, alpha, a, lda, b, ldb, beta, ct, ldc);
+        bad |= memcmp(ct, want, sizeof(float) * m * ldc) != 0;
+        free(ct);
+    }
+    if (bad) {
+        printf("FAIL in order ta=%d m=%lld n=%lld k=%lld alpha=%g beta=%g\n", ta, (long long)m,
+               (long long)n, (long long)k, alpha, beta);
+        failures++;
+    }
+    free(a); free(b); free(c); free(want);
+}
+
 /* An epilogue kernel: y[i] = 2 C[i] + 1, counting the visits of each element. The
  * "ctx" the runtime passes back is this struct. */
 typedef struct EpTest { const float *c; float *y; int *visits; } EpTest;
@@ -161,6 +198,17 @@ int main(void)
         check(0, 0, n % 3 + 1, n, 5408 + n, n % 2 ? 1.0f : -0.5f, n % 4 ? 0.0f : 1.5f, 0);
     check(1, 0, 2, 10, 30000, 1.0f, 0.0f, 0);
     cases += 16;
+#if defined(RT_ISA_v4) || defined(RT_ISA_v3)
+    /* a few rows: k not a multiple of the rows of B taken at once, columns in several
+     * blocks of sums, ragged last vectors, A transposed, beta */
+    check(0, 0, 3, 2100, 37, 1.0f, 0.5f, 1);
+    check(1, 0, 2, 1030, 19, -1.0f, 0.0f, 3);
+    check_in_order(0, 1, 512, 784, 1.0f, 0.0f, 0);
+    check_in_order(0, 1, 1100, 13, 0.5f, 2.0f, 5);
+    check_in_order(1, 3, 47, 64, 1.0f, 1.0f, 1);
+    check_in_order(0, 2, 2049, 9, -2.0f, 0.0f, 0);
+    cases += 6;
+#endif
     for (int threads = 1; threads <= 3; threads++)
         for (int ta = 0; ta < 2; ta++)
             for (int tb = 0; tb < 2; tb++) {
