@@ -164,6 +164,113 @@ static float row_expsum16(const float *xr, float *e, int64_t cols, float mx)
     }
     return lanes_sum16(vs);
 }
+
+/* G rows at a time: their lane sums added across lanes side by side, G independent
+ * chains of 15 dependent adds where one row's were a chain of its own after the other's */
+enum { LN_G = 4 };
+
+/* v's 16 lanes per row q < G added in order (as lanes_sum16), the rows' chains interleaved */
+static inline void lanes_sums(const __m512 *v, int G, float *out)
+{
+    float acc[LN_G][16];
+    for (int q = 0; q < G; q++) {
+        _mm512_storeu_ps(acc[q], v[q]);
+        out[q] = 0;
+    }
+    for (int l = 0; l < 16; l++)
+        for (int q = 0; q < G; q++) out[q] += acc[q][l];
+}
+
+/* Rows r .. r + G of softmax_range (the log variant only for rows of at most 256, one
+ * block of its sum), the rows' steps side by side: a row of attention's 64 keys is a few
+ * vectors, and its max's and sum's reductions across lanes, its reciprocal and the passes
+ * after them were chains the next row waited behind. The same operations on each row as
+ * row_max16, row_expsum16 and the loops after them: the same bits. */
+static inline __attribute__((always_inline))
+void softmax_rows16(const int G, const float *x, float *y, int64_t r, int64_t all, int log_variant, int causal)
+{
+    int64_t cols[LN_G];
+    __m512 vm[LN_G], vs[LN_G];
+    float mx[LN_G], sum[LN_G];
+    for (int q = 0; q < G; q++) {
+        const float *xr = x + (r + q) * all;
+        cols[q] = causal ? (r + q) % all + 1 : all;
+        vm[q] = _mm512_set1_ps(-INFINITY);
+        for (int64_t j = 0; j < cols[q]; j += 16)
+            vm[q] = _mm512_max_ps(_mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), rt_lanes16(cols[q] - j), xr + j),
+                                  vm[q]);
+    }
+    for (int q = 0; q < G; q++) {
+        mx[q] = _mm512_reduce_max_ps(vm[q]);
+        if (mx[q] == -INFINITY) mx[q] = 0.0f;      /* all -inf: keep exp finite */
+    }
+    for (int q = 0; q < G; q++) {
+        const float *xr = x + (r + q) * all;
+        float *yr = y + (r + q) * all;
+        __m512 vmx = _mm512_set1_ps(mx[q]);
+        vs[q] = _mm512_setzero_ps();
+        for (int64_t j = 0; j < cols[q]; j += 16) {
+            __mmask16 m = rt_lanes16(cols[q] - j);
+            __m512 v = exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, xr + j), vmx));
+            if (!log_variant) _mm512_mask_storeu_ps(yr + j, m, v);
+            vs[q] = _mm512_mask_add_ps(vs[q], m, vs[q], v);
+        }
+    }
+    lanes_sums(vs, G, sum);
+    for (int q = 0; q < G; q++) {
+        const float *xr = x + (r + q) * all;
+        float *yr = y + (r + q) * all;
+        if (log_variant) {
+            __m512 vl = _mm512_set1_ps(mx[q] + logf(0.0f + sum[q]));
+            for (int64_t j = 0; j < cols[q]; j += 16) {
+                __mmask16 m = rt_lanes16(cols[q] - j);
+                _mm512_mask_storeu_ps(yr + j, m, _mm512_sub_ps(_mm512_maskz_loadu_ps(m, xr + j), vl));
+            }
+        } else {
+            __m512 inv = _mm512_set1_ps(1.0f / sum[q]);
+            for (int64_t j = 0; j < cols[q]; j += 16) {
+                __mmask16 m = rt_lanes16(cols[q] - j);
+                _mm512_mask_storeu_ps(yr + j, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, yr + j), inv));
+            }
+        }
+        for (int64_t j = cols[q]; j < all; j += 16)   /* causal: the masked columns */
+            _mm512_mask_storeu_ps(yr + j, rt_lanes16(all - j), _mm512_setzero_ps());
+    }
+}
+
+/* Rows r .. r + G of softmax_dx_range, side by side as softmax_rows16's */
+static inline __attribute__((always_inline))
+void softmax_dx_rows16(const int G, const float *y, const float *dy, float *dx, int64_t r, int64_t all,
+                       float scale, int causal)
+{
+    int64_t cols[LN_G];
+    __m512 vs[LN_G];
+    float sum[LN_G];
+    for (int q = 0; q < G; q++) {
+        const float *yr = y + (r + q) * all, *gr = dy + (r + q) * all;
+        cols[q] = causal ? (r + q) % all + 1 : all;
+        vs[q] = _mm512_setzero_ps();
+        for (int64_t j = 0; j < cols[q]; j += 16) {
+            __mmask16 m = rt_lanes16(cols[q] - j);
+            vs[q] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, gr + j), _mm512_maskz_loadu_ps(m, yr + j), vs[q]);
+        }
+    }
+    lanes_sums(vs, G, sum);
+    __m512 vsc = _mm512_set1_ps(scale);
+    for (int q = 0; q < G; q++) {
+        const float *yr = y + (r + q) * all, *gr = dy + (r + q) * all;
+        float *dr = dx + (r + q) * all;
+        __m512 vsum = _mm512_set1_ps(sum[q]);
+        for (int64_t j = 0; j < cols[q]; j += 16) {
+            __mmask16 m = rt_lanes16(cols[q] - j);
+            __m512 d = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, gr + j), vsum);
+            d = _mm512_mul_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, yr + j), d), vsc);
+            _mm512_mask_storeu_ps(dr + j, m, d);
+        }
+        for (int64_t j = cols[q]; j < all; j += 16)
+            _mm512_mask_storeu_ps(dr + j, rt_lanes16(all - j), _mm512_setzero_ps());
+    }
+}
 #endif
 
 /* x, y: (rows, cols). Max-subtracted: y = exp(x - max) / sum, or x - max - log(sum).
@@ -174,6 +281,13 @@ static void softmax_range(const float *x, float *y, int64_t r0, int64_t r1, int6
                           int log_variant, int causal)
 {
     int64_t all = cols;
+#if defined(__AVX512F__)
+    if (!log_variant || cols <= 256) {
+        for (; r0 + LN_G <= r1; r0 += LN_G) softmax_rows16(LN_G, x, y, r0, all, log_variant, causal);
+        for (; r0 < r1; r0++) softmax_rows16(1, x, y, r0, all, log_variant, causal);
+        return;
+    }
+#endif
     for (int64_t r = r0; r < r1; r++) {
         const float *xr = x + r * all;
         float *yr = y + r * all;
@@ -228,32 +342,21 @@ static void softmax_range(const float *x, float *y, int64_t r0, int64_t r1, int6
 static void softmax_dx_range(const float *y, const float *dy, float *dx, int64_t r0, int64_t r1,
                              int64_t all, float scale, int causal)
 {
+#if defined(__AVX512F__)
+    for (; r0 + LN_G <= r1; r0 += LN_G) softmax_dx_rows16(LN_G, y, dy, dx, r0, all, scale, causal);
+    for (; r0 < r1; r0++) softmax_dx_rows16(1, y, dy, dx, r0, all, scale, causal);
+#else
     for (int64_t r = r0; r < r1; r++) {
         const float *yr = y + r * all, *gr = dy + r * all;
         float *dr = dx + r * all;
         int64_t cols = causal ? r % all + 1 : all;
-#if defined(__AVX512F__)
-        __m512 vs = _mm512_setzero_ps();
-        for (int64_t j = 0; j < cols; j += 16) {
-            __mmask16 m = rt_lanes16(cols - j);
-            /* lanes past the row: 0 * 0 + vs, vs itself */
-            vs = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, gr + j), _mm512_maskz_loadu_ps(m, yr + j), vs);
-        }
-        __m512 vsum = _mm512_set1_ps(lanes_sum16(vs)), vsc = _mm512_set1_ps(scale);
-        for (int64_t j = 0; j < cols; j += 16) {
-            __mmask16 m = rt_lanes16(cols - j);
-            __m512 d = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, gr + j), vsum);
-            d = _mm512_mul_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, yr + j), d), vsc);
-            _mm512_mask_storeu_ps(dr + j, m, d);
-        }
-#else
         float acc[16] = {0}, sum = 0;
         for (int64_t j = 0; j < cols; j++) acc[j & 15] += gr[j] * yr[j];
         for (int l = 0; l < 16; l++) sum += acc[l];
         for (int64_t j = 0; j < cols; j++) dr[j] = yr[j] * (gr[j] - sum) * scale;
-#endif
         for (int64_t j = cols; j < all; j++) dr[j] = 0.0f;
     }
+#endif
 }
 
 /* A row's mean and 1 / sqrt(var + eps), two passes over it (in L1: a layer is a few
@@ -276,21 +379,6 @@ static void row_stats(const float *xr, int64_t cols, float eps, float *buf, floa
 }
 
 #if defined(__AVX512F__)
-/* G rows at a time: their lane sums added across lanes side by side, G independent
- * chains of 15 dependent adds where one row's were a chain of its own after the other's */
-enum { LN_G = 4 };
-
-/* v's 16 lanes per row q < G added in order (as lanes_sum16), the rows' chains interleaved */
-static inline void lanes_sums(const __m512 *v, int G, float *out)
-{
-    float acc[LN_G][16];
-    for (int q = 0; q < G; q++) {
-        _mm512_storeu_ps(acc[q], v[q]);
-        out[q] = 0;
-    }
-    for (int l = 0; l < 16; l++)
-        for (int q = 0; q < G; q++) out[q] += acc[q][l];
-}
 
 /* Rows r .. r + G of layer_norm_range (cols <= 256: one block of sum16), in registers:
  * the sums of x, then of (x - mean)^2, in 16 lanes as row_stats, its squares not stored

@@ -286,6 +286,47 @@ static void test_softmax_dx(void)
     free(sc); free(masked); free(y); free(w); free(want); free(got);
 }
 
+/* Softmax and its adjoint over many rows give each row the same bits as over that row
+ * alone (the kernels run several rows' steps side by side): plain, log and causal, 37
+ * rows (not a multiple of the rows taken together) of 20, 64 and 300 columns. */
+static void test_softmax_rows_alone(void)
+{
+    static const int64_t ncols[] = {20, 64, 300};
+    for (int c = 0; c < 3; c++) {
+        int64_t rows = 37, cols = ncols[c], n = rows * cols;
+        float *x = malloc(sizeof(float) * n), *w = malloc(sizeof(float) * n);
+        float *all = malloc(sizeof(float) * n), *one = malloc(sizeof(float) * n);
+        for (int64_t i = 0; i < n; i++) {
+            x[i] = (float)(sin(i * 0.61) * 5);
+            w[i] = (float)cos(i * 0.83);
+        }
+        for (int flags = 0; flags < 3; flags++) {   /* plain, log, causal (rows of a cols x cols) */
+            nnl_softmax_rows(x, all, rows, cols, flags);
+            for (int64_t r = 0; r < rows; r++) {
+                if (flags == 2) {   /* a causal row alone: the matrix's rows up to it */
+                    int64_t r0 = r - r % cols;
+                    nnl_softmax_rows(x + r0 * cols, one + r0 * cols, r - r0 + 1, cols, flags);
+                } else
+                    nnl_softmax_rows(x + r * cols, one + r * cols, 1, cols, flags);
+            }
+            CHECK(!memcmp(all, one, sizeof(float) * n), "softmax flags %d, %lld cols: rows differ alone",
+                  flags, (long long)cols);
+            if (flags == 1) continue;
+            nnl_softmax_rows(x, all, rows, cols, 0);   /* y for the adjoint */
+            float *dx_all = malloc(sizeof(float) * n), *dx_one = malloc(sizeof(float) * n);
+            nnl_softmax_rows_dx(all, w, dx_all, rows, cols, 0.5f, flags);
+            for (int64_t r = 0; r < rows; r++) {
+                int64_t r0 = flags == 2 ? r - r % cols : r;
+                nnl_softmax_rows_dx(all + r0 * cols, w + r0 * cols, dx_one + r0 * cols, r - r0 + 1, cols, 0.5f, flags);
+            }
+            CHECK(!memcmp(dx_all, dx_one, sizeof(float) * n), "softmax dx flags %d, %lld cols: rows differ alone",
+                  flags, (long long)cols);
+            free(dx_all); free(dx_one);
+        }
+        free(x); free(w); free(all); free(one);
+    }
+}
+
 static void test_layer_norm(void)
 {
     static const int64_t ncols[] = {5, 128, 300};
@@ -561,6 +602,7 @@ int main(void)
     test_update_segments();
     test_softmax();
     test_softmax_dx();
+    test_softmax_rows_alone();
     test_layer_norm();
     test_row_epilogues();
     test_layer_norm_sums();
