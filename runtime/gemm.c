@@ -51,8 +51,8 @@ enum { B_AHEAD = 16 };
  * whose rows are not a multiple of MR costs R rows' FMAs, not MR rows'. The sums run in
  * the same order whatever R, so C does not depend on how the rows were tiled. */
 static inline __attribute__((always_inline))
-void kernel_r(const int R, const int IP, int64_t kc, const float *restrict pa, int64_t ldpa, const float *restrict pb,
-              int64_t ldpb, float *restrict c, int64_t ldc, int nr, float alpha, float beta)
+void kernel_r(const int R, const int IP, const int AR, int64_t kc, const float *restrict pa, int64_t ldpa,
+              const float *restrict pb, int64_t ldpb, float *restrict c, int64_t ldc, int nr, float alpha, float beta)
 {
     __m512 acc[MR][2];
     __mmask16 m0 = nr >= 16 ? 0xffff : (__mmask16)((1u << nr) - 1);
@@ -73,11 +73,11 @@ void kernel_r(const int R, const int IP, int64_t kc, const float *restrict pa, i
         __m512 b0 = _mm512_maskz_loadu_ps(l0, pb), b1 = _mm512_maskz_loadu_ps(l1, pb + 16);
         #pragma GCC unroll 14
         for (int i = 0; i < R; i++) {
-            __m512 ai = _mm512_set1_ps(pa[i]);
+            __m512 ai = _mm512_set1_ps(AR ? pa[i * ldpa] : pa[i]);
             acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
             acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
         }
-        pa += ldpa;
+        pa += AR ? 1 : ldpa;
         pb += ldpb;
     }
     alpha = scale[0];
@@ -97,24 +97,34 @@ void kernel_r(const int R, const int IP, int64_t kc, const float *restrict pa, i
 }
 
 /* pa: a packed panel (ldpa == MR) or op(A)^T itself (A transposed), its k steps ldpa
- * apart; pb: a packed panel (ldpb == NR) or B itself, rows ldpb apart */
-static void kernel_b(int64_t kc, const float *restrict pa, int64_t ldpa, const float *restrict pb, int64_t ldpb,
-                     float *restrict c, int64_t ldc, int mr, int nr, float alpha, float beta)
+ * apart, or (ar) A itself, its rows ldpa apart and its k steps contiguous; pb: a packed
+ * panel (ldpb == NR) or B itself, rows ldpb apart */
+static void kernel_b(int64_t kc, const float *restrict pa, int64_t ldpa, int ar, const float *restrict pb,
+                     int64_t ldpb, float *restrict c, int64_t ldc, int mr, int nr, float alpha, float beta)
 {
     /* one copy per row count, per B packed or in place (no prefetch test in the loop of
-     * the other), per full or partial width (a full tile's loads and stores unmasked) */
-    #define R_CASE(r, ip, w) case r: kernel_r(r, ip, kc, pa, ldpa, pb, ldpb, c, ldc, w, alpha, beta); return;
-    #define R_SWITCH(ip, w) switch (mr) { \
-        R_CASE(1, ip, w) R_CASE(2, ip, w) R_CASE(3, ip, w) R_CASE(4, ip, w) R_CASE(5, ip, w) \
-        R_CASE(6, ip, w) R_CASE(7, ip, w) R_CASE(8, ip, w) R_CASE(9, ip, w) R_CASE(10, ip, w) \
-        R_CASE(11, ip, w) R_CASE(12, ip, w) R_CASE(13, ip, w) \
-        default: kernel_r(MR, ip, kc, pa, ldpa, pb, ldpb, c, ldc, w, alpha, beta); return; }
-    if (ldpb == NR) {
-        if (nr == NR) R_SWITCH(0, NR)
-        R_SWITCH(0, nr)
+     * the other), per full or partial width (a full tile's loads and stores unmasked),
+     * per A packed or its rows in place */
+    #define R_CASE(r, ip, a, w) case r: kernel_r(r, ip, a, kc, pa, ldpa, pb, ldpb, c, ldc, w, alpha, beta); return;
+    #define R_SWITCH(ip, a, w) switch (mr) { \
+        R_CASE(1, ip, a, w) R_CASE(2, ip, a, w) R_CASE(3, ip, a, w) R_CASE(4, ip, a, w) R_CASE(5, ip, a, w) \
+        R_CASE(6, ip, a, w) R_CASE(7, ip, a, w) R_CASE(8, ip, a, w) R_CASE(9, ip, a, w) R_CASE(10, ip, a, w) \
+        R_CASE(11, ip, a, w) R_CASE(12, ip, a, w) R_CASE(13, ip, a, w) \
+        default: kernel_r(MR, ip, a, kc, pa, ldpa, pb, ldpb, c, ldc, w, alpha, beta); return; }
+    if (ar) {
+        if (ldpb == NR) {
+            if (nr == NR) R_SWITCH(0, 1, NR)
+            R_SWITCH(0, 1, nr)
+        }
+        if (nr == NR) R_SWITCH(1, 1, NR)
+        R_SWITCH(1, 1, nr)
     }
-    if (nr == NR) R_SWITCH(1, NR)
-    R_SWITCH(1, nr)
+    if (ldpb == NR) {
+        if (nr == NR) R_SWITCH(0, 0, NR)
+        R_SWITCH(0, 0, nr)
+    }
+    if (nr == NR) R_SWITCH(1, 0, NR)
+    R_SWITCH(1, 0, nr)
     #undef R_SWITCH
     #undef R_CASE
 }
@@ -122,7 +132,7 @@ static void kernel_b(int64_t kc, const float *restrict pa, int64_t ldpa, const f
 static void kernel(int64_t kc, const float *restrict pa, const float *restrict pb,
                    float *restrict c, int64_t ldc, int mr, int nr, float alpha, float beta)
 {
-    kernel_b(kc, pa, MR, pb, NR, c, ldc, mr, nr, alpha, beta);
+    kernel_b(kc, pa, MR, 0, pb, NR, c, ldc, mr, nr, alpha, beta);
 }
 
 /* Products with at most 16 columns (a classifier's 10 outputs and their gradients):
@@ -221,10 +231,11 @@ enum { IN_PLACE = 0, DIRECT_B_ROWS = 0, DIRECT_B_FLOATS = 0, TC_N = 0 };
 #endif
 #if !defined(__AVX512F__)
 /* (only ever called with packed panels: IN_PLACE is 0) */
-static void kernel_b(int64_t kc, const float *restrict pa, int64_t ldpa, const float *restrict pb, int64_t ldpb,
-                     float *restrict c, int64_t ldc, int mr, int nr, float alpha, float beta)
+static void kernel_b(int64_t kc, const float *restrict pa, int64_t ldpa, int ar, const float *restrict pb,
+                     int64_t ldpb, float *restrict c, int64_t ldc, int mr, int nr, float alpha, float beta)
 {
     (void)ldpa;
+    (void)ar;
     (void)ldpb;
     kernel(kc, pa, pb, c, ldc, mr, nr, alpha, beta);
 }
@@ -416,6 +427,12 @@ static int gemm_packed(int ta, int tb, int64_t m, int64_t n, int64_t k, float al
     float *pb = pa + a_floats;
     int direct_b = IN_PLACE && !tb && w == NR && (m <= DIRECT_B_ROWS || k * n <= DIRECT_B_FLOATS);
     int direct_a = IN_PLACE && ta && w == NR && m * k <= DIRECT_B_FLOATS;   /* A as small */
+    /* A's rows read in place where few rows meet one or two column panels (attention's
+     * per-head products: 64 x 64 x 32, 64 x 32 x 64), whose packing was a third of their
+     * time; the microkernel broadcasts each row's k step from the row itself. Wider
+     * products reuse a packed panel across their columns and gained nothing. char GPT's
+     * batched products 11.8 -> 10.7 ms a step, batch-1 69 -> 54 us (one thread). */
+    int rows_a = IN_PLACE && !ta && w == NR && m <= DIRECT_B_ROWS && n <= 2 * NR;
     int pf_c = kc_max >= PREFETCH_C_MIN_K && m * n >= PREFETCH_C_FLOATS;
     if (w != NR) tri = NNL_TRI_NONE;   /* the thin kernel has no k offsets */
     /* The microtiles of a block in the order C lies in memory (a row panel across all
@@ -437,7 +454,7 @@ static int gemm_packed(int ta, int tb, int64_t m, int64_t n, int64_t k, float al
             if (!direct_b) pack_b(tb, b, ldb, pc, kc, jc, nc, w, pb);
             for (int64_t ic = 0; ic < m; ic += mc_max) {
                 int64_t mc = m - ic < mc_max ? m - ic : mc_max;
-                if (!direct_a) pack_a(ta, a, lda, ic, mc, pc, kc, pa);
+                if (!direct_a && !rows_a) pack_a(ta, a, lda, ic, mc, pc, kc, pa);
                 int64_t n_jr = ceil_div(nc, w), n_ir = ceil_div(mc, MR);
                 for (int64_t t = 0; t < n_jr * n_ir; t++) {
                     int64_t jr = (rows_first ? t % n_jr : t / n_ir) * w, ir = (rows_first ? t / n_jr : t % n_ir) * MR;
@@ -449,9 +466,14 @@ static int gemm_packed(int ta, int tb, int64_t m, int64_t n, int64_t k, float al
                     if (tri == NNL_TRI_A_LOWER) p1 = clamp_k(gi + mr - pc, kc);
                     if (tri == NNL_TRI_A_UPPER) p0 = clamp_k(gi - pc, kc);
                     if (pf_c && bet != 0.0f) prefetch_c(ct, ldc, mr);
-                    if (direct_a || direct_b || tri) {
+                    if (rows_a) {
+                        int64_t lb = direct_b ? ldb : NR;
+                        kernel_b(p1 - p0, a + (ic + ir) * lda + pc + p0, lda, 1,
+                                 (direct_b ? b + pc * ldb + jc + jr : pb + jr * kc) + p0 * lb, lb,
+                                 ct, ldc, mr, nr, alpha, bet);
+                    } else if (direct_a || direct_b || tri) {
                         int64_t la = direct_a ? lda : MR, lb = direct_b ? ldb : NR;
-                        kernel_b(p1 - p0, (direct_a ? a + pc * lda + ic + ir : pa + ir * kc) + p0 * la, la,
+                        kernel_b(p1 - p0, (direct_a ? a + pc * lda + ic + ir : pa + ir * kc) + p0 * la, la, 0,
                                  (direct_b ? b + pc * ldb + jc + jr : pb + jr * kc) + p0 * lb, lb,
                                  ct, ldc, mr, nr, alpha, bet);
                     } else
@@ -602,7 +624,7 @@ static int gemm_packed_t(int ta, int tb, int64_t m, int64_t n, int64_t k, float 
             else pack_b(!ta, a, lda, pc, kc, jr, nr, NR, pb);
             for (int64_t ir = 0; ir < n; ir += MR) {
                 int mr = n - ir < MR ? (int)(n - ir) : MR;
-                kernel_b(kc, pa + pc * npad + ir * kc, MR, bp, ldpb, tile + ir * NR, NR, mr, nr, alpha,
+                kernel_b(kc, pa + pc * npad + ir * kc, MR, 0, bp, ldpb, tile + ir * NR, NR, mr, nr, alpha,
                          pc == 0 ? 0.0f : 1.0f);
             }
         }

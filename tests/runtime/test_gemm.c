@@ -107,6 +107,30 @@ static void check_in_order(int ta, int64_t m, int64_t n, int64_t k, float alpha,
     free(a); free(b); free(c); free(want);
 }
 
+/* A product's first columns are the same bits as the product of those columns alone:
+ * every path (A packed or its rows read in place, B packed or in place) adds each
+ * element's k terms in the same order. n0 columns of n, lda and ldb padded. */
+static void check_columns_alone(int tb, int64_t m, int64_t n, int64_t n0, int64_t k)
+{
+    unsigned s = (unsigned)(m * 7 + n * 3 + k + tb);
+    int64_t lda = k + 3, ldb = tb ? k + 1 : n + 5;
+    float *a = malloc(sizeof(float) * m * lda), *b = malloc(sizeof(float) * (tb ? n : k) * ldb);
+    float *c = malloc(sizeof(float) * m * n), *c0 = malloc(sizeof(float) * m * n0);
+    for (int64_t i = 0; i < m * lda; i++) a[i] = frand(&s);
+    for (int64_t i = 0; i < (tb ? n : k) * ldb; i++) b[i] = frand(&s);
+    rt_set_threads(1);
+    nnl_sgemm(0, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, n);
+    nnl_sgemm(0, tb, m, n0, k, 1.0f, a, lda, b, ldb, 0.0f, c0, n0);
+    int bad = 0;
+    for (int64_t i = 0; i < m; i++) bad |= memcmp(c + i * n, c0 + i * n0, sizeof(float) * n0) != 0;
+    if (bad) {
+        printf("FAIL columns alone tb=%d m=%lld n=%lld n0=%lld k=%lld\n", tb, (long long)m, (long long)n,
+               (long long)n0, (long long)k);
+        failures++;
+    }
+    free(a); free(b); free(c); free(c0);
+}
+
 /* An epilogue kernel: y[i] = 2 C[i] + 1, counting the visits of each element. The
  * "ctx" the runtime passes back is this struct. */
 typedef struct EpTest { const float *c; float *y; int *visits; } EpTest;
@@ -208,6 +232,13 @@ int main(void)
     check_in_order(1, 3, 47, 64, 1.0f, 1.0f, 1);
     check_in_order(0, 2, 2049, 9, -2.0f, 0.0f, 0);
     cases += 6;
+    for (int tb = 0; tb < 2; tb++) {   /* attention's per-head shapes beside wider products */
+        check_columns_alone(tb, 64, 300, 64, 32);
+        check_columns_alone(tb, 64, 300, 32, 64);
+        check_columns_alone(tb, 37, 200, 50, 130);
+        check_columns_alone(tb, 70, 128, 40, 300);
+        cases += 4;
+    }
 #endif
     for (int threads = 1; threads <= 3; threads++)
         for (int ta = 0; ta < 2; ta++)
