@@ -148,9 +148,11 @@ uninstall:
 	rm -f $(patsubst stdlib/%,$(DESTDIR)$(PREFIX)/share/nnl/stdlib/%,$(wildcard stdlib/*.nnl))
 	-rmdir $(DESTDIR)$(PREFIX)/share/nnl/stdlib $(DESTDIR)$(PREFIX)/share/nnl 2>/dev/null
 
-# NNL beside PyTorch (when installed) on the benchmark models, sgemm beside OpenBLAS and
-# oneDNN, the FMA peak: bench/run.sh, results in docs/PERFORMANCE.md.
+# NNL beside PyTorch on the benchmark models, sgemm beside OpenBLAS and oneDNN, the FMA
+# peak: bench/run.sh (tools/bench_deps.sh installs the references first as root), results
+# in docs/PERFORMANCE.md.
 bench: all
+	@sh tools/bench_deps.sh
 	sh bench/run.sh
 
 wc:
