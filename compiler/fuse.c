@@ -152,6 +152,39 @@ static void sink_products(Graph *g)
         for (int i = 0; i < g->nodes.len; i++) ((Node *)g->nodes.items[i])->id = i;
 }
 
+/* The other way: a product (or row kernel) whose first use starts the loop right after it
+ * moves up above the nodes just before it that it does not read and that would join that
+ * loop, which then computes them in its epilogue instead of a pass of their own storing
+ * them. An LSTM step's slice of the input projection (a TAKE, which the schedule puts
+ * before the step's product h Wh) is one: [B, 4 units] stored and read back each step.
+ * Only the order of independent nodes changes, so the values do not. */
+static void hoist_products(Graph *g)
+{
+    bool moved = false;
+    for (int i = 1; i < g->nodes.len; i++) {
+        Node *m = g->nodes.items[i];
+        if (!fuse_epilogue_host(m)) continue;
+        int s = seg_of(g, i), lo = s > 0 ? g->seg_end[s - 1] : 0, hi = g->seg_end[s], j = i + 1;
+        while (j < hi && !reads(g->nodes.items[j], m)) j++;
+        if (j >= hi) continue;
+        Node *e = g->nodes.items[j];
+        if (ir_op_kind[e->op] != K_ELEM || !shape_eq(e->shape, m->shape)) continue;
+        bool run = true;   /* e's loop starts right after m */
+        for (int t = i + 1; t < j && run; t++) run = in_loop_of(g->nodes.items[t], e);
+        if (!run) continue;
+        int at = i;
+        while (at - 1 >= lo && in_loop_of(g->nodes.items[at - 1], e) && !reads(m, g->nodes.items[at - 1])) at--;
+        bool elem = false;   /* (leaves alone: no loop to gain) */
+        for (int t = at; t < i; t++) elem |= ir_op_kind[((Node *)g->nodes.items[t])->op] == K_ELEM;
+        if (!elem) continue;
+        memmove(&g->nodes.items[at + 1], &g->nodes.items[at], sizeof(void *) * (size_t)(i - at));
+        g->nodes.items[at] = m;
+        moved = true;
+    }
+    if (moved)
+        for (int i = 0; i < g->nodes.len; i++) ((Node *)g->nodes.items[i])->id = i;
+}
+
 /* A causal mask depends on nothing but indices: it moves to the start of its segment,
  * where it cannot split a chain of loops. Computed where sema put it (between the
  * scaled scores q k^T / sqrt(d) and the masking WHERE), its loop of another shape ended
@@ -177,6 +210,7 @@ void fuse_graph(Graph *g)
 {
     hoist_masks(g);
     sink_products(g);
+    hoist_products(g);
     Arena *a = g->arena;
     g->kernels = (PtrVec){0};
     Kernel *cur = NULL;
