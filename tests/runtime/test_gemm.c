@@ -73,7 +73,7 @@ static void check(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha, 
 /* A product of a few rows (batch-1 inference, B not transposed): each element of C is
  * its k terms added in order from zero with fused multiply-adds, alpha and beta after,
  * the same bits whatever the blocking of rows of B and columns (checked bit for bit on
- * the AVX-512 and AVX2 copies, which have fused multiply-adds). */
+ * the AVX-512 copy). */
 static void check_in_order(int ta, int64_t m, int64_t n, int64_t k, float alpha, float beta, int64_t pad)
 {
     unsigned s = (unsigned)(m * 17 + n * 5 + k + ta);
@@ -227,11 +227,14 @@ int main(void)
      * blocks of sums, ragged last vectors, A transposed, beta */
     check(0, 0, 3, 2100, 37, 1.0f, 0.5f, 1);
     check(1, 0, 2, 1030, 19, -1.0f, 0.0f, 3);
+    cases += 2;
+#if defined(RT_ISA_v4)   /* (AVX2's copy is plain C: its multiply-adds are the compiler's) */
     check_in_order(0, 1, 512, 784, 1.0f, 0.0f, 0);
     check_in_order(0, 1, 1100, 13, 0.5f, 2.0f, 5);
     check_in_order(1, 3, 47, 64, 1.0f, 1.0f, 1);
     check_in_order(0, 2, 2049, 9, -2.0f, 0.0f, 0);
-    cases += 6;
+    cases += 4;
+#endif
     for (int tb = 0; tb < 2; tb++) {   /* attention's per-head shapes beside wider products */
         check_columns_alone(tb, 64, 300, 64, 32);
         check_columns_alone(tb, 64, 300, 32, 64);
