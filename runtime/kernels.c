@@ -78,7 +78,7 @@ static float sum16(const float *v, int64_t n)
     return s;
 }
 
-#if !defined(__AVX512F__)   /* row_max16 below where there is AVX-512 */
+#if !defined(__AVX512F__)   /* softmax_rows16 below where there is AVX-512 */
 /* The largest of v[0..n) that is not NaN (-inf when none), in 16 lanes that vectorize:
  * the one-at-a-time loop was a chain of dependent maxss, 4 cycles an element, most of a
  * softmax over attention's rows of 64 (char GPT: 820 us a layer). The same value as
@@ -131,48 +131,15 @@ static inline __m512 exp16(__m512 x)
     return _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), x);
 }
 
-
-/* The 16 lanes of v added in order, as sum16 adds its running sums */
-static float lanes_sum16(__m512 v)
-{
-    float acc[16], s = 0;
-    _mm512_storeu_ps(acc, v);
-    for (int l = 0; l < 16; l++) s += acc[l];
-    return s;
-}
-
-/* The row max and the sum of exp(x - max), as max16 and sum16 (lane j % 16 adds column
- * j, the lanes then added in order): the same sums as the scalar loops, with no scalar
- * tail (masked lanes instead), which rows of attention's 1..64 keys mostly are. The
- * exponentials go to e (which may be x) unless it is NULL. */
-static float row_max16(const float *xr, int64_t cols)
-{
-    __m512 vm = _mm512_set1_ps(-INFINITY);
-    for (int64_t j = 0; j < cols; j += 16)
-        vm = _mm512_max_ps(_mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), rt_lanes16(cols - j), xr + j), vm);
-    return _mm512_reduce_max_ps(vm);
-}
-
-static float row_expsum16(const float *xr, float *e, int64_t cols, float mx)
-{
-    __m512 vs = _mm512_setzero_ps(), vmx = _mm512_set1_ps(mx);
-    for (int64_t j = 0; j < cols; j += 16) {
-        __mmask16 m = rt_lanes16(cols - j);
-        __m512 v = exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, xr + j), vmx));
-        if (e) _mm512_mask_storeu_ps(e + j, m, v);
-        vs = _mm512_mask_add_ps(vs, m, vs, v);
-    }
-    return lanes_sum16(vs);
-}
-
 /* G rows at a time: their lane sums added across lanes side by side, G independent
  * chains of 15 dependent adds where one row's were a chain of its own after the other's */
-enum { LN_G = 4 };
+enum { ROWS_G = 4 };
 
-/* v's 16 lanes per row q < G added in order (as lanes_sum16), the rows' chains interleaved */
+/* v's 16 lanes per row q < G added in order (as sum16 adds its running sums), the rows'
+ * chains interleaved */
 static inline void lanes_sums(const __m512 *v, int G, float *out)
 {
-    float acc[LN_G][16];
+    float acc[ROWS_G][16];
     for (int q = 0; q < G; q++) {
         _mm512_storeu_ps(acc[q], v[q]);
         out[q] = 0;
@@ -181,17 +148,18 @@ static inline void lanes_sums(const __m512 *v, int G, float *out)
         for (int q = 0; q < G; q++) out[q] += acc[q][l];
 }
 
-/* Rows r .. r + G of softmax_range (the log variant only for rows of at most 256, one
- * block of its sum), the rows' steps side by side: a row of attention's 64 keys is a few
- * vectors, and its max's and sum's reductions across lanes, its reciprocal and the passes
- * after them were chains the next row waited behind. The same operations on each row as
- * row_max16, row_expsum16 and the loops after them: the same bits. */
+/* Rows r .. r + G of softmax_range, the rows' steps side by side: a row of attention's
+ * 64 keys is a few vectors, and its max's and sum's reductions across lanes, its
+ * reciprocal and the passes after them were chains the next row waited behind. Lane j %
+ * 16 adds column j, the lanes then added in order (the log variant's in blocks of 256
+ * columns, as the loop below): the same sums as the scalar loops, with no scalar tail
+ * (masked lanes instead), which rows of attention's 1..64 keys mostly are. */
 static inline __attribute__((always_inline))
 void softmax_rows16(const int G, const float *x, float *y, int64_t r, int64_t all, int log_variant, int causal)
 {
-    int64_t cols[LN_G];
-    __m512 vm[LN_G], vs[LN_G];
-    float mx[LN_G], sum[LN_G];
+    int64_t cols[ROWS_G];
+    __m512 vm[ROWS_G], vs[ROWS_G];
+    float mx[ROWS_G], sum[ROWS_G], part[ROWS_G];
     for (int q = 0; q < G; q++) {
         const float *xr = x + (r + q) * all;
         cols[q] = causal ? (r + q) % all + 1 : all;
@@ -204,24 +172,30 @@ void softmax_rows16(const int G, const float *x, float *y, int64_t r, int64_t al
         mx[q] = _mm512_reduce_max_ps(vm[q]);
         if (mx[q] == -INFINITY) mx[q] = 0.0f;      /* all -inf: keep exp finite */
     }
-    for (int q = 0; q < G; q++) {
-        const float *xr = x + (r + q) * all;
-        float *yr = y + (r + q) * all;
-        __m512 vmx = _mm512_set1_ps(mx[q]);
-        vs[q] = _mm512_setzero_ps();
-        for (int64_t j = 0; j < cols[q]; j += 16) {
-            __mmask16 m = rt_lanes16(cols[q] - j);
-            __m512 v = exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, xr + j), vmx));
-            if (!log_variant) _mm512_mask_storeu_ps(yr + j, m, v);
-            vs[q] = _mm512_mask_add_ps(vs[q], m, vs[q], v);
+    int64_t block = log_variant ? 256 : all;   /* (causal: never the log variant) */
+    for (int q = 0; q < G; q++) sum[q] = 0.0f;
+    for (int64_t j0 = 0; j0 < all; j0 += block) {
+        for (int q = 0; q < G; q++) {
+            const float *xr = x + (r + q) * all;
+            float *yr = y + (r + q) * all;
+            int64_t end = cols[q] - j0 < block ? cols[q] : j0 + block;
+            __m512 vmx = _mm512_set1_ps(mx[q]);
+            vs[q] = _mm512_setzero_ps();
+            for (int64_t j = j0; j < end; j += 16) {
+                __mmask16 m = rt_lanes16(end - j);
+                __m512 v = exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, xr + j), vmx));
+                if (!log_variant) _mm512_mask_storeu_ps(yr + j, m, v);
+                vs[q] = _mm512_mask_add_ps(vs[q], m, vs[q], v);
+            }
         }
+        lanes_sums(vs, G, part);
+        for (int q = 0; q < G; q++) sum[q] += part[q];
     }
-    lanes_sums(vs, G, sum);
     for (int q = 0; q < G; q++) {
         const float *xr = x + (r + q) * all;
         float *yr = y + (r + q) * all;
         if (log_variant) {
-            __m512 vl = _mm512_set1_ps(mx[q] + logf(0.0f + sum[q]));
+            __m512 vl = _mm512_set1_ps(mx[q] + logf(sum[q]));
             for (int64_t j = 0; j < cols[q]; j += 16) {
                 __mmask16 m = rt_lanes16(cols[q] - j);
                 _mm512_mask_storeu_ps(yr + j, m, _mm512_sub_ps(_mm512_maskz_loadu_ps(m, xr + j), vl));
@@ -243,9 +217,9 @@ static inline __attribute__((always_inline))
 void softmax_dx_rows16(const int G, const float *y, const float *dy, float *dx, int64_t r, int64_t all,
                        float scale, int causal)
 {
-    int64_t cols[LN_G];
-    __m512 vs[LN_G];
-    float sum[LN_G];
+    int64_t cols[ROWS_G];
+    __m512 vs[ROWS_G];
+    float sum[ROWS_G];
     for (int q = 0; q < G; q++) {
         const float *yr = y + (r + q) * all, *gr = dy + (r + q) * all;
         cols[q] = causal ? (r + q) % all + 1 : all;
@@ -282,12 +256,9 @@ static void softmax_range(const float *x, float *y, int64_t r0, int64_t r1, int6
 {
     int64_t all = cols;
 #if defined(__AVX512F__)
-    if (!log_variant || cols <= 256) {
-        for (; r0 + LN_G <= r1; r0 += LN_G) softmax_rows16(LN_G, x, y, r0, all, log_variant, causal);
-        for (; r0 < r1; r0++) softmax_rows16(1, x, y, r0, all, log_variant, causal);
-        return;
-    }
-#endif
+    for (; r0 + ROWS_G <= r1; r0 += ROWS_G) softmax_rows16(ROWS_G, x, y, r0, all, log_variant, causal);
+    for (; r0 < r1; r0++) softmax_rows16(1, x, y, r0, all, log_variant, causal);
+#else
     for (int64_t r = r0; r < r1; r++) {
         const float *xr = x + r * all;
         float *yr = y + r * all;
@@ -295,27 +266,6 @@ static void softmax_range(const float *x, float *y, int64_t r0, int64_t r1, int6
             cols = r % all + 1;
             for (int64_t j = cols; j < all; j++) yr[j] = 0.0f;
         }
-#if defined(__AVX512F__)
-        float mx = row_max16(xr, cols);
-        if (mx == -INFINITY) mx = 0.0f;      /* all -inf: keep exp finite */
-        if (log_variant) {
-            float sum = 0;   /* in blocks of 256, as the loop below */
-            for (int64_t j0 = 0; j0 < cols; j0 += 256)
-                sum += row_expsum16(xr + j0, NULL, cols - j0 < 256 ? cols - j0 : 256, mx);
-            float lse = mx + logf(sum);
-            __m512 vl = _mm512_set1_ps(lse);
-            for (int64_t j = 0; j < cols; j += 16) {
-                __mmask16 m = rt_lanes16(cols - j);
-                _mm512_mask_storeu_ps(yr + j, m, _mm512_sub_ps(_mm512_maskz_loadu_ps(m, xr + j), vl));
-            }
-        } else {
-            __m512 inv = _mm512_set1_ps(1.0f / row_expsum16(xr, yr, cols, mx));
-            for (int64_t j = 0; j < cols; j += 16) {
-                __mmask16 m = rt_lanes16(cols - j);
-                _mm512_mask_storeu_ps(yr + j, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, yr + j), inv));
-            }
-        }
-#else
         float mx = max16(xr, cols);
         if (mx == -INFINITY) mx = 0.0f;      /* all -inf: keep exp finite */
         if (log_variant) {                   /* y may be x: the exponentials go to buf */
@@ -332,8 +282,8 @@ static void softmax_range(const float *x, float *y, int64_t r0, int64_t r1, int6
             float inv = 1.0f / sum16(yr, cols);
             for (int64_t j = 0; j < cols; j++) yr[j] *= inv;
         }
-#endif
     }
+#endif
 }
 
 /* Softmax's adjoint on rows [r0, r1): dx = scale y (dy - sum(dy y)), the sum in 16 lanes
@@ -343,7 +293,7 @@ static void softmax_dx_range(const float *y, const float *dy, float *dx, int64_t
                              int64_t all, float scale, int causal)
 {
 #if defined(__AVX512F__)
-    for (; r0 + LN_G <= r1; r0 += LN_G) softmax_dx_rows16(LN_G, y, dy, dx, r0, all, scale, causal);
+    for (; r0 + ROWS_G <= r1; r0 += ROWS_G) softmax_dx_rows16(ROWS_G, y, dy, dx, r0, all, scale, causal);
     for (; r0 < r1; r0++) softmax_dx_rows16(1, y, dy, dx, r0, all, scale, causal);
 #else
     for (int64_t r = r0; r < r1; r++) {
@@ -390,8 +340,8 @@ static inline __attribute__((always_inline))
 void layer_norm_rows16(const int G, const float *x, const float *dy, const float *gamma, float *y, int64_t r,
                        int64_t cols, float eps, float *pg, float *pb, int64_t r0)
 {
-    __m512 acc[LN_G], acc2[LN_G], vm[LN_G], vr[LN_G];
-    float m[LN_G], v[LN_G];
+    __m512 acc[ROWS_G], acc2[ROWS_G], vm[ROWS_G], vr[ROWS_G];
+    float m[ROWS_G], v[ROWS_G];
     for (int q = 0; q < G; q++) {
         const float *xr = x + (r + q) * cols;
         acc[q] = _mm512_setzero_ps();
@@ -426,7 +376,7 @@ void layer_norm_rows16(const int G, const float *x, const float *dy, const float
         }
         return;
     }
-    float sg[LN_G], sgy[LN_G];   /* sum(g), sum(g xhat), g = dy (gamma) */
+    float sg[ROWS_G], sgy[ROWS_G];   /* sum(g), sum(g xhat), g = dy (gamma) */
     for (int q = 0; q < G; q++) {
         const float *xr = x + (r + q) * cols, *gr = dy + (r + q) * cols;
         acc[q] = acc2[q] = _mm512_setzero_ps();
@@ -508,7 +458,7 @@ static void layer_norm_range(const float *x, const float *dy, const float *gamma
 #if defined(__AVX512F__)
     if (cols <= 256) {   /* (rows of a few hundred features, as layer norm's are) */
         int64_t r = r0;
-        for (; r + LN_G <= r1; r += LN_G) layer_norm_rows16(LN_G, x, dy, gamma, y, r, cols, eps, pg, pb, r0);
+        for (; r + ROWS_G <= r1; r += ROWS_G) layer_norm_rows16(ROWS_G, x, dy, gamma, y, r, cols, eps, pg, pb, r0);
         for (; r < r1; r++) layer_norm_rows16(1, x, dy, gamma, y, r, cols, eps, pg, pb, r0);
         return;
     }
