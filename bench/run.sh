@@ -77,7 +77,7 @@ echo "(ratio: NNL/PyTorch samples per second; latency ratio: PyTorch/NNL, higher
 echo
 echo "== sgemm: runtime/gemm.c vs OpenBLAS and oneDNN =="
 defs=""; libs=""
-[ -f /usr/include/x86_64-linux-gnu/cblas.h ] || [ -f /usr/include/cblas.h ] && { defs="$defs -DHAVE_OPENBLAS"; libs="$libs -lopenblas"; }
+[ -f $LIB/libopenblas.so ] && { defs="$defs -DHAVE_OPENBLAS"; libs="$libs -lopenblas"; }
 [ -f /usr/include/dnnl.h ] && { defs="$defs -DHAVE_DNNL"; libs="$libs -ldnnl"; }
 gcc -O2 -march=native -fopenmp -Iruntime $defs bench/gemm_bench.c "$B/libnnlrt.a" $libs -lm \
     -o "$W/gemm_bench" || exit 1

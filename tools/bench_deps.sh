@@ -9,7 +9,7 @@ need=""
 /usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || need="$need python3-torch"
 L=/usr/lib/x86_64-linux-gnu
 [ -d $L/openblas-openmp ] || need="$need libopenblas0-openmp"
-[ -f /usr/include/x86_64-linux-gnu/cblas.h ] || [ -f /usr/include/cblas.h ] || need="$need libopenblas-dev"
+[ -f $L/libopenblas.so ] || need="$need libopenblas-dev"   # (netlib's libblas-dev has a cblas.h too)
 [ -f /usr/include/dnnl.h ] || need="$need libdnnl-dev"
 [ -f $L/libtcmalloc_minimal.so.4 ] || need="$need libtcmalloc-minimal4"
 [ -n "$need" ] || exit 0
