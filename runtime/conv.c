@@ -4,7 +4,7 @@
  * on an im2col matrix (Chellapilla, Puri & Simard, "High Performance Convolutional Neural
  * Networks for Document Processing", 2006): y = W col, dx = col2im(W^T dy), dw = sum over
  * images of dy col^T. How fast a product runs is gemm.c's business, with two exceptions:
- * on AVX-512, the forward and dw of thin filters at unit stride (at most THIN_TAPS weights
+ * on AVX-512 and AVX2, the forward and dw of thin filters at unit stride (at most THIN_TAPS weights
  * a filter: a first layer) run as direct loops here (thin_tile, thin_dw), and so does a
  * forward whose 2x2 max pooling follows (nnl_conv2d_maxpool); other dw of thin groups (a
  * side under 16), which nnl_sgemm would take one latency-bound dot product at a time, go
@@ -29,7 +29,7 @@
 #include <omp.h>
 #include <string.h>
 
-#include "rt_internal.h"   /* (immintrin.h on AVX-512) */
+#include "rt_internal.h"   /* (immintrin.h on AVX2 and AVX-512) */
 
 enum {
     PAR_FLOPS = 1 << 20,     /* below this a parallel region (~3 us) costs more than it saves */
@@ -241,9 +241,54 @@ static void direct_dw(const NnlConv *cv, const Geom *g, const float *x, const fl
  * window's maximum from the tile's registers (in the cell order of nnl_maxpool2d) while
  * the convolution's output is stored: the same bits as nnl_conv2d then nnl_maxpool2d,
  * without reading the convolution's output back. */
+/* The thin loops' vectors: AVX-512 (16 lanes, masks) or AVX2 (8 lanes, masked loads
+ * through integer masks). A forward tile is TILE_V vectors of a row wide and TILE_F
+ * filters deep; dw takes DW_F filters at a time: the accumulators, the row's input
+ * vectors and one weight fill the 32 (AVX-512) or 16 (AVX2) registers. */
+#if defined(__AVX512F__)
+#define THIN_VEC 1
+typedef __m512 Vf;
+typedef __mmask16 Vm;
+enum { VL = 16, TILE_V = 2, TILE_F = 6, TILE_F_TAIL = 6, DW_F = 3 };
+static inline Vm vm_lanes(int64_t n) { return rt_lanes16(n); }
+static inline Vf vf_load(Vm m, const float *p) { return _mm512_maskz_loadu_ps(m, p); }
+static inline Vf vf_loadu(const float *p) { return _mm512_loadu_ps(p); }
+static inline void vf_store(float *p, Vm m, Vf v) { _mm512_mask_storeu_ps(p, m, v); }
+static inline void vf_storeu(float *p, Vf v) { _mm512_storeu_ps(p, v); }
+static inline Vf vf_set1(float x) { return _mm512_set1_ps(x); }
+static inline Vf vf_zero(void) { return _mm512_setzero_ps(); }
+static inline Vf vf_fma(Vf a, Vf b, Vf c) { return _mm512_fmadd_ps(a, b, c); }
+static inline float vf_sum(Vf v) { return _mm512_reduce_add_ps(v); }
+#elif defined(__AVX2__) && defined(__FMA__)
+#define THIN_VEC 1
+typedef __m256 Vf;
+typedef __m256i Vm;
+enum { VL = 8, TILE_V = 1, TILE_F = 6, TILE_F_TAIL = 4, DW_F = 1 };   /* (a mask takes a register) */
+static inline Vm vm_lanes(int64_t n) { return rt_lanes8(n); }
+static inline Vf vf_load(Vm m, const float *p) { return _mm256_maskload_ps(p, m); }
+static inline Vf vf_loadu(const float *p) { return _mm256_loadu_ps(p); }
+static inline void vf_store(float *p, Vm m, Vf v)   /* (not vmaskmovps: slow on AMD) */
+{
+    float t[8];
+    _mm256_storeu_ps(t, v);
+    int n = _mm256_movemask_ps(_mm256_castsi256_ps(m));
+    for (int j = 0; j < 8 && (n >> j & 1); j++) p[j] = t[j];
+}
+static inline void vf_storeu(float *p, Vf v) { _mm256_storeu_ps(p, v); }
+static inline Vf vf_set1(float x) { return _mm256_set1_ps(x); }
+static inline Vf vf_zero(void) { return _mm256_setzero_ps(); }
+static inline Vf vf_fma(Vf a, Vf b, Vf c) { return _mm256_fmadd_ps(a, b, c); }
+static inline float vf_sum(Vf v)   /* halves, then pairs, then the last two */
+{
+    __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+    return _mm_cvtss_f32(_mm_add_ss(h, _mm_movehdup_ps(h)));
+}
+#endif
+
 static int thin_direct(const NnlConv *cv, const Geom *g)
 {
-#if defined(__AVX512F__)
+#if defined(THIN_VEC)
     return !g->identity && g->rows <= THIN_TAPS && cv->stride_h == 1 && cv->stride_w == 1;
 #else
     (void)cv; (void)g;
@@ -258,7 +303,7 @@ static int pool_2x2(const NnlConv *cv, const NnlPool *pl)
            2 * pl->p <= cv->p && 2 * pl->q <= cv->q;
 }
 
-#if defined(__AVX512F__)
+#if defined(THIN_VEC)
 static __thread RtScratch pad_scratch;     /* this thread's zero-bordered input */
 
 /* One group's input as the tiles read it: tap t of output (i, j) at x + shift[t] + i ld + j. */
@@ -299,57 +344,98 @@ static int thin_input(const NnlConv *cv, const Geom *g, const float *x, Thin *th
     return 1;
 }
 
-/* F filters from k, R output rows from i, the 32 columns from j0 (lanes m[0], m[1]):
- * acc[f][r][b], stored to y (kg, p, q) unless y is NULL; with py (and R = 2), the 16
+/* The 2x2 windows over two output rows of TILE_V vectors each (r0, r1), in
+ * nnl_maxpool2d's order (a, b; c, d), stored to the VL * TILE_V / 2 pooled columns at
+ * dst, the first n of them. */
+static inline __attribute__((always_inline)) void
+pool_windows(const Vf *r0, const Vf *r1, float *dst, int64_t n)
+{
+#if defined(__AVX512F__)
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+    __m512 a = _mm512_permutex2var_ps(r0[0], even, r0[1]), b = _mm512_permutex2var_ps(r0[0], odd, r0[1]);
+    __m512 c = _mm512_permutex2var_ps(r1[0], even, r1[1]), d = _mm512_permutex2var_ps(r1[0], odd, r1[1]);
+    _mm512_mask_storeu_ps(dst, rt_lanes16(n), _mm512_max_ps(d, _mm512_max_ps(c, _mm512_max_ps(b, a))));
+#else
+    const __m256i split = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);   /* evens | odds */
+    __m256 ab = _mm256_permutevar8x32_ps(r0[0], split), cd = _mm256_permutevar8x32_ps(r1[0], split);
+    __m128 a = _mm256_castps256_ps128(ab), b = _mm256_extractf128_ps(ab, 1);
+    __m128 c = _mm256_castps256_ps128(cd), d = _mm256_extractf128_ps(cd, 1);
+    __m128 mx = _mm_max_ps(d, _mm_max_ps(c, _mm_max_ps(b, a)));
+    if (n >= 4) {
+        _mm_storeu_ps(dst, mx);
+    } else {   /* (vmaskmovps stores are slow on AMD: ~10x a plain store on Zen 3) */
+        float v[4];
+        _mm_storeu_ps(v, mx);
+        for (int64_t j = 0; j < n; j++) dst[j] = v[j];
+    }
+#endif
+}
+
+/* F filters from k, R output rows from i, the VL * TILE_V columns from j0 (lanes m[],
+ * all of them unless TAIL: masked loads are slower, and an AVX2 mask takes a register):
+ * acc[f][r][b], stored to y (kg, p, q) unless y is NULL; with py (and R = 2), the
  * windows over rows i, i + 1 of each filter's 2x2 pooling, to py (kg, p2, q2) at pooled
  * row i / 2. */
 static inline __attribute__((always_inline)) void
-thin_tile(const Thin *th, const float *w, int64_t k, int64_t i, int64_t j0, const __mmask16 *m,
-          int F, int R, float *y, int64_t p, int64_t q, float *py, int64_t pq2, int64_t q2)
+thin_tile(const Thin *th, const float *w, int64_t k, int64_t i, int64_t j0, const Vm *m,
+          const int TAIL, int F, int R, float *y, int64_t p, int64_t q, float *py, int64_t pq2, int64_t q2)
 {
-    __m512 acc[6][2][2];
+    Vf acc[TILE_F][2][TILE_V];
     #pragma GCC unroll 6
     for (int f = 0; f < F; f++)
         #pragma GCC unroll 2
-        for (int r = 0; r < R; r++) acc[f][r][0] = acc[f][r][1] = _mm512_setzero_ps();
+        for (int r = 0; r < R; r++)
+            #pragma GCC unroll 2
+            for (int b = 0; b < TILE_V; b++) acc[f][r][b] = vf_zero();
     const float *xb = th->x + i * th->ld + j0;
     for (int64_t t = 0; t < th->taps; t++) {
         const float *src = xb + th->shift[t];
-        __m512 v[2][2];
+        Vf v[2][TILE_V];
         #pragma GCC unroll 2
-        for (int r = 0; r < R; r++) {   /* (masked lanes are never read) */
-            v[r][0] = _mm512_maskz_loadu_ps(m[0], src + r * th->ld);
-            v[r][1] = _mm512_maskz_loadu_ps(m[1], src + r * th->ld + 16);
-        }
+        for (int r = 0; r < R; r++)   /* (masked lanes are never read) */
+            #pragma GCC unroll 2
+            for (int b = 0; b < TILE_V; b++)
+                v[r][b] = TAIL ? vf_load(m[b], src + r * th->ld + b * VL) : vf_loadu(src + r * th->ld + b * VL);
         #pragma GCC unroll 6
         for (int f = 0; f < F; f++) {
-            __m512 wf = _mm512_set1_ps(w[(k + f) * th->taps + t]);
+            Vf wf = vf_set1(w[(k + f) * th->taps + t]);
             __asm__("" : "+v"(wf));   /* in a register: not folded into each FMA */
             #pragma GCC unroll 2
-            for (int r = 0; r < R; r++) {
-                acc[f][r][0] = _mm512_fmadd_ps(wf, v[r][0], acc[f][r][0]);
-                acc[f][r][1] = _mm512_fmadd_ps(wf, v[r][1], acc[f][r][1]);
-            }
+            for (int r = 0; r < R; r++)
+                #pragma GCC unroll 2
+                for (int b = 0; b < TILE_V; b++) acc[f][r][b] = vf_fma(wf, v[r][b], acc[f][r][b]);
         }
     }
     #pragma GCC unroll 6
     for (int f = 0; f < F; f++) {
         float *yf = y ? y + ((k + f) * p + i) * q + j0 : NULL;
         #pragma GCC unroll 2
-        for (int r = 0; r < R && yf; r++) {
-            _mm512_mask_storeu_ps(yf + r * q, m[0], acc[f][r][0]);
-            _mm512_mask_storeu_ps(yf + r * q + 16, m[1], acc[f][r][1]);
-        }
-        if (py && R == 2) {   /* windows (a, b; c, d) in nnl_maxpool2d's order */
-            const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-            const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
-            __m512 a = _mm512_permutex2var_ps(acc[f][0][0], even, acc[f][0][1]);
-            __m512 b = _mm512_permutex2var_ps(acc[f][0][0], odd, acc[f][0][1]);
-            __m512 c = _mm512_permutex2var_ps(acc[f][1][0], even, acc[f][1][1]);
-            __m512 d = _mm512_permutex2var_ps(acc[f][1][0], odd, acc[f][1][1]);
-            __m512 mx = _mm512_max_ps(d, _mm512_max_ps(c, _mm512_max_ps(b, a)));
-            _mm512_mask_storeu_ps(py + (k + f) * pq2 + i / 2 * q2 + j0 / 2, rt_lanes16(q2 - j0 / 2), mx);
-        }
+        for (int r = 0; r < R && yf; r++)
+            #pragma GCC unroll 2
+            for (int b = 0; b < TILE_V; b++)
+                if (TAIL) vf_store(yf + r * q + b * VL, m[b], acc[f][r][b]);
+                else vf_storeu(yf + r * q + b * VL, acc[f][r][b]);
+        if (py && R == 2)
+            pool_windows(acc[f][0], acc[f][1], py + (k + f) * pq2 + i / 2 * q2 + j0 / 2, q2 - j0 / 2);
+    }
+}
+
+/* Rows i, i + 1 (i alone when i + 1 = i1) of all kg filters at columns j0..: tiles of FB
+ * filters, then 2, then 1. */
+static inline __attribute__((always_inline)) void
+thin_cols(const Thin *th, const float *w, int64_t kg, int64_t i, int64_t i1, int64_t j0, const Vm *m,
+          const int TAIL, const int FB, float *y, int64_t p, int64_t q, float *pyi, int64_t pq2, int64_t q2)
+{
+    int64_t k = 0;
+    if (i + 1 < i1) {
+        for (; k + FB <= kg; k += FB) thin_tile(th, w, k, i, j0, m, TAIL, FB, 2, y, p, q, pyi, pq2, q2);
+        for (; k + 2 <= kg; k += 2) thin_tile(th, w, k, i, j0, m, TAIL, 2, 2, y, p, q, pyi, pq2, q2);
+        for (; k < kg; k++) thin_tile(th, w, k, i, j0, m, TAIL, 1, 2, y, p, q, pyi, pq2, q2);
+    } else {
+        for (; k + FB <= kg; k += FB) thin_tile(th, w, k, i, j0, m, TAIL, FB, 1, y, p, q, NULL, 0, 0);
+        for (; k + 2 <= kg; k += 2) thin_tile(th, w, k, i, j0, m, TAIL, 2, 1, y, p, q, NULL, 0, 0);
+        for (; k < kg; k++) thin_tile(th, w, k, i, j0, m, TAIL, 1, 1, y, p, q, NULL, 0, 0);
     }
 }
 
@@ -361,64 +447,61 @@ static void thin_rows(const NnlConv *cv, const Geom *g, const Thin *th, const fl
     int64_t p = cv->p, q = cv->q, kg = g->kg, pq2 = p2 * q2;
     for (int64_t i = i0; i < i1; i += 2) {
         float *pyi = py && i + 1 < i1 && i / 2 < p2 ? py : NULL;
-        for (int64_t j0 = 0; j0 < q; j0 += 32) {
-            __mmask16 m[2] = {rt_lanes16(q - j0), rt_lanes16(q - j0 - 16)};
-            int64_t k = 0;
-            if (i + 1 < i1) {
-                for (; k + 6 <= kg; k += 6) thin_tile(th, w, k, i, j0, m, 6, 2, y, p, q, pyi, pq2, q2);
-                for (; k + 2 <= kg; k += 2) thin_tile(th, w, k, i, j0, m, 2, 2, y, p, q, pyi, pq2, q2);
-                for (; k < kg; k++) thin_tile(th, w, k, i, j0, m, 1, 2, y, p, q, pyi, pq2, q2);
-            } else {
-                for (; k + 6 <= kg; k += 6) thin_tile(th, w, k, i, j0, m, 6, 1, y, p, q, NULL, 0, 0);
-                for (; k + 2 <= kg; k += 2) thin_tile(th, w, k, i, j0, m, 2, 1, y, p, q, NULL, 0, 0);
-                for (; k < kg; k++) thin_tile(th, w, k, i, j0, m, 1, 1, y, p, q, NULL, 0, 0);
-            }
+        for (int64_t j0 = 0; j0 < q; j0 += VL * TILE_V) {
+            Vm m[TILE_V];
+            for (int b = 0; b < TILE_V; b++) m[b] = vm_lanes(q - j0 - b * VL);
+            if (j0 + VL * TILE_V <= q) thin_cols(th, w, kg, i, i1, j0, m, 0, TILE_F, y, p, q, pyi, pq2, q2);
+            else thin_cols(th, w, kg, i, i1, j0, m, 1, TILE_F_TAIL, y, p, q, pyi, pq2, q2);
         }
     }
 }
 
-/* dw (kg, taps) of taps [t0, t0 + T) and filters [k, k + F) (T = 9 or 1, F = 3 or 1) =
- * beta dw + dy (kg, p, q) correlated with each tap's inputs: 16 outputs of a row a step,
- * one load of dy a filter and of x a tap feeding F FMAs; each sum over its 16 lanes at
- * the end (a fixed tree). */
+/* dw (kg, taps) of taps [t0, t0 + T) and filters [k, k + F) (T = 9 or 1, F = DW_F or 1)
+ * = beta dw + dy (kg, p, q) correlated with each tap's inputs: VL outputs of a row a
+ * step, one load of dy a filter and of x a tap feeding F FMAs; each sum over its lanes
+ * at the end (a fixed tree). */
 static inline __attribute__((always_inline)) void
 thin_dw_block(const NnlConv *cv, const Thin *th, const float *dy, int64_t k, int F, int64_t t0,
               int T, float *dw, int64_t rows, float beta)
 {
-    __m512 acc[3][9];
+    Vf acc[DW_F][9];
     #pragma GCC unroll 3
     for (int f = 0; f < F; f++)
         #pragma GCC unroll 9
-        for (int t = 0; t < T; t++) acc[f][t] = _mm512_setzero_ps();
+        for (int t = 0; t < T; t++) acc[f][t] = vf_zero();
     int64_t p = cv->p, q = cv->q;
     const int64_t *shift = th->shift + t0;
+    Vm m = vm_lanes(q % VL);
     for (int64_t i = 0; i < p; i++)
-        for (int64_t j0 = 0; j0 < q; j0 += 16) {
-            __mmask16 m = rt_lanes16(q - j0);
-            __m512 g[3];
+        for (int64_t j0 = 0; j0 < q; j0 += VL) {
+            int full = j0 + VL <= q;   /* (masked loads are slower) */
+            Vf g[DW_F];
             #pragma GCC unroll 3
-            for (int f = 0; f < F; f++) g[f] = _mm512_maskz_loadu_ps(m, dy + ((k + f) * p + i) * q + j0);
+            for (int f = 0; f < F; f++) {
+                const float *d = dy + ((k + f) * p + i) * q + j0;
+                g[f] = full ? vf_loadu(d) : vf_load(m, d);
+            }
             const float *xb = th->x + i * th->ld + j0;
             #pragma GCC unroll 9
             for (int t = 0; t < T; t++) {
-                __m512 v = _mm512_maskz_loadu_ps(m, xb + shift[t]);
+                Vf v = full ? vf_loadu(xb + shift[t]) : vf_load(m, xb + shift[t]);
                 #pragma GCC unroll 3
-                for (int f = 0; f < F; f++) acc[f][t] = _mm512_fmadd_ps(g[f], v, acc[f][t]);
+                for (int f = 0; f < F; f++) acc[f][t] = vf_fma(g[f], v, acc[f][t]);
             }
         }
     #pragma GCC unroll 3
     for (int f = 0; f < F; f++)
         #pragma GCC unroll 9
         for (int t = 0; t < T; t++) {
-            float sum = _mm512_reduce_add_ps(acc[f][t]), *d = dw + (k + f) * rows + t0 + t;
+            float sum = vf_sum(acc[f][t]), *d = dw + (k + f) * rows + t0 + t;
             *d = beta == 0.0f ? sum : sum + beta * *d;
         }
 }
 
 /* One group's dw (kg, cg r s) = beta dw + dy (kg, p, q) correlated with x (cg, h, w),
  * direct: the tiles' input layout, taps 9 at a time (the rest one at a time) and filters
- * 3 at a time (27 sums in registers), instead of im2col and a product with k = p q. 0
- * when the padded input's scratch cannot be had: nothing written. */
+ * DW_F at a time, instead of im2col and a product with k = p q. 0 when the padded
+ * input's scratch cannot be had: nothing written. */
 static int thin_dw(const NnlConv *cv, const Geom *g, const float *x, const float *dy, float *dw,
                    float beta)
 {
@@ -427,12 +510,12 @@ static int thin_dw(const NnlConv *cv, const Geom *g, const float *x, const float
     int64_t t0 = 0;
     for (; t0 + 9 <= g->rows; t0 += 9) {
         int64_t k = 0;
-        for (; k + 3 <= g->kg; k += 3) thin_dw_block(cv, &th, dy, k, 3, t0, 9, dw, g->rows, beta);
+        for (; k + DW_F <= g->kg; k += DW_F) thin_dw_block(cv, &th, dy, k, DW_F, t0, 9, dw, g->rows, beta);
         for (; k < g->kg; k++) thin_dw_block(cv, &th, dy, k, 1, t0, 9, dw, g->rows, beta);
     }
     for (; t0 < g->rows; t0++) {
         int64_t k = 0;
-        for (; k + 3 <= g->kg; k += 3) thin_dw_block(cv, &th, dy, k, 3, t0, 1, dw, g->rows, beta);
+        for (; k + DW_F <= g->kg; k += DW_F) thin_dw_block(cv, &th, dy, k, DW_F, t0, 1, dw, g->rows, beta);
         for (; k < g->kg; k++) thin_dw_block(cv, &th, dy, k, 1, t0, 1, dw, g->rows, beta);
     }
     return 1;
@@ -445,7 +528,7 @@ static int thin_dw(const NnlConv *cv, const Geom *g, const float *x, const float
 static int thin_fwd(const NnlConv *cv, const Geom *g, const float *x, const float *w, float *y,
                     float *py, int64_t p2, int64_t q2, int nt)
 {
-#if defined(__AVX512F__)
+#if defined(THIN_VEC)
     Thin th;
     if (!thin_input(cv, g, x, &th)) return 0;
     if (nt <= 1) {
@@ -556,7 +639,7 @@ static void dw_unit(const NnlConv *cv, const Geom *g, int64_t i, int64_t gr, con
     x += (i * cv->c + gr * g->cg) * g->hw;
     dy += (i * cv->k + gr * g->kg) * g->pq;
     dw += gr * g->kg * g->rows;
-#if defined(__AVX512F__)
+#if defined(THIN_VEC)
     if (thin_direct(cv, g) && thin_dw(cv, g, x, dy, dw, beta)) return;
 #endif
     if (!g->identity && !col) {

@@ -15,11 +15,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#if defined(__AVX512F__)
-#include <immintrin.h>
-#endif
-
-#include "rt_internal.h"
+#include "rt_internal.h"   /* (immintrin.h on AVX2 and AVX-512) */
 
 enum {
     PAR_MIN = 1 << 17,       /* window taps below which a region (~3 us) costs more than it saves */
@@ -297,6 +293,27 @@ static inline __m512 windows16(const float *r0, const float *r1, int64_t j, int6
 }
 #endif
 
+#if !defined(__AVX512F__) && defined(__AVX2__)
+/* windows16 with 8 lanes, for 8 whole windows j .. j + 7. The lanes hold windows 0, 1, 4,
+ * 5 | 2, 3, 6, 7 (vshufps works within 128-bit halves): swap_mid puts them in order, and
+ * interleaving two such vectors (vunpcklps, vunpckhps) gives columns in order. */
+static inline __m256 swap_mid(__m256 v) { return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(v), 0xd8)); }
+
+static inline __m256 windows8(const float *r0, const float *r1, int64_t j, __m256 *a, __m256 *b,
+                              __m256 *c, __m256 *d)
+{
+    __m256 u0 = _mm256_loadu_ps(r0 + 2 * j), u1 = _mm256_loadu_ps(r0 + 2 * j + 8);
+    __m256 v0 = _mm256_loadu_ps(r1 + 2 * j), v1 = _mm256_loadu_ps(r1 + 2 * j + 8);
+    *a = _mm256_shuffle_ps(u0, u1, _MM_SHUFFLE(2, 0, 2, 0));
+    *b = _mm256_shuffle_ps(u0, u1, _MM_SHUFFLE(3, 1, 3, 1));
+    *c = _mm256_shuffle_ps(v0, v1, _MM_SHUFFLE(2, 0, 2, 0));
+    *d = _mm256_shuffle_ps(v0, v1, _MM_SHUFFLE(3, 1, 3, 1));
+    __m256 m = _mm256_max_ps(*b, *a);
+    m = _mm256_max_ps(*c, m);
+    return _mm256_max_ps(*d, m);
+}
+#endif
+
 static void max2_plane(const NnlPool *pl, const float *x, const float *dy, float *y)
 {
     (void)dy;
@@ -310,6 +327,11 @@ static void max2_plane(const NnlPool *pl, const float *x, const float *dy, float
             int64_t n = q - j < 16 ? q - j : 16;
             __m512 a, b, c, d;
             _mm512_mask_storeu_ps(yr + j, (__mmask16)((1u << n) - 1), windows16(r0, r1, j, n, &a, &b, &c, &d));
+        }
+#elif defined(__AVX2__)
+        for (; j + 8 <= q; j += 8) {   /* 8 windows at a time, the rest below */
+            __m256 a, b, c, d;
+            _mm256_storeu_ps(yr + j, swap_mid(windows8(r0, r1, j, &a, &b, &c, &d)));
         }
 #endif
         for (; j < q; j++) {   /* the order of row_max: a, b, c, d */
@@ -352,6 +374,23 @@ static void max2_dx_plane(const NnlPool *pl, const float *x, const float *dy, fl
             _mm512_mask_storeu_ps(d0 + 2 * j + 16, mhi, _mm512_permutex2var_ps(za, hi_ix, zb));
             _mm512_mask_storeu_ps(d1 + 2 * j, mlo, _mm512_permutex2var_ps(zc, lo_ix, zd));
             _mm512_mask_storeu_ps(d1 + 2 * j + 16, mhi, _mm512_permutex2var_ps(zc, hi_ix, zd));
+        }
+#elif defined(__AVX2__)
+        for (; j + 8 <= q; j += 8) {   /* 8 windows at a time (the rest below): masks of the first hit */
+            __m256 a, b, c, d, m = windows8(r0, r1, j, &a, &b, &c, &d);
+            __m256 ea = _mm256_cmp_ps(a, m, _CMP_EQ_OQ), eb = _mm256_cmp_ps(b, m, _CMP_EQ_OQ);
+            __m256 ec = _mm256_cmp_ps(c, m, _CMP_EQ_OQ), ed = _mm256_cmp_ps(d, m, _CMP_EQ_OQ);
+            __m256 ab = _mm256_or_ps(ea, eb), abc = _mm256_or_ps(ab, ec);
+            __m256 ta = _mm256_or_ps(ea, _mm256_xor_ps(_mm256_or_ps(_mm256_or_ps(eb, ec), ed),
+                                                       _mm256_castsi256_ps(_mm256_set1_epi32(-1))));
+            __m256 tb = _mm256_andnot_ps(ea, eb), tc = _mm256_andnot_ps(ab, ec), td = _mm256_andnot_ps(abc, ed);
+            __m256 gv = swap_mid(_mm256_loadu_ps(g + j));   /* in the windows' lane order */
+            __m256 za = _mm256_and_ps(ta, gv), zb = _mm256_and_ps(tb, gv);
+            __m256 zc = _mm256_and_ps(tc, gv), zd = _mm256_and_ps(td, gv);
+            _mm256_storeu_ps(d0 + 2 * j, _mm256_unpacklo_ps(za, zb));
+            _mm256_storeu_ps(d0 + 2 * j + 8, _mm256_unpackhi_ps(za, zb));
+            _mm256_storeu_ps(d1 + 2 * j, _mm256_unpacklo_ps(zc, zd));
+            _mm256_storeu_ps(d1 + 2 * j + 8, _mm256_unpackhi_ps(zc, zd));
         }
 #endif
         for (; j < q; j++) {

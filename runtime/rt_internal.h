@@ -11,8 +11,16 @@
 
 #include "nnlrt.h"
 
-#if defined(__AVX512F__)
+#if defined(__AVX2__)
 #include <immintrin.h>
+/* The first n of 8 lanes as an AVX2 mask (maskload, maskstore), n clipped to [0, 8]. */
+static inline __m256i rt_lanes8(int64_t n)
+{
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n < 0 ? 0 : n > 8 ? 8 : n)),
+                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+#endif
+#if defined(__AVX512F__)
 /* The first n of 16 lanes, n clipped to [0, 16]: a row's last, partial vector. */
 static inline __mmask16 rt_lanes16(int64_t n)
 {
