@@ -680,6 +680,45 @@ void flat_row(const int N, int64_t k, const float *ar, const float *b, float *cr
     for (int j = 0; j < N; j++) cr[j] = beta != 0.0f ? fmaf(beta, cr[j], alpha * out[j]) : alpha * out[j];
 }
 
+#elif defined(__AVX2__) && defined(__FMA__)
+/* flat_row with 8 lanes: 8 values of k cover N vectors of B, lane l of vector t taking
+ * A's value (8 t + l) / N (one vpermps). The CNN's batch-1 classifier (5408 x 10): 23.9
+ * -> ~3 us on Zen 3. */
+static inline __attribute__((always_inline))
+void flat_row(const int N, int64_t k, const float *ar, const float *b, float *cr, float alpha, float beta)
+{
+    __m256i idx[16];
+    __m256 acc[16];
+    #pragma GCC unroll 16
+    for (int t = 0; t < N; t++) {
+        int lane[8];
+        for (int l = 0; l < 8; l++) lane[l] = (8 * t + l) / N;
+        idx[t] = _mm256_loadu_si256((const __m256i *)lane);
+        acc[t] = _mm256_setzero_ps();
+    }
+    int64_t p = 0;
+    for (; p + 8 <= k; p += 8) {
+        __m256 av = _mm256_loadu_ps(ar + p);
+        const float *bp = b + p * N;
+        #pragma GCC unroll 16
+        for (int t = 0; t < N; t++)
+            acc[t] = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(av, idx[t]), _mm256_loadu_ps(bp + 8 * t), acc[t]);
+    }
+    float lanes[8 * 16], out[16];
+    #pragma GCC unroll 16
+    for (int t = 0; t < N; t++) _mm256_storeu_ps(lanes + 8 * t, acc[t]);
+    for (int j = 0; j < N; j++) {
+        float sum = 0.0f;
+        for (int q = j; q < 8 * N; q += N) sum += lanes[q];
+        out[j] = sum;
+    }
+    for (; p < k; p++)   /* the last few values of k */
+        for (int j = 0; j < N; j++) out[j] = fmaf(ar[p], b[p * N + j], out[j]);
+    for (int j = 0; j < N; j++) cr[j] = beta != 0.0f ? fmaf(beta, cr[j], alpha * out[j]) : alpha * out[j];
+}
+#endif
+
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
 static void flat_rows(int n, int64_t i0, int64_t i1, int64_t k, const float *a, int64_t lda,
                       const float *b, float *c, int64_t ldc, float alpha, float beta)
 {
@@ -708,11 +747,13 @@ static void gemm_simple(int ta, int tb, int64_t i0, int64_t i1, int64_t j0, int6
     (void)thin;
     enum { JB = 256, L = 8 };
     float acc[JB];
-#if defined(__AVX512F__)
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
     if (thin && !ta && j0 == 0 && ldb == j1 && k >= 64) {
         flat_rows((int)j1, i0, i1, k, a, lda, b, c, ldc, alpha, beta);
         return;
     }
+#endif
+#if defined(__AVX512F__)
     if (thin) {
         /* C rows of at most 16 (a classifier's 10 outputs at batch 1): one masked vector
          * per row of B, four partial sums over p (p mod 4) added in a fixed order */
@@ -793,6 +834,63 @@ static void gemm_simple(int ta, int tb, int64_t i0, int64_t i1, int64_t j0, int6
                     __m512 r = _mm512_mul_ps(va, _mm512_load_ps(sums + j));
                     if (beta != 0.0f) r = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mk, cr + jb + j), r);
                     _mm512_mask_storeu_ps(cr + jb + j, mk, r);
+                }
+            }
+        }
+        return;
+    }
+#elif defined(__AVX2__) && defined(__FMA__)
+    if (!tb) {   /* the AVX-512 path's rows of sums, 8 lanes: MLP batch-1 on Zen 3 */
+        enum { SUMS = 1024, ROWS_AT_ONCE = 8 };
+        float sums[SUMS] __attribute__((aligned(32)));
+        __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+        for (int64_t i = i0; i < i1; i++) {
+            const float *ar = ta ? a + i : a + i * lda;
+            int64_t as = ta ? lda : 1;
+            float *cr = c + i * ldc;
+            for (int64_t jb = j0; jb < j1; jb += SUMS) {
+                int64_t nb = j1 - jb < SUMS ? j1 - jb : SUMS, full = nb & ~(int64_t)7;
+                __m256i tail = rt_lanes8(nb - full);
+                for (int64_t j = 0; j < nb; j += 8) _mm256_store_ps(sums + j, _mm256_setzero_ps());
+                int64_t p = 0;
+                for (; p + ROWS_AT_ONCE <= k; p += ROWS_AT_ONCE) {
+                    __m256 av[ROWS_AT_ONCE];
+                    #pragma GCC unroll 8
+                    for (int r = 0; r < ROWS_AT_ONCE; r++) av[r] = _mm256_set1_ps(ar[(p + r) * as]);
+                    const float *br = b + p * ldb + jb;
+                    int64_t j = 0;
+                    for (; j < full; j += 8) {
+                        __m256 s = _mm256_load_ps(sums + j);
+                        #pragma GCC unroll 8
+                        for (int r = 0; r < ROWS_AT_ONCE; r++)
+                            s = _mm256_fmadd_ps(av[r], _mm256_loadu_ps(br + r * ldb + j), s);
+                        _mm256_store_ps(sums + j, s);
+                    }
+                    if (j < nb) {
+                        __m256 s = _mm256_load_ps(sums + j);
+                        #pragma GCC unroll 8
+                        for (int r = 0; r < ROWS_AT_ONCE; r++)
+                            s = _mm256_fmadd_ps(av[r], _mm256_maskload_ps(br + r * ldb + j, tail), s);
+                        _mm256_store_ps(sums + j, s);
+                    }
+                }
+                for (; p < k; p++) {
+                    __m256 av = _mm256_set1_ps(ar[p * as]);
+                    const float *br = b + p * ldb + jb;
+                    for (int64_t j = 0; j < nb; j += 8) {
+                        __m256 bv = j < full ? _mm256_loadu_ps(br + j) : _mm256_maskload_ps(br + j, tail);
+                        _mm256_store_ps(sums + j, _mm256_fmadd_ps(av, bv, _mm256_load_ps(sums + j)));
+                    }
+                }
+                for (int64_t j = 0; j < nb; j += 8) {
+                    __m256 r = _mm256_mul_ps(va, _mm256_load_ps(sums + j));
+                    if (j < full) {
+                        if (beta != 0.0f) r = _mm256_fmadd_ps(vb, _mm256_loadu_ps(cr + jb + j), r);
+                        _mm256_storeu_ps(cr + jb + j, r);
+                    } else {
+                        if (beta != 0.0f) r = _mm256_fmadd_ps(vb, _mm256_maskload_ps(cr + jb + j, tail), r);
+                        _mm256_maskstore_ps(cr + jb + j, tail, r);
+                    }
                 }
             }
         }
