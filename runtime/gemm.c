@@ -180,6 +180,24 @@ static void kernel(int64_t kc, const float *restrict pa, const float *restrict p
         pa += MR;
         pb += NR;
     }
+    if (mr == MR && nr == NR) {   /* a whole tile straight from the registers */
+        __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+        #pragma GCC unroll 6
+        for (int i = 0; i < MR; i++) {
+            float *row = c + i * ldc;
+            __m256 r0, r1;
+            if (beta != 0.0f) {   /* alpha acc + (beta c), as the loop below */
+                r0 = _mm256_fmadd_ps(va, acc[i][0], _mm256_mul_ps(vb, _mm256_loadu_ps(row)));
+                r1 = _mm256_fmadd_ps(va, acc[i][1], _mm256_mul_ps(vb, _mm256_loadu_ps(row + 8)));
+            } else {
+                r0 = _mm256_mul_ps(va, acc[i][0]);
+                r1 = _mm256_mul_ps(va, acc[i][1]);
+            }
+            _mm256_storeu_ps(row, r0);
+            _mm256_storeu_ps(row + 8, r1);
+        }
+        return;
+    }
     float tile[MR][NR];
     #pragma GCC unroll 6
     for (int i = 0; i < MR; i++) {
@@ -188,8 +206,8 @@ static void kernel(int64_t kc, const float *restrict pa, const float *restrict p
     }
     for (int i = 0; i < mr; i++)
         for (int j = 0; j < nr; j++) {
-            float v = alpha * tile[i][j];
-            c[i * ldc + j] = beta != 0.0f ? v + beta * c[i * ldc + j] : v;
+            float *cij = c + i * ldc + j;   /* (one rounding of alpha tile: fmaf, explicitly) */
+            *cij = beta != 0.0f ? fmaf(alpha, tile[i][j], beta * *cij) : alpha * tile[i][j];
         }
 }
 #else
@@ -560,6 +578,60 @@ static void dot_thin(int64_t m, int n, int64_t k, const float *a, int64_t lda, c
         }
     }
 }
+#elif defined(__AVX2__) && defined(__FMA__)
+/* dot_rows with 8 lanes, one row of C at a time (TC_N = 12 accumulators of 16 registers) */
+enum { DOT_KB = 512 };
+static inline __attribute__((always_inline))
+void dot_row8(const int NI, int64_t p0, int64_t kb, int first, int last, const float *a,
+              const float *bt, int64_t ldbt, float *part, float *c, float alpha, float beta)
+{
+    __m256 acc[TC_N];
+    #pragma GCC unroll 12
+    for (int i = 0; i < NI; i++) acc[i] = first ? _mm256_setzero_ps() : _mm256_load_ps(part + i * 8);
+    int64_t p = p0, end = p0 + kb;
+    for (; p + 8 <= end; p += 8) {
+        __m256 a0 = _mm256_loadu_ps(a + p);
+        #pragma GCC unroll 12
+        for (int i = 0; i < NI; i++) acc[i] = _mm256_fmadd_ps(a0, _mm256_loadu_ps(bt + i * ldbt + p), acc[i]);
+    }
+    if (p < end) {   /* the last few values of k, masked */
+        __m256i mk = rt_lanes8(end - p);
+        __m256 a0 = _mm256_maskload_ps(a + p, mk);
+        #pragma GCC unroll 12
+        for (int i = 0; i < NI; i++) acc[i] = _mm256_fmadd_ps(a0, _mm256_maskload_ps(bt + i * ldbt + p, mk), acc[i]);
+    }
+    #pragma GCC unroll 12
+    for (int i = 0; i < NI; i++) {
+        if (!last) {
+            _mm256_store_ps(part + i * 8, acc[i]);
+            continue;
+        }
+        __m128 h = _mm_add_ps(_mm256_castps256_ps128(acc[i]), _mm256_extractf128_ps(acc[i], 1));
+        h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+        float v = alpha * _mm_cvtss_f32(_mm_add_ss(h, _mm_movehdup_ps(h)));
+        c[i] = beta != 0.0f ? fmaf(beta, c[i], v) : v;
+    }
+}
+
+/* C[0:m, 0:n] for n <= TC_N; part: TC_N * 8 floats per row, 32-byte aligned */
+static void dot_thin(int64_t m, int n, int64_t k, const float *a, int64_t lda, const float *bt,
+                     int64_t ldbt, float *part, float *c, int64_t ldc, float alpha, float beta)
+{
+    for (int64_t p0 = 0; p0 < k || p0 == 0; p0 += DOT_KB) {
+        int64_t kb = k - p0 < DOT_KB ? k - p0 : DOT_KB;
+        int first = p0 == 0, last = p0 + kb >= k;
+        for (int64_t j = 0; j < m; j++) {
+            const float *aj = a + j * lda;
+            float *pj = part + j * (TC_N * 8), *cj = c + j * ldc;
+            switch (n) {
+            #define N_CASE(nn) case nn: dot_row8(nn, p0, kb, first, last, aj, bt, ldbt, pj, cj, alpha, beta); break;
+            N_CASE(1) N_CASE(2) N_CASE(3) N_CASE(4) N_CASE(5) N_CASE(6)
+            N_CASE(7) N_CASE(8) N_CASE(9) N_CASE(10) N_CASE(11) N_CASE(12)
+            #undef N_CASE
+            }
+        }
+    }
+}
 #endif
 
 /* Products with at most TC_N columns (a classifier's 10 outputs, their weight gradient)
@@ -593,6 +665,27 @@ static int gemm_packed_t(int ta, int tb, int64_t m, int64_t n, int64_t k, float 
             bt = t;
             ldbt = k;
             part += (n * k + 15) / 16 * 16;
+        }
+        for (int64_t j = 0; j < m; j += NR) {
+            int64_t rows = m - j < NR ? m - j : NR;
+            dot_thin(rows, (int)n, k, a + j * lda, lda, bt, ldbt, part, c + j * ldc, ldc, alpha, beta);
+            epi_run(e, row0 + j, row0 + j + rows, col0, col0 + n);
+        }
+        return 0;
+    }
+#elif defined(__AVX2__) && defined(__FMA__)
+    if (!ta) {   /* the same dot products, 8 lanes (op(B)^T copied plainly) */
+        const float *bt = b;
+        int64_t ldbt = ldb;
+        int64_t bt_floats = tb ? 0 : (n * k + 7) / 8 * 8;
+        float *part = pack_space((size_t)(bt_floats + NR * TC_N * 8));
+        if (!part) return -1;
+        if (!tb) {
+            for (int64_t p = 0; p < k; p++)
+                for (int64_t i = 0; i < n; i++) part[i * k + p] = b[p * ldb + i];
+            bt = part;
+            ldbt = k;
+            part += bt_floats;
         }
         for (int64_t j = 0; j < m; j += NR) {
             int64_t rows = m - j < NR ? m - j : NR;
