@@ -163,52 +163,90 @@ static void kernel_thin(int64_t kc, const float *restrict pa, const float *restr
     }
 }
 #elif defined(__AVX2__) && defined(__FMA__)
-static void kernel(int64_t kc, const float *restrict pa, const float *restrict pb,
-                   float *restrict c, int64_t ldc, int mr, int nr, float alpha, float beta)
+enum { B_AHEAD = 16 };
+/* The AVX-512 kernel_r's shape with 8-lane vectors: R rows, B packed or in place (IP),
+ * A packed or its rows in place (AR). A partial tile of B in place is read masked (its
+ * columns past nr may lie past the buffer); a partial tile is stored through a buffer
+ * (vmaskmovps stores are slow on AMD). */
+static inline __attribute__((always_inline))
+void kernel_r(const int R, const int IP, const int AR, int64_t kc, const float *restrict pa, int64_t ldpa,
+              const float *restrict pb, int64_t ldpb, float *restrict c, int64_t ldc, int nr, float alpha, float beta)
 {
     __m256 acc[MR][2];
+    __m256i l0 = rt_lanes8(nr), l1 = rt_lanes8(nr - 8);
     #pragma GCC unroll 6
-    for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+    for (int i = 0; i < R; i++) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
     for (int64_t p = 0; p < kc; p++) {
-        __m256 b0 = _mm256_load_ps(pb), b1 = _mm256_load_ps(pb + 8);
+        __m256 b0, b1;
+        if (IP) {   /* B in place: its rows are ldpb apart, no stream to prefetch */
+            _mm_prefetch((const char *)(pb + B_AHEAD * ldpb), _MM_HINT_T0);
+            b0 = nr >= NR ? _mm256_loadu_ps(pb) : _mm256_maskload_ps(pb, l0);
+            b1 = nr >= NR ? _mm256_loadu_ps(pb + 8) : _mm256_maskload_ps(pb + 8, l1);
+        } else {   /* (B in place with ldb = NR takes this path too: unaligned) */
+            b0 = _mm256_loadu_ps(pb);
+            b1 = _mm256_loadu_ps(pb + 8);
+        }
         #pragma GCC unroll 6
-        for (int i = 0; i < MR; i++) {
-            __m256 ai = _mm256_broadcast_ss(pa + i);
+        for (int i = 0; i < R; i++) {
+            __m256 ai = _mm256_broadcast_ss(AR ? pa + i * ldpa : pa + i);
             acc[i][0] = _mm256_fmadd_ps(ai, b0, acc[i][0]);
             acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
         }
-        pa += MR;
-        pb += NR;
+        pa += AR ? 1 : ldpa;
+        pb += ldpb;
     }
-    if (mr == MR && nr == NR) {   /* a whole tile straight from the registers */
-        __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
-        #pragma GCC unroll 6
-        for (int i = 0; i < MR; i++) {
-            float *row = c + i * ldc;
-            __m256 r0, r1;
-            if (beta != 0.0f) {   /* alpha acc + (beta c), as the loop below */
-                r0 = _mm256_fmadd_ps(va, acc[i][0], _mm256_mul_ps(vb, _mm256_loadu_ps(row)));
-                r1 = _mm256_fmadd_ps(va, acc[i][1], _mm256_mul_ps(vb, _mm256_loadu_ps(row + 8)));
-            } else {
-                r0 = _mm256_mul_ps(va, acc[i][0]);
-                r1 = _mm256_mul_ps(va, acc[i][1]);
-            }
-            _mm256_storeu_ps(row, r0);
-            _mm256_storeu_ps(row + 8, r1);
-        }
-        return;
-    }
-    float tile[MR][NR];
+    __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
     #pragma GCC unroll 6
-    for (int i = 0; i < MR; i++) {
-        _mm256_storeu_ps(tile[i], acc[i][0]);
-        _mm256_storeu_ps(tile[i] + 8, acc[i][1]);
-    }
-    for (int i = 0; i < mr; i++)
-        for (int j = 0; j < nr; j++) {
-            float *cij = c + i * ldc + j;   /* (one rounding of alpha tile: fmaf, explicitly) */
-            *cij = beta != 0.0f ? fmaf(alpha, tile[i][j], beta * *cij) : alpha * tile[i][j];
+    for (int i = 0; i < R; i++) {
+        float *row = c + i * ldc, tile[NR];
+        float *dst = nr >= NR ? row : tile;
+        __m256 r0, r1;
+        if (beta != 0.0f && nr < NR)
+            for (int j = 0; j < nr; j++) tile[j] = row[j];
+        if (beta != 0.0f) {   /* alpha acc + (beta c) */
+            r0 = _mm256_fmadd_ps(va, acc[i][0], _mm256_mul_ps(vb, _mm256_loadu_ps(dst)));
+            r1 = _mm256_fmadd_ps(va, acc[i][1], _mm256_mul_ps(vb, _mm256_loadu_ps(dst + 8)));
+        } else {
+            r0 = _mm256_mul_ps(va, acc[i][0]);
+            r1 = _mm256_mul_ps(va, acc[i][1]);
         }
+        _mm256_storeu_ps(dst, r0);
+        _mm256_storeu_ps(dst + 8, r1);
+        if (nr < NR)
+            for (int j = 0; j < nr; j++) row[j] = tile[j];
+    }
+}
+
+/* as the AVX-512 kernel_b */
+static void kernel_b(int64_t kc, const float *restrict pa, int64_t ldpa, int ar, const float *restrict pb,
+                     int64_t ldpb, float *restrict c, int64_t ldc, int mr, int nr, float alpha, float beta)
+{
+    #define R_CASE(r, ip, a, w) case r: kernel_r(r, ip, a, kc, pa, ldpa, pb, ldpb, c, ldc, w, alpha, beta); return;
+    #define R_SWITCH(ip, a, w) switch (mr) { \
+        R_CASE(1, ip, a, w) R_CASE(2, ip, a, w) R_CASE(3, ip, a, w) R_CASE(4, ip, a, w) R_CASE(5, ip, a, w) \
+        default: kernel_r(MR, ip, a, kc, pa, ldpa, pb, ldpb, c, ldc, w, alpha, beta); return; }
+    if (ar) {
+        if (ldpb == NR) {
+            if (nr == NR) R_SWITCH(0, 1, NR)
+            R_SWITCH(0, 1, nr)
+        }
+        if (nr == NR) R_SWITCH(1, 1, NR)
+        R_SWITCH(1, 1, nr)
+    }
+    if (ldpb == NR) {
+        if (nr == NR) R_SWITCH(0, 0, NR)
+        R_SWITCH(0, 0, nr)
+    }
+    if (nr == NR) R_SWITCH(1, 0, NR)
+    R_SWITCH(1, 0, nr)
+    #undef R_SWITCH
+    #undef R_CASE
+}
+
+static void kernel(int64_t kc, const float *restrict pa, const float *restrict pb,
+                   float *restrict c, int64_t ldc, int mr, int nr, float alpha, float beta)
+{
+    kernel_b(kc, pa, MR, 0, pb, NR, c, ldc, mr, nr, alpha, beta);
 }
 #else
 static void kernel(int64_t kc, const float *restrict pa, const float *restrict pb,
@@ -243,11 +281,15 @@ enum { NR_THIN = NR };
 #if defined(__AVX512F__)
 enum { IN_PLACE = 1, DIRECT_B_ROWS = 5 * MR, DIRECT_B_FLOATS = 16384, TC_N = MR };
 #elif defined(__AVX2__) && defined(__FMA__)
-enum { IN_PLACE = 0, DIRECT_B_ROWS = 0, DIRECT_B_FLOATS = 0, TC_N = 2 * MR };
+/* On Zen 3 B in place lost at 32 and 64 rows (the LSTM step 71 -> 63 GFLOP/s, its
+ * batch-1 input projection 82 -> 69): by rows only A's (ROWS_A) */
+enum { IN_PLACE = 1, DIRECT_B_ROWS = 0, DIRECT_B_FLOATS = 16384, TC_N = 2 * MR };
 #else
 enum { IN_PLACE = 0, DIRECT_B_ROWS = 0, DIRECT_B_FLOATS = 0, TC_N = 0 };
 #endif
-#if !defined(__AVX512F__)
+/* A's rows in place (gemm_packed's rows_a) up to this many rows and 64 columns */
+enum { ROWS_A = 70 };
+#if !defined(__AVX512F__) && !(defined(__AVX2__) && defined(__FMA__))
 /* (only ever called with packed panels: IN_PLACE is 0) */
 static void kernel_b(int64_t kc, const float *restrict pa, int64_t ldpa, int ar, const float *restrict pb,
                      int64_t ldpb, float *restrict c, int64_t ldc, int mr, int nr, float alpha, float beta)
@@ -445,12 +487,13 @@ static int gemm_packed(int ta, int tb, int64_t m, int64_t n, int64_t k, float al
     float *pb = pa + a_floats;
     int direct_b = IN_PLACE && !tb && w == NR && (m <= DIRECT_B_ROWS || k * n <= DIRECT_B_FLOATS);
     int direct_a = IN_PLACE && ta && w == NR && m * k <= DIRECT_B_FLOATS;   /* A as small */
-    /* A's rows read in place where few rows meet one or two column panels (attention's
+    /* A's rows read in place where few rows meet at most 64 columns (attention's
      * per-head products: 64 x 64 x 32, 64 x 32 x 64), whose packing was a third of their
      * time; the microkernel broadcasts each row's k step from the row itself. Wider
      * products reuse a packed panel across their columns and gained nothing. char GPT's
-     * batched products 11.8 -> 10.7 ms a step, batch-1 69 -> 54 us (one thread). */
-    int rows_a = IN_PLACE && !ta && w == NR && m <= DIRECT_B_ROWS && n <= 2 * NR;
+     * batched products 11.8 -> 10.7 ms a step, batch-1 69 -> 54 us (one thread); on Zen
+     * 3's AVX2 64x64x32 60 -> 71 GFLOP/s, 64x32x64 63 -> 89. */
+    int rows_a = IN_PLACE && !ta && w == NR && m <= ROWS_A && n <= 64;
     int pf_c = kc_max >= PREFETCH_C_MIN_K && m * n >= PREFETCH_C_FLOATS;
     if (w != NR) tri = NNL_TRI_NONE;   /* the thin kernel has no k offsets */
     /* The microtiles of a block in the order C lies in memory (a row panel across all
