@@ -78,7 +78,7 @@ static float sum16(const float *v, int64_t n)
     return s;
 }
 
-#if !defined(__AVX512F__)   /* softmax_rows16 below where there is AVX-512 */
+#if !defined(__AVX512F__) && !(defined(__AVX2__) && defined(__FMA__))   /* else softmax_rows16 / 8 */
 /* The largest of v[0..n) that is not NaN (-inf when none), in 16 lanes that vectorize:
  * the one-at-a-time loop was a chain of dependent maxss, 4 cycles an element, most of a
  * softmax over attention's rows of 64 (char GPT: 820 us a layer). The same value as
@@ -87,19 +87,9 @@ static float max16(const float *v, int64_t n)
 {
     float acc[16];
     int64_t j = 0;
-#if defined(__AVX__)
-    __m256 m0 = _mm256_set1_ps(-INFINITY), m1 = m0;
-    for (; j + 16 <= n; j += 16) {
-        m0 = _mm256_max_ps(_mm256_loadu_ps(v + j), m0);
-        m1 = _mm256_max_ps(_mm256_loadu_ps(v + j + 8), m1);
-    }
-    _mm256_storeu_ps(acc, m0);
-    _mm256_storeu_ps(acc + 8, m1);
-#else
     for (int l = 0; l < 16; l++) acc[l] = -INFINITY;
     for (; j + 16 <= n; j += 16)
         for (int l = 0; l < 16; l++) acc[l] = v[j + l] > acc[l] ? v[j + l] : acc[l];
-#endif
     for (; j < n; j++) acc[j & 15] = v[j] > acc[j & 15] ? v[j] : acc[j & 15];
     float m = -INFINITY;
     for (int l = 0; l < 16; l++) m = acc[l] > m ? acc[l] : m;
@@ -247,6 +237,160 @@ void softmax_dx_rows16(const int G, const float *y, const float *dy, float *dx, 
 }
 #endif
 
+#if !defined(__AVX512F__) && defined(__AVX2__) && defined(__FMA__)
+/* rt_expf on 8 lanes, the same steps (its multiply-adds fused, as GCC fuses them in
+ * rt_expf) and values, 2^n as rt_expf's two powers of two */
+static inline __m256 exp8(__m256 x)
+{
+    const __m256 hi = _mm256_set1_ps(88.72283935546875f), magic = _mm256_set1_ps(12582912.0f);
+    __m256 xc = _mm256_max_ps(_mm256_min_ps(x, hi), _mm256_set1_ps(-104.0f));   /* NaN -> hi */
+    __m256 n = _mm256_sub_ps(_mm256_fmadd_ps(xc, _mm256_set1_ps(1.44269504088896341f), magic), magic);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), xc);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+    p = _mm256_add_ps(_mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r), _mm256_set1_ps(1.0f));
+    __m256i ni = _mm256_cvtps_epi32(n), n1 = _mm256_srai_epi32(ni, 1), n2 = _mm256_sub_epi32(ni, n1);
+    const __m256i bias = _mm256_set1_epi32(127);
+    __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n1, bias), 23));
+    __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n2, bias), 23));
+    __m256 y = _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
+    y = _mm256_blendv_ps(y, _mm256_set1_ps(INFINITY), _mm256_cmp_ps(x, hi, _CMP_GT_OQ));
+    return _mm256_blendv_ps(y, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
+}
+
+enum { ROWS_G = 4 };
+
+/* The first n (< 8) lanes of v to p (vmaskmovps stores are slow on AMD) */
+static inline void store_first(float *p, __m256 v, int64_t n)
+{
+    float t[8];
+    _mm256_storeu_ps(t, v);
+    for (int64_t j = 0; j < n; j++) p[j] = t[j];
+}
+
+/* v's 8 lanes per row q < G added in order, the rows' chains interleaved */
+static inline void lanes_sums8(const __m256 *v, int G, float *out)
+{
+    float acc[ROWS_G][8];
+    for (int q = 0; q < G; q++) {
+        _mm256_storeu_ps(acc[q], v[q]);
+        out[q] = 0;
+    }
+    for (int l = 0; l < 8; l++)
+        for (int q = 0; q < G; q++) out[q] += acc[q][l];
+}
+
+/* softmax_rows16 on 8 lanes (AVX2): G rows side by side, lane j % 8 adding column j */
+static inline __attribute__((always_inline))
+void softmax_rows8(const int G, const float *x, float *y, int64_t r, int64_t all, int log_variant, int causal)
+{
+    int64_t cols[ROWS_G];
+    __m256 vm[ROWS_G], vs[ROWS_G];
+    float mx[ROWS_G], sum[ROWS_G], part[ROWS_G];
+    const __m256 ninf = _mm256_set1_ps(-INFINITY);
+    for (int q = 0; q < G; q++) {
+        const float *xr = x + (r + q) * all;
+        cols[q] = causal ? (r + q) % all + 1 : all;
+        vm[q] = ninf;
+        int64_t j = 0;
+        for (; j + 8 <= cols[q]; j += 8) vm[q] = _mm256_max_ps(_mm256_loadu_ps(xr + j), vm[q]);
+        if (j < cols[q]) {
+            __m256i m = rt_lanes8(cols[q] - j);
+            __m256 v = _mm256_blendv_ps(ninf, _mm256_maskload_ps(xr + j, m), _mm256_castsi256_ps(m));
+            vm[q] = _mm256_max_ps(v, vm[q]);
+        }
+    }
+    for (int q = 0; q < G; q++) {
+        float l[8];
+        _mm256_storeu_ps(l, vm[q]);
+        mx[q] = l[0];
+        for (int i = 1; i < 8; i++) mx[q] = l[i] > mx[q] ? l[i] : mx[q];
+        if (mx[q] == -INFINITY) mx[q] = 0.0f;      /* all -inf: keep exp finite */
+    }
+    int64_t block = log_variant ? 256 : all;   /* (causal: never the log variant) */
+    for (int q = 0; q < G; q++) sum[q] = 0.0f;
+    for (int64_t j0 = 0; j0 < all; j0 += block) {
+        for (int q = 0; q < G; q++) {
+            const float *xr = x + (r + q) * all;
+            float *yr = y + (r + q) * all;
+            int64_t end = cols[q] - j0 < block ? cols[q] : j0 + block, j = j0;
+            __m256 vmx = _mm256_set1_ps(mx[q]);
+            vs[q] = _mm256_setzero_ps();
+            for (; j + 8 <= end; j += 8) {
+                __m256 v = exp8(_mm256_sub_ps(_mm256_loadu_ps(xr + j), vmx));
+                if (!log_variant) _mm256_storeu_ps(yr + j, v);
+                vs[q] = _mm256_add_ps(vs[q], v);
+            }
+            if (j < end) {
+                __m256i m = rt_lanes8(end - j);
+                __m256 v = exp8(_mm256_sub_ps(_mm256_maskload_ps(xr + j, m), vmx));
+                if (!log_variant) store_first(yr + j, v, end - j);
+                vs[q] = _mm256_add_ps(vs[q], _mm256_and_ps(v, _mm256_castsi256_ps(m)));
+            }
+        }
+        lanes_sums8(vs, G, part);
+        for (int q = 0; q < G; q++) sum[q] += part[q];
+    }
+    for (int q = 0; q < G; q++) {
+        const float *xr = x + (r + q) * all;
+        float *yr = y + (r + q) * all;
+        int64_t j = 0;
+        if (log_variant) {
+            __m256 vl = _mm256_set1_ps(mx[q] + logf(sum[q]));
+            for (; j + 8 <= cols[q]; j += 8) _mm256_storeu_ps(yr + j, _mm256_sub_ps(_mm256_loadu_ps(xr + j), vl));
+            for (; j < cols[q]; j++) yr[j] = xr[j] - (mx[q] + logf(sum[q]));
+        } else {
+            float inv = 1.0f / sum[q];
+            __m256 vi = _mm256_set1_ps(inv);
+            for (; j + 8 <= cols[q]; j += 8) _mm256_storeu_ps(yr + j, _mm256_mul_ps(_mm256_loadu_ps(yr + j), vi));
+            for (; j < cols[q]; j++) yr[j] *= inv;
+        }
+        for (j = cols[q]; j < all; j++) yr[j] = 0.0f;   /* causal: the masked columns */
+    }
+}
+
+/* softmax_dx_rows16 on 8 lanes */
+static inline __attribute__((always_inline))
+void softmax_dx_rows8(const int G, const float *y, const float *dy, float *dx, int64_t r, int64_t all,
+                      float scale, int causal)
+{
+    int64_t cols[ROWS_G];
+    __m256 vs[ROWS_G];
+    float sum[ROWS_G];
+    for (int q = 0; q < G; q++) {
+        const float *yr = y + (r + q) * all, *gr = dy + (r + q) * all;
+        cols[q] = causal ? (r + q) % all + 1 : all;
+        vs[q] = _mm256_setzero_ps();
+        int64_t j = 0;
+        for (; j + 8 <= cols[q]; j += 8)
+            vs[q] = _mm256_fmadd_ps(_mm256_loadu_ps(gr + j), _mm256_loadu_ps(yr + j), vs[q]);
+        if (j < cols[q]) {
+            __m256i m = rt_lanes8(cols[q] - j);
+            vs[q] = _mm256_fmadd_ps(_mm256_maskload_ps(gr + j, m), _mm256_maskload_ps(yr + j, m), vs[q]);
+        }
+    }
+    lanes_sums8(vs, G, sum);
+    __m256 vsc = _mm256_set1_ps(scale);
+    for (int q = 0; q < G; q++) {
+        const float *yr = y + (r + q) * all, *gr = dy + (r + q) * all;
+        float *dr = dx + (r + q) * all;
+        __m256 vsum = _mm256_set1_ps(sum[q]);
+        int64_t j = 0;
+        for (; j + 8 <= cols[q]; j += 8) {
+            __m256 d = _mm256_sub_ps(_mm256_loadu_ps(gr + j), vsum);
+            _mm256_storeu_ps(dr + j, _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(yr + j), d), vsc));
+        }
+        for (; j < cols[q]; j++) dr[j] = yr[j] * (gr[j] - sum[q]) * scale;
+        for (j = cols[q]; j < all; j++) dr[j] = 0.0f;
+    }
+}
+#endif
+
 /* x, y: (rows, cols). Max-subtracted: y = exp(x - max) / sum, or x - max - log(sum).
  * Entries of -inf (masked out) give 0 and add nothing. Causal (not the log variant):
  * the rows are (..., T, T) with cols = T, and row t is a softmax over its columns
@@ -258,6 +402,9 @@ static void softmax_range(const float *x, float *y, int64_t r0, int64_t r1, int6
 #if defined(__AVX512F__)
     for (; r0 + ROWS_G <= r1; r0 += ROWS_G) softmax_rows16(ROWS_G, x, y, r0, all, log_variant, causal);
     for (; r0 < r1; r0++) softmax_rows16(1, x, y, r0, all, log_variant, causal);
+#elif defined(__AVX2__) && defined(__FMA__)
+    for (; r0 + ROWS_G <= r1; r0 += ROWS_G) softmax_rows8(ROWS_G, x, y, r0, all, log_variant, causal);
+    for (; r0 < r1; r0++) softmax_rows8(1, x, y, r0, all, log_variant, causal);
 #else
     for (int64_t r = r0; r < r1; r++) {
         const float *xr = x + r * all;
@@ -295,6 +442,9 @@ static void softmax_dx_range(const float *y, const float *dy, float *dx, int64_t
 #if defined(__AVX512F__)
     for (; r0 + ROWS_G <= r1; r0 += ROWS_G) softmax_dx_rows16(ROWS_G, y, dy, dx, r0, all, scale, causal);
     for (; r0 < r1; r0++) softmax_dx_rows16(1, y, dy, dx, r0, all, scale, causal);
+#elif defined(__AVX2__) && defined(__FMA__)
+    for (; r0 + ROWS_G <= r1; r0 += ROWS_G) softmax_dx_rows8(ROWS_G, y, dy, dx, r0, all, scale, causal);
+    for (; r0 < r1; r0++) softmax_dx_rows8(1, y, dy, dx, r0, all, scale, causal);
 #else
     for (int64_t r = r0; r < r1; r++) {
         const float *yr = y + r * all, *gr = dy + r * all;
