@@ -567,6 +567,98 @@ void layer_norm_rows16(const int G, const float *x, const float *dy, const float
 }
 #endif
 
+#if !defined(__AVX512F__) && defined(__AVX2__) && defined(__FMA__)
+/* v[q][0..1]'s 16 lanes per row q < G added in order (sum16's order), chains interleaved */
+static inline void lanes_sums16(__m256 (*v)[2], int G, float *out)
+{
+    float acc[ROWS_G][16];
+    for (int q = 0; q < G; q++) {
+        _mm256_storeu_ps(acc[q], v[q][0]);
+        _mm256_storeu_ps(acc[q] + 8, v[q][1]);
+        out[q] = 0;
+    }
+    for (int l = 0; l < 16; l++)
+        for (int q = 0; q < G; q++) out[q] += acc[q][l];
+}
+
+/* layer_norm_rows16 on AVX2 for rows of a multiple of 16 columns (up to 256): 16 lanes
+ * as two vectors, the sums in sum16's order */
+static inline __attribute__((always_inline))
+void layer_norm_rows8(const int G, const float *x, const float *dy, const float *gamma, float *y, int64_t r,
+                      int64_t cols, float eps, float *pg, float *pb, int64_t r0)
+{
+    __m256 acc[ROWS_G][2], acc2[ROWS_G][2], vm[ROWS_G], vr[ROWS_G];
+    float m[ROWS_G], v[ROWS_G];
+    for (int q = 0; q < G; q++) {
+        const float *xr = x + (r + q) * cols;
+        acc[q][0] = acc[q][1] = _mm256_setzero_ps();
+        for (int64_t j = 0; j < cols; j += 16)
+            for (int h = 0; h < 2; h++) acc[q][h] = _mm256_add_ps(acc[q][h], _mm256_loadu_ps(xr + j + 8 * h));
+    }
+    lanes_sums16(acc, G, m);
+    for (int q = 0; q < G; q++) {
+        const float *xr = x + (r + q) * cols;
+        m[q] = (0.0f + m[q]) / (float)cols;
+        vm[q] = _mm256_set1_ps(m[q]);
+        acc2[q][0] = acc2[q][1] = _mm256_setzero_ps();
+        for (int64_t j = 0; j < cols; j += 16)
+            for (int h = 0; h < 2; h++) {
+                __m256 d = _mm256_sub_ps(_mm256_loadu_ps(xr + j + 8 * h), vm[q]);
+                acc2[q][h] = _mm256_add_ps(acc2[q][h], _mm256_mul_ps(d, d));
+            }
+    }
+    lanes_sums16(acc2, G, v);
+    for (int q = 0; q < G; q++) vr[q] = _mm256_set1_ps(1.0f / sqrtf((0.0f + v[q]) / (float)cols + eps));
+    if (!dy) {
+        for (int q = 0; q < G; q++) {
+            const float *xr = x + (r + q) * cols;
+            float *yr = y + (r + q) * cols;
+            for (int64_t j = 0; j < cols; j += 8)
+                _mm256_storeu_ps(yr + j, _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(xr + j), vm[q]), vr[q]));
+        }
+        return;
+    }
+    float sg[ROWS_G], sgy[ROWS_G];   /* sum(g), sum(g xhat), g = dy (gamma) */
+    for (int q = 0; q < G; q++) {
+        const float *xr = x + (r + q) * cols, *gr = dy + (r + q) * cols;
+        acc[q][0] = acc[q][1] = acc2[q][0] = acc2[q][1] = _mm256_setzero_ps();
+        for (int64_t j = 0; j < cols; j += 16)
+            for (int h = 0; h < 2; h++) {
+                __m256 g = _mm256_loadu_ps(gr + j + 8 * h);
+                if (gamma) g = _mm256_mul_ps(g, _mm256_loadu_ps(gamma + j + 8 * h));
+                __m256 xh = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(xr + j + 8 * h), vm[q]), vr[q]);
+                acc[q][h] = _mm256_add_ps(acc[q][h], g);
+                acc2[q][h] = _mm256_add_ps(acc2[q][h], _mm256_mul_ps(g, xh));
+            }
+    }
+    lanes_sums16(acc, G, sg);
+    lanes_sums16(acc2, G, sgy);
+    for (int q = 0; q < G; q++) {
+        const float *xr = x + (r + q) * cols, *gr = dy + (r + q) * cols;
+        float *yr = y + (r + q) * cols;
+        __m256 va = _mm256_set1_ps((0.0f + sg[q]) / (float)cols), vb = _mm256_set1_ps((0.0f + sgy[q]) / (float)cols);
+        for (int64_t j = 0; j < cols; j += 8) {
+            __m256 d = _mm256_loadu_ps(gr + j), g = d;
+            if (gamma) g = _mm256_mul_ps(g, _mm256_loadu_ps(gamma + j));
+            __m256 xh = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(xr + j), vm[q]), vr[q]);
+            _mm256_storeu_ps(yr + j, _mm256_mul_ps(vr[q], _mm256_fnmadd_ps(xh, vb, _mm256_sub_ps(g, va))));
+            if (!pg) continue;
+            /* the sums' partial rows (ln_block_sums): dy xhat rounded, then added (GCC
+             * fuses a plain vector product into the add after it: the barrier keeps it) */
+            __m256 p = _mm256_mul_ps(d, xh);
+            __asm__("" : "+x"(p));
+            if (r + q == r0) {
+                _mm256_storeu_ps(pg + j, p);
+                _mm256_storeu_ps(pb + j, d);
+            } else {
+                _mm256_storeu_ps(pg + j, _mm256_add_ps(_mm256_loadu_ps(pg + j), p));
+                _mm256_storeu_ps(pb + j, _mm256_add_ps(_mm256_loadu_ps(pb + j), d));
+            }
+        }
+    }
+}
+#endif
+
 /* dy xhat of a row (xhat = (x - mean) rs), stored: not inlined, so that the sums below add
  * the rounded products as a sum over stored dy * xhat does (no multiply-add formed) */
 static __attribute__((noinline)) void dy_xhat(const float *xr, const float *gr, float mean, float rs, int64_t n,
@@ -610,6 +702,13 @@ static void layer_norm_range(const float *x, const float *dy, const float *gamma
         int64_t r = r0;
         for (; r + ROWS_G <= r1; r += ROWS_G) layer_norm_rows16(ROWS_G, x, dy, gamma, y, r, cols, eps, pg, pb, r0);
         for (; r < r1; r++) layer_norm_rows16(1, x, dy, gamma, y, r, cols, eps, pg, pb, r0);
+        return;
+    }
+#elif defined(__AVX2__) && defined(__FMA__)
+    if (cols <= 256 && cols % 16 == 0) {
+        int64_t r = r0;
+        for (; r + ROWS_G <= r1; r += ROWS_G) layer_norm_rows8(ROWS_G, x, dy, gamma, y, r, cols, eps, pg, pb, r0);
+        for (; r < r1; r++) layer_norm_rows8(1, x, dy, gamma, y, r, cols, eps, pg, pb, r0);
         return;
     }
 #endif
