@@ -243,49 +243,15 @@ static void direct_dw(const NnlConv *cv, const Geom *g, const float *x, const fl
  * window's maximum from the tile's registers (in the cell order of nnl_maxpool2d) while
  * the convolution's output is stored: the same bits as nnl_conv2d then nnl_maxpool2d,
  * without reading the convolution's output back. */
-/* The thin loops' vectors: AVX-512 (16 lanes, masks) or AVX2 (8 lanes, masked loads
- * through integer masks). A forward tile is TILE_V vectors of a row wide and TILE_F
- * filters deep; dw takes DW_F filters at a time: the accumulators, the row's input
- * vectors and one weight fill the 32 (AVX-512) or 16 (AVX2) registers. */
+/* The thin loops' tiles (rt_internal.h's vectors): a forward tile is TILE_V vectors of
+ * a row wide and TILE_F filters deep; dw takes DW_F filters at a time: the accumulators,
+ * the row's input vectors and one weight fill the 32 (AVX-512) or 16 (AVX2) registers. */
 #if defined(__AVX512F__)
 #define THIN_VEC 1
-typedef __m512 Vf;
-typedef __mmask16 Vm;
-enum { VL = 16, TILE_V = 2, TILE_F = 6, TILE_F_TAIL = 6, DW_F = 3 };
-static inline Vm vm_lanes(int64_t n) { return rt_lanes16(n); }
-static inline Vf vf_load(Vm m, const float *p) { return _mm512_maskz_loadu_ps(m, p); }
-static inline Vf vf_loadu(const float *p) { return _mm512_loadu_ps(p); }
-static inline void vf_store(float *p, Vm m, Vf v) { _mm512_mask_storeu_ps(p, m, v); }
-static inline void vf_storeu(float *p, Vf v) { _mm512_storeu_ps(p, v); }
-static inline Vf vf_set1(float x) { return _mm512_set1_ps(x); }
-static inline Vf vf_zero(void) { return _mm512_setzero_ps(); }
-static inline Vf vf_fma(Vf a, Vf b, Vf c) { return _mm512_fmadd_ps(a, b, c); }
-static inline float vf_sum(Vf v) { return _mm512_reduce_add_ps(v); }
-#elif defined(__AVX2__) && defined(__FMA__)
+enum { TILE_V = 2, TILE_F = 6, TILE_F_TAIL = 6, DW_F = 3 };
+#elif defined(RT_VEC)
 #define THIN_VEC 1
-typedef __m256 Vf;
-typedef __m256i Vm;
-enum { VL = 8, TILE_V = 1, TILE_F = 6, TILE_F_TAIL = 4, DW_F = 1 };   /* (a mask takes a register) */
-static inline Vm vm_lanes(int64_t n) { return rt_lanes8(n); }
-static inline Vf vf_load(Vm m, const float *p) { return _mm256_maskload_ps(p, m); }
-static inline Vf vf_loadu(const float *p) { return _mm256_loadu_ps(p); }
-static inline void vf_store(float *p, Vm m, Vf v)   /* (not vmaskmovps: slow on AMD) */
-{
-    float t[8];
-    _mm256_storeu_ps(t, v);
-    int n = _mm256_movemask_ps(_mm256_castsi256_ps(m));
-    for (int j = 0; j < 8 && (n >> j & 1); j++) p[j] = t[j];
-}
-static inline void vf_storeu(float *p, Vf v) { _mm256_storeu_ps(p, v); }
-static inline Vf vf_set1(float x) { return _mm256_set1_ps(x); }
-static inline Vf vf_zero(void) { return _mm256_setzero_ps(); }
-static inline Vf vf_fma(Vf a, Vf b, Vf c) { return _mm256_fmadd_ps(a, b, c); }
-static inline float vf_sum(Vf v)   /* halves, then pairs, then the last two */
-{
-    __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
-    return _mm_cvtss_f32(_mm_add_ss(h, _mm_movehdup_ps(h)));
-}
+enum { TILE_V = 1, TILE_F = 6, TILE_F_TAIL = 4, DW_F = 1 };   /* (an AVX2 mask takes a register) */
 #endif
 
 static int thin_direct(const NnlConv *cv, const Geom *g)

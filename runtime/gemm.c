@@ -96,45 +96,6 @@ void kernel_r(const int R, const int IP, const int AR, int64_t kc, const float *
     }
 }
 
-/* pa: a packed panel (ldpa == MR) or op(A)^T itself (A transposed), its k steps ldpa
- * apart, or (ar) A itself, its rows ldpa apart and its k steps contiguous; pb: a packed
- * panel (ldpb == NR) or B itself, rows ldpb apart */
-static void kernel_b(int64_t kc, const float *restrict pa, int64_t ldpa, int ar, const float *restrict pb,
-                     int64_t ldpb, float *restrict c, int64_t ldc, int mr, int nr, float alpha, float beta)
-{
-    /* one copy per row count, per B packed or in place (no prefetch test in the loop of
-     * the other), per full or partial width (a full tile's loads and stores unmasked),
-     * per A packed or its rows in place */
-    #define R_CASE(r, ip, a, w) case r: kernel_r(r, ip, a, kc, pa, ldpa, pb, ldpb, c, ldc, w, alpha, beta); return;
-    #define R_SWITCH(ip, a, w) switch (mr) { \
-        R_CASE(1, ip, a, w) R_CASE(2, ip, a, w) R_CASE(3, ip, a, w) R_CASE(4, ip, a, w) R_CASE(5, ip, a, w) \
-        R_CASE(6, ip, a, w) R_CASE(7, ip, a, w) R_CASE(8, ip, a, w) R_CASE(9, ip, a, w) R_CASE(10, ip, a, w) \
-        R_CASE(11, ip, a, w) R_CASE(12, ip, a, w) R_CASE(13, ip, a, w) \
-        default: kernel_r(MR, ip, a, kc, pa, ldpa, pb, ldpb, c, ldc, w, alpha, beta); return; }
-    if (ar) {
-        if (ldpb == NR) {
-            if (nr == NR) R_SWITCH(0, 1, NR)
-            R_SWITCH(0, 1, nr)
-        }
-        if (nr == NR) R_SWITCH(1, 1, NR)
-        R_SWITCH(1, 1, nr)
-    }
-    if (ldpb == NR) {
-        if (nr == NR) R_SWITCH(0, 0, NR)
-        R_SWITCH(0, 0, nr)
-    }
-    if (nr == NR) R_SWITCH(1, 0, NR)
-    R_SWITCH(1, 0, nr)
-    #undef R_SWITCH
-    #undef R_CASE
-}
-
-static void kernel(int64_t kc, const float *restrict pa, const float *restrict pb,
-                   float *restrict c, int64_t ldc, int mr, int nr, float alpha, float beta)
-{
-    kernel_b(kc, pa, MR, 0, pb, NR, c, ldc, mr, nr, alpha, beta);
-}
-
 /* Products with at most 16 columns (a classifier's 10 outputs and their gradients):
  * one zmm of B per k step instead of two, so no FMA is spent on an empty half. */
 enum { NR_THIN = 16 };
@@ -216,14 +177,30 @@ void kernel_r(const int R, const int IP, const int AR, int64_t kc, const float *
             for (int j = 0; j < nr; j++) row[j] = tile[j];
     }
 }
+#endif
 
-/* as the AVX-512 kernel_b */
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+/* kernel_r's row counts below MR */
+#if defined(__AVX512F__)
+#define R_CASES(ip, a, w) R_CASE(1, ip, a, w) R_CASE(2, ip, a, w) R_CASE(3, ip, a, w) R_CASE(4, ip, a, w) \
+    R_CASE(5, ip, a, w) R_CASE(6, ip, a, w) R_CASE(7, ip, a, w) R_CASE(8, ip, a, w) R_CASE(9, ip, a, w) \
+    R_CASE(10, ip, a, w) R_CASE(11, ip, a, w) R_CASE(12, ip, a, w) R_CASE(13, ip, a, w)
+#else
+#define R_CASES(ip, a, w) R_CASE(1, ip, a, w) R_CASE(2, ip, a, w) R_CASE(3, ip, a, w) R_CASE(4, ip, a, w) \
+    R_CASE(5, ip, a, w)
+#endif
+/* pa: a packed panel (ldpa == MR) or op(A)^T itself (A transposed), its k steps ldpa
+ * apart, or (ar) A itself, its rows ldpa apart and its k steps contiguous; pb: a packed
+ * panel (ldpb == NR) or B itself, rows ldpb apart */
 static void kernel_b(int64_t kc, const float *restrict pa, int64_t ldpa, int ar, const float *restrict pb,
                      int64_t ldpb, float *restrict c, int64_t ldc, int mr, int nr, float alpha, float beta)
 {
+    /* one copy per row count, per B packed or in place (no prefetch test in the loop of
+     * the other), per full or partial width (a full tile's loads and stores unmasked),
+     * per A packed or its rows in place */
     #define R_CASE(r, ip, a, w) case r: kernel_r(r, ip, a, kc, pa, ldpa, pb, ldpb, c, ldc, w, alpha, beta); return;
     #define R_SWITCH(ip, a, w) switch (mr) { \
-        R_CASE(1, ip, a, w) R_CASE(2, ip, a, w) R_CASE(3, ip, a, w) R_CASE(4, ip, a, w) R_CASE(5, ip, a, w) \
+        R_CASES(ip, a, w) \
         default: kernel_r(MR, ip, a, kc, pa, ldpa, pb, ldpb, c, ldc, w, alpha, beta); return; }
     if (ar) {
         if (ldpb == NR) {
@@ -248,6 +225,7 @@ static void kernel(int64_t kc, const float *restrict pa, const float *restrict p
 {
     kernel_b(kc, pa, MR, 0, pb, NR, c, ldc, mr, nr, alpha, beta);
 }
+#undef R_CASES
 #else
 static void kernel(int64_t kc, const float *restrict pa, const float *restrict pb,
                    float *restrict c, int64_t ldc, int mr, int nr, float alpha, float beta)
@@ -776,39 +754,39 @@ static int gemm_packed_t(int ta, int tb, int64_t m, int64_t n, int64_t k, float 
     return 0;
 }
 
-#if defined(__AVX512F__)
+#if defined(RT_VEC)
 /* One row of C with N <= 16 columns when B is N contiguous columns (ldb == N) and the
- * row of A is contiguous: 16 values of k cover 16 N floats of B, N whole vectors, each
+ * row of A is contiguous: VL values of k cover VL N floats of B, N whole vectors, each
  * multiplied by the A values its lanes belong to (lane l of vector t is B's element
- * 16 t + l: row (16 t + l) / N, column (16 t + l) % N), gathered from 16 A values by
+ * VL t + l: row (VL t + l) / N, column (VL t + l) % N), gathered from VL A values by
  * one permute. No masked lanes and no broadcasts: a batch-1 classifier layer (5408 x 10)
- * 2.7 -> 0.7 us. The lanes are summed per column in a fixed order at the end. */
+ * 2.7 -> 0.7 us (AVX-512), 23.9 -> 4.1 us on Zen 3's AVX2 (from the plain loop). The
+ * lanes are summed per column in a fixed order at the end. */
 static inline __attribute__((always_inline))
 void flat_row(const int N, int64_t k, const float *ar, const float *b, float *cr, float alpha, float beta)
 {
-    __m512i idx[16];
-    __m512 acc[16];
+    Vi idx[16];
+    Vf acc[16];
     #pragma GCC unroll 16
     for (int t = 0; t < N; t++) {
-        int lane[16];
-        for (int l = 0; l < 16; l++) lane[l] = (16 * t + l) / N;
-        idx[t] = _mm512_loadu_si512(lane);
-        acc[t] = _mm512_setzero_ps();
+        int lane[VL];
+        for (int l = 0; l < VL; l++) lane[l] = (VL * t + l) / N;
+        idx[t] = vi_loadu(lane);
+        acc[t] = vf_zero();
     }
     int64_t p = 0;
-    for (; p + 16 <= k; p += 16) {
-        __m512 av = _mm512_loadu_ps(ar + p);
+    for (; p + VL <= k; p += VL) {
+        Vf av = vf_loadu(ar + p);
         const float *bp = b + p * N;
         #pragma GCC unroll 16
-        for (int t = 0; t < N; t++)
-            acc[t] = _mm512_fmadd_ps(_mm512_permutexvar_ps(idx[t], av), _mm512_loadu_ps(bp + 16 * t), acc[t]);
+        for (int t = 0; t < N; t++) acc[t] = vf_fma(vf_permute(idx[t], av), vf_loadu(bp + VL * t), acc[t]);
     }
-    float lanes[16 * 16], out[16];
+    float lanes[VL * 16], out[16];
     #pragma GCC unroll 16
-    for (int t = 0; t < N; t++) _mm512_storeu_ps(lanes + 16 * t, acc[t]);
+    for (int t = 0; t < N; t++) vf_storeu(lanes + VL * t, acc[t]);
     for (int j = 0; j < N; j++) {
         float sum = 0.0f;
-        for (int q = j; q < 16 * N; q += N) sum += lanes[q];
+        for (int q = j; q < VL * N; q += N) sum += lanes[q];
         out[j] = sum;
     }
     for (; p < k; p++)   /* the last few values of k */
@@ -816,45 +794,6 @@ void flat_row(const int N, int64_t k, const float *ar, const float *b, float *cr
     for (int j = 0; j < N; j++) cr[j] = beta != 0.0f ? fmaf(beta, cr[j], alpha * out[j]) : alpha * out[j];
 }
 
-#elif defined(__AVX2__) && defined(__FMA__)
-/* flat_row with 8 lanes: 8 values of k cover N vectors of B, lane l of vector t taking
- * A's value (8 t + l) / N (one vpermps). The CNN's batch-1 classifier (5408 x 10): 23.9
- * -> ~3 us on Zen 3. */
-static inline __attribute__((always_inline))
-void flat_row(const int N, int64_t k, const float *ar, const float *b, float *cr, float alpha, float beta)
-{
-    __m256i idx[16];
-    __m256 acc[16];
-    #pragma GCC unroll 16
-    for (int t = 0; t < N; t++) {
-        int lane[8];
-        for (int l = 0; l < 8; l++) lane[l] = (8 * t + l) / N;
-        idx[t] = _mm256_loadu_si256((const __m256i *)lane);
-        acc[t] = _mm256_setzero_ps();
-    }
-    int64_t p = 0;
-    for (; p + 8 <= k; p += 8) {
-        __m256 av = _mm256_loadu_ps(ar + p);
-        const float *bp = b + p * N;
-        #pragma GCC unroll 16
-        for (int t = 0; t < N; t++)
-            acc[t] = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(av, idx[t]), _mm256_loadu_ps(bp + 8 * t), acc[t]);
-    }
-    float lanes[8 * 16], out[16];
-    #pragma GCC unroll 16
-    for (int t = 0; t < N; t++) _mm256_storeu_ps(lanes + 8 * t, acc[t]);
-    for (int j = 0; j < N; j++) {
-        float sum = 0.0f;
-        for (int q = j; q < 8 * N; q += N) sum += lanes[q];
-        out[j] = sum;
-    }
-    for (; p < k; p++)   /* the last few values of k */
-        for (int j = 0; j < N; j++) out[j] = fmaf(ar[p], b[p * N + j], out[j]);
-    for (int j = 0; j < N; j++) cr[j] = beta != 0.0f ? fmaf(beta, cr[j], alpha * out[j]) : alpha * out[j];
-}
-#endif
-
-#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
 static void flat_rows(int n, int64_t i0, int64_t i1, int64_t k, const float *a, int64_t lda,
                       const float *b, float *c, int64_t ldc, float alpha, float beta)
 {
@@ -883,7 +822,7 @@ static void gemm_simple(int ta, int tb, int64_t i0, int64_t i1, int64_t j0, int6
     (void)thin;
     enum { JB = 256, L = 8 };
     float acc[JB];
-#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+#if defined(RT_VEC)
     if (thin && !ta && j0 == 0 && ldb == j1 && k >= 64) {
         flat_rows((int)j1, i0, i1, k, a, lda, b, c, ldc, alpha, beta);
         return;
@@ -916,116 +855,64 @@ static void gemm_simple(int ta, int tb, int64_t i0, int64_t i1, int64_t j0, int6
         }
         return;
     }
+#endif
+#if defined(RT_VEC)
     if (!tb) {
         /* a few rows (batch-1 inference), bound by reading B: B streams past row after
          * row as it lies in memory, ROWS_AT_ONCE rows a pass, into a row of sums (up to
          * SUMS columns) kept in L1. Each column's sum takes its k terms in order from
          * zero, as the register-blocked loop did, so C is the same bits. Reading 128
          * columns of every row at a time (512 bytes of each 2 KB row) the prefetchers
-         * kept ahead of less: MLP 784-512-512-10 batch-1, one thread, 76-78 -> 67-69 us. */
+         * kept ahead of less: MLP 784-512-512-10 batch-1, one thread, 76-78 -> 67-69 us
+         * (AVX-512); on Zen 3's AVX2, where the plain loop below ran, 66 -> 40 us. */
         enum { SUMS = 1024, ROWS_AT_ONCE = 8 };
         float sums[SUMS] __attribute__((aligned(64)));
-        __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+        Vf va = vf_set1(alpha), vb = vf_set1(beta);
         for (int64_t i = i0; i < i1; i++) {
             const float *ar = ta ? a + i : a + i * lda;
             int64_t as = ta ? lda : 1;
             float *cr = c + i * ldc;
             for (int64_t jb = j0; jb < j1; jb += SUMS) {
-                int64_t nb = j1 - jb < SUMS ? j1 - jb : SUMS, full = nb & ~(int64_t)15;
-                __mmask16 tail = (__mmask16)((1u << (nb - full)) - 1);
-                for (int64_t j = 0; j < nb; j += 16) _mm512_store_ps(sums + j, _mm512_setzero_ps());
+                int64_t nb = j1 - jb < SUMS ? j1 - jb : SUMS, full = nb & ~(int64_t)(VL - 1);
+                Vm tail = vm_lanes(nb - full);
+                for (int64_t j = 0; j < nb; j += VL) vf_storeu(sums + j, vf_zero());
                 int64_t p = 0;
                 for (; p + ROWS_AT_ONCE <= k; p += ROWS_AT_ONCE) {
-                    __m512 av[ROWS_AT_ONCE];
+                    Vf av[ROWS_AT_ONCE];
                     #pragma GCC unroll 8
-                    for (int r = 0; r < ROWS_AT_ONCE; r++) av[r] = _mm512_set1_ps(ar[(p + r) * as]);
+                    for (int r = 0; r < ROWS_AT_ONCE; r++) av[r] = vf_set1(ar[(p + r) * as]);
                     const float *br = b + p * ldb + jb;
                     int64_t j = 0;
-                    for (; j < full; j += 16) {
-                        __m512 s = _mm512_load_ps(sums + j);
+                    for (; j < full; j += VL) {
+                        Vf s = vf_loadu(sums + j);
                         #pragma GCC unroll 8
-                        for (int r = 0; r < ROWS_AT_ONCE; r++)
-                            s = _mm512_fmadd_ps(av[r], _mm512_loadu_ps(br + r * ldb + j), s);
-                        _mm512_store_ps(sums + j, s);
-                    }
-                    if (tail) {
-                        __m512 s = _mm512_load_ps(sums + j);
-                        #pragma GCC unroll 8
-                        for (int r = 0; r < ROWS_AT_ONCE; r++)
-                            s = _mm512_fmadd_ps(av[r], _mm512_maskz_loadu_ps(tail, br + r * ldb + j), s);
-                        _mm512_store_ps(sums + j, s);
-                    }
-                }
-                for (; p < k; p++) {
-                    __m512 av = _mm512_set1_ps(ar[p * as]);
-                    const float *br = b + p * ldb + jb;
-                    for (int64_t j = 0; j < nb; j += 16) {
-                        __mmask16 mk = j < full ? 0xffff : tail;
-                        _mm512_store_ps(sums + j, _mm512_fmadd_ps(av, _mm512_maskz_loadu_ps(mk, br + j),
-                                                                  _mm512_load_ps(sums + j)));
-                    }
-                }
-                for (int64_t j = 0; j < nb; j += 16) {
-                    __mmask16 mk = j < full ? 0xffff : tail;
-                    __m512 r = _mm512_mul_ps(va, _mm512_load_ps(sums + j));
-                    if (beta != 0.0f) r = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mk, cr + jb + j), r);
-                    _mm512_mask_storeu_ps(cr + jb + j, mk, r);
-                }
-            }
-        }
-        return;
-    }
-#elif defined(__AVX2__) && defined(__FMA__)
-    if (!tb) {   /* the AVX-512 path's rows of sums, 8 lanes: MLP batch-1 on Zen 3 */
-        enum { SUMS = 1024, ROWS_AT_ONCE = 8 };
-        float sums[SUMS] __attribute__((aligned(32)));
-        __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
-        for (int64_t i = i0; i < i1; i++) {
-            const float *ar = ta ? a + i : a + i * lda;
-            int64_t as = ta ? lda : 1;
-            float *cr = c + i * ldc;
-            for (int64_t jb = j0; jb < j1; jb += SUMS) {
-                int64_t nb = j1 - jb < SUMS ? j1 - jb : SUMS, full = nb & ~(int64_t)7;
-                __m256i tail = rt_lanes8(nb - full);
-                for (int64_t j = 0; j < nb; j += 8) _mm256_store_ps(sums + j, _mm256_setzero_ps());
-                int64_t p = 0;
-                for (; p + ROWS_AT_ONCE <= k; p += ROWS_AT_ONCE) {
-                    __m256 av[ROWS_AT_ONCE];
-                    #pragma GCC unroll 8
-                    for (int r = 0; r < ROWS_AT_ONCE; r++) av[r] = _mm256_set1_ps(ar[(p + r) * as]);
-                    const float *br = b + p * ldb + jb;
-                    int64_t j = 0;
-                    for (; j < full; j += 8) {
-                        __m256 s = _mm256_load_ps(sums + j);
-                        #pragma GCC unroll 8
-                        for (int r = 0; r < ROWS_AT_ONCE; r++)
-                            s = _mm256_fmadd_ps(av[r], _mm256_loadu_ps(br + r * ldb + j), s);
-                        _mm256_store_ps(sums + j, s);
+                        for (int r = 0; r < ROWS_AT_ONCE; r++) s = vf_fma(av[r], vf_loadu(br + r * ldb + j), s);
+                        vf_storeu(sums + j, s);
                     }
                     if (j < nb) {
-                        __m256 s = _mm256_load_ps(sums + j);
+                        Vf s = vf_loadu(sums + j);
                         #pragma GCC unroll 8
-                        for (int r = 0; r < ROWS_AT_ONCE; r++)
-                            s = _mm256_fmadd_ps(av[r], _mm256_maskload_ps(br + r * ldb + j, tail), s);
-                        _mm256_store_ps(sums + j, s);
+                        for (int r = 0; r < ROWS_AT_ONCE; r++) s = vf_fma(av[r], vf_load(tail, br + r * ldb + j), s);
+                        vf_storeu(sums + j, s);
                     }
                 }
                 for (; p < k; p++) {
-                    __m256 av = _mm256_set1_ps(ar[p * as]);
+                    Vf av = vf_set1(ar[p * as]);
                     const float *br = b + p * ldb + jb;
-                    for (int64_t j = 0; j < nb; j += 8) {
-                        __m256 bv = j < full ? _mm256_loadu_ps(br + j) : _mm256_maskload_ps(br + j, tail);
-                        _mm256_store_ps(sums + j, _mm256_fmadd_ps(av, bv, _mm256_load_ps(sums + j)));
+                    for (int64_t j = 0; j < nb; j += VL) {
+                        Vf bv = j < full ? vf_loadu(br + j) : vf_load(tail, br + j);
+                        vf_storeu(sums + j, vf_fma(av, bv, vf_loadu(sums + j)));
                     }
                 }
-                for (int64_t j = 0; j < nb; j += 8) {
-                    __m256 r = _mm256_mul_ps(va, _mm256_load_ps(sums + j));
+                for (int64_t j = 0; j < nb; j += VL) {
+                    Vf r = vf_mul(va, vf_loadu(sums + j));
+                    float *cj = cr + jb + j;
                     if (j < full) {
-                        if (beta != 0.0f) r = _mm256_fmadd_ps(vb, _mm256_loadu_ps(cr + jb + j), r);
-                        _mm256_storeu_ps(cr + jb + j, r);
+                        if (beta != 0.0f) r = vf_fma(vb, vf_loadu(cj), r);
+                        vf_storeu(cj, r);
                     } else {
-                        if (beta != 0.0f) r = _mm256_fmadd_ps(vb, _mm256_maskload_ps(cr + jb + j, tail), r);
-                        _mm256_maskstore_ps(cr + jb + j, tail, r);
+                        if (beta != 0.0f) r = vf_fma(vb, vf_load(tail, cj), r);
+                        vf_store(cj, tail, r);
                     }
                 }
             }

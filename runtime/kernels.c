@@ -78,7 +78,7 @@ static float sum16(const float *v, int64_t n)
     return s;
 }
 
-#if !defined(__AVX512F__) && !(defined(__AVX2__) && defined(__FMA__))   /* else softmax_rows16 / 8 */
+#if !defined(RT_VEC)   /* else softmax_rows */
 /* The largest of v[0..n) that is not NaN (-inf when none), in 16 lanes that vectorize:
  * the one-at-a-time loop was a chain of dependent maxss, 4 cycles an element, most of a
  * softmax over attention's rows of 64 (char GPT: 820 us a layer). The same value as
@@ -97,163 +97,36 @@ static float max16(const float *v, int64_t n)
 }
 #endif
 
-#if defined(__AVX512F__)
-/* rt_expf on 16 lanes, the same steps (its multiply-adds fused) and values */
-static inline __m512 exp16(__m512 x)
+#if defined(RT_VEC)
+/* rt_expf on VL lanes, the same steps (its multiply-adds fused, as GCC fuses them in
+ * rt_expf) and values */
+static inline Vf vf_exp(Vf x)
 {
-    const __m512 hi = _mm512_set1_ps(88.72283935546875f), magic = _mm512_set1_ps(12582912.0f);
-    __m512 xc = _mm512_max_ps(_mm512_min_ps(x, hi), _mm512_set1_ps(-104.0f));   /* NaN -> hi */
-    __m512 n = _mm512_sub_ps(_mm512_fmadd_ps(xc, _mm512_set1_ps(1.44269504088896341f), magic), magic);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), xc);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-    p = _mm512_add_ps(_mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r), _mm512_set1_ps(1.0f));
+#if defined(__AVX512F__)
+    #define V(op) _mm512_##op##_ps
+#else
+    #define V(op) _mm256_##op##_ps
+#endif
+    const Vf hi = vf_set1(88.72283935546875f), magic = vf_set1(12582912.0f);
+    Vf xc = V(max)(V(min)(x, hi), vf_set1(-104.0f));   /* NaN -> hi */
+    Vf n = V(sub)(vf_fma(xc, vf_set1(1.44269504088896341f), magic), magic);
+    Vf r = V(fnmadd)(n, vf_set1(0.693359375f), xc);
+    r = V(fnmadd)(n, vf_set1(-2.12194440e-4f), r);
+    Vf p = vf_set1(1.9875691500e-4f);
+    p = vf_fma(p, r, vf_set1(1.3981999507e-3f));
+    p = vf_fma(p, r, vf_set1(8.3334519073e-3f));
+    p = vf_fma(p, r, vf_set1(4.1665795894e-2f));
+    p = vf_fma(p, r, vf_set1(1.6666665459e-1f));
+    p = vf_fma(p, r, vf_set1(5.0000001201e-1f));
+    p = V(add)(vf_fma(p, vf_mul(r, r), r), vf_set1(1.0f));
+#if defined(__AVX512F__)
     /* p 2^n in one rounding, as rt_expf's p 2^n1 2^n2 (the same bits for every float x,
      * checked over all 2^32) in one instruction instead of eight: softmax's rows of
      * attention's 1..64 keys are bound by the exponentials, 4.7 -> 3.3 ns a vector */
     __m512 y = _mm512_scalef_ps(p, n);
     y = _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(x, hi, _CMP_GT_OQ), _mm512_set1_ps(INFINITY));
     return _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), x);
-}
-
-/* G rows at a time: their lane sums added across lanes side by side, G independent
- * chains of 15 dependent adds where one row's were a chain of its own after the other's */
-enum { ROWS_G = 4 };
-
-/* v's 16 lanes per row q < G added in order (as sum16 adds its running sums), the rows'
- * chains interleaved */
-static inline void lanes_sums(const __m512 *v, int G, float *out)
-{
-    float acc[ROWS_G][16];
-    for (int q = 0; q < G; q++) {
-        _mm512_storeu_ps(acc[q], v[q]);
-        out[q] = 0;
-    }
-    for (int l = 0; l < 16; l++)
-        for (int q = 0; q < G; q++) out[q] += acc[q][l];
-}
-
-/* Rows r .. r + G of softmax_range, the rows' steps side by side: a row of attention's
- * 64 keys is a few vectors, and its max's and sum's reductions across lanes, its
- * reciprocal and the passes after them were chains the next row waited behind. Lane j %
- * 16 adds column j, the lanes then added in order (the log variant's in blocks of 256
- * columns, as the loop below): the same sums as the scalar loops, with no scalar tail
- * (masked lanes instead), which rows of attention's 1..64 keys mostly are. */
-static inline __attribute__((always_inline))
-void softmax_rows16(const int G, const float *x, float *y, int64_t r, int64_t all, int log_variant, int causal)
-{
-    int64_t cols[ROWS_G];
-    __m512 vm[ROWS_G], vs[ROWS_G];
-    float mx[ROWS_G], sum[ROWS_G], part[ROWS_G];
-    for (int q = 0; q < G; q++) {
-        const float *xr = x + (r + q) * all;
-        cols[q] = causal ? (r + q) % all + 1 : all;
-        vm[q] = _mm512_set1_ps(-INFINITY);
-        for (int64_t j = 0; j < cols[q]; j += 16)
-            vm[q] = _mm512_max_ps(_mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), rt_lanes16(cols[q] - j), xr + j),
-                                  vm[q]);
-    }
-    for (int q = 0; q < G; q++) {
-        mx[q] = _mm512_reduce_max_ps(vm[q]);
-        if (mx[q] == -INFINITY) mx[q] = 0.0f;      /* all -inf: keep exp finite */
-    }
-    int64_t block = log_variant ? 256 : all;   /* (causal: never the log variant) */
-    for (int q = 0; q < G; q++) sum[q] = 0.0f;
-    for (int64_t j0 = 0; j0 < all; j0 += block) {
-        for (int q = 0; q < G; q++) {
-            const float *xr = x + (r + q) * all;
-            float *yr = y + (r + q) * all;
-            int64_t end = cols[q] - j0 < block ? cols[q] : j0 + block;
-            __m512 vmx = _mm512_set1_ps(mx[q]);
-            vs[q] = _mm512_setzero_ps();
-            for (int64_t j = j0; j < end; j += 16) {
-                __mmask16 m = rt_lanes16(end - j);
-                __m512 v = exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, xr + j), vmx));
-                if (!log_variant) _mm512_mask_storeu_ps(yr + j, m, v);
-                vs[q] = _mm512_mask_add_ps(vs[q], m, vs[q], v);
-            }
-        }
-        lanes_sums(vs, G, part);
-        for (int q = 0; q < G; q++) sum[q] += part[q];
-    }
-    for (int q = 0; q < G; q++) {
-        const float *xr = x + (r + q) * all;
-        float *yr = y + (r + q) * all;
-        if (log_variant) {
-            __m512 vl = _mm512_set1_ps(mx[q] + logf(sum[q]));
-            for (int64_t j = 0; j < cols[q]; j += 16) {
-                __mmask16 m = rt_lanes16(cols[q] - j);
-                _mm512_mask_storeu_ps(yr + j, m, _mm512_sub_ps(_mm512_maskz_loadu_ps(m, xr + j), vl));
-            }
-        } else {
-            __m512 inv = _mm512_set1_ps(1.0f / sum[q]);
-            for (int64_t j = 0; j < cols[q]; j += 16) {
-                __mmask16 m = rt_lanes16(cols[q] - j);
-                _mm512_mask_storeu_ps(yr + j, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, yr + j), inv));
-            }
-        }
-        for (int64_t j = cols[q]; j < all; j += 16)   /* causal: the masked columns */
-            _mm512_mask_storeu_ps(yr + j, rt_lanes16(all - j), _mm512_setzero_ps());
-    }
-}
-
-/* Rows r .. r + G of softmax_dx_range, side by side as softmax_rows16's */
-static inline __attribute__((always_inline))
-void softmax_dx_rows16(const int G, const float *y, const float *dy, float *dx, int64_t r, int64_t all,
-                       float scale, int causal)
-{
-    int64_t cols[ROWS_G];
-    __m512 vs[ROWS_G];
-    float sum[ROWS_G];
-    for (int q = 0; q < G; q++) {
-        const float *yr = y + (r + q) * all, *gr = dy + (r + q) * all;
-        cols[q] = causal ? (r + q) % all + 1 : all;
-        vs[q] = _mm512_setzero_ps();
-        for (int64_t j = 0; j < cols[q]; j += 16) {
-            __mmask16 m = rt_lanes16(cols[q] - j);
-            vs[q] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, gr + j), _mm512_maskz_loadu_ps(m, yr + j), vs[q]);
-        }
-    }
-    lanes_sums(vs, G, sum);
-    __m512 vsc = _mm512_set1_ps(scale);
-    for (int q = 0; q < G; q++) {
-        const float *yr = y + (r + q) * all, *gr = dy + (r + q) * all;
-        float *dr = dx + (r + q) * all;
-        __m512 vsum = _mm512_set1_ps(sum[q]);
-        for (int64_t j = 0; j < cols[q]; j += 16) {
-            __mmask16 m = rt_lanes16(cols[q] - j);
-            __m512 d = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, gr + j), vsum);
-            d = _mm512_mul_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, yr + j), d), vsc);
-            _mm512_mask_storeu_ps(dr + j, m, d);
-        }
-        for (int64_t j = cols[q]; j < all; j += 16)
-            _mm512_mask_storeu_ps(dr + j, rt_lanes16(all - j), _mm512_setzero_ps());
-    }
-}
-#endif
-
-#if !defined(__AVX512F__) && defined(__AVX2__) && defined(__FMA__)
-/* rt_expf on 8 lanes, the same steps (its multiply-adds fused, as GCC fuses them in
- * rt_expf) and values, 2^n as rt_expf's two powers of two */
-static inline __m256 exp8(__m256 x)
-{
-    const __m256 hi = _mm256_set1_ps(88.72283935546875f), magic = _mm256_set1_ps(12582912.0f);
-    __m256 xc = _mm256_max_ps(_mm256_min_ps(x, hi), _mm256_set1_ps(-104.0f));   /* NaN -> hi */
-    __m256 n = _mm256_sub_ps(_mm256_fmadd_ps(xc, _mm256_set1_ps(1.44269504088896341f), magic), magic);
-    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), xc);
-    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
-    p = _mm256_add_ps(_mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r), _mm256_set1_ps(1.0f));
+#else
     __m256i ni = _mm256_cvtps_epi32(n), n1 = _mm256_srai_epi32(ni, 1), n2 = _mm256_sub_epi32(ni, n1);
     const __m256i bias = _mm256_set1_epi32(127);
     __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n1, bias), 23));
@@ -261,55 +134,59 @@ static inline __m256 exp8(__m256 x)
     __m256 y = _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
     y = _mm256_blendv_ps(y, _mm256_set1_ps(INFINITY), _mm256_cmp_ps(x, hi, _CMP_GT_OQ));
     return _mm256_blendv_ps(y, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
+#endif
+    #undef V
 }
 
+/* row[j] = 0 for j in [from, all): the causal rows' masked columns */
+static inline void zero_from(float *row, int64_t from, int64_t all)
+{
+    int64_t j = from;
+    for (; j + VL <= all; j += VL) vf_storeu(row + j, vf_zero());
+    if (j < all) vf_store(row + j, vm_lanes(all - j), vf_zero());
+}
+
+/* G rows at a time: their lane sums added across lanes side by side, G independent
+ * chains of VL - 1 dependent adds where one row's were a chain of its own after the other's */
 enum { ROWS_G = 4 };
 
-/* The first n (< 8) lanes of v to p (vmaskmovps stores are slow on AMD) */
-static inline void store_first(float *p, __m256 v, int64_t n)
+/* v's VL lanes per row q < G added in order (as sum16 adds its running sums), the rows'
+ * chains interleaved */
+static inline void lanes_sums(const Vf *v, int G, float *out)
 {
-    float t[8];
-    _mm256_storeu_ps(t, v);
-    for (int64_t j = 0; j < n; j++) p[j] = t[j];
-}
-
-/* v's 8 lanes per row q < G added in order, the rows' chains interleaved */
-static inline void lanes_sums8(const __m256 *v, int G, float *out)
-{
-    float acc[ROWS_G][8];
+    float acc[ROWS_G][VL];
     for (int q = 0; q < G; q++) {
-        _mm256_storeu_ps(acc[q], v[q]);
+        vf_storeu(acc[q], v[q]);
         out[q] = 0;
     }
-    for (int l = 0; l < 8; l++)
+    for (int l = 0; l < VL; l++)
         for (int q = 0; q < G; q++) out[q] += acc[q][l];
 }
+#endif
 
-/* softmax_rows16 on 8 lanes (AVX2): G rows side by side, lane j % 8 adding column j */
+#if defined(RT_VEC)
+/* Rows r .. r + G of softmax_range, the rows' steps side by side: a row of attention's
+ * 64 keys is a few vectors, and its max's and sum's reductions across lanes, its
+ * reciprocal and the passes after them were chains the next row waited behind. Lane j %
+ * VL adds column j, the lanes then added in order (the log variant's in blocks of 256
+ * columns, as the loop below): the same sums as the scalar loops, with no scalar tail
+ * (masked lanes instead), which rows of attention's 1..64 keys mostly are. */
 static inline __attribute__((always_inline))
-void softmax_rows8(const int G, const float *x, float *y, int64_t r, int64_t all, int log_variant, int causal)
+void softmax_rows(const int G, const float *x, float *y, int64_t r, int64_t all, int log_variant, int causal)
 {
     int64_t cols[ROWS_G];
-    __m256 vm[ROWS_G], vs[ROWS_G];
+    Vf vm[ROWS_G], vs[ROWS_G];
     float mx[ROWS_G], sum[ROWS_G], part[ROWS_G];
-    const __m256 ninf = _mm256_set1_ps(-INFINITY);
     for (int q = 0; q < G; q++) {
         const float *xr = x + (r + q) * all;
-        cols[q] = causal ? (r + q) % all + 1 : all;
-        vm[q] = ninf;
         int64_t j = 0;
-        for (; j + 8 <= cols[q]; j += 8) vm[q] = _mm256_max_ps(_mm256_loadu_ps(xr + j), vm[q]);
-        if (j < cols[q]) {
-            __m256i m = rt_lanes8(cols[q] - j);
-            __m256 v = _mm256_blendv_ps(ninf, _mm256_maskload_ps(xr + j, m), _mm256_castsi256_ps(m));
-            vm[q] = _mm256_max_ps(v, vm[q]);
-        }
+        cols[q] = causal ? (r + q) % all + 1 : all;
+        vm[q] = vf_set1(-INFINITY);
+        for (; j + VL <= cols[q]; j += VL) vm[q] = vf_max(vf_loadu(xr + j), vm[q]);
+        if (j < cols[q]) vm[q] = vf_max(vf_load_fill(vm_lanes(cols[q] - j), xr + j, -INFINITY), vm[q]);
     }
     for (int q = 0; q < G; q++) {
-        float l[8];
-        _mm256_storeu_ps(l, vm[q]);
-        mx[q] = l[0];
-        for (int i = 1; i < 8; i++) mx[q] = l[i] > mx[q] ? l[i] : mx[q];
+        mx[q] = vf_hmax(vm[q]);
         if (mx[q] == -INFINITY) mx[q] = 0.0f;      /* all -inf: keep exp finite */
     }
     int64_t block = log_variant ? 256 : all;   /* (causal: never the log variant) */
@@ -319,77 +196,78 @@ void softmax_rows8(const int G, const float *x, float *y, int64_t r, int64_t all
             const float *xr = x + (r + q) * all;
             float *yr = y + (r + q) * all;
             int64_t end = cols[q] - j0 < block ? cols[q] : j0 + block, j = j0;
-            __m256 vmx = _mm256_set1_ps(mx[q]);
-            vs[q] = _mm256_setzero_ps();
-            for (; j + 8 <= end; j += 8) {
-                __m256 v = exp8(_mm256_sub_ps(_mm256_loadu_ps(xr + j), vmx));
-                if (!log_variant) _mm256_storeu_ps(yr + j, v);
-                vs[q] = _mm256_add_ps(vs[q], v);
+            Vf vmx = vf_set1(mx[q]);
+            vs[q] = vf_zero();
+            for (; j + VL <= end; j += VL) {
+                Vf v = vf_exp(vf_sub(vf_loadu(xr + j), vmx));
+                if (!log_variant) vf_storeu(yr + j, v);
+                vs[q] = vf_add(vs[q], v);
             }
             if (j < end) {
-                __m256i m = rt_lanes8(end - j);
-                __m256 v = exp8(_mm256_sub_ps(_mm256_maskload_ps(xr + j, m), vmx));
-                if (!log_variant) store_first(yr + j, v, end - j);
-                vs[q] = _mm256_add_ps(vs[q], _mm256_and_ps(v, _mm256_castsi256_ps(m)));
+                Vm m = vm_lanes(end - j);
+                Vf v = vf_exp(vf_sub(vf_load(m, xr + j), vmx));
+                if (!log_variant) vf_store(yr + j, m, v);
+                vs[q] = vf_add_lanes(vs[q], m, v);
             }
         }
-        lanes_sums8(vs, G, part);
+        lanes_sums(vs, G, part);
         for (int q = 0; q < G; q++) sum[q] += part[q];
     }
     for (int q = 0; q < G; q++) {
         const float *xr = x + (r + q) * all;
         float *yr = y + (r + q) * all;
         int64_t j = 0;
+        Vm m = vm_lanes(cols[q] % VL);
         if (log_variant) {
-            __m256 vl = _mm256_set1_ps(mx[q] + logf(sum[q]));
-            for (; j + 8 <= cols[q]; j += 8) _mm256_storeu_ps(yr + j, _mm256_sub_ps(_mm256_loadu_ps(xr + j), vl));
-            for (; j < cols[q]; j++) yr[j] = xr[j] - (mx[q] + logf(sum[q]));
+            Vf vl = vf_set1(mx[q] + logf(sum[q]));
+            for (; j + VL <= cols[q]; j += VL) vf_storeu(yr + j, vf_sub(vf_loadu(xr + j), vl));
+            if (j < cols[q]) vf_store(yr + j, m, vf_sub(vf_load(m, xr + j), vl));
         } else {
-            float inv = 1.0f / sum[q];
-            __m256 vi = _mm256_set1_ps(inv);
-            for (; j + 8 <= cols[q]; j += 8) _mm256_storeu_ps(yr + j, _mm256_mul_ps(_mm256_loadu_ps(yr + j), vi));
-            for (; j < cols[q]; j++) yr[j] *= inv;
+            Vf inv = vf_set1(1.0f / sum[q]);
+            for (; j + VL <= cols[q]; j += VL) vf_storeu(yr + j, vf_mul(vf_loadu(yr + j), inv));
+            if (j < cols[q]) vf_store(yr + j, m, vf_mul(vf_load(m, yr + j), inv));
         }
-        for (j = cols[q]; j < all; j++) yr[j] = 0.0f;   /* causal: the masked columns */
+        zero_from(yr, cols[q], all);   /* causal: the masked columns */
     }
 }
 
-/* softmax_dx_rows16 on 8 lanes */
+/* Rows r .. r + G of softmax_dx_range, side by side as softmax_rows's */
 static inline __attribute__((always_inline))
-void softmax_dx_rows8(const int G, const float *y, const float *dy, float *dx, int64_t r, int64_t all,
-                      float scale, int causal)
+void softmax_dx_rows(const int G, const float *y, const float *dy, float *dx, int64_t r, int64_t all,
+                     float scale, int causal)
 {
     int64_t cols[ROWS_G];
-    __m256 vs[ROWS_G];
+    Vf vs[ROWS_G];
     float sum[ROWS_G];
     for (int q = 0; q < G; q++) {
         const float *yr = y + (r + q) * all, *gr = dy + (r + q) * all;
-        cols[q] = causal ? (r + q) % all + 1 : all;
-        vs[q] = _mm256_setzero_ps();
         int64_t j = 0;
-        for (; j + 8 <= cols[q]; j += 8)
-            vs[q] = _mm256_fmadd_ps(_mm256_loadu_ps(gr + j), _mm256_loadu_ps(yr + j), vs[q]);
+        cols[q] = causal ? (r + q) % all + 1 : all;
+        vs[q] = vf_zero();
+        for (; j + VL <= cols[q]; j += VL) vs[q] = vf_fma(vf_loadu(gr + j), vf_loadu(yr + j), vs[q]);
         if (j < cols[q]) {
-            __m256i m = rt_lanes8(cols[q] - j);
-            vs[q] = _mm256_fmadd_ps(_mm256_maskload_ps(gr + j, m), _mm256_maskload_ps(yr + j, m), vs[q]);
+            Vm m = vm_lanes(cols[q] - j);
+            vs[q] = vf_fma(vf_load(m, gr + j), vf_load(m, yr + j), vs[q]);
         }
     }
-    lanes_sums8(vs, G, sum);
-    __m256 vsc = _mm256_set1_ps(scale);
+    lanes_sums(vs, G, sum);
+    Vf vsc = vf_set1(scale);
     for (int q = 0; q < G; q++) {
         const float *yr = y + (r + q) * all, *gr = dy + (r + q) * all;
         float *dr = dx + (r + q) * all;
-        __m256 vsum = _mm256_set1_ps(sum[q]);
+        Vf vsum = vf_set1(sum[q]);
         int64_t j = 0;
-        for (; j + 8 <= cols[q]; j += 8) {
-            __m256 d = _mm256_sub_ps(_mm256_loadu_ps(gr + j), vsum);
-            _mm256_storeu_ps(dr + j, _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(yr + j), d), vsc));
+        for (; j + VL <= cols[q]; j += VL)
+            vf_storeu(dr + j, vf_mul(vf_mul(vf_loadu(yr + j), vf_sub(vf_loadu(gr + j), vsum)), vsc));
+        if (j < cols[q]) {
+            Vm m = vm_lanes(cols[q] - j);
+            vf_store(dr + j, m, vf_mul(vf_mul(vf_load(m, yr + j), vf_sub(vf_load(m, gr + j), vsum)), vsc));
         }
-        for (; j < cols[q]; j++) dr[j] = yr[j] * (gr[j] - sum[q]) * scale;
-        for (j = cols[q]; j < all; j++) dr[j] = 0.0f;
+        zero_from(dr, cols[q], all);
     }
 }
 #endif
+
 
 /* x, y: (rows, cols). Max-subtracted: y = exp(x - max) / sum, or x - max - log(sum).
  * Entries of -inf (masked out) give 0 and add nothing. Causal (not the log variant):
@@ -399,12 +277,9 @@ static void softmax_range(const float *x, float *y, int64_t r0, int64_t r1, int6
                           int log_variant, int causal)
 {
     int64_t all = cols;
-#if defined(__AVX512F__)
-    for (; r0 + ROWS_G <= r1; r0 += ROWS_G) softmax_rows16(ROWS_G, x, y, r0, all, log_variant, causal);
-    for (; r0 < r1; r0++) softmax_rows16(1, x, y, r0, all, log_variant, causal);
-#elif defined(__AVX2__) && defined(__FMA__)
-    for (; r0 + ROWS_G <= r1; r0 += ROWS_G) softmax_rows8(ROWS_G, x, y, r0, all, log_variant, causal);
-    for (; r0 < r1; r0++) softmax_rows8(1, x, y, r0, all, log_variant, causal);
+#if defined(RT_VEC)
+    for (; r0 + ROWS_G <= r1; r0 += ROWS_G) softmax_rows(ROWS_G, x, y, r0, all, log_variant, causal);
+    for (; r0 < r1; r0++) softmax_rows(1, x, y, r0, all, log_variant, causal);
 #else
     for (int64_t r = r0; r < r1; r++) {
         const float *xr = x + r * all;
@@ -439,12 +314,9 @@ static void softmax_range(const float *x, float *y, int64_t r0, int64_t r1, int6
 static void softmax_dx_range(const float *y, const float *dy, float *dx, int64_t r0, int64_t r1,
                              int64_t all, float scale, int causal)
 {
-#if defined(__AVX512F__)
-    for (; r0 + ROWS_G <= r1; r0 += ROWS_G) softmax_dx_rows16(ROWS_G, y, dy, dx, r0, all, scale, causal);
-    for (; r0 < r1; r0++) softmax_dx_rows16(1, y, dy, dx, r0, all, scale, causal);
-#elif defined(__AVX2__) && defined(__FMA__)
-    for (; r0 + ROWS_G <= r1; r0 += ROWS_G) softmax_dx_rows8(ROWS_G, y, dy, dx, r0, all, scale, causal);
-    for (; r0 < r1; r0++) softmax_dx_rows8(1, y, dy, dx, r0, all, scale, causal);
+#if defined(RT_VEC)
+    for (; r0 + ROWS_G <= r1; r0 += ROWS_G) softmax_dx_rows(ROWS_G, y, dy, dx, r0, all, scale, causal);
+    for (; r0 < r1; r0++) softmax_dx_rows(1, y, dy, dx, r0, all, scale, causal);
 #else
     for (int64_t r = r0; r < r1; r++) {
         const float *yr = y + r * all, *gr = dy + r * all;
