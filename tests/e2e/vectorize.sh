@@ -44,3 +44,14 @@ test "$(width examples/char_gpt.nnl 'f32\[B, 64, 512\]: .*=GELU_DX' char_gpt)" =
 test "$(width bench/models/mlp.nnl 'f32\[B, 512\]: .*RELU' mlp)" = ymm ||
     { echo "mlp: the forward training runs is not 256 bits wide"; exit 1; }
 echo "inference-only loops in zmm, the training step's in ymm"
+# Loops with exp, tanh, sigmoid or GELU are interleaved twice (codegen.c loop_interleave):
+# the LSTM cell's vector body holds twice the divisions (one a sigmoid or tanh) it holds
+# with NNLC_NO_INTERLEAVE=1.
+divs() {
+    k=$($NNLC --emit=fused examples/text_lstm.nnl | grep -E 'SLICE %[0-9]+=SIGMOID' | head -1 | cut -d' ' -f1)
+    $NNLC --emit=asm --target x86-64-v3 examples/text_lstm.nnl |
+        awk -v f="text_lstm_$k:" '$1 == f { on = 1; next } on && /^\.Lfunc_end/ { exit } on && /vdivps/ { n++ } END { print n + 0 }'
+}
+one=$(NNLC_NO_INTERLEAVE=1 divs) two=$(divs)
+test "$one" -gt 0 && test "$two" -ge $((2 * one)) || { echo "LSTM cell: $two vector divisions, $one without interleaving"; exit 1; }
+echo "LSTM cell: $two vector divisions interleaved, $one without"
