@@ -665,48 +665,29 @@ static int gemm_packed_t(int ta, int tb, int64_t m, int64_t n, int64_t k, float 
                          const float *a, int64_t lda, const float *b, int64_t ldb,
                          float beta, float *c, int64_t ldc, const Epi *e, int64_t row0, int64_t col0)
 {
-#if defined(__AVX512F__)
+#if defined(RT_VEC)
     if (!ta) {   /* A's rows contiguous: dot products, NR rows of C at a time */
         const float *bt = b;
         int64_t ldbt = ldb;
-        float *part = pack_space((size_t)(((tb ? 0 : n * k) + 15) / 16 * 16 + NR * TC_N * 16));
+        float *part = pack_space((size_t)(((tb ? 0 : n * k) + 15) / 16 * 16 + NR * TC_N * VL));
         if (!part) return -1;
         if (!tb) {   /* bt = op(B)^T, n x k */
             float *t = part;
-            __mmask16 mn = (__mmask16)((1u << n) - 1);
             int64_t p = 0;
+#if defined(__AVX512F__)
+            __mmask16 mn = (__mmask16)((1u << n) - 1);
             for (; p + 16 <= k; p += 16) {   /* 16 rows of B transposed in registers */
                 __m512 r[16];
                 for (int q = 0; q < 16; q++) r[q] = _mm512_maskz_loadu_ps(mn, b + (p + q) * ldb);
                 transpose16(r);
                 for (int64_t i = 0; i < n; i++) _mm512_storeu_ps(t + i * k + p, r[i]);
             }
+#endif
             for (; p < k; p++)
                 for (int64_t i = 0; i < n; i++) t[i * k + p] = b[p * ldb + i];
             bt = t;
             ldbt = k;
             part += (n * k + 15) / 16 * 16;
-        }
-        for (int64_t j = 0; j < m; j += NR) {
-            int64_t rows = m - j < NR ? m - j : NR;
-            dot_thin(rows, (int)n, k, a + j * lda, lda, bt, ldbt, part, c + j * ldc, ldc, alpha, beta);
-            epi_run(e, row0 + j, row0 + j + rows, col0, col0 + n);
-        }
-        return 0;
-    }
-#elif defined(__AVX2__) && defined(__FMA__)
-    if (!ta) {   /* the same dot products, 8 lanes (op(B)^T copied plainly) */
-        const float *bt = b;
-        int64_t ldbt = ldb;
-        int64_t bt_floats = tb ? 0 : (n * k + 7) / 8 * 8;
-        float *part = pack_space((size_t)(bt_floats + NR * TC_N * 8));
-        if (!part) return -1;
-        if (!tb) {
-            for (int64_t p = 0; p < k; p++)
-                for (int64_t i = 0; i < n; i++) part[i * k + p] = b[p * ldb + i];
-            bt = part;
-            ldbt = k;
-            part += bt_floats;
         }
         for (int64_t j = 0; j < m; j += NR) {
             int64_t rows = m - j < NR ? m - j : NR;
