@@ -57,6 +57,36 @@ static inline float vf_hmax(Vf v) { return _mm512_reduce_max_ps(v); }
 /* the lanes of m loaded, fill in the others; acc + v in the lanes of m */
 static inline Vf vf_load_fill(Vm m, const float *p, float fill) { return _mm512_mask_loadu_ps(vf_set1(fill), m, p); }
 static inline Vf vf_add_lanes(Vf acc, Vm m, Vf v) { return _mm512_mask_add_ps(acc, m, acc, v); }
+/* r[i][j] -> r[j][i] for a 16 x 16 block in registers: 32-bit, 64-bit and two rounds of
+ * 128-bit interleaves. */
+static inline void vf_transpose(Vf r[VL])
+{
+    __m512 t[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++) {
+        __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 2]);
+        __m512d c = _mm512_castps_pd(t[4 * i + 1]), d = _mm512_castps_pd(t[4 * i + 3]);
+        r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
+        r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
+        r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(c, d));
+        r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(c, d));
+    }
+    for (int i = 0; i < 4; i++) {
+        t[i] = _mm512_shuffle_f32x4(r[i], r[4 + i], 0x88);
+        t[4 + i] = _mm512_shuffle_f32x4(r[i], r[4 + i], 0xdd);
+        t[8 + i] = _mm512_shuffle_f32x4(r[8 + i], r[12 + i], 0x88);
+        t[12 + i] = _mm512_shuffle_f32x4(r[8 + i], r[12 + i], 0xdd);
+    }
+    for (int i = 0; i < 4; i++) {
+        r[i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0x88);
+        r[8 + i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0xdd);
+        r[4 + i] = _mm512_shuffle_f32x4(t[4 + i], t[12 + i], 0x88);
+        r[12 + i] = _mm512_shuffle_f32x4(t[4 + i], t[12 + i], 0xdd);
+    }
+}
 #elif defined(__AVX2__) && defined(__FMA__)
 #define RT_VEC 1
 typedef __m256 Vf;
@@ -101,6 +131,29 @@ static inline float vf_sum(Vf v)   /* halves, then pairs, then the last two */
     __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     h = _mm_add_ps(h, _mm_movehl_ps(h, h));
     return _mm_cvtss_f32(_mm_add_ss(h, _mm_movehdup_ps(h)));
+}
+/* r[i][j] -> r[j][i] for an 8 x 8 block in registers: 32-bit and 64-bit interleaves,
+ * then the 128-bit halves exchanged */
+static inline void vf_transpose(Vf r[VL])
+{
+    __m256 t[8];
+    for (int i = 0; i < 4; i++) {
+        t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 2; i++) {
+        __m256d a = _mm256_castps_pd(t[4 * i]), b = _mm256_castps_pd(t[4 * i + 2]);
+        __m256d c = _mm256_castps_pd(t[4 * i + 1]), d = _mm256_castps_pd(t[4 * i + 3]);
+        r[4 * i] = _mm256_castpd_ps(_mm256_unpacklo_pd(a, b));
+        r[4 * i + 1] = _mm256_castpd_ps(_mm256_unpackhi_pd(a, b));
+        r[4 * i + 2] = _mm256_castpd_ps(_mm256_unpacklo_pd(c, d));
+        r[4 * i + 3] = _mm256_castpd_ps(_mm256_unpackhi_pd(c, d));
+    }
+    for (int i = 0; i < 4; i++) {
+        __m256 lo = r[i], hi = r[4 + i];
+        r[i] = _mm256_permute2f128_ps(lo, hi, 0x20);
+        r[4 + i] = _mm256_permute2f128_ps(lo, hi, 0x31);
+    }
 }
 #endif
 
