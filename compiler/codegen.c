@@ -1198,6 +1198,24 @@ static void view2d(Cg *c, Frame *f, Node *x, LLVMValueRef *rows, int64_t *cols)
 
 /* y = op(a) @ op(b) */
 /* y = op(a) @ op(b); with an epilogue (ep: its loop function and KArgs), nnl_sgemm_ep. */
+/* The key nnl_sgemm_kept knows a product's B by (its node's id + 1), where B is the B of
+ * other products too, the same way round: a recurrent weight, or its transposed copy, at
+ * every step of an RNN, packed once for all of them (its values do not change in a run
+ * of the step; the runtime drops the packed copy when the parameters are updated). 0:
+ * B used by fewer products, packed by each as usual (the first product packs a kept B
+ * whole on one thread: for two uses, about what it saves). NNLC_NO_KEPT=1 in nnlc's
+ * environment: none kept (tests/e2e/kept.sh compares). */
+enum { KEPT_MIN_USES = 3 };
+static int64_t kept_key(const Graph *g, const Node *n)
+{
+    int uses = 0;
+    for (int i = 0; i < g->nodes.len && uses < KEPT_MIN_USES; i++) {
+        const Node *u = g->nodes.items[i];
+        if (u->op == OP_MATMUL && u->nin == 2 && u->in[1] == n->in[1] && u->trans_b == n->trans_b) uses++;
+    }
+    return uses >= KEPT_MIN_USES && !getenv("NNLC_NO_KEPT") ? (int64_t)n->in[1]->id + 1 : 0;
+}
+
 static void gen_gemm(Cg *c, Frame *f, Node *n, LLVMValueRef ep, LLVMValueRef ep_args)
 {
     Node *a = n->in[0], *bb = n->in[1];
@@ -1212,7 +1230,19 @@ static void gen_gemm(Cg *c, Frame *f, Node *n, LLVMValueRef ep, LLVMValueRef ep_
     LLVMValueRef args[14] = {i32c(c, n->trans_a), i32c(c, n->trans_b), m, nn, k, f32c(c, 1),
                              node_ptr(c, f, a), i64c(c, ca), node_ptr(c, f, bb), i64c(c, cb),
                              f32c(c, 0), node_ptr(c, f, n), nn, NULL};
-    if (ep) {   /* ..., c, ep, ep_args: C contiguous */
+    int64_t key = kept_key(c->g, n);
+    if (key) {   /* ..., c, ldc, ep, ep_args, key */
+        LLVMTypeRef kt[16];
+        LLVMValueRef ka[16];
+        memcpy(kt, pt, 13 * sizeof *kt);
+        memcpy(ka, args, 13 * sizeof *ka);
+        kt[13] = kt[14] = c->ptr;
+        kt[15] = c->i64;
+        ka[13] = ep ? ep : LLVMConstNull(c->ptr);
+        ka[14] = ep ? ep_args : LLVMConstNull(c->ptr);
+        ka[15] = i64c(c, key);
+        call(c, extern_fn(c, "nnl_sgemm_kept", c->vd, kt, 16), ka, 16);
+    } else if (ep) {   /* ..., c, ep, ep_args: C contiguous */
         pt[12] = c->ptr;
         args[12] = ep;
         args[13] = ep_args;
@@ -1572,6 +1602,8 @@ static void gen_kernel(Cg *c, int index, Kernel *k)
         c->launch[index] = new_launcher(c, index, &f);
         if (c->g->train.clip_norm > 0) gen_clip(c, &f);
         launch_update(c, &f, body, split);
+        /* packed copies of parameters (nnl_sgemm_kept) are stale from here */
+        call(c, extern_fn(c, "nnl_params_changed", c->vd, NULL, 0), NULL, 0);
     } else if (k->kind == K_ROW) {
         gen_row_kernel(c, index, k, &f);
     } else if (k->kind == K_GEMM && k->epilogue >= 0 && operands_in_memory(n)) {

@@ -270,6 +270,7 @@ int rt_run(NnlModel *m, int which, int64_t batch)
                     (long long)m->ctx.max_batch);
     m->ctx.batch = batch;
     rt_set_threads(m->threads);
+    nnl_params_changed();   /* (the caller may have changed them since the last run) */
     fn(&m->ctx);
     if (which == RT_TRAIN) m->ctx.step++;
     return 0;

@@ -7,6 +7,8 @@
 RT_ISA_FN(nnl_sgemm)
 RT_ISA_FN(nnl_sgemm_batched)
 RT_ISA_FN(nnl_sgemm_ep)
+RT_ISA_FN(nnl_sgemm_kept)
+RT_ISA_FN(nnl_params_changed)
 RT_ISA_FN(nnl_sgemm_batched_ep)
 RT_ISA_FN(nnl_sgemm_batched_v)
 RT_ISA_FN(nnl_conv2d)

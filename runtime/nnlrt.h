@@ -79,6 +79,16 @@ void nnl_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float 
 void nnl_sgemm_ep(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                   const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
                   float *c, NnlKernelFn ep, const NnlCtx *ep_ctx);
+/* nnl_sgemm (with an epilogue where ep is not NULL: then ldc = n) whose B the caller
+ * names by key (nonzero): B's values at every product naming it by the same key, on this
+ * thread, until nnl_params_changed, are the same, so it is packed once for them all (an
+ * RNN's recurrent weight, multiplied at every step). */
+void nnl_sgemm_kept(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                    const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
+                    float *c, int64_t ldc, NnlKernelFn ep, const NnlCtx *ep_ctx, int64_t key);
+/* Ends what nnl_sgemm_kept may assume of B's values: every entry point's run and each
+ * optimizer update call it. */
+void nnl_params_changed(void);
 
 /* What a batched product may skip (a hint: NNL_TRI_NONE computes all of C): C_LOWER,
  * only C[i][j] with j <= i is read afterwards (tiles right of the diagonal may be left as

@@ -3,7 +3,8 @@
  * cases (beta = 0 must ignore NaN garbage in C), thin products (10 columns), 1, 2, 3
  * and 5 threads bit-identical (weight gradients split along k included). nnl_sgemm_ep and nnl_sgemm_batched_ep: the epilogue sees every
  * element of C exactly once, and only once it is final (simple and packed paths, several
- * k blocks, row and column splits, batches). */
+ * k blocks, row and column splits, batches). nnl_sgemm_kept: the same bits, its packed
+ * B really read, and dropped by nnl_params_changed. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,6 +172,52 @@ static void check_ep(int ta, int tb, int64_t batch, int64_t m, int64_t n, int64_
     free(a); free(b); free(c); free(c0); free(y); free(visits);
 }
 
+/* nnl_sgemm_kept: the same bits as nnl_sgemm (its B packed once, read by later products
+ * naming the same key), also on `threads` threads (split by rows and by columns); a B
+ * changed behind the key's back still reads as the packed copy (so the copy is really
+ * used), and after nnl_params_changed the product sees the new B. Keys from `key` up:
+ * more keys than slots fall back to packing as usual. */
+static void check_kept(int ta, int tb, int64_t m, int64_t n, int64_t k, int64_t pad, int threads,
+                       int64_t key, int stale_check)
+{
+    unsigned s = (unsigned)(m * 7 + n * 13 + k * 17 + tb);
+    int64_t ar = ta ? k : m, ac = ta ? m : k, br = tb ? n : k, bc = tb ? k : n;
+    int64_t lda = ac + pad, ldb = bc + pad;
+    float *a = malloc(sizeof(float) * ar * lda), *b = malloc(sizeof(float) * br * ldb);
+    float *c0 = malloc(sizeof(float) * m * n), *c = malloc(sizeof(float) * m * n);
+    float *y = malloc(sizeof(float) * m * n);
+    int *visits = calloc((size_t)(m * n), sizeof(int));
+    for (int64_t i = 0; i < ar * lda; i++) a[i] = frand(&s);
+    for (int64_t i = 0; i < br * ldb; i++) b[i] = frand(&s);
+    rt_set_threads(threads);
+    nnl_params_changed();
+    nnl_sgemm(ta, tb, m, n, k, 0.5f, a, lda, b, ldb, 0.0f, c0, n);
+    int bad = 0;
+    for (int rep = 0; rep < 2; rep++) {   /* packs, then reads the packed copy */
+        nnl_sgemm_kept(ta, tb, m, n, k, 0.5f, a, lda, b, ldb, 0.0f, c, n, NULL, NULL, key);
+        bad |= memcmp(c, c0, sizeof(float) * m * n) != 0;
+    }
+    EpTest t = {c, y, visits};
+    nnl_sgemm_kept(ta, tb, m, n, k, 0.5f, a, lda, b, ldb, 0.0f, c, n, ep_kernel, (const NnlCtx *)(void *)&t, key);
+    for (int64_t i = 0; i < m * n; i++)
+        if (c[i] != c0[i] || visits[i] != 1 || y[i] != 2.0f * c0[i] + 1.0f) bad = 1;
+    for (int64_t i = 0; i < br * ldb; i++) b[i] = -2.0f * b[i];
+    if (stale_check) {   /* B changed without telling: the packed copy still answers */
+        nnl_sgemm_kept(ta, tb, m, n, k, 0.5f, a, lda, b, ldb, 0.0f, c, n, NULL, NULL, key);
+        bad |= memcmp(c, c0, sizeof(float) * m * n) != 0;
+    }
+    nnl_params_changed();
+    nnl_sgemm(ta, tb, m, n, k, 0.5f, a, lda, b, ldb, 0.0f, c0, n);
+    nnl_sgemm_kept(ta, tb, m, n, k, 0.5f, a, lda, b, ldb, 0.0f, c, n, NULL, NULL, key);
+    bad |= memcmp(c, c0, sizeof(float) * m * n) != 0;
+    if (bad) {
+        printf("FAIL kept ta=%d tb=%d m=%lld n=%lld k=%lld threads=%d key=%lld\n", ta, tb, (long long)m,
+               (long long)n, (long long)k, threads, (long long)key);
+        failures++;
+    }
+    free(a); free(b); free(c0); free(c); free(y); free(visits);
+}
+
 int main(void)
 {
     static const int64_t sizes[] = {1, 2, 3, 7, 13, 15, 16, 17, 31, 33, 64, 100, 129};
@@ -257,6 +304,18 @@ int main(void)
                 check_ep(ta, tb, 1, 128, 128, 128, threads);  /* batch of one */
                 cases += 8;
             }
+    for (int threads = 1; threads <= 3; threads++)
+        for (int ta = 0; ta < 2; ta++) {
+            /* B transposed is packed on every level (no B in place): the packed copy is used */
+            check_kept(ta, 1, 32, 512, 128, 0, threads, 1, 1);      /* an LSTM step, split by rows */
+            check_kept(ta, 1, 32, 128, 512, 3, threads, 2, 1);      /* its backward: two k blocks */
+            check_kept(ta, 1, 20, 1100, 300, 1, threads, 3, 1);     /* several n blocks, column split */
+            check_kept(ta, 1, 100, 515, 600, 2, threads, 4, 1);     /* ragged n and k blocks */
+            check_kept(ta, 0, 100, 515, 600, 2, threads, 5, 0);     /* a fifth key: a stale slot */
+            check_kept(ta, 0, 32, 512, 128, 0, threads, 1, 0);      /* AVX-512 reads this B in place */
+            check_kept(ta, 0, 7, 10, 30, 0, threads, 2, 0);         /* too small to pack */
+            cases += 7;
+        }
     printf("%d gemm cases, %d failed\n", cases, failures);
     return failures != 0;
 }
