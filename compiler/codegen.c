@@ -226,6 +226,8 @@ typedef struct Loop {
     LLVMValueRef *imm;     /* per node id: a TAKE's position, passed at launch, or NULL */
     int inner_axes;        /* > 0: i runs inside blocks of the last inner_axes axes */
     LLVMValueRef start;    /* the flat index where i's block starts */
+    LLVMValueRef block_i;  /* with blocks: the block's index */
+    int64_t block;         /* with blocks: their size */
     LLVMValueRef hoist;    /* with blocks: the branch into the inner loop, before which
                             * what depends on the block alone is built once a block */
 } Loop;
@@ -659,7 +661,7 @@ static void loop_interleave(Cg *c, LLVMValueRef br, unsigned count)
 static bool same_memory(const Node *a, const Node *b)
 {
     return a == b || (a->off == b->off && a->shape.batched == b->shape.batched && a->op != OP_CONST &&
-                      b->op != OP_CONST);
+                      b->op != OP_CONST && !a->place_in && !b->place_in);
 }
 
 /* Whether loop kernel k is vectorized 512 bits wide where the target has them (LLVM's
@@ -699,6 +701,7 @@ static char *elem_signature(Cg *c, Kernel *k, Node **slots, int *nslots, Node **
         while (j_ < *nslots && !same_memory(slots[j_], (x))) j_++;              \
         if (j_ == *nslots) slots[(*nslots)++] = (x);                            \
         PUT("s%d%s", j_, shape_str(g->arena, (x)->shape));                     \
+        if ((x)->place_in) PUT(" in rows %lld apart", (long long)(x)->place_ld); \
     } while (0)
     PUT("%s%s|", shape_str(g->arena, k->shape), wide_vectors(c, k) ? " zmm" : "");
     for (int j = 0; j < k->nodes.len; j++) {
@@ -734,6 +737,25 @@ static LLVMValueRef slot_base(Cg *c, Frame *f, Node *n, LLVMValueRef off)
     if (n->shape.batched)
         off = LLVMBuildAdd(c->b, i64c(c, c->g->fixed_floats), LLVMBuildMul(c->b, off, f->max_batch, ""), "");
     return LLVMBuildGEP2(c->b, c->f32, f->arena, &off, 1, "");
+}
+
+/* Where a value stored inside a STACK (stacks.c) puts flat index i: its row (the
+ * sample) place_ld floats apart, the rest of the row contiguous. A row is a block
+ * where the loop runs in blocks of whole rows; else it is divided out of i. */
+static LLVMValueRef placed_index(Cg *c, Loop *L, Node *n)
+{
+    LLVMBuilderRef b = c->b;
+    int64_t rs = 1;
+    for (int k = 1; k < n->shape.rank; k++) rs *= n->shape.d[k];
+    LLVMValueRef row, col;
+    if (L->inner_axes && L->block == rs) {
+        row = L->block_i;
+        col = LLVMBuildSub(b, L->i, L->start, "");
+    } else {
+        row = LLVMBuildUDiv(b, L->i, i64c(c, rs), "");
+        col = LLVMBuildSub(b, L->i, LLVMBuildMul(b, row, i64c(c, rs), ""), "");
+    }
+    return LLVMBuildAdd(b, LLVMBuildMul(b, row, i64c(c, n->place_ld), ""), col, "");
 }
 
 static LLVMValueRef gen_elem_kernel(Cg *c, int index, Kernel *k, Node **slots, int nslots, Node **imms,
@@ -772,12 +794,24 @@ static LLVMValueRef gen_elem_kernel(Cg *c, int index, Kernel *k, Node **slots, i
         LLVMValueRef at = i64c(c, 1 + nslots + j);
         L.imm[imms[j]->id] = LLVMBuildLoad2(c->b, c->i64, LLVMBuildGEP2(c->b, c->i64, kargs, &at, 1, ""), "");
     }
+    /* a value stored inside a STACK (stacks.c): its base moved to its place in the
+     * STACK's first row, passed at launch after the immediates (so the steps of a
+     * recurrence still share the loop) */
+    bool placed = false;
+    for (int j = 0, q = 0; j < nslots; j++) {
+        if (!slots[j]->place_in) continue;
+        LLVMValueRef at = i64c(c, 1 + nslots + nimms + q++);
+        LLVMValueRef po = LLVMBuildLoad2(c->b, c->i64, LLVMBuildGEP2(c->b, c->i64, kargs, &at, 1, ""), "");
+        L.base[slots[j]->id] = LLVMBuildGEP2(c->b, c->f32, L.base[slots[j]->id], &po, 1, "");
+        placed = true;
+    }
     /* A kernel that reads a broadcast operand (a per-channel bias of f32[B, C, H, W])
      * runs in blocks of the trailing axes over which every such operand is contiguous
      * or constant (H x W): its index is then computed once a block, not divided out of
      * every i, and the inner loop vectorizes. */
     int64_t block = 1;
-    bool blocks = false;   /* a broadcast or an axis op reads better in blocks */
+    bool blocks = placed;  /* a broadcast or an axis op reads better in blocks, and a
+                              value in a STACK is stored a row at a time */
     L.inner_axes = k->shape.rank - (k->shape.batched ? 1 : 0);
     for (int j = 0; j < k->nodes.len; j++) {
         Node *n = k->nodes.items[j];
@@ -802,6 +836,8 @@ static LLVMValueRef gen_elem_kernel(Cg *c, int index, Kernel *k, Node **slots, i
         LLVMValueRef olo = LLVMBuildSDiv(c->b, lo, nb, "");
         LLVMValueRef ohi = LLVMBuildSDiv(c->b, LLVMBuildAdd(c->b, hi, i64c(c, block - 1), ""), nb, "");
         fo = loop_begin(c, fn, olo, ohi);
+        L.block_i = fo.i;
+        L.block = block;
         L.start = LLVMBuildMul(c->b, fo.i, nb, "start");
         LLVMValueRef end = LLVMBuildAdd(c->b, L.start, nb, "");
         LLVMValueRef j0 = sel_i64(c, LLVMIntSGT, lo, L.start, lo, L.start);
@@ -819,7 +855,8 @@ static LLVMValueRef gen_elem_kernel(Cg *c, int index, Kernel *k, Node **slots, i
         LLVMValueRef v = elem(c, &L, n);
         L.val[n->id] = v;
         if (n->stored) {
-            LLVMValueRef p = LLVMBuildGEP2(c->b, c->f32, L.base[n->id], &L.i, 1, "");
+            LLVMValueRef idx = n->place_in ? placed_index(c, &L, n) : L.i;
+            LLVMValueRef p = LLVMBuildGEP2(c->b, c->f32, L.base[n->id], &idx, 1, "");
             LLVMBuildStore(c->b, v, p);
         }
     }
@@ -843,7 +880,8 @@ static void launch_loop(Cg *c, Frame *f, LLVMValueRef fn, LLVMValueRef n, int we
 static int loop_weight(const Kernel *k);
 
 /* The loop function of kernel k, made or shared with an identical earlier one, and what
- * its launch passes it (KArgs: {ctx, offsets of k's slots, its immediates}). */
+ * its launch passes it (KArgs: {ctx, offsets of k's slots, its immediates, the places
+ * of its slots that lie inside a STACK}). */
 typedef struct LoopFn {
     LLVMValueRef fn;
     Node **slots, **imms;
@@ -872,7 +910,9 @@ static LoopFn loop_fn(Cg *c, int index, Kernel *k)
 /* KArgs of l on the current launcher's stack; frees l's lists. */
 static LLVMValueRef loop_kargs(Cg *c, Frame *f, LoopFn *l)
 {
-    LLVMTypeRef at = LLVMArrayType2(c->i64, 1 + l->nslots + l->nimms);
+    int nplaced = 0;
+    for (int j = 0; j < l->nslots; j++) nplaced += l->slots[j]->place_in != NULL;
+    LLVMTypeRef at = LLVMArrayType2(c->i64, 1 + l->nslots + l->nimms + nplaced);
     LLVMValueRef kargs = LLVMBuildAlloca(c->b, at, "kargs");
     LLVMValueRef zero = i64c(c, 0);
     LLVMBuildStore(c->b, f->ctx, LLVMBuildGEP2(c->b, c->i64, kargs, &zero, 1, ""));
@@ -883,6 +923,11 @@ static LLVMValueRef loop_kargs(Cg *c, Frame *f, LoopFn *l)
     for (int j = 0; j < l->nimms; j++) {
         LLVMValueRef i = i64c(c, 1 + l->nslots + j);
         LLVMBuildStore(c->b, i64c(c, l->imms[j]->ax1), LLVMBuildGEP2(c->b, c->i64, kargs, &i, 1, ""));
+    }
+    for (int j = 0, q = 0; j < l->nslots; j++) {   /* a value's place in its STACK */
+        if (!l->slots[j]->place_in) continue;
+        LLVMValueRef i = i64c(c, 1 + l->nslots + l->nimms + q++);
+        LLVMBuildStore(c->b, i64c(c, l->slots[j]->place_off), LLVMBuildGEP2(c->b, c->i64, kargs, &i, 1, ""));
     }
     free(l->slots);
     free(l->imms);
@@ -1227,8 +1272,14 @@ static void gen_gemm(Cg *c, Frame *f, Node *n, LLVMValueRef ep, LLVMValueRef ep_
     LLVMValueRef nn = n->trans_b ? rb : i64c(c, cb);
     LLVMTypeRef pt[14] = {c->i32, c->i32, c->i64, c->i64, c->i64, c->f32, c->ptr, c->i64,
                           c->ptr, c->i64, c->f32, c->ptr, c->i64, c->ptr};
+    LLVMValueRef pa = node_ptr(c, f, a), lda = i64c(c, ca);
+    if (a->place_in) {   /* A's rows inside a STACK (stacks.c; never transposed) */
+        LLVMValueRef po = i64c(c, a->place_off);
+        pa = LLVMBuildGEP2(c->b, c->f32, pa, &po, 1, "");
+        lda = i64c(c, a->place_ld);
+    }
     LLVMValueRef args[14] = {i32c(c, n->trans_a), i32c(c, n->trans_b), m, nn, k, f32c(c, 1),
-                             node_ptr(c, f, a), i64c(c, ca), node_ptr(c, f, bb), i64c(c, cb),
+                             pa, lda, node_ptr(c, f, bb), i64c(c, cb),
                              f32c(c, 0), node_ptr(c, f, n), nn, NULL};
     int64_t key = kept_key(c->g, n);
     if (key) {   /* ..., c, ldc, ep, ep_args, key */

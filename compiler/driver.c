@@ -331,6 +331,7 @@ static int compile(Arena *a, const Options *o)
     if (is(o, "grad")) { ir_print(stdout, g, g->nodes.len); return 0; }
     if (o->check) return 0;
     fuse_graph(g);
+    if (o->opt_level > 0 && !getenv("NNLC_NO_STACK_PLACE")) stacks_graph(g);   /* (tests/e2e/stack_place.sh) */
     if (is(o, "fused")) { fuse_print(stdout, g); return 0; }
     plan_graph(g);
     if (is(o, "plan")) { plan_print(stdout, g); return 0; }

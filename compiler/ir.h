@@ -129,7 +129,12 @@ struct Node {
     int ax0, ax1;           /* SUM: reduced axes [ax0, ax1) */
     int trans_a, trans_b;   /* MATMUL */
     BmmView *view;          /* BMM: operands read in place (views.c), or NULL */
-    bool filled;            /* STACK: its operands wrote themselves into it (views.c) */
+    bool filled;            /* STACK: its operands wrote themselves into it (views.c,
+                               stacks.c) */
+    struct Node *place_in;  /* stacks.c: stored inside this STACK's memory (the outermost
+                               of nested ones): a sample's row of this node at place_off
+                               floats into the STACK's row, rows place_ld floats apart */
+    int64_t place_off, place_ld;
     Shape from;             /* EXPAND: the operand viewed with the output's rank */
     int param;              /* PARAM: index in Graph.params */
     int64_t attr[10];       /* CONV2D*: stride h w, pad top left bottom right, dilation h
@@ -323,6 +328,10 @@ bool fuse_folded(const Graph *g, const Node *n);
 bool fuse_epilogue_host(const Node *n);
 /* Kernel index i as the memory plan sees it: an epilogue runs within its host's kernel. */
 int fuse_step(const Graph *g, int i);
+/* stacks.c: a STACK along axis 1 whose operands are values elementwise loops store (or
+ * such STACKs) has them written into its memory where it puts them (Node.place_in), and
+ * copies nothing (-O1 and up, after fuse_graph; exact). */
+void stacks_graph(Graph *g);
 /* Kernel i as one line of --emit=fused (malloc'd; NULL without memory), at most
  * max_nodes nodes, with " (line L)" of its first node when with_line. */
 char *fuse_kernel_desc(const Graph *g, int i, int max_nodes, bool with_line);

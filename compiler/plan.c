@@ -51,7 +51,7 @@ static int64_t pool_alloc(Pool *p, int64_t size, int now, int last)
  * input, the output or the loss. */
 static bool placeable(const Graph *g, const Node *n)
 {
-    if (!n->stored || n->alias || n->pinned || n->op == OP_PARAM || n->op == OP_INPUT ||
+    if (!n->stored || n->alias || n->pinned || n->place_in || n->filled || n->op == OP_PARAM || n->op == OP_INPUT ||
         n->op == OP_LABEL || n->op == OP_EMA)
         return false;
     if (n == g->output || n == g->loss || n == g->t_output || n == g->t_loss) return false;
@@ -177,6 +177,17 @@ void plan_graph(Graph *g)
         Node *n = g->nodes.items[i];
         if (n->alias && last[i] > last[n->in[0]->id]) last[n->in[0]->id] = last[i];
     }
+    /* a value inside a STACK's memory (stacks.c) keeps the STACK alive, which lives from
+     * the first of them written */
+    int *first = malloc((nn + 1) * sizeof *first);
+    if (!first) abort();
+    for (int i = 0; i < nn; i++) first[i] = nk + 1;
+    for (int i = 0; i < nn; i++) {
+        Node *n = g->nodes.items[i], *s = n->place_in;
+        if (!s) continue;
+        if (last[i] > last[s->id]) last[s->id] = last[i];
+        if (n->op != OP_STACK && fuse_step(g, n->kernel) < first[s->id]) first[s->id] = fuse_step(g, n->kernel);
+    }
     Node **over = epilogue_in_place(g, last);
     Pool fixed = {0}, batch = {0};
     /* the input and label regions first: the runtime writes them before a call */
@@ -196,6 +207,15 @@ void plan_graph(Graph *g)
         }
         if (s) {
             n->off = s->off;
+            continue;
+        }
+        if (n->place_in) {   /* stacks.c */
+            Node *r = n->place_in;
+            if (!placed[r->id]) {
+                place(r, &batch, &fixed, fixed_base, first[r->id], r->pinned ? nk + 1 : last[r->id]);
+                placed[r->id] = true;
+            }
+            n->off = r->off;
             continue;
         }
         if (placed[i]) continue;
@@ -229,6 +249,7 @@ void plan_graph(Graph *g)
     free(fixed.b);
     free(batch.b);
     free(last);
+    free(first);
     free(over);
     free(placed);
 }
@@ -249,7 +270,11 @@ void plan_print(FILE *out, const Graph *g)
     for (int i = 0; i < g->nodes.len; i++) {
         Node *n = g->nodes.items[i];
         if (!n->stored && n->op != OP_PARAM && n->op != OP_INPUT && n->op != OP_LABEL) continue;
-        fprintf(out, "%%%d %s %s @%s%lld\n", n->id, ir_op_names[n->op], shape_str(g->arena, n->shape),
-                n->shape.batched ? "B*" : "", (long long)n->off);
+        if (n->place_in)
+            fprintf(out, "%%%d %s %s in %%%d (+%lld, rows %lld apart)\n", n->id, ir_op_names[n->op],
+                    shape_str(g->arena, n->shape), n->place_in->id, (long long)n->place_off, (long long)n->place_ld);
+        else
+            fprintf(out, "%%%d %s %s @%s%lld\n", n->id, ir_op_names[n->op], shape_str(g->arena, n->shape),
+                    n->shape.batched ? "B*" : "", (long long)n->off);
     }
 }
