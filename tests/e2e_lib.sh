@@ -16,3 +16,15 @@ falls() {
 }
 # atleast X Y: X >= Y as numbers
 atleast() { awk -v x="$1" -v y="$2" 'BEGIN { exit !(x + 0 >= y + 0) }'; }
+# same_training DIR A B STEPS: the programs DIR/A and DIR/B (one model built two ways)
+# train STEPS steps on one thread and on two and log the same bytes (DIR/A1.csv ...).
+same_training() {
+    for t in 1 2; do
+        for b in "$2" "$3"; do
+            (cd "$1" && ./$b train --steps "$4" --threads $t --quiet --log $b$t.csv > /dev/null) || return 1
+        done
+        test "$(wc -l < "$1/$2$t.csv")" -ge "$4" || { echo "$2 logged too few steps"; return 1; }
+        cmp "$1/$2$t.csv" "$1/$3$t.csv" ||
+            { echo "$2 and $3 train differently ($t threads):"; diff "$1/$2$t.csv" "$1/$3$t.csv" | head; return 1; }
+    done
+}

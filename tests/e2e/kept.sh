@@ -13,12 +13,6 @@ test "$(NNLC_NO_KEPT=1 $NNLC --emit=llvm $M | grep -c "call void @nnl_sgemm_kept
 $NNLC --emit=llvm $M | grep -q "call void @nnl_params_changed" || { echo "no nnl_params_changed after the update"; exit 1; }
 $NNLC $M -o "$TMPD/k"
 NNLC_NO_KEPT=1 $NNLC $M -o "$TMPD/n"
-for t in 1 2; do
-    for b in k n; do
-        (cd "$TMPD" && ./$b train --steps 40 --threads $t --quiet --log $b$t.csv > /dev/null)
-    done
-    test "$(wc -l < "$TMPD/k$t.csv")" -ge 40
-    cmp "$TMPD/k$t.csv" "$TMPD/n$t.csv" || { echo "kept B changes training ($t threads):"; diff "$TMPD/k$t.csv" "$TMPD/n$t.csv" | head; exit 1; }
-done
+same_training "$TMPD" k n 40
 falls "$TMPD/k1.csv"
 echo "rnn_kept: $kept products on a kept B, training identical"

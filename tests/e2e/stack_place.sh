@@ -15,11 +15,5 @@ nested=$(echo "$P" | grep -c "rows 2304 apart")   # gates and steps inside [B, 8
 test "$nested" -ge 32 || { echo "$nested values inside the [B, 8, 288] STACK"; exit 1; }
 $NNLC $M -o "$TMPD/s"
 NNLC_NO_STACK_PLACE=1 $NNLC $M -o "$TMPD/n"
-for t in 1 2; do
-    for b in s n; do
-        (cd "$TMPD" && ./$b train --steps 40 --threads $t --quiet --log $b$t.csv > /dev/null)
-    done
-    test "$(wc -l < "$TMPD/s$t.csv")" -ge 40
-    cmp "$TMPD/s$t.csv" "$TMPD/n$t.csv" || { echo "STACKs in place change training ($t threads):"; diff "$TMPD/s$t.csv" "$TMPD/n$t.csv" | head; exit 1; }
-done
+same_training "$TMPD" s n 40
 echo "rnn_kept: $filled STACKs filled by their operands ($nested values nested), training identical"

@@ -12,11 +12,5 @@ done
 $NNLC $M -o "$TMPD/v"
 NNLC_NO_VIEWS=1 $NNLC $M -o "$TMPD/n"
 test "$(NNLC_NO_VIEWS=1 $NNLC --emit=fused $M | grep -c 'in place')" = 0
-for t in 1 2; do
-    for b in v n; do
-        (cd "$TMPD" && ./$b train --steps 40 --threads $t --quiet --log $b$t.csv > /dev/null)
-    done
-    test "$(wc -l < "$TMPD/v$t.csv")" -ge 40
-    cmp "$TMPD/v$t.csv" "$TMPD/n$t.csv" || { echo "views change training ($t threads):"; diff "$TMPD/v$t.csv" "$TMPD/n$t.csv" | head; exit 1; }
-done
+same_training "$TMPD" v n 40
 echo "views_mix: $(echo "$F" | grep -c 'in place') products in place, training identical"
