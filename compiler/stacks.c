@@ -38,20 +38,28 @@ static bool own_index(const Node *r, const Node *x)
     }
 }
 
+/* Whether n's memory is its own to lay out: not the output, the loss, a gradient, the
+ * input or the label, which the runtime or the plan put elsewhere. */
+static bool own_memory(const Graph *g, const Node *n)
+{
+    if (n->pinned || n == g->output || n == g->loss || n == g->t_output || n == g->t_loss || n == g->input ||
+        n == g->label)
+        return false;
+    for (int k = 0; k < g->params.len; k++)
+        if (((ParamInfo *)g->params.items[k])->grad == n) return false;
+    return true;
+}
+
 /* Whether x may live inside STACK s: stored by an elementwise loop over its own shape (or
  * a STACK this pass filled), with memory the plan would give it, and read only by s, its
  * own loop at its own element and products as their A. */
 static bool movable(const Graph *g, const Node *x, const Node *s, Node ***readers, const int *nreaders,
                     const bool *mine)
 {
-    if (!x->stored || !x->shape.batched || x->alias || x->pinned || x->place_in || x->shape.rank < 2)
+    if (!x->stored || !x->shape.batched || x->alias || x->place_in || x->shape.rank < 2 || !own_memory(g, x))
         return false;
     if (x->op == OP_PARAM || x->op == OP_INPUT || x->op == OP_LABEL || x->op == OP_EMA || x->op == OP_CONST)
         return false;
-    if (x == g->output || x == g->loss || x == g->t_output || x == g->t_loss || x == g->input || x == g->label)
-        return false;
-    for (int k = 0; k < g->params.len; k++)
-        if (((ParamInfo *)g->params.items[k])->grad == x) return false;
     if (x->op == OP_STACK) {
         if (!mine[x->id]) return false;
     } else {
@@ -102,7 +110,7 @@ void stacks_graph(Graph *g)
     for (int i = 0; i < nn; i++) {
         Node *s = g->nodes.items[i];
         if (s->op != OP_STACK || s->filled || s->ax0 != 1 || !s->stored || !s->shape.batched || s->alias ||
-            s->nin < 1)
+            s->nin < 1 || !own_memory(g, s))
             continue;
         int64_t rs = row_size(s->shape), sum = 0;
         bool ok = true;
