@@ -664,6 +664,13 @@ static bool same_memory(const Node *a, const Node *b)
                       b->op != OP_CONST && !a->place_in && !b->place_in);
 }
 
+/* Whether the forward segment runs only for inference (the training step has a forward
+ * of its own, or there is no training). */
+static bool forward_only_infers(const Graph *g)
+{
+    return g->inference || !g->has_train || !(ir_entry_segments(g, ENTRY_TRAIN) & 1u << SEG_FORWARD);
+}
+
 /* Whether loop kernel k is vectorized 512 bits wide where the target has them (LLVM's
  * x86 default is 256, as their clock costs the training step's loops as much as they
  * save): the loops of a forward that only inference runs, which are most of a batch-1
@@ -673,9 +680,7 @@ static bool same_memory(const Node *a, const Node *b)
  * norm or GELU in it) keeps 256. */
 static bool wide_vectors(Cg *c, const Kernel *k)
 {
-    const Graph *g = c->g;
-    bool inference_only = g->inference || !g->has_train || !(ir_entry_segments(g, ENTRY_TRAIN) & 1u << SEG_FORWARD);
-    return k->seg == SEG_FORWARD && inference_only && !getenv("NNLC_NO_WIDE_LOOPS");
+    return k->seg == SEG_FORWARD && forward_only_infers(c->g) && !getenv("NNLC_NO_WIDE_LOOPS");
 }
 
 /* The memory an elementwise kernel touches, as slots: the stored nodes it writes and
@@ -1248,17 +1253,23 @@ static void view2d(Cg *c, Frame *f, Node *x, LLVMValueRef *rows, int64_t *cols)
  * every step of an RNN, packed once for all of them (its values do not change in a run
  * of the step; the runtime drops the packed copy when the parameters are updated). 0:
  * B used by fewer products, packed by each as usual (the first product packs a kept B
- * whole on one thread: for two uses, about what it saves). NNLC_NO_KEPT=1 in nnlc's
- * environment: none kept (tests/e2e/kept.sh compares). */
+ * whole on one thread: for two uses, about what it saves). And a parameter that a
+ * forward only inference runs multiplies: the runtime keeps its packed copy from one
+ * call to the next while nothing writes the parameters (NnlModel.params_settled), so
+ * that a batch-1 call packs no weights (char GPT batch-1 1,510 -> 1,378-1,403 us one
+ * thread, 896-915 -> 818-874 two, Zen 3). NNLC_NO_KEPT=1 in nnlc's environment: none
+ * kept (tests/e2e/kept.sh compares). */
 enum { KEPT_MIN_USES = 3 };
 static int64_t kept_key(const Graph *g, const Node *n)
 {
+    if (getenv("NNLC_NO_KEPT")) return 0;
+    if (n->seg == SEG_FORWARD && n->in[1]->op == OP_PARAM && forward_only_infers(g)) return (int64_t)n->in[1]->id + 1;
     int uses = 0;
     for (int i = 0; i < g->nodes.len && uses < KEPT_MIN_USES; i++) {
         const Node *u = g->nodes.items[i];
         if (u->op == OP_MATMUL && u->nin == 2 && u->in[1] == n->in[1] && u->trans_b == n->trans_b) uses++;
     }
-    return uses >= KEPT_MIN_USES && !getenv("NNLC_NO_KEPT") ? (int64_t)n->in[1]->id + 1 : 0;
+    return uses >= KEPT_MIN_USES ? (int64_t)n->in[1]->id + 1 : 0;
 }
 
 static void gen_gemm(Cg *c, Frame *f, Node *n, LLVMValueRef ep, LLVMValueRef ep_args)

@@ -517,6 +517,7 @@ int rt_ckpt_load(NnlModel *m, const char *path, RtCkptMeta *mt, char *err, size_
         memcpy(nm.std, data + start[n + 1], (size_t)d->in_size * 4);
     }
     for (int i = 0; i < n; i++) memcpy(m->arena + t[i].arena_off, data + start[i], (size_t)t[i].size * 4);
+    rt_params_written(m);
     m->ctx.step = step;
     m->ctx.seed = seed;
     if (mt)

@@ -995,11 +995,13 @@ static void gemm_split_k(int simple, int tc, int thin, int64_t m, int64_t n, int
  * it until the parameters next change) is packed once into a buffer kept for it, in
  * gemm_packed's layout over all of B's columns, and the products read it there. Entries
  * are per calling thread and hold while kept_epoch stands: nnl_params_changed moves it on
- * at every entry point's run and after each optimizer update, so a packed copy never
- * outlives the values it was made from. On Zen 3 (AVX2, which packs these B) the LSTM
+ * at an entry point's run (unless the model's parameters are settled since its last run:
+ * rt_run) and after each optimizer update, so a packed copy never outlives the values it
+ * was made from; a forward that only inference runs keeps its weights so from call to
+ * call. On Zen 3 (AVX2, which packs these B) the LSTM
  * step's per-step products 8.3 -> 6.8 ms a step on one thread, 6.5 -> 4.3 on two
  * (--profile); AVX-512 reads a B this size in place, as before. */
-enum { KEPT_SLOTS = 4 };
+enum { KEPT_SLOTS = 32, KEPT_MAX_FLOATS = 1 << 24 };   /* 64 MB a thread at most */
 typedef struct Kept {
     const float *b;
     int64_t key, ldb, k, n;
@@ -1031,6 +1033,9 @@ static const float *kept_b(int64_t key, int tb, const float *b, int64_t ldb, int
     for (int i = 0; i < KEPT_SLOTS && !s; i++)
         if (kept[i].epoch != epoch && kept[i].buf.cap >= (size_t)(k * *npad)) s = &kept[i];
     if (!s) return NULL;
+    size_t held = 0;
+    for (int i = 0; i < KEPT_SLOTS; i++) held += kept[i].buf.cap;
+    if (s->buf.cap < (size_t)(k * *npad) && held - s->buf.cap + (size_t)(k * *npad) > KEPT_MAX_FLOATS) return NULL;
     float *p = rt_scratch(&s->buf, (size_t)(k * *npad));
     if (!p) return NULL;
     int64_t kc_max = ceil_div(k, ceil_div(k, KC));   /* gemm_packed's blocks of k */

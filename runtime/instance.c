@@ -229,6 +229,7 @@ void nnl_init_params(NnlModel *m, uint64_t seed)
     if (d->state_floats > 0) memset(m->arena + d->state_off, 0, sizeof(float) * d->state_floats);
     m->ctx.step = 0;
     m->ctx.seed = seed;
+    rt_params_written(m);
 }
 
 void nnl_set_threads(NnlModel *m, int threads)
@@ -270,7 +271,8 @@ int rt_run(NnlModel *m, int which, int64_t batch)
                     (long long)m->ctx.max_batch);
     m->ctx.batch = batch;
     rt_set_threads(m->threads);
-    nnl_params_changed();   /* (the caller may have changed them since the last run) */
+    if (!m->params_settled || m->params_exposed) nnl_params_changed();
+    m->params_settled = (which == RT_FORWARD || which == RT_LOSS) && !m->params_exposed;
     fn(&m->ctx);
     if (which == RT_TRAIN) m->ctx.step++;
     return 0;
@@ -334,6 +336,7 @@ int nnl_param_index(const NnlModel *m, const char *name)
 float *nnl_param_data(NnlModel *m, int i)
 {
     if (i < 0 || i >= m->d->nparams) return NULL;
+    m->params_exposed = 1;   /* the caller may write them from now on, at any time */
     return m->arena + m->d->param_off + m->d->params[i].offset;
 }
 

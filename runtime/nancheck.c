@@ -85,6 +85,7 @@ int rt_nan_after(RtNanGuard *g, NnlModel *m, char *why, size_t len)
     else snprintf(why, len, "the loss is %g", loss);
     if (g->mode == RT_NAN_SKIP) {
         memcpy(m->arena + d->param_off, g->saved, sizeof(float) * (size_t)d->nparam_floats);
+        rt_params_written(m);
         memcpy(m->arena + d->state_off, g->saved + d->nparam_floats, sizeof(float) * (size_t)d->state_floats);
         m->ctx.step = g->step;
         g->skipped++;

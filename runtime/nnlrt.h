@@ -86,8 +86,9 @@ void nnl_sgemm_ep(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, flo
 void nnl_sgemm_kept(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                     const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
                     float *c, int64_t ldc, NnlKernelFn ep, const NnlCtx *ep_ctx, int64_t key);
-/* Ends what nnl_sgemm_kept may assume of B's values: every entry point's run and each
- * optimizer update call it. */
+/* Ends what nnl_sgemm_kept may assume of B's values: each optimizer update and every
+ * entry point's run that follows a change of the parameters (or whose parameters the
+ * caller may write: nnl_param_data) call it. */
 void nnl_params_changed(void);
 
 /* What a batched product may skip (a hint: NNL_TRI_NONE computes all of C): C_LOWER,

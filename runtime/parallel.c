@@ -60,7 +60,7 @@ void rt_share(int64_t n, int nt, int64_t *lo, int64_t *hi)
 
 /* ---- per-thread scratch ---- */
 
-enum { SCRATCH_MAX = 24 };                   /* buffers a thread may hold */
+enum { SCRATCH_MAX = 64 };                   /* buffers a thread may hold */
 static __thread RtScratch *scratch_held[SCRATCH_MAX];
 static __thread int scratch_n;
 static pthread_key_t scratch_key;

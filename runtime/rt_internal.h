@@ -252,8 +252,14 @@ struct NnlModel {
     int64_t arena_floats;
     NnlCtx ctx;
     int threads;
+    /* packed copies of the parameters (nnl_sgemm_kept) hold from one run to the next
+     * while nothing may have written them: settled after a forward or loss run, not
+     * after a training run or any write below (rt_params_written); never once the
+     * caller was handed them to write (nnl_param_data) */
+    int params_settled, params_exposed;
     char err[RT_ERRLEN];
 };
+static inline void rt_params_written(NnlModel *m) { m->params_settled = 0; }
 float *rt_input(NnlModel *m);    /* (max_batch, in_size) */
 float *rt_label(NnlModel *m);    /* (max_batch, label_size) */
 float *rt_output(NnlModel *m);   /* (max_batch, out_size) */
