@@ -998,9 +998,9 @@ static void gemm_split_k(int simple, int tc, int thin, int64_t m, int64_t n, int
  * at an entry point's run (unless the model's parameters are settled since its last run:
  * rt_run) and after each optimizer update, so a packed copy never outlives the values it
  * was made from; a forward that only inference runs keeps its weights so from call to
- * call. On Zen 3 (AVX2, which packs these B) the LSTM
- * step's per-step products 8.3 -> 6.8 ms a step on one thread, 6.5 -> 4.3 on two
- * (--profile); AVX-512 reads a B this size in place, as before. */
+ * call. On Zen 3 (AVX2, which packs these B) the LSTM step's per-step products 8.3 ->
+ * 6.8 ms a step on one thread, 6.5 -> 4.3 on two (--profile); AVX-512 reads a B this
+ * size in place, as before. */
 enum { KEPT_SLOTS = 32, KEPT_MAX_FLOATS = 1 << 24 };   /* 64 MB a thread at most */
 typedef struct Kept {
     const float *b;
