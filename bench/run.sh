@@ -7,6 +7,8 @@
 # ../shared/BENCHMARKING.md says (tcmalloc, OpenMP OpenBLAS, OPENBLAS_CORETYPE unset).
 #   BENCH_THREADS="1 2"  thread counts      BENCH_MODELS="cnn mlp ..."  which models
 #   BENCH_QUICK=1        fewer repetitions  BENCH_GEMM=0                skip sgemm
+#   BENCH_ROUNDS=R       NNL and PyTorch alternated R times for each line, medians
+#                        reported (a VM's speed drifts by 20% over minutes)
 cd "$(dirname "$0")/.." || exit 2
 B=${NNL_BUILD:-build}
 NNLC=$PWD/$B/nnlc
@@ -38,6 +40,8 @@ HAVE_TORCH=0
 /usr/bin/python3 -c 'import torch' 2>/dev/null && HAVE_TORCH=1
 
 . bench/models.sh
+# median V...: the middle value (the mean of the middle two), empty for none
+median() { printf '%s\n' "$@" | sort -g | awk 'NF { v[++n] = $1 } END { if (n) print n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2 }'; }
 
 gcc -O2 -march=native -fopenmp bench/peak.c -o "$W/peak" || exit 1
 echo "== FMA peak (bench/peak.c) =="
@@ -56,11 +60,16 @@ for m in $MODELS; do
     t1=$(date +%s.%N)
     comp=$(echo "$t0 $t1" | awk '{ printf "%.2f", $2 - $1 }')
     for t in $THREADS; do
-        n=$("$W/$m" bench --threads "$t" $(reps_of $m)) || exit 1
-        p=""
-        [ $HAVE_TORCH = 1 ] && p=$($TORCH_ENV /usr/bin/python3 bench/torch_bench.py "$m" --threads "$t" $(reps_of $m))
-        ns=$(field "$n" train_samples_per_s); nl=$(field "$n" forward_b1_us); nr=$(field "$n" max_rss_kb)
-        ps=$(field "$p" train_samples_per_s); pl=$(field "$p" forward_b1_us); pr=$(field "$p" max_rss_kb)
+        nss=""; nls=""; pss=""; pls=""
+        for r in $(seq "${BENCH_ROUNDS:-1}"); do
+            n=$("$W/$m" bench --threads "$t" $(reps_of $m)) || exit 1
+            p=""
+            [ $HAVE_TORCH = 1 ] && p=$($TORCH_ENV /usr/bin/python3 bench/torch_bench.py "$m" --threads "$t" $(reps_of $m))
+            nss="$nss $(field "$n" train_samples_per_s)"; nls="$nls $(field "$n" forward_b1_us)"
+            pss="$pss $(field "$p" train_samples_per_s)"; pls="$pls $(field "$p" forward_b1_us)"
+        done
+        ns=$(median $nss); nl=$(median $nls); nr=$(field "$n" max_rss_kb)
+        ps=$(median $pss); pl=$(median $pls); pr=$(field "$p" max_rss_kb)
         echo "$m $t $(field "$n" batch) $ns ${ps:-0} $(flops $m) $(peak_of $t) $nl ${pl:-0} $comp $nr ${pr:-0}" | awk '{
             ratio = $5 > 0 ? sprintf("%.2fx", $4 / $5) : "-"
             share = $7 > 0 ? sprintf("%.1f%%", 100 * $4 * $6 / ($7 * 1e9)) : "-"
