@@ -305,6 +305,17 @@ bool ir_trains(const Graph *g)
     return g->has_train && !g->inference;
 }
 
+bool ir_same_index(const Node *r)
+{
+    switch (r->op) {
+    case OP_PERMUTE: case OP_SLICE: case OP_UNSLICE: case OP_CONCAT: case OP_TAKE:
+    case OP_GATHER: case OP_EXPAND: case OP_CAUSAL: case OP_EMA:
+        return false;
+    default:
+        return ir_op_kind[r->op] == K_ELEM;
+    }
+}
+
 Node *ir_concat(Graph *g, Node *a, Node *b, int axis, Span at)
 {
     Shape s = a->shape;

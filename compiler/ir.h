@@ -232,6 +232,9 @@ void ir_set_order(Graph *g, PtrVec out, const int *start);
 void ir_drop_training(Graph *g);
 /* Whether the graph has a backward pass and an optimizer update to generate. */
 bool ir_trains(const Graph *g);
+/* Whether elementwise r reads its operands at its own flat index (so an operand of r's
+ * shape is read at exactly the element r writes). */
+bool ir_same_index(const Node *r);
 extern const int ir_op_arity[], ir_op_kind[];
 
 Graph *ir_new_graph(Arena *a);

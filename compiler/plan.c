@@ -60,19 +60,6 @@ static bool placeable(const Graph *g, const Node *n)
     return true;
 }
 
-/* Whether r reads its operands at its own flat index (so an operand of r's shape is read
- * at exactly the element r writes). */
-static bool same_index(const Node *r)
-{
-    switch (r->op) {
-    case OP_PERMUTE: case OP_SLICE: case OP_UNSLICE: case OP_CONCAT: case OP_TAKE:
-    case OP_GATHER: case OP_EXPAND: case OP_CAUSAL: case OP_EMA:
-        return false;
-    default:
-        return ir_op_kind[r->op] == K_ELEM;
-    }
-}
-
 /* A product (or a row kernel) whose only reader is its epilogue gives its memory to the
  * epilogue's first stored value of its shape (char GPT: q, k, v plus bias over the 3 MB
  * product, the residual adds over theirs, a layer norm's scale and shift over the
@@ -103,7 +90,7 @@ static Node **epilogue_in_place(const Graph *g, int *last)
         for (int j = 0; j < ke->nodes.len && ok; j++) {
             const Node *r = ke->nodes.items[j];
             for (int q = 0; q < r->nin; q++)
-                if (r->in[q] == c && (j > at || !same_index(r) || !shape_eq(r->shape, c->shape))) ok = false;
+                if (r->in[q] == c && (j > at || !ir_same_index(r) || !shape_eq(r->shape, c->shape))) ok = false;
         }
         if (!ok) continue;
         Node *e = ke->nodes.items[at];

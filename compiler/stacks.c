@@ -29,13 +29,7 @@ static int64_t row_size(Shape s)
  * never from memory at another index). */
 static bool own_index(const Node *r, const Node *x)
 {
-    switch (r->op) {
-    case OP_PERMUTE: case OP_SLICE: case OP_UNSLICE: case OP_CONCAT: case OP_TAKE:
-    case OP_GATHER: case OP_EXPAND: case OP_CAUSAL: case OP_EMA: case OP_RESHAPE:
-        return false;
-    default:
-        return r->kernel == x->kernel && ir_op_kind[r->op] == K_ELEM && shape_eq(r->shape, x->shape);
-    }
+    return r->kernel == x->kernel && ir_same_index(r) && shape_eq(r->shape, x->shape);
 }
 
 /* Whether n's memory is its own to lay out: not the output, the loss, a gradient, the
