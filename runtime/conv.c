@@ -516,6 +516,315 @@ static int thin_fwd(const NnlConv *cv, const Geom *g, const float *x, const floa
 #endif
 }
 
+/* ---- stride 1 without a column matrix (the "flat" path) ---- */
+
+/* A stride-1 convolution whose filters are not thin, as a product read in place: the
+ * input is copied once into zero-bordered planes hp x wp (hp = p + (r - 1) dh, wp = q +
+ * (s - 1) dw), and output (i, j) of a plane is then "flat" position f = i wp + j, which
+ * reads tap (c, u, v) at xp + c hp wp + u dh wp + v dw + f: for every tap, consecutive
+ * outputs read consecutive inputs. A tile of FB filters x 2 vectors of positions loads 2
+ * vectors of the input a tap and broadcasts FB weights (packed [tap][FB]): the GEMM
+ * microkernel's work with the input as its B, never copied into a column matrix and
+ * packed again (im2col for 16 filters spent as long packing as multiplying). Positions
+ * j >= q of a padded row are computed and dropped (2 of 30 at 28 x 28). The tiles write
+ * a flat buffer, whose rows are then copied out q at a time.
+ *
+ * The input gradient of a stride-1 convolution is the same computation on the output
+ * gradient with the filters flipped and transposed (dx[c, i, j] = sum over k, u, v of
+ * W[k, c, r-1-u, s-1-v] dyp[k, i + u dh, j + v dw], dy padded by (r - 1) dh - pad_top
+ * above), and its weight gradient dw^T (taps x filters) = sum over positions of the
+ * tap's inputs times the output gradient transposed (positions x filters): FT taps x 2
+ * vectors of filters, a broadcast a tap and 2 loads a position, no horizontal sums.
+ * Every output sums its taps (dw: its positions) in a fixed order, from zero. */
+#if defined(RT_VEC)
+#define FLAT_VEC 1
+#if defined(__AVX512F__)
+enum { FB = 12, FT = 12 };   /* 24 accumulators, 2 loads, a broadcast: 27 of 32 zmm */
+#define FLAT_CASES(X) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+#else
+enum { FB = 6, FT = 6 };     /* 12 accumulators, 2 loads, a broadcast: 15 of 16 ymm */
+#define FLAT_CASES(X) X(1) X(2) X(3) X(4) X(5)
+#endif
+enum { FLAT_T = 2 * VL };    /* positions a tile */
+
+typedef struct Flat {
+    int64_t cin, hin, win;          /* one group's input planes */
+    int64_t cout, p, q;             /* its output planes */
+    int64_t r, s, dh, dw;           /* taps and dilation */
+    int64_t pad_top, pad_left;      /* input row a - pad_top at padded row a (may be < 0) */
+    int64_t hp, wp, plane, taps;    /* padded planes; cin r s */
+    int64_t fv, fpad;               /* flat positions holding outputs; rounded up to tiles */
+} Flat;
+
+static Flat flat_shape(int64_t cin, int64_t hin, int64_t win, int64_t cout, int64_t p, int64_t q,
+                       int64_t r, int64_t s, int64_t dh, int64_t dw, int64_t pad_top, int64_t pad_left)
+{
+    Flat f = {cin, hin, win, cout, p, q, r, s, dh, dw, pad_top, pad_left, 0, 0, 0, 0, 0, 0};
+    f.hp = p + (r - 1) * dh;
+    f.wp = q + (s - 1) * dw;
+    f.plane = f.hp * f.wp;
+    f.taps = cin * r * s;
+    f.fv = (p - 1) * f.wp + q;
+    f.fpad = (f.fv + FLAT_T - 1) / FLAT_T * FLAT_T;
+    return f;
+}
+
+/* The forward of one group (dx 0) or its input gradient (dx 1), as a Flat. */
+static Flat flat_of(const NnlConv *cv, const Geom *g, int dx)
+{
+    if (!dx)
+        return flat_shape(g->cg, cv->h, cv->w, g->kg, cv->p, cv->q, cv->r, cv->s, cv->dil_h, cv->dil_w,
+                          cv->pad_top, cv->pad_left);
+    return flat_shape(g->kg, cv->p, cv->q, g->cg, cv->h, cv->w, cv->r, cv->s, cv->dil_h, cv->dil_w,
+                      (cv->r - 1) * cv->dil_h - cv->pad_top, (cv->s - 1) * cv->dil_w - cv->pad_left);
+}
+
+static int flat_path(const NnlConv *cv, const Geom *g)
+{
+    return cv->stride_h == 1 && cv->stride_w == 1 && !g->identity && g->rows > THIN_TAPS;
+}
+
+static __thread RtScratch flat_in_scratch;    /* a padded input (+ dw: dy transposed) */
+static __thread RtScratch flat_out_scratch;   /* flat outputs; dw: taps x filters sums */
+static __thread RtScratch flat_w_scratch;     /* packed weights, shared with the caller's team */
+
+static size_t flat_in_floats(const Flat *f) { return (size_t)(f->cin * f->plane + FLAT_T); }
+
+/* n floats from src to dst a vector at a time, the last vector ending at n (overlapping
+ * the one before: no masks, no call) when n >= VL. */
+static inline void flat_copy(float *restrict dst, const float *restrict src, int64_t n)
+{
+    if (n < VL) {
+        for (int64_t j = 0; j < n; j++) dst[j] = src[j];
+        return;
+    }
+    for (int64_t j = 0; j + VL <= n; j += VL) vf_storeu(dst + j, vf_loadu(src + j));
+    vf_storeu(dst + n - VL, vf_loadu(src + n - VL));
+}
+
+/* The padded layout this thread's flat_in_scratch last had: its borders (and the tail)
+ * are still zero when the next input has the same in the same allocation (address and
+ * capacity: a buffer that grew is a new one, even at the same address), and only the
+ * inside is copied. */
+static __thread struct {
+    const float *p;
+    size_t cap;
+    int64_t cin, hin, win, hp, wp, pad_top, pad_left;
+} flat_zeroed;
+
+/* x (cin, hin, win) into zero-bordered planes xp (cin, hp, wp), plus FLAT_T zeros that
+ * the last tile's loads may reach. */
+static void flat_pad(const Flat *f, const float *x, float *xp)
+{
+    int64_t j0, j1, a0, a1;   /* the columns and rows of the padded planes that lie in x */
+    span(f->win, f->wp, 1, -f->pad_left, &j0, &j1);
+    span(f->hin, f->hp, 1, -f->pad_top, &a0, &a1);
+    if (j0 >= j1) a0 = a1 = 0;
+    int same = flat_zeroed.p == xp && flat_zeroed.cap == flat_in_scratch.cap && flat_zeroed.cin == f->cin && flat_zeroed.hin == f->hin &&
+               flat_zeroed.win == f->win && flat_zeroed.hp == f->hp && flat_zeroed.wp == f->wp &&
+               flat_zeroed.pad_top == f->pad_top && flat_zeroed.pad_left == f->pad_left;
+    if (!same) {
+        memset(xp, 0, sizeof(float) * (size_t)(f->cin * f->plane + FLAT_T));
+        flat_zeroed.p = xp;
+        flat_zeroed.cap = flat_in_scratch.cap;
+        flat_zeroed.cin = f->cin;
+        flat_zeroed.hin = f->hin;
+        flat_zeroed.win = f->win;
+        flat_zeroed.hp = f->hp;
+        flat_zeroed.wp = f->wp;
+        flat_zeroed.pad_top = f->pad_top;
+        flat_zeroed.pad_left = f->pad_left;
+    }
+    for (int64_t c = 0; c < f->cin; c++)
+        for (int64_t a = a0; a < a1; a++)
+            flat_copy(xp + (c * f->hp + a) * f->wp + j0,
+                      x + (c * f->hin + a - f->pad_top) * f->win + j0 - f->pad_left, j1 - j0);
+}
+
+static size_t flat_w_floats(const Flat *f) { return (size_t)((f->cout + FB - 1) / FB * FB * f->taps); }
+
+/* Weights w (cout, taps) into blocks of FB filters, [tap][FB] each, zeros past cout; with
+ * flip, w is the forward's (cin, cout, r, s) and filter c's tap (k, u, v) is its
+ * W[k, c, r-1-u, s-1-v]. */
+static void flat_pack_w(const Flat *f, const float *w, int flip, float *wp)
+{
+    int64_t rs = f->r * f->s;
+    for (int64_t k0 = 0; k0 < f->cout; k0 += FB)
+        for (int64_t t = 0; t < f->taps; t++)
+            for (int64_t e = 0; e < FB; e++) {
+                int64_t k = k0 + e, c = t / rs, uv = t % rs;
+                float v = 0.0f;
+                if (k < f->cout) v = flip ? w[(c * f->cout + k) * rs + rs - 1 - uv] : w[k * f->taps + t];
+                wp[k0 * f->taps + t * FB + e] = v;
+            }
+}
+
+/* F filters' FLAT_T positions from xb (the tile's first position in the padded input):
+ * acc[f][b] = sum over taps of w[t][f] x[tap + b VL ..], stored to yb + f ldy. */
+static inline __attribute__((always_inline)) void
+flat_tile(const int F, const Flat *fl, const float *xb, const float *w, float *yb, int64_t ldy)
+{
+    Vf acc[FB][2];
+    #pragma GCC unroll 12
+    for (int e = 0; e < F; e++) acc[e][0] = acc[e][1] = vf_zero();
+    for (int64_t c = 0; c < fl->cin; c++)
+        for (int64_t u = 0; u < fl->r; u++) {
+            const float *src = xb + c * fl->plane + u * fl->dh * fl->wp;
+            for (int64_t v = 0; v < fl->s; v++, src += fl->dw, w += FB) {
+                Vf b0 = vf_loadu(src), b1 = vf_loadu(src + VL);
+                __asm__("" : "+v"(b0), "+v"(b1));   /* loaded once, not into each FMA */
+                #pragma GCC unroll 12
+                for (int e = 0; e < F; e++) {
+                    Vf we = vf_set1(w[e]);
+                    acc[e][0] = vf_fma(we, b0, acc[e][0]);
+                    acc[e][1] = vf_fma(we, b1, acc[e][1]);
+                }
+            }
+        }
+    #pragma GCC unroll 12
+    for (int e = 0; e < F; e++) {
+        vf_storeu(yb + e * ldy, acc[e][0]);
+        vf_storeu(yb + e * ldy + VL, acc[e][1]);
+    }
+}
+
+/* Tiles [t0, t1) (FLAT_T positions each) of every filter into yf (cout, fpad). */
+static void flat_tiles(const Flat *f, const float *xp, const float *wp, float *yf, int64_t t0, int64_t t1)
+{
+    for (int64_t t = t0; t < t1; t++)
+        for (int64_t k0 = 0; k0 < f->cout; k0 += FB) {
+            const float *xb = xp + t * FLAT_T, *w = wp + k0 * f->taps;
+            float *yb = yf + k0 * f->fpad + t * FLAT_T;
+            switch (f->cout - k0 < FB ? f->cout - k0 : FB) {
+            #define FLAT_CASE(n) case n: flat_tile(n, f, xb, w, yb, f->fpad); break;
+            FLAT_CASES(FLAT_CASE)
+            #undef FLAT_CASE
+            default: flat_tile(FB, f, xb, w, yb, f->fpad); break;
+            }
+        }
+}
+
+/* Output rows [e0, e1) of (cout p) rows: y (cout, p, q) from the flat yf (cout, fpad)
+ * (a memcpy call a row was 9% of a 16-filter 28 x 28 forward). */
+static void flat_rows_out(const Flat *f, const float *yf, float *y, int64_t e0, int64_t e1)
+{
+    int64_t q = f->q;
+    for (int64_t e = e0; e < e1; e++) {
+        const float *src = yf + e / f->p * f->fpad + e % f->p * f->wp;
+        flat_copy(y + e * q, src, q);
+    }
+}
+
+/* One group: y (cout, p, q) = the convolution of x (cin, hin, win) with the packed
+ * weights wp, tiles split between nt threads (1: serial). 0 when scratch is refused:
+ * nothing written. */
+static int flat_conv(const Flat *f, const float *x, const float *wp, float *y, int nt)
+{
+    float *xp = rt_scratch(&flat_in_scratch, flat_in_floats(f));
+    float *yf = xp ? rt_scratch(&flat_out_scratch, (size_t)(f->cout * f->fpad)) : NULL;
+    if (!yf) return 0;
+    flat_pad(f, x, xp);
+    int64_t tiles = f->fpad / FLAT_T;
+    if (nt <= 1) {
+        flat_tiles(f, xp, wp, yf, 0, tiles);
+        flat_rows_out(f, yf, y, 0, f->cout * f->p);
+        return 1;
+    }
+    #pragma omp parallel num_threads(rt_threads())
+    {
+        int64_t lo, hi;
+        rt_share(tiles, nt, &lo, &hi);
+        flat_tiles(f, xp, wp, yf, lo, hi);
+        #pragma omp barrier
+        rt_share(f->cout * f->p, nt, &lo, &hi);
+        flat_rows_out(f, yf, y, lo, hi);
+    }
+    return 1;
+}
+
+/* ---- the weight gradient: dw^T (taps, coutp) += sum over positions ---- */
+
+static int64_t flat_coutp(const Flat *f) { return (f->cout + VL - 1) / VL * VL; }
+
+/* Scratch for flat_dw (this thread's): the padded input, then dy transposed. */
+static float *flat_dw_space(const Flat *f)
+{
+    return rt_scratch(&flat_in_scratch, flat_in_floats(f) + (size_t)(f->p * f->q * flat_coutp(f)));
+}
+
+/* T taps from t0 x NV vectors of filters from j0: acc[t][b] += sum over outputs (i, j)
+ * of x[tap t, (i, j)] dyt[(i, j), j0 + b VL ..]. */
+static inline __attribute__((always_inline)) void
+flat_dw_tile(const int T, const int NV, const Flat *f, const float *xp, const float *dyt, int64_t ld,
+             int64_t t0, int64_t j0, float *acct)
+{
+    const float *xt[FT];
+    Vf acc[FT][2];
+    int64_t c = t0 / (f->r * f->s), u = t0 / f->s % f->r, v = t0 % f->s;   /* tap t0's */
+    #pragma GCC unroll 12
+    for (int t = 0; t < T; t++) {
+        xt[t] = xp + c * f->plane + u * f->dh * f->wp + v * f->dw;
+        if (++v == f->s && (v = 0, ++u == f->r)) u = 0, c++;
+        #pragma GCC unroll 2
+        for (int b = 0; b < NV; b++) acc[t][b] = vf_loadu(acct + (t0 + t) * ld + j0 + b * VL);
+    }
+    for (int64_t i = 0; i < f->p; i++) {
+        const float *d = dyt + i * f->q * ld + j0;
+        int64_t xo = i * f->wp;
+        for (int64_t j = 0; j < f->q; j++, d += ld, xo++) {
+            Vf b0 = vf_loadu(d), b1 = NV > 1 ? vf_loadu(d + VL) : b0;
+            #pragma GCC unroll 12
+            for (int t = 0; t < T; t++) {
+                Vf a = vf_set1(xt[t][xo]);
+                acc[t][0] = vf_fma(a, b0, acc[t][0]);
+                if (NV > 1) acc[t][1] = vf_fma(a, b1, acc[t][1]);
+            }
+        }
+    }
+    #pragma GCC unroll 12
+    for (int t = 0; t < T; t++)
+        #pragma GCC unroll 2
+        for (int b = 0; b < NV; b++) vf_storeu(acct + (t0 + t) * ld + j0 + b * VL, acc[t][b]);
+}
+
+/* One image of one group: acct (taps, coutp) = (first ? 0 : acct) + x's taps times dy
+ * (cout, p, q); space from flat_dw_space. */
+static void flat_dw(const Flat *f, const float *x, const float *dy, float *acct, int first, float *space)
+{
+    int64_t ld = flat_coutp(f), pq = f->p * f->q;
+    float *xp = space, *dyt = space + flat_in_floats(f);
+    flat_pad(f, x, xp);
+    for (int64_t e = 0; e < pq; e++) {   /* dy (cout, pq) -> dyt (pq, coutp) */
+        float *row = dyt + e * ld;
+        for (int64_t k = 0; k < f->cout; k++) row[k] = dy[k * pq + e];
+        for (int64_t k = f->cout; k < ld; k++) row[k] = 0.0f;
+    }
+    if (first) memset(acct, 0, sizeof(float) * f->taps * ld);
+    for (int64_t j0 = 0; j0 < ld; j0 += 2 * VL) {
+        int nv = ld - j0 >= 2 * VL ? 2 : 1;
+        for (int64_t t0 = 0; t0 < f->taps; t0 += FT) {
+            int64_t nt = f->taps - t0 < FT ? f->taps - t0 : FT;
+            switch (nt + (nv == 1 ? 100 : 0)) {
+            #define FLAT_CASE(n) case n: flat_dw_tile(n, 2, f, xp, dyt, ld, t0, j0, acct); break; \
+                                 case n + 100: flat_dw_tile(n, 1, f, xp, dyt, ld, t0, j0, acct); break;
+            FLAT_CASES(FLAT_CASE)
+            #undef FLAT_CASE
+            case 100 + FT: flat_dw_tile(FT, 1, f, xp, dyt, ld, t0, j0, acct); break;
+            default: flat_dw_tile(FT, 2, f, xp, dyt, ld, t0, j0, acct); break;
+            }
+        }
+    }
+}
+
+/* dw (cout, taps) = acct^T. */
+static void flat_dw_out(const Flat *f, const float *acct, float *dw)
+{
+    int64_t ld = flat_coutp(f);
+    for (int64_t k = 0; k < f->cout; k++)
+        for (int64_t t = 0; t < f->taps; t++) dw[k * f->taps + t] = acct[t * ld + k];
+}
+#endif
+
 /* ---- dw of thin groups ---- */
 
 /* c (m, n) = beta c + a (m, k) @ b (n, k)^T, for dw when a side is under 16 (the first
@@ -659,8 +968,47 @@ static void run_units(UnitFn fn, const NnlConv *cv, int64_t n, const float *a,
     }
 }
 
+#if defined(FLAT_VEC)
+/* The forward (dx 0) or the input gradient (dx 1) of every (image, group) unit by the
+ * flat path, split between threads as run_units splits them. 0 when the packed weights'
+ * scratch is refused (nothing written); a unit whose own scratch is refused takes fn's
+ * way instead. */
+static int run_flat(UnitFn fn, const NnlConv *cv, int64_t n, const float *a, const float *w,
+                    float *out, int dx)
+{
+    Geom g = geom(cv);
+    Flat f = flat_of(cv, &g, dx);
+    size_t per = flat_w_floats(&f);
+    float *wp = rt_scratch(&flat_w_scratch, per * (size_t)cv->groups);
+    if (!wp) return 0;
+    for (int64_t gr = 0; gr < cv->groups; gr++) flat_pack_w(&f, w + gr * g.kg * g.rows, dx, wp + gr * per);
+    int64_t groups = cv->groups, units = n * groups;
+    int64_t in_size = f.cin * f.hin * f.win, out_size = f.cout * f.p * f.q;
+    int nt = conv_threads(conv_flops(cv, &g, n));
+    if (units < nt || nt <= 1) {
+        for (int64_t t = 0; t < units; t++)
+            if (!flat_conv(&f, a + t * in_size, wp + t % groups * per, out + t * out_size, nt))
+                fn(cv, &g, t / groups, t % groups, a, w, out, col_space(&g), nt);
+        return 1;
+    }
+    #pragma omp parallel num_threads(rt_threads())
+    {
+        int64_t lo, hi;
+        rt_share(units, nt, &lo, &hi);
+        for (int64_t t = lo; t < hi; t++)
+            if (!flat_conv(&f, a + t * in_size, wp + t % groups * per, out + t * out_size, 1))
+                fn(cv, &g, t / groups, t % groups, a, w, out, col_space(&g), 1);
+    }
+    return 1;
+}
+#endif
+
 void nnl_conv2d(const NnlConv *cv, int64_t n, const float *x, const float *wt, float *y)
 {
+#if defined(FLAT_VEC)
+    Geom g = geom(cv);
+    if (n > 0 && flat_path(cv, &g) && run_flat(fwd_unit, cv, n, x, wt, y, 0)) return;
+#endif
     run_units(fwd_unit, cv, n, x, wt, y);
 }
 
@@ -709,6 +1057,10 @@ void nnl_conv2d_maxpool(const NnlConv *cv, const NnlPool *pl, int64_t n, const f
 
 void nnl_conv2d_dx(const NnlConv *cv, int64_t n, const float *dy, const float *wt, float *dx)
 {
+#if defined(FLAT_VEC)
+    Geom g = geom(cv);
+    if (n > 0 && flat_path(cv, &g) && run_flat(dx_unit, cv, n, dy, wt, dx, 1)) return;
+#endif
     run_units(dx_unit, cv, n, dy, wt, dx);
 }
 
@@ -754,6 +1106,28 @@ static void dw_images(const NnlConv *cv, const Geom *g, int64_t i0, int64_t i1,
                       const float *x, const float *dy, const Pooled *po, float *acc, float *col, int nt)
 {
     float *buf = po ? rt_scratch(&dy_scratch, (size_t)(cv->k * g->pq)) : NULL;
+#if defined(FLAT_VEC)
+    if (flat_path(cv, g) && (!po || buf) && i0 < i1) {   /* sums (taps, filters) a group, then dw */
+        Flat f = flat_of(cv, g, 0);
+        size_t per = (size_t)(f.taps * flat_coutp(&f));
+        float *acct = rt_scratch(&flat_out_scratch, per * (size_t)cv->groups);
+        float *space = acct ? flat_dw_space(&f) : NULL;
+        if (space) {
+            for (int64_t i = i0; i < i1; i++) {
+                const float *xi = x + i * cv->c * g->hw, *dyi = dy ? dy + i * cv->k * g->pq : NULL;
+                if (po) {
+                    rt_maxpool2d_dx_planes(po->pl, cv->k, po->cy + i * cv->k * g->pq,
+                                           po->pdy + i * cv->k * po->pl->p * po->pl->q, buf);
+                    dyi = buf;
+                }
+                for (int64_t gr = 0; gr < cv->groups; gr++)
+                    flat_dw(&f, xi + gr * g->cg * g->hw, dyi + gr * g->kg * g->pq, acct + gr * per, i == i0, space);
+            }
+            for (int64_t gr = 0; gr < cv->groups; gr++) flat_dw_out(&f, acct + gr * per, acc + gr * g->kg * g->rows);
+            return;
+        }
+    }
+#endif
     for (int64_t i = i0; i < i1; i++) {
         float beta = i > i0 ? 1.0f : 0.0f;
         if (po && !buf) {

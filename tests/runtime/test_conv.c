@@ -3,7 +3,8 @@
  * groups (1, 2, depthwise), 1x1, odd sizes, kernels wider than the input, batches of 0, 1,
  * 3 and 20; the adjoint identity <conv(x), dy> = <x, dx(dy)> = <w, dw(x, dy)>; outputs
  * overwritten (NaN garbage before) and nothing written past them; identical bits on 1, 2
- * and 3 threads and on a repeated call; correct results when scratch allocation fails;
+ * and 3 threads and on a repeated call; correct results when scratch allocation fails
+ * (each fallback of the column matrix and of the flat path: check_alloc_failure);
  * nnl_conv2d_dw_maxpool equal to nnl_maxpool2d_dx then nnl_conv2d_dw, bit for bit, and
  * close to it when its buffer cannot be allocated; nnl_conv2d_maxpool equal to nnl_conv2d
  * then nnl_maxpool2d, bit for bit, with and without keeping the convolution's output, on
@@ -199,19 +200,29 @@ static void check_empty(void)
     CHECK(zero && guard_ok(dw, 18) && y[0] == 7 && dx[0] == 7, "n = 0: dw not zero or y/dx touched");
 }
 
-/* The n-th allocation failing (scratch for dw's partials, then the column matrix) must
- * fall back to direct loops with the same results. Each case is larger than every one
- * before, so the scratch cached so far does not cover it; one thread, so the order of
- * allocations is fixed. Runs first, while nothing is cached. */
+/* The n-th allocation of a call failing must fall back to another way with the same
+ * results: dw's partials (one slice), the column matrix (direct loops), the flat path's
+ * packed weights or dw sums (the column matrix), its padded input (the column matrix,
+ * unit by unit). Each case is larger than every one before, so the scratch cached so
+ * far does not cover it; one thread, so the order of allocations is fixed. Runs first,
+ * while nothing is cached. fail[]: the allocation of the dw, forward and dx calls that
+ * fails (0: none). */
 static void check_alloc_failure(void)
 {
-    static const Case cases[] = {
-        {3, 3, 9, 9, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},     /* dw partials fail */
-        {3, 4, 11, 11, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   /* column matrix fails */
-        {2, 5, 13, 12, 2, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1},   /* ... for y, dx and dw */
+    static const struct { Case t; int fail[3]; const char *what; } cases[] = {
+        {{3, 3, 9, 9, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, {1, 1, 1}, "dw partials (thin filters)"},
+        {{3, 4, 19, 19, 6, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1}, {2, 1, 1}, "column matrix"},
+        {{2, 5, 25, 23, 2, 3, 3, 2, 2, 0, 0, 0, 0, 1, 1, 1}, {1, 1, 1}, "... for y, dx and dw"},
+        /* flat (stride 1, 36+ taps): dw's allocations are its partials, the column matrix,
+         * the sums (taps x filters), the padded input (each slice tries again); the
+         * forward's and dx's the packed weights, the padded input, the flat output, of
+         * the first unit (those still too small: checked with prints in the fallbacks) */
+        {{3, 6, 14, 14, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, {3, 1, 1}, "flat: sums, weights"},
+        {{3, 7, 15, 15, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, {4, 2, 0}, "flat: dw's input, y's output"},
+        {{2, 4, 12, 12, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, {0, 0, 2}, "flat: dx's padded input"},
     };
-    for (int ci = 0; ci < 3; ci++) {
-        const Case *t = &cases[ci];
+    for (int ci = 0; ci < (int)(sizeof cases / sizeof cases[0]); ci++) {
+        const Case *t = &cases[ci].t;
         NnlConv cv = make_conv(t);
         int64_t n = t->n, nx = n * t->c * t->h * t->w, ny = n * t->k * cv.p * cv.q;
         int64_t nw = t->k * t->c * t->r * t->s;
@@ -226,24 +237,18 @@ static void check_alloc_failure(void)
         double *rdw = malloc(sizeof(double) * nw), *rdwm = malloc(sizeof(double) * nw);
         reference(&cv, n, x, w, dy, ry, rym, rdx, rdxm, rdw, rdwm);
         rt_set_threads(1);
-        if (ci == 0) {
-            rt_alloc_fail_after(1);
-            nnl_conv2d_dw(&cv, n, x, dy, dw);
-            nnl_conv2d(&cv, n, x, w, y);
-            nnl_conv2d_dx(&cv, n, dy, w, dx);
-        } else {
-            rt_alloc_fail_after(ci == 1 ? 2 : 1);
-            nnl_conv2d_dw(&cv, n, x, dy, dw);
-            rt_alloc_fail_after(1);
-            nnl_conv2d(&cv, n, x, w, y);
-            rt_alloc_fail_after(1);
-            nnl_conv2d_dx(&cv, n, dy, w, dx);
-        }
+        rt_alloc_fail_after(cases[ci].fail[0]);
+        nnl_conv2d_dw(&cv, n, x, dy, dw);
+        rt_alloc_fail_after(cases[ci].fail[1]);
+        nnl_conv2d(&cv, n, x, w, y);
+        rt_alloc_fail_after(cases[ci].fail[2]);
+        nnl_conv2d_dx(&cv, n, dy, w, dx);
         rt_alloc_fail_after(0);
         double ey = worst_err(y, ry, rym, ny), edx = worst_err(dx, rdx, rdxm, nx);
         double edw = worst_err(dw, rdw, rdwm, nw);
-        CHECK(ey < 1e-5 && edx < 1e-5 && edw < 1e-5, "allocation failure case %d: error y %g dx %g dw %g",
-              ci, ey, edx, edw);
+        CHECK(ey < 1e-5 && edx < 1e-5 && edw < 1e-5, "allocation failure case %d (%s): error y %g dx %g dw %g",
+              ci, cases[ci].what, ey, edx, edw);
+        CHECK(guard_ok(y, ny) && guard_ok(dx, nx) && guard_ok(dw, nw), "allocation failure case %d: wrote past the end", ci);
         free(x); free(w); free(dy); free(y); free(dx); free(dw);
         free(ry); free(rym); free(rdx); free(rdxm); free(rdw); free(rdwm);
     }
@@ -405,7 +410,13 @@ int main(void)
         {3, 16, 12, 10, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   /* k != c */
         {20, 3, 6, 5, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},      /* 16 dw slices of 1-2 images */
         {9, 256, 3, 3, 256, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1},   /* big weights: fewer slices */
-        {1, 64, 20, 20, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   /* n = 1, GEMMs split */
+        {1, 64, 20, 20, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   /* n = 1, flat tiles split */
+        /* the flat path (stride 1, more than 32 taps): */
+        {3, 8, 11, 13, 14, 3, 3, 1, 1, 2, 0, 1, 3, 2, 1, 2},    /* groups, dilation, asymmetric padding */
+        {3, 5, 9, 8, 6, 3, 3, 1, 1, 1, -1, 0, 2, 1, 1, 1},      /* a row of the input unread */
+        {3, 8, 6, 5, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},      /* rows shorter than a vector */
+        {2, 3, 7, 7, 40, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1},      /* 5x5, dx of 40 x 25 taps */
+        {17, 16, 28, 28, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},  /* examples/resnet_small.nnl's */
     };
     int nc = sizeof cases / sizeof cases[0];
     for (int i = 0; i < nc; i++) check_case(&cases[i]);
