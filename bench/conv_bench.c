@@ -1,5 +1,6 @@
 /* conv_bench.c — times nnl_conv2d, nnl_conv2d_dx, nnl_conv2d_dw and nnl_maxpool2d(_dx)
- * on the layers of the Keras MNIST convnet (batch 64) on 1 and 2 threads. Prints ms per
+ * on the layers of the Keras MNIST convnet (batch 64) and of examples/resnet_small.nnl
+ * (batch 128) on 1 and 2 threads; an argument: only the layers whose name starts so. Prints ms per
  * call and GFLOP/s (2 n k (c/g) r s p q per conv kernel); asserts nothing. Each figure is
  * the best of TRIALS trials of enough calls to fill ~20 ms, so that other jobs on the
  * machine inflate it as little as possible.
@@ -7,6 +8,7 @@
  *       bench/conv_bench.c build/libnnlrt.a -fopenmp -lz -lm && /tmp/conv_bench */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "rt_internal.h"
 
@@ -61,8 +63,9 @@ static double best_time(int which, const Layer *l, const NnlPool *pl, float *x, 
     return best;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    const char *only = argc > 1 ? argv[1] : NULL;   /* a prefix of the layers to run */
     static const Layer layers[] = {
         {"conv1 1->32 3x3 28x28", 64, {.c = 1, .h = 28, .w = 28, .k = 32, .r = 3, .s = 3,
          .p = 26, .q = 26, .stride_h = 1, .stride_w = 1, .dil_h = 1, .dil_w = 1, .groups = 1}},
@@ -73,14 +76,25 @@ int main(void)
          .dil_w = 1, .groups = 1}},
         {"conv2 32->64 3x3 13x13", 64, {.c = 32, .h = 13, .w = 13, .k = 64, .r = 3, .s = 3,
          .p = 11, .q = 11, .stride_h = 1, .stride_w = 1, .dil_h = 1, .dil_w = 1, .groups = 1}},
+        /* examples/resnet_small.nnl's, batch 128 (and 1) */
+#define RES(name, n, ch, side, st) {name, n, {.c = (st) == 1 ? ch : ch / 2, .h = side * (st), \
+         .w = side * (st), .k = ch, .r = 3, .s = 3, .p = side, .q = side, .stride_h = st, .stride_w = st, \
+         .pad_top = 1, .pad_left = 1, .dil_h = 1, .dil_w = 1, .groups = 1}}
+        RES("res 16->16 3x3 28x28", 128, 16, 28, 1),
+        RES("res 16->16, batch 1", 1, 16, 28, 1),
+        RES("res 32->32 3x3 14x14", 128, 32, 14, 1),
+        RES("res 64->64 3x3 7x7", 128, 64, 7, 1),
+        RES("res 16->32 3x3 stride 2", 128, 32, 14, 2),
+#undef RES
     };
     static const char *kname[] = {"forward", "dx", "dw", "maxpool 2x2", "maxpool 2x2 dx",
                                   "forward+maxpool"};
-    printf("%-26s %-15s %8s %10s %8s %10s\n", "layer (batch 64)", "kernel", "1 thr ms",
+    printf("%-26s %-15s %8s %10s %8s %10s\n", "layer", "kernel", "1 thr ms",
            "GFLOP/s", "2 thr ms", "GFLOP/s");
     for (int li = 0; li < (int)(sizeof layers / sizeof layers[0]); li++) {
         const Layer *l = &layers[li];
         const NnlConv *cv = &l->cv;
+        if (only && strncmp(l->name, only, strlen(only))) continue;
         int64_t nx = l->n * cv->c * cv->h * cv->w, ny = l->n * cv->k * cv->p * cv->q;
         int64_t nw = cv->k * cv->c / cv->groups * cv->r * cv->s;
         NnlPool pl = {.c = cv->k, .h = cv->p, .w = cv->q, .p = cv->p / 2, .q = cv->q / 2,

@@ -5,7 +5,8 @@
 src() {
     case $1 in
     cnn) echo examples/mnist_cnn.nnl;; lstm) echo examples/text_lstm.nnl;;
-    gpt) echo examples/char_gpt.nnl;; *) echo bench/models/$1.nnl;;
+    gpt) echo examples/char_gpt.nnl;; resnet) echo examples/resnet_small.nnl;;
+    *) echo bench/models/$1.nnl;;
     esac
 }
 # the GEMMs and convolutions of a training step per sample, forward and backward, without
@@ -18,6 +19,8 @@ flops() {
     lstm) echo 75499008;;          # 3 * 64 steps * 2*(256*512 + 128*512) (+ the head): fwd, dW, dX
     gpt) echo 331874304;;          # 3 * 64 tokens * (4 blocks * 2*(128*384 + 128*128
                                    #   + 2*128*512 + 2*4*64*32) + 2*128*96)
+    resnet) echo 120877824;;       # its 15 convolutions and the dense: fwd, dW, dX
+                                   #   (the stem's dX left out); batch norm not counted
     *) echo 0;;
     esac
 }

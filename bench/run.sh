@@ -13,16 +13,18 @@ cd "$(dirname "$0")/.." || exit 2
 B=${NNL_BUILD:-build}
 NNLC=$PWD/$B/nnlc
 THREADS=${BENCH_THREADS:-"1 2"}
-MODELS=${BENCH_MODELS:-"cnn mlp tiny_bce tiny_mse lstm gpt"}
+MODELS=${BENCH_MODELS:-"cnn mlp tiny_bce tiny_mse lstm gpt resnet"}
 W=$(mktemp -d /tmp/nnlbench.XXXXXX); trap 'rm -rf "$W"' EXIT
 REPS="--repeat 7 --steps 50"
 [ -n "$BENCH_QUICK" ] && REPS="--repeat 3 --steps 20"
-# the sequence models take ~0.1 s a step: fewer steps a run (PyTorch needs ~10 steps of
-# warm-up to reach its speed on them)
+# the sequence models take ~0.1 s a step, the ResNet ~0.3: fewer steps a run (PyTorch
+# needs ~10 steps of warm-up to reach its speed on them)
 reps_of() {
     case $1 in
     lstm|gpt) [ -n "$BENCH_QUICK" ] && echo "--repeat 3 --steps 3 --warmup 2 --calls 20" \
                   || echo "--repeat 5 --steps 20 --warmup 10 --calls 50";;
+    resnet) [ -n "$BENCH_QUICK" ] && echo "--repeat 3 --steps 2 --warmup 1 --calls 10" \
+                  || echo "--repeat 5 --steps 8 --warmup 3 --calls 50";;
     *) echo "$REPS";;
     esac
 }

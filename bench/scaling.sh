@@ -53,7 +53,7 @@ echo "== FMA peak (bench/peak.c) =="
 for t in $THREADS; do "$D/peak.$v" "$t"; done | tee "$D/peak.txt"
 peak_of() { awk -v t="$1" '$1 == "peak" && $3 == t { print $7 }' "$D/peak.txt"; }
 
-reps() { case $1 in lstm|gpt) echo "--repeat 3 --steps 5 --warmup 5 --calls 20";;
+reps() { case $1 in lstm|gpt|resnet) echo "--repeat 3 --steps 5 --warmup 5 --calls 20";;
                     *) echo "--repeat 5 --steps 30 --warmup 5 --calls 50";; esac; }
 echo "== training samples/s by threads (speed-up over 1 thread; NNL's share of the peak) =="
 printf '%-5s %3s | %10s %7s %7s | %10s %7s | %6s\n' model thr nnl speedup %peak torch speedup ratio

@@ -4,7 +4,7 @@ bench.c): synthetic data made once, --warmup steps, then the median samples/s of
 runs of --steps optimizer steps, and the median batch-1 forward latency (inference mode)
 of --repeat runs of --calls forwards. Prints one line in bench.c's format.
 Usage: torch_bench.py MODEL [--threads T] [--batch B] [--steps N] [--repeat R]
-MODEL: cnn, mlp, tiny_bce, tiny_mse, lstm, gpt. Run it as ../shared/BENCHMARKING.md says (tcmalloc,
+MODEL: cnn, mlp, tiny_bce, tiny_mse, lstm, gpt, resnet. Run it as ../shared/BENCHMARKING.md says (tcmalloc,
 OpenMP OpenBLAS, OPENBLAS_CORETYPE unset): bench/run.sh does."""
 import argparse, resource, statistics, time
 import torch
@@ -58,6 +58,28 @@ class CharGpt(nn.Module):
             h = b(h, src_mask=self.mask)
         return self.head(self.norm(h))
 
+class Residual(nn.Module):
+    """stdlib/nn.nnl's ResidualBlock (down=False) and DownBlock (down=True)."""
+    def __init__(self, cin, cout, down):
+        super().__init__()
+        s = 2 if down else 1
+        self.body = nn.Sequential(nn.Conv2d(cin, cout, 3, s, 1), nn.BatchNorm2d(cout), nn.ReLU(),
+                                  nn.Conv2d(cout, cout, 3, 1, 1), nn.BatchNorm2d(cout))
+        self.proj = nn.Sequential(nn.Conv2d(cin, cout, 1, 2), nn.BatchNorm2d(cout)) if down else None
+
+    def forward(self, x):
+        return torch.relu((self.proj(x) if self.proj is not None else x) + self.body(x))
+
+def resnet():
+    """examples/resnet_small.nnl: stem conv 16 + BN + ReLU, residual stages of 16, 32, 64
+    channels (28, 14, 7 pixels), global average pooling, Dense(10); AdamW, batch 128."""
+    m = nn.Sequential(nn.Conv2d(1, 16, 3, 1, 1), nn.BatchNorm2d(16), nn.ReLU(),
+                      Residual(16, 16, False), Residual(16, 16, False),
+                      Residual(16, 32, True), Residual(32, 32, False),
+                      Residual(32, 64, True), Residual(64, 64, False),
+                      nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10))
+    return m, (1, 28, 28), "classes", 10, torch.optim.AdamW(m.parameters(), lr=2e-3, weight_decay=1e-4), 128
+
 def lstm():
     m = LstmClassifier()
     return m, (64,), "tokens", 2, torch.optim.Adam(m.parameters(), lr=1e-3), 32
@@ -68,7 +90,7 @@ def gpt():
     return m, (64,), "next_tokens", 96, opt, 32
 
 MODELS = {"cnn": cnn, "mlp": mlp, "tiny_bce": lambda: tiny("bce", 100),
-          "tiny_mse": lambda: tiny("mse", 32), "lstm": lstm, "gpt": gpt}
+          "tiny_mse": lambda: tiny("mse", 32), "lstm": lstm, "gpt": gpt, "resnet": resnet}
 VOCAB = {"lstm": 10000, "gpt": 96}
 
 def main():
