@@ -1547,9 +1547,18 @@ static LLVMValueRef conv_struct(Cg *c, Node *n)
     return i64_struct(c, cv, 15);
 }
 
-static void gen_conv(Cg *c, Frame *f, Node *n)
+/* A convolution, its input gradient or its weight gradient; the first two with an
+ * epilogue (ep: its loop function and KArgs) through nnl_conv2d_ep / nnl_conv2d_dx_ep. */
+static void gen_conv(Cg *c, Frame *f, Node *n, LLVMValueRef ep, LLVMValueRef ep_args)
 {
     Node *a = n->in[0], *b = n->in[1];
+    if (ep) {
+        LLVMTypeRef pt[7] = {c->ptr, c->i64, c->ptr, c->ptr, c->ptr, c->ptr, c->ptr};
+        LLVMValueRef args[7] = {conv_struct(c, n), f->batch, node_ptr(c, f, a), node_ptr(c, f, b),
+                                node_ptr(c, f, n), ep, ep_args};
+        call(c, extern_fn(c, n->op == OP_CONV2D ? "nnl_conv2d_ep" : "nnl_conv2d_dx_ep", c->vd, pt, 7), args, 7);
+        return;
+    }
     const char *fn = n->op == OP_CONV2D ? "nnl_conv2d" : n->op == OP_CONV2D_DX ? "nnl_conv2d_dx" : "nnl_conv2d_dw";
     if (fuse_folded(c->g, b)) {   /* dy is a max pooling's adjoint, folded in (fuse.c) */
         LLVMTypeRef pt[7] = {c->ptr, c->ptr, c->i64, c->ptr, c->ptr, c->ptr, c->ptr};
@@ -1675,6 +1684,10 @@ static void gen_kernel(Cg *c, int index, Kernel *k)
         LLVMValueRef kargs = loop_kargs(c, &f, &l);
         if (n->op == OP_BMM) gen_bmm(c, &f, n, l.fn, kargs);
         else gen_gemm(c, &f, n, l.fn, kargs);
+    } else if (k->kind == K_CALL && k->epilogue >= 0 && operands_in_memory(n)) {   /* a convolution's */
+        LoopFn l = loop_fn(c, k->epilogue, c->g->kernels.items[k->epilogue]);
+        c->launch[index] = new_launcher(c, index, &f);
+        gen_conv(c, &f, n, l.fn, loop_kargs(c, &f, &l));
     } else {
         c->launch[index] = new_launcher(c, index, &f);
         if (operands_in_memory(n)) {
@@ -1684,7 +1697,8 @@ static void gen_kernel(Cg *c, int index, Kernel *k)
             case K_CALL:
                 if (n->op == OP_PICK || n->op == OP_UNPICK) gen_pick(c, &f, n);
                 else if (n->op == OP_EMBED_DW) gen_embed_dw(c, &f, n);
-                else if (n->op == OP_CONV2D || n->op == OP_CONV2D_DX || n->op == OP_CONV2D_DW) gen_conv(c, &f, n);
+                else if (n->op == OP_CONV2D || n->op == OP_CONV2D_DX || n->op == OP_CONV2D_DW)
+                    gen_conv(c, &f, n, NULL, NULL);
                 else if (n->op == OP_STACK) {
                     if (!n->filled) gen_stack(c, &f, n);   /* filled: its operands wrote it (views.c) */
                 }

@@ -108,6 +108,8 @@ bool fuse_epilogue_host(const Node *n)
         return true;
     case OP_SOFTMAX: case OP_LOG_SOFTMAX: case OP_SOFTMAX_DX: case OP_NORMALIZE: case OP_NORMALIZE_DX:
         return !getenv("NNLC_NO_ROW_EPILOGUES");   /* (tests/e2e/row_epilogues.sh) */
+    case OP_CONV2D: case OP_CONV2D_DX:   /* (nnl_conv2d_ep: a unit at a time) */
+        return !getenv("NNLC_NO_CONV_EPILOGUES");   /* (tests/e2e/conv_epilogues.sh) */
     default:
         return false;
     }
@@ -300,12 +302,16 @@ static bool reads_in_place(const Kernel *e, const Node *y)
  * block is final, while it is in cache, instead of in a pass of its own. So for a row
  * kernel (softmax, layer norm and their adjoints) and the loop after it (layer norm's
  * scale and shift, a residual add of its gradient): runtime/kernels.c runs it on each
- * few rows the kernel has just written. */
+ * few rows the kernel has just written; and for a convolution or its input gradient
+ * (the bias, its activation; a residual's gradient added), runtime/conv.c on each
+ * image's output. A convolution folded into its pooling's kernel is not one (the
+ * kernel's first node is the pooling). */
 static void mark_epilogues(Graph *g)
 {
     for (int i = 0; i + 1 < g->kernels.len; i++) {
         Kernel *k = g->kernels.items[i], *e = g->kernels.items[i + 1];
-        if ((k->kind != K_GEMM && k->kind != K_ROW) || e->kind != K_ELEM || e->seg != k->seg) continue;
+        if ((k->kind != K_GEMM && k->kind != K_ROW && k->kind != K_CALL) || e->kind != K_ELEM || e->seg != k->seg)
+            continue;
         Node *y = k->nodes.items[0];
         if (!fuse_epilogue_host(y) || !shape_eq(e->shape, y->shape) || !reads_in_place(e, y) ||
             (y->view && y->view->out))   /* C laid out as a permute (views.c): not flat */

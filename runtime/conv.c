@@ -944,10 +944,21 @@ static double conv_flops(const NnlConv *cv, const Geom *g, int64_t n)
     return 2.0 * n * cv->k * g->rows * g->pq;
 }
 
+/* A convolution's epilogue (fuse.c's mark_epilogues: its bias, activation, a residual
+ * add): a generated elementwise kernel run over each (image, group) unit's output as
+ * soon as the unit is computed, while it is in cache. fn(ctx, lo, hi) takes flat
+ * indices of the output; a unit's are [t size, (t + 1) size). */
+typedef struct ConvEpi { NnlKernelFn fn; const NnlCtx *ctx; int64_t size; } ConvEpi;
+
+static void epi_unit(const ConvEpi *e, int64_t t)
+{
+    if (e) e->fn(e->ctx, t * e->size, (t + 1) * e->size);
+}
+
 /* Every (image, group) unit of the forward or dx once: contiguous chunks of units per
  * thread, each GEMM serial; or, with fewer units than threads, units in turn, each split. */
 static void run_units(UnitFn fn, const NnlConv *cv, int64_t n, const float *a,
-                      const float *b, float *out)
+                      const float *b, float *out, const ConvEpi *e)
 {
     if (n <= 0) return;
     Geom g = geom(cv);
@@ -956,7 +967,10 @@ static void run_units(UnitFn fn, const NnlConv *cv, int64_t n, const float *a,
     int cols = fn != fwd_unit || !thin_direct(cv, &g);   /* (the thin forward needs none) */
     if (units < nt || nt <= 1) {   /* (no OpenMP region for one thread: ~1 us each) */
         float *col = cols ? col_space(&g) : NULL;
-        for (int64_t t = 0; t < units; t++) fn(cv, &g, t / groups, t % groups, a, b, out, col, nt);
+        for (int64_t t = 0; t < units; t++) {
+            fn(cv, &g, t / groups, t % groups, a, b, out, col, nt);
+            epi_unit(e, t);
+        }
         return;
     }
     #pragma omp parallel num_threads(rt_threads())
@@ -964,7 +978,10 @@ static void run_units(UnitFn fn, const NnlConv *cv, int64_t n, const float *a,
         int64_t lo, hi;
         rt_share(units, nt, &lo, &hi);
         float *col = lo < hi && cols ? col_space(&g) : NULL;
-        for (int64_t t = lo; t < hi; t++) fn(cv, &g, t / groups, t % groups, a, b, out, col, 1);
+        for (int64_t t = lo; t < hi; t++) {
+            fn(cv, &g, t / groups, t % groups, a, b, out, col, 1);
+            epi_unit(e, t);
+        }
     }
 }
 
@@ -974,7 +991,7 @@ static void run_units(UnitFn fn, const NnlConv *cv, int64_t n, const float *a,
  * scratch is refused (nothing written); a unit whose own scratch is refused takes fn's
  * way instead. */
 static int run_flat(UnitFn fn, const NnlConv *cv, int64_t n, const float *a, const float *w,
-                    float *out, int dx)
+                    float *out, int dx, const ConvEpi *e)
 {
     Geom g = geom(cv);
     Flat f = flat_of(cv, &g, dx);
@@ -986,30 +1003,41 @@ static int run_flat(UnitFn fn, const NnlConv *cv, int64_t n, const float *a, con
     int64_t in_size = f.cin * f.hin * f.win, out_size = f.cout * f.p * f.q;
     int nt = conv_threads(conv_flops(cv, &g, n));
     if (units < nt || nt <= 1) {
-        for (int64_t t = 0; t < units; t++)
+        for (int64_t t = 0; t < units; t++) {
             if (!flat_conv(&f, a + t * in_size, wp + t % groups * per, out + t * out_size, nt))
                 fn(cv, &g, t / groups, t % groups, a, w, out, col_space(&g), nt);
+            epi_unit(e, t);
+        }
         return 1;
     }
     #pragma omp parallel num_threads(rt_threads())
     {
         int64_t lo, hi;
         rt_share(units, nt, &lo, &hi);
-        for (int64_t t = lo; t < hi; t++)
+        for (int64_t t = lo; t < hi; t++) {
             if (!flat_conv(&f, a + t * in_size, wp + t % groups * per, out + t * out_size, 1))
                 fn(cv, &g, t / groups, t % groups, a, w, out, col_space(&g), 1);
+            epi_unit(e, t);
+        }
     }
     return 1;
 }
 #endif
 
+void nnl_conv2d_ep(const NnlConv *cv, int64_t n, const float *x, const float *wt, float *y,
+                   NnlKernelFn ep, const NnlCtx *ep_ctx)
+{
+    Geom g = geom(cv);
+    ConvEpi e = {ep, ep_ctx, g.kg * g.pq}, *pe = ep ? &e : NULL;
+#if defined(FLAT_VEC)
+    if (n > 0 && flat_path(cv, &g) && run_flat(fwd_unit, cv, n, x, wt, y, 0, pe)) return;
+#endif
+    run_units(fwd_unit, cv, n, x, wt, y, pe);
+}
+
 void nnl_conv2d(const NnlConv *cv, int64_t n, const float *x, const float *wt, float *y)
 {
-#if defined(FLAT_VEC)
-    Geom g = geom(cv);
-    if (n > 0 && flat_path(cv, &g) && run_flat(fwd_unit, cv, n, x, wt, y, 0)) return;
-#endif
-    run_units(fwd_unit, cv, n, x, wt, y);
+    nnl_conv2d_ep(cv, n, x, wt, y, NULL, NULL);
 }
 
 /* Images [i0, i1) of the fused forward: each group's tiles (cy stored if keep), or (the
@@ -1055,13 +1083,20 @@ void nnl_conv2d_maxpool(const NnlConv *cv, const NnlPool *pl, int64_t n, const f
     }
 }
 
+void nnl_conv2d_dx_ep(const NnlConv *cv, int64_t n, const float *dy, const float *wt, float *dx,
+                      NnlKernelFn ep, const NnlCtx *ep_ctx)
+{
+    Geom g = geom(cv);
+    ConvEpi e = {ep, ep_ctx, g.cg * g.hw}, *pe = ep ? &e : NULL;
+#if defined(FLAT_VEC)
+    if (n > 0 && flat_path(cv, &g) && run_flat(dx_unit, cv, n, dy, wt, dx, 1, pe)) return;
+#endif
+    run_units(dx_unit, cv, n, dy, wt, dx, pe);
+}
+
 void nnl_conv2d_dx(const NnlConv *cv, int64_t n, const float *dy, const float *wt, float *dx)
 {
-#if defined(FLAT_VEC)
-    Geom g = geom(cv);
-    if (n > 0 && flat_path(cv, &g) && run_flat(dx_unit, cv, n, dy, wt, dx, 1)) return;
-#endif
-    run_units(dx_unit, cv, n, dy, wt, dx);
+    nnl_conv2d_dx_ep(cv, n, dy, wt, dx, NULL, NULL);
 }
 
 /* The output gradient of a max-pooled convolution, when dw comes from the pooled one:

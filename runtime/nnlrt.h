@@ -16,9 +16,9 @@ extern "C" {
 
 /* Bumped whenever a struct below or a kernel signature changes. Generated objects store
  * the version they were built for in NnlModelDesc.abi_version; nnl_create refuses others.
- * (12: nnl_layer_norm_rows_dx_ep's sums; 11: the row kernels' epilogues, nnl_*_rows_ep; 10: NnlCtx.entry, nnl_conv2d_maxpool; 9: nnl_layer_norm_rows_dx's gamma; 8:
+ * (13: nnl_conv2d_ep, nnl_conv2d_dx_ep; 12: nnl_layer_norm_rows_dx_ep's sums; 11: the row kernels' epilogues, nnl_*_rows_ep; 10: NnlCtx.entry, nnl_conv2d_maxpool; 9: nnl_layer_norm_rows_dx's gamma; 8:
  * nnl_sgemm_batched[_ep]'s tri, nnl_softmax_rows_dx.) */
-#define NNL_ABI_VERSION 12
+#define NNL_ABI_VERSION 13
 #define NNL_MAX_RANK 8
 
 /* ===== the context every generated function receives ===== */
@@ -188,6 +188,14 @@ void nnl_conv2d(const NnlConv *cv, int64_t n, const float *x, const float *wt, f
 /* dx = the adjoint of nnl_conv2d in x (overwritten), dw = in the weights (overwritten). */
 void nnl_conv2d_dx(const NnlConv *cv, int64_t n, const float *dy, const float *wt, float *dx);
 void nnl_conv2d_dw(const NnlConv *cv, int64_t n, const float *x, const float *dy, float *dw);
+/* nnl_conv2d and nnl_conv2d_dx with an epilogue: ep(ep_ctx, lo, hi) run over the flat
+ * indices [lo, hi) of the output, on each (image, group) block of it as soon as that
+ * block is computed (a bias, an activation, a residual add while the block is in cache);
+ * ep NULL: none. */
+void nnl_conv2d_ep(const NnlConv *cv, int64_t n, const float *x, const float *wt, float *y,
+                   NnlKernelFn ep, const NnlCtx *ep_ctx);
+void nnl_conv2d_dx_ep(const NnlConv *cv, int64_t n, const float *dy, const float *wt, float *dx,
+                      NnlKernelFn ep, const NnlCtx *ep_ctx);
 
 /* 2-D pooling, NCHW: x (n, c, h, w) -> y (n, c, p, q), window kh x kw, strides and
  * top/left padding as above; padded cells never win a max and are left out of an

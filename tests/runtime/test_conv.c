@@ -5,6 +5,7 @@
  * overwritten (NaN garbage before) and nothing written past them; identical bits on 1, 2
  * and 3 threads and on a repeated call; correct results when scratch allocation fails
  * (each fallback of the column matrix and of the flat path: check_alloc_failure);
+ * epilogues (nnl_conv2d_ep, nnl_conv2d_dx_ep) run once on every output element, after it;
  * nnl_conv2d_dw_maxpool equal to nnl_maxpool2d_dx then nnl_conv2d_dw, bit for bit, and
  * close to it when its buffer cannot be allocated; nnl_conv2d_maxpool equal to nnl_conv2d
  * then nnl_maxpool2d, bit for bit, with and without keeping the convolution's output, on
@@ -343,6 +344,56 @@ static void check_conv_pool(const Case *t, int64_t kh, int64_t sh, int fail_at)
     free(x); free(w); free(cy); free(py); free(cy2); free(py2);
 }
 
+/* nnl_conv2d_ep / nnl_conv2d_dx_ep: the epilogue sees each output element once, after
+ * it is final (it maps v to 2 v + 1 and counts its calls per element), on 1 and 2
+ * threads, for a batch split between threads (each image's whole) and a batch of one
+ * (its convolution split, the epilogue after it), on the flat path and on the GEMM's. */
+typedef struct EpiCount { float *y; unsigned char *seen; } EpiCount;
+
+static void epi_twice_plus_one(const NnlCtx *ctx, int64_t lo, int64_t hi)
+{
+    const EpiCount *e = (const EpiCount *)ctx;
+    for (int64_t i = lo; i < hi; i++) {
+        e->y[i] = 2.0f * e->y[i] + 1.0f;
+        e->seen[i]++;
+    }
+}
+
+static void check_epilogue(const Case *t)
+{
+    NnlConv cv = make_conv(t);
+    int64_t n = t->n, nx = n * t->c * t->h * t->w, ny = n * t->k * cv.p * cv.q;
+    int64_t nw = t->k * t->c / t->groups * t->r * t->s;
+    unsigned s = 31u;
+    float *x = buf(nx, 0), *w = buf(nw, 0), *dy = buf(ny, 0);
+    for (int64_t i = 0; i < nx; i++) x[i] = frand(&s);
+    for (int64_t i = 0; i < nw; i++) w[i] = frand(&s);
+    for (int64_t i = 0; i < ny; i++) dy[i] = frand(&s);
+    for (int dx = 0; dx < 2; dx++) {
+        int64_t no = dx ? nx : ny;
+        float *plain = buf(no, 1), *got = buf(no, 1);
+        unsigned char *seen = calloc((size_t)no, 1);
+        EpiCount e = {got, seen};
+        for (int th = 1; th <= 2; th++) {
+            rt_set_threads(th);
+            memset(seen, 0, (size_t)no);
+            if (dx) {
+                nnl_conv2d_dx(&cv, n, dy, w, plain);
+                nnl_conv2d_dx_ep(&cv, n, dy, w, got, epi_twice_plus_one, (const NnlCtx *)&e);
+            } else {
+                nnl_conv2d(&cv, n, x, w, plain);
+                nnl_conv2d_ep(&cv, n, x, w, got, epi_twice_plus_one, (const NnlCtx *)&e);
+            }
+            int64_t bad = 0;
+            for (int64_t i = 0; i < no; i++) bad += seen[i] != 1 || got[i] != 2.0f * plain[i] + 1.0f;
+            CHECK(bad == 0 && guard_ok(got, no), "n%lld c%lld k%lld %s epilogue, %d threads: %lld elements wrong",
+                  (long long)n, (long long)t->c, (long long)t->k, dx ? "dx" : "forward", th, (long long)bad);
+        }
+        free(plain); free(got); free(seen);
+    }
+    free(x); free(w); free(dy);
+}
+
 int main(void)
 {
     {   /* first, while nothing is cached and small enough to leave check_alloc_failure
@@ -352,6 +403,15 @@ int main(void)
         check_pooled(&tiny, 2, 2, 0, 1);
     }
     check_alloc_failure();
+    {
+        static const Case epi[] = {
+            {5, 16, 12, 12, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   /* flat */
+            {1, 16, 20, 20, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   /* flat, batch 1 split */
+            {8, 6, 19, 19, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 2},     /* the GEMM's, groups */
+            {1, 3, 30, 30, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},    /* thin, batch 1 split */
+        };
+        for (int i = 0; i < 4; i++) check_epilogue(&epi[i]);
+    }
     {   /* the padded input's scratch refused (first: nothing cached yet): the unfused path */
         Case padded = {2, 3, 9, 9, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};
         check_conv_pool(&padded, 2, 2, 1);
