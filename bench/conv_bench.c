@@ -85,6 +85,7 @@ int main(int argc, char **argv)
         RES("res 32->32 3x3 14x14", 128, 32, 14, 1),
         RES("res 64->64 3x3 7x7", 128, 64, 7, 1),
         RES("res 16->32 3x3 stride 2", 128, 32, 14, 2),
+        RES("res 32->64 3x3 stride 2", 128, 64, 7, 2),
 #undef RES
     };
     static const char *kname[] = {"forward", "dx", "dw", "maxpool 2x2", "maxpool 2x2 dx",

@@ -547,48 +547,71 @@ enum { FB = 6, FT = 6 };     /* 12 accumulators, 2 loads, a broadcast: 15 of 16 
 #endif
 enum { FLAT_T = 2 * VL };    /* positions a tile */
 
+enum { FLAT_RS_MAX = 128 };   /* taps a filter plane (r s) at most */
+
 typedef struct Flat {
     int64_t cin, hin, win;          /* one group's input planes */
     int64_t cout, p, q;             /* its output planes */
-    int64_t r, s, dh, dw;           /* taps and dilation */
+    int64_t r, s, dh, dw, sh, sw;   /* taps, dilation and stride */
     int64_t pad_top, pad_left;      /* input row a - pad_top at padded row a (may be < 0) */
-    int64_t hp, wp, plane, taps;    /* padded planes; cin r s */
+    int64_t hp, wp, plane, taps;    /* a padded (phase) plane; cin r s */
     int64_t fv, fpad;               /* flat positions holding outputs; rounded up to tiles */
+    int64_t cstride;                /* floats from one channel's planes to the next's */
+    int64_t off[FLAT_RS_MAX];       /* tap (u, v) of a channel: at off[u s + v] + flat position */
 } Flat;
 
+/* With a stride, the padded input is cut into sh x sw phase planes, phase (a, b) holding
+ * padded rows a, a + sh, ... and columns b, b + sw, ...: output (i, j)'s tap (u, v) is
+ * row i + u dh / sh, column j + v dw / sw of phase (u dh % sh, v dw % sw), so that
+ * consecutive outputs read consecutive inputs again. Stride 1 is one phase. */
 static Flat flat_shape(int64_t cin, int64_t hin, int64_t win, int64_t cout, int64_t p, int64_t q,
-                       int64_t r, int64_t s, int64_t dh, int64_t dw, int64_t pad_top, int64_t pad_left)
+                       int64_t r, int64_t s, int64_t dh, int64_t dw, int64_t sh, int64_t sw,
+                       int64_t pad_top, int64_t pad_left)
 {
-    Flat f = {cin, hin, win, cout, p, q, r, s, dh, dw, pad_top, pad_left, 0, 0, 0, 0, 0, 0};
-    f.hp = p + (r - 1) * dh;
-    f.wp = q + (s - 1) * dw;
+    Flat f = {.cin = cin, .hin = hin, .win = win, .cout = cout, .p = p, .q = q, .r = r, .s = s, .dh = dh,
+              .dw = dw, .sh = sh, .sw = sw, .pad_top = pad_top, .pad_left = pad_left};
+    f.hp = p + (r - 1) * dh / sh;
+    f.wp = q + (s - 1) * dw / sw;
     f.plane = f.hp * f.wp;
+    f.cstride = sh * sw * f.plane;
     f.taps = cin * r * s;
     f.fv = (p - 1) * f.wp + q;
     f.fpad = (f.fv + FLAT_T - 1) / FLAT_T * FLAT_T;
+    for (int64_t u = 0; u < r && r * s <= FLAT_RS_MAX; u++)
+        for (int64_t v = 0; v < s; v++)
+            f.off[u * s + v] = (u * dh % sh * sw + v * dw % sw) * f.plane + u * dh / sh * f.wp + v * dw / sw;
     return f;
 }
 
-/* The forward of one group (dx 0) or its input gradient (dx 1), as a Flat. */
-static Flat flat_of(const NnlConv *cv, const Geom *g, int dx)
+/* The forward of one group (dx 0) or its input gradient (dx 1, stride 1), as a Flat. */
+static void flat_of(const NnlConv *cv, const Geom *g, int dx, Flat *f)
 {
     if (!dx)
-        return flat_shape(g->cg, cv->h, cv->w, g->kg, cv->p, cv->q, cv->r, cv->s, cv->dil_h, cv->dil_w,
-                          cv->pad_top, cv->pad_left);
-    return flat_shape(g->kg, cv->p, cv->q, g->cg, cv->h, cv->w, cv->r, cv->s, cv->dil_h, cv->dil_w,
-                      (cv->r - 1) * cv->dil_h - cv->pad_top, (cv->s - 1) * cv->dil_w - cv->pad_left);
+        *f = flat_shape(g->cg, cv->h, cv->w, g->kg, cv->p, cv->q, cv->r, cv->s, cv->dil_h, cv->dil_w,
+                        cv->stride_h, cv->stride_w, cv->pad_top, cv->pad_left);
+    else
+        *f = flat_shape(g->kg, cv->p, cv->q, g->cg, cv->h, cv->w, cv->r, cv->s, cv->dil_h, cv->dil_w, 1, 1,
+                        (cv->r - 1) * cv->dil_h - cv->pad_top, (cv->s - 1) * cv->dil_w - cv->pad_left);
 }
 
-static int flat_path(const NnlConv *cv, const Geom *g)
+/* The forward and dw take the flat path at strides up to 3, the input gradient at
+ * stride 1 (a strided one's adjoint reads dy at a stride: the column matrix's way). */
+static int flat_path(const NnlConv *cv, const Geom *g, int dx)
 {
-    return cv->stride_h == 1 && cv->stride_w == 1 && !g->identity && g->rows > THIN_TAPS;
+    int64_t st = dx ? 1 : 3;
+    return cv->stride_h <= st && cv->stride_w <= st && !g->identity && g->rows > THIN_TAPS &&
+           cv->r * cv->s <= FLAT_RS_MAX;
 }
 
 static __thread RtScratch flat_in_scratch;    /* a padded input (+ dw: dy transposed) */
 static __thread RtScratch flat_out_scratch;   /* flat outputs; dw: taps x filters sums */
 static __thread RtScratch flat_w_scratch;     /* packed weights, shared with the caller's team */
 
-static size_t flat_in_floats(const Flat *f) { return (size_t)(f->cin * f->plane + FLAT_T); }
+/* the padded input, FLAT_T zeros, and with a stride one padded row (flat_pad) */
+static size_t flat_in_floats(const Flat *f)
+{
+    return (size_t)(f->cin * f->cstride + FLAT_T + (f->sh > 1 || f->sw > 1 ? f->sw * f->wp : 0));
+}
 
 /* n floats from src to dst a vector at a time, the last vector ending at n (overlapping
  * the one before: no masks, no call) when n >= VL. */
@@ -616,6 +639,51 @@ static __thread struct {
  * the last tile's loads may reach. */
 static void flat_pad(const Flat *f, const float *x, float *xp)
 {
+    if (f->sh > 1 || f->sw > 1) {   /* phase planes, written whole (and the cache forgotten) */
+        flat_zeroed.p = NULL;
+        int64_t pw = f->sw * f->wp, t0, t1;   /* a padded row's columns; those that lie in x */
+        float *tmp = xp + f->cin * f->cstride + FLAT_T;   /* one padded row (flat_in_floats) */
+        span(f->win, pw, 1, -f->pad_left, &t0, &t1);
+        for (int64_t c = 0; c < f->cin; c++)
+            for (int64_t a = 0; a < f->sh; a++)
+                for (int64_t i = 0; i < f->hp; i++) {
+                    float *row = xp + c * f->cstride + a * f->sw * f->plane + i * f->wp;
+                    int64_t hi = i * f->sh + a - f->pad_top;
+                    if (hi < 0 || hi >= f->hin || t0 >= t1) {
+                        for (int64_t b = 0; b < f->sw; b++) memset(row + b * f->plane, 0, sizeof(float) * f->wp);
+                        continue;
+                    }
+                    const float *xr = x + (c * f->hin + hi) * f->win - f->pad_left;   /* padded column 0 */
+                    if (f->sw == 2) {   /* both phases in one loop the compiler vectorizes with shuffles */
+                        float *restrict e = row, *restrict o = row + f->plane;
+                        int64_t e0, e1, o0, o1;   /* the columns of each phase that lie in x */
+                        span(f->win, f->wp, 2, -f->pad_left, &e0, &e1);
+                        span(f->win, f->wp, 2, 1 - f->pad_left, &o0, &o1);
+                        int64_t lo = e0 > o0 ? e0 : o0, hi2 = e1 < o1 ? e1 : o1;
+                        for (int64_t j = 0; j < lo; j++) {   /* (a column or two at the borders) */
+                            e[j] = j >= e0 ? xr[2 * j] : 0.0f;
+                            o[j] = j >= o0 ? xr[2 * j + 1] : 0.0f;
+                        }
+                        for (int64_t j = hi2 > lo ? hi2 : lo; j < f->wp; j++) {
+                            e[j] = j < e1 ? xr[2 * j] : 0.0f;
+                            o[j] = j < o1 ? xr[2 * j + 1] : 0.0f;
+                        }
+                        for (int64_t j = lo; j < hi2; j++) {
+                            e[j] = xr[2 * j];
+                            o[j] = xr[2 * j + 1];
+                        }
+                        continue;
+                    }
+                    /* other strides: the padded row, then its columns dealt out */
+                    memset(tmp, 0, sizeof(float) * t0);
+                    flat_copy(tmp + t0, xr + t0, t1 - t0);
+                    memset(tmp + t1, 0, sizeof(float) * (pw - t1));
+                    for (int64_t b = 0; b < f->sw; b++)
+                        for (int64_t j = 0; j < f->wp; j++) row[b * f->plane + j] = tmp[j * f->sw + b];
+                }
+        memset(xp + f->cin * f->cstride, 0, sizeof(float) * FLAT_T);
+        return;
+    }
     int64_t j0, j1, a0, a1;   /* the columns and rows of the padded planes that lie in x */
     span(f->win, f->wp, 1, -f->pad_left, &j0, &j1);
     span(f->hin, f->hp, 1, -f->pad_top, &a0, &a1);
@@ -624,7 +692,7 @@ static void flat_pad(const Flat *f, const float *x, float *xp)
                flat_zeroed.win == f->win && flat_zeroed.hp == f->hp && flat_zeroed.wp == f->wp &&
                flat_zeroed.pad_top == f->pad_top && flat_zeroed.pad_left == f->pad_left;
     if (!same) {
-        memset(xp, 0, sizeof(float) * (size_t)(f->cin * f->plane + FLAT_T));
+        memset(xp, 0, sizeof(float) * (size_t)(f->cin * f->cstride + FLAT_T));
         flat_zeroed.p = xp;
         flat_zeroed.cap = flat_in_scratch.cap;
         flat_zeroed.cin = f->cin;
@@ -667,10 +735,11 @@ flat_tile(const int F, const Flat *fl, const float *xb, const float *w, float *y
     Vf acc[FB][2];
     #pragma GCC unroll 12
     for (int e = 0; e < F; e++) acc[e][0] = acc[e][1] = vf_zero();
-    for (int64_t c = 0; c < fl->cin; c++)
-        for (int64_t u = 0; u < fl->r; u++) {
-            const float *src = xb + c * fl->plane + u * fl->dh * fl->wp;
-            for (int64_t v = 0; v < fl->s; v++, src += fl->dw, w += FB) {
+    int64_t rs = fl->r * fl->s;
+    for (int64_t c = 0; c < fl->cin; c++, xb += fl->cstride)
+        for (int64_t t = 0; t < rs; t++, w += FB) {
+            const float *src = xb + fl->off[t];
+            {
                 Vf b0 = vf_loadu(src), b1 = vf_loadu(src + VL);
                 __asm__("" : "+v"(b0), "+v"(b1));   /* loaded once, not into each FMA */
                 #pragma GCC unroll 12
@@ -760,11 +829,11 @@ flat_dw_tile(const int T, const int NV, const Flat *f, const float *xp, const fl
 {
     const float *xt[FT];
     Vf acc[FT][2];
-    int64_t c = t0 / (f->r * f->s), u = t0 / f->s % f->r, v = t0 % f->s;   /* tap t0's */
+    int64_t rs = f->r * f->s, c = t0 / rs, uv = t0 % rs;   /* tap t0's */
     #pragma GCC unroll 12
     for (int t = 0; t < T; t++) {
-        xt[t] = xp + c * f->plane + u * f->dh * f->wp + v * f->dw;
-        if (++v == f->s && (v = 0, ++u == f->r)) u = 0, c++;
+        xt[t] = xp + c * f->cstride + f->off[uv];
+        if (++uv == rs) uv = 0, c++;
         #pragma GCC unroll 2
         for (int b = 0; b < NV; b++) acc[t][b] = vf_loadu(acct + (t0 + t) * ld + j0 + b * VL);
     }
@@ -994,7 +1063,8 @@ static int run_flat(UnitFn fn, const NnlConv *cv, int64_t n, const float *a, con
                     float *out, int dx, const ConvEpi *e)
 {
     Geom g = geom(cv);
-    Flat f = flat_of(cv, &g, dx);
+    Flat f;
+    flat_of(cv, &g, dx, &f);
     size_t per = flat_w_floats(&f);
     float *wp = rt_scratch(&flat_w_scratch, per * (size_t)cv->groups);
     if (!wp) return 0;
@@ -1030,7 +1100,7 @@ void nnl_conv2d_ep(const NnlConv *cv, int64_t n, const float *x, const float *wt
     Geom g = geom(cv);
     ConvEpi e = {ep, ep_ctx, g.kg * g.pq}, *pe = ep ? &e : NULL;
 #if defined(FLAT_VEC)
-    if (n > 0 && flat_path(cv, &g) && run_flat(fwd_unit, cv, n, x, wt, y, 0, pe)) return;
+    if (n > 0 && flat_path(cv, &g, 0) && run_flat(fwd_unit, cv, n, x, wt, y, 0, pe)) return;
 #endif
     run_units(fwd_unit, cv, n, x, wt, y, pe);
 }
@@ -1089,7 +1159,7 @@ void nnl_conv2d_dx_ep(const NnlConv *cv, int64_t n, const float *dy, const float
     Geom g = geom(cv);
     ConvEpi e = {ep, ep_ctx, g.cg * g.hw}, *pe = ep ? &e : NULL;
 #if defined(FLAT_VEC)
-    if (n > 0 && flat_path(cv, &g) && run_flat(dx_unit, cv, n, dy, wt, dx, 1, pe)) return;
+    if (n > 0 && flat_path(cv, &g, 1) && run_flat(dx_unit, cv, n, dy, wt, dx, 1, pe)) return;
 #endif
     run_units(dx_unit, cv, n, dy, wt, dx, pe);
 }
@@ -1142,8 +1212,9 @@ static void dw_images(const NnlConv *cv, const Geom *g, int64_t i0, int64_t i1,
 {
     float *buf = po ? rt_scratch(&dy_scratch, (size_t)(cv->k * g->pq)) : NULL;
 #if defined(FLAT_VEC)
-    if (flat_path(cv, g) && (!po || buf) && i0 < i1) {   /* sums (taps, filters) a group, then dw */
-        Flat f = flat_of(cv, g, 0);
+    if (flat_path(cv, g, 0) && (!po || buf) && i0 < i1) {   /* sums (taps, filters) a group, then dw */
+        Flat f;
+        flat_of(cv, g, 0, &f);
         size_t per = (size_t)(f.taps * flat_coutp(&f));
         float *acct = rt_scratch(&flat_out_scratch, per * (size_t)cv->groups);
         float *space = acct ? flat_dw_space(&f) : NULL;

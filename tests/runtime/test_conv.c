@@ -212,8 +212,9 @@ static void check_alloc_failure(void)
 {
     static const struct { Case t; int fail[3]; const char *what; } cases[] = {
         {{3, 3, 9, 9, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, {1, 1, 1}, "dw partials (thin filters)"},
-        {{3, 4, 19, 19, 6, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1}, {2, 1, 1}, "column matrix"},
-        {{2, 5, 25, 23, 2, 3, 3, 2, 2, 0, 0, 0, 0, 1, 1, 1}, {1, 1, 1}, "... for y, dx and dw"},
+        /* (stride 4: the column matrix's way, not the flat path) */
+        {{3, 4, 37, 37, 6, 3, 3, 4, 4, 1, 1, 1, 1, 1, 1, 1}, {2, 1, 1}, "column matrix"},
+        {{2, 5, 45, 41, 2, 3, 3, 4, 4, 0, 0, 0, 0, 1, 1, 1}, {1, 1, 1}, "... for y, dx and dw"},
         /* flat (stride 1, 36+ taps): dw's allocations are its partials, the column matrix,
          * the sums (taps x filters), the padded input (each slice tries again); the
          * forward's and dx's the packed weights, the padded input, the flat output, of
@@ -477,6 +478,14 @@ int main(void)
         {3, 8, 6, 5, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},      /* rows shorter than a vector */
         {2, 3, 7, 7, 40, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1},      /* 5x5, dx of 40 x 25 taps */
         {17, 16, 28, 28, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},  /* examples/resnet_small.nnl's */
+        /* ... with a stride (the forward and dw in phase planes, dx the GEMM's) */
+        {5, 16, 28, 28, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},   /* resnet_small's down blocks */
+        {3, 5, 13, 11, 7, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},     /* odd sizes */
+        {2, 4, 17, 16, 6, 3, 3, 3, 3, 1, 2, 0, 1, 2, 2, 1},     /* stride 3, dilation 2 */
+        {3, 6, 10, 9, 5, 3, 3, 2, 1, 1, 0, 1, 1, 1, 1, 1},      /* strides 2 and 1 */
+        {3, 8, 9, 9, 6, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 2},       /* groups */
+        {2, 2, 11, 12, 8, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1, 1},     /* 5x5, padding 2 */
+        {1, 32, 20, 20, 64, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},   /* batch 1, tiles split */
     };
     int nc = sizeof cases / sizeof cases[0];
     for (int i = 0; i < nc; i++) check_case(&cases[i]);
