@@ -1427,16 +1427,19 @@ static LLVMValueRef sum_scale(Cg *c, Frame *f, const Node *n)
     return scale;
 }
 
-static void gen_reduce(Cg *c, Frame *f, Node *n)
+/* A sum; with a prologue (pro: the loop computing its operand, and its KArgs),
+ * nnl_reduce_sum_pro. */
+static void gen_reduce(Cg *c, Frame *f, Node *n, LLVMValueRef pro, LLVMValueRef pro_args)
 {
     Node *x = n->in[0];
     Shape s = x->shape;
     LLVMValueRef scale = sum_scale(c, f, n);
-    LLVMTypeRef pt[6] = {c->ptr, c->ptr, c->i64, c->i64, c->i64, c->f32};
-    LLVMValueRef fn = extern_fn(c, "nnl_reduce_sum", c->vd, pt, 6);
-    LLVMValueRef args[6] = {node_ptr(c, f, x), node_ptr(c, f, n), dims_prod(c, f, s, 0, n->ax0),
-                            dims_prod(c, f, s, n->ax0, n->ax1), dims_prod(c, f, s, n->ax1, s.rank), scale};
-    call(c, fn, args, 6);
+    LLVMTypeRef pt[8] = {c->ptr, c->ptr, c->i64, c->i64, c->i64, c->f32, c->ptr, c->ptr};
+    LLVMValueRef args[8] = {node_ptr(c, f, x), node_ptr(c, f, n), dims_prod(c, f, s, 0, n->ax0),
+                            dims_prod(c, f, s, n->ax0, n->ax1), dims_prod(c, f, s, n->ax1, s.rank), scale,
+                            pro, pro_args};
+    int na = pro ? 8 : 6;
+    call(c, extern_fn(c, pro ? "nnl_reduce_sum_pro" : "nnl_reduce_sum", c->vd, pt, na), args, na);
 }
 
 /* A row kernel; with an epilogue (ep: its loop function and KArgs) the runtime runs the
@@ -1684,6 +1687,10 @@ static void gen_kernel(Cg *c, int index, Kernel *k)
         LLVMValueRef kargs = loop_kargs(c, &f, &l);
         if (n->op == OP_BMM) gen_bmm(c, &f, n, l.fn, kargs);
         else gen_gemm(c, &f, n, l.fn, kargs);
+    } else if (k->kind == K_REDUCE && k->prologue >= 0 && operands_in_memory(n)) {
+        LoopFn l = loop_fn(c, k->prologue, c->g->kernels.items[k->prologue]);
+        c->launch[index] = new_launcher(c, index, &f);
+        gen_reduce(c, &f, n, l.fn, loop_kargs(c, &f, &l));
     } else if (k->kind == K_CALL && k->epilogue >= 0 && operands_in_memory(n)) {   /* a convolution's */
         LoopFn l = loop_fn(c, k->epilogue, c->g->kernels.items[k->epilogue]);
         c->launch[index] = new_launcher(c, index, &f);
@@ -1693,7 +1700,7 @@ static void gen_kernel(Cg *c, int index, Kernel *k)
         if (operands_in_memory(n)) {
             switch (k->kind) {
             case K_GEMM: if (n->op == OP_BMM) gen_bmm(c, &f, n, NULL, NULL); else gen_gemm(c, &f, n, NULL, NULL); break;
-            case K_REDUCE: gen_reduce(c, &f, n); break;
+            case K_REDUCE: gen_reduce(c, &f, n, NULL, NULL); break;
             case K_CALL:
                 if (n->op == OP_PICK || n->op == OP_UNPICK) gen_pick(c, &f, n);
                 else if (n->op == OP_EMBED_DW) gen_embed_dw(c, &f, n);

@@ -14,6 +14,7 @@
 
 static void mark_epilogues(Graph *g);
 static void mark_norm_sums(Graph *g);
+static void mark_prologues(Graph *g);
 
 static int seg_of(const Graph *g, int id)
 {
@@ -241,7 +242,7 @@ void fuse_graph(Graph *g)
         }
         Kernel *k = arena_alloc(a, sizeof *k);
         k->kind = kind;
-        k->epilogue = k->host = k->sum_copy[0] = k->sum_copy[1] = -1;
+        k->epilogue = k->host = k->sum_copy[0] = k->sum_copy[1] = k->prologue = -1;
         k->seg = n->seg;
         k->shape = n->shape;
         vec_push(a, &k->nodes, n);
@@ -271,6 +272,7 @@ void fuse_graph(Graph *g)
         }
     }
     mark_norm_sums(g);
+    mark_prologues(g);
 }
 
 /* Does elementwise kernel e read GEMM output y only at the index it writes (an add, an
@@ -417,6 +419,33 @@ int fuse_step(const Graph *g, int i)
     return k->host >= 0 ? k->host : i;
 }
 
+/* A reduction over the trailing axes of a value (batch norm's sums over each image's
+ * plane, a global average pooling) or over its leading ones (a bias's gradient, summed
+ * over the batch) that the loop right before it stores: the reduction runs that loop
+ * itself, a block of rows at a time, and sums each block while it is in cache
+ * (nnl_reduce_sum_pro), instead of reading the whole value back from memory after the
+ * loop. The loop's values and the sums are the same. NNLC_NO_REDUCE_PROLOGUES=1: none
+ * (tests/e2e/reduce_prologues.sh). */
+static void mark_prologues(Graph *g)
+{
+    if (getenv("NNLC_NO_REDUCE_PROLOGUES")) return;
+    for (int i = 0; i + 1 < g->kernels.len; i++) {
+        Kernel *l = g->kernels.items[i], *r = g->kernels.items[i + 1];
+        if (l->kind != K_ELEM || r->kind != K_REDUCE || l->seg != r->seg || l->host >= 0 || r->host >= 0 ||
+            r->epilogue >= 0 || r->nodes.len != 1)
+            continue;
+        Node *n = r->nodes.items[0], *x = n->in[0];
+        if (x->kernel != i || x->alias || !x->stored || !shape_eq(x->shape, l->shape) ||
+            (n->ax1 != x->shape.rank && n->ax0 != 0))
+            continue;
+        bool placed = false;   /* (a value stored inside a STACK: its loop's rows are not flat) */
+        for (int j = 0; j < l->nodes.len; j++) placed |= ((Node *)l->nodes.items[j])->place_in != NULL;
+        if (placed) continue;
+        r->prologue = i;
+        l->host = i + 1;
+    }
+}
+
 /* Kernel i as --emit=fused shows it: "k3 gemm: %10=MATMUL*", the loop's shape after its
  * kind; at most `max_nodes` nodes (then "..."), and " (line L)" of its first node when
  * with_line. */
@@ -454,6 +483,7 @@ char *fuse_kernel_desc(const Graph *g, int i, int max_nodes, bool with_line)
     if (k->kind == K_CALL && y->op == OP_STACK && y->filled) fprintf(out, " (filled by its operands)");
     if (k->epilogue >= 0) fprintf(out, " -> epilogue k%d", k->epilogue);
     if (k->sum_g) fprintf(out, " -> sums k%d k%d", k->sum_g->kernel, k->sum_b->kernel);
+    if (k->prologue >= 0) fprintf(out, " (runs k%d first)", k->prologue);
     if (k->host >= 0) fprintf(out, " (run by k%d)", k->host);
     Node *first = k->nodes.len ? k->nodes.items[0] : NULL;
     if (with_line && first && first->span.first_line > 0) fprintf(out, " (line %d)", first->span.first_line);

@@ -197,6 +197,8 @@ typedef struct Kernel {
     Node *sum_g, *sum_b;    /* a layer norm's adjoint's: the sums over the rows it computes
                                as it goes, gamma's (of dy xhat) and beta's (of dy), or NULL */
     int sum_copy[2];        /* and the loops reshaping them into the gradients, run after, or -1 */
+    int prologue;           /* a reduction's: the elementwise kernel before it that computes
+                               its operand, which it runs block by block, or -1 */
 } Kernel;
 
 typedef struct Graph {

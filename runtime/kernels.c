@@ -833,15 +833,27 @@ static void reduce_range(const float *x, float *y, int64_t r, int64_t inner, flo
 }
 
 
+/* A reduction's prologue (compiler/fuse.c's mark_prologues): the generated loop that
+ * computes x, run on each block of x just before the block is summed, so that the sum
+ * reads it from cache instead of from memory. NULL: x is already there. */
+typedef struct Pro { NnlKernelFn fn; const NnlCtx *ctx; } Pro;
+
+static void pro_run(const Pro *p, int64_t lo, int64_t hi)
+{
+    if (p && lo < hi) p->fn(p->ctx, lo, hi);
+}
+
 /* A sum over the batch (outer == 1) in blocks of SUM_BLOCK rows (sum_blocks), part holding
  * a partial row per block. Threads take whole blocks (thread t then reads the batch rows
  * it wrote in the kernels before), then split the columns to add the partials. */
 static void reduce_rows(const float *x, float *y, int64_t r, int64_t inner, float scale, int nt,
-                        float *part)
+                        float *part, const Pro *pro)
 {
     int64_t nb = ceil_blocks(r);
-    #define BLOCK(b) reduce_range(x + (b) * SUM_BLOCK * inner, part + (b) * inner, \
-                                  r - (b) * SUM_BLOCK < SUM_BLOCK ? r - (b) * SUM_BLOCK : SUM_BLOCK, inner, 1.0f, 0, inner)
+    #define BLOCK(b) (pro_run(pro, (b) * SUM_BLOCK * inner, \
+                              ((b) * SUM_BLOCK + SUM_BLOCK < r ? (b) * SUM_BLOCK + SUM_BLOCK : r) * inner), \
+                      reduce_range(x + (b) * SUM_BLOCK * inner, part + (b) * inner, \
+                                   r - (b) * SUM_BLOCK < SUM_BLOCK ? r - (b) * SUM_BLOCK : SUM_BLOCK, inner, 1.0f, 0, inner))
     if (nt <= 1 || nb < 2) {
         for (int64_t b = 0; b < nb; b++) BLOCK(b);
         sum_blocks(part, nb, inner, scale, y, 0, inner);
@@ -859,27 +871,57 @@ static void reduce_rows(const float *x, float *y, int64_t r, int64_t inner, floa
     #undef BLOCK
 }
 
-void nnl_reduce_sum(const float *x, float *y, int64_t outer, int64_t r, int64_t inner,
-                    float scale)
+/* Outputs [lo, hi) of a sum over each row of r (inner == 1), their rows computed by the
+ * prologue PRO_FLOATS of x at a time just before they are summed. */
+enum { PRO_FLOATS = 4096 };
+static void reduce_range_pro(const float *x, float *y, int64_t r, float scale, int64_t lo, int64_t hi,
+                             const Pro *pro)
+{
+    int64_t step = r > 0 && r < PRO_FLOATS ? PRO_FLOATS / r : 1;
+    for (int64_t o0 = lo; o0 < hi; o0 += step) {
+        int64_t o1 = hi - o0 < step ? hi : o0 + step;
+        pro_run(pro, o0 * r, o1 * r);
+        reduce_range(x, y, r, 1, scale, o0, o1);
+    }
+}
+
+void nnl_reduce_sum_pro(const float *x, float *y, int64_t outer, int64_t r, int64_t inner, float scale,
+                        NnlKernelFn pro_fn, const NnlCtx *pro_ctx)
 {
     int64_t outs = outer * inner;
-    if (outs <= 0) return;
-    int nt = threads_for(outs * (r > 0 ? r : 1), outs);
-    float *part;
-    if (outer == 1 && inner > 1 && r >= 8 && (part = rt_scratch(&rows_scratch, (size_t)(ceil_blocks(r) * inner)))) {
-        reduce_rows(x, y, r, inner, scale, nt, part);
+    Pro pro = {pro_fn, pro_ctx}, *p = pro_fn ? &pro : NULL;
+    if (outs <= 0) {
+        pro_run(p, 0, outer * r * inner);   /* (empty: outer or inner is 0) */
         return;
     }
+    int nt = threads_for(outs * (r > 0 ? r : 1) * (p ? 2 : 1), outs);
+    float *part;
+    if (outer == 1 && inner > 1 && r >= 8 && (part = rt_scratch(&rows_scratch, (size_t)(ceil_blocks(r) * inner)))) {
+        reduce_rows(x, y, r, inner, scale, nt, part, p);
+        return;
+    }
+    if (p && inner > 1) {   /* x's rows of an output range are not contiguous: the loop first */
+        nnl_parallel_for(pro_fn, pro_ctx, outer * r * inner);
+        p = NULL;
+    }
     if (nt <= 1) {
-        reduce_range(x, y, r, inner, scale, 0, outs);
+        if (p) reduce_range_pro(x, y, r, scale, 0, outs, p);
+        else reduce_range(x, y, r, inner, scale, 0, outs);
         return;
     }
     #pragma omp parallel num_threads(rt_threads())
     {
         int64_t lo, hi;
         rt_share(outs, nt, &lo, &hi);
-        reduce_range(x, y, r, inner, scale, lo, hi);
+        if (p) reduce_range_pro(x, y, r, scale, lo, hi, p);
+        else reduce_range(x, y, r, inner, scale, lo, hi);
     }
+}
+
+void nnl_reduce_sum(const float *x, float *y, int64_t outer, int64_t r, int64_t inner,
+                    float scale)
+{
+    nnl_reduce_sum_pro(x, y, outer, r, inner, scale, NULL, NULL);
 }
 
 /* A float label to a column, or -1 when it is not one (NaN, negative, >= cols). */

@@ -16,9 +16,9 @@ extern "C" {
 
 /* Bumped whenever a struct below or a kernel signature changes. Generated objects store
  * the version they were built for in NnlModelDesc.abi_version; nnl_create refuses others.
- * (13: nnl_conv2d_ep, nnl_conv2d_dx_ep; 12: nnl_layer_norm_rows_dx_ep's sums; 11: the row kernels' epilogues, nnl_*_rows_ep; 10: NnlCtx.entry, nnl_conv2d_maxpool; 9: nnl_layer_norm_rows_dx's gamma; 8:
+ * (14: nnl_reduce_sum_pro; 13: nnl_conv2d_ep, nnl_conv2d_dx_ep; 12: nnl_layer_norm_rows_dx_ep's sums; 11: the row kernels' epilogues, nnl_*_rows_ep; 10: NnlCtx.entry, nnl_conv2d_maxpool; 9: nnl_layer_norm_rows_dx's gamma; 8:
  * nnl_sgemm_batched[_ep]'s tri, nnl_softmax_rows_dx.) */
-#define NNL_ABI_VERSION 13
+#define NNL_ABI_VERSION 14
 #define NNL_MAX_RANK 8
 
 /* ===== the context every generated function receives ===== */
@@ -168,6 +168,11 @@ void nnl_layer_norm_rows_dx_ep(const float *x, const float *dy, const float *gam
  * fixed (independent of the thread count). */
 void nnl_reduce_sum(const float *x, float *y, int64_t outer, int64_t r, int64_t inner,
                     float scale);
+/* ... with a prologue: pro(pro_ctx, lo, hi) computes x's flat indices [lo, hi) (the loop
+ * that makes x), run on each block of x just before the block is summed, every index
+ * once; the same sums as the loop then nnl_reduce_sum. pro NULL: none. */
+void nnl_reduce_sum_pro(const float *x, float *y, int64_t outer, int64_t r, int64_t inner, float scale,
+                        NnlKernelFn pro, const NnlCtx *pro_ctx);
 
 /* x: (rows, cols), labels: (rows) class indices stored as floats -> y: (rows),
  * y[i] = x[i, labels[i]]. A label outside [0, cols) yields 0 (checked at load time). */

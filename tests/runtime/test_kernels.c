@@ -594,6 +594,53 @@ static void test_layer_norm_sums(void)
     }
 }
 
+/* nnl_reduce_sum_pro: the prologue computes every index of x once (x[i] from src[i]),
+ * and the sums are nnl_reduce_sum's bits over the x the loop would have stored, on 1-3
+ * threads, on each of its paths: rows of the trailing axes (inner 1) in blocks, the
+ * batch's rows in SUM_BLOCK blocks (outer 1), and the loop first for the others. */
+typedef struct ProProbe { const float *src; float *x; unsigned char *seen; } ProProbe;
+
+static void pro_probe(const NnlCtx *ctx, int64_t lo, int64_t hi)
+{
+    const ProProbe *p = (const ProProbe *)ctx;
+    for (int64_t i = lo; i < hi; i++) {
+        p->x[i] = 2.0f * p->src[i] - 0.25f;
+        p->seen[i]++;
+    }
+}
+
+static void test_reduce_prologue(void)
+{
+    int64_t shapes[][3] = {{37, 100, 1}, {128 * 16, 784, 1}, {3, 5000, 1}, {1, 300, 33}, {1, 200, 1},
+                           {1, 5, 40}, {6, 7, 8}, {5, 0, 3}, {0, 4, 4}, {2, 3, 0}};
+    for (int s = 0; s < 10; s++) {
+        int64_t o = shapes[s][0], r = shapes[s][1], in = shapes[s][2], n = o * r * in, outs = o * in;
+        float *src = malloc(sizeof(float) * (n + 1)), *x = malloc(sizeof(float) * (n + 1));
+        float *want = malloc(sizeof(float) * (outs + 1)), *got = malloc(sizeof(float) * (outs + 1));
+        unsigned char *seen = calloc((size_t)n + 1, 1);
+        for (int64_t i = 0; i < n; i++) {
+            src[i] = (float)((i * 7919) % 1000) * 1e-3f - 0.4f;
+            x[i] = 2.0f * src[i] - 0.25f;
+        }
+        rt_set_threads(1);
+        nnl_reduce_sum(x, want, o, r, in, 0.5f);
+        memset(x, 0, sizeof(float) * (n + 1));
+        ProProbe p = {src, x, seen};
+        for (int t = 1; t <= 3; t++) {
+            rt_set_threads(t);
+            memset(seen, 0, (size_t)n + 1);
+            nnl_reduce_sum_pro(x, got, o, r, in, 0.5f, pro_probe, (const NnlCtx *)&p);
+            int64_t bad = 0;
+            for (int64_t i = 0; i < n; i++) bad += seen[i] != 1 || x[i] != 2.0f * src[i] - 0.25f;
+            CHECK(bad == 0 && !memcmp(want, got, sizeof(float) * outs),
+                  "reduce with prologue %lldx%lldx%lld, %d threads: %lld values not computed once, sums %s",
+                  (long long)o, (long long)r, (long long)in, t, (long long)bad,
+                  memcmp(want, got, sizeof(float) * outs) ? "differ" : "equal");
+        }
+        free(src); free(x); free(want); free(got); free(seen);
+    }
+}
+
 int main(void)
 {
     test_parallel_for();
@@ -608,6 +655,7 @@ int main(void)
     test_layer_norm_sums();
     test_expf();
     test_reduce();
+    test_reduce_prologue();
     test_pick();
     test_stack();
     printf("%d failed\n", failures);
