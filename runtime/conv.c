@@ -1232,6 +1232,7 @@ static void dw_images(const NnlConv *cv, const Geom *g, int64_t i0, int64_t i1,
             for (int64_t gr = 0; gr < cv->groups; gr++) flat_dw_out(&f, acct + gr * per, acc + gr * g->kg * g->rows);
             return;
         }
+        if (!col) col = col_space(g);   /* (the flat path's callers ask for none: conv_dw) */
     }
 #endif
     for (int64_t i = i0; i < i1; i++) {
@@ -1290,13 +1291,20 @@ static void conv_dw(const NnlConv *cv, int64_t n, const float *x, const float *d
     if (slices > 1 && !(part = rt_scratch(&slot_scratch, (size_t)((slices - 1) * wsize))))
         slices = 1;
     int nt = conv_threads(conv_flops(cv, &g, n));
+    /* The column matrix, for all but the flat path (which asks for it only if its own
+     * scratch is refused): a matrix allocated and never touched would have its pages
+     * first touched by a later, smaller convolution in the next step. */
+    int cols = 1;
+#if defined(FLAT_VEC)
+    cols = !flat_path(cv, &g, 0);
+#endif
     if (slices == 1) {     /* images in turn, each GEMM and im2col split between threads */
-        dw_images(cv, &g, 0, n, x, dy, po, dw, col_space(&g), nt);
+        dw_images(cv, &g, 0, n, x, dy, po, dw, cols ? col_space(&g) : NULL, nt);
         return;
     }
     if (nt > slices) nt = (int)slices;
     if (nt <= 1) {   /* the same slices and sums in turn, without an OpenMP region */
-        dw_slices(cv, &g, 0, slices, slices, n, x, dy, po, dw, part, wsize, col_space(&g));
+        dw_slices(cv, &g, 0, slices, slices, n, x, dy, po, dw, part, wsize, cols ? col_space(&g) : NULL);
         sum_slices(dw, part, slices, wsize, 0, wsize);
         return;
     }
@@ -1304,7 +1312,7 @@ static void conv_dw(const NnlConv *cv, int64_t n, const float *x, const float *d
     {
         int64_t s0, s1, e0, e1;
         rt_share(slices, nt, &s0, &s1);
-        dw_slices(cv, &g, s0, s1, slices, n, x, dy, po, dw, part, wsize, s0 < s1 ? col_space(&g) : NULL);
+        dw_slices(cv, &g, s0, s1, slices, n, x, dy, po, dw, part, wsize, s0 < s1 && cols ? col_space(&g) : NULL);
         #pragma omp barrier
         rt_share(wsize, nt, &e0, &e1);
         sum_slices(dw, part, slices, wsize, e0, e1);

@@ -215,12 +215,13 @@ static void check_alloc_failure(void)
         /* (stride 4: the column matrix's way, not the flat path) */
         {{3, 4, 37, 37, 6, 3, 3, 4, 4, 1, 1, 1, 1, 1, 1, 1}, {2, 1, 1}, "column matrix"},
         {{2, 5, 45, 41, 2, 3, 3, 4, 4, 0, 0, 0, 0, 1, 1, 1}, {1, 1, 1}, "... for y, dx and dw"},
-        /* flat (stride 1, 36+ taps): dw's allocations are its partials, the column matrix,
-         * the sums (taps x filters), the padded input (each slice tries again); the
+        /* flat (stride 1, 36+ taps): dw's allocations are its partials, the sums (taps x
+         * filters), the padded input (each slice tries again), then the column matrix
+         * when one of those is refused; the
          * forward's and dx's the packed weights, the padded input, the flat output, of
          * the first unit (those still too small: checked with prints in the fallbacks) */
-        {{3, 6, 14, 14, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, {3, 1, 1}, "flat: sums, weights"},
-        {{3, 7, 15, 15, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, {4, 2, 0}, "flat: dw's input, y's output"},
+        {{3, 6, 14, 14, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, {2, 1, 1}, "flat: sums, weights"},
+        {{3, 7, 15, 15, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, {3, 2, 0}, "flat: dw's input, y's output"},
         {{2, 4, 12, 12, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, {0, 0, 2}, "flat: dx's padded input"},
     };
     for (int ci = 0; ci < (int)(sizeof cases / sizeof cases[0]); ci++) {
