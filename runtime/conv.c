@@ -3,15 +3,20 @@
  * float tensors. Out: y, dx or dw, overwritten. Each (image, group) becomes one nnl_sgemm
  * on an im2col matrix (Chellapilla, Puri & Simard, "High Performance Convolutional Neural
  * Networks for Document Processing", 2006): y = W col, dx = col2im(W^T dy), dw = sum over
- * images of dy col^T. How fast a product runs is gemm.c's business, with two exceptions:
- * on AVX-512 and AVX2, the forward and dw of thin filters at unit stride (at most THIN_TAPS weights
- * a filter: a first layer) run as direct loops here (thin_tile, thin_dw), and so does a
- * forward whose 2x2 max pooling follows (nnl_conv2d_maxpool); other dw of thin groups (a
- * side under 16), which nnl_sgemm would take one latency-bound dot product at a time, go
- * to gemm_nt_thin.
+ * images of dy col^T. How fast a product runs is gemm.c's business, with these
+ * exceptions on AVX-512 and AVX2: the forward and dw of thin filters at unit stride (at
+ * most THIN_TAPS weights a filter: a first layer) run as direct loops here (thin_tile,
+ * thin_dw), and so does a forward whose 2x2 max pooling follows (nnl_conv2d_maxpool);
+ * other filters at strides up to 3 take the flat path (flat_tile, flat_dw: the input
+ * read in place from zero-bordered phase planes by a GEMM-like tile, no column matrix),
+ * as do their input gradients at stride 1; other dw of thin groups (a side under 16),
+ * which nnl_sgemm would take one latency-bound dot product at a time, go to
+ * gemm_nt_thin. nnl_conv2d_ep and nnl_conv2d_dx_ep run an epilogue on each (image,
+ * group) unit's output as soon as it is computed.
  *
  * Scratch: one column matrix (cg r s, p q) per thread (for thin filters with padding, a
- * zero-bordered copy of the input instead) and, for dw, the partial sums of up to NSLOT -
+ * zero-bordered copy of the input instead; for the flat path its padded planes, flat
+ * outputs and packed weights) and, for dw, the partial sums of up to NSLOT -
  * 1 batch slices on the calling thread. Both are thread-local, grow to the
  * largest size asked for and are kept for the whole run (like gemm.c's pack buffers), so
  * a training step that repeats its shapes allocates nothing. When an allocation fails we
@@ -20,9 +25,10 @@
  *
  * Threads: (image, group) units are split in contiguous chunks between threads, each
  * GEMM then running serially; with fewer units than threads (batch-1 inference) units run
- * in turn and each GEMM and im2col is split instead. Every y and dx element is computed
- * by one GEMM with the same arguments either way, and nnl_sgemm's results do not depend
- * on its thread count, so y and dx are identical on any thread count. dw sums over the
+ * in turn and each GEMM and im2col (the flat path: its tiles) is split instead. Every y
+ * and dx element is computed by one GEMM (one tile) with the same arguments either way,
+ * and nnl_sgemm's results do not depend on its thread count, so y and dx are identical
+ * on any thread count. dw sums over the
  * batch: the batch is cut into a number of slices that depends on the shapes only, each
  * slice summed in image order into its own partial, the partials added in slice order;
  * dw is therefore identical on any thread count too. */
