@@ -1100,15 +1100,23 @@ static int run_flat(UnitFn fn, const NnlConv *cv, int64_t n, const float *a, con
 }
 #endif
 
+/* The forward (dx 0: fn fwd_unit) or the input gradient (dx 1: dx_unit) of every unit,
+ * the flat path's way where it applies, with an epilogue ep (or NULL). */
+static void run_conv(UnitFn fn, int dx, const NnlConv *cv, int64_t n, const float *a, const float *w,
+                     float *out, NnlKernelFn ep, const NnlCtx *ep_ctx)
+{
+    Geom g = geom(cv);
+    ConvEpi e = {ep, ep_ctx, dx ? g.cg * g.hw : g.kg * g.pq}, *pe = ep ? &e : NULL;
+#if defined(FLAT_VEC)
+    if (n > 0 && flat_path(cv, &g, dx) && run_flat(fn, cv, n, a, w, out, dx, pe)) return;
+#endif
+    run_units(fn, cv, n, a, w, out, pe);
+}
+
 void nnl_conv2d_ep(const NnlConv *cv, int64_t n, const float *x, const float *wt, float *y,
                    NnlKernelFn ep, const NnlCtx *ep_ctx)
 {
-    Geom g = geom(cv);
-    ConvEpi e = {ep, ep_ctx, g.kg * g.pq}, *pe = ep ? &e : NULL;
-#if defined(FLAT_VEC)
-    if (n > 0 && flat_path(cv, &g, 0) && run_flat(fwd_unit, cv, n, x, wt, y, 0, pe)) return;
-#endif
-    run_units(fwd_unit, cv, n, x, wt, y, pe);
+    run_conv(fwd_unit, 0, cv, n, x, wt, y, ep, ep_ctx);
 }
 
 void nnl_conv2d(const NnlConv *cv, int64_t n, const float *x, const float *wt, float *y)
@@ -1162,12 +1170,7 @@ void nnl_conv2d_maxpool(const NnlConv *cv, const NnlPool *pl, int64_t n, const f
 void nnl_conv2d_dx_ep(const NnlConv *cv, int64_t n, const float *dy, const float *wt, float *dx,
                       NnlKernelFn ep, const NnlCtx *ep_ctx)
 {
-    Geom g = geom(cv);
-    ConvEpi e = {ep, ep_ctx, g.cg * g.hw}, *pe = ep ? &e : NULL;
-#if defined(FLAT_VEC)
-    if (n > 0 && flat_path(cv, &g, 1) && run_flat(dx_unit, cv, n, dy, wt, dx, 1, pe)) return;
-#endif
-    run_units(dx_unit, cv, n, dy, wt, dx, pe);
+    run_conv(dx_unit, 1, cv, n, dy, wt, dx, ep, ep_ctx);
 }
 
 void nnl_conv2d_dx(const NnlConv *cv, int64_t n, const float *dy, const float *wt, float *dx)

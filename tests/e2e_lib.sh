@@ -28,3 +28,35 @@ same_training() {
             { echo "$2 and $3 train differently ($t threads):"; diff "$1/$2$t.csv" "$1/$3$t.csv" | head; return 1; }
     done
 }
+# rand_npy FILE SEED D0 D1 ...: a float32 .npy of that shape, uniform in [-1, 1).
+rand_npy() {
+    python3 - "$@" <<'PY'
+import random, struct, sys
+path, r, shape = sys.argv[1], random.Random(int(sys.argv[2])), tuple(int(d) for d in sys.argv[3:])
+n = 1
+for d in shape: n *= d
+h = "{'descr': '<f4', 'fortran_order': False, 'shape': %s, }" % (shape,)
+h += ' ' * ((64 - (10 + len(h) + 1) % 64) % 64) + '\n'
+with open(path, 'wb') as f:
+    f.write(b'\x93NUMPY\x01\x00' + struct.pack('<H', len(h)) + h.encode())
+    f.write(struct.pack('<%df' % n, *[r.uniform(-1, 1) for _ in range(n)]))
+PY
+}
+# same_without VAR DIR M PATTERN MIN: DIR/M.nnl, whose `nnlc --emit=fused` shows PATTERN
+# at least MIN times and never with VAR=1 in nnlc's environment, trains the same bits
+# built either way (same_training, 20 steps) and predicts DIR/M_in.npy at batch 1 to the
+# same bytes.
+same_without() {
+    n=$($NNLC --emit=fused "$2/$3.nnl" | grep -c "$4")
+    test "$n" -ge "$5" || { echo "$3: $n kernels match '$4'"; return 1; }
+    test "$(env "$1=1" $NNLC --emit=fused "$2/$3.nnl" | grep -c "$4")" = 0 || { echo "$3: $1=1 leaves some"; return 1; }
+    $NNLC "$2/$3.nnl" -o "$2/$3.a" && env "$1=1" $NNLC "$2/$3.nnl" -o "$2/$3.b" || return 1
+    same_training "$2" $3.a $3.b 20 || return 1
+    for b in a b; do
+        (cd "$2" && ./$3.$b train --steps 12 --quiet --checkpoint $3$b.safetensors > /dev/null &&
+         ./$3.$b predict $3_in.npy -o $3$b.npy --checkpoint $3$b.safetensors --threads 2 --batch 1 > /dev/null) ||
+            return 1
+    done
+    cmp "$2/$3a.npy" "$2/$3b.npy" || { echo "$3: $1=1 changes the predictions"; return 1; }
+    echo "$3: $n kernels match '$4', training and predictions identical with $1=1"
+}
