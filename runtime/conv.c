@@ -715,22 +715,31 @@ static void flat_pad(const Flat *f, const float *x, float *xp)
                       x + (c * f->hin + a - f->pad_top) * f->win + j0 - f->pad_left, j1 - j0);
 }
 
-static size_t flat_w_floats(const Flat *f) { return (size_t)((f->cout + FB - 1) / FB * FB * f->taps); }
+static size_t flat_w_floats(const Flat *f) { return (size_t)(f->cout * f->taps); }
 
-/* Weights w (cout, taps) into blocks of FB filters, [tap][FB] each, zeros past cout; with
- * flip, w is the forward's (cin, cout, r, s) and filter c's tap (k, u, v) is its
- * W[k, c, r-1-u, s-1-v]. */
+/* The filters of the block from filter k0: FB, but when FB would leave 1-3 (a block of
+ * 2-6 accumulators keeps the FMA pipes half idle), the last two blocks share the rest,
+ * the second of 4: 32 filters on AVX2 as 6 6 6 6 4 4, not 6 6 6 6 6 2. */
+static int64_t flat_block(int64_t cout, int64_t k0)
+{
+    int64_t rest = cout - k0;
+    return rest <= FB ? rest : rest - FB >= 4 ? FB : rest - 4;
+}
+
+/* Weights w (cout, taps) into blocks of filters (flat_block), [tap][F] each at wp + k0
+ * taps; with flip, w is the forward's (cin, cout, r, s) and filter c's tap (k, u, v) is
+ * its W[k, c, r-1-u, s-1-v]. */
 static void flat_pack_w(const Flat *f, const float *w, int flip, float *wp)
 {
     int64_t rs = f->r * f->s;
-    for (int64_t k0 = 0; k0 < f->cout; k0 += FB)
+    for (int64_t k0 = 0, nf; k0 < f->cout; k0 += nf) {
+        nf = flat_block(f->cout, k0);
         for (int64_t t = 0; t < f->taps; t++)
-            for (int64_t e = 0; e < FB; e++) {
+            for (int64_t e = 0; e < nf; e++) {
                 int64_t k = k0 + e, c = t / rs, uv = t % rs;
-                float v = 0.0f;
-                if (k < f->cout) v = flip ? w[(c * f->cout + k) * rs + rs - 1 - uv] : w[k * f->taps + t];
-                wp[k0 * f->taps + t * FB + e] = v;
+                wp[k0 * f->taps + t * nf + e] = flip ? w[(c * f->cout + k) * rs + rs - 1 - uv] : w[k * f->taps + t];
             }
+    }
 }
 
 /* F filters' FLAT_T positions from xb (the tile's first position in the padded input):
@@ -743,7 +752,7 @@ flat_tile(const int F, const Flat *fl, const float *xb, const float *w, float *y
     for (int e = 0; e < F; e++) acc[e][0] = acc[e][1] = vf_zero();
     int64_t rs = fl->r * fl->s;
     for (int64_t c = 0; c < fl->cin; c++, xb += fl->cstride)
-        for (int64_t t = 0; t < rs; t++, w += FB) {
+        for (int64_t t = 0; t < rs; t++, w += F) {
             const float *src = xb + fl->off[t];
             {
                 Vf b0 = vf_loadu(src), b1 = vf_loadu(src + VL);
@@ -767,10 +776,10 @@ flat_tile(const int F, const Flat *fl, const float *xb, const float *w, float *y
 static void flat_tiles(const Flat *f, const float *xp, const float *wp, float *yf, int64_t t0, int64_t t1)
 {
     for (int64_t t = t0; t < t1; t++)
-        for (int64_t k0 = 0; k0 < f->cout; k0 += FB) {
+        for (int64_t k0 = 0, nf; k0 < f->cout; k0 += nf) {
             const float *xb = xp + t * FLAT_T, *w = wp + k0 * f->taps;
             float *yb = yf + k0 * f->fpad + t * FLAT_T;
-            switch (f->cout - k0 < FB ? f->cout - k0 : FB) {
+            switch (nf = flat_block(f->cout, k0)) {
             #define FLAT_CASE(n) case n: flat_tile(n, f, xb, w, yb, f->fpad); break;
             FLAT_CASES(FLAT_CASE)
             #undef FLAT_CASE
