@@ -522,14 +522,16 @@ static int thin_fwd(const NnlConv *cv, const Geom *g, const float *x, const floa
 #endif
 }
 
-/* ---- stride 1 without a column matrix (the "flat" path) ---- */
+/* ---- strides 1-3 without a column matrix (the "flat" path) ---- */
 
-/* A stride-1 convolution whose filters are not thin, as a product read in place: the
+/* A stride-1 convolution whose filters are not thin, as a product read in place (with a
+ * stride, the same over phase planes: flat_shape below): the
  * input is copied once into zero-bordered planes hp x wp (hp = p + (r - 1) dh, wp = q +
  * (s - 1) dw), and output (i, j) of a plane is then "flat" position f = i wp + j, which
  * reads tap (c, u, v) at xp + c hp wp + u dh wp + v dw + f: for every tap, consecutive
  * outputs read consecutive inputs. A tile of FB filters x 2 vectors of positions loads 2
- * vectors of the input a tap and broadcasts FB weights (packed [tap][FB]): the GEMM
+ * vectors of the input a tap and broadcasts FB weights (packed [tap][F] a block of F <=
+ * FB filters: flat_block): the GEMM
  * microkernel's work with the input as its B, never copied into a column matrix and
  * packed again (im2col for 16 filters spent as long packing as multiplying). Positions
  * j >= q of a padded row are computed and dropped (2 of 30 at 28 x 28). The tiles write
