@@ -233,295 +233,6 @@ static void direct_dw(const NnlConv *cv, const Geom *g, const float *x, const fl
     FOR_EACH_TAP(cv, g, dw[ti] += x[xi] * dy[yi]);
 }
 
-/* ---- thin filters, direct: the forward (also with 2x2 max pooling) and dw ---- */
-
-/* Filters of at most THIN_TAPS weights (cg r s: a first layer's 1 or 3 channels) make a
- * GEMM with k <= 32, which spends its time packing, writing the column matrix and storing
- * C rather than in FMAs. With unit strides, output (i, j) reads tap (c, u, v) at a
- * constant distance from x + i ld + j, so 16 outputs of a row read one (masked) load a
- * tap. A forward tile is 2 output rows x 32 columns x 6 filters: per tap 4 loads, 6
- * weights broadcast into registers and 24 FMAs (with a broadcast load an FMA, the loads
- * bound the loop to half the FMA rate on the Intel machine). Each output sums its taps in
- * tap order, from zero, one FMA a tap. An input with padding is first copied into
- * zero-bordered planes (thread scratch); one without is read in place.
- *
- * nnl_conv2d_maxpool runs the same tiles and, for a 2x2 stride-2 pooling, takes each
- * window's maximum from the tile's registers (in the cell order of nnl_maxpool2d) while
- * the convolution's output is stored: the same bits as nnl_conv2d then nnl_maxpool2d,
- * without reading the convolution's output back. */
-/* The thin loops' tiles (rt_internal.h's vectors): a forward tile is TILE_V vectors of
- * a row wide and TILE_F filters deep; dw takes DW_F filters at a time: the accumulators,
- * the row's input vectors and one weight fill the 32 (AVX-512) or 16 (AVX2) registers. */
-#if defined(__AVX512F__)
-#define THIN_VEC 1
-enum { TILE_V = 2, TILE_F = 6, TILE_F_TAIL = 6, DW_F = 3 };
-#elif defined(RT_VEC)
-#define THIN_VEC 1
-enum { TILE_V = 1, TILE_F = 6, TILE_F_TAIL = 4, DW_F = 1 };   /* (an AVX2 mask takes a register) */
-#endif
-
-static int thin_direct(const NnlConv *cv, const Geom *g)
-{
-#if defined(THIN_VEC)
-    return !g->identity && g->rows <= THIN_TAPS && cv->stride_h == 1 && cv->stride_w == 1;
-#else
-    (void)cv; (void)g;
-    return 0;
-#endif
-}
-
-static int pool_2x2(const NnlConv *cv, const NnlPool *pl)
-{
-    return pl->kh == 2 && pl->kw == 2 && pl->stride_h == 2 && pl->stride_w == 2 && pl->pad_top == 0 &&
-           pl->pad_left == 0 && pl->c == cv->k && pl->h == cv->p && pl->w == cv->q &&
-           2 * pl->p <= cv->p && 2 * pl->q <= cv->q;
-}
-
-#if defined(THIN_VEC)
-static __thread RtScratch pad_scratch;     /* this thread's zero-bordered input */
-
-/* One group's input as the tiles read it: tap t of output (i, j) at x + shift[t] + i ld + j. */
-typedef struct Thin { const float *x; int64_t ld, taps, shift[THIN_TAPS]; } Thin;
-
-/* The layout of one group's input x (cg, h, w): in place, or copied zero-bordered into
- * this thread's scratch. 0 when that scratch cannot be had. */
-static int thin_input(const NnlConv *cv, const Geom *g, const float *x, Thin *th)
-{
-    int64_t W = cv->q + (cv->s - 1) * cv->dil_w, H = cv->p + (cv->r - 1) * cv->dil_h;
-    int in_place = cv->pad_top == 0 && cv->pad_left == 0 && W <= cv->w && H <= cv->h;
-    int64_t ld = in_place ? cv->w : W, plane = in_place ? g->hw : H * W;
-    th->ld = ld;
-    th->taps = g->rows;
-    for (int64_t t = 0; t < g->rows; t++) {
-        int64_t c = t / (cv->r * cv->s), u = t / cv->s % cv->r, v = t % cv->s;
-        th->shift[t] = c * plane + u * cv->dil_h * ld + v * cv->dil_w;
-    }
-    if (in_place) {
-        th->x = x;
-        return 1;
-    }
-    float *xp = rt_scratch(&pad_scratch, (size_t)(g->cg * H * W));
-    if (!xp) return 0;
-    int64_t j0, j1;   /* the columns of a padded row that lie in x */
-    span(cv->w, W, 1, -cv->pad_left, &j0, &j1);
-    for (int64_t c = 0; c < g->cg; c++)
-        for (int64_t a = 0; a < H; a++) {
-            float *row = xp + (c * H + a) * W;
-            int64_t hi = a - cv->pad_top;
-            if (hi < 0 || hi >= cv->h) {
-                memset(row, 0, sizeof(float) * W);
-                continue;
-            }
-            gather_row(row, x + (c * cv->h + hi) * cv->w - cv->pad_left, j0, j1, W, 1);
-        }
-    th->x = xp;
-    return 1;
-}
-
-/* The 2x2 windows over two output rows of TILE_V vectors each (r0, r1), in
- * nnl_maxpool2d's order (a, b; c, d), stored to the VL * TILE_V / 2 pooled columns at
- * dst, the first n of them. */
-static inline __attribute__((always_inline)) void
-pool_windows(const Vf *r0, const Vf *r1, float *dst, int64_t n)
-{
-#if defined(__AVX512F__)
-    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
-    __m512 a = _mm512_permutex2var_ps(r0[0], even, r0[1]), b = _mm512_permutex2var_ps(r0[0], odd, r0[1]);
-    __m512 c = _mm512_permutex2var_ps(r1[0], even, r1[1]), d = _mm512_permutex2var_ps(r1[0], odd, r1[1]);
-    _mm512_mask_storeu_ps(dst, rt_lanes16(n), _mm512_max_ps(d, _mm512_max_ps(c, _mm512_max_ps(b, a))));
-#else
-    const __m256i split = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);   /* evens | odds */
-    __m256 ab = _mm256_permutevar8x32_ps(r0[0], split), cd = _mm256_permutevar8x32_ps(r1[0], split);
-    __m128 a = _mm256_castps256_ps128(ab), b = _mm256_extractf128_ps(ab, 1);
-    __m128 c = _mm256_castps256_ps128(cd), d = _mm256_extractf128_ps(cd, 1);
-    __m128 mx = _mm_max_ps(d, _mm_max_ps(c, _mm_max_ps(b, a)));
-    if (n >= 4) {
-        _mm_storeu_ps(dst, mx);
-    } else {   /* (vmaskmovps stores are slow on AMD: ~10x a plain store on Zen 3) */
-        float v[4];
-        _mm_storeu_ps(v, mx);
-        for (int64_t j = 0; j < n; j++) dst[j] = v[j];
-    }
-#endif
-}
-
-/* F filters from k, R output rows from i, the VL * TILE_V columns from j0 (lanes m[],
- * all of them unless TAIL: masked loads are slower, and an AVX2 mask takes a register):
- * acc[f][r][b], stored to y (kg, p, q) unless y is NULL; with py (and R = 2), the
- * windows over rows i, i + 1 of each filter's 2x2 pooling, to py (kg, p2, q2) at pooled
- * row i / 2. */
-static inline __attribute__((always_inline)) void
-thin_tile(const Thin *th, const float *w, int64_t k, int64_t i, int64_t j0, const Vm *m,
-          const int TAIL, int F, int R, float *y, int64_t p, int64_t q, float *py, int64_t pq2, int64_t q2)
-{
-    Vf acc[TILE_F][2][TILE_V];
-    #pragma GCC unroll 6
-    for (int f = 0; f < F; f++)
-        #pragma GCC unroll 2
-        for (int r = 0; r < R; r++)
-            #pragma GCC unroll 2
-            for (int b = 0; b < TILE_V; b++) acc[f][r][b] = vf_zero();
-    const float *xb = th->x + i * th->ld + j0;
-    for (int64_t t = 0; t < th->taps; t++) {
-        const float *src = xb + th->shift[t];
-        Vf v[2][TILE_V];
-        #pragma GCC unroll 2
-        for (int r = 0; r < R; r++)   /* (masked lanes are never read) */
-            #pragma GCC unroll 2
-            for (int b = 0; b < TILE_V; b++)
-                v[r][b] = TAIL ? vf_load(m[b], src + r * th->ld + b * VL) : vf_loadu(src + r * th->ld + b * VL);
-        #pragma GCC unroll 6
-        for (int f = 0; f < F; f++) {
-            Vf wf = vf_set1(w[(k + f) * th->taps + t]);
-            __asm__("" : "+v"(wf));   /* in a register: not folded into each FMA */
-            #pragma GCC unroll 2
-            for (int r = 0; r < R; r++)
-                #pragma GCC unroll 2
-                for (int b = 0; b < TILE_V; b++) acc[f][r][b] = vf_fma(wf, v[r][b], acc[f][r][b]);
-        }
-    }
-    #pragma GCC unroll 6
-    for (int f = 0; f < F; f++) {
-        float *yf = y ? y + ((k + f) * p + i) * q + j0 : NULL;
-        #pragma GCC unroll 2
-        for (int r = 0; r < R && yf; r++)
-            #pragma GCC unroll 2
-            for (int b = 0; b < TILE_V; b++)
-                if (TAIL) vf_store(yf + r * q + b * VL, m[b], acc[f][r][b]);
-                else vf_storeu(yf + r * q + b * VL, acc[f][r][b]);
-        if (py && R == 2)
-            pool_windows(acc[f][0], acc[f][1], py + (k + f) * pq2 + i / 2 * q2 + j0 / 2, q2 - j0 / 2);
-    }
-}
-
-/* Rows i, i + 1 (i alone when i + 1 = i1) of all kg filters at columns j0..: tiles of FB
- * filters, then 2, then 1. */
-static inline __attribute__((always_inline)) void
-thin_cols(const Thin *th, const float *w, int64_t kg, int64_t i, int64_t i1, int64_t j0, const Vm *m,
-          const int TAIL, const int FB, float *y, int64_t p, int64_t q, float *pyi, int64_t pq2, int64_t q2)
-{
-    int64_t k = 0;
-    if (i + 1 < i1) {
-        for (; k + FB <= kg; k += FB) thin_tile(th, w, k, i, j0, m, TAIL, FB, 2, y, p, q, pyi, pq2, q2);
-        for (; k + 2 <= kg; k += 2) thin_tile(th, w, k, i, j0, m, TAIL, 2, 2, y, p, q, pyi, pq2, q2);
-        for (; k < kg; k++) thin_tile(th, w, k, i, j0, m, TAIL, 1, 2, y, p, q, pyi, pq2, q2);
-    } else {
-        for (; k + FB <= kg; k += FB) thin_tile(th, w, k, i, j0, m, TAIL, FB, 1, y, p, q, NULL, 0, 0);
-        for (; k + 2 <= kg; k += 2) thin_tile(th, w, k, i, j0, m, TAIL, 2, 1, y, p, q, NULL, 0, 0);
-        for (; k < kg; k++) thin_tile(th, w, k, i, j0, m, TAIL, 1, 1, y, p, q, NULL, 0, 0);
-    }
-}
-
-/* Output rows [i0, i1) (i0 even) of all kg filters into y; with py, the pooled rows of
- * their complete row pairs below p2. */
-static void thin_rows(const NnlConv *cv, const Geom *g, const Thin *th, const float *w, float *y,
-                      float *py, int64_t p2, int64_t q2, int64_t i0, int64_t i1)
-{
-    int64_t p = cv->p, q = cv->q, kg = g->kg, pq2 = p2 * q2;
-    for (int64_t i = i0; i < i1; i += 2) {
-        float *pyi = py && i + 1 < i1 && i / 2 < p2 ? py : NULL;
-        for (int64_t j0 = 0; j0 < q; j0 += VL * TILE_V) {
-            Vm m[TILE_V];
-            for (int b = 0; b < TILE_V; b++) m[b] = vm_lanes(q - j0 - b * VL);
-            if (j0 + VL * TILE_V <= q) thin_cols(th, w, kg, i, i1, j0, m, 0, TILE_F, y, p, q, pyi, pq2, q2);
-            else thin_cols(th, w, kg, i, i1, j0, m, 1, TILE_F_TAIL, y, p, q, pyi, pq2, q2);
-        }
-    }
-}
-
-/* dw (kg, taps) of taps [t0, t0 + T) and filters [k, k + F) (T = 9 or 1, F = DW_F or 1)
- * = beta dw + dy (kg, p, q) correlated with each tap's inputs: VL outputs of a row a
- * step, one load of dy a filter and of x a tap feeding F FMAs; each sum over its lanes
- * at the end (a fixed tree). */
-static inline __attribute__((always_inline)) void
-thin_dw_block(const NnlConv *cv, const Thin *th, const float *dy, int64_t k, int F, int64_t t0,
-              int T, float *dw, int64_t rows, float beta)
-{
-    Vf acc[DW_F][9];
-    #pragma GCC unroll 3
-    for (int f = 0; f < F; f++)
-        #pragma GCC unroll 9
-        for (int t = 0; t < T; t++) acc[f][t] = vf_zero();
-    int64_t p = cv->p, q = cv->q;
-    const int64_t *shift = th->shift + t0;
-    Vm m = vm_lanes(q % VL);
-    for (int64_t i = 0; i < p; i++)
-        for (int64_t j0 = 0; j0 < q; j0 += VL) {
-            int full = j0 + VL <= q;   /* (masked loads are slower) */
-            Vf g[DW_F];
-            #pragma GCC unroll 3
-            for (int f = 0; f < F; f++) {
-                const float *d = dy + ((k + f) * p + i) * q + j0;
-                g[f] = full ? vf_loadu(d) : vf_load(m, d);
-            }
-            const float *xb = th->x + i * th->ld + j0;
-            #pragma GCC unroll 9
-            for (int t = 0; t < T; t++) {
-                Vf v = full ? vf_loadu(xb + shift[t]) : vf_load(m, xb + shift[t]);
-                #pragma GCC unroll 3
-                for (int f = 0; f < F; f++) acc[f][t] = vf_fma(g[f], v, acc[f][t]);
-            }
-        }
-    #pragma GCC unroll 3
-    for (int f = 0; f < F; f++)
-        #pragma GCC unroll 9
-        for (int t = 0; t < T; t++) {
-            float sum = vf_sum(acc[f][t]), *d = dw + (k + f) * rows + t0 + t;
-            *d = beta == 0.0f ? sum : sum + beta * *d;
-        }
-}
-
-/* One group's dw (kg, cg r s) = beta dw + dy (kg, p, q) correlated with x (cg, h, w),
- * direct: the tiles' input layout, taps 9 at a time (the rest one at a time) and filters
- * DW_F at a time, instead of im2col and a product with k = p q. 0 when the padded
- * input's scratch cannot be had: nothing written. */
-static int thin_dw(const NnlConv *cv, const Geom *g, const float *x, const float *dy, float *dw,
-                   float beta)
-{
-    Thin th;
-    if (!thin_input(cv, g, x, &th)) return 0;
-    int64_t t0 = 0;
-    for (; t0 + 9 <= g->rows; t0 += 9) {
-        int64_t k = 0;
-        for (; k + DW_F <= g->kg; k += DW_F) thin_dw_block(cv, &th, dy, k, DW_F, t0, 9, dw, g->rows, beta);
-        for (; k < g->kg; k++) thin_dw_block(cv, &th, dy, k, 1, t0, 9, dw, g->rows, beta);
-    }
-    for (; t0 < g->rows; t0++) {
-        int64_t k = 0;
-        for (; k + DW_F <= g->kg; k += DW_F) thin_dw_block(cv, &th, dy, k, DW_F, t0, 1, dw, g->rows, beta);
-        for (; k < g->kg; k++) thin_dw_block(cv, &th, dy, k, 1, t0, 1, dw, g->rows, beta);
-    }
-    return 1;
-}
-#endif
-
-/* One group: y (kg, p, q) and, with py, its 2x2 pooling (kg, p2, q2); the output's row
- * pairs split between nt threads (1: serial). 0 when the padded input's scratch cannot
- * be had: nothing written. */
-static int thin_fwd(const NnlConv *cv, const Geom *g, const float *x, const float *w, float *y,
-                    float *py, int64_t p2, int64_t q2, int nt)
-{
-#if defined(THIN_VEC)
-    Thin th;
-    if (!thin_input(cv, g, x, &th)) return 0;
-    if (nt <= 1) {
-        thin_rows(cv, g, &th, w, y, py, p2, q2, 0, cv->p);
-        return 1;
-    }
-    #pragma omp parallel num_threads(rt_threads())
-    {
-        int64_t lo, hi;
-        rt_share((cv->p + 1) / 2, nt, &lo, &hi);
-        thin_rows(cv, g, &th, w, y, py, p2, q2, 2 * lo, 2 * hi < cv->p ? 2 * hi : cv->p);
-    }
-    return 1;
-#else
-    (void)cv; (void)g; (void)x; (void)w; (void)y; (void)py; (void)p2; (void)q2; (void)nt;
-    return 0;
-#endif
-}
-
 /* ---- strides 1-3 without a column matrix (the "flat" path) ---- */
 
 /* A stride-1 convolution whose filters are not thin, as a product read in place (with a
@@ -716,6 +427,290 @@ static void flat_pad(const Flat *f, const float *x, float *xp)
             flat_copy(xp + (c * f->hp + a) * f->wp + j0,
                       x + (c * f->hin + a - f->pad_top) * f->win + j0 - f->pad_left, j1 - j0);
 }
+#endif
+
+/* ---- thin filters, direct: the forward (also with 2x2 max pooling) and dw ---- */
+
+/* Filters of at most THIN_TAPS weights (cg r s: a first layer's 1 or 3 channels) make a
+ * GEMM with k <= 32, which spends its time packing, writing the column matrix and storing
+ * C rather than in FMAs. With unit strides, output (i, j) reads tap (c, u, v) at a
+ * constant distance from x + i ld + j, so 16 outputs of a row read one (masked) load a
+ * tap. A forward tile is 2 output rows x 32 columns x 6 filters: per tap 4 loads, 6
+ * weights broadcast into registers and 24 FMAs (with a broadcast load an FMA, the loads
+ * bound the loop to half the FMA rate on the Intel machine). Each output sums its taps in
+ * tap order, from zero, one FMA a tap. An input with padding is first copied into
+ * zero-bordered planes (flat_pad: the flat path's layout at stride 1, in its scratch);
+ * one without is read in place.
+ *
+ * nnl_conv2d_maxpool runs the same tiles and, for a 2x2 stride-2 pooling, takes each
+ * window's maximum from the tile's registers (in the cell order of nnl_maxpool2d) while
+ * the convolution's output is stored: the same bits as nnl_conv2d then nnl_maxpool2d,
+ * without reading the convolution's output back. */
+/* The thin loops' tiles (rt_internal.h's vectors): a forward tile is TILE_V vectors of
+ * a row wide and TILE_F filters deep; dw takes DW_F filters at a time: the accumulators,
+ * the row's input vectors and one weight fill the 32 (AVX-512) or 16 (AVX2) registers. */
+#if defined(__AVX512F__)
+#define THIN_VEC 1
+enum { TILE_V = 2, TILE_F = 6, TILE_F_TAIL = 6, DW_F = 3 };
+#elif defined(RT_VEC)
+#define THIN_VEC 1
+enum { TILE_V = 1, TILE_F = 6, TILE_F_TAIL = 4, DW_F = 1 };   /* (an AVX2 mask takes a register) */
+#endif
+
+static int thin_direct(const NnlConv *cv, const Geom *g)
+{
+#if defined(THIN_VEC)
+    return !g->identity && g->rows <= THIN_TAPS && cv->stride_h == 1 && cv->stride_w == 1;
+#else
+    (void)cv; (void)g;
+    return 0;
+#endif
+}
+
+static int pool_2x2(const NnlConv *cv, const NnlPool *pl)
+{
+    return pl->kh == 2 && pl->kw == 2 && pl->stride_h == 2 && pl->stride_w == 2 && pl->pad_top == 0 &&
+           pl->pad_left == 0 && pl->c == cv->k && pl->h == cv->p && pl->w == cv->q &&
+           2 * pl->p <= cv->p && 2 * pl->q <= cv->q;
+}
+
+#if defined(THIN_VEC)
+/* One group's input as the tiles read it: tap t of output (i, j) at x + shift[t] + i ld + j. */
+typedef struct Thin { const float *x; int64_t ld, taps, shift[THIN_TAPS]; } Thin;
+
+/* The layout of one group's input x (cg, h, w): in place, or copied into the flat path's
+ * zero-bordered planes (the same layout at stride 1: flat_pad) in this thread's scratch.
+ * 0 when that scratch cannot be had. */
+static int thin_input(const NnlConv *cv, const Geom *g, const float *x, Thin *th)
+{
+    Flat f;
+    flat_of(cv, g, 0, &f);
+    int in_place = cv->pad_top == 0 && cv->pad_left == 0 && f.wp <= cv->w && f.hp <= cv->h;
+    int64_t ld = in_place ? cv->w : f.wp, plane = in_place ? g->hw : f.plane;
+    th->ld = ld;
+    th->taps = g->rows;
+    for (int64_t t = 0; t < g->rows; t++) {
+        int64_t c = t / (cv->r * cv->s), u = t / cv->s % cv->r, v = t % cv->s;
+        th->shift[t] = c * plane + u * cv->dil_h * ld + v * cv->dil_w;
+    }
+    if (in_place) {
+        th->x = x;
+        return 1;
+    }
+    float *xp = rt_scratch(&flat_in_scratch, flat_in_floats(&f));
+    if (!xp) return 0;
+    flat_pad(&f, x, xp);
+    th->x = xp;
+    return 1;
+}
+
+/* The 2x2 windows over two output rows of TILE_V vectors each (r0, r1), in
+ * nnl_maxpool2d's order (a, b; c, d), stored to the VL * TILE_V / 2 pooled columns at
+ * dst, the first n of them. */
+static inline __attribute__((always_inline)) void
+pool_windows(const Vf *r0, const Vf *r1, float *dst, int64_t n)
+{
+#if defined(__AVX512F__)
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+    __m512 a = _mm512_permutex2var_ps(r0[0], even, r0[1]), b = _mm512_permutex2var_ps(r0[0], odd, r0[1]);
+    __m512 c = _mm512_permutex2var_ps(r1[0], even, r1[1]), d = _mm512_permutex2var_ps(r1[0], odd, r1[1]);
+    _mm512_mask_storeu_ps(dst, rt_lanes16(n), _mm512_max_ps(d, _mm512_max_ps(c, _mm512_max_ps(b, a))));
+#else
+    const __m256i split = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);   /* evens | odds */
+    __m256 ab = _mm256_permutevar8x32_ps(r0[0], split), cd = _mm256_permutevar8x32_ps(r1[0], split);
+    __m128 a = _mm256_castps256_ps128(ab), b = _mm256_extractf128_ps(ab, 1);
+    __m128 c = _mm256_castps256_ps128(cd), d = _mm256_extractf128_ps(cd, 1);
+    __m128 mx = _mm_max_ps(d, _mm_max_ps(c, _mm_max_ps(b, a)));
+    if (n >= 4) {
+        _mm_storeu_ps(dst, mx);
+    } else {   /* (vmaskmovps stores are slow on AMD: ~10x a plain store on Zen 3) */
+        float v[4];
+        _mm_storeu_ps(v, mx);
+        for (int64_t j = 0; j < n; j++) dst[j] = v[j];
+    }
+#endif
+}
+
+/* F filters from k, R output rows from i, the VL * TILE_V columns from j0 (lanes m[],
+ * all of them unless TAIL: masked loads are slower, and an AVX2 mask takes a register):
+ * acc[f][r][b], stored to y (kg, p, q) unless y is NULL; with py (and R = 2), the
+ * windows over rows i, i + 1 of each filter's 2x2 pooling, to py (kg, p2, q2) at pooled
+ * row i / 2. */
+static inline __attribute__((always_inline)) void
+thin_tile(const Thin *th, const float *w, int64_t k, int64_t i, int64_t j0, const Vm *m,
+          const int TAIL, int F, int R, float *y, int64_t p, int64_t q, float *py, int64_t pq2, int64_t q2)
+{
+    Vf acc[TILE_F][2][TILE_V];
+    #pragma GCC unroll 6
+    for (int f = 0; f < F; f++)
+        #pragma GCC unroll 2
+        for (int r = 0; r < R; r++)
+            #pragma GCC unroll 2
+            for (int b = 0; b < TILE_V; b++) acc[f][r][b] = vf_zero();
+    const float *xb = th->x + i * th->ld + j0;
+    for (int64_t t = 0; t < th->taps; t++) {
+        const float *src = xb + th->shift[t];
+        Vf v[2][TILE_V];
+        #pragma GCC unroll 2
+        for (int r = 0; r < R; r++)   /* (masked lanes are never read) */
+            #pragma GCC unroll 2
+            for (int b = 0; b < TILE_V; b++)
+                v[r][b] = TAIL ? vf_load(m[b], src + r * th->ld + b * VL) : vf_loadu(src + r * th->ld + b * VL);
+        #pragma GCC unroll 6
+        for (int f = 0; f < F; f++) {
+            Vf wf = vf_set1(w[(k + f) * th->taps + t]);
+            __asm__("" : "+v"(wf));   /* in a register: not folded into each FMA */
+            #pragma GCC unroll 2
+            for (int r = 0; r < R; r++)
+                #pragma GCC unroll 2
+                for (int b = 0; b < TILE_V; b++) acc[f][r][b] = vf_fma(wf, v[r][b], acc[f][r][b]);
+        }
+    }
+    #pragma GCC unroll 6
+    for (int f = 0; f < F; f++) {
+        float *yf = y ? y + ((k + f) * p + i) * q + j0 : NULL;
+        #pragma GCC unroll 2
+        for (int r = 0; r < R && yf; r++)
+            #pragma GCC unroll 2
+            for (int b = 0; b < TILE_V; b++)
+                if (TAIL) vf_store(yf + r * q + b * VL, m[b], acc[f][r][b]);
+                else vf_storeu(yf + r * q + b * VL, acc[f][r][b]);
+        if (py && R == 2)
+            pool_windows(acc[f][0], acc[f][1], py + (k + f) * pq2 + i / 2 * q2 + j0 / 2, q2 - j0 / 2);
+    }
+}
+
+/* Rows i, i + 1 (i alone when i + 1 = i1) of all kg filters at columns j0..: tiles of F
+ * filters, then 2, then 1. */
+static inline __attribute__((always_inline)) void
+thin_cols(const Thin *th, const float *w, int64_t kg, int64_t i, int64_t i1, int64_t j0, const Vm *m,
+          const int TAIL, const int F, float *y, int64_t p, int64_t q, float *pyi, int64_t pq2, int64_t q2)
+{
+    int64_t k = 0;
+    if (i + 1 < i1) {
+        for (; k + F <= kg; k += F) thin_tile(th, w, k, i, j0, m, TAIL, F, 2, y, p, q, pyi, pq2, q2);
+        for (; k + 2 <= kg; k += 2) thin_tile(th, w, k, i, j0, m, TAIL, 2, 2, y, p, q, pyi, pq2, q2);
+        for (; k < kg; k++) thin_tile(th, w, k, i, j0, m, TAIL, 1, 2, y, p, q, pyi, pq2, q2);
+    } else {
+        for (; k + F <= kg; k += F) thin_tile(th, w, k, i, j0, m, TAIL, F, 1, y, p, q, NULL, 0, 0);
+        for (; k + 2 <= kg; k += 2) thin_tile(th, w, k, i, j0, m, TAIL, 2, 1, y, p, q, NULL, 0, 0);
+        for (; k < kg; k++) thin_tile(th, w, k, i, j0, m, TAIL, 1, 1, y, p, q, NULL, 0, 0);
+    }
+}
+
+/* Output rows [i0, i1) (i0 even) of all kg filters into y; with py, the pooled rows of
+ * their complete row pairs below p2. */
+static void thin_rows(const NnlConv *cv, const Geom *g, const Thin *th, const float *w, float *y,
+                      float *py, int64_t p2, int64_t q2, int64_t i0, int64_t i1)
+{
+    int64_t p = cv->p, q = cv->q, kg = g->kg, pq2 = p2 * q2;
+    for (int64_t i = i0; i < i1; i += 2) {
+        float *pyi = py && i + 1 < i1 && i / 2 < p2 ? py : NULL;
+        for (int64_t j0 = 0; j0 < q; j0 += VL * TILE_V) {
+            Vm m[TILE_V];
+            for (int b = 0; b < TILE_V; b++) m[b] = vm_lanes(q - j0 - b * VL);
+            if (j0 + VL * TILE_V <= q) thin_cols(th, w, kg, i, i1, j0, m, 0, TILE_F, y, p, q, pyi, pq2, q2);
+            else thin_cols(th, w, kg, i, i1, j0, m, 1, TILE_F_TAIL, y, p, q, pyi, pq2, q2);
+        }
+    }
+}
+
+/* dw (kg, taps) of taps [t0, t0 + T) and filters [k, k + F) (T = 9 or 1, F = DW_F or 1)
+ * = beta dw + dy (kg, p, q) correlated with each tap's inputs: VL outputs of a row a
+ * step, one load of dy a filter and of x a tap feeding F FMAs; each sum over its lanes
+ * at the end (a fixed tree). */
+static inline __attribute__((always_inline)) void
+thin_dw_block(const NnlConv *cv, const Thin *th, const float *dy, int64_t k, int F, int64_t t0,
+              int T, float *dw, int64_t rows, float beta)
+{
+    Vf acc[DW_F][9];
+    #pragma GCC unroll 3
+    for (int f = 0; f < F; f++)
+        #pragma GCC unroll 9
+        for (int t = 0; t < T; t++) acc[f][t] = vf_zero();
+    int64_t p = cv->p, q = cv->q;
+    const int64_t *shift = th->shift + t0;
+    Vm m = vm_lanes(q % VL);
+    for (int64_t i = 0; i < p; i++)
+        for (int64_t j0 = 0; j0 < q; j0 += VL) {
+            int full = j0 + VL <= q;   /* (masked loads are slower) */
+            Vf g[DW_F];
+            #pragma GCC unroll 3
+            for (int f = 0; f < F; f++) {
+                const float *d = dy + ((k + f) * p + i) * q + j0;
+                g[f] = full ? vf_loadu(d) : vf_load(m, d);
+            }
+            const float *xb = th->x + i * th->ld + j0;
+            #pragma GCC unroll 9
+            for (int t = 0; t < T; t++) {
+                Vf v = full ? vf_loadu(xb + shift[t]) : vf_load(m, xb + shift[t]);
+                #pragma GCC unroll 3
+                for (int f = 0; f < F; f++) acc[f][t] = vf_fma(g[f], v, acc[f][t]);
+            }
+        }
+    #pragma GCC unroll 3
+    for (int f = 0; f < F; f++)
+        #pragma GCC unroll 9
+        for (int t = 0; t < T; t++) {
+            float sum = vf_sum(acc[f][t]), *d = dw + (k + f) * rows + t0 + t;
+            *d = beta == 0.0f ? sum : sum + beta * *d;
+        }
+}
+
+/* One group's dw (kg, cg r s) = beta dw + dy (kg, p, q) correlated with x (cg, h, w),
+ * direct: the tiles' input layout, taps 9 at a time (the rest one at a time) and filters
+ * DW_F at a time, instead of im2col and a product with k = p q. 0 when the padded
+ * input's scratch cannot be had: nothing written. */
+static int thin_dw(const NnlConv *cv, const Geom *g, const float *x, const float *dy, float *dw,
+                   float beta)
+{
+    Thin th;
+    if (!thin_input(cv, g, x, &th)) return 0;
+    int64_t t0 = 0;
+    for (; t0 + 9 <= g->rows; t0 += 9) {
+        int64_t k = 0;
+        for (; k + DW_F <= g->kg; k += DW_F) thin_dw_block(cv, &th, dy, k, DW_F, t0, 9, dw, g->rows, beta);
+        for (; k < g->kg; k++) thin_dw_block(cv, &th, dy, k, 1, t0, 9, dw, g->rows, beta);
+    }
+    for (; t0 < g->rows; t0++) {
+        int64_t k = 0;
+        for (; k + DW_F <= g->kg; k += DW_F) thin_dw_block(cv, &th, dy, k, DW_F, t0, 1, dw, g->rows, beta);
+        for (; k < g->kg; k++) thin_dw_block(cv, &th, dy, k, 1, t0, 1, dw, g->rows, beta);
+    }
+    return 1;
+}
+#endif
+
+/* One group: y (kg, p, q) and, with py, its 2x2 pooling (kg, p2, q2); the output's row
+ * pairs split between nt threads (1: serial). 0 when the padded input's scratch cannot
+ * be had: nothing written. */
+static int thin_fwd(const NnlConv *cv, const Geom *g, const float *x, const float *w, float *y,
+                    float *py, int64_t p2, int64_t q2, int nt)
+{
+#if defined(THIN_VEC)
+    Thin th;
+    if (!thin_input(cv, g, x, &th)) return 0;
+    if (nt <= 1) {
+        thin_rows(cv, g, &th, w, y, py, p2, q2, 0, cv->p);
+        return 1;
+    }
+    #pragma omp parallel num_threads(rt_threads())
+    {
+        int64_t lo, hi;
+        rt_share((cv->p + 1) / 2, nt, &lo, &hi);
+        thin_rows(cv, g, &th, w, y, py, p2, q2, 2 * lo, 2 * hi < cv->p ? 2 * hi : cv->p);
+    }
+    return 1;
+#else
+    (void)cv; (void)g; (void)x; (void)w; (void)y; (void)py; (void)p2; (void)q2; (void)nt;
+    return 0;
+#endif
+}
+
+/* ---- the flat path's tiles ---- */
+
+#if defined(FLAT_VEC)
 
 static size_t flat_w_floats(const Flat *f) { return (size_t)(f->cout * f->taps); }
 
