@@ -13,6 +13,7 @@
 #include <llvm-c/Analysis.h>
 #include <llvm-c/Core.h>
 #include <llvm-c/DebugInfo.h>
+#include <llvm-c/Support.h>
 #include <llvm-c/Target.h>
 #include <llvm-c/TargetMachine.h>
 #include <llvm-c/Transforms/PassBuilder.h>
@@ -1983,12 +1984,37 @@ static void gen_api(Cg *c)
 
 /* ----- the module, optimized and written ----- */
 
+/* LLVM's own options, set once for the process before any thread compiles: the code
+ * generator without loop strength reduction, then NNLC_LLVM_ARGS (words, as llc takes
+ * them: -time-passes, -debug-pass=Structure, -disable-lsr=false ...).
+ *
+ * LSR was a fifth of the code generator's time on resnet_small (its loops read up to 30
+ * arrays, and LSR's search grows with the uses of the induction variable) and the
+ * loops, which already index every array from one counter, ran no slower without it
+ * (docs/PERFORMANCE.md, "Compile time"). LLVM ignores an option it does not know (the
+ * errors go to a null stream), so another LLVM version costs at most the saving. */
+static void llvm_options(void)
+{
+    static int done;
+    static char *words;   /* kept for the process: LLVM may refer to the words it parsed */
+    if (done) return;
+    done = 1;
+    const char *argv[32] = {"nnlc"};
+    int argc = 1;
+    const char *user = getenv("NNLC_LLVM_ARGS");
+    words = user ? strdup(user) : NULL;
+    if (!words || !strstr(words, "-disable-lsr")) argv[argc++] = "-disable-lsr";
+    for (char *w = words ? strtok(words, " \t") : NULL; w && argc < 32; w = strtok(NULL, " \t")) argv[argc++] = w;
+    LLVMParseCommandLineOptions(argc, argv, "");
+}
+
 void cg_target_init(void)
 {
     LLVMInitializeAllTargetInfos();
     LLVMInitializeAllTargets();
     LLVMInitializeAllTargetMCs();
     LLVMInitializeAllAsmPrinters();
+    llvm_options();
 }
 
 /* The host's CPU and features by default; --target names a triple (nnlc's driver maps
