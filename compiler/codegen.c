@@ -1984,17 +1984,23 @@ static void gen_api(Cg *c)
 
 /* ----- the module, optimized and written ----- */
 
-/* LLVM's own options, set once for the process before any thread compiles: the code
- * generator without loop strength reduction, then NNLC_LLVM_ARGS (words, as llc takes
- * them: -time-passes, -debug-pass=Structure, -disable-lsr=false ...).
+/* LLVM's own options, set once for the process before any thread compiles: ours below,
+ * then NNLC_LLVM_ARGS (words, as llc takes them: -time-passes, -debug-pass=Structure,
+ * -disable-lsr=false ...), which replace ours where they name the same option.
  *
- * LSR was a fifth of the code generator's time on resnet_small (its loops read up to 30
- * arrays, and LSR's search grows with the uses of the induction variable) and the
- * loops, which already index every array from one counter, ran no slower without it
+ * Loop strength reduction was a fifth of the code generator's time on resnet_small (its
+ * loops read up to 30 arrays, and LSR's search grows with the uses of the induction
+ * variable) and the loops, which already index every array from one counter, ran no
+ * slower without it. The SLP vectorizer was a fifth of the optimizer's and changed no
+ * instruction of resnet_small or char_gpt (our loops are vectorized as loops; it only
+ * touched an RNN's first-step cell loops); LLVM 19's C API ignores
+ * LLVMPassBuilderOptionsSetSLPVectorization(0), so it is turned off here
  * (docs/PERFORMANCE.md, "Compile time"). LLVM ignores an option it does not know (the
  * errors go to a null stream), so another LLVM version costs at most the saving. */
 static void llvm_options(void)
 {
+    static const char *const ours[][2] = {{"-disable-lsr", "-disable-lsr"},
+                                          {"-vectorize-slp", "-vectorize-slp=false"}};
     static int done;
     static char *words;   /* kept for the process: LLVM may refer to the words it parsed */
     if (done) return;
@@ -2003,7 +2009,8 @@ static void llvm_options(void)
     int argc = 1;
     const char *user = getenv("NNLC_LLVM_ARGS");
     words = user ? strdup(user) : NULL;
-    if (!words || !strstr(words, "-disable-lsr")) argv[argc++] = "-disable-lsr";
+    for (size_t i = 0; i < sizeof ours / sizeof ours[0]; i++)
+        if (!words || !strstr(words, ours[i][0])) argv[argc++] = ours[i][1];
     for (char *w = words ? strtok(words, " \t") : NULL; w && argc < 32; w = strtok(NULL, " \t")) argv[argc++] = w;
     LLVMParseCommandLineOptions(argc, argv, "");
 }
@@ -2046,8 +2053,7 @@ int cg_optimize(LLVMModuleRef m, LLVMTargetMachineRef tm, int opt_level)
 {
     if (opt_level <= 0) return 0;
     LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
-    LLVMPassBuilderOptionsSetLoopVectorization(po, 1);
-    LLVMPassBuilderOptionsSetSLPVectorization(po, 1);
+    LLVMPassBuilderOptionsSetLoopVectorization(po, 1);   /* (SLP: llvm_options) */
     char passes[32];
     snprintf(passes, sizeof passes, "default<O%d>", opt_level > 3 ? 3 : opt_level);
     LLVMErrorRef e = LLVMRunPasses(m, passes, tm, po);
