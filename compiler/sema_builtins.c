@@ -283,11 +283,16 @@ static Value call_modal(Sema *S, Args *a, const char *fn, Span at)
             return verror;
         }
     for (int i = 3; i < 5; i++) ((ParamInfo *)g->params.items[t[i]->param])->buffer = true;
+    /* (x - mean) scale + beta, scale = gamma / sqrt(var + eps): one value a channel, so
+     * that the big tensors see one subtraction, one product and one sum each way, and
+     * the adjoint's per-channel work (through the square root) stays on [channels]
+     * values rather than on every element (the division of the whole tensor by the
+     * deviation made its adjoint 4 more passes over it a layer) */
     Node *eps_c = ir_const(g, eps, at);
-    if (!S->training) {   /* (x - mean) / sqrt(var + eps) gamma + beta */
+    if (!S->training) {
         Node *d = ir_binary(g, OP_SUB, x, t[3], at);
         Node *sd = ir_unary(g, OP_SQRT, ir_binary(g, OP_ADD, t[4], eps_c, at), at);
-        return vtensor(ir_binary(g, OP_ADD, ir_binary(g, OP_MUL, ir_binary(g, OP_DIV, d, sd, at), t[1], at), t[2], at));
+        return vtensor(ir_binary(g, OP_ADD, ir_binary(g, OP_MUL, d, ir_binary(g, OP_DIV, t[1], sd, at), at), t[2], at));
     }
     Node *mean = channel_mean(g, x, at);
     Node *d = ir_binary(g, OP_SUB, x, mean, at);
@@ -301,7 +306,8 @@ static Value call_modal(Sema *S, Args *a, const char *fn, Span at)
                          .momentum = momentum, .unbiased = i == 1, .count = count, .span = at};
         vec_push(S->a, &g->emas, e);
     }
-    return vtensor(ir_binary(g, OP_ADD, ir_binary(g, OP_MUL, ir_binary(g, OP_DIV, d, sd, at), t[1], at), t[2], at));
+    Node *scale = ir_binary(g, OP_DIV, ir_reshape(g, t[1], mean->shape, at), sd, at);
+    return vtensor(ir_binary(g, OP_ADD, ir_binary(g, OP_MUL, d, scale, at), t[2], at));
 }
 
 /* conv2d(x, w, stride:, padding:, dilation:, groups:), max_pool2d / avg_pool2d(x, size,
