@@ -330,7 +330,7 @@ static int compile(Arena *a, const Options *o)
     if (diag_error_count()) return 1;
     if (is(o, "grad")) { ir_print(stdout, g, g->nodes.len); return 0; }
     if (o->check) return 0;
-    fuse_graph(g);
+    fuse_graph(g, o->opt_level > 0 && !getenv("NNLC_NO_LOOP_REMAT"));   /* (tests/e2e/loop_remat.sh) */
     if (o->opt_level > 0 && !getenv("NNLC_NO_STACK_PLACE")) stacks_graph(g);   /* (tests/e2e/stack_place.sh) */
     if (is(o, "fused")) { fuse_print(stdout, g); return 0; }
     plan_graph(g);

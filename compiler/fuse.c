@@ -209,11 +209,12 @@ static void hoist_masks(Graph *g)
         for (int i = 0; i < g->nodes.len; i++) ((Node *)g->nodes.items[i])->id = i;
 }
 
-void fuse_graph(Graph *g)
+void fuse_graph(Graph *g, bool remat)
 {
     hoist_masks(g);
     sink_products(g);
     hoist_products(g);
+    if (remat) remat_loops(g);
     Arena *a = g->arena;
     g->kernels = (PtrVec){0};
     Kernel *cur = NULL;

@@ -312,6 +312,10 @@ void remat_graph(Graph *g);
  * training forward's loop computes it beside the value (GELU's) and stores it, the
  * gradient reads it (-O1 and up, before remat_graph; exact). */
 void precompute_derivatives(Graph *g);
+/* remat.c: within a segment, an elementwise value that a later loop of its shape reads
+ * is computed again there from values in memory anyway, when that costs at most one
+ * array read more, instead of being stored (fuse_graph, -O1 and up; exact). */
+void remat_loops(Graph *g);
 /* hoist.c: a leaf that several products of a segment read transposed is transposed once
  * in that segment, the products reading the copy as it lies (-O1 and up; exact). */
 void hoist_transposes(Graph *g);
@@ -322,8 +326,9 @@ void views_graph(Graph *g);
 /* ===== fuse.c: kernels ===== */
 
 /* Groups nodes into kernels: chains of elementwise nodes of one shape become one loop.
- * Sets Node.kernel, Node.stored, Graph.kernels. */
-void fuse_graph(Graph *g);
+ * Sets Node.kernel, Node.stored, Graph.kernels. remat: remat_loops first (after the
+ * schedule's own moves). */
+void fuse_graph(Graph *g, bool remat);
 void fuse_print(FILE *out, const Graph *g);
 /* n is computed inside another node's call kernel and never reaches memory (a max
  * pooling's adjoint inside its convolution's weight gradient). */

@@ -166,3 +166,237 @@ void precompute_derivatives(Graph *g)
     free(start);
     free(after);
 }
+
+/* ---- across loops ---- */
+
+/* Within a segment, an elementwise value read by a later loop of its shape (one that a
+ * reduction in between keeps apart from its own: batch norm's centred values x - mean,
+ * which the variance's loop computes and the normalization reads once the variance is
+ * known; dy scale in its adjoint) is stored by its loop and read back. When every such
+ * later loop can compute it again from values that are in memory anyway, reading at
+ * most one array more than it already reads, each gets a clone (the same operations on
+ * the same operands: the same bits) and the value never reaches memory. The loops are
+ * predicted as fuse_graph makes them, runs of elementwise nodes of one shape and
+ * segment; a wrong guess costs a store or an instruction, never a value. */
+
+static bool per_index(Op op)
+{
+    switch (op) {
+    case OP_CONST: case OP_RESHAPE: case OP_EXPAND: case OP_CONCAT: case OP_SLICE: case OP_UNSLICE:
+    case OP_TAKE: case OP_DROPOUT:
+        return false;
+    default:
+        return ir_op_kind[op] == K_ELEM;
+    }
+}
+
+typedef struct Loops {
+    Graph *g;
+    int *run;            /* per id: its predicted loop, or -1 (clones: ids from n0 on) */
+    int *seg;            /* per id: its segment */
+    int *pos;            /* per id: 2 id for a node of the graph; 2 at - 1 for a clone placed before node at */
+    PtrVec *users;       /* per id of the graph */
+    Node **clone;        /* per id: its clone in the loop being served, or NULL */
+    PtrVec touched;      /* nodes whose clone entry is set */
+    PtrVec *before;      /* per id of the graph: clones to place just before that node */
+    PtrVec made;         /* every clone */
+    int n0, next, cap;   /* the graph's nodes; the next clone's id; ids allotted */
+    int at;              /* the id the clones being made go before */
+} Loops;
+
+/* Does x reach memory whatever its readers in later loops do? (A clone is read only in
+ * its own loop.) */
+static bool stored_anyway(const Loops *L, const Node *x)
+{
+    if (x->pinned || !per_index(x->op)) return true;
+    if (x->id >= L->n0) return false;
+    const PtrVec *u = &L->users[x->id];
+    for (int i = 0; i < u->len; i++) {
+        const Node *n = u->items[i];
+        if (!per_index(n->op) || !shape_eq(n->shape, x->shape) || L->seg[n->id] != L->seg[x->id]) return true;
+    }
+    return false;
+}
+
+/* What loop `run` (shape s) reads without computing it: an array in memory it can read
+ * (1: of shape s, a full array; 2: a constant, a smaller array broadcast, or a value the
+ * loop has computed by then), 0 when x must be cloned. */
+static int readable(const Loops *L, const Node *x, Shape s, int run)
+{
+    int kind = ir_op_kind[x->op];
+    if (x->op == OP_CONST || !shape_eq(x->shape, s)) return 2;
+    if (kind == K_LEAF || kind != K_ELEM) return 1;
+    if (L->run[x->id] == run && L->pos[x->id] < 2 * L->at) return 2;
+    return stored_anyway(L, x) ? 1 : 0;
+}
+
+/* Can loop `run` compute n itself? Adds the arrays of shape s its clone would read to
+ * reads (at most max); the cost in op_cost units, or -1. */
+static int loop_clone_cost(const Loops *L, const Node *n, Shape s, int run, const Node **reads, int *nreads,
+                           int max, int depth)
+{
+    int c = op_cost(n->op);
+    if (c < 0 || depth > MAX_DEPTH || !shape_eq(n->shape, s)) return -1;
+    for (int q = 0; q < n->nin; q++) {
+        const Node *x = n->in[q];
+        int r = readable(L, x, s, run);
+        if (r == 2) continue;
+        if (r == 1) {
+            bool seen = false;
+            for (int i = 0; i < *nreads; i++) seen |= reads[i] == x;
+            if (!seen) {
+                if (*nreads == max) return -1;
+                reads[(*nreads)++] = x;
+            }
+            continue;
+        }
+        int k = loop_clone_cost(L, x, s, run, reads, nreads, max, depth + 1);
+        if (k < 0) return -1;
+        c += k;
+        if (c > MAX_COST) return -1;
+    }
+    return c;
+}
+
+static Node *loop_clone(Loops *L, Node *n, Shape s, int run)
+{
+    if (L->clone[n->id]) return L->clone[n->id];
+    Node *c = arena_alloc(L->g->arena, sizeof *c);
+    *c = *n;
+    c->in = c->in2;
+    c->nin = 0;
+    c->nuses = 0;
+    c->pinned = false;
+    c->name = NULL;
+    for (int q = 0; q < n->nin; q++) {
+        Node *x = n->in[q];
+        Node *y = readable(L, x, s, run) ? x : loop_clone(L, x, s, run);
+        c->in[c->nin++] = y;
+        y->nuses++;
+    }
+    c->id = L->next++;
+    L->run[c->id] = run;
+    L->seg[c->id] = L->seg[L->at];
+    L->pos[c->id] = 2 * L->at - 1;
+    L->clone[n->id] = c;
+    vec_push(L->g->arena, &L->touched, n);
+    vec_push(L->g->arena, &L->before[L->at], c);
+    vec_push(L->g->arena, &L->made, c);
+    return c;
+}
+
+/* The arrays of shape s that loop `run` reads from outside it, its clones' included (at
+ * most max, else -1). */
+static int loop_reads(const Loops *L, int run, Shape s, const Node **reads, int max)
+{
+    int nr = 0;
+    for (int i = 0; i < L->n0 + L->made.len; i++) {
+        const Node *n = i < L->n0 ? L->g->nodes.items[i] : L->made.items[i - L->n0];
+        if (L->run[n->id] != run) continue;
+        for (int q = 0; q < n->nin; q++) {
+            const Node *x = n->in[q];
+            if (x->op == OP_CONST || L->run[x->id] == run || !shape_eq(x->shape, s)) continue;
+            bool seen = false;
+            for (int k = 0; k < nr; k++) seen |= reads[k] == x;
+            if (seen) continue;
+            if (nr == max) return -1;
+            reads[nr++] = x;
+        }
+    }
+    return nr;
+}
+
+void remat_loops(Graph *g)
+{
+    int n0 = g->nodes.len, cap = 2 * n0 + 256;   /* (each candidate may take up to 8 (MAX_COST + 1)) */
+    Loops L = {.g = g, .run = malloc(cap * sizeof(int)), .seg = malloc(cap * sizeof(int)),
+               .pos = malloc(cap * sizeof(int)), .users = calloc(n0 + 1, sizeof(PtrVec)),
+               .clone = calloc(cap, sizeof(Node *)), .before = calloc(n0 + 1, sizeof(PtrVec)), .n0 = n0,
+               .next = n0, .cap = cap};
+    if (!L.run || !L.seg || !L.pos || !L.users || !L.clone || !L.before) abort();
+    int runs = 0, cur = -1, s = 0;
+    for (int i = 0; i < n0; i++) {
+        Node *n = g->nodes.items[i];
+        while (s < SEG_COUNT - 1 && i >= g->seg_end[s]) s++;
+        L.seg[i] = s;
+        L.run[i] = -1;
+        L.pos[i] = 2 * i;
+        for (int q = 0; q < n->nin; q++) vec_push(g->arena, &L.users[n->in[q]->id], n);
+        int kind = ir_op_kind[n->op];
+        if (kind == K_LEAF || n->op == OP_CONST || n->op == OP_RESHAPE) continue;   /* no loop of their own */
+        if (kind != K_ELEM) {
+            cur = -1;
+            continue;
+        }
+        Node *first = cur >= 0 ? g->nodes.items[cur] : NULL;
+        if (!first || !shape_eq(first->shape, n->shape) || L.seg[cur] != s) {
+            cur = i;
+            runs++;
+        }
+        L.run[i] = runs;
+    }
+    enum { MAX_READS = 64, MAX_LATER = 8 };
+    const Node *reads[MAX_READS];
+    bool any = false;
+    for (int i = 0; i < n0; i++) {
+        Node *v = g->nodes.items[i];
+        if (L.run[i] < 0 || op_cost(v->op) < 0 || stored_anyway(&L, v)) continue;
+        if (L.next + MAX_LATER * (MAX_COST + 1) > L.cap) break;
+        /* the later loops reading v, each with the first of its nodes that does */
+        PtrVec *u = &L.users[i];
+        int later[MAX_LATER], first[MAX_LATER], nl = 0;
+        bool ok = true;
+        for (int k = 0; k < u->len && ok; k++) {
+            const Node *n = u->items[k];
+            if (L.run[n->id] == L.run[i]) continue;
+            int j = 0;
+            while (j < nl && later[j] != L.run[n->id]) j++;
+            if (j == nl && nl == MAX_LATER) ok = false;
+            else if (j == nl) later[nl] = L.run[n->id], first[nl++] = n->id;
+            else if (n->id < first[j]) first[j] = n->id;
+        }
+        for (int j = 0; j < nl && ok; j++) {   /* each may read one array more than it does */
+            L.at = first[j];
+            int base = loop_reads(&L, later[j], v->shape, reads, MAX_READS), nr = base;
+            ok = base >= 0 && loop_clone_cost(&L, v, v->shape, later[j], reads, &nr, MAX_READS, 0) >= 0 &&
+                 nr - base <= 1;
+        }
+        if (!ok || nl == 0) continue;
+        for (int j = 0; j < nl; j++) {
+            L.at = first[j];
+            Node *c = loop_clone(&L, v, v->shape, later[j]);
+            for (int k = 0; k < u->len; k++) {
+                Node *n = u->items[k];
+                if (L.run[n->id] != later[j]) continue;
+                for (int q = 0; q < n->nin; q++)
+                    if (n->in[q] == v) {
+                        n->in[q] = c;
+                        c->nuses++;
+                        v->nuses--;
+                    }
+            }
+            for (int k = 0; k < L.touched.len; k++) L.clone[((Node *)L.touched.items[k])->id] = NULL;
+            L.touched.len = 0;
+        }
+        any = true;
+    }
+    if (any) {
+        PtrVec out = {0};
+        int *start = malloc((n0 + 1) * sizeof *start);
+        if (!start) abort();
+        for (int i = 0; i < n0; i++) {
+            start[i] = out.len;
+            for (int k = 0; k < L.before[i].len; k++) vec_push(g->arena, &out, L.before[i].items[k]);
+            vec_push(g->arena, &out, g->nodes.items[i]);
+        }
+        start[n0] = out.len;
+        ir_set_order(g, out, start);
+        free(start);
+    }
+    free(L.run);
+    free(L.seg);
+    free(L.pos);
+    free(L.users);
+    free(L.clone);
+    free(L.before);
+}
