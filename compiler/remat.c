@@ -314,6 +314,7 @@ void remat_loops(Graph *g)
                .clone = calloc(cap, sizeof(Node *)), .before = calloc(n0 + 1, sizeof(PtrVec)), .n0 = n0,
                .next = n0, .cap = cap};
     if (!L.run || !L.seg || !L.pos || !L.users || !L.clone || !L.before) abort();
+    for (int i = 0; i < n0; i++) ((Node *)g->nodes.items[i])->id = i;   /* (the arrays are by id) */
     int runs = 0, cur = -1, s = 0;
     for (int i = 0; i < n0; i++) {
         Node *n = g->nodes.items[i];
