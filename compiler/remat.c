@@ -67,22 +67,31 @@ typedef struct Remat {
     PtrVec out;          /* the new order */
 } Remat;
 
-static Node *make_clone(Remat *r, Node *n, Shape s)
+/* A copy of n with no operands yet (clone_operand adds them), unnamed and unpinned. */
+static Node *bare_copy(Graph *g, const Node *n)
 {
-    if (r->clone[n->id]) return r->clone[n->id];
-    Node *c = arena_alloc(r->g->arena, sizeof *c);
+    Node *c = arena_alloc(g->arena, sizeof *c);
     *c = *n;
     c->in = c->in2;
     c->nin = 0;
     c->nuses = 0;
     c->pinned = false;
     c->name = NULL;
-    for (int q = 0; q < n->nin; q++) {
-        Node *x = n->in[q];
-        Node *y = resident(r->kept, x, s) ? x : make_clone(r, x, s);
-        c->in[c->nin++] = y;
-        y->nuses++;
-    }
+    return c;
+}
+
+static void clone_operand(Node *c, Node *y)
+{
+    c->in[c->nin++] = y;
+    y->nuses++;
+}
+
+static Node *make_clone(Remat *r, Node *n, Shape s)
+{
+    if (r->clone[n->id]) return r->clone[n->id];
+    Node *c = bare_copy(r->g, n);
+    for (int q = 0; q < n->nin; q++)
+        clone_operand(c, resident(r->kept, n->in[q], s) ? n->in[q] : make_clone(r, n->in[q], s));
     r->clone[n->id] = c;
     vec_push(r->g->arena, &r->out, c);
     return c;
@@ -261,19 +270,9 @@ static int loop_clone_cost(const Loops *L, const Node *n, Shape s, int run, cons
 static Node *loop_clone(Loops *L, Node *n, Shape s, int run)
 {
     if (L->clone[n->id]) return L->clone[n->id];
-    Node *c = arena_alloc(L->g->arena, sizeof *c);
-    *c = *n;
-    c->in = c->in2;
-    c->nin = 0;
-    c->nuses = 0;
-    c->pinned = false;
-    c->name = NULL;
-    for (int q = 0; q < n->nin; q++) {
-        Node *x = n->in[q];
-        Node *y = readable(L, x, s, run) ? x : loop_clone(L, x, s, run);
-        c->in[c->nin++] = y;
-        y->nuses++;
-    }
+    Node *c = bare_copy(L->g, n);
+    for (int q = 0; q < n->nin; q++)
+        clone_operand(c, readable(L, n->in[q], s, run) ? n->in[q] : loop_clone(L, n->in[q], s, run));
     c->id = L->next++;
     L->run[c->id] = run;
     L->seg[c->id] = L->seg[L->at];

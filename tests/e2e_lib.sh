@@ -60,3 +60,26 @@ same_without() {
     cmp "$2/$3a.npy" "$2/$3b.npy" || { echo "$3: $1=1 changes the predictions"; return 1; }
     echo "$3: $n kernels match '$4', training and predictions identical with $1=1"
 }
+# bn_models DIR: DIR/res.nnl (tests/models/tiny_resnet.nnl: batch norm after
+# convolutions) and DIR/mlp.nnl (a BatchNorm1D MLP on blobs), with a batch of 5 inputs
+# for each (DIR/res_in.npy, DIR/mlp_in.npy).
+bn_models() {
+    cp tests/models/tiny_resnet.nnl "$1/res.nnl"
+    cat > "$1/mlp.nnl" <<'NNL'
+use std.nn
+data blobs { train = blobs(n: 300, classes: 3, spread: 1.2, seed: 6) }
+model Mlp {
+    input x: f32[7]
+    output logits: f32[3]
+    layers {
+        Dense(40) relu
+        BatchNorm1D
+        Dense(24) tanh
+        Dense(3)
+    }
+}
+train Mlp on blobs.train { loss = cross_entropy(logits, label); optimizer = sgd(lr: 0.05, momentum: 0.9); batch = 70; seed = 2 }
+NNL
+    rand_npy "$1/res_in.npy" 9 5 1 6 6
+    rand_npy "$1/mlp_in.npy" 10 5 7
+}
