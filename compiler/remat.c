@@ -188,11 +188,12 @@ void precompute_derivatives(Graph *g)
  * predicted as fuse_graph makes them, runs of elementwise nodes of one shape and
  * segment; a wrong guess costs a store or an instruction, never a value. */
 
+/* Does op read each operand at the index it writes (and is it a loop's)? */
 static bool per_index(Op op)
 {
     switch (op) {
     case OP_CONST: case OP_RESHAPE: case OP_EXPAND: case OP_CONCAT: case OP_SLICE: case OP_UNSLICE:
-    case OP_TAKE: case OP_DROPOUT:
+    case OP_TAKE: case OP_DROPOUT: case OP_GATHER: case OP_PERMUTE: case OP_EMA: case OP_CAUSAL:
         return false;
     default:
         return ir_op_kind[op] == K_ELEM;
