@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (g && !diag_error_count()) {
             if (g->has_train) ad_differentiate(g);
             if (!diag_error_count()) {
-                fuse_graph(g);
+                fuse_graph(g, true);   /* (remat_loops too: exact at any level) */
                 plan_graph(g);
                 CgOptions cg = {.prefix = "fuzz", .opt_level = 0, .emit = "llvm", .out_path = "/dev/null"};
                 cg_emit(g, &cg);
