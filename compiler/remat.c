@@ -210,6 +210,7 @@ typedef struct Loops {
     PtrVec touched;      /* nodes whose clone entry is set */
     PtrVec *before;      /* per id of the graph: clones to place just before that node */
     PtrVec made;         /* every clone */
+    int *uses;           /* per id of the graph: the operand slots that read it (clones' too) */
     int n0, next, cap;   /* the graph's nodes; the next clone's id; ids allotted */
     int at;              /* the id the clones being made go before */
 } Loops;
@@ -272,8 +273,12 @@ static Node *loop_clone(Loops *L, Node *n, Shape s, int run)
 {
     if (L->clone[n->id]) return L->clone[n->id];
     Node *c = bare_copy(L->g, n);
-    for (int q = 0; q < n->nin; q++)
-        clone_operand(c, readable(L, n->in[q], s, run) ? n->in[q] : loop_clone(L, n->in[q], s, run));
+    for (int q = 0; q < n->nin; q++) {
+        Node *x = n->in[q];
+        bool read = readable(L, x, s, run);
+        if (read && x->id < L->n0) L->uses[x->id]++;
+        clone_operand(c, read ? x : loop_clone(L, x, s, run));
+    }
     c->id = L->next++;
     L->run[c->id] = run;
     L->seg[c->id] = L->seg[L->at];
@@ -306,6 +311,24 @@ static int loop_reads(const Loops *L, int run, Shape s, const Node **reads, int 
     return nr;
 }
 
+/* v, whose readers in later loops now read clones, when nothing reads it any more: out
+ * of the graph, and so are the nodes of its loop (and clones) that only it read, so that
+ * no loop is left computing what nothing reads. Never pinned (outputs, losses,
+ * gradients) or a node that another part of the graph refers to (only cheap elementwise
+ * nodes go). */
+static void drop_dead(Loops *L, Node *v, bool *dead)
+{
+    bool clone = v->id >= L->n0;
+    if ((clone ? v->nuses : L->uses[v->id]) > 0 || v->pinned || dead[v->id] || op_cost(v->op) < 0) return;
+    dead[v->id] = true;
+    for (int q = 0; q < v->nin; q++) {
+        Node *x = v->in[q];
+        x->nuses--;
+        if (x->id < L->n0) L->uses[x->id]--;
+        if (x->id >= L->n0 || L->run[x->id] == L->run[v->id]) drop_dead(L, x, dead);
+    }
+}
+
 void remat_loops(Graph *g)
 {
     int n0 = g->nodes.len, cap = 2 * n0 + 256;   /* (each candidate may take up to 8 (MAX_COST + 1)) */
@@ -336,6 +359,10 @@ void remat_loops(Graph *g)
         }
         L.run[i] = runs;
     }
+    bool *dead = calloc(cap, sizeof *dead);   /* per id, clones' too */
+    L.uses = malloc((n0 + 1) * sizeof *L.uses);
+    if (!L.uses || !dead) abort();
+    for (int i = 0; i < n0; i++) L.uses[i] = L.users[i].len;
     enum { MAX_READS = 64, MAX_LATER = 8 };
     const Node *reads[MAX_READS];
     bool any = false;
@@ -374,12 +401,14 @@ void remat_loops(Graph *g)
                         n->in[q] = c;
                         c->nuses++;
                         v->nuses--;
+                        L.uses[i]--;
                     }
             }
             for (int k = 0; k < L.touched.len; k++) L.clone[((Node *)L.touched.items[k])->id] = NULL;
             L.touched.len = 0;
         }
         any = true;
+        drop_dead(&L, v, dead);
     }
     if (any) {
         PtrVec out = {0};
@@ -387,13 +416,18 @@ void remat_loops(Graph *g)
         if (!start) abort();
         for (int i = 0; i < n0; i++) {
             start[i] = out.len;
-            for (int k = 0; k < L.before[i].len; k++) vec_push(g->arena, &out, L.before[i].items[k]);
-            vec_push(g->arena, &out, g->nodes.items[i]);
+            for (int k = 0; k < L.before[i].len; k++) {
+                Node *c = L.before[i].items[k];
+                if (!dead[c->id]) vec_push(g->arena, &out, c);
+            }
+            if (!dead[i]) vec_push(g->arena, &out, g->nodes.items[i]);
         }
         start[n0] = out.len;
         ir_set_order(g, out, start);
         free(start);
     }
+    free(L.uses);
+    free(dead);
     free(L.run);
     free(L.seg);
     free(L.pos);
