@@ -214,7 +214,11 @@ void fuse_graph(Graph *g, bool remat)
     hoist_masks(g);
     sink_products(g);
     hoist_products(g);
-    if (remat) remat_loops(g);
+    if (remat) {   /* then again: a product or convolution whose first reader is now a clone */
+        remat_loops(g);
+        sink_products(g);
+        hoist_products(g);
+    }
     Arena *a = g->arena;
     g->kernels = (PtrVec){0};
     Kernel *cur = NULL;
