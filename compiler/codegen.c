@@ -266,11 +266,23 @@ static LLVMValueRef operand_index(Cg *c, Loop *L, Shape from, Shape to)
     return LLVMBuildAdd(c->b, at, LLVMBuildSub(c->b, L->i, L->start, ""), "");
 }
 
-/* Operand x of n: its value in this iteration when it is in the loop, else a load. */
+/* Operand x of n: its value in this iteration when it is in the loop, else a load. One
+ * constant over the block (a bias, batch norm's mean and scale: broadcast along the
+ * block's axes) is loaded once a block, before the inner loop: LLVM cannot move the load
+ * there itself when the loop stores (the output might alias it, as far as it knows), and
+ * a load it leaves in the loop keeps the loop scalar, which a loop updating its operand
+ * in place (a convolution's epilogue) was. */
 static LLVMValueRef operand(Cg *c, Loop *L, Node *n, Node *x, Shape from)
 {
     if (x->op == OP_CONST) return f32c(c, x->fval);
     if (L->val[x->id]) return L->val[x->id];
+    if (L->inner_axes && L->hoist && (block_mode(from, n->shape, L->inner_axes) & 2)) {
+        LLVMBasicBlockRef here = LLVMGetInsertBlock(c->b);
+        LLVMPositionBuilderBefore(c->b, L->hoist);
+        LLVMValueRef v = load_at(c, L, x, bcast_index(c, L->start, from, n->shape));
+        LLVMPositionBuilderAtEnd(c->b, here);
+        return v;
+    }
     return load_at(c, L, x, operand_index(c, L, from, n->shape));
 }
 

@@ -20,6 +20,11 @@ check examples/text_lstm.nnl '=TAKE %[0-9]+=ADD\* \(run by' text_lstm
 check examples/text_lstm.nnl '=GATHER\*$' text_lstm
 check examples/char_gpt.nnl 'f32\[B, 64, 512\]: .*=GELU' char_gpt
 check tests/models/permute_heads.nnl 'f32\[B, 4, 64, 32\]: %[0-9]+=PERMUTE' permute_heads
+# a convolution's epilogue adding the bias in place, and batch norm and ReLU in the
+# inference forward's: a load of a per-channel value left in the loop (the output might
+# alias it) kept them scalar (codegen.c operand: hoisted before the inner loop)
+check tests/models/tiny_resnet.nnl 'f32\[B, 4, 6, 6\]: %[0-9]+=ADD\* \(run by' tiny_resnet
+check tests/models/tiny_resnet.nnl '=SUB %[0-9]+=MUL %[0-9]+=ADD %[0-9]+=RELU\* \(run by' tiny_resnet
 # exp's and tanh's polynomials as fused multiply-adds (llvm.fmuladd) where the target has
 # them, separate multiplies and adds where not (no fmaf call on baseline x86-64)
 fmas() { $NNLC --emit=asm --target "$1" tests/models/remat.nnl | grep -c "vfmadd" || true; }
