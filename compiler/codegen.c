@@ -276,14 +276,12 @@ static LLVMValueRef operand(Cg *c, Loop *L, Node *n, Node *x, Shape from)
 {
     if (x->op == OP_CONST) return f32c(c, x->fval);
     if (L->val[x->id]) return L->val[x->id];
-    if (L->inner_axes && L->hoist && (block_mode(from, n->shape, L->inner_axes) & 2)) {
-        LLVMBasicBlockRef here = LLVMGetInsertBlock(c->b);
-        LLVMPositionBuilderBefore(c->b, L->hoist);
-        LLVMValueRef v = load_at(c, L, x, bcast_index(c, L->start, from, n->shape));
-        LLVMPositionBuilderAtEnd(c->b, here);
-        return v;
-    }
-    return load_at(c, L, x, operand_index(c, L, from, n->shape));
+    bool hoist = L->inner_axes && L->hoist && (block_mode(from, n->shape, L->inner_axes) & 2);
+    LLVMBasicBlockRef here = LLVMGetInsertBlock(c->b);
+    if (hoist) LLVMPositionBuilderBefore(c->b, L->hoist);
+    LLVMValueRef v = load_at(c, L, x, operand_index(c, L, from, n->shape));
+    if (hoist) LLVMPositionBuilderAtEnd(c->b, here);
+    return v;
 }
 
 static LLVMValueRef sel(Cg *c, LLVMRealPredicate p, LLVMValueRef a, LLVMValueRef b,

@@ -326,8 +326,8 @@ void views_graph(Graph *g);
 /* ===== fuse.c: kernels ===== */
 
 /* Groups nodes into kernels: chains of elementwise nodes of one shape become one loop.
- * Sets Node.kernel, Node.stored, Graph.kernels. remat: remat_loops first (after the
- * schedule's own moves). */
+ * Sets Node.kernel, Node.stored, Graph.kernels. remat: remat_loops after the schedule's
+ * own moves, and those moves once more after it. */
 void fuse_graph(Graph *g, bool remat);
 void fuse_print(FILE *out, const Graph *g);
 /* n is computed inside another node's call kernel and never reaches memory (a max
