@@ -8,8 +8,9 @@
  * most THIN_TAPS weights a filter: a first layer) run as direct loops here (thin_tile,
  * thin_dw), and so does a forward whose 2x2 max pooling follows (nnl_conv2d_maxpool);
  * other filters at strides up to 3 take the flat path (flat_tile, flat_dw: the input
- * read in place from zero-bordered phase planes by a GEMM-like tile, no column matrix),
- * as do their input gradients at stride 1; other dw of thin groups (a side under 16),
+ * read in place from zero-bordered phase planes by a GEMM-like tile, no column matrix;
+ * on AVX2, filters in whole blocks of 16 are tiled by output position: pos_tile), as do
+ * their input gradients at stride 1; other dw of thin groups (a side under 16),
  * which nnl_sgemm would take one latency-bound dot product at a time, go to
  * gemm_nt_thin. nnl_conv2d_ep and nnl_conv2d_dx_ep run an epilogue on each (image,
  * group) unit's output as soon as it is computed.
@@ -265,6 +266,7 @@ enum { FB = 6, FT = 6 };     /* 12 accumulators, 2 loads, a broadcast: 15 of 16 
 #define FLAT_CASES(X) X(1) X(2) X(3) X(4) X(5)
 #endif
 enum { FLAT_T = 2 * VL };    /* positions a tile */
+enum { POS_F = 2 * VL, POS_P = 6 };   /* the positions path's tile: POS_P positions x POS_F filters */
 
 enum { FLAT_RS_MAX = 128 };   /* taps a filter plane (r s) at most */
 
@@ -277,6 +279,7 @@ typedef struct Flat {
     int64_t fv, fpad;               /* flat positions holding outputs; rounded up to tiles */
     int64_t cstride;                /* floats from one channel's planes to the next's */
     int64_t off[FLAT_RS_MAX];       /* tap (u, v) of a channel: at off[u s + v] + flat position */
+    int pos;                        /* computed by positions (pos_path), not flat positions */
 } Flat;
 
 /* With a stride, the padded input is cut into sh x sw phase planes, phase (a, b) holding
@@ -723,19 +726,22 @@ static int64_t flat_block(int64_t cout, int64_t k0)
     return rest <= FB ? rest : rest - FB >= 4 ? FB : rest - 4;
 }
 
+/* Filter k's tap t of w: w is (cout, taps), or with flip the forward's (cin, cout, r, s),
+ * whose W[k', c, r-1-u, s-1-v] is filter c's tap (k', u, v). */
+static inline float flat_w_at(const Flat *f, const float *w, int flip, int64_t k, int64_t t)
+{
+    int64_t rs = f->r * f->s, c = t / rs, uv = t % rs;
+    return flip ? w[(c * f->cout + k) * rs + rs - 1 - uv] : w[k * f->taps + t];
+}
+
 /* Weights w (cout, taps) into blocks of filters (flat_block), [tap][F] each at wp + k0
- * taps; with flip, w is the forward's (cin, cout, r, s) and filter c's tap (k, u, v) is
- * its W[k, c, r-1-u, s-1-v]. */
+ * taps; for the positions path (f->pos) blocks of POS_F filters, [tap][POS_F] each. */
 static void flat_pack_w(const Flat *f, const float *w, int flip, float *wp)
 {
-    int64_t rs = f->r * f->s;
     for (int64_t k0 = 0, nf; k0 < f->cout; k0 += nf) {
-        nf = flat_block(f->cout, k0);
+        nf = f->pos ? POS_F : flat_block(f->cout, k0);
         for (int64_t t = 0; t < f->taps; t++)
-            for (int64_t e = 0; e < nf; e++) {
-                int64_t k = k0 + e, c = t / rs, uv = t % rs;
-                wp[k0 * f->taps + t * nf + e] = flip ? w[(c * f->cout + k) * rs + rs - 1 - uv] : w[k * f->taps + t];
-            }
+            for (int64_t e = 0; e < nf; e++) wp[k0 * f->taps + t * nf + e] = flat_w_at(f, w, flip, k0 + e, t);
     }
 }
 
@@ -796,11 +802,133 @@ static void flat_rows_out(const Flat *f, const float *yf, float *y, int64_t e0, 
     }
 }
 
+/* ---- the positions path: POS_P output positions x POS_F filters a tile ----
+ * Where the filters come in whole blocks of POS_F (16 on AVX2), the flat path's padded
+ * planes are read by output position instead of by flat position: a tile broadcasts each
+ * of its POS_P positions' input at a tap and multiplies it by two vectors of weights
+ * (packed [tap][POS_F] a block), the GEMM microkernel's work again with the positions as
+ * its rows. So the padding columns of each padded row are not computed, nor the last
+ * partial tile of a plane (a 7 x 7 output took 64 flat positions for 49, a 14 x 14 one 224
+ * for 196), and no block of filters is short (32 filters were 6 6 6 6 4 4). A tile may
+ * start anywhere: its positions' offsets are computed per tile. The tiles write [filter
+ * block][position][POS_F], transposed into y VL x VL at a time. Every output sums the
+ * same taps in the same order as on the flat path, from zero: the same bits. */
+
+/* 1 where f takes the positions path: AVX2 (VL 8) only, the one width measured (the
+ * AVX-512 flat tile is 12 filters x 32 positions, and nothing here ran on AVX-512). */
+static int pos_path(const Flat *f)
+{
+    return VL == 8 && f->cout % POS_F == 0;
+}
+
+/* R positions (at xp + base[i]) x POS_F filters over every tap, w [tap][POS_F]; the
+ * sums stored to out [R][POS_F]. */
+static inline __attribute__((always_inline)) void
+pos_tile(const int R, const Flat *f, const float *xp, const int64_t *base, const float *w, float *out)
+{
+    Vf acc[POS_P][2];
+    const float *bp[POS_P];
+    #pragma GCC unroll 6
+    for (int i = 0; i < R; i++) {
+        acc[i][0] = acc[i][1] = vf_zero();
+        bp[i] = xp + base[i];
+    }
+    int64_t rs = f->r * f->s;
+    for (int64_t c = 0; c < f->cin; c++) {
+        for (int64_t t = 0; t < rs; t++, w += POS_F) {
+            Vf w0 = vf_loadu(w), w1 = vf_loadu(w + VL);
+            int64_t o = f->off[t];
+            #pragma GCC unroll 6
+            for (int i = 0; i < R; i++) {
+                Vf xv = vf_set1(bp[i][o]);
+                acc[i][0] = vf_fma(w0, xv, acc[i][0]);
+                acc[i][1] = vf_fma(w1, xv, acc[i][1]);
+            }
+        }
+        #pragma GCC unroll 6
+        for (int i = 0; i < R; i++) bp[i] += f->cstride;
+    }
+    #pragma GCC unroll 6
+    for (int i = 0; i < R; i++) {
+        vf_storeu(out + i * POS_F, acc[i][0]);
+        vf_storeu(out + i * POS_F + VL, acc[i][1]);
+    }
+}
+
+/* Tiles [u0, u1) of (cout / POS_F filter blocks) x (pqp / POS_P position tiles), a
+ * block's tiles in a row (its weights stay in cache), into ot [block][pqp][POS_F]. */
+static void pos_tiles(const Flat *f, const float *xp, const float *wp, float *ot, int64_t pqp, int64_t u0,
+                      int64_t u1)
+{
+    int64_t pq = f->p * f->q, npt = pqp / POS_P;
+    for (int64_t u = u0; u < u1; u++) {
+        int64_t kt = u / npt, p0 = u % npt * POS_P, base[POS_P];
+        int R = pq - p0 < POS_P ? (int)(pq - p0) : POS_P;
+        for (int i = 0; i < R; i++) base[i] = (p0 + i) / f->q * f->wp + (p0 + i) % f->q;
+        const float *w = wp + kt * POS_F * f->taps;
+        float *o = ot + (kt * pqp + p0) * POS_F;
+        switch (R) {
+        case 1: pos_tile(1, f, xp, base, w, o); break;
+        case 2: pos_tile(2, f, xp, base, w, o); break;
+        case 3: pos_tile(3, f, xp, base, w, o); break;
+        case 4: pos_tile(4, f, xp, base, w, o); break;
+        case 5: pos_tile(5, f, xp, base, w, o); break;
+        default: pos_tile(POS_P, f, xp, base, w, o); break;
+        }
+    }
+}
+
+/* Blocks [u0, u1) of (cout / VL filters) x (VL positions) of y (cout, p q) from ot. */
+static void pos_out(const Flat *f, const float *ot, int64_t pqp, float *y, int64_t u0, int64_t u1)
+{
+    int64_t pq = f->p * f->q, nb = (pq + VL - 1) / VL;
+    for (int64_t u = u0; u < u1; u++) {
+        int64_t k0 = u / nb * VL, p0 = u % nb * VL;
+        const float *src = ot + (k0 / POS_F * pqp + p0) * POS_F + k0 % POS_F;
+        float *dst = y + k0 * pq + p0;
+        if (p0 + VL <= pq) {
+            Vf r[VL];
+            for (int i = 0; i < VL; i++) r[i] = vf_loadu(src + i * POS_F);
+            vf_transpose(r);
+            for (int e = 0; e < VL; e++) vf_storeu(dst + e * pq, r[e]);
+        } else
+            for (int e = 0; e < VL; e++)
+                for (int64_t i = 0; i < pq - p0; i++) dst[e * pq + i] = src[i * POS_F + e];
+    }
+}
+
+/* flat_conv on the positions path (f->pos). */
+static int pos_conv(const Flat *f, const float *x, const float *wp, float *y, int nt)
+{
+    int64_t pq = f->p * f->q, pqp = (pq + POS_P - 1) / POS_P * POS_P;
+    float *xp = rt_scratch(&flat_in_scratch, flat_in_floats(f));
+    float *ot = xp ? rt_scratch(&flat_out_scratch, (size_t)(f->cout * pqp)) : NULL;
+    if (!ot) return 0;
+    flat_pad(f, x, xp);
+    int64_t tiles = f->cout / POS_F * (pqp / POS_P), blocks = f->cout / VL * ((pq + VL - 1) / VL);
+    if (nt <= 1) {
+        pos_tiles(f, xp, wp, ot, pqp, 0, tiles);
+        pos_out(f, ot, pqp, y, 0, blocks);
+        return 1;
+    }
+    #pragma omp parallel num_threads(rt_threads())
+    {
+        int64_t lo, hi;
+        rt_share(tiles, nt, &lo, &hi);
+        pos_tiles(f, xp, wp, ot, pqp, lo, hi);
+        #pragma omp barrier
+        rt_share(blocks, nt, &lo, &hi);
+        pos_out(f, ot, pqp, y, lo, hi);
+    }
+    return 1;
+}
+
 /* One group: y (cout, p, q) = the convolution of x (cin, hin, win) with the packed
  * weights wp, tiles split between nt threads (1: serial). 0 when scratch is refused:
  * nothing written. */
 static int flat_conv(const Flat *f, const float *x, const float *wp, float *y, int nt)
 {
+    if (f->pos) return pos_conv(f, x, wp, y, nt);
     float *xp = rt_scratch(&flat_in_scratch, flat_in_floats(f));
     float *yf = xp ? rt_scratch(&flat_out_scratch, (size_t)(f->cout * f->fpad)) : NULL;
     if (!yf) return 0;
@@ -1077,6 +1205,7 @@ static int run_flat(UnitFn fn, const NnlConv *cv, int64_t n, const float *a, con
     Geom g = geom(cv);
     Flat f;
     flat_of(cv, &g, dx, &f);
+    f.pos = pos_path(&f);
     size_t per = flat_w_floats(&f);
     float *wp = rt_scratch(&flat_w_scratch, per * (size_t)cv->groups);
     if (!wp) return 0;

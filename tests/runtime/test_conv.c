@@ -10,7 +10,8 @@
  * close to it when its buffer cannot be allocated; nnl_conv2d_maxpool equal to nnl_conv2d
  * then nnl_maxpool2d, bit for bit, with and without keeping the convolution's output, on
  * its tiled path (thin filters, 2x2 windows) and the others, and when the padded input's
- * scratch cannot be allocated. */
+ * scratch cannot be allocated. The flat path's two tilings (flat positions, and output
+ * positions where the filters come in blocks of 16 on AVX2) are both among the cases. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -223,6 +224,9 @@ static void check_alloc_failure(void)
         {{3, 6, 14, 14, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, {2, 1, 1}, "flat: sums, weights"},
         {{3, 7, 15, 15, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, {3, 2, 0}, "flat: dw's input, y's output"},
         {{2, 4, 12, 12, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, {0, 0, 2}, "flat: dx's padded input"},
+        /* the positions path (48 filters): the packed weights, then its output (the
+         * padded input is cached from the case before) */
+        {{2, 5, 20, 20, 48, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, {0, 2, 0}, "positions: y's output"},
     };
     for (int ci = 0; ci < (int)(sizeof cases / sizeof cases[0]); ci++) {
         const Case *t = &cases[ci].t;
@@ -489,10 +493,16 @@ int main(void)
         {3, 8, 9, 9, 6, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 2},       /* groups */
         {2, 2, 11, 12, 8, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1, 1},     /* 5x5, padding 2 */
         {1, 32, 20, 20, 64, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},   /* batch 1, tiles split */
+        /* the positions path (filters, and dx's input channels, in whole blocks of 16 on
+         * AVX2): planes that are no multiple of a tile (6) or of a transposed block (8) */
+        {3, 16, 5, 7, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},     /* 35 positions */
+        {2, 16, 2, 2, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},     /* 4 positions: one short tile */
+        {2, 32, 12, 11, 32, 3, 3, 1, 1, 2, 0, 1, 3, 2, 1, 2},   /* groups of 16, dilation, asymmetric */
+        {2, 16, 10, 11, 48, 3, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1},   /* strides 3 and 2 (forward) */
     };
     int nc = sizeof cases / sizeof cases[0];
     for (int i = 0; i < nc; i++) check_case(&cases[i]);
     check_empty();
-    printf("%d conv cases, %d failed checks\n", nc + 4 + 19, failures);
+    printf("%d conv cases, %d failed checks\n", nc + 4 + 20, failures);
     return failures != 0;
 }
