@@ -996,6 +996,25 @@ flat_dw_tile(const int T, const int NV, const Flat *f, const float *xp, const fl
         for (int b = 0; b < NV; b++) vf_storeu(acct + (t0 + t) * ld + j0 + b * VL, acc[t][b]);
 }
 
+/* dy (cout, pq) -> dyt (pq, ld), columns cout..ld zero: VL x VL blocks transposed in
+ * registers, the rest (a partial block of filters or positions) element by element. */
+static void flat_dy_t(const float *dy, int64_t cout, int64_t pq, float *dyt, int64_t ld)
+{
+    int64_t kv = cout / VL * VL, ev = pq / VL * VL;
+    for (int64_t k = 0; k < kv; k += VL)
+        for (int64_t e = 0; e < ev; e += VL) {
+            Vf r[VL];
+            for (int i = 0; i < VL; i++) r[i] = vf_loadu(dy + (k + i) * pq + e);
+            vf_transpose(r);
+            for (int i = 0; i < VL; i++) vf_storeu(dyt + (e + i) * ld + k, r[i]);
+        }
+    for (int64_t e = 0; e < pq; e++) {
+        float *row = dyt + e * ld;
+        for (int64_t k = e < ev ? kv : 0; k < cout; k++) row[k] = dy[k * pq + e];
+        for (int64_t k = cout; k < ld; k++) row[k] = 0.0f;
+    }
+}
+
 /* One image of one group: acct (taps, coutp) = (first ? 0 : acct) + x's taps times dy
  * (cout, p, q); space from flat_dw_space. */
 static void flat_dw(const Flat *f, const float *x, const float *dy, float *acct, int first, float *space)
@@ -1003,11 +1022,7 @@ static void flat_dw(const Flat *f, const float *x, const float *dy, float *acct,
     int64_t ld = flat_coutp(f), pq = f->p * f->q;
     float *xp = space, *dyt = space + flat_in_floats(f);
     flat_pad(f, x, xp);
-    for (int64_t e = 0; e < pq; e++) {   /* dy (cout, pq) -> dyt (pq, coutp) */
-        float *row = dyt + e * ld;
-        for (int64_t k = 0; k < f->cout; k++) row[k] = dy[k * pq + e];
-        for (int64_t k = f->cout; k < ld; k++) row[k] = 0.0f;
-    }
+    flat_dy_t(dy, f->cout, pq, dyt, ld);
     if (first) memset(acct, 0, sizeof(float) * f->taps * ld);
     for (int64_t j0 = 0; j0 < ld; j0 += 2 * VL) {
         int nv = ld - j0 >= 2 * VL ? 2 : 1;
