@@ -279,7 +279,8 @@ typedef struct Flat {
     int64_t fv, fpad;               /* flat positions holding outputs; rounded up to tiles */
     int64_t cstride;                /* floats from one channel's planes to the next's */
     int64_t off[FLAT_RS_MAX];       /* tap (u, v) of a channel: at off[u s + v] + flat position */
-    int pos;                        /* computed by positions (pos_path), not flat positions */
+    int pos;                        /* computed by positions (pos_of), not flat positions */
+    int64_t psh, psw;               /* ... output (i, j) at padded (i psh, j psw): the stride */
 } Flat;
 
 /* With a stride, the padded input is cut into sh x sw phase planes, phase (a, b) holding
@@ -814,11 +815,24 @@ static void flat_rows_out(const Flat *f, const float *yf, float *y, int64_t e0, 
  * block][position][POS_F], transposed into y VL x VL at a time. Every output sums the
  * same taps in the same order as on the flat path, from zero: the same bits. */
 
-/* 1 where f takes the positions path: AVX2 (VL 8) only, the one width measured (the
- * AVX-512 flat tile is 12 filters x 32 positions, and nothing here ran on AVX-512). */
-static int pos_path(const Flat *f)
+/* flat_of, or where the filters come in whole blocks of POS_F the positions path's
+ * Flat: AVX2 (VL 8) only, the one width measured (the AVX-512 flat tile is 12 filters x
+ * 32 positions, and nothing here ran on AVX-512). A strided forward reads one padded
+ * plane, not phase planes: its output (i, j) starts at padded row i sh, column j sw. */
+static void pos_of(const NnlConv *cv, const Geom *g, int dx, Flat *f)
 {
-    return VL == 8 && f->cout % POS_F == 0;
+    flat_of(cv, g, dx, f);
+    if (VL != 8 || f->cout % POS_F) return;
+    if (!dx && (cv->stride_h > 1 || cv->stride_w > 1)) {
+        *f = flat_shape(g->cg, cv->h, cv->w, g->kg, (cv->p - 1) * cv->stride_h + 1, (cv->q - 1) * cv->stride_w + 1,
+                        cv->r, cv->s, cv->dil_h, cv->dil_w, 1, 1, cv->pad_top, cv->pad_left);
+        f->p = cv->p;
+        f->q = cv->q;
+        f->psh = cv->stride_h;
+        f->psw = cv->stride_w;
+    } else
+        f->psh = f->psw = 1;
+    f->pos = 1;
 }
 
 /* R positions (at xp + base[i]) x POS_F filters over every tap, w [tap][POS_F]; the
@@ -864,7 +878,7 @@ static void pos_tiles(const Flat *f, const float *xp, const float *wp, float *ot
     for (int64_t u = u0; u < u1; u++) {
         int64_t kt = u / npt, p0 = u % npt * POS_P, base[POS_P];
         int R = pq - p0 < POS_P ? (int)(pq - p0) : POS_P;
-        for (int i = 0; i < R; i++) base[i] = (p0 + i) / f->q * f->wp + (p0 + i) % f->q;
+        for (int i = 0; i < R; i++) base[i] = (p0 + i) / f->q * f->psh * f->wp + (p0 + i) % f->q * f->psw;
         const float *w = wp + kt * POS_F * f->taps;
         float *o = ot + (kt * pqp + p0) * POS_F;
         switch (R) {
@@ -1219,8 +1233,7 @@ static int run_flat(UnitFn fn, const NnlConv *cv, int64_t n, const float *a, con
 {
     Geom g = geom(cv);
     Flat f;
-    flat_of(cv, &g, dx, &f);
-    f.pos = pos_path(&f);
+    pos_of(cv, &g, dx, &f);
     size_t per = flat_w_floats(&f);
     float *wp = rt_scratch(&flat_w_scratch, per * (size_t)cv->groups);
     if (!wp) return 0;
