@@ -10,7 +10,9 @@
  * other filters at strides up to 3 take the flat path (flat_tile, flat_dw: the input
  * read in place from zero-bordered phase planes by a GEMM-like tile, no column matrix;
  * on AVX2, filters in whole blocks of 16 are tiled by output position: pos_tile), as do
- * their input gradients at stride 1; other dw of thin groups (a side under 16),
+ * their input gradients at stride 1 (on AVX2 at strides up to 3 too, where the input
+ * channels come in blocks of 16: one stride-1 product a phase, run_pos_dx); other dw of
+ * thin groups (a side under 16),
  * which nnl_sgemm would take one latency-bound dot product at a time, go to
  * gemm_nt_thin. nnl_conv2d_ep and nnl_conv2d_dx_ep run an epilogue on each (image,
  * group) unit's output as soon as it is computed.
@@ -317,11 +319,19 @@ static void flat_of(const NnlConv *cv, const Geom *g, int dx, Flat *f)
                         (cv->r - 1) * cv->dil_h - cv->pad_top, (cv->s - 1) * cv->dil_w - cv->pad_left);
 }
 
+/* An input gradient at a stride that the positions path takes (pos_dx_of): on AVX2,
+ * the input channels in whole blocks of POS_F, no padding cut off above or left. */
+static int pos_dx_ok(const NnlConv *cv, const Geom *g)
+{
+    return VL == 8 && g->cg % POS_F == 0 && cv->pad_top >= 0 && cv->pad_left >= 0;
+}
+
 /* The forward and dw take the flat path at strides up to 3, the input gradient at
- * stride 1 (a strided one's adjoint reads dy at a stride: the column matrix's way). */
+ * stride 1, or up to 3 where the positions path takes it (pos_dx_of; elsewhere a strided
+ * one's adjoint reads dy at a stride: the column matrix's way). */
 static int flat_path(const NnlConv *cv, const Geom *g, int dx)
 {
-    int64_t st = dx ? 1 : 3;
+    int64_t st = dx && !pos_dx_ok(cv, g) ? 1 : 3;
     return cv->stride_h <= st && cv->stride_w <= st && !g->identity && g->rows > THIN_TAPS &&
            cv->r * cv->s <= FLAT_RS_MAX;
 }
@@ -1224,6 +1234,181 @@ static void run_units(UnitFn fn, const NnlConv *cv, int64_t n, const float *a,
 }
 
 #if defined(FLAT_VEC)
+/* ---- strided input gradients on the positions path ----
+ * dx[c, a, b] sums W[k, c, u, v] dy[k, i, j] over the (k, u, v, i, j) with a = i sh + u dh -
+ * pad_top and b = j sw + v dw - pad_left. So dx's positions fall into sh x sw phases by
+ * (a + pad_top) mod sh and (b + pad_left) mod sw; the positions of a phase all read the
+ * taps u whose u dh has that remainder mod sh (and v so), at dy row (a + pad_top) / sh -
+ * u dh / sh (both rounded down; column likewise). A phase is then a stride-1
+ * convolution of dy, zero-bordered above and left, with its own taps, tiled by
+ * position (pos_tiles); its sums are scattered into dx. A phase without taps is zero.
+ * Every output sums its taps in (k, u, v) order from zero. */
+enum { POS_PHASES = 9 };   /* strides up to 3 */
+typedef struct PosDx {
+    Flat pad;                   /* dy's zero-bordered planes (flat_pad; cin kg channels) */
+    Flat ph[POS_PHASES];        /* each phase as pos_tiles reads it (p x q: its positions) */
+    int64_t a0[POS_PHASES], b0[POS_PHASES];   /* its first row and column of dx */
+    int64_t base[POS_PHASES];   /* the padded dy offset of its first position */
+    int64_t wo[POS_PHASES];     /* its packed weights' offset */
+    int nph;
+    int64_t pqp;                /* the largest phase's positions, whole tiles */
+} PosDx;
+
+/* The taps (of n, dilation dil) that a phase of remainder rem mod stride reads, into
+ * out; how many. */
+static int64_t phase_taps(int64_t n, int64_t dil, int64_t stride, int64_t rem, int64_t *out)
+{
+    int64_t m = 0;
+    for (int64_t u = 0; u < n; u++)
+        if (u * dil % stride == rem) out[m++] = u;
+    return m;
+}
+
+static void pos_dx_of(const NnlConv *cv, const Geom *g, PosDx *d)
+{
+    int64_t sh = cv->stride_h, sw = cv->stride_w, dh = cv->dil_h, dw = cv->dil_w;
+    int64_t pt = (cv->r - 1) * dh / sh, pl = (cv->s - 1) * dw / sw;   /* dy's border */
+    Flat *pf = &d->pad;
+    *pf = (Flat){.cin = g->kg, .hin = cv->p, .win = cv->q, .cout = g->cg, .r = 1, .s = 1, .dh = 1, .dw = 1,
+                 .sh = 1, .sw = 1, .pad_top = pt, .pad_left = pl};
+    pf->hp = (cv->h - 1 + cv->pad_top) / sh + pt + 1;
+    pf->wp = (cv->w - 1 + cv->pad_left) / sw + pl + 1;
+    pf->plane = pf->hp * pf->wp;
+    pf->cstride = pf->plane;
+    d->nph = 0;
+    d->pqp = 0;
+    int64_t wo = 0;
+    for (int64_t ra = 0; ra < sh; ra++)
+        for (int64_t rb = 0; rb < sw; rb++) {
+            int i = d->nph++;
+            Flat *f = &d->ph[i];
+            *f = *pf;
+            int64_t us[FLAT_RS_MAX], vs[FLAT_RS_MAX];
+            int64_t nu = phase_taps(cv->r, dh, sh, ra, us), nv = phase_taps(cv->s, dw, sw, rb, vs);
+            f->r = nu;
+            f->s = nv;
+            for (int64_t x = 0; x < nu; x++)
+                for (int64_t y = 0; y < nv; y++)
+                    f->off[x * nv + y] = (pt - us[x] * dh / sh) * pf->wp + pl - vs[y] * dw / sw;
+            f->taps = f->cin * nu * nv;
+            int64_t a0 = ((ra - cv->pad_top) % sh + sh) % sh, b0 = ((rb - cv->pad_left) % sw + sw) % sw;
+            f->p = a0 < cv->h ? (cv->h - 1 - a0) / sh + 1 : 0;
+            f->q = b0 < cv->w ? (cv->w - 1 - b0) / sw + 1 : 0;
+            f->psh = f->psw = 1;
+            f->pos = 1;
+            d->a0[i] = a0;
+            d->b0[i] = b0;
+            d->base[i] = (a0 + cv->pad_top) / sh * pf->wp + (b0 + cv->pad_left) / sw;
+            d->wo[i] = wo;
+            wo += f->cout * f->taps;
+            int64_t pqp = (f->p * f->q + POS_P - 1) / POS_P * POS_P;
+            if (pqp > d->pqp) d->pqp = pqp;
+        }
+}
+
+/* Each phase's weights, [block of POS_F input channels][tap (k, u, v)][POS_F], from the
+ * forward's w (kg, cg, r, s) of one group. */
+static void pos_dx_pack(const NnlConv *cv, const PosDx *d, const float *w, float *wp)
+{
+    int64_t rs = cv->r * cv->s, cg = d->pad.cout;
+    for (int i = 0; i < d->nph; i++) {   /* (phase i: remainders i / sw and i % sw) */
+        const Flat *f = &d->ph[i];
+        int64_t us[FLAT_RS_MAX], vs[FLAT_RS_MAX], prs = f->r * f->s;
+        phase_taps(cv->r, cv->dil_h, cv->stride_h, i / cv->stride_w, us);
+        phase_taps(cv->s, cv->dil_w, cv->stride_w, i % cv->stride_w, vs);
+        float *o = wp + d->wo[i];
+        for (int64_t c0 = 0; c0 < cg; c0 += POS_F)
+            for (int64_t t = 0; t < f->taps; t++) {
+                int64_t k = t / prs, uv = us[t % prs / f->s] * cv->s + vs[t % f->s];
+                for (int64_t e = 0; e < POS_F; e++)
+                    o[(c0 / POS_F * f->taps + t) * POS_F + e] = w[(k * cg + c0 + e) * rs + uv];
+            }
+    }
+}
+
+/* Channels [c0, c1) of phase i's positions in dx from its sums ot (zero without taps). */
+static void pos_dx_scatter(const NnlConv *cv, const PosDx *d, int i, const float *ot, int64_t pqp, float *dx,
+                           int64_t c0, int64_t c1)
+{
+    const Flat *f = &d->ph[i];
+    int64_t hw = cv->h * cv->w, sh = cv->stride_h, sw = cv->stride_w;
+    float *o = dx + d->a0[i] * cv->w + d->b0[i];
+    for (int64_t c = c0; c < c1; c++) {
+        const float *src = ot + c / POS_F * pqp * POS_F + c % POS_F;
+        for (int64_t a = 0; a < f->p; a++)
+            for (int64_t b = 0; b < f->q; b++)
+                o[c * hw + a * sh * cv->w + b * sw] = f->taps ? src[(a * f->q + b) * POS_F] : 0.0f;
+    }
+}
+
+/* One unit's dx (cg, h, w) from its dy (kg, p, q) and the packed weights; each phase's
+ * tiles split between nt threads (1: serial). 0 when scratch is refused: nothing
+ * written. */
+static int pos_dx_unit(const NnlConv *cv, const PosDx *d, const float *dy, const float *wp, float *dx, int nt)
+{
+    const Flat *pf = &d->pad;
+    float *xp = rt_scratch(&flat_in_scratch, flat_in_floats(pf));
+    float *ot = xp ? rt_scratch(&flat_out_scratch, (size_t)(pf->cout * d->pqp)) : NULL;
+    if (!ot) return 0;
+    flat_pad(pf, dy, xp);
+    for (int i = 0; i < d->nph; i++) {
+        const Flat *f = &d->ph[i];
+        int64_t pq = f->p * f->q, pqp = (pq + POS_P - 1) / POS_P * POS_P, tiles = f->taps ? f->cout / POS_F * (pqp / POS_P) : 0;
+        if (!pq) continue;
+        const float *x0 = xp + d->base[i], *w0 = wp + d->wo[i];
+        if (nt <= 1) {
+            pos_tiles(f, x0, w0, ot, pqp, 0, tiles);
+            pos_dx_scatter(cv, d, i, ot, pqp, dx, 0, f->cout);
+            continue;
+        }
+        #pragma omp parallel num_threads(rt_threads())
+        {
+            int64_t lo, hi;
+            rt_share(tiles, nt, &lo, &hi);
+            pos_tiles(f, x0, w0, ot, pqp, lo, hi);
+            #pragma omp barrier
+            rt_share(f->cout, nt, &lo, &hi);
+            pos_dx_scatter(cv, d, i, ot, pqp, dx, lo, hi);
+        }
+    }
+    return 1;
+}
+
+/* run_flat for a strided input gradient: every unit by pos_dx_unit (fn's way where its
+ * scratch is refused). 0 when the packed weights' scratch is refused. */
+static int run_pos_dx(UnitFn fn, const NnlConv *cv, int64_t n, const float *dy, const float *w, float *dx,
+                      const ConvEpi *e)
+{
+    Geom g = geom(cv);
+    PosDx d;
+    pos_dx_of(cv, &g, &d);
+    size_t per = (size_t)(g.cg * g.kg * cv->r * cv->s);
+    float *wp = rt_scratch(&flat_w_scratch, per * (size_t)cv->groups);
+    if (!wp) return 0;
+    for (int64_t gr = 0; gr < cv->groups; gr++) pos_dx_pack(cv, &d, w + gr * g.kg * g.rows, wp + gr * per);
+    int64_t groups = cv->groups, units = n * groups, in_size = g.kg * g.pq, out_size = g.cg * g.hw;
+    int nt = conv_threads(conv_flops(cv, &g, n));
+    if (units < nt || nt <= 1) {
+        for (int64_t t = 0; t < units; t++) {
+            if (!pos_dx_unit(cv, &d, dy + t * in_size, wp + t % groups * per, dx + t * out_size, nt))
+                fn(cv, &g, t / groups, t % groups, dy, w, dx, col_space(&g), nt);
+            epi_unit(e, t);
+        }
+        return 1;
+    }
+    #pragma omp parallel num_threads(rt_threads())
+    {
+        int64_t lo, hi;
+        rt_share(units, nt, &lo, &hi);
+        for (int64_t t = lo; t < hi; t++) {
+            if (!pos_dx_unit(cv, &d, dy + t * in_size, wp + t % groups * per, dx + t * out_size, 1))
+                fn(cv, &g, t / groups, t % groups, dy, w, dx, col_space(&g), 1);
+            epi_unit(e, t);
+        }
+    }
+    return 1;
+}
+
 /* The forward (dx 0) or the input gradient (dx 1) of every (image, group) unit by the
  * flat path, split between threads as run_units splits them. 0 when the packed weights'
  * scratch is refused (nothing written); a unit whose own scratch is refused takes fn's
@@ -1231,6 +1416,7 @@ static void run_units(UnitFn fn, const NnlConv *cv, int64_t n, const float *a,
 static int run_flat(UnitFn fn, const NnlConv *cv, int64_t n, const float *a, const float *w,
                     float *out, int dx, const ConvEpi *e)
 {
+    if (dx && (cv->stride_h > 1 || cv->stride_w > 1)) return run_pos_dx(fn, cv, n, a, w, out, e);
     Geom g = geom(cv);
     Flat f;
     pos_of(cv, &g, dx, &f);

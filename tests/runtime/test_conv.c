@@ -498,7 +498,11 @@ int main(void)
         {3, 16, 5, 7, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},     /* 35 positions */
         {2, 16, 2, 2, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},     /* 4 positions: one short tile */
         {2, 32, 12, 11, 32, 3, 3, 1, 1, 2, 0, 1, 3, 2, 1, 2},   /* groups of 16, dilation, asymmetric */
-        {2, 16, 10, 11, 48, 3, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1},   /* strides 3 and 2 (forward) */
+        {2, 16, 10, 11, 48, 3, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1},   /* strides 3 and 2 */
+        /* ... strided input gradients in phases (16 input channels a group) */
+        {2, 16, 11, 10, 8, 2, 2, 3, 3, 0, 0, 0, 0, 1, 1, 1},    /* stride 3 > kernel: phases without taps */
+        {2, 32, 13, 12, 16, 3, 3, 2, 2, 2, 1, 1, 2, 2, 1, 2},   /* groups, dilation, asymmetric */
+        {1, 16, 9, 16, 16, 5, 3, 3, 2, 2, 2, 1, 1, 1, 2, 1},    /* 5x3, strides 3 and 2, n = 1 */
     };
     int nc = sizeof cases / sizeof cases[0];
     for (int i = 0; i < nc; i++) check_case(&cases[i]);
