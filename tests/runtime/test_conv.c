@@ -227,6 +227,9 @@ static void check_alloc_failure(void)
         /* the positions path (48 filters): the packed weights, then its output (the
          * padded input is cached from the case before) */
         {{2, 5, 20, 20, 48, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, {0, 2, 0}, "positions: y's output"},
+        /* a strided input gradient in phases: its padded dy (1024 x 5 x 5, larger than
+         * all scratch so far, dw's included) */
+        {{2, 16, 8, 8, 1024, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1}, {0, 0, 1}, "positions: strided dx's padded dy"},
     };
     for (int ci = 0; ci < (int)(sizeof cases / sizeof cases[0]); ci++) {
         const Case *t = &cases[ci].t;
@@ -507,6 +510,6 @@ int main(void)
     int nc = sizeof cases / sizeof cases[0];
     for (int i = 0; i < nc; i++) check_case(&cases[i]);
     check_empty();
-    printf("%d conv cases, %d failed checks\n", nc + 4 + 20, failures);
+    printf("%d conv cases, %d failed checks\n", nc + 4 + 21, failures);
     return failures != 0;
 }
