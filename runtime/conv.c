@@ -282,19 +282,21 @@ typedef struct Flat {
     int64_t cstride;                /* floats from one channel's planes to the next's */
     int64_t off[FLAT_RS_MAX];       /* tap (u, v) of a channel: at off[u s + v] + flat position */
     int pos;                        /* computed by positions (pos_of), not flat positions */
-    int64_t psh, psw;               /* ... output (i, j) at padded (i psh, j psw): the stride */
+    int64_t psh, psw;               /* output (i, j) at padded row i psh, column j psw: 1, or
+                                       the stride in one plain plane (plain_of) */
 } Flat;
 
-/* With a stride, the padded input is cut into sh x sw phase planes, phase (a, b) holding
- * padded rows a, a + sh, ... and columns b, b + sw, ...: output (i, j)'s tap (u, v) is
- * row i + u dh / sh, column j + v dw / sw of phase (u dh % sh, v dw % sw), so that
- * consecutive outputs read consecutive inputs again. Stride 1 is one phase. */
+/* With a stride, the flat tile's padded input is cut into sh x sw phase planes, phase
+ * (a, b) holding padded rows a, a + sh, ... and columns b, b + sw, ...: output (i, j)'s
+ * tap (u, v) is row i + u dh / sh, column j + v dw / sw of phase (u dh % sh, v dw % sw),
+ * so that consecutive outputs read consecutive inputs again. Stride 1 is one phase. (dw
+ * and the positions path read each output's input by itself: one plain plane, plain_of.) */
 static Flat flat_shape(int64_t cin, int64_t hin, int64_t win, int64_t cout, int64_t p, int64_t q,
                        int64_t r, int64_t s, int64_t dh, int64_t dw, int64_t sh, int64_t sw,
                        int64_t pad_top, int64_t pad_left)
 {
     Flat f = {.cin = cin, .hin = hin, .win = win, .cout = cout, .p = p, .q = q, .r = r, .s = s, .dh = dh,
-              .dw = dw, .sh = sh, .sw = sw, .pad_top = pad_top, .pad_left = pad_left};
+              .dw = dw, .sh = sh, .sw = sw, .pad_top = pad_top, .pad_left = pad_left, .psh = 1, .psw = 1};
     f.hp = p + (r - 1) * dh / sh;
     f.wp = q + (s - 1) * dw / sw;
     f.plane = f.hp * f.wp;
@@ -306,6 +308,19 @@ static Flat flat_shape(int64_t cin, int64_t hin, int64_t win, int64_t cout, int6
         for (int64_t v = 0; v < s; v++)
             f.off[u * s + v] = (u * dh % sh * sw + v * dw % sw) * f.plane + u * dh / sh * f.wp + v * dw / sw;
     return f;
+}
+
+/* A strided forward's (or dw's) input as one zero-bordered plane, not phase planes:
+ * output (i, j) reads from padded row i sh, column j sw on (the positions path and dw
+ * read each position's input by itself, so they need no phases). */
+static void plain_of(const NnlConv *cv, const Geom *g, Flat *f)
+{
+    *f = flat_shape(g->cg, cv->h, cv->w, g->kg, (cv->p - 1) * cv->stride_h + 1, (cv->q - 1) * cv->stride_w + 1,
+                    cv->r, cv->s, cv->dil_h, cv->dil_w, 1, 1, cv->pad_top, cv->pad_left);
+    f->p = cv->p;
+    f->q = cv->q;
+    f->psh = cv->stride_h;
+    f->psw = cv->stride_w;
 }
 
 /* The forward of one group (dx 0) or its input gradient (dx 1, stride 1), as a Flat. */
@@ -833,15 +848,7 @@ static void pos_of(const NnlConv *cv, const Geom *g, int dx, Flat *f)
 {
     flat_of(cv, g, dx, f);
     if (VL != 8 || f->cout % POS_F) return;
-    if (!dx && (cv->stride_h > 1 || cv->stride_w > 1)) {
-        *f = flat_shape(g->cg, cv->h, cv->w, g->kg, (cv->p - 1) * cv->stride_h + 1, (cv->q - 1) * cv->stride_w + 1,
-                        cv->r, cv->s, cv->dil_h, cv->dil_w, 1, 1, cv->pad_top, cv->pad_left);
-        f->p = cv->p;
-        f->q = cv->q;
-        f->psh = cv->stride_h;
-        f->psw = cv->stride_w;
-    } else
-        f->psh = f->psw = 1;
+    if (!dx && (cv->stride_h > 1 || cv->stride_w > 1)) plain_of(cv, g, f);
     f->pos = 1;
 }
 
@@ -1003,8 +1010,8 @@ flat_dw_tile(const int T, const int NV, const Flat *f, const float *xp, const fl
     }
     for (int64_t i = 0; i < f->p; i++) {
         const float *d = dyt + i * f->q * ld + j0;
-        int64_t xo = i * f->wp;
-        for (int64_t j = 0; j < f->q; j++, d += ld, xo++) {
+        int64_t xo = i * f->psh * f->wp;
+        for (int64_t j = 0; j < f->q; j++, d += ld, xo += f->psw) {
             Vf b0 = vf_loadu(d), b1 = NV > 1 ? vf_loadu(d + VL) : b0;
             #pragma GCC unroll 12
             for (int t = 0; t < T; t++) {
@@ -1572,7 +1579,7 @@ static void dw_images(const NnlConv *cv, const Geom *g, int64_t i0, int64_t i1,
 #if defined(FLAT_VEC)
     if (flat_path(cv, g, 0) && (!po || buf) && i0 < i1) {   /* sums (taps, filters) a group, then dw */
         Flat f;
-        flat_of(cv, g, 0, &f);
+        plain_of(cv, g, &f);   /* (strided: one plain plane, read at the stride) */
         size_t per = (size_t)(f.taps * flat_coutp(&f));
         float *acct = rt_scratch(&flat_out_scratch, per * (size_t)cv->groups);
         float *space = acct ? flat_dw_space(&f) : NULL;
