@@ -11,7 +11,7 @@
  * read in place from zero-bordered phase planes by a GEMM-like tile, no column matrix;
  * on AVX2, filters in whole blocks of 16 are tiled by output position: pos_tile), as do
  * their input gradients at stride 1 (on AVX2 at strides up to 3 too, where the input
- * channels come in blocks of 16: one stride-1 product a phase, run_pos_dx); other dw of
+ * channels come in blocks of 16: one stride-1 product a phase, pos_dx_of); other dw of
  * thin groups (a side under 16),
  * which nnl_sgemm would take one latency-bound dot product at a time, go to
  * gemm_nt_thin. nnl_conv2d_ep and nnl_conv2d_dx_ep run an epilogue on each (image,
@@ -1381,77 +1381,71 @@ static int pos_dx_unit(const NnlConv *cv, const PosDx *d, const float *dy, const
     return 1;
 }
 
-/* run_flat for a strided input gradient: every unit by pos_dx_unit (fn's way where its
- * scratch is refused). 0 when the packed weights' scratch is refused. */
-static int run_pos_dx(UnitFn fn, const NnlConv *cv, int64_t n, const float *dy, const float *w, float *dx,
-                      const ConvEpi *e)
+/* The flat path's units of one call: each by flat_conv on f, or (d not NULL) by
+ * pos_dx_unit on d's phases, with weights packed a group at wp + group * per. */
+typedef struct FlatJob {
+    const NnlConv *cv;
+    const Flat *f;
+    const PosDx *d;
+    const float *a, *wp;
+    float *out;
+    int64_t per, in_size, out_size;
+} FlatJob;
+
+static int flat_unit(const FlatJob *j, int64_t t, int nt)
 {
-    Geom g = geom(cv);
-    PosDx d;
-    pos_dx_of(cv, &g, &d);
-    size_t per = (size_t)(g.cg * g.kg * cv->r * cv->s);
-    float *wp = rt_scratch(&flat_w_scratch, per * (size_t)cv->groups);
-    if (!wp) return 0;
-    for (int64_t gr = 0; gr < cv->groups; gr++) pos_dx_pack(cv, &d, w + gr * g.kg * g.rows, wp + gr * per);
-    int64_t groups = cv->groups, units = n * groups, in_size = g.kg * g.pq, out_size = g.cg * g.hw;
-    int nt = conv_threads(conv_flops(cv, &g, n));
+    const float *a = j->a + t * j->in_size, *wp = j->wp + t % j->cv->groups * j->per;
+    float *o = j->out + t * j->out_size;
+    return j->d ? pos_dx_unit(j->cv, j->d, a, wp, o, nt) : flat_conv(j->f, a, wp, o, nt);
+}
+
+/* Every (image, group) unit of j, split between threads as run_units splits them; a
+ * unit whose scratch is refused takes fn's way (w: the weights as given). */
+static void flat_units(UnitFn fn, const FlatJob *j, const Geom *g, const float *w, int64_t n, const ConvEpi *e)
+{
+    const NnlConv *cv = j->cv;
+    int64_t units = n * cv->groups;
+    int nt = conv_threads(conv_flops(cv, g, n));
     if (units < nt || nt <= 1) {
         for (int64_t t = 0; t < units; t++) {
-            if (!pos_dx_unit(cv, &d, dy + t * in_size, wp + t % groups * per, dx + t * out_size, nt))
-                fn(cv, &g, t / groups, t % groups, dy, w, dx, col_space(&g), nt);
+            if (!flat_unit(j, t, nt)) fn(cv, g, t / cv->groups, t % cv->groups, j->a, w, j->out, col_space(g), nt);
             epi_unit(e, t);
         }
-        return 1;
+        return;
     }
     #pragma omp parallel num_threads(rt_threads())
     {
         int64_t lo, hi;
         rt_share(units, nt, &lo, &hi);
         for (int64_t t = lo; t < hi; t++) {
-            if (!pos_dx_unit(cv, &d, dy + t * in_size, wp + t % groups * per, dx + t * out_size, 1))
-                fn(cv, &g, t / groups, t % groups, dy, w, dx, col_space(&g), 1);
+            if (!flat_unit(j, t, 1)) fn(cv, g, t / cv->groups, t % cv->groups, j->a, w, j->out, col_space(g), 1);
             epi_unit(e, t);
         }
     }
-    return 1;
 }
 
 /* The forward (dx 0) or the input gradient (dx 1) of every (image, group) unit by the
- * flat path, split between threads as run_units splits them. 0 when the packed weights'
- * scratch is refused (nothing written); a unit whose own scratch is refused takes fn's
- * way instead. */
+ * flat path (a strided input gradient: by phases, pos_dx_of). 0 when the packed
+ * weights' scratch is refused (nothing written). */
 static int run_flat(UnitFn fn, const NnlConv *cv, int64_t n, const float *a, const float *w,
                     float *out, int dx, const ConvEpi *e)
 {
-    if (dx && (cv->stride_h > 1 || cv->stride_w > 1)) return run_pos_dx(fn, cv, n, a, w, out, e);
     Geom g = geom(cv);
     Flat f;
-    pos_of(cv, &g, dx, &f);
-    size_t per = flat_w_floats(&f);
+    PosDx d;
+    int phases = dx && (cv->stride_h > 1 || cv->stride_w > 1);
+    if (phases) pos_dx_of(cv, &g, &d);
+    else pos_of(cv, &g, dx, &f);
+    size_t per = phases ? (size_t)(g.cg * g.kg * cv->r * cv->s) : flat_w_floats(&f);
     float *wp = rt_scratch(&flat_w_scratch, per * (size_t)cv->groups);
     if (!wp) return 0;
-    for (int64_t gr = 0; gr < cv->groups; gr++) flat_pack_w(&f, w + gr * g.kg * g.rows, dx, wp + gr * per);
-    int64_t groups = cv->groups, units = n * groups;
-    int64_t in_size = f.cin * f.hin * f.win, out_size = f.cout * f.p * f.q;
-    int nt = conv_threads(conv_flops(cv, &g, n));
-    if (units < nt || nt <= 1) {
-        for (int64_t t = 0; t < units; t++) {
-            if (!flat_conv(&f, a + t * in_size, wp + t % groups * per, out + t * out_size, nt))
-                fn(cv, &g, t / groups, t % groups, a, w, out, col_space(&g), nt);
-            epi_unit(e, t);
-        }
-        return 1;
+    for (int64_t gr = 0; gr < cv->groups; gr++) {
+        if (phases) pos_dx_pack(cv, &d, w + gr * g.kg * g.rows, wp + gr * per);
+        else flat_pack_w(&f, w + gr * g.kg * g.rows, dx, wp + gr * per);
     }
-    #pragma omp parallel num_threads(rt_threads())
-    {
-        int64_t lo, hi;
-        rt_share(units, nt, &lo, &hi);
-        for (int64_t t = lo; t < hi; t++) {
-            if (!flat_conv(&f, a + t * in_size, wp + t % groups * per, out + t * out_size, 1))
-                fn(cv, &g, t / groups, t % groups, a, w, out, col_space(&g), 1);
-            epi_unit(e, t);
-        }
-    }
+    FlatJob j = {cv, &f, phases ? &d : NULL, a, wp, out, (int64_t)per, dx ? g.kg * g.pq : g.cg * g.hw,
+                 dx ? g.cg * g.hw : g.kg * g.pq};
+    flat_units(fn, &j, &g, w, n, e);
     return 1;
 }
 #endif
