@@ -269,6 +269,7 @@ enum { FB = 6, FT = 6 };     /* 12 accumulators, 2 loads, a broadcast: 15 of 16 
 #endif
 enum { FLAT_T = 2 * VL };    /* positions a tile */
 enum { POS_F = 2 * VL, POS_P = 6 };   /* the positions path's tile: POS_P positions x POS_F filters */
+enum { POS_ON = VL == 8 };            /* ... taken on AVX2 only (pos_of says why) */
 
 enum { FLAT_RS_MAX = 128 };   /* taps a filter plane (r s) at most */
 
@@ -338,7 +339,7 @@ static void flat_of(const NnlConv *cv, const Geom *g, int dx, Flat *f)
  * the input channels in whole blocks of POS_F, no padding cut off above or left. */
 static int pos_dx_ok(const NnlConv *cv, const Geom *g)
 {
-    return VL == 8 && g->cg % POS_F == 0 && cv->pad_top >= 0 && cv->pad_left >= 0;
+    return POS_ON && g->cg % POS_F == 0 && cv->pad_top >= 0 && cv->pad_left >= 0;
 }
 
 /* The forward and dw take the flat path at strides up to 3, the input gradient at
@@ -841,13 +842,13 @@ static void flat_rows_out(const Flat *f, const float *yf, float *y, int64_t e0, 
  * same taps in the same order as on the flat path, from zero: the same bits. */
 
 /* flat_of, or where the filters come in whole blocks of POS_F the positions path's
- * Flat: AVX2 (VL 8) only, the one width measured (the AVX-512 flat tile is 12 filters x
+ * Flat: AVX2 (VL 8, POS_ON) only, the one width measured (the AVX-512 flat tile is 12 filters x
  * 32 positions, and nothing here ran on AVX-512). A strided forward reads one padded
  * plane, not phase planes: its output (i, j) starts at padded row i sh, column j sw. */
 static void pos_of(const NnlConv *cv, const Geom *g, int dx, Flat *f)
 {
     flat_of(cv, g, dx, f);
-    if (VL != 8 || f->cout % POS_F) return;
+    if (!POS_ON || f->cout % POS_F) return;
     if (!dx && (cv->stride_h > 1 || cv->stride_w > 1)) plain_of(cv, g, f);
     f->pos = 1;
 }
