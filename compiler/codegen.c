@@ -1405,9 +1405,10 @@ static void gen_bmm(Cg *c, Frame *f, Node *n, LLVMValueRef ep, LLVMValueRef ep_a
     call(c, extern_fn(c, "nnl_sgemm_batched_v", c->vd, pt, 22), args, 22);
 }
 
-/* EMBED_DW: dy (..., D), ids (...) -> dw (V, D). When it is a table's gradient and
- * nothing else writes that, nnl_embedding_dw_rows zeroes only the rows the step before
- * wrote (row marks in the arena, see plan.c) instead of the whole table. */
+/* EMBED_DW: dy (..., D), ids (...) -> dw (V, D); EMBED_DW_MM: g (..., K), ids, w (D, K)
+ * -> dw (V, D). When it is a table's gradient and nothing else writes that, the runtime
+ * zeroes only the rows the step before wrote (row marks in the arena, see plan.c)
+ * instead of the whole table. */
 static void gen_embed_dw(Cg *c, Frame *f, Node *n)
 {
     Node *dy = n->in[0], *ids = n->in[1];
@@ -1416,18 +1417,48 @@ static void gen_embed_dw(Cg *c, Frame *f, Node *n)
         ParamInfo *p = c->g->params.items[i];
         if (p->grad == n) rows_off = p->rows_off;
     }
-    LLVMTypeRef pt[8] = {c->ptr, c->ptr, c->ptr, c->i64, c->i64, c->i64, c->ptr, c->ptr};
-    LLVMValueRef args[8] = {node_ptr(c, f, dy), node_ptr(c, f, ids), node_ptr(c, f, n),
-                            dims_prod(c, f, ids->shape, 0, ids->shape.rank), i64c(c, n->shape.d[0]),
-                            i64c(c, n->shape.d[1])};
-    if (rows_off < 0) {
-        call(c, extern_fn(c, "nnl_embedding_dw", c->vd, pt, 6), args, 6);
+    LLVMValueRef rows = LLVMConstNull(c->ptr);
+    if (rows_off >= 0) {
+        LLVMValueRef off = i64c(c, rows_off);
+        rows = LLVMBuildGEP2(c->b, c->f32, f->arena, &off, 1, "rows");
+    }
+    LLVMValueRef nids = dims_prod(c, f, ids->shape, 0, ids->shape.rank);
+    if (n->op == OP_EMBED_DW_MM) {   /* dy, ids, w, dw, n, v, d, k, rows, ctx */
+        Node *w = n->in[2];
+        LLVMTypeRef pt[10] = {c->ptr, c->ptr, c->ptr, c->ptr, c->i64, c->i64, c->i64, c->i64, c->ptr, c->ptr};
+        LLVMValueRef args[10] = {node_ptr(c, f, dy), node_ptr(c, f, ids), node_ptr(c, f, w), node_ptr(c, f, n),
+                                 nids, i64c(c, n->shape.d[0]), i64c(c, n->shape.d[1]),
+                                 i64c(c, w->shape.d[1]), rows, f->ctx};
+        call(c, extern_fn(c, "nnl_embedding_dw_mm", c->vd, pt, 10), args, 10);
         return;
     }
-    LLVMValueRef off = i64c(c, rows_off);
-    args[6] = LLVMBuildGEP2(c->b, c->f32, f->arena, &off, 1, "rows");
-    args[7] = f->ctx;
-    call(c, extern_fn(c, "nnl_embedding_dw_rows", c->vd, pt, 8), args, 8);
+    LLVMTypeRef pt[8] = {c->ptr, c->ptr, c->ptr, c->i64, c->i64, c->i64, c->ptr, c->ptr};
+    LLVMValueRef args[8] = {node_ptr(c, f, dy), node_ptr(c, f, ids), node_ptr(c, f, n), nids,
+                            i64c(c, n->shape.d[0]), i64c(c, n->shape.d[1]), rows, f->ctx};
+    if (rows_off < 0) call(c, extern_fn(c, "nnl_embedding_dw", c->vd, pt, 6), args, 6);
+    else call(c, extern_fn(c, "nnl_embedding_dw_rows", c->vd, pt, 8), args, 8);
+}
+
+/* EMBED_MM: table (V, D), ids (...), w (D, K) -> (..., K), with an epilogue (ep: its loop
+ * function and KArgs) or not; EMBED_WT: table, ids, g (..., K) -> (D, K). */
+static void gen_embed_mm(Cg *c, Frame *f, Node *n, LLVMValueRef ep, LLVMValueRef ep_args)
+{
+    Node *table = n->in[0], *ids = n->in[1], *x = n->in[2];
+    LLVMValueRef nids = dims_prod(c, f, ids->shape, 0, ids->shape.rank);
+    LLVMValueRef v = i64c(c, table->shape.d[0]), d = i64c(c, table->shape.d[1]);
+    if (n->op == OP_EMBED_WT) {   /* table, ids, g, dw, n, v, d, k */
+        LLVMTypeRef pt[8] = {c->ptr, c->ptr, c->ptr, c->ptr, c->i64, c->i64, c->i64, c->i64};
+        LLVMValueRef args[8] = {node_ptr(c, f, table), node_ptr(c, f, ids), node_ptr(c, f, x), node_ptr(c, f, n),
+                                nids, v, d, i64c(c, n->shape.d[1])};
+        call(c, extern_fn(c, "nnl_embed_wt", c->vd, pt, 8), args, 8);
+        return;
+    }
+    /* table, ids, w, y, n, v, d, k, ep, ep_args */
+    LLVMTypeRef pt[10] = {c->ptr, c->ptr, c->ptr, c->ptr, c->i64, c->i64, c->i64, c->i64, c->ptr, c->ptr};
+    LLVMValueRef args[10] = {node_ptr(c, f, table), node_ptr(c, f, ids), node_ptr(c, f, x), node_ptr(c, f, n),
+                             nids, v, d, i64c(c, x->shape.d[1]), ep ? ep : LLVMConstNull(c->ptr),
+                             ep ? ep_args : LLVMConstNull(c->ptr)};
+    call(c, extern_fn(c, "nnl_embed_mm", c->vd, pt, 10), args, 10);
 }
 
 /* A SUM's scale: its constant, over the batch size when it is a mean over the batch. */
@@ -1702,10 +1733,11 @@ static void gen_kernel(Cg *c, int index, Kernel *k)
         LoopFn l = loop_fn(c, k->prologue, c->g->kernels.items[k->prologue]);
         c->launch[index] = new_launcher(c, index, &f);
         gen_reduce(c, &f, n, l.fn, loop_kargs(c, &f, &l));
-    } else if (k->kind == K_CALL && k->epilogue >= 0 && operands_in_memory(n)) {   /* a convolution's */
+    } else if (k->kind == K_CALL && k->epilogue >= 0 && operands_in_memory(n)) {   /* a convolution's, a lookup's */
         LoopFn l = loop_fn(c, k->epilogue, c->g->kernels.items[k->epilogue]);
         c->launch[index] = new_launcher(c, index, &f);
-        gen_conv(c, &f, n, l.fn, loop_kargs(c, &f, &l));
+        if (n->op == OP_EMBED_MM) gen_embed_mm(c, &f, n, l.fn, loop_kargs(c, &f, &l));
+        else gen_conv(c, &f, n, l.fn, loop_kargs(c, &f, &l));
     } else {
         c->launch[index] = new_launcher(c, index, &f);
         if (operands_in_memory(n)) {
@@ -1714,7 +1746,8 @@ static void gen_kernel(Cg *c, int index, Kernel *k)
             case K_REDUCE: gen_reduce(c, &f, n, NULL, NULL); break;
             case K_CALL:
                 if (n->op == OP_PICK || n->op == OP_UNPICK) gen_pick(c, &f, n);
-                else if (n->op == OP_EMBED_DW) gen_embed_dw(c, &f, n);
+                else if (n->op == OP_EMBED_DW || n->op == OP_EMBED_DW_MM) gen_embed_dw(c, &f, n);
+                else if (n->op == OP_EMBED_MM || n->op == OP_EMBED_WT) gen_embed_mm(c, &f, n, NULL, NULL);
                 else if (n->op == OP_CONV2D || n->op == OP_CONV2D_DX || n->op == OP_CONV2D_DW)
                     gen_conv(c, &f, n, NULL, NULL);
                 else if (n->op == OP_STACK) {

@@ -105,7 +105,7 @@ static bool in_loop_of(const Node *x, const Node *e)
 bool fuse_epilogue_host(const Node *n)
 {
     switch (n->op) {
-    case OP_MATMUL: case OP_BMM:
+    case OP_MATMUL: case OP_BMM: case OP_EMBED_MM:
         return true;
     case OP_SOFTMAX: case OP_LOG_SOFTMAX: case OP_SOFTMAX_DX: case OP_NORMALIZE: case OP_NORMALIZE_DX:
         return !getenv("NNLC_NO_ROW_EPILOGUES");   /* (tests/e2e/row_epilogues.sh) */

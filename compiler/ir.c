@@ -441,6 +441,13 @@ Node *ir_gather(Graph *g, Node *table, Node *ids, Span at)
     return ir_op2(g, OP_GATHER, table, ids, s, NULL, at);
 }
 
+Node *ir_op3(Graph *g, Op op, Node *a, Node *b, Node *c, Shape shape, Span at)
+{
+    Node *n = ir_op2(g, op, a, b, shape, NULL, at);
+    use(n, c);
+    return n;
+}
+
 /* ----- --emit=ir -----
  *   %3 = MATMUL %0, %2 : f32[B, 128]        @ 12:9
  * Attributes in braces after the operands; stable across runs. */

@@ -84,6 +84,12 @@ enum {
     X(GATHER, 2, K_ELEM)    /* table (V, D), ids (...) -> (..., D): table rows;  \
                                an id outside [0, V) reads zeros */               \
     X(EMBED_DW, 2, K_CALL)  /* dy (..., D), ids (...) -> (V, D): rows summed */   \
+    X(EMBED_MM, 3, K_CALL)  /* table (V, D), ids (...), w (D, K) -> (..., K):      \
+                               GATHER then MATMUL, over the distinct ids once */  \
+    X(EMBED_DW_MM, 3, K_CALL) /* g (..., K), ids, w -> (V, D): EMBED_MM's table   \
+                               adjoint, EMBED_DW of g w^T (g summed per id first) */\
+    X(EMBED_WT, 3, K_CALL)  /* table, ids, g (..., K) -> (D, K): EMBED_MM's weight  \
+                               adjoint, GATHER(table, ids)^T g */                 \
     X(PERMUTE, 1, K_ELEM)   /* out axis k is in axis attr[k] */                   \
     X(BMM, 2, K_GEMM)       /* a (..., m, k) @ b (..., k, n), same leading axes,  \
                                op() per trans_a / trans_b */                     \
@@ -274,6 +280,9 @@ Node *ir_bmm(Graph *g, Node *a, Node *b, int ta, int tb, Span at);
 Node *ir_where(Graph *g, Node *c, Node *a, Node *b, Span at);
 /* gather rows of table (V, D) at ids (...) -> (..., D) */
 Node *ir_gather(Graph *g, Node *table, Node *ids, Span at);
+/* a node of three operands and the given shape (no shape rule): EMBED_MM's adjoints,
+ * EMBED_DW_MM and EMBED_WT (autodiff.c; EMBED_MM itself is rewrite.c's, in place) */
+Node *ir_op3(Graph *g, Op op, Node *a, Node *b, Node *c, Shape shape, Span at);
 
 Shape shape_make(bool batched, int rank, const int64_t *d);
 Shape shape_scalar(void);
@@ -333,8 +342,8 @@ void fuse_print(FILE *out, const Graph *g);
 /* n is computed inside another node's call kernel and never reaches memory (a max
  * pooling's adjoint inside its convolution's weight gradient). */
 bool fuse_folded(const Graph *g, const Node *n);
-/* n may run the elementwise loop after it as its epilogue: a product, or a row kernel
- * (softmax, log-softmax, layer norm and their adjoints). */
+/* n may run the elementwise loop after it as its epilogue: a product (a lookup's too,
+ * EMBED_MM), or a row kernel (softmax, log-softmax, layer norm and their adjoints). */
 bool fuse_epilogue_host(const Node *n);
 /* Kernel index i as the memory plan sees it: an epilogue runs within its host's kernel. */
 int fuse_step(const Graph *g, int i);

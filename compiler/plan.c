@@ -135,11 +135,12 @@ void plan_graph(Graph *g)
         ParamInfo *p = g->params.items[i];
         p->node->off = g->param_off + p->offset;
         if (p->grad && ir_trains(g)) p->grad->off = g->grad_off + p->offset;
-        /* a table whose gradient only its lookup's EMBED_DW writes: the marks of the rows
+        /* a table whose gradient only its lookup's EMBED_DW(_MM) writes: the marks of the rows
          * a step wrote, so that the next step zeroes those rows instead of the table (a
          * header of 4 floats, then a byte a row; kept for the model's lifetime) */
         p->rows_off = -1;
-        if (p->grad && ir_trains(g) && p->grad->op == OP_EMBED_DW && p->shape.rank == 2) {
+        bool lookup = p->grad && (p->grad->op == OP_EMBED_DW || p->grad->op == OP_EMBED_DW_MM);
+        if (lookup && ir_trains(g) && p->shape.rank == 2) {
             p->rows_off = fixed_base;
             fixed_base += align_up(4 + (p->shape.d[0] + 3) / 4);
         }

@@ -1,5 +1,6 @@
 /* embedding.c — the backward pass of an embedding lookup (the forward pass is a
- * generated loop). In: dy (n, d) and the ids (n) stored as floats. Out: dw (v, d), each
+ * generated loop), and a lookup that a product reads with that product's adjoints (below:
+ * nnl_embed_mm). In: dy (n, d) and the ids (n) stored as floats. Out: dw (v, d), each
  * row the sum of the dy rows whose id names it. Deterministic: every thread owns a range
  * of table rows and adds into them in the order of the ids.
  *
@@ -74,4 +75,241 @@ void nnl_embedding_dw(const float *dy, const float *ids, float *dw, int64_t n, i
 {
     if (v <= 0 || d <= 0) return;
     embedding_dw(dy, ids, dw, n, v, d, 1, NULL);
+}
+
+/* ---- lookups that a product reads: y = table[ids] w ----
+ * A batch of text holds each of its distinct ids several times (the text LSTM's 2,048
+ * words of a batch of the spam emails: ~780 distinct ones; uniform random ids over its
+ * 10,000: ~1,850), so each of the three products of such a layer runs over the distinct
+ * ids (u, in the order they first appear) instead of the positions (n):
+ *   forward   P = table[distinct] w, each position's row of y copied from P;
+ *   table     dtable[distinct] = S w^T, S (u x k) the rows of dy summed per id;
+ *   weight    dw = table[distinct]^T S.
+ * The sums run in the order of the positions on any thread count; the products are
+ * gemm.c's. An id outside [0, v) reads zeros (as the lookup) and adds nothing. Without
+ * memory for the scratch, each kernel works position by position instead. */
+
+static __thread RtScratch look_map, look_buf;
+static __thread int64_t look_map_ready;   /* ints of look_map set to -1 */
+
+typedef struct Lookup {
+    int32_t *map, *slot, *uniq;   /* map: a table row's slot, -1 where none */
+    unsigned char *first;         /* 1 where a position holds its id first */
+    float *s, *t;                 /* n x s_cols, n x t_cols floats */
+    int64_t u;                    /* distinct ids */
+} Lookup;
+
+/* The distinct ids of ids (n) and scratch beside them; 0 without memory. */
+static int lookup_begin(Lookup *L, const float *ids, int64_t n, int64_t v, int64_t s_cols, int64_t t_cols)
+{
+    if (look_map.cap < (size_t)v) look_map_ready = 0;
+    L->map = (int32_t *)rt_scratch(&look_map, (size_t)v);   /* an int a float */
+    size_t ints = (size_t)(2 * n + (n + 3) / 4 + 15) / 16 * 16;   /* slot, uniq, first */
+    float *buf = rt_scratch(&look_buf, ints + (size_t)(n * (s_cols + t_cols)));
+    if (!L->map || !buf) return 0;
+    for (; look_map_ready < v; look_map_ready++) L->map[look_map_ready] = -1;
+    L->slot = (int32_t *)buf;
+    L->uniq = L->slot + n;
+    L->first = (unsigned char *)(L->uniq + n);
+    L->s = buf + ints;
+    L->t = L->s + n * s_cols;
+    L->u = 0;
+    for (int64_t i = 0; i < n; i++) {
+        float id = ids[i];
+        L->first[i] = 0;
+        L->slot[i] = -1;
+        if (!(id >= 0.0f && id < (float)v)) continue;   /* also NaN */
+        int64_t r = (int64_t)id;
+        if (L->map[r] < 0) {
+            L->map[r] = (int32_t)L->u;
+            L->uniq[L->u++] = (int32_t)r;
+            L->first[i] = 1;
+        }
+        L->slot[i] = L->map[r];
+    }
+    return 1;
+}
+
+static void lookup_end(Lookup *L)
+{
+    for (int64_t q = 0; q < L->u; q++) L->map[L->uniq[q]] = -1;
+}
+
+/* S's columns [j0, j1): each distinct id's rows of dy summed in the order of i. */
+static void sum_cols(const Lookup *L, const float *dy, int64_t n, int64_t k, int64_t j0, int64_t j1)
+{
+    for (int64_t i = 0; i < n; i++) {
+        if (L->slot[i] < 0) continue;
+        const float *src = dy + i * k;
+        float *dst = L->s + (int64_t)L->slot[i] * k;
+        if (L->first[i]) memcpy(dst + j0, src + j0, sizeof(float) * (size_t)(j1 - j0));
+        else
+            for (int64_t j = j0; j < j1; j++) dst[j] += src[j];
+    }
+}
+
+/* L->s (u x k): dy's rows summed per distinct id, threads splitting the columns. */
+static void lookup_sums(const Lookup *L, const float *dy, int64_t n, int64_t k)
+{
+    int64_t lines = (k + 15) / 16;   /* 16 columns (a cache line) at a time */
+    int nt = rt_threads_for((double)n * k, 1 << 15, lines);
+    if (nt <= 1) {
+        sum_cols(L, dy, n, k, 0, k);
+        return;
+    }
+    #pragma omp parallel num_threads(rt_threads())
+    {
+        int64_t lo, hi;
+        rt_share(lines, nt, &lo, &hi);
+        if (lo < hi) sum_cols(L, dy, n, k, lo * 16, hi * 16 < k ? hi * 16 : k);
+    }
+}
+
+/* t (u x d) = the distinct ids' rows of table. */
+static void lookup_rows(const Lookup *L, const float *table, int64_t d, float *t)
+{
+    for (int64_t q = 0; q < L->u; q++) memcpy(t + q * d, table + (int64_t)L->uniq[q] * d, sizeof(float) * (size_t)d);
+}
+
+/* y's rows [lo, hi) from p (u x k) by slot (zeros for ids outside the table), then ep
+ * over them. */
+static void spread_rows(const Lookup *L, const float *p, float *y, int64_t k, int64_t lo, int64_t hi,
+                        NnlKernelFn ep, const NnlCtx *ep_ctx)
+{
+    for (int64_t i = lo; i < hi; i++) {
+        if (L->slot[i] < 0) memset(y + i * k, 0, sizeof(float) * (size_t)k);
+        else memcpy(y + i * k, p + (int64_t)L->slot[i] * k, sizeof(float) * (size_t)k);
+    }
+    if (ep) ep(ep_ctx, lo * k, hi * k);
+}
+
+void nnl_embed_mm(const float *table, const float *ids, const float *w, float *y, int64_t n, int64_t v,
+                  int64_t d, int64_t k, NnlKernelFn ep, const NnlCtx *ep_ctx)
+{
+    if (n <= 0 || k <= 0) return;
+    Lookup L;
+    if (!lookup_begin(&L, ids, n, v, 0, d + k)) {   /* a product a position */
+        for (int64_t i = 0; i < n; i++) {
+            float id = ids[i];
+            if (id >= 0.0f && id < (float)v && d > 0)
+                nnl_sgemm(0, 0, 1, k, d, 1.0f, table + (int64_t)id * d, d, w, k, 0.0f, y + i * k, k);
+            else memset(y + i * k, 0, sizeof(float) * (size_t)k);
+        }
+        if (ep) ep(ep_ctx, 0, n * k);
+        return;
+    }
+    float *t = L.t, *p = L.t + L.u * d;
+    lookup_rows(&L, table, d, t);
+    if (L.u > 0) nnl_sgemm(0, 0, L.u, k, d, 1.0f, t, d, w, k, 0.0f, p, k);
+    int nt = rt_threads_for((double)n * k, 1 << 15, n);
+    if (nt <= 1) {
+        spread_rows(&L, p, y, k, 0, n, ep, ep_ctx);
+    } else {
+        #pragma omp parallel num_threads(rt_threads())
+        {
+            int64_t lo, hi;
+            rt_share(n, nt, &lo, &hi);
+            if (lo < hi) spread_rows(&L, p, y, k, lo, hi, ep, ep_ctx);
+        }
+    }
+    lookup_end(&L);
+}
+
+void nnl_embed_wt(const float *table, const float *ids, const float *dy, float *dw, int64_t n, int64_t v,
+                  int64_t d, int64_t k)
+{
+    if (d <= 0 || k <= 0) return;
+    Lookup L;
+    if (n <= 0 || !lookup_begin(&L, ids, n, v, k, d)) {   /* an outer product a position */
+        memset(dw, 0, sizeof(float) * (size_t)(d * k));
+        for (int64_t i = 0; i < n; i++) {
+            float id = ids[i];
+            if (!(id >= 0.0f && id < (float)v)) continue;
+            const float *x = table + (int64_t)id * d;
+            for (int64_t r = 0; r < d; r++)
+                for (int64_t j = 0; j < k; j++) dw[r * k + j] += x[r] * dy[i * k + j];
+        }
+        return;
+    }
+    lookup_sums(&L, dy, n, k);
+    lookup_rows(&L, table, d, L.t);
+    if (L.u > 0) nnl_sgemm(1, 0, d, k, L.u, 1.0f, L.t, d, L.s, k, 0.0f, dw, k);
+    else memset(dw, 0, sizeof(float) * (size_t)(d * k));
+    lookup_end(&L);
+}
+
+/* dw's rows [lo, hi) zeroed (all, or those `touched` marks, the marks then cleared), then
+ * the rows of p (u x d) written to their ids' rows among them, and marked. */
+static void put_rows(float *dw, int64_t d, int64_t lo, int64_t hi, int all, unsigned char *touched,
+                     const Lookup *L, const float *p)
+{
+    if (!touched || all) {
+        memset(dw + lo * d, 0, sizeof(float) * (size_t)((hi - lo) * d));
+        if (touched) memset(touched + lo, 0, (size_t)(hi - lo));
+    } else {
+        for (int64_t r = lo; r < hi; r++)
+            if (touched[r]) {
+                memset(dw + r * d, 0, sizeof(float) * (size_t)d);
+                touched[r] = 0;
+            }
+    }
+    for (int64_t q = 0; L && q < L->u; q++) {
+        int64_t r = L->uniq[q];
+        if (r < lo || r >= hi) continue;
+        memcpy(dw + r * d, p + q * d, sizeof(float) * (size_t)d);
+        if (touched) touched[r] = 1;
+    }
+}
+
+static void embed_dw_mm(const float *dy, const float *ids, const float *w, float *dw, int64_t n, int64_t v,
+                        int64_t d, int64_t k, int all, unsigned char *touched)
+{
+    Lookup L;
+    if (n <= 0 || k <= 0) {   /* no positions, or products over nothing: zeros */
+        put_rows(dw, d, 0, v, all, touched, NULL, NULL);
+        return;
+    }
+    if (!lookup_begin(&L, ids, n, v, k, d)) {   /* each position's dy w^T added as it comes */
+        put_rows(dw, d, 0, v, all, touched, NULL, NULL);
+        for (int64_t i = 0; i < n; i++) {
+            float id = ids[i];
+            if (!(id >= 0.0f && id < (float)v)) continue;
+            int64_t r = (int64_t)id;
+            for (int64_t j = 0; j < d; j++) {
+                float acc = 0.0f;
+                for (int64_t q = 0; q < k; q++) acc += dy[i * k + q] * w[j * k + q];
+                dw[r * d + j] += acc;
+            }
+            if (touched) touched[r] = 1;
+        }
+        return;
+    }
+    lookup_sums(&L, dy, n, k);
+    if (L.u > 0) nnl_sgemm(0, 1, L.u, d, k, 1.0f, L.s, k, w, k, 0.0f, L.t, d);
+    int nt = rt_threads_for((double)L.u * d, 1 << 15, v);
+    if (nt <= 1) {
+        put_rows(dw, d, 0, v, all, touched, &L, L.t);
+    } else {
+        #pragma omp parallel num_threads(rt_threads())
+        {
+            int64_t lo, hi;
+            rt_share(v, nt, &lo, &hi);
+            if (lo < hi) put_rows(dw, d, lo, hi, all, touched, &L, L.t);
+        }
+    }
+    lookup_end(&L);
+}
+
+void nnl_embedding_dw_mm(const float *dy, const float *ids, const float *w, float *dw, int64_t n, int64_t v,
+                         int64_t d, int64_t k, float *rows, const NnlCtx *ctx)
+{
+    if (v <= 0 || d <= 0) return;
+    if (!rows) {
+        embed_dw_mm(dy, ids, w, dw, n, v, d, k, 1, NULL);
+        return;
+    }
+    uint64_t gen;   /* as nnl_embedding_dw_rows */
+    memcpy(&gen, rows, sizeof gen);
+    embed_dw_mm(dy, ids, w, dw, n, v, d, k, gen != ctx->grad_gen, (unsigned char *)(rows + 4));
+    memcpy(rows, &ctx->grad_gen, sizeof gen);
 }

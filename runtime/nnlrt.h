@@ -126,6 +126,18 @@ void nnl_embedding_dw(const float *dy, const float *ids, float *dw, int64_t n, i
  * were handed out for writing): then every row is. The same sums as nnl_embedding_dw. */
 void nnl_embedding_dw_rows(const float *dy, const float *ids, float *dw, int64_t n, int64_t v,
                            int64_t d, float *rows, const NnlCtx *ctx);
+/* A lookup that a product reads, y = table[ids] w (table: (v, d), ids: (n), w: (d, k)),
+ * its products taken over the distinct ids only (runtime/embedding.c): y: (n, k), then
+ * ep over y's flat indices (ep may be NULL); ids outside [0, v) read zeros. */
+void nnl_embed_mm(const float *table, const float *ids, const float *w, float *y, int64_t n, int64_t v,
+                  int64_t d, int64_t k, NnlKernelFn ep, const NnlCtx *ep_ctx);
+/* Its weight's gradient: dw (d, k) = table[ids]^T dy, dy: (n, k). */
+void nnl_embed_wt(const float *table, const float *ids, const float *dy, float *dw, int64_t n, int64_t v,
+                  int64_t d, int64_t k);
+/* Its table's gradient: dw (v, d), dw[j] = (sum of dy[i] over ids[i] == j, in the order of
+ * i) w^T, dy: (n, k). rows: as nnl_embedding_dw_rows, or NULL (every row of dw written). */
+void nnl_embedding_dw_mm(const float *dy, const float *ids, const float *w, float *dw, int64_t n, int64_t v,
+                         int64_t d, int64_t k, float *rows, const NnlCtx *ctx);
 
 /* A stack along a middle axis: y (outer, steps, inner), xs[t] (outer, inner),
  * y[o, t, :] = xs[t][o, :]; split by o between threads (each thread copies the batch

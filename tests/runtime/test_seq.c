@@ -6,7 +6,12 @@
  *     against nnl_sgemm_batched on contiguous copies of the heads: the same bits, all
  *     four transpositions, causal hints, 1 and 3 threads
  *   nnl_embedding_dw against a double sum, ids out of range (negative, >= v, NaN)
- *     adding nothing, identical bits on 1, 2 and 3 threads (repeated ids included). */
+ *     adding nothing, identical bits on 1, 2 and 3 threads (repeated ids included)
+ *   a lookup that a product reads, over its distinct ids (nnl_embed_mm with an epilogue,
+ *     nnl_embed_wt, nnl_embedding_dw_mm) against double sums, identical bits on 1, 2
+ *     and 3 threads, ids out of range reading zeros and adding nothing, the table
+ *     gradient's row marks (rows of the call before zeroed, all after grad_gen moved),
+ *     and without memory for the scratch the position-by-position fallbacks. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,7 +53,7 @@ static void test_batched(int ta, int tb, int64_t batch, int threads)
                     s += (double)x * y;
                 }
                 double e = fabs(s - c[q * m * n + i * n + j]);
-                if (!(e <= worst)) worst = e;
+                if (!(e <= worst) && worst == worst) worst = e;   /* a NaN stays */
             }
     CHECK(worst < 1e-4, "batched gemm ta %d tb %d batch %lld threads %d: error %g", ta, tb,
           (long long)batch, threads, worst);
@@ -120,10 +125,121 @@ static void test_embedding_dw(void)
             for (int i = 0; i < N; i++)
                 if (ids[i] >= 0 && ids[i] < V && (int)ids[i] == v) s += dy[i * D + j];
             double e = fabs(s - dw[0][v * D + j]);
-            if (!(e <= worst)) worst = e;
+            if (!(e <= worst) && worst == worst) worst = e;   /* a NaN stays */
         }
     CHECK(worst < 1e-3, "embedding_dw: error %g", worst);
     free(dy);
+}
+
+/* an epilogue: y[i] = 2 y[i] + 1 over y's flat indices (ctx is y) */
+static void ep_affine(const NnlCtx *ctx, int64_t lo, int64_t hi)
+{
+    float *y = (float *)ctx;
+    for (int64_t i = lo; i < hi; i++) y[i] = 2 * y[i] + 1;
+}
+
+enum { EN = 700, EV = 40, ED = 24, EK = 37 };
+
+/* the worst error of the three kernels' outputs against double sums over the positions */
+static double embed_mm_error(const float *table, const float *ids, const float *w, const float *dy,
+                             const float *y, const float *dw, const float *dt)
+{
+    double worst = 0, e;
+    /* (a NaN, once seen, stays the worst) */
+    #define WORSE(got, want) (e = fabs((double)(got) - (want)), worst = e <= worst || worst != worst ? worst : e)
+    for (int i = 0; i < EN; i++) {
+        int ok = ids[i] >= 0 && ids[i] < EV;
+        for (int j = 0; j < EK; j++) {
+            double s = 0;
+            for (int p = 0; ok && p < ED; p++) s += (double)table[(int)ids[i] * ED + p] * w[p * EK + j];
+            WORSE(y[i * EK + j], 2 * s + 1);
+        }
+    }
+    for (int p = 0; p < ED; p++)
+        for (int j = 0; j < EK; j++) {
+            double s = 0;
+            for (int i = 0; i < EN; i++)
+                if (ids[i] >= 0 && ids[i] < EV) s += (double)table[(int)ids[i] * ED + p] * dy[i * EK + j];
+            WORSE(dw[p * EK + j], s);
+        }
+    for (int v = 0; v < EV; v++)
+        for (int p = 0; p < ED; p++) {
+            double s = 0;
+            for (int i = 0; i < EN; i++)
+                if (ids[i] >= 0 && ids[i] < EV && (int)ids[i] == v)
+                    for (int j = 0; j < EK; j++) s += (double)dy[i * EK + j] * w[p * EK + j];
+            WORSE(dt[v * ED + p], s);
+        }
+    #undef WORSE
+    return worst;
+}
+
+static void test_embed_mm(void)
+{
+    float *table = malloc(sizeof(float) * EV * ED), *w = malloc(sizeof(float) * ED * EK),
+          *dy = malloc(sizeof(float) * EN * EK), *y = malloc(sizeof(float) * 4 * EN * EK), ids[EN], ids_b[EN];
+    static float dw[4][ED * EK], dt[4][EV * ED];
+    for (int i = 0; i < EV * ED; i++) table[i] = rnd();
+    for (int i = 0; i < ED * EK; i++) w[i] = rnd();
+    for (int i = 0; i < EN * EK; i++) dy[i] = rnd();
+    for (int i = 0; i < EN; i++) ids[i] = (float)((unsigned)(rnd() * 1e6) % (EV + 3)) - 1;   /* -1 .. EV+1 */
+    memset(y, 0xff, sizeof(float) * 4 * EN * EK);   /* every row is written, ids in the table or not */
+    ids[5] = NAN;
+    ids[6] = 2.5f;   /* truncates to 2, as the lookup does */
+    /* [3]: the fallbacks, each kernel's scratch refused (the first calls on this thread) */
+    rt_set_threads(1);
+    for (int f = 0; f < 3; f++) {
+        rt_alloc_fail_after(1);
+        if (f == 0) nnl_embed_mm(table, ids, w, y + 3 * EN * EK, EN, EV, ED, EK, ep_affine,
+                                 (const NnlCtx *)(y + 3 * EN * EK));
+        if (f == 1) nnl_embed_wt(table, ids, dy, dw[3], EN, EV, ED, EK);
+        if (f == 2) {
+            memset(dt[3], 0xff, sizeof dt[3]);
+            nnl_embedding_dw_mm(dy, ids, w, dt[3], EN, EV, ED, EK, NULL, NULL);
+        }
+    }
+    rt_alloc_fail_after(0);
+    for (int t = 0; t < 3; t++) {
+        rt_set_threads(t + 1);
+        float *yt = y + t * EN * EK;
+        nnl_embed_mm(table, ids, w, yt, EN, EV, ED, EK, ep_affine, (const NnlCtx *)yt);
+        memset(dw[t], 0xff, sizeof dw[t]);
+        nnl_embed_wt(table, ids, dy, dw[t], EN, EV, ED, EK);
+        memset(dt[t], 0xff, sizeof dt[t]);   /* every row is written, used or not */
+        nnl_embedding_dw_mm(dy, ids, w, dt[t], EN, EV, ED, EK, NULL, NULL);
+    }
+    CHECK(!memcmp(y, y + EN * EK, sizeof(float) * EN * EK) && !memcmp(y, y + 2 * EN * EK, sizeof(float) * EN * EK),
+          "embed_mm differs between 1, 2 and 3 threads");
+    CHECK(!memcmp(dw[0], dw[1], sizeof dw[0]) && !memcmp(dw[0], dw[2], sizeof dw[0]),
+          "embed_wt differs between 1, 2 and 3 threads");
+    CHECK(!memcmp(dt[0], dt[1], sizeof dt[0]) && !memcmp(dt[0], dt[2], sizeof dt[0]),
+          "embedding_dw_mm differs between 1, 2 and 3 threads");
+    double e = embed_mm_error(table, ids, w, dy, y, dw[0], dt[0]);
+    CHECK(e < 1e-3, "embed_mm and its adjoints: error %g", e);
+    e = embed_mm_error(table, ids, w, dy, y + 3 * EN * EK, dw[3], dt[3]);
+    CHECK(e < 1e-3, "embed_mm and its adjoints without scratch: error %g", e);
+    /* row marks: after a call on ids, one on ids_b (rows 20.. only) must leave the rows
+     * only ids touched zero, as a call on ids_b alone into a zero table does */
+    for (int i = 0; i < EN; i++) ids_b[i] = (float)(20 + i * 7 % (EV - 20));
+    float rows[4 + (EV + 3) / 4] = {0};
+    NnlCtx ctx = {0};
+    static float marked[EV * ED], want[EV * ED];
+    for (int t = 1; t <= 2; t++) {
+        rt_set_threads(t);
+        memset(want, 0, sizeof want);
+        nnl_embedding_dw_mm(dy, ids_b, w, want, EN, EV, ED, EK, NULL, NULL);
+        memset(marked, 0, sizeof marked);
+        memset(rows, 0, sizeof rows);
+        ctx.grad_gen = 0;
+        nnl_embedding_dw_mm(dy, ids, w, marked, EN, EV, ED, EK, rows, &ctx);
+        nnl_embedding_dw_mm(dy, ids_b, w, marked, EN, EV, ED, EK, rows, &ctx);
+        CHECK(!memcmp(marked, want, sizeof want), "embedding_dw_mm, %d threads: rows of the call before kept", t);
+        for (int i = 0; i < EV * ED; i++) marked[i] = 1e3f + (float)i;   /* written by a caller: */
+        ctx.grad_gen++;                                                 /* every row zeroed again */
+        nnl_embedding_dw_mm(dy, ids_b, w, marked, EN, EV, ED, EK, rows, &ctx);
+        CHECK(!memcmp(marked, want, sizeof want), "embedding_dw_mm, %d threads: written rows kept", t);
+    }
+    free(table); free(w); free(dy); free(y);
 }
 
 /* The tri hints on T x T products (k = T for the A hints, 32 for C_LOWER): A_LOWER / A_UPPER
@@ -181,6 +297,7 @@ int main(void)
                 test_views(ta, tb, NNL_TRI_C_LOWER, th);
             }
     test_embedding_dw();
+    test_embed_mm();
     printf("%s\n", failures ? "FAILED" : "ok");
     return failures != 0;
 }
