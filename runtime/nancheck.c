@@ -5,6 +5,7 @@
  * mode the parameters, optimizer state and step count put back as they were before the
  * step. What to do about it (stop, warn, count) is cli.c's business. */
 #include <math.h>
+#include <omp.h>
 #include <string.h>
 
 #include "rt_internal.h"
@@ -46,6 +47,48 @@ static int64_t first_bad(const float *x, int64_t n)
     return -1;
 }
 
+/* Whether x[0..n) holds a NaN or an Inf (all exponent bits set): the exponent field plus
+ * one carries into the sign bit exactly then. Two floats a 64-bit word (the low one's
+ * carry stops at bit 31), four words a round, no branch: the check of every step reads
+ * the gradients and the parameters at memory speed, where a test and a branch a value
+ * took 10% of the text LSTM's training run (2.7 M parameters, `perf record`). */
+static int any_bad(const float *x, int64_t n)
+{
+    const uint64_t exp = 0x7f8000007f800000ull, one = 0x0080000000800000ull;
+    uint64_t acc[4] = {0, 0, 0, 0};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int q = 0; q < 4; q++) {
+            uint64_t w;
+            memcpy(&w, x + i + 2 * q, sizeof w);
+            acc[q] |= (w & exp) + one;
+        }
+    uint64_t all = acc[0] | acc[1] | acc[2] | acc[3];
+    for (; i < n; i++) all |= !isfinite(x[i]) ? 0x80000000ull : 0;
+    return (all & 0x8000000080000000ull) != 0;
+}
+
+/* Whether every gradient and parameter value is finite, threads splitting each block. */
+static int all_finite(const NnlModel *m)
+{
+    const NnlModelDesc *d = m->d;
+    int64_t total = 0;
+    for (int k = 0; k < d->nparams; k++) total += 2 * d->params[k].size;
+    int nt = rt_threads_for((double)total, 1 << 18, INT64_MAX), bad = 0;
+    #pragma omp parallel num_threads(rt_threads()) reduction(|: bad) if (nt > 1)
+    {
+        for (int pass = 0; pass < 2; pass++) {
+            const float *block = m->arena + (pass == 0 ? d->grad_off : d->param_off);
+            for (int k = 0; k < d->nparams; k++) {
+                int64_t lo = 0, hi = d->params[k].size;
+                if (nt > 1) rt_share(d->params[k].size, nt, &lo, &hi);
+                if (lo < hi) bad |= any_bad(block + d->params[k].offset + lo, hi - lo);
+            }
+        }
+    }
+    return !bad;
+}
+
 /* "dense_1.W[3, 7] is nan" */
 static void describe(const NnlParam *p, const float *base, int64_t i, char *out, size_t len)
 {
@@ -66,6 +109,7 @@ int rt_nan_after(RtNanGuard *g, NnlModel *m, char *why, size_t len)
     if (g->mode == RT_NAN_IGNORE) return 0;
     const NnlModelDesc *d = m->d;
     float loss = m->arena[d->loss_off];
+    if (isfinite(loss) && all_finite(m)) return 0;   /* the common case, at memory speed */
     char what[256] = "";
     /* gradients first: a bad value follows from a bad gradient, not the other way */
     for (int pass = 0; pass < 2 && !what[0]; pass++) {

@@ -8,7 +8,11 @@
  *              checkpoint (skipping its optimizer tensors, checking the CRC of all), and
  *              refuses train_step with NNL_ERR_UNSUPPORTED
  *   evaluate: the row-weighted mean loss and the accuracy over batches of max_batch
- *   epoch order: a permutation, fixed by (seed, epoch) */
+ *   epoch order: a permutation, fixed by (seed, epoch)
+ *   the NaN guard (nancheck.c): finite values pass; a NaN, Inf or -Inf anywhere in a
+ *              gradient or a parameter (each word and tail position of its blocks of 8,
+ *              parameters of sizes that are no multiple of 8) is caught and named, on 1
+ *              and 2 threads */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,9 +92,69 @@ static void copy_prefix(const char *from, const char *to, long n, long flip)
     fclose(b);
 }
 
+/* rt_nan_after on parameters of 140,003 and 37 values (and their gradients: enough for
+ * two threads to split them): every bad value it must name, at positions covering the
+ * 64-bit words, the blocks of 8 and the tails of any_bad and the threads' halves. */
+static void test_nan_guard(void)
+{
+    enum { P0 = 140003, P1 = 37, NP = P0 + P1, NFIX = 2 * NP + 1 };
+    static const NnlParam ps[] = {
+        {.name = "big.W", .rank = 2, .shape = {7, 20001}, .offset = 0, .size = P0, .init = NNL_INIT_ZEROS},
+        {.name = "small.b", .rank = 1, .shape = {P1}, .offset = P0, .size = P1, .init = NNL_INIT_ZEROS},
+    };
+    NnlModelDesc d = make_desc(1);
+    d.params = ps;
+    d.nparams = 2;
+    d.nparam_floats = NP;
+    d.grad_off = NP;
+    d.state_off = 2 * NP;
+    d.state_floats = 0;
+    d.loss_off = 2 * NP;
+    d.fixed_floats = NFIX;
+    d.input_off = 0;   /* batch rows after the fixed block */
+    d.label_off = 2;
+    d.output_off = 3;
+    const char *why = NULL;
+    NnlModel *m = nnl_create(&d, 2, &why);
+    if (!m) {
+        CHECK(0, "nan guard: create: %s", why);
+        return;
+    }
+    RtNanGuard g;
+    char err[200], msg[400];
+    CHECK(rt_nan_guard_init(&g, m, RT_NAN_STOP, err, sizeof err) == 0, "nan guard init");
+    const float bad[3] = {NAN, INFINITY, -INFINITY};
+    const int64_t at[] = {0, 1, 6, 7, 8, 9, 15, 16, 70000, 70001, 70002, 70003, 139999, 140000, 140001,
+                          140002, 140003, 140004, 140010, 140038, 140039};
+    int missed = 0, named = 0, cases = 0;
+    for (int t = 1; t <= 2; t++) {
+        rt_set_threads(t);
+        for (int i = 0; i < 2 * NP; i++) m->arena[i] = 0.5f + (float)(i % 13);   /* params, then grads */
+        m->arena[2 * NP] = 1.0f;   /* the loss */
+        CHECK(rt_nan_after(&g, m, msg, sizeof msg) == 0, "finite values flagged (%d threads): %s", t, msg);
+        for (int blk = 0; blk < 2; blk++)
+            for (size_t q = 0; q < sizeof at / sizeof *at; q++)
+                for (int v = 0; v < 3; v++) {
+                    float *x = m->arena + (blk ? NP : 0) + at[q], keep = *x;
+                    *x = bad[v];
+                    msg[0] = 0;
+                    cases++;
+                    if (!rt_nan_after(&g, m, msg, sizeof msg)) missed++;
+                    else named += strstr(msg, at[q] < P0 ? "big.W[" : "small.b[") != NULL &&
+                                  strstr(msg, blk ? "the gradient of" : "the parameter") != NULL;
+                    *x = keep;
+                }
+    }
+    CHECK(missed == 0 && named == cases, "nan guard: %d of %d bad values missed, %d named", missed, cases, named);
+    rt_set_threads(0);
+    rt_nan_guard_free(&g);
+    nnl_destroy(m);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir)) return 1;
+    test_nan_guard();
     char path[256], cut[256];
     snprintf(path, sizeof path, "%s/tiny.safetensors", dir);
     snprintf(cut, sizeof cut, "%s/cut.safetensors", dir);
