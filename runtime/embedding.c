@@ -99,20 +99,22 @@ typedef struct Lookup {
     int64_t u;                    /* distinct ids */
 } Lookup;
 
-/* The distinct ids of ids (n) and scratch beside them; 0 without memory. */
+/* The distinct ids of ids (n) and scratch beside them (s_cols and t_cols floats a
+ * distinct id: there are at most min(n, v)); 0 without memory. */
 static int lookup_begin(Lookup *L, const float *ids, int64_t n, int64_t v, int64_t s_cols, int64_t t_cols)
 {
     if (look_map.cap < (size_t)v) look_map_ready = 0;
     L->map = (int32_t *)rt_scratch(&look_map, (size_t)v);   /* an int a float */
-    size_t ints = (size_t)(2 * n + (n + 3) / 4 + 15) / 16 * 16;   /* slot, uniq, first */
-    float *buf = rt_scratch(&look_buf, ints + (size_t)(n * (s_cols + t_cols)));
+    int64_t most = n < v ? n : v;
+    size_t ints = (size_t)(n + most + (n + 3) / 4 + 15) / 16 * 16;   /* slot, uniq, first */
+    float *buf = rt_scratch(&look_buf, ints + (size_t)(most * (s_cols + t_cols)));
     if (!L->map || !buf) return 0;
     for (; look_map_ready < v; look_map_ready++) L->map[look_map_ready] = -1;
     L->slot = (int32_t *)buf;
     L->uniq = L->slot + n;
-    L->first = (unsigned char *)(L->uniq + n);
+    L->first = (unsigned char *)(L->uniq + most);
     L->s = buf + ints;
-    L->t = L->s + n * s_cols;
+    L->t = L->s + most * s_cols;
     L->u = 0;
     for (int64_t i = 0; i < n; i++) {
         float id = ids[i];
