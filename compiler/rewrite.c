@@ -85,7 +85,9 @@ static void fold_lookup_products(Graph *g)
         Node *n = g->nodes.items[i];
         if (n->op != OP_MATMUL || n->nin != 2 || n->trans_a || n->trans_b) continue;
         Node *a = n->in[0], *w = n->in[1];
-        if (a->op != OP_GATHER || a->nuses != 1 || a->pinned || w->shape.rank != 2 || w->shape.batched) continue;
+        if (a->op != OP_GATHER || a->nuses != 1 || a->pinned || a == g->output || a == g->t_output ||
+            w->shape.rank != 2 || w->shape.batched)
+            continue;
         n->op = OP_EMBED_MM;
         n->nin = 3;
         n->in[0] = a->in[0];   /* the table and the ids pass from the lookup to n */
