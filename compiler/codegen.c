@@ -967,7 +967,7 @@ static void gen_loop_kernel(Cg *c, int index, Kernel *k)
 /* The update's operands, read at a kernel's entry: the parameter, gradient and state
  * blocks, and the scalars its formula needs (clip and c1, c2 NULL where unused). */
 typedef struct {
-    LLVMValueRef pp, gp, s1, s2, lr, clip, c1, c2;
+    LLVMValueRef pp, gp, s1, s2, lr, clip, c1, c2, flag;
 } UpdateArgs;
 
 static UpdateArgs update_args(Cg *c, Frame *f)
@@ -982,6 +982,8 @@ static UpdateArgs update_args(Cg *c, Frame *f)
     u.gp = LLVMBuildGEP2(b, c->f32, f->arena, &goff, 1, "grads");
     u.s1 = LLVMBuildGEP2(b, c->f32, f->arena, &s1off, 1, "m");
     u.s2 = LLVMBuildGEP2(b, c->f32, f->arena, &s2off, 1, "v");
+    LLVMValueRef foff = i64c(c, g->finite_off);
+    u.flag = LLVMBuildGEP2(b, c->f32, f->arena, &foff, 1, "finite");
     if (g->train.clip_norm > 0)
         u.clip = LLVMBuildLoad2(b, c->f32, LLVMBuildGEP2(b, c->f32, f->arena, &coff, 1, ""), "clip");
     if (o->kind == NNL_OPT_ADAM || o->kind == NNL_OPT_ADAMW) {
@@ -1021,8 +1023,36 @@ static LLVMValueRef update_store(Cg *c, LLVMValueRef v, LLVMValueRef p, LLVMValu
     return s;
 }
 
+/* Constant k in every lane of int32 vector type it. */
+static LLVMValueRef splat_i32(Cg *c, LLVMTypeRef it, LLVMValueRef k)
+{
+    unsigned n = LLVMGetVectorSize(it);
+    LLVMValueRef *v = malloc(n * sizeof *v);
+    if (!v) abort();
+    for (unsigned q = 0; q < n; q++) v[q] = k;
+    LLVMValueRef r = LLVMConstVector(v, n);
+    free(v);
+    return r;
+}
+
+/* x's bits (f32 or a vector of them) as int32, the sign bit set exactly where x is NaN
+ * or Inf: the exponent field plus one carries into it only when the field is all ones. */
+static LLVMValueRef nonfinite_bits(Cg *c, LLVMTypeRef t, LLVMValueRef x)
+{
+    bool vec = LLVMGetTypeKind(t) == LLVMVectorTypeKind;
+    LLVMTypeRef it = vec ? LLVMVectorType(c->i32, LLVMGetVectorSize(t)) : c->i32;
+    LLVMValueRef e = LLVMConstInt(c->i32, 0x7f800000u, 0), one = LLVMConstInt(c->i32, 0x00800000u, 0);
+    if (vec) {
+        e = splat_i32(c, it, e);
+        one = splat_i32(c, it, one);
+    }
+    LLVMValueRef bits = LLVMBuildBitCast(c->b, x, it, "");
+    return LLVMBuildAdd(c->b, LLVMBuildAnd(c->b, bits, e, ""), one, "");
+}
+
 /* The update of the elements at i, of type t (f32, or a vector of f32 for as many
- * elements); returns the store of the new parameters. Per element, with g scaled by the
+ * elements); returns the store of the new parameters, and in *bad nonfinite_bits of the
+ * gradient (as read) and of the new parameter, or'ed. Per element, with g scaled by the
  * clip factor when clipping:
  *   SGD:     g += wd p; v = mu v + g (momentum); p -= lr v
  *   Adam:    g += wd p; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
@@ -1030,13 +1060,13 @@ static LLVMValueRef update_store(Cg *c, LLVMValueRef v, LLVMValueRef p, LLVMValu
  *   AdamW:   Adam without the L2 term, and p -= lr wd p besides (decoupled)
  *   RMSprop: g += wd p; v = rho v + (1-rho) g^2; s = g / (sqrt(v) + eps);
  *            b = mu b + s (momentum); p -= lr b */
-static LLVMValueRef update_elems(Cg *c, const UpdateArgs *u, LLVMValueRef i, LLVMTypeRef t)
+static LLVMValueRef update_elems(Cg *c, const UpdateArgs *u, LLVMValueRef i, LLVMTypeRef t, LLVMValueRef *bad)
 {
     const NnlOptim *o = &c->g->train.optim;
     bool adam = o->kind == NNL_OPT_ADAM || o->kind == NNL_OPT_ADAMW, rms = o->kind == NNL_OPT_RMSPROP;
     LLVMBuilderRef b = c->b;
 #define K(v) lanes(c, t, f32c(c, (v)))
-    LLVMValueRef p = update_load(c, t, u->pp, i, "p"), gr = update_load(c, t, u->gp, i, "g");
+    LLVMValueRef p = update_load(c, t, u->pp, i, "p"), gr = update_load(c, t, u->gp, i, "g"), g0 = gr;
     if (u->clip) gr = LLVMBuildFMul(b, gr, lanes(c, t, u->clip), "");
     if (o->weight_decay != 0 && o->kind != NNL_OPT_ADAMW)
         gr = LLVMBuildFAdd(b, gr, LLVMBuildFMul(b, K(o->weight_decay), p, ""), "");
@@ -1070,19 +1100,54 @@ static LLVMValueRef update_elems(Cg *c, const UpdateArgs *u, LLVMValueRef i, LLV
         step = gr;
     }
 #undef K
-    return update_store(c, LLVMBuildFSub(b, p, LLVMBuildFMul(b, lanes(c, t, u->lr), step, ""), ""), u->pp, i);
+    LLVMValueRef np = LLVMBuildFSub(b, p, LLVMBuildFMul(b, lanes(c, t, u->lr), step, ""), "");
+    *bad = LLVMBuildOr(b, nonfinite_bits(c, t, g0), nonfinite_bits(c, t, np), "bad");
+    return update_store(c, np, u->pp, i);
+}
+
+/* An or of nonfinite_bits over a loop: acc, a slot in the kernel's entry block (a phi
+ * once LLVM promotes it, so the loop stays vectorizable), and at the end, where any
+ * value's sign bit is set, 1 stored to the update's flag (any thread may store it). */
+static LLVMValueRef flag_acc(Cg *c, LLVMTypeRef it)
+{
+    LLVMValueRef acc = LLVMBuildAlloca(c->b, it, "bad");
+    LLVMBuildStore(c->b, LLVMConstNull(it), acc);
+    return acc;
+}
+
+static void flag_or(Cg *c, LLVMTypeRef it, LLVMValueRef acc, LLVMValueRef bad)
+{
+    LLVMBuildStore(c->b, LLVMBuildOr(c->b, LLVMBuildLoad2(c->b, it, acc, ""), bad, ""), acc);
+}
+
+static void flag_report(Cg *c, LLVMValueRef fn, LLVMTypeRef it, LLVMValueRef acc, LLVMValueRef flag)
+{
+    LLVMValueRef v = LLVMBuildLoad2(c->b, it, acc, "");
+    if (LLVMGetTypeKind(it) == LLVMVectorTypeKind) v = intrinsic1t(c, "llvm.vector.reduce.or", it, v);
+    LLVMBasicBlockRef set = LLVMAppendBasicBlockInContext(c->cx, fn, "not_finite");
+    LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(c->cx, fn, "reported");
+    LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntSLT, v, i32c(c, 0), ""), set, done);
+    LLVMPositionBuilderAtEnd(c->b, set);
+    LLVMValueRef st = LLVMBuildStore(c->b, i32c(c, 1), flag);
+    LLVMSetOrdering(st, LLVMAtomicOrderingMonotonic);
+    LLVMSetAlignment(st, 4);
+    LLVMBuildBr(c->b, done);
+    LLVMPositionBuilderAtEnd(c->b, done);
 }
 
 /* The update kernel over [lo, hi) of the trainable block. */
 static LLVMValueRef gen_update_kernel(Cg *c, int index, Kernel *k)
 {
-    LLVMValueRef ctx, lo, hi;
+    LLVMValueRef ctx, lo, hi, bad;
     LLVMValueRef fn = new_kernel_fn(c, index, &ctx, &lo, &hi);
     Frame f = frame_load(c, ctx);
     UpdateArgs u = update_args(c, &f);
+    LLVMValueRef acc = flag_acc(c, c->i32);
     ForLoop fl = loop_begin(c, fn, lo, hi);
-    update_elems(c, &u, fl.i, c->f32);
+    update_elems(c, &u, fl.i, c->f32, &bad);
+    flag_or(c, c->i32, acc, bad);
     loop_end(c, &fl);
+    flag_report(c, fn, c->i32, acc, u.flag);
     LLVMBuildRetVoid(c->b);
     (void)k;
     return fn;
@@ -1117,15 +1182,18 @@ static LLVMValueRef gen_update_split_kernel(Cg *c, int index, LLVMValueRef scala
     LLVMValueRef e = LLVMBuildAdd(b, a, LLVMBuildMul(b, nvec, i64c(c, W), ""), "e");
     LLVMValueRef head[3] = {ctx, lo, a}, tail[3] = {ctx, e, hi};
     LLVMBuildCall2(b, c->kernel_fn_t, scalar, head, 3, "");
-    LLVMTypeRef vt = LLVMVectorType(c->f32, W);
+    LLVMTypeRef vt = LLVMVectorType(c->f32, W), it = LLVMVectorType(c->i32, W);
+    LLVMValueRef acc = flag_acc(c, it), bad;
     ForLoop fl = loop_begin(c, fn, i64c(c, 0), nvec);
     LLVMValueRef i = LLVMBuildAdd(b, a, LLVMBuildMul(b, fl.i, i64c(c, W), ""), "");
-    LLVMValueRef st = update_elems(c, &u, i, vt);
+    LLVMValueRef st = update_elems(c, &u, i, vt, &bad);
+    flag_or(c, it, acc, bad);
     LLVMSetAlignment(st, 4 * W);
     LLVMMetadataRef one = LLVMValueAsMetadata(i32c(c, 1));
     LLVMSetMetadata(st, LLVMGetMDKindIDInContext(c->cx, "nontemporal", 11),
                     LLVMMetadataAsValue(c->cx, LLVMMDNodeInContext2(c->cx, &one, 1)));
     loop_end(c, &fl);
+    flag_report(c, fn, it, acc, u.flag);
     LLVMBuildCall2(b, c->kernel_fn_t, scalar, tail, 3, "");
     LLVMBuildRetVoid(b);
     return fn;
@@ -1716,6 +1784,8 @@ static void gen_kernel(Cg *c, int index, Kernel *k)
         LLVMValueRef body = gen_update_kernel(c, index, k);
         LLVMValueRef split = gen_update_split_kernel(c, index, body);
         c->launch[index] = new_launcher(c, index, &f);
+        LLVMValueRef foff = i64c(c, c->g->finite_off);   /* the kernels set it where not finite */
+        LLVMBuildStore(c->b, i32c(c, 0), LLVMBuildGEP2(c->b, c->f32, f.arena, &foff, 1, ""));
         if (c->g->train.clip_norm > 0) gen_clip(c, &f);
         launch_update(c, &f, body, split);
         /* packed copies of parameters (nnl_sgemm_kept) are stale from here */
@@ -1920,8 +1990,9 @@ static void gen_desc(Cg *c)
         i64c(c, g->state_off), i64c(c, g->state_floats),
         train_const(c, &g->train),
         i32c(c, g->kernels.len), NULL, NULL, NULL,
+        i64c(c, trains ? g->finite_off : 0), i64c(c, trains ? g->ntrain_floats : 0),
     };
-    kernel_table(c, &v[sizeof v / sizeof *v - 3]);
+    kernel_table(c, &v[sizeof v / sizeof *v - 5]);
     LLVMValueRef init = cstruct(c, v, sizeof v / sizeof *v);
     c->desc = LLVMAddGlobal(c->m, LLVMTypeOf(init), sym(c, "desc"));
     LLVMSetInitializer(c->desc, init);

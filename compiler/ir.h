@@ -221,6 +221,8 @@ typedef struct Graph {
             state_off, state_floats, loss_off;
     int64_t ntrain_floats;  /* the trainable prefix of the parameter block */
     int64_t clip_off;       /* the update's gradient scale, when clip_norm > 0 */
+    int64_t finite_off;     /* the update's flag (an int32): not 0 when a trainable gradient
+                               or a new parameter value was NaN or Inf; 0 when no update */
     /* from the source */
     const char *model_name, *source;
     Span model_span;

@@ -131,6 +131,9 @@ void plan_graph(Graph *g)
     /* the clip factor the update reads: one float, when clipping */
     g->clip_off = g->state_off + g->state_floats;
     int64_t fixed_base = g->clip_off + (ir_trains(g) && g->train.clip_norm > 0 ? ALIGN : 0);
+    /* the update's finiteness flag (runtime/nancheck.c reads it after a training step) */
+    g->finite_off = ir_trains(g) ? fixed_base : 0;
+    fixed_base += ir_trains(g) ? ALIGN : 0;
     for (int i = 0; i < g->params.len; i++) {
         ParamInfo *p = g->params.items[i];
         p->node->off = g->param_off + p->offset;

@@ -1,5 +1,6 @@
 /* nancheck.c — training's guard against NaN and Inf (--nan=stop|skip|ignore). In: an
- * instance before and after a train step. Out: whether the loss, the gradients and the
+ * instance before and after a train step (whose update flags a value that was not finite:
+ * NnlModelDesc.finite_off). Out: whether the loss, the gradients and the
  * parameters are finite and, when not, a message naming the first parameter (in the
  * descriptor's order, gradients before values) and the element that went bad; in skip
  * mode the parameters, optimizer state and step count put back as they were before the
@@ -68,12 +69,26 @@ static int any_bad(const float *x, int64_t n)
     return (all & 0x8000000080000000ull) != 0;
 }
 
-/* Whether every gradient and parameter value is finite, threads splitting each block. */
+/* Whether a parameter's values lie in the trained block that the update's flag covers. */
+static int flagged(const NnlModelDesc *d, const NnlParam *p)
+{
+    return d->finite_off > 0 && p->offset + p->size <= d->ntrain_floats;
+}
+
+/* Whether every gradient and parameter value is finite after a training step: the
+ * update's flag for the trained parameters (it saw every gradient and new value go by),
+ * the others (batch norm's running statistics) read, threads splitting each block. */
 static int all_finite(const NnlModel *m)
 {
     const NnlModelDesc *d = m->d;
+    if (d->finite_off > 0) {
+        int32_t flag;
+        memcpy(&flag, m->arena + d->finite_off, sizeof flag);
+        if (flag) return 0;
+    }
     int64_t total = 0;
-    for (int k = 0; k < d->nparams; k++) total += 2 * d->params[k].size;
+    for (int k = 0; k < d->nparams; k++) total += flagged(d, &d->params[k]) ? 0 : 2 * d->params[k].size;
+    if (!total) return 1;
     int nt = rt_threads_for((double)total, 1 << 18, INT64_MAX), bad = 0;
     #pragma omp parallel num_threads(rt_threads()) reduction(|: bad) if (nt > 1)
     {
@@ -81,6 +96,7 @@ static int all_finite(const NnlModel *m)
             const float *block = m->arena + (pass == 0 ? d->grad_off : d->param_off);
             for (int k = 0; k < d->nparams; k++) {
                 int64_t lo = 0, hi = d->params[k].size;
+                if (flagged(d, &d->params[k])) continue;
                 if (nt > 1) rt_share(d->params[k].size, nt, &lo, &hi);
                 if (lo < hi) bad |= any_bad(block + d->params[k].offset + lo, hi - lo);
             }

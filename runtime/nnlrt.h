@@ -16,9 +16,9 @@ extern "C" {
 
 /* Bumped whenever a struct below or a kernel signature changes. Generated objects store
  * the version they were built for in NnlModelDesc.abi_version; nnl_create refuses others.
- * (14: nnl_reduce_sum_pro; 13: nnl_conv2d_ep, nnl_conv2d_dx_ep; 12: nnl_layer_norm_rows_dx_ep's sums; 11: the row kernels' epilogues, nnl_*_rows_ep; 10: NnlCtx.entry, nnl_conv2d_maxpool; 9: nnl_layer_norm_rows_dx's gamma; 8:
+ * (15: NnlModelDesc.finite_off, ntrain_floats; 14: nnl_reduce_sum_pro; 13: nnl_conv2d_ep, nnl_conv2d_dx_ep; 12: nnl_layer_norm_rows_dx_ep's sums; 11: the row kernels' epilogues, nnl_*_rows_ep; 10: NnlCtx.entry, nnl_conv2d_maxpool; 9: nnl_layer_norm_rows_dx's gamma; 8:
  * nnl_sgemm_batched[_ep]'s tri, nnl_softmax_rows_dx.) */
-#define NNL_ABI_VERSION 14
+#define NNL_ABI_VERSION 15
 #define NNL_MAX_RANK 8
 
 /* ===== the context every generated function receives ===== */
@@ -391,6 +391,12 @@ typedef struct NnlModelDesc {
     const NnlStepFn *kernels;
     const char *const *kernel_desc;
     const unsigned char *kernel_entries;
+
+    /* train_step's update sets the int32 at arena float finite_off (fixed region) to 1
+     * where a gradient or a new value of the first ntrain_floats of the parameter block
+     * (the trained parameters; buffers follow) is NaN or Inf, else 0; finite_off 0: no
+     * such flag (runtime/nancheck.c then reads every value). */
+    int64_t finite_off, ntrain_floats;
 } NnlModelDesc;
 
 /* The learning rate of the step after `step` steps taken, in epoch `epoch` (0-based) of
