@@ -95,7 +95,7 @@ static __thread int64_t look_map_ready;   /* ints of look_map set to -1 */
 typedef struct Lookup {
     int32_t *map, *slot, *uniq;   /* map: a table row's slot, -1 where none */
     unsigned char *first;         /* 1 where a position holds its id first */
-    float *s, *t;                 /* n x s_cols, n x t_cols floats */
+    float *s, *t;                 /* min(n, v) x s_cols, min(n, v) x t_cols floats */
     int64_t u;                    /* distinct ids */
 } Lookup;
 
