@@ -13,6 +13,34 @@
 
 #include "rt_internal.h"
 
+/* dw's rows [lo, hi) zeroed: all of them, or with `touched` and not `all` only the rows
+ * it marks (the others are zero from before); the marks cleared. */
+static void clear_rows(float *dw, int64_t d, int64_t lo, int64_t hi, int all, unsigned char *touched)
+{
+    if (!touched || all) {
+        memset(dw + lo * d, 0, sizeof(float) * (size_t)((hi - lo) * d));
+        if (touched) memset(touched + lo, 0, (size_t)(hi - lo));
+        return;
+    }
+    for (int64_t r = lo; r < hi; r++)
+        if (touched[r]) {
+            memset(dw + r * d, 0, sizeof(float) * (size_t)d);
+            touched[r] = 0;
+        }
+}
+
+/* The marks of `rows` (4 + ceil(v/4) floats of the arena, zero at first): the generation
+ * of the gradients the call before saw (8 bytes, then 8 unused), then a byte a table row,
+ * 1 where that call wrote it. Whether every row must be zeroed (the gradients were
+ * handed out for writing since: ctx->grad_gen moved), the generation then kept. */
+static int marks_stale(float *rows, const NnlCtx *ctx)
+{
+    uint64_t gen;
+    memcpy(&gen, rows, sizeof gen);
+    memcpy(rows, &ctx->grad_gen, sizeof gen);
+    return gen != ctx->grad_gen;
+}
+
 /* dw's rows [lo, hi): zeroed, then every dy row whose id falls in them added. With
  * `touched` (nnl_embedding_dw_rows), only the rows it marks are zeroed unless `all`, and
  * the rows added to are marked: the rows outside the marks are zero from before. */
@@ -20,16 +48,7 @@ static void rows_dw(const float *dy, const float *ids, float *dw, int64_t n, int
                     int64_t lo, int64_t hi, int all, unsigned char *touched)
 {
     if (hi <= lo) return;
-    if (!touched || all) {
-        memset(dw + lo * d, 0, sizeof(float) * (hi - lo) * d);
-        if (touched) memset(touched + lo, 0, (size_t)(hi - lo));
-    } else {
-        for (int64_t r = lo; r < hi; r++)
-            if (touched[r]) {
-                memset(dw + r * d, 0, sizeof(float) * d);
-                touched[r] = 0;
-            }
-    }
+    clear_rows(dw, d, lo, hi, all, touched);
     for (int64_t i = 0; i < n; i++) {
         float id = ids[i];
         if (!(id >= (float)lo && id < (float)hi)) continue;   /* also outside [0, v) */
@@ -62,12 +81,7 @@ void nnl_embedding_dw_rows(const float *dy, const float *ids, float *dw, int64_t
                            int64_t d, float *rows, const NnlCtx *ctx)
 {
     if (v <= 0 || d <= 0) return;
-    /* rows: the generation of the gradients it last saw (8 bytes, then 8 unused), then a
-     * byte a table row, 1 where the last call wrote it */
-    uint64_t gen;
-    memcpy(&gen, rows, sizeof gen);
-    embedding_dw(dy, ids, dw, n, v, d, gen != ctx->grad_gen, (unsigned char *)(rows + 4));
-    memcpy(rows, &ctx->grad_gen, sizeof gen);
+    embedding_dw(dy, ids, dw, n, v, d, marks_stale(rows, ctx), (unsigned char *)(rows + 4));
 }
 
 void nnl_embedding_dw(const float *dy, const float *ids, float *dw, int64_t n, int64_t v,
@@ -245,16 +259,7 @@ void nnl_embed_wt(const float *table, const float *ids, const float *dy, float *
 static void put_rows(float *dw, int64_t d, int64_t lo, int64_t hi, int all, unsigned char *touched,
                      const Lookup *L, const float *p)
 {
-    if (!touched || all) {
-        memset(dw + lo * d, 0, sizeof(float) * (size_t)((hi - lo) * d));
-        if (touched) memset(touched + lo, 0, (size_t)(hi - lo));
-    } else {
-        for (int64_t r = lo; r < hi; r++)
-            if (touched[r]) {
-                memset(dw + r * d, 0, sizeof(float) * (size_t)d);
-                touched[r] = 0;
-            }
-    }
+    clear_rows(dw, d, lo, hi, all, touched);
     for (int64_t q = 0; L && q < L->u; q++) {
         int64_t r = L->uniq[q];
         if (r < lo || r >= hi) continue;
@@ -306,12 +311,6 @@ void nnl_embedding_dw_mm(const float *dy, const float *ids, const float *w, floa
                          int64_t d, int64_t k, float *rows, const NnlCtx *ctx)
 {
     if (v <= 0 || d <= 0) return;
-    if (!rows) {
-        embed_dw_mm(dy, ids, w, dw, n, v, d, k, 1, NULL);
-        return;
-    }
-    uint64_t gen;   /* as nnl_embedding_dw_rows */
-    memcpy(&gen, rows, sizeof gen);
-    embed_dw_mm(dy, ids, w, dw, n, v, d, k, gen != ctx->grad_gen, (unsigned char *)(rows + 4));
-    memcpy(rows, &ctx->grad_gen, sizeof gen);
+    if (!rows) embed_dw_mm(dy, ids, w, dw, n, v, d, k, 1, NULL);
+    else embed_dw_mm(dy, ids, w, dw, n, v, d, k, marks_stale(rows, ctx), (unsigned char *)(rows + 4));
 }
