@@ -108,9 +108,12 @@ static __thread int64_t look_map_ready;   /* ints of look_map set to -1 */
 
 typedef struct Lookup {
     int32_t *map, *slot, *uniq;   /* map: a table row's slot, -1 where none */
+    int32_t *head, *next;         /* lookup_chains: a slot's first position, a position's
+                                     next one of the same slot (-1: none) */
     unsigned char *first;         /* 1 where a position holds its id first */
     float *s, *t;                 /* min(n, v) x s_cols, min(n, v) x t_cols floats */
     int64_t u;                    /* distinct ids */
+    int64_t bad;                  /* positions whose id is outside the table */
 } Lookup;
 
 /* The distinct ids of ids (n) and scratch beside them (s_cols and t_cols floats a
@@ -120,21 +123,28 @@ static int lookup_begin(Lookup *L, const float *ids, int64_t n, int64_t v, int64
     if (look_map.cap < (size_t)v) look_map_ready = 0;
     L->map = (int32_t *)rt_scratch(&look_map, (size_t)v);   /* an int a float */
     int64_t most = n < v ? n : v;
-    size_t ints = (size_t)(n + most + (n + 3) / 4 + 15) / 16 * 16;   /* slot, uniq, first */
+    /* slot, uniq, head, next, first */
+    size_t ints = (size_t)(2 * n + 2 * most + (n + 3) / 4 + 15) / 16 * 16;
     float *buf = rt_scratch(&look_buf, ints + (size_t)(most * (s_cols + t_cols)));
     if (!L->map || !buf) return 0;
     for (; look_map_ready < v; look_map_ready++) L->map[look_map_ready] = -1;
     L->slot = (int32_t *)buf;
     L->uniq = L->slot + n;
-    L->first = (unsigned char *)(L->uniq + most);
+    L->head = L->uniq + most;
+    L->next = L->head + most;
+    L->first = (unsigned char *)(L->next + n);
     L->s = buf + ints;
     L->t = L->s + most * s_cols;
     L->u = 0;
+    L->bad = 0;
     for (int64_t i = 0; i < n; i++) {
         float id = ids[i];
         L->first[i] = 0;
         L->slot[i] = -1;
-        if (!(id >= 0.0f && id < (float)v)) continue;   /* also NaN */
+        if (!(id >= 0.0f && id < (float)v)) {   /* also NaN */
+            L->bad++;
+            continue;
+        }
         int64_t r = (int64_t)id;
         if (L->map[r] < 0) {
             L->map[r] = (int32_t)L->u;
@@ -144,6 +154,18 @@ static int lookup_begin(Lookup *L, const float *ids, int64_t n, int64_t v, int64
         L->slot[i] = L->map[r];
     }
     return 1;
+}
+
+/* head and next: each distinct id's positions in order, as a chain. */
+static void lookup_chains(Lookup *L, int64_t n)
+{
+    for (int64_t q = 0; q < L->u; q++) L->head[q] = -1;
+    for (int64_t i = n - 1; i >= 0; i--) {   /* from the last: head[q], the earliest so far */
+        int32_t q = L->slot[i];
+        if (q < 0) continue;
+        L->next[i] = L->head[q];
+        L->head[q] = (int32_t)i;
+    }
 }
 
 static void lookup_end(Lookup *L)
@@ -181,22 +203,31 @@ static void lookup_sums(const Lookup *L, const float *dy, int64_t n, int64_t k)
     }
 }
 
-/* t (u x d) = the distinct ids' rows of table. */
-static void lookup_rows(const Lookup *L, const float *table, int64_t d, float *t)
-{
-    for (int64_t q = 0; q < L->u; q++) memcpy(t + q * d, table + (int64_t)L->uniq[q] * d, sizeof(float) * (size_t)d);
-}
+/* The product's epilogue (gemm.c runs it on each block of P as soon as the block is
+ * final, while it is in cache): the block's part of each position's row of y copied
+ * from it, along the slot's chain of positions, then the caller's epilogue over those
+ * elements of y. The flat range [lo, hi) of P is one row's columns or whole rows. */
+typedef struct Spread {
+    const Lookup *L;
+    const float *p;
+    float *y;
+    int64_t k;
+    NnlKernelFn ep;
+    const NnlCtx *ep_ctx;
+} Spread;
 
-/* y's rows [lo, hi) from p (u x k) by slot (zeros for ids outside the table), then ep
- * over them. */
-static void spread_rows(const Lookup *L, const float *p, float *y, int64_t k, int64_t lo, int64_t hi,
-                        NnlKernelFn ep, const NnlCtx *ep_ctx)
+static void spread_block(const NnlCtx *ctx, int64_t lo, int64_t hi)
 {
-    for (int64_t i = lo; i < hi; i++) {
-        if (L->slot[i] < 0) memset(y + i * k, 0, sizeof(float) * (size_t)k);
-        else memcpy(y + i * k, p + (int64_t)L->slot[i] * k, sizeof(float) * (size_t)k);
+    const Spread *s = (const Spread *)(const void *)ctx;
+    int64_t k = s->k;
+    while (lo < hi) {
+        int64_t q = lo / k, j0 = lo - q * k, j1 = hi - q * k < k ? hi - q * k : k;
+        for (int32_t i = s->L->head[q]; i >= 0; i = s->L->next[i]) {
+            memcpy(s->y + i * k + j0, s->p + lo, sizeof(float) * (size_t)(j1 - j0));
+            if (s->ep) s->ep(s->ep_ctx, i * k + j0, i * k + j1);
+        }
+        lo += j1 - j0;
     }
-    if (ep) ep(ep_ctx, lo * k, hi * k);
 }
 
 void nnl_embed_mm(const float *table, const float *ids, const float *w, float *y, int64_t n, int64_t v,
@@ -204,7 +235,7 @@ void nnl_embed_mm(const float *table, const float *ids, const float *w, float *y
 {
     if (n <= 0 || k <= 0) return;
     Lookup L;
-    if (!lookup_begin(&L, ids, n, v, 0, d + k)) {   /* a product a position */
+    if (!lookup_begin(&L, ids, n, v, 0, k)) {   /* a product a position */
         for (int64_t i = 0; i < n; i++) {
             float id = ids[i];
             if (id >= 0.0f && id < (float)v && d > 0)
@@ -214,19 +245,16 @@ void nnl_embed_mm(const float *table, const float *ids, const float *w, float *y
         if (ep) ep(ep_ctx, 0, n * k);
         return;
     }
-    float *t = L.t, *p = L.t + L.u * d;
-    lookup_rows(&L, table, d, t);
-    if (L.u > 0) nnl_sgemm(0, 0, L.u, k, d, 1.0f, t, d, w, k, 0.0f, p, k);
-    int nt = rt_threads_for((double)n * k, 1 << 15, n);
-    if (nt <= 1) {
-        spread_rows(&L, p, y, k, 0, n, ep, ep_ctx);
-    } else {
-        #pragma omp parallel num_threads(rt_threads())
-        {
-            int64_t lo, hi;
-            rt_share(n, nt, &lo, &hi);
-            if (lo < hi) spread_rows(&L, p, y, k, lo, hi, ep, ep_ctx);
+    for (int64_t i = 0; L.bad > 0 && i < n; i++)   /* ids outside the table: zeros */
+        if (L.slot[i] < 0) {
+            memset(y + i * k, 0, sizeof(float) * (size_t)k);
+            if (ep) ep(ep_ctx, i * k, (i + 1) * k);
         }
+    if (L.u > 0) {
+        lookup_chains(&L, n);
+        Spread sp = {&L, L.t, y, k, ep, ep_ctx};
+        nnl_sgemm_rows(0, 0, L.u, k, d, 1.0f, table, d, L.uniq, w, k, 0.0f, L.t, spread_block,
+                       (const NnlCtx *)(const void *)&sp);
     }
     lookup_end(&L);
 }
@@ -236,7 +264,7 @@ void nnl_embed_wt(const float *table, const float *ids, const float *dy, float *
 {
     if (d <= 0 || k <= 0) return;
     Lookup L;
-    if (n <= 0 || !lookup_begin(&L, ids, n, v, k, d)) {   /* an outer product a position */
+    if (n <= 0 || !lookup_begin(&L, ids, n, v, k, 0)) {   /* an outer product a position */
         memset(dw, 0, sizeof(float) * (size_t)(d * k));
         for (int64_t i = 0; i < n; i++) {
             float id = ids[i];
@@ -248,8 +276,7 @@ void nnl_embed_wt(const float *table, const float *ids, const float *dy, float *
         return;
     }
     lookup_sums(&L, dy, n, k);
-    lookup_rows(&L, table, d, L.t);
-    if (L.u > 0) nnl_sgemm(1, 0, d, k, L.u, 1.0f, L.t, d, L.s, k, 0.0f, dw, k);
+    if (L.u > 0) nnl_sgemm_rows(1, 0, d, k, L.u, 1.0f, table, d, L.uniq, L.s, k, 0.0f, dw, NULL, NULL);
     else memset(dw, 0, sizeof(float) * (size_t)(d * k));
     lookup_end(&L);
 }

@@ -281,14 +281,20 @@ static void kernel_b(int64_t kc, const float *restrict pa, int64_t ldpa, int ar,
 
 /* ---- packing ---- */
 
-/* `rows` rows of `len` floats, src + p * ld each, cut into panels of W columns as the
- * microkernel reads them: dst[panel][p][W], the last panel zero-padded. The source is
- * read row by row as it lies (not down a column of panels, rows KBs apart); W is a
- * constant where this is inlined, so each piece is copied in registers, not by a call. */
+/* `rows` rows of `len` floats, src + p * ld each (src + map[p] ld with a row map), cut
+ * into panels of W columns as the microkernel reads them: dst[panel][p][W], the last
+ * panel zero-padded. The source is read row by row as it lies (not down a column of
+ * panels, rows KBs apart); W is a constant where this is inlined, so each piece is
+ * copied in registers, not by a call. */
 static inline __attribute__((always_inline))
-void pack_rows(const int W, const float *src, int64_t ld, int64_t rows, int64_t len, float *restrict dst)
+void pack_rows(const int W, const float *base, int64_t ld, const int32_t *map, int64_t rows, int64_t len,
+               float *restrict dst)
 {
-    for (int64_t p = 0; p < rows; p++, src += ld) {
+    enum { AHEAD = 8 };   /* rows through a map are scattered: ask for the row AHEAD on */
+    for (int64_t p = 0; p < rows; p++) {
+        const float *src = base + (map ? (int64_t)map[p] : p) * ld;
+        if (map && p + AHEAD < rows)
+            for (int64_t j = 0; j < len; j += 16) __builtin_prefetch(base + (int64_t)map[p + AHEAD] * ld + j);
         float *d = dst + p * W;
         int64_t j = 0;
         for (; j + W <= len; j += W, d += W * rows) memcpy(d, src + j, sizeof(float) * W);
@@ -300,18 +306,26 @@ void pack_rows(const int W, const float *src, int64_t ld, int64_t rows, int64_t 
     }
 }
 
+/* The row of A (as stored: op(A)'s rows, or its columns where transposed) numbered r:
+ * a + r lda, or with a row map a + arow[r] lda (gather-free lookups: nnl_sgemm_rows). */
+static const float *a_row(const float *a, int64_t lda, const int32_t *arow, int64_t r)
+{
+    return a + (arow ? (int64_t)arow[r] : r) * lda;
+}
+
 /* op(A)[i0:i0+mc, p0:p0+kc] -> panels of MR rows: dst[panel][p][MR], zero-padded. */
-static void pack_a(int ta, const float *a, int64_t lda, int64_t i0, int64_t mc,
+static void pack_a(int ta, const float *a, int64_t lda, const int32_t *arow, int64_t i0, int64_t mc,
                    int64_t p0, int64_t kc, float *restrict dst)
 {
-    if (ta) {          /* A(i, p) = a[p * lda + i] */
-        pack_rows(MR, a + p0 * lda + i0, lda, kc, mc, dst);
+    if (ta) {          /* A(i, p) = a[p * lda + i] (a[arow[p] * lda + i]) */
+        if (arow) pack_rows(MR, a + i0, lda, arow + p0, kc, mc, dst);
+        else pack_rows(MR, a + p0 * lda + i0, lda, NULL, kc, mc, dst);
         return;
     }
     for (int64_t ir = 0; ir < mc; ir += MR, dst += MR * kc) {   /* A(i, p) = a[i * lda + p] */
         int mr = mc - ir < MR ? (int)(mc - ir) : MR;
         const float *rows[MR];
-        for (int i = 0; i < MR; i++) rows[i] = a + (i0 + ir + (i < mr ? i : 0)) * lda + p0;
+        for (int i = 0; i < MR; i++) rows[i] = a_row(a, lda, arow, i0 + ir + (i < mr ? i : 0)) + p0;
         int64_t p = 0;
 #if defined(RT_VEC)
         /* VL values of p at a time: MR rows loaded (zeros past the last row of a ragged
@@ -341,8 +355,8 @@ static void pack_b(int tb, const float *b, int64_t ldb, int64_t p0, int64_t kc,
                    int64_t j0, int64_t nc, int w, float *restrict dst)
 {
     if (!tb) {         /* B(p, j) = b[p * ldb + j] */
-        if (w == NR) pack_rows(NR, b + p0 * ldb + j0, ldb, kc, nc, dst);
-        else pack_rows(NR_THIN, b + p0 * ldb + j0, ldb, kc, nc, dst);
+        if (w == NR) pack_rows(NR, b + p0 * ldb + j0, ldb, NULL, kc, nc, dst);
+        else pack_rows(NR_THIN, b + p0 * ldb + j0, ldb, NULL, kc, nc, dst);
         return;
     }
     for (int64_t jr = 0; jr < nc; jr += w, dst += w * kc) {   /* B(p, j) = b[j * ldb + p] */
@@ -422,7 +436,7 @@ static void epi_run(const Epi *e, int64_t i0, int64_t i1, int64_t j0, int64_t j1
  * zeros, so C is the same). Attention's causal products, 64 x 64 a head. kb: all of
  * op(B) packed before (kept_b), kb_npad its columns padded to NR, or NULL. */
 static int gemm_packed(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha,
-                       const float *a, int64_t lda, const float *b, int64_t ldb,
+                       const float *a, int64_t lda, const int32_t *arow, const float *b, int64_t ldb,
                        float beta, float *c, int64_t ldc, const Epi *e, int64_t row0, int64_t col0,
                        int tri, const float *kb, int64_t kb_npad)
 {
@@ -436,14 +450,14 @@ static int gemm_packed(int ta, int tb, int64_t m, int64_t n, int64_t k, float al
     if (!pa) return -1;
     float *pb = pa + a_floats;
     int direct_b = !kb && IN_PLACE && !tb && w == NR && (m <= DIRECT_B_ROWS || k * n <= DIRECT_B_FLOATS);
-    int direct_a = IN_PLACE && ta && w == NR && m * k <= DIRECT_B_FLOATS;   /* A as small */
+    int direct_a = IN_PLACE && !arow && ta && w == NR && m * k <= DIRECT_B_FLOATS;   /* A as small */
     /* A's rows read in place where few rows meet at most 64 columns (attention's
      * per-head products: 64 x 64 x 32, 64 x 32 x 64), whose packing was a third of their
      * time; the microkernel broadcasts each row's k step from the row itself. Wider
      * products reuse a packed panel across their columns and gained nothing. char GPT's
      * batched products 11.8 -> 10.7 ms a step, batch-1 69 -> 54 us (one thread); on Zen
      * 3's AVX2 64x64x32 60 -> 71 GFLOP/s, 64x32x64 63 -> 89. */
-    int rows_a = IN_PLACE && !ta && w == NR && m <= ROWS_A && n <= 64;
+    int rows_a = IN_PLACE && !arow && !ta && w == NR && m <= ROWS_A && n <= 64;
     int pf_c = kc_max >= PREFETCH_C_MIN_K && m * n >= PREFETCH_C_FLOATS;
     if (w != NR) tri = NNL_TRI_NONE;   /* the thin kernel has no k offsets */
     /* The microtiles of a block in the order C lies in memory (a row panel across all
@@ -466,7 +480,7 @@ static int gemm_packed(int ta, int tb, int64_t m, int64_t n, int64_t k, float al
             else if (!direct_b) pack_b(tb, b, ldb, pc, kc, jc, nc, w, pb);
             for (int64_t ic = 0; ic < m; ic += mc_max) {
                 int64_t mc = m - ic < mc_max ? m - ic : mc_max;
-                if (!direct_a && !rows_a) pack_a(ta, a, lda, ic, mc, pc, kc, pa);
+                if (!direct_a && !rows_a) pack_a(ta, a, lda, arow, ic, mc, pc, kc, pa);
                 int64_t n_jr = ceil_div(nc, w), n_ir = ceil_div(mc, MR);
                 for (int64_t t = 0; t < n_jr * n_ir; t++) {
                     int64_t jr = (rows_first ? t % n_jr : t / n_ir) * w, ir = (rows_first ? t / n_jr : t % n_ir) * MR;
@@ -679,7 +693,7 @@ static int gemm_packed_t(int ta, int tb, int64_t m, int64_t n, int64_t k, float 
     int direct = IN_PLACE && ta;    /* op(A)^T's rows are A's rows: read in place */
     for (int64_t pc = 0; pc < k; pc += kc_max) {
         int64_t kc = k - pc < kc_max ? k - pc : kc_max;
-        pack_a(!tb, b, ldb, 0, n, pc, kc, pa + pc * npad);
+        pack_a(!tb, b, ldb, NULL, 0, n, pc, kc, pa + pc * npad);
     }
     for (int64_t jr = 0; jr < m; jr += NR) {          /* NR rows of C */
         int nr = m - jr < NR ? (int)(m - jr) : NR;
@@ -906,6 +920,23 @@ static void gemm_simple(int ta, int tb, int64_t i0, int64_t i1, int64_t j0, int6
     }
 }
 
+/* gemm_simple's plain loop for an A read through a row map (nnl_sgemm_rows): the
+ * product's fallback where pack buffers cannot be allocated, and tiny products. */
+static void gemm_mapped(int ta, int tb, int64_t i0, int64_t i1, int64_t j0, int64_t j1, int64_t k, float alpha,
+                        const float *a, int64_t lda, const int32_t *arow, const float *b, int64_t ldb,
+                        float beta, float *c, int64_t ldc)
+{
+    for (int64_t i = i0; i < i1; i++)
+        for (int64_t j = j0; j < j1; j++) {
+            float acc = 0.0f;
+            for (int64_t p = 0; p < k; p++)
+                acc += (ta ? a_row(a, lda, arow, p)[i] : a_row(a, lda, arow, i)[p]) *
+                       (tb ? b[j * ldb + p] : b[p * ldb + j]);
+            float *cij = c + i * ldc + j;
+            *cij = beta == 0.0f ? alpha * acc : alpha * acc + beta * *cij;
+        }
+}
+
 static void scale_c(int64_t m, int64_t n, float beta, float *c, int64_t ldc)
 {
     for (int64_t i = 0; i < m; i++)
@@ -927,14 +958,15 @@ static const float *tb_offset(int tb, const float *b, int64_t ldb, int64_t j0)
 /* C = alpha op(A) op(B) + beta C on this thread alone; simple, tc and thin as gemm_run
  * decided them for the whole product. */
 static void gemm_serial(int simple, int tc, int thin, int trans_a, int trans_b, int64_t m, int64_t n,
-                        int64_t k, float alpha, const float *a, int64_t lda, const float *b,
-                        int64_t ldb, float beta, float *c, int64_t ldc, const Epi *e, int tri,
+                        int64_t k, float alpha, const float *a, int64_t lda, const int32_t *arow,
+                        const float *b, int64_t ldb, float beta, float *c, int64_t ldc, const Epi *e, int tri,
                         const float *kb, int64_t kb_npad)
 {
     if (simple || (tc ? gemm_packed_t(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, e, 0, 0)
-                      : gemm_packed(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, e, 0, 0,
+                      : gemm_packed(trans_a, trans_b, m, n, k, alpha, a, lda, arow, b, ldb, beta, c, ldc, e, 0, 0,
                                     tri, kb, kb_npad)) < 0) {
-        gemm_simple(trans_a, trans_b, 0, m, 0, n, k, alpha, a, lda, b, ldb, beta, c, ldc, thin);
+        if (arow) gemm_mapped(trans_a, trans_b, 0, m, 0, n, k, alpha, a, lda, arow, b, ldb, beta, c, ldc);
+        else gemm_simple(trans_a, trans_b, 0, m, 0, n, k, alpha, a, lda, b, ldb, beta, c, ldc, thin);
         epi_run(e, 0, m, 0, n);
     }
 }
@@ -947,14 +979,17 @@ static void gemm_serial(int simple, int tc, int thin, int trans_a, int trans_b, 
  * from the other core and leave A's lines in both caches, so that the next kernel writing
  * them waits on invalidations (see PERFORMANCE.md's findings). */
 static void gemm_split_k(int simple, int tc, int thin, int64_t m, int64_t n, int64_t k, float alpha,
-                         const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
-                         float *c, int64_t ldc, const Epi *e, int nt, float *part)
+                         const float *a, int64_t lda, const int32_t *arow, const float *b, int64_t ldb,
+                         float beta, float *c, int64_t ldc, const Epi *e, int nt, float *part)
 {
     int64_t kh = k / 2;
+    /* A's rows from kh on (A is transposed: its rows are along k) */
+    const float *a2 = arow ? a : a + kh * lda;
+    const int32_t *arow2 = arow ? arow + kh : NULL;
     if (nt <= 1) {
-        gemm_serial(simple, tc, thin, 1, 0, m, n, kh, alpha, a, lda, b, ldb, beta, c, ldc, NULL, NNL_TRI_NONE,
-                    NULL, 0);
-        gemm_serial(simple, tc, thin, 1, 0, m, n, k - kh, alpha, a + kh * lda, lda, b + kh * ldb, ldb,
+        gemm_serial(simple, tc, thin, 1, 0, m, n, kh, alpha, a, lda, arow, b, ldb, beta, c, ldc, NULL,
+                    NNL_TRI_NONE, NULL, 0);
+        gemm_serial(simple, tc, thin, 1, 0, m, n, k - kh, alpha, a2, lda, arow2, b + kh * ldb, ldb,
                     0.0f, part, n, NULL, NNL_TRI_NONE, NULL, 0);
         for (int64_t i = 0; i < m; i++)
             for (int64_t j = 0; j < n; j++) c[i * ldc + j] += part[i * n + j];
@@ -968,14 +1003,15 @@ static void gemm_split_k(int simple, int tc, int thin, int64_t m, int64_t n, int
         int half = parts / 2, g = t >= half, gsize = g ? parts - half : half;
         int64_t lo, hi, r0, r1;
         if (parts < 2) {   /* OpenMP gave one thread: the serial order above */
-            if (t == 0) gemm_split_k(simple, tc, thin, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, e, 1, part);
+            if (t == 0)
+                gemm_split_k(simple, tc, thin, m, n, k, alpha, a, lda, arow, b, ldb, beta, c, ldc, e, 1, part);
         } else {
             if (t < parts) {
                 rt_chunk(ceil_div(m, unit), gsize, t - (g ? half : 0), &lo, &hi);
                 int64_t i0 = lo * unit, i1 = hi * unit < m ? hi * unit : m, k0 = g ? kh : 0;
                 if (i0 < i1)
                     gemm_serial(simple, tc, thin, 1, 0, i1 - i0, n, g ? k - kh : kh, alpha,
-                                a + k0 * lda + i0, lda, b + k0 * ldb, ldb, g ? 0.0f : beta,
+                                (g ? a2 : a) + i0, lda, g ? arow2 : arow, b + k0 * ldb, ldb, g ? 0.0f : beta,
                                 g ? part + i0 * n : c + i0 * ldc, g ? n : ldc, NULL, NNL_TRI_NONE, NULL, 0);
             }
             #pragma omp barrier
@@ -1050,8 +1086,8 @@ static const float *kept_b(int64_t key, int tb, const float *b, int64_t ldb, int
 /* nnl_sgemm with an epilogue (e may be NULL): e runs over every block of C that a thread
  * finished, on that thread. key: B's key for kept_b, or 0. */
 static void gemm_run(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-                     const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
-                     float *c, int64_t ldc, const Epi *e, int tri, int64_t key)
+                     const float *a, int64_t lda, const int32_t *arow, const float *b, int64_t ldb,
+                     float beta, float *c, int64_t ldc, const Epi *e, int tri, int64_t key)
 {
     if (m <= 0 || n <= 0) return;
     if (k <= 0 || alpha == 0.0f) {
@@ -1062,7 +1098,7 @@ static void gemm_run(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, 
     double flops = 2.0 * m * n * k;
     int simple = m < 16 || n < 4 || flops < 2.0 * 32 * 32 * 32;
     int thin = !trans_b && n <= 16;
-    int tc = !simple && n <= TC_N && m >= NR;   /* decided on the whole product */
+    int tc = !simple && !arow && n <= TC_N && m >= NR;   /* decided on the whole product */
     /* a region of two threads costs ~3 us on these VMs: worth it above ~6 us of work,
      * estimated at 150 GFLOP/s, plus B streamed at 60 GB/s for a few rows (a batch-1
      * layer is bound by reading its weights); a thread more for each 3 us more */
@@ -1073,7 +1109,7 @@ static void gemm_run(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, 
     if (trans_a && !trans_b && 2 * n < k && k >= 16 && m * n <= SPLIT_K_MAX &&
         (part = rt_scratch(&split_scratch, (size_t)(m * n)))) {
         if (nt > m) nt = (int)m;
-        gemm_split_k(simple, tc, thin, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, e, nt, part);
+        gemm_split_k(simple, tc, thin, m, n, k, alpha, a, lda, arow, b, ldb, beta, c, ldc, e, nt, part);
         return;
     }
     /* split C into whole microtiles (or 16-column strips): by rows when every thread gets
@@ -1110,8 +1146,8 @@ static void gemm_run(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, 
         !(IN_PLACE && !trans_b && (m <= DIRECT_B_ROWS || k * n <= DIRECT_B_FLOATS)))
         kb = kept_b(key, trans_b, b, ldb, k, n, &kb_npad);
     if (nt == 1) {   /* no OpenMP region at all: its fixed cost is a batch-1 layer's time */
-        gemm_serial(simple, tc, thin, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, e, tri,
-                    kb, kb_npad);
+        gemm_serial(simple, tc, thin, trans_a, trans_b, m, n, k, alpha, a, lda, arow, b, ldb, beta, c, ldc, e,
+                    tri, kb, kb_npad);
         return;
     }
     #pragma omp parallel num_threads(rt_threads())
@@ -1121,15 +1157,21 @@ static void gemm_run(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, 
         if (split_n) { j0 = lo * unit_n; j1 = hi * unit_n < n ? hi * unit_n : n; }
         else         { i0 = lo * unit_m; i1 = hi * unit_m < m ? hi * unit_m : m; }
         if (i0 < i1 && j0 < j1) {
-            const float *ap = ta_offset(trans_a, a, lda, i0);
+            /* a row map moves instead of A where op(A)'s rows are A's */
+            const float *ap = arow && !trans_a ? a : ta_offset(trans_a, a, lda, i0);
+            const int32_t *arp = arow && !trans_a ? arow + i0 : arow;
             const float *bp = tb_offset(trans_b, b, ldb, j0);
             float *cp = c + i0 * ldc + j0;
             if (simple || (tc ? gemm_packed_t(trans_a, trans_b, i1 - i0, j1 - j0, k, alpha, ap, lda, bp, ldb,
                                               beta, cp, ldc, e, i0, j0)
-                              : gemm_packed(trans_a, trans_b, i1 - i0, j1 - j0, k, alpha, ap, lda, bp, ldb,
+                              : gemm_packed(trans_a, trans_b, i1 - i0, j1 - j0, k, alpha, ap, lda, arp, bp, ldb,
                                             beta, cp, ldc, e, i0, j0, tri, kb, kb_npad)) < 0) {
-                gemm_simple(trans_a, trans_b, 0, i1 - i0, 0, j1 - j0, k, alpha, ap, lda,
-                            bp, ldb, beta, cp, ldc, thin);
+                if (arp)
+                    gemm_mapped(trans_a, trans_b, 0, i1 - i0, 0, j1 - j0, k, alpha, ap, lda, arp, bp, ldb, beta,
+                                cp, ldc);
+                else
+                    gemm_simple(trans_a, trans_b, 0, i1 - i0, 0, j1 - j0, k, alpha, ap, lda,
+                                bp, ldb, beta, cp, ldc, thin);
                 epi_run(e, i0, i1, j0, j1);
             }
         }
@@ -1140,7 +1182,15 @@ void nnl_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float 
                const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
                float *c, int64_t ldc)
 {
-    gemm_run(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, NULL, NNL_TRI_NONE, 0);
+    gemm_run(trans_a, trans_b, m, n, k, alpha, a, lda, NULL, b, ldb, beta, c, ldc, NULL, NNL_TRI_NONE, 0);
+}
+
+void nnl_sgemm_rows(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                    const float *a, int64_t lda, const int32_t *arow, const float *b, int64_t ldb,
+                    float beta, float *c, NnlKernelFn ep, const NnlCtx *ep_ctx)
+{
+    Epi e = {ep, ep_ctx, 0, n};
+    gemm_run(trans_a, trans_b, m, n, k, alpha, a, lda, arow, b, ldb, beta, c, n, ep ? &e : NULL, NNL_TRI_NONE, 0);
 }
 
 void nnl_sgemm_ep(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
@@ -1148,7 +1198,7 @@ void nnl_sgemm_ep(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, flo
                   float *c, NnlKernelFn ep, const NnlCtx *ep_ctx)
 {
     Epi e = {ep, ep_ctx, 0, n};
-    gemm_run(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, n, ep ? &e : NULL, NNL_TRI_NONE, 0);
+    gemm_run(trans_a, trans_b, m, n, k, alpha, a, lda, NULL, b, ldb, beta, c, n, ep ? &e : NULL, NNL_TRI_NONE, 0);
 }
 
 void nnl_sgemm_kept(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
@@ -1156,7 +1206,8 @@ void nnl_sgemm_kept(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, f
                     float *c, int64_t ldc, NnlKernelFn ep, const NnlCtx *ep_ctx, int64_t key)
 {
     Epi e = {ep, ep_ctx, 0, n};
-    gemm_run(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep ? &e : NULL, NNL_TRI_NONE, key);
+    gemm_run(trans_a, trans_b, m, n, k, alpha, a, lda, NULL, b, ldb, beta, c, ldc, ep ? &e : NULL, NNL_TRI_NONE,
+             key);
 }
 
 /* Matrix i = o inner + j of `batch` (a multiple of inner) at A + o sa + j sa_i (and so
@@ -1171,7 +1222,7 @@ static void batched(int trans_a, int trans_b, int64_t batch, int64_t inner, int6
     #define AT(p, s, s_i, i) ((p) + ((i) / inner) * (s) + ((i) % inner) * (s_i))
     #define ONE(i) do {                                                                    \
         Epi e = {ep, ep_ctx, (i) * m * n, n};                                              \
-        gemm_run(trans_a, trans_b, m, n, k, 1.0f, AT(a, sa, sa_i, i), lda, AT(b, sb, sb_i, i), ldb, \
+        gemm_run(trans_a, trans_b, m, n, k, 1.0f, AT(a, sa, sa_i, i), lda, NULL, AT(b, sb, sb_i, i), ldb, \
                  0.0f, AT(c, sc, sc_i, i), ldc, ep ? &e : NULL, tri, 0);                   \
     } while (0)
     /* one matrix: gemm_run splits it; little work (~6 us, as gemm_run) or one thread:

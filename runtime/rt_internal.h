@@ -159,6 +159,17 @@ static inline void vf_transpose(Vf r[VL])
 
 #define RT_ERRLEN 512
 
+/* ===== gemm.c ===== */
+
+/* nnl_sgemm_ep (C contiguous, an epilogue where ep is not NULL) whose A is read through
+ * a row map: A's row r (as stored: op(A)'s row r, or where trans_a its column r, a row
+ * of k) is a + arow[r] lda, so a lookup's rows are packed straight from the table
+ * (runtime/embedding.c), not gathered into a copy first. The same sums as nnl_sgemm on
+ * the gathered copy. */
+void nnl_sgemm_rows(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                    const float *a, int64_t lda, const int32_t *arow, const float *b, int64_t ldb,
+                    float beta, float *c, NnlKernelFn ep, const NnlCtx *ep_ctx);
+
 /* ===== parallel.c: the thread count every parallel region uses ===== */
 
 /* 0 means OpenMP's default. Set by the instance wrappers and the CLI before they call

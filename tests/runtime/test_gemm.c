@@ -4,7 +4,8 @@
  * and 5 threads bit-identical (weight gradients split along k included). nnl_sgemm_ep and nnl_sgemm_batched_ep: the epilogue sees every
  * element of C exactly once, and only once it is final (simple and packed paths, several
  * k blocks, row and column splits, batches). nnl_sgemm_kept: the same bits, its packed
- * B really read, and dropped by nnl_params_changed. */
+ * B really read, and dropped by nnl_params_changed. nnl_sgemm_rows: A through a row
+ * map, the same bits as the gathered copy's product. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,6 +219,48 @@ static void check_kept(int ta, int tb, int64_t m, int64_t n, int64_t k, int64_t 
     free(a); free(b); free(c0); free(c); free(y); free(visits);
 }
 
+/* nnl_sgemm_rows: A read through a row map (a lookup's table rows, repeated and out of
+ * order) against nnl_sgemm on the rows gathered into a copy: the same bits on the packed
+ * paths (several k blocks, split by rows or columns, a weight gradient split along k)
+ * and on 1, 2 and 3 threads; within rounding of the copy's product on the tiny ones
+ * (the map's plain loop). Its epilogue sees each element of C once, after it is final. */
+static void check_rows(int ta, int tb, int64_t m, int64_t n, int64_t k, int threads, int exact)
+{
+    unsigned s = (unsigned)(m * 3 + n * 5 + k * 11 + ta * 2 + tb);
+    int64_t mapped = ta ? k : m, width = ta ? m : k, table_rows = 2 * mapped + 7;
+    int64_t br = tb ? n : k, bc = tb ? k : n;
+    float *table = malloc(sizeof(float) * table_rows * width), *g = malloc(sizeof(float) * mapped * width);
+    float *b = malloc(sizeof(float) * br * bc), *c0 = malloc(sizeof(float) * m * n);
+    float *c = malloc(sizeof(float) * m * n), *y = malloc(sizeof(float) * m * n);
+    int *visits = calloc((size_t)(m * n), sizeof(int));
+    int32_t *map = malloc(sizeof(int32_t) * mapped);
+    for (int64_t i = 0; i < table_rows * width; i++) table[i] = frand(&s);
+    for (int64_t i = 0; i < br * bc; i++) b[i] = frand(&s);
+    for (int64_t r = 0; r < mapped; r++) {
+        map[r] = (int32_t)((r * 7 + 3) % table_rows);
+        if (r % 5 == 4) map[r] = map[r - 2];   /* a row twice */
+        memcpy(g + r * width, table + (int64_t)map[r] * width, sizeof(float) * width);
+    }
+    rt_set_threads(threads);
+    nnl_sgemm(ta, tb, m, n, k, 0.5f, g, width, b, bc, 0.0f, c0, n);
+    EpTest t = {c, y, visits};
+    for (int64_t i = 0; i < m * n; i++) c[i] = NAN;   /* beta 0 ignores what C held */
+    nnl_sgemm_rows(ta, tb, m, n, k, 0.5f, table, width, map, b, bc, 0.0f, c, ep_kernel, (const NnlCtx *)(void *)&t);
+    int bad = 0;
+    for (int64_t i = 0; i < m * n; i++) {
+        if (exact ? c[i] != c0[i] : !(fabsf(c[i] - c0[i]) <= 1e-5f * (float)k)) bad = 1;
+        if (visits[i] != 1 || y[i] != 2.0f * c[i] + 1.0f) bad = 1;
+    }
+    nnl_sgemm_rows(ta, tb, m, n, k, 0.5f, table, width, map, b, bc, 0.0f, y, NULL, NULL);
+    bad |= memcmp(y, c, sizeof(float) * m * n) != 0;   /* without the epilogue, the same */
+    if (bad) {
+        printf("FAIL rows ta=%d tb=%d m=%lld n=%lld k=%lld threads=%d\n", ta, tb, (long long)m, (long long)n,
+               (long long)k, threads);
+        failures++;
+    }
+    free(table); free(g); free(b); free(c0); free(c); free(y); free(visits); free(map);
+}
+
 int main(void)
 {
     static const int64_t sizes[] = {1, 2, 3, 7, 13, 15, 16, 17, 31, 33, 64, 100, 129};
@@ -316,6 +359,19 @@ int main(void)
             check_kept(ta, 0, 7, 10, 30, 0, threads, 2, 0);         /* too small to pack */
             cases += 7;
         }
+    for (int threads = 1; threads <= 3; threads++)
+        for (int ta = 0; ta < 2; ta++)
+            for (int tb = 0; tb < 2; tb++) {
+                check_rows(ta, tb, 200, 130, 300, threads, 1);   /* packed: two k blocks */
+                check_rows(ta, tb, 40, 515, 70, threads, 1);     /* few rows: split by columns */
+                check_rows(ta, tb, 5, 3, 4, threads, 0);         /* the plain loop */
+                cases += 3;
+            }
+    for (int threads = 1; threads <= 3; threads++) {
+        check_rows(1, 0, 48, 64, 900, threads, 1);   /* a weight gradient: k split in halves */
+        check_rows(0, 0, 300, 512, 256, threads, 1); /* the text LSTM's lookup, ragged rows */
+        cases += 2;
+    }
     printf("%d gemm cases, %d failed\n", cases, failures);
     return failures != 0;
 }
