@@ -96,12 +96,15 @@ void nnl_embedding_dw(const float *dy, const float *ids, float *dw, int64_t n, i
  * words of a batch of the spam emails: ~780 distinct ones; uniform random ids over its
  * 10,000: ~1,850), so each of the three products of such a layer runs over the distinct
  * ids (u, in the order they first appear) instead of the positions (n):
- *   forward   P = table[distinct] w, each position's row of y copied from P;
+ *   forward   P = table[distinct] w, each position's row of y copied from P (in the
+ *             product's epilogue, block by block while P is in cache);
  *   table     dtable[distinct] = S w^T, S (u x k) the rows of dy summed per id;
  *   weight    dw = table[distinct]^T S.
- * The sums run in the order of the positions on any thread count; the products are
- * gemm.c's. An id outside [0, v) reads zeros (as the lookup) and adds nothing. Without
- * memory for the scratch, each kernel works position by position instead. */
+ * table[distinct] is never gathered: the products pack its rows from the table through
+ * the list of distinct ids (nnl_sgemm_rows). The sums run in the order of the positions
+ * on any thread count; the products are gemm.c's. An id outside [0, v) reads zeros (as
+ * the lookup) and adds nothing. Without memory for the scratch, each kernel works
+ * position by position instead. */
 
 static __thread RtScratch look_map, look_buf;
 static __thread int64_t look_map_ready;   /* ints of look_map set to -1 */
