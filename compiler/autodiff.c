@@ -219,7 +219,7 @@ static void vjp(Ad *ad, Node *y, Node *gy)
     case OP_INPUT: case OP_LABEL: case OP_PARAM: case OP_CONST:
     case OP_STEP: case OP_SIGN: case OP_GE: case OP_GELU_DX:
     case OP_SGD: case OP_ADAM: case OP_UNPICK: case OP_DROPOUT: case OP_EMA:
-    case OP_EMBED_DW: case OP_EMBED_DW_MM: case OP_EMBED_WT: case OP_CAUSAL:
+    case OP_EMBED_DW: case OP_EMBED_SUMS: case OP_EMBED_DW_MM: case OP_EMBED_WT: case OP_CAUSAL:
     case OP_NORMALIZE_DX: case OP_SOFTMAX_DX:
         break;
     case OP_ADD:     /* da = g, db = g (summed over broadcast axes) */
@@ -367,10 +367,15 @@ static void vjp(Ad *ad, Node *y, Node *gy)
     case OP_GATHER:  /* dtable[ids[i]] += g[i], rows summed in a fixed order */
         if (na) accumulate(ad, a, ir_op2(g, OP_EMBED_DW, gy, b, a->shape, NULL, at));
         break;
-    case OP_EMBED_MM: { /* y = table[ids] w: dtable = EMBED_DW(g w^T), dw = table[ids]^T g */
+    case OP_EMBED_MM: { /* y = table[ids] w: dtable = EMBED_DW(g w^T), dw = table[ids]^T g,
+                         * both from g's rows summed per distinct id (computed once) */
         Node *w = y->in[2];
-        if (na) accumulate(ad, a, ir_op3(g, OP_EMBED_DW_MM, gy, b, w, a->shape, at));
-        if (ad->needs[w->id]) accumulate(ad, w, ir_op3(g, OP_EMBED_WT, a, b, gy, w->shape, at));
+        bool nw = ad->needs[w->id];
+        if (!na && !nw) break;
+        int64_t attr[10] = {a->shape.d[0]};
+        Node *s = ir_op2(g, OP_EMBED_SUMS, gy, b, gy->shape, attr, at);
+        if (na) accumulate(ad, a, ir_op3(g, OP_EMBED_DW_MM, s, b, w, a->shape, at));
+        if (nw) accumulate(ad, w, ir_op3(g, OP_EMBED_WT, a, b, s, w->shape, at));
         break;
     }
     case OP_PERMUTE: { /* g permuted back: the inverse permutation */

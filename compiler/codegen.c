@@ -1473,7 +1473,7 @@ static void gen_bmm(Cg *c, Frame *f, Node *n, LLVMValueRef ep, LLVMValueRef ep_a
     call(c, extern_fn(c, "nnl_sgemm_batched_v", c->vd, pt, 22), args, 22);
 }
 
-/* EMBED_DW: dy (..., D), ids (...) -> dw (V, D); EMBED_DW_MM: g (..., K), ids, w (D, K)
+/* EMBED_DW: dy (..., D), ids (...) -> dw (V, D); EMBED_DW_MM: sums (..., K), ids, w (D, K)
  * -> dw (V, D). When it is a table's gradient and nothing else writes that, the runtime
  * zeroes only the rows the step before wrote (row marks in the arena, see plan.c)
  * instead of the whole table. */
@@ -1507,8 +1507,20 @@ static void gen_embed_dw(Cg *c, Frame *f, Node *n)
     else call(c, extern_fn(c, "nnl_embedding_dw_rows", c->vd, pt, 8), args, 8);
 }
 
+/* EMBED_SUMS: g (..., K), ids (...) -> sums (..., K), V = attr[0]. */
+static void gen_embed_sums(Cg *c, Frame *f, Node *n)
+{
+    Node *gy = n->in[0], *ids = n->in[1];
+    LLVMValueRef nids = dims_prod(c, f, ids->shape, 0, ids->shape.rank);
+    /* g, ids, s, n, v, k */
+    LLVMTypeRef pt[6] = {c->ptr, c->ptr, c->ptr, c->i64, c->i64, c->i64};
+    LLVMValueRef args[6] = {node_ptr(c, f, gy), node_ptr(c, f, ids), node_ptr(c, f, n), nids,
+                            i64c(c, n->attr[0]), i64c(c, gy->shape.d[gy->shape.rank - 1])};
+    call(c, extern_fn(c, "nnl_embed_sums", c->vd, pt, 6), args, 6);
+}
+
 /* EMBED_MM: table (V, D), ids (...), w (D, K) -> (..., K), with an epilogue (ep: its loop
- * function and KArgs) or not; EMBED_WT: table, ids, g (..., K) -> (D, K). */
+ * function and KArgs) or not; EMBED_WT: table, ids, sums (..., K) -> (D, K). */
 static void gen_embed_mm(Cg *c, Frame *f, Node *n, LLVMValueRef ep, LLVMValueRef ep_args)
 {
     Node *table = n->in[0], *ids = n->in[1], *x = n->in[2];
@@ -1818,6 +1830,7 @@ static void gen_kernel(Cg *c, int index, Kernel *k)
                 if (n->op == OP_PICK || n->op == OP_UNPICK) gen_pick(c, &f, n);
                 else if (n->op == OP_EMBED_DW || n->op == OP_EMBED_DW_MM) gen_embed_dw(c, &f, n);
                 else if (n->op == OP_EMBED_MM || n->op == OP_EMBED_WT) gen_embed_mm(c, &f, n, NULL, NULL);
+                else if (n->op == OP_EMBED_SUMS) gen_embed_sums(c, &f, n);
                 else if (n->op == OP_CONV2D || n->op == OP_CONV2D_DX || n->op == OP_CONV2D_DW)
                     gen_conv(c, &f, n, NULL, NULL);
                 else if (n->op == OP_STACK) {

@@ -86,10 +86,14 @@ enum {
     X(EMBED_DW, 2, K_CALL)  /* dy (..., D), ids (...) -> (V, D): rows summed */   \
     X(EMBED_MM, 3, K_CALL)  /* table (V, D), ids (...), w (D, K) -> (..., K):      \
                                GATHER then MATMUL, over the distinct ids once */  \
-    X(EMBED_DW_MM, 3, K_CALL) /* g (..., K), ids, w -> (V, D): EMBED_MM's table   \
-                               adjoint, EMBED_DW of g w^T (g summed per id first) */\
-    X(EMBED_WT, 3, K_CALL)  /* table, ids, g (..., K) -> (D, K): EMBED_MM's weight  \
-                               adjoint, GATHER(table, ids)^T g */                 \
+    X(EMBED_SUMS, 2, K_CALL) /* g (..., K), ids -> (..., K): g's rows summed per  \
+                               distinct id (first appearances' order; the rows    \
+                               past them unused), attr[0] = V: what EMBED_MM's     \
+                               two adjoints read */                               \
+    X(EMBED_DW_MM, 3, K_CALL) /* sums, ids, w -> (V, D): EMBED_MM's table adjoint, \
+                               EMBED_DW of g w^T (as the sums' rows times w^T) */  \
+    X(EMBED_WT, 3, K_CALL)  /* table, ids, sums -> (D, K): EMBED_MM's weight        \
+                               adjoint, GATHER(table, ids)^T g (from the sums) */ \
     X(PERMUTE, 1, K_ELEM)   /* out axis k is in axis attr[k] */                   \
     X(BMM, 2, K_GEMM)       /* a (..., m, k) @ b (..., k, n), same leading axes,  \
                                op() per trans_a / trans_b */                     \

@@ -98,13 +98,15 @@ void nnl_embedding_dw(const float *dy, const float *ids, float *dw, int64_t n, i
  * ids (u, in the order they first appear) instead of the positions (n):
  *   forward   P = table[distinct] w, each position's row of y copied from P (in the
  *             product's epilogue, block by block while P is in cache);
- *   table     dtable[distinct] = S w^T, S (u x k) the rows of dy summed per id;
+ *   sums      S (u x k): the rows of dy summed per id (nnl_embed_sums, a value of the
+ *             graph that both adjoints read: EMBED_SUMS);
+ *   table     dtable[distinct] = S w^T;
  *   weight    dw = table[distinct]^T S.
  * table[distinct] is never gathered: the products pack its rows from the table through
  * the list of distinct ids (nnl_sgemm_rows). The sums run in the order of the positions
  * on any thread count; the products are gemm.c's. An id outside [0, v) reads zeros (as
- * the lookup) and adds nothing. Without memory for the scratch, each kernel works
- * position by position instead. */
+ * the lookup) and adds nothing. Without memory for the scratch, each kernel finds the
+ * distinct ids by searching the positions before (first_at) instead. */
 
 static __thread RtScratch look_map, look_buf;
 static __thread int64_t look_map_ready;   /* ints of look_map set to -1 */
@@ -114,21 +116,21 @@ typedef struct Lookup {
     int32_t *head, *next;         /* lookup_chains: a slot's first position, a position's
                                      next one of the same slot (-1: none) */
     unsigned char *first;         /* 1 where a position holds its id first */
-    float *s, *t;                 /* min(n, v) x s_cols, min(n, v) x t_cols floats */
+    float *t;                     /* min(n, v) x t_cols floats */
     int64_t u;                    /* distinct ids */
     int64_t bad;                  /* positions whose id is outside the table */
 } Lookup;
 
-/* The distinct ids of ids (n) and scratch beside them (s_cols and t_cols floats a
- * distinct id: there are at most min(n, v)); 0 without memory. */
-static int lookup_begin(Lookup *L, const float *ids, int64_t n, int64_t v, int64_t s_cols, int64_t t_cols)
+/* The distinct ids of ids (n) and scratch beside them (t_cols floats a distinct id:
+ * there are at most min(n, v)); 0 without memory. */
+static int lookup_begin(Lookup *L, const float *ids, int64_t n, int64_t v, int64_t t_cols)
 {
     if (look_map.cap < (size_t)v) look_map_ready = 0;
     L->map = (int32_t *)rt_scratch(&look_map, (size_t)v);   /* an int a float */
     int64_t most = n < v ? n : v;
     /* slot, uniq, head, next, first */
     size_t ints = (size_t)(2 * n + 2 * most + (n + 3) / 4 + 15) / 16 * 16;
-    float *buf = rt_scratch(&look_buf, ints + (size_t)(most * (s_cols + t_cols)));
+    float *buf = rt_scratch(&look_buf, ints + (size_t)(most * t_cols));
     if (!L->map || !buf) return 0;
     for (; look_map_ready < v; look_map_ready++) L->map[look_map_ready] = -1;
     L->slot = (int32_t *)buf;
@@ -136,8 +138,7 @@ static int lookup_begin(Lookup *L, const float *ids, int64_t n, int64_t v, int64
     L->head = L->uniq + most;
     L->next = L->head + most;
     L->first = (unsigned char *)(L->next + n);
-    L->s = buf + ints;
-    L->t = L->s + most * s_cols;
+    L->t = buf + ints;
     L->u = 0;
     L->bad = 0;
     for (int64_t i = 0; i < n; i++) {
@@ -176,34 +177,70 @@ static void lookup_end(Lookup *L)
     for (int64_t q = 0; q < L->u; q++) L->map[L->uniq[q]] = -1;
 }
 
+/* The table row an id names, -1 outside [0, v) (NaN too). */
+static int64_t id_row(float id, int64_t v)
+{
+    return id >= 0.0f && id < (float)v ? (int64_t)id : -1;
+}
+
+/* Without scratch: position i's row, where no position before it names that row; else -1. */
+static int64_t first_at(const float *ids, int64_t i, int64_t v)
+{
+    int64_t r = id_row(ids[i], v);
+    for (int64_t j = 0; r >= 0 && j < i; j++)
+        if (id_row(ids[j], v) == r) return -1;
+    return r;
+}
+
 /* S's columns [j0, j1): each distinct id's rows of dy summed in the order of i. */
-static void sum_cols(const Lookup *L, const float *dy, int64_t n, int64_t k, int64_t j0, int64_t j1)
+static void sum_cols(const Lookup *L, const float *dy, float *s, int64_t n, int64_t k, int64_t j0, int64_t j1)
 {
     for (int64_t i = 0; i < n; i++) {
         if (L->slot[i] < 0) continue;
         const float *src = dy + i * k;
-        float *dst = L->s + (int64_t)L->slot[i] * k;
+        float *dst = s + (int64_t)L->slot[i] * k;
         if (L->first[i]) memcpy(dst + j0, src + j0, sizeof(float) * (size_t)(j1 - j0));
         else
             for (int64_t j = j0; j < j1; j++) dst[j] += src[j];
     }
 }
 
-/* L->s (u x k): dy's rows summed per distinct id, threads splitting the columns. */
-static void lookup_sums(const Lookup *L, const float *dy, int64_t n, int64_t k)
+/* s (u x k): dy's rows summed per distinct id, threads splitting the columns. */
+static void lookup_sums(const Lookup *L, const float *dy, float *s, int64_t n, int64_t k)
 {
     int64_t lines = (k + 15) / 16;   /* 16 columns (a cache line) at a time */
     int nt = rt_threads_for((double)n * k, 1 << 15, lines);
     if (nt <= 1) {
-        sum_cols(L, dy, n, k, 0, k);
+        sum_cols(L, dy, s, n, k, 0, k);
         return;
     }
     #pragma omp parallel num_threads(rt_threads())
     {
         int64_t lo, hi;
         rt_share(lines, nt, &lo, &hi);
-        if (lo < hi) sum_cols(L, dy, n, k, lo * 16, hi * 16 < k ? hi * 16 : k);
+        if (lo < hi) sum_cols(L, dy, s, n, k, lo * 16, hi * 16 < k ? hi * 16 : k);
     }
+}
+
+void nnl_embed_sums(const float *dy, const float *ids, float *s, int64_t n, int64_t v, int64_t k)
+{
+    if (n <= 0 || k <= 0) return;
+    Lookup L;
+    if (!lookup_begin(&L, ids, n, v, 0)) {   /* each distinct id's rows found by a search */
+        int64_t q = 0;
+        for (int64_t i = 0; i < n; i++) {
+            int64_t r = first_at(ids, i, v);
+            if (r < 0) continue;
+            float *dst = s + q++ * k;
+            memcpy(dst, dy + i * k, sizeof(float) * (size_t)k);
+            for (int64_t j = i + 1; j < n; j++)
+                if (id_row(ids[j], v) == r)
+                    for (int64_t c = 0; c < k; c++) dst[c] += dy[j * k + c];
+        }
+        return;
+    }
+    lookup_sums(&L, dy, s, n, k);
+    lookup_end(&L);
 }
 
 /* The product's epilogue (gemm.c runs it on each block of P as soon as the block is
@@ -238,7 +275,7 @@ void nnl_embed_mm(const float *table, const float *ids, const float *w, float *y
 {
     if (n <= 0 || k <= 0) return;
     Lookup L;
-    if (!lookup_begin(&L, ids, n, v, 0, k)) {   /* a product a position */
+    if (!lookup_begin(&L, ids, n, v, k)) {   /* a product a position */
         for (int64_t i = 0; i < n; i++) {
             float id = ids[i];
             if (id >= 0.0f && id < (float)v && d > 0)
@@ -262,24 +299,23 @@ void nnl_embed_mm(const float *table, const float *ids, const float *w, float *y
     lookup_end(&L);
 }
 
-void nnl_embed_wt(const float *table, const float *ids, const float *dy, float *dw, int64_t n, int64_t v,
+void nnl_embed_wt(const float *table, const float *ids, const float *s, float *dw, int64_t n, int64_t v,
                   int64_t d, int64_t k)
 {
     if (d <= 0 || k <= 0) return;
     Lookup L;
-    if (n <= 0 || !lookup_begin(&L, ids, n, v, k, 0)) {   /* an outer product a position */
+    if (n <= 0 || !lookup_begin(&L, ids, n, v, 0)) {   /* an outer product a distinct id */
         memset(dw, 0, sizeof(float) * (size_t)(d * k));
-        for (int64_t i = 0; i < n; i++) {
-            float id = ids[i];
-            if (!(id >= 0.0f && id < (float)v)) continue;
-            const float *x = table + (int64_t)id * d;
-            for (int64_t r = 0; r < d; r++)
-                for (int64_t j = 0; j < k; j++) dw[r * k + j] += x[r] * dy[i * k + j];
+        for (int64_t i = 0, q = 0; i < n; i++) {
+            int64_t r = first_at(ids, i, v);
+            if (r < 0) continue;
+            const float *x = table + r * d, *sq = s + q++ * k;
+            for (int64_t p = 0; p < d; p++)
+                for (int64_t j = 0; j < k; j++) dw[p * k + j] += x[p] * sq[j];
         }
         return;
     }
-    lookup_sums(&L, dy, n, k);
-    if (L.u > 0) nnl_sgemm_rows(1, 0, d, k, L.u, 1.0f, table, d, L.uniq, L.s, k, 0.0f, dw, NULL, NULL);
+    if (L.u > 0) nnl_sgemm_rows(1, 0, d, k, L.u, 1.0f, table, d, L.uniq, s, k, 0.0f, dw, NULL, NULL);
     else memset(dw, 0, sizeof(float) * (size_t)(d * k));
     lookup_end(&L);
 }
@@ -298,7 +334,7 @@ static void put_rows(float *dw, int64_t d, int64_t lo, int64_t hi, int all, unsi
     }
 }
 
-static void embed_dw_mm(const float *dy, const float *ids, const float *w, float *dw, int64_t n, int64_t v,
+static void embed_dw_mm(const float *s, const float *ids, const float *w, float *dw, int64_t n, int64_t v,
                         int64_t d, int64_t k, int all, unsigned char *touched)
 {
     Lookup L;
@@ -306,23 +342,22 @@ static void embed_dw_mm(const float *dy, const float *ids, const float *w, float
         put_rows(dw, d, 0, v, all, touched, NULL, NULL);
         return;
     }
-    if (!lookup_begin(&L, ids, n, v, k, d)) {   /* each position's dy w^T added as it comes */
+    if (!lookup_begin(&L, ids, n, v, d)) {   /* each distinct id's row of S w^T written */
         put_rows(dw, d, 0, v, all, touched, NULL, NULL);
-        for (int64_t i = 0; i < n; i++) {
-            float id = ids[i];
-            if (!(id >= 0.0f && id < (float)v)) continue;
-            int64_t r = (int64_t)id;
+        for (int64_t i = 0, q = 0; i < n; i++) {
+            int64_t r = first_at(ids, i, v);
+            if (r < 0) continue;
+            const float *sq = s + q++ * k;
             for (int64_t j = 0; j < d; j++) {
                 float acc = 0.0f;
-                for (int64_t q = 0; q < k; q++) acc += dy[i * k + q] * w[j * k + q];
-                dw[r * d + j] += acc;
+                for (int64_t c = 0; c < k; c++) acc += sq[c] * w[j * k + c];
+                dw[r * d + j] = acc;
             }
             if (touched) touched[r] = 1;
         }
         return;
     }
-    lookup_sums(&L, dy, n, k);
-    if (L.u > 0) nnl_sgemm(0, 1, L.u, d, k, 1.0f, L.s, k, w, k, 0.0f, L.t, d);
+    if (L.u > 0) nnl_sgemm(0, 1, L.u, d, k, 1.0f, s, k, w, k, 0.0f, L.t, d);
     int nt = rt_threads_for((double)L.u * d, 1 << 15, v);
     if (nt <= 1) {
         put_rows(dw, d, 0, v, all, touched, &L, L.t);
@@ -337,10 +372,10 @@ static void embed_dw_mm(const float *dy, const float *ids, const float *w, float
     lookup_end(&L);
 }
 
-void nnl_embedding_dw_mm(const float *dy, const float *ids, const float *w, float *dw, int64_t n, int64_t v,
+void nnl_embedding_dw_mm(const float *s, const float *ids, const float *w, float *dw, int64_t n, int64_t v,
                          int64_t d, int64_t k, float *rows, const NnlCtx *ctx)
 {
     if (v <= 0 || d <= 0) return;
-    if (!rows) embed_dw_mm(dy, ids, w, dw, n, v, d, k, 1, NULL);
-    else embed_dw_mm(dy, ids, w, dw, n, v, d, k, marks_stale(rows, ctx), (unsigned char *)(rows + 4));
+    if (!rows) embed_dw_mm(s, ids, w, dw, n, v, d, k, 1, NULL);
+    else embed_dw_mm(s, ids, w, dw, n, v, d, k, marks_stale(rows, ctx), (unsigned char *)(rows + 4));
 }

@@ -16,9 +16,9 @@ extern "C" {
 
 /* Bumped whenever a struct below or a kernel signature changes. Generated objects store
  * the version they were built for in NnlModelDesc.abi_version; nnl_create refuses others.
- * (15: NnlModelDesc.finite_off, ntrain_floats; 14: nnl_reduce_sum_pro; 13: nnl_conv2d_ep, nnl_conv2d_dx_ep; 12: nnl_layer_norm_rows_dx_ep's sums; 11: the row kernels' epilogues, nnl_*_rows_ep; 10: NnlCtx.entry, nnl_conv2d_maxpool; 9: nnl_layer_norm_rows_dx's gamma; 8:
+ * (16: nnl_embed_sums, and nnl_embed_wt and nnl_embedding_dw_mm read its sums, not dy; 15: NnlModelDesc.finite_off, ntrain_floats; 14: nnl_reduce_sum_pro; 13: nnl_conv2d_ep, nnl_conv2d_dx_ep; 12: nnl_layer_norm_rows_dx_ep's sums; 11: the row kernels' epilogues, nnl_*_rows_ep; 10: NnlCtx.entry, nnl_conv2d_maxpool; 9: nnl_layer_norm_rows_dx's gamma; 8:
  * nnl_sgemm_batched[_ep]'s tri, nnl_softmax_rows_dx.) */
-#define NNL_ABI_VERSION 15
+#define NNL_ABI_VERSION 16
 #define NNL_MAX_RANK 8
 
 /* ===== the context every generated function receives ===== */
@@ -131,12 +131,19 @@ void nnl_embedding_dw_rows(const float *dy, const float *ids, float *dw, int64_t
  * ep over y's flat indices (ep may be NULL); ids outside [0, v) read zeros. */
 void nnl_embed_mm(const float *table, const float *ids, const float *w, float *y, int64_t n, int64_t v,
                   int64_t d, int64_t k, NnlKernelFn ep, const NnlCtx *ep_ctx);
-/* Its weight's gradient: dw (d, k) = table[ids]^T dy, dy: (n, k). */
-void nnl_embed_wt(const float *table, const float *ids, const float *dy, float *dw, int64_t n, int64_t v,
+/* What both its adjoints read: s (n, k), row q the sum of the rows dy[i] (dy: (n, k))
+ * whose id is the q-th distinct id of ids in the order they first appear (ids outside
+ * [0, v) left out), summed in the order of i; the rows past the distinct ids are left
+ * as they were. */
+void nnl_embed_sums(const float *dy, const float *ids, float *s, int64_t n, int64_t v, int64_t k);
+/* Its weight's gradient from those sums: dw (d, k) = table[ids]^T dy, as
+ * table[distinct]^T s. */
+void nnl_embed_wt(const float *table, const float *ids, const float *s, float *dw, int64_t n, int64_t v,
                   int64_t d, int64_t k);
-/* Its table's gradient: dw (v, d), dw[j] = (sum of dy[i] over ids[i] == j, in the order of
- * i) w^T, dy: (n, k). rows: as nnl_embedding_dw_rows, or NULL (every row of dw written). */
-void nnl_embedding_dw_mm(const float *dy, const float *ids, const float *w, float *dw, int64_t n, int64_t v,
+/* Its table's gradient from those sums: dw (v, d), dw[j] = (sum of dy[i] over ids[i] ==
+ * j) w^T, the row of s for j times w^T; every other row zero. rows: as
+ * nnl_embedding_dw_rows, or NULL (every row of dw written). */
+void nnl_embedding_dw_mm(const float *s, const float *ids, const float *w, float *dw, int64_t n, int64_t v,
                          int64_t d, int64_t k, float *rows, const NnlCtx *ctx);
 
 /* A stack along a middle axis: y (outer, steps, inner), xs[t] (outer, inner),

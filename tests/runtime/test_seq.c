@@ -8,10 +8,12 @@
  *   nnl_embedding_dw against a double sum, ids out of range (negative, >= v, NaN)
  *     adding nothing, identical bits on 1, 2 and 3 threads (repeated ids included)
  *   a lookup that a product reads, over its distinct ids (nnl_embed_mm with an epilogue,
- *     nnl_embed_wt, nnl_embedding_dw_mm) against double sums, identical bits on 1, 2
- *     and 3 threads, ids out of range reading zeros and adding nothing, the table
- *     gradient's row marks (rows of the call before zeroed, all after grad_gen moved),
- *     and without memory for the scratch the position-by-position fallbacks. */
+ *     nnl_embed_sums, then nnl_embed_wt and nnl_embedding_dw_mm from its sums) against
+ *     double sums, identical bits on 1, 2 and 3 threads, ids out of range reading zeros
+ *     and adding nothing, the table gradient's row marks (rows of the call before
+ *     zeroed, all after grad_gen moved), and without memory for the scratch the
+ *     fallbacks (a product a position; the distinct ids found by searching), the sums
+ *     the same bits. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -178,7 +180,7 @@ static void test_embed_mm(void)
 {
     float *table = malloc(sizeof(float) * EV * ED), *w = malloc(sizeof(float) * ED * EK),
           *dy = malloc(sizeof(float) * EN * EK), *y = malloc(sizeof(float) * 4 * EN * EK), ids[EN], ids_b[EN];
-    static float dw[4][ED * EK], dt[4][EV * ED];
+    static float dw[4][ED * EK], dt[4][EV * ED], sums[4][EN * EK];
     for (int i = 0; i < EV * ED; i++) table[i] = rnd();
     for (int i = 0; i < ED * EK; i++) w[i] = rnd();
     for (int i = 0; i < EN * EK; i++) dy[i] = rnd();
@@ -188,14 +190,15 @@ static void test_embed_mm(void)
     ids[6] = 2.5f;   /* truncates to 2, as the lookup does */
     /* [3]: the fallbacks, each kernel's scratch refused (the first calls on this thread) */
     rt_set_threads(1);
-    for (int f = 0; f < 3; f++) {
+    for (int f = 0; f < 4; f++) {
         rt_alloc_fail_after(1);
         if (f == 0) nnl_embed_mm(table, ids, w, y + 3 * EN * EK, EN, EV, ED, EK, ep_affine,
                                  (const NnlCtx *)(y + 3 * EN * EK));
-        if (f == 1) nnl_embed_wt(table, ids, dy, dw[3], EN, EV, ED, EK);
-        if (f == 2) {
+        if (f == 1) nnl_embed_sums(dy, ids, sums[3], EN, EV, EK);
+        if (f == 2) nnl_embed_wt(table, ids, sums[3], dw[3], EN, EV, ED, EK);
+        if (f == 3) {
             memset(dt[3], 0xff, sizeof dt[3]);
-            nnl_embedding_dw_mm(dy, ids, w, dt[3], EN, EV, ED, EK, NULL, NULL);
+            nnl_embedding_dw_mm(sums[3], ids, w, dt[3], EN, EV, ED, EK, NULL, NULL);
         }
     }
     rt_alloc_fail_after(0);
@@ -203,11 +206,21 @@ static void test_embed_mm(void)
         rt_set_threads(t + 1);
         float *yt = y + t * EN * EK;
         nnl_embed_mm(table, ids, w, yt, EN, EV, ED, EK, ep_affine, (const NnlCtx *)yt);
+        nnl_embed_sums(dy, ids, sums[t], EN, EV, EK);
         memset(dw[t], 0xff, sizeof dw[t]);
-        nnl_embed_wt(table, ids, dy, dw[t], EN, EV, ED, EK);
+        nnl_embed_wt(table, ids, sums[t], dw[t], EN, EV, ED, EK);
         memset(dt[t], 0xff, sizeof dt[t]);   /* every row is written, used or not */
-        nnl_embedding_dw_mm(dy, ids, w, dt[t], EN, EV, ED, EK, NULL, NULL);
+        nnl_embedding_dw_mm(sums[t], ids, w, dt[t], EN, EV, ED, EK, NULL, NULL);
     }
+    int distinct = 0;   /* the rows of the sums that are defined */
+    for (int i = 0; i < EN; i++) {
+        int first = ids[i] >= 0 && ids[i] < EV;
+        for (int j = 0; j < i && first; j++) first = !(ids[j] >= 0 && ids[j] < EV && (int)ids[j] == (int)ids[i]);
+        distinct += first;
+    }
+    size_t sum_bytes = sizeof(float) * (size_t)(distinct * EK);
+    CHECK(!memcmp(sums[0], sums[1], sum_bytes) && !memcmp(sums[0], sums[2], sum_bytes) &&
+          !memcmp(sums[0], sums[3], sum_bytes), "embed_sums differs between 1, 2 and 3 threads and its fallback");
     CHECK(!memcmp(y, y + EN * EK, sizeof(float) * EN * EK) && !memcmp(y, y + 2 * EN * EK, sizeof(float) * EN * EK),
           "embed_mm differs between 1, 2 and 3 threads");
     CHECK(!memcmp(dw[0], dw[1], sizeof dw[0]) && !memcmp(dw[0], dw[2], sizeof dw[0]),
@@ -227,16 +240,17 @@ static void test_embed_mm(void)
     for (int t = 1; t <= 2; t++) {
         rt_set_threads(t);
         memset(want, 0, sizeof want);
-        nnl_embedding_dw_mm(dy, ids_b, w, want, EN, EV, ED, EK, NULL, NULL);
+        nnl_embed_sums(dy, ids_b, sums[1], EN, EV, EK);
+        nnl_embedding_dw_mm(sums[1], ids_b, w, want, EN, EV, ED, EK, NULL, NULL);
         memset(marked, 0, sizeof marked);
         memset(rows, 0, sizeof rows);
         ctx.grad_gen = 0;
-        nnl_embedding_dw_mm(dy, ids, w, marked, EN, EV, ED, EK, rows, &ctx);
-        nnl_embedding_dw_mm(dy, ids_b, w, marked, EN, EV, ED, EK, rows, &ctx);
+        nnl_embedding_dw_mm(sums[0], ids, w, marked, EN, EV, ED, EK, rows, &ctx);
+        nnl_embedding_dw_mm(sums[1], ids_b, w, marked, EN, EV, ED, EK, rows, &ctx);
         CHECK(!memcmp(marked, want, sizeof want), "embedding_dw_mm, %d threads: rows of the call before kept", t);
         for (int i = 0; i < EV * ED; i++) marked[i] = 1e3f + (float)i;   /* written by a caller: */
         ctx.grad_gen++;                                                 /* every row zeroed again */
-        nnl_embedding_dw_mm(dy, ids_b, w, marked, EN, EV, ED, EK, rows, &ctx);
+        nnl_embedding_dw_mm(sums[1], ids_b, w, marked, EN, EV, ED, EK, rows, &ctx);
         CHECK(!memcmp(marked, want, sizeof want), "embedding_dw_mm, %d threads: written rows kept", t);
     }
     free(table); free(w); free(dy); free(y);
