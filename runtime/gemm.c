@@ -1099,9 +1099,12 @@ static void gemm_run(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, 
     int simple = m < 16 || n < 4 || flops < 2.0 * 32 * 32 * 32;
     int thin = !trans_b && n <= 16;
     int tc = !simple && !arow && n <= TC_N && m >= NR;   /* decided on the whole product */
-    /* a region of two threads costs ~3 us on these VMs: worth it above ~6 us of work,
-     * estimated at 150 GFLOP/s, plus B streamed at 60 GB/s for a few rows (a batch-1
-     * layer is bound by reading its weights); a thread more for each 3 us more */
+    /* two threads are worth it above ~6 us of work, estimated at 150 GFLOP/s, plus B
+     * streamed at 60 GB/s for a few rows (a batch-1 layer is bound by reading its
+     * weights); a thread more for each 3 us more. An empty region of two threads takes
+     * only 0.7 us (Zen 3 VM, 2026-12-07), but a product split between two cores costs
+     * more than that: with the threshold at 3 us the text LSTM's batch-1 forward (its
+     * per-step products, ~5 us each) took 350-525 us against 390-400. */
     double est_us = flops / 150e3 + (m < 16 ? 4.0 * (double)k * n / 60e3 : 0.0);
     int nt = rt_threads_for(est_us, 6.0, INT64_MAX);
     /* a weight gradient over the batch whose C is small beside its operands: split k */
