@@ -34,6 +34,11 @@ enum {                            /* C's tile is prefetched (prefetch_c) when */
 enum { ROWS_FIRST_KC = 128 };
 enum { SPLIT_K_MAX = 1 << 21 };   /* floats of the partial product gemm_split_k may keep */
 enum { WIDE_B = 1 << 17 };        /* floats of a B that gemm_run splits by columns (512 KB) */
+#if defined(__AVX2__) && !defined(__AVX512F__)
+enum { WIDE_B_PACKED = 1 << 16 }; /* ... where each call packs it, on AVX2 (Zen 3: L2 512 KB) */
+#else
+enum { WIDE_B_PACKED = WIDE_B };
+#endif
 enum { EPI_ROWS = 16 };           /* rows a thread at least, for a product with an
                                      epilogue split by rows */
 
@@ -1123,14 +1128,19 @@ static void gemm_run(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, 
      * weights beside a smaller batch) is split by columns too: split by rows, every
      * thread would pack all of B, streamed from L3 (MLP 128x512x784 on two threads: 177
      * -> 262 GFLOP/s, bench/gemm_bench.c). Smaller B stay split by rows: char GPT's
-     * batch-1 forward, 64x384x128 and the like, took 15% longer split by columns.
+     * batch-1 forward, 64x384x128 and the like, took 15% longer split by columns
+     * (AVX-512, which reads a B that size in place). On AVX2, with half of Zen 3's L2
+     * (WIDE_B_PACKED) and B packed by the call (not kept, not in place): 32x512x128 on
+     * two threads 103.8-105.7 -> 115.8-116.9 GFLOP/s (oneDNN 109-123), char GPT's
+     * batch-1 forward the same.
      * A product with an epilogue stays split by rows down to EPI_ROWS rows a thread:
      * split by columns, its epilogue ran a call per row of each thread's block, and the
      * loop's values came out split by columns between the cores where the next kernels
      * read them by rows (the LSTM's per-step products, 32 rows: its step on two threads
      * 2,315-2,395 -> 2,670-2,693 samples/s). */
     int64_t unit_m = simple ? 1 : tc ? NR : MR, unit_n = simple ? 16 : NR;
-    int wide = !trans_a && !trans_b && n > m && k * n >= WIDE_B;
+    int packs_b = !key && !(IN_PLACE && !trans_b && (m <= DIRECT_B_ROWS || k * n <= DIRECT_B_FLOATS));
+    int wide = !trans_a && !trans_b && n > m && k * n >= (packs_b ? WIDE_B_PACKED : WIDE_B);
     int split_n = (m / unit_m < 2 * nt || wide) && n / unit_n >= m / unit_m;
     if (split_n && e && !wide && m >= EPI_ROWS * nt) split_n = 0;
     int64_t units = split_n ? ceil_div(n, unit_n) : ceil_div(m, unit_m);
