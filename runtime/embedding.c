@@ -121,6 +121,12 @@ typedef struct Lookup {
     int64_t bad;                  /* positions whose id is outside the table */
 } Lookup;
 
+/* The table row an id names, -1 outside [0, v) (NaN too). */
+static int64_t id_row(float id, int64_t v)
+{
+    return id >= 0.0f && id < (float)v ? (int64_t)id : -1;
+}
+
 /* The distinct ids of ids (n) and scratch beside them (t_cols floats a distinct id:
  * there are at most min(n, v)); 0 without memory. */
 static int lookup_begin(Lookup *L, const float *ids, int64_t n, int64_t v, int64_t t_cols)
@@ -142,14 +148,13 @@ static int lookup_begin(Lookup *L, const float *ids, int64_t n, int64_t v, int64
     L->u = 0;
     L->bad = 0;
     for (int64_t i = 0; i < n; i++) {
-        float id = ids[i];
+        int64_t r = id_row(ids[i], v);
         L->first[i] = 0;
         L->slot[i] = -1;
-        if (!(id >= 0.0f && id < (float)v)) {   /* also NaN */
+        if (r < 0) {
             L->bad++;
             continue;
         }
-        int64_t r = (int64_t)id;
         if (L->map[r] < 0) {
             L->map[r] = (int32_t)L->u;
             L->uniq[L->u++] = (int32_t)r;
@@ -175,12 +180,6 @@ static void lookup_chains(Lookup *L, int64_t n)
 static void lookup_end(Lookup *L)
 {
     for (int64_t q = 0; q < L->u; q++) L->map[L->uniq[q]] = -1;
-}
-
-/* The table row an id names, -1 outside [0, v) (NaN too). */
-static int64_t id_row(float id, int64_t v)
-{
-    return id >= 0.0f && id < (float)v ? (int64_t)id : -1;
 }
 
 /* Without scratch: position i's row, where no position before it names that row; else -1. */
@@ -277,9 +276,9 @@ void nnl_embed_mm(const float *table, const float *ids, const float *w, float *y
     Lookup L;
     if (!lookup_begin(&L, ids, n, v, k)) {   /* a product a position */
         for (int64_t i = 0; i < n; i++) {
-            float id = ids[i];
-            if (id >= 0.0f && id < (float)v && d > 0)
-                nnl_sgemm(0, 0, 1, k, d, 1.0f, table + (int64_t)id * d, d, w, k, 0.0f, y + i * k, k);
+            int64_t r = id_row(ids[i], v);
+            if (r >= 0 && d > 0)
+                nnl_sgemm(0, 0, 1, k, d, 1.0f, table + r * d, d, w, k, 0.0f, y + i * k, k);
             else memset(y + i * k, 0, sizeof(float) * (size_t)k);
         }
         if (ep) ep(ep_ctx, 0, n * k);

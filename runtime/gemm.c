@@ -1139,8 +1139,8 @@ static void gemm_run(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, 
      * read them by rows (the LSTM's per-step products, 32 rows: its step on two threads
      * 2,315-2,395 -> 2,670-2,693 samples/s). */
     int64_t unit_m = simple ? 1 : tc ? NR : MR, unit_n = simple ? 16 : NR;
-    int packs_b = !key && !(IN_PLACE && !trans_b && (m <= DIRECT_B_ROWS || k * n <= DIRECT_B_FLOATS));
-    int wide = !trans_a && !trans_b && n > m && k * n >= (packs_b ? WIDE_B_PACKED : WIDE_B);
+    int b_in_place = IN_PLACE && !trans_b && (m <= DIRECT_B_ROWS || k * n <= DIRECT_B_FLOATS);
+    int wide = !trans_a && !trans_b && n > m && k * n >= (!key && !b_in_place ? WIDE_B_PACKED : WIDE_B);
     int split_n = (m / unit_m < 2 * nt || wide) && n / unit_n >= m / unit_m;
     if (split_n && e && !wide && m >= EPI_ROWS * nt) split_n = 0;
     int64_t units = split_n ? ceil_div(n, unit_n) : ceil_div(m, unit_m);
@@ -1155,8 +1155,7 @@ static void gemm_run(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, 
      * reads B in place for a few rows), all panels NR wide */
     const float *kb = NULL;
     int64_t kb_npad = 0;
-    if (key && !simple && !tc && tri == NNL_TRI_NONE && n > NR_THIN &&
-        !(IN_PLACE && !trans_b && (m <= DIRECT_B_ROWS || k * n <= DIRECT_B_FLOATS)))
+    if (key && !simple && !tc && tri == NNL_TRI_NONE && n > NR_THIN && !b_in_place)
         kb = kept_b(key, trans_b, b, ldb, k, n, &kb_npad);
     if (nt == 1) {   /* no OpenMP region at all: its fixed cost is a batch-1 layer's time */
         gemm_serial(simple, tc, thin, trans_a, trans_b, m, n, k, alpha, a, lda, arow, b, ldb, beta, c, ldc, e,
