@@ -845,7 +845,8 @@ static void pro_run(const Pro *p, int64_t lo, int64_t hi)
 
 /* A sum over the batch (outer == 1) in blocks of SUM_BLOCK rows (sum_blocks), part holding
  * a partial row per block. Threads take whole blocks (thread t then reads the batch rows
- * it wrote in the kernels before), then split the columns to add the partials. */
+ * it wrote in the kernels before), then split the columns to add the partials; with fewer
+ * blocks than threads each takes a range of columns through every block. */
 static void reduce_rows(const float *x, float *y, int64_t r, int64_t inner, float scale, int nt,
                         float *part, const Pro *pro)
 {
@@ -854,9 +855,25 @@ static void reduce_rows(const float *x, float *y, int64_t r, int64_t inner, floa
                               ((b) * SUM_BLOCK + SUM_BLOCK < r ? (b) * SUM_BLOCK + SUM_BLOCK : r) * inner), \
                       reduce_range(x + (b) * SUM_BLOCK * inner, part + (b) * inner, \
                                    r - (b) * SUM_BLOCK < SUM_BLOCK ? r - (b) * SUM_BLOCK : SUM_BLOCK, inner, 1.0f, 0, inner))
-    if (nt <= 1 || nb < 2) {
+    if (nt <= 1) {
         for (int64_t b = 0; b < nb; b++) BLOCK(b);
         sum_blocks(part, nb, inner, scale, y, 0, inner);
+        return;
+    }
+    if (nb < nt) {   /* too few blocks to share (a batch of 64: one): split the columns */
+        #pragma omp parallel num_threads(rt_threads())
+        {
+            int64_t lo, hi;
+            rt_share((inner + 15) / 16, nt, &lo, &hi);   /* whole cache lines of y */
+            lo = lo * 16 < inner ? lo * 16 : inner;
+            hi = hi * 16 < inner ? hi * 16 : inner;
+            for (int64_t b = 0; b < nb && lo < hi; b++) {
+                int64_t r0 = b * SUM_BLOCK, r1 = r - r0 < SUM_BLOCK ? r : r0 + SUM_BLOCK;
+                for (int64_t i = r0; pro && i < r1; i++) pro_run(pro, i * inner + lo, i * inner + hi);
+                reduce_range(x + r0 * inner, part + b * inner, r1 - r0, inner, 1.0f, lo, hi);
+            }
+            sum_blocks(part, nb, inner, scale, y, lo, hi);
+        }
         return;
     }
     #pragma omp parallel num_threads(rt_threads())

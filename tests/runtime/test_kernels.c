@@ -597,7 +597,8 @@ static void test_layer_norm_sums(void)
 /* nnl_reduce_sum_pro: the prologue computes every index of x once (x[i] from src[i]),
  * and the sums are nnl_reduce_sum's bits over the x the loop would have stored, on 1-3
  * threads, on each of its paths: rows of the trailing axes (inner 1) in blocks, the
- * batch's rows in SUM_BLOCK blocks (outer 1), and the loop first for the others. */
+ * batch's rows in SUM_BLOCK blocks (outer 1; with fewer blocks than threads, by columns),
+ * and the loop first for the others. */
 typedef struct ProProbe { const float *src; float *x; unsigned char *seen; } ProProbe;
 
 static void pro_probe(const NnlCtx *ctx, int64_t lo, int64_t hi)
@@ -612,8 +613,9 @@ static void pro_probe(const NnlCtx *ctx, int64_t lo, int64_t hi)
 static void test_reduce_prologue(void)
 {
     int64_t shapes[][3] = {{37, 100, 1}, {128 * 16, 784, 1}, {3, 5000, 1}, {1, 300, 33}, {1, 200, 1},
-                           {1, 5, 40}, {6, 7, 8}, {5, 0, 3}, {0, 4, 4}, {2, 3, 0}};
-    for (int s = 0; s < 10; s++) {
+                           {1, 5, 40}, {6, 7, 8}, {5, 0, 3}, {0, 4, 4}, {2, 3, 0},
+                           {1, 64, 5408}, {1, 100, 3001}};   /* fewer blocks than threads */
+    for (int s = 0; s < 12; s++) {
         int64_t o = shapes[s][0], r = shapes[s][1], in = shapes[s][2], n = o * r * in, outs = o * in;
         float *src = malloc(sizeof(float) * (n + 1)), *x = malloc(sizeof(float) * (n + 1));
         float *want = malloc(sizeof(float) * (outs + 1)), *got = malloc(sizeof(float) * (outs + 1));
