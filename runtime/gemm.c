@@ -378,6 +378,20 @@ static void pack_b(int tb, const float *b, int64_t ldb, int64_t p0, int64_t kc,
                 vf_transpose(r);
                 for (int q = 0; q < VL; q++) vf_storeu(dst + (p + q) * w + jv, r[q]);
             }
+        /* the last kc % VL values of p the same way, loaded under a mask: a product
+         * whose k is a few classes (a 10-class layer's input gradient, 64 x 5408 x 10)
+         * packed all of B one float at a time, as long as its multiplications took */
+        if (p < kc) {
+            Vm m = vm_lanes(kc - p);
+            for (int jv = 0; jv < w; jv += VL) {
+                Vf r[VL];
+                for (int j = 0; j < VL; j++)
+                    r[j] = jv + j < nr ? vf_load(m, b + (j0 + jr + jv + j) * ldb + p0 + p) : vf_zero();
+                vf_transpose(r);
+                for (int q = 0; q < kc - p; q++) vf_storeu(dst + (p + q) * w + jv, r[q]);
+            }
+            p = kc;
+        }
 #endif
         for (int j = 0; j < w; j++) {
             if (j >= nr) {
@@ -714,6 +728,24 @@ static int gemm_packed_t(int ta, int tb, int64_t m, int64_t n, int64_t k, float 
                          pc == 0 ? 0.0f : 1.0f);
             }
         }
+#if defined(__AVX512F__)
+        /* the tile's columns are C's rows: VL x VL blocks transposed in registers, each
+         * row of C stored under a mask of its n lanes (one float at a time, this copy was
+         * a third of a 10-class layer's weight gradient, 5408 x 10 x 64; kept so on AVX2,
+         * whose masked stores are slow on AMD) */
+        for (int64_t i0 = 0; i0 < n; i0 += VL) {
+            Vm mi = vm_lanes(n - i0);
+            for (int j0 = 0; j0 < nr; j0 += VL) {
+                Vf r[VL];
+                for (int q = 0; q < VL; q++) r[q] = i0 + q < n ? vf_loadu(tile + (i0 + q) * NR + j0) : vf_zero();
+                vf_transpose(r);
+                for (int q = 0; q < VL && j0 + q < nr; q++) {
+                    float *cr = c + (jr + j0 + q) * ldc + i0;
+                    vf_store(cr, mi, beta == 0.0f ? r[q] : vf_fma(vf_set1(beta), vf_load(mi, cr), r[q]));
+                }
+            }
+        }
+#else
         for (int j = 0; j < nr; j++) {
             float *cr = c + (jr + j) * ldc;
             if (beta == 0.0f)
@@ -721,6 +753,7 @@ static int gemm_packed_t(int ta, int tb, int64_t m, int64_t n, int64_t k, float 
             else
                 for (int64_t i = 0; i < n; i++) cr[i] = fmaf(beta, cr[i], tile[i * NR + j]);
         }
+#endif
         epi_run(e, row0 + jr, row0 + jr + nr, col0, col0 + n);
     }
     return 0;
@@ -976,6 +1009,21 @@ static void gemm_serial(int simple, int tc, int thin, int trans_a, int trans_b, 
     }
 }
 
+/* C's rows [r0, r1) += the partial product's (n columns, contiguous): one flat loop where
+ * C's rows are contiguous too (a 10-class layer's weight gradient, 5408 x 10: row by row
+ * its 10 columns were a vector and a masked or scalar tail, 17% of the product). */
+static void add_part(float *c, int64_t ldc, const float *part, int64_t n, int64_t r0, int64_t r1)
+{
+    if (ldc == n) {
+        float *restrict cf = c + r0 * n;
+        const float *restrict pf = part + r0 * n;
+        for (int64_t i = 0; i < (r1 - r0) * n; i++) cf[i] += pf[i];
+        return;
+    }
+    for (int64_t i = r0; i < r1; i++)
+        for (int64_t j = 0; j < n; j++) c[i * ldc + j] += part[i * n + j];
+}
+
 /* A weight gradient C = alpha A^T B + beta C whose k is the batch, as two halves of k on
  * any thread count (so that C does not depend on it): the first half multiplied into C,
  * the second into a partial product added after. With two threads or more each half has
@@ -996,8 +1044,7 @@ static void gemm_split_k(int simple, int tc, int thin, int64_t m, int64_t n, int
                     NNL_TRI_NONE, NULL, 0);
         gemm_serial(simple, tc, thin, 1, 0, m, n, k - kh, alpha, a2, lda, arow2, b + kh * ldb, ldb,
                     0.0f, part, n, NULL, NNL_TRI_NONE, NULL, 0);
-        for (int64_t i = 0; i < m; i++)
-            for (int64_t j = 0; j < n; j++) c[i * ldc + j] += part[i * n + j];
+        add_part(c, ldc, part, n, 0, m);
         epi_run(e, 0, m, 0, n);
         return;
     }
@@ -1021,8 +1068,7 @@ static void gemm_split_k(int simple, int tc, int thin, int64_t m, int64_t n, int
             }
             #pragma omp barrier
             rt_share(m, nt, &r0, &r1);
-            for (int64_t i = r0; i < r1; i++)
-                for (int64_t j = 0; j < n; j++) c[i * ldc + j] += part[i * n + j];
+            add_part(c, ldc, part, n, r0, r1);
             epi_run(e, r0, r1, 0, n);
         }
     }
