@@ -8,6 +8,7 @@
 #include <math.h>
 #include <omp.h>
 #include <string.h>
+#include <unistd.h>
 
 #if defined(__AVX512F__) || defined(__AVX2__)
 #include <immintrin.h>
@@ -1135,6 +1136,30 @@ static const float *kept_b(int64_t key, int tb, const float *b, int64_t ldb, int
     return p;
 }
 
+/* Floats of a B from which gemm_run splits a plain product by columns: WIDE_B (half of
+ * the 1 MB L2 of the AMD EPYC where it was measured) or, on AVX-512, this CPU's L2 where
+ * that is larger. On the Xeon with 2 MB of L2 a core, the MLP's 128x512x784 and
+ * 128x512x512 ran faster split by rows, each thread packing all of B from its own L2:
+ * two threads, gemm_bench 303-310 -> 329 GFLOP/s (cold: 244 -> 293), and in the MLP's
+ * step (--profile) 445 -> 367 us and 302 -> 253 us, the step 1,797 -> 1,677 us. On AVX2
+ * (Zen 3, L2 512 KB) as measured there: WIDE_B, or WIDE_B_PACKED for a B each call packs. */
+static int64_t wide_b(int packed)
+{
+#if defined(__AVX512F__)
+    static int64_t l2_floats;   /* 0: not read yet */
+    int64_t f = __atomic_load_n(&l2_floats, __ATOMIC_RELAXED);
+    if (!f) {
+        long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+        f = l2 > 0 ? l2 / (long)sizeof(float) : 1;
+        __atomic_store_n(&l2_floats, f, __ATOMIC_RELAXED);
+    }
+    (void)packed;
+    return f > WIDE_B ? f : WIDE_B;
+#else
+    return packed ? WIDE_B_PACKED : WIDE_B;
+#endif
+}
+
 /* nnl_sgemm with an epilogue (e may be NULL): e runs over every block of C that a thread
  * finished, on that thread. key: B's key for kept_b, or 0. */
 static void gemm_run(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
@@ -1176,7 +1201,8 @@ static void gemm_run(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, 
      * thread would pack all of B, streamed from L3 (MLP 128x512x784 on two threads: 177
      * -> 262 GFLOP/s, bench/gemm_bench.c). Smaller B stay split by rows: char GPT's
      * batch-1 forward, 64x384x128 and the like, took 15% longer split by columns
-     * (AVX-512, which reads a B that size in place). On AVX2, with half of Zen 3's L2
+     * (AVX-512, which reads a B that size in place). On AVX-512 the line is this CPU's L2
+     * where that is larger than WIDE_B (wide_b). On AVX2, with half of Zen 3's L2
      * (WIDE_B_PACKED) and B packed by the call (not kept, not in place): 32x512x128 on
      * two threads 103.8-105.7 -> 115.8-116.9 GFLOP/s (oneDNN 109-123), char GPT's
      * batch-1 forward the same.
@@ -1187,7 +1213,7 @@ static void gemm_run(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, 
      * 2,315-2,395 -> 2,670-2,693 samples/s). */
     int64_t unit_m = simple ? 1 : tc ? NR : MR, unit_n = simple ? 16 : NR;
     int b_in_place = IN_PLACE && !trans_b && (m <= DIRECT_B_ROWS || k * n <= DIRECT_B_FLOATS);
-    int wide = !trans_a && !trans_b && n > m && k * n >= (!key && !b_in_place ? WIDE_B_PACKED : WIDE_B);
+    int wide = !trans_a && !trans_b && n > m && k * n >= wide_b(!key && !b_in_place);
     /* a transposed B times a k of a few classes (a 10-class layer's input gradient,
      * 64 x 5408 x 10): transposing B into panels costs as much as the multiplications,
      * and split by rows each thread packed all of it. Split by columns, the MNIST CNN's
