@@ -1689,7 +1689,8 @@ static void gen_conv(Cg *c, Frame *f, Node *n, LLVMValueRef ep, LLVMValueRef ep_
         LLVMTypeRef pt[7] = {c->ptr, c->ptr, c->i64, c->ptr, c->ptr, c->ptr, c->ptr};
         LLVMValueRef args[7] = {conv_struct(c, n), pool_struct(c, b), f->batch, node_ptr(c, f, a),
                                 node_ptr(c, f, b->in[0]), node_ptr(c, f, b->in[1]), node_ptr(c, f, n)};
-        call(c, extern_fn(c, "nnl_conv2d_dw_maxpool", c->vd, pt, 7), args, 7);
+        call(c, extern_fn(c, fuse_pool_codes(c->g, b->in[0]) ? "nnl_conv2d_dw_maxpool_codes" : "nnl_conv2d_dw_maxpool",
+                          c->vd, pt, 7), args, 7);
         return;
     }
     LLVMTypeRef pt[5] = {c->ptr, c->i64, c->ptr, c->ptr, c->ptr};
@@ -1714,6 +1715,8 @@ static void gen_pool(Cg *c, Frame *f, Node *n)
         LLVMValueRef keep = early || cv->pinned ? LLVMConstInt(c->i32, 1, 0)
             : LLVMBuildZExt(c->b, LLVMBuildICmp(c->b, LLVMIntSGE, ctx_field(c, f->ctx, 6, c->i64, "entry"),
                                                 i64c(c, ENTRY_GRAD), ""), c->i32, "keep");
+        if (!early && fuse_pool_codes(c->g, cv))   /* its window codes only (fuse.c) */
+            keep = LLVMBuildMul(c->b, keep, LLVMConstInt(c->i32, NNL_KEEP_CODES, 0), "keep");
         LLVMTypeRef pt[8] = {c->ptr, c->ptr, c->i64, c->ptr, c->ptr, c->ptr, c->i32, c->ptr};
         LLVMValueRef args[8] = {conv_struct(c, cv), pool_struct(c, n), f->batch, node_ptr(c, f, cv->in[0]),
                                 node_ptr(c, f, cv->in[1]), node_ptr(c, f, cv), keep, node_ptr(c, f, n)};

@@ -88,6 +88,39 @@ bool fuse_folded(const Graph *g, const Node *n)
            ir_op_kind[n->op] != K_ELEM;
 }
 
+/* A convolution folded into its 2x2 stride-2 max pooling whose every other reader is a
+ * pooling adjoint folded into its weight gradient: the adjoint needs only which cell of
+ * each window won, so nnl_conv2d_maxpool keeps one byte a window (NNL_KEEP_CODES) in the
+ * convolution's memory instead of the output itself, 4 floats a window, and
+ * nnl_conv2d_dw_maxpool_codes reads those. The MNIST CNN's 5.5 MB a step at batch 64 were
+ * written in its forward and read back in its backward. Only for filters thin enough for
+ * conv.c's tiles (THIN_TAPS = 32 weights, stride 1), which make the codes as they pool;
+ * others would be convolved image by image. */
+enum { THIN_TAPS = 32 };
+bool fuse_pool_codes(const Graph *g, const Node *cv)
+{
+    if (cv->op != OP_CONV2D || cv->pinned || !fuse_folded(g, cv)) return false;
+    const Node *p = ((Kernel *)g->kernels.items[cv->kernel])->nodes.items[0];
+    const int64_t *a = p->attr, *t = cv->attr;
+    const Node *w = cv->in[1];
+    if (p->op != OP_MAXPOOL2D || p->in[0] != cv || a[A_KH] != 2 || a[A_KW] != 2 || a[A_SH] != 2 || a[A_SW] != 2 ||
+        a[A_PT] || a[A_PL] || a[A_PB] || a[A_PR])
+        return false;
+    int64_t taps = w->shape.d[1] * w->shape.d[2] * w->shape.d[3];
+    bool identity = w->shape.d[2] == 1 && w->shape.d[3] == 1 && !t[A_PT] && !t[A_PL] && !t[A_PB] && !t[A_PR];
+    if (t[A_SH] != 1 || t[A_SW] != 1 || taps > THIN_TAPS || identity) return false;
+    int adjoints = 0;
+    for (int i = cv->id + 1; i < g->nodes.len; i++) {
+        const Node *r = g->nodes.items[i];
+        for (int q = 0; q < r->nin; q++) {
+            if (r->in[q] != cv || r == p) continue;
+            if (r->op != OP_MAXPOOL2D_DX || q != 0 || !fuse_folded(g, r)) return false;
+            adjoints++;
+        }
+    }
+    return adjoints > 0;
+}
+
 static bool reads(const Node *n, const Node *y)
 {
     for (int q = 0; q < n->nin; q++)
@@ -486,6 +519,8 @@ char *fuse_kernel_desc(const Graph *g, int i, int max_nodes, bool with_line)
         fprintf(out, ")");
     }
     if (k->kind == K_CALL && y->op == OP_STACK && y->filled) fprintf(out, " (filled by its operands)");
+    if (k->kind == K_CALL && k->nodes.len > 1 && fuse_pool_codes(g, k->nodes.items[1]))
+        fprintf(out, " (%%%d as window codes)", ((Node *)k->nodes.items[1])->id);
     if (k->epilogue >= 0) fprintf(out, " -> epilogue k%d", k->epilogue);
     if (k->sum_g) fprintf(out, " -> sums k%d k%d", k->sum_g->kernel, k->sum_b->kernel);
     if (k->prologue >= 0) fprintf(out, " (runs k%d first)", k->prologue);

@@ -348,6 +348,8 @@ void fuse_print(FILE *out, const Graph *g);
 /* n is computed inside another node's call kernel and never reaches memory (a max
  * pooling's adjoint inside its convolution's weight gradient). */
 bool fuse_folded(const Graph *g, const Node *n);
+/* A convolution kept as its max pooling's window codes (nnl_conv2d_maxpool's NNL_KEEP_CODES) */
+bool fuse_pool_codes(const Graph *g, const Node *cv);
 /* n may run the elementwise loop after it as its epilogue: a product (a lookup's too,
  * EMBED_MM), or a row kernel (softmax, log-softmax, layer norm and their adjoints). */
 bool fuse_epilogue_host(const Node *n);

@@ -100,10 +100,12 @@ static Node **epilogue_in_place(const Graph *g, int *last)
     return over;
 }
 
-/* n's memory, live over kernels [at, end]: batch-scaled or fixed by its shape. */
-static void place(Node *n, Pool *batch, Pool *fixed, int64_t fixed_base, int at, int end)
+/* n's memory, live over kernels [at, end]: batch-scaled or fixed by its shape; a
+ * convolution kept as its pooling's window codes, a byte a window (fuse_pool_codes). */
+static void place(const Graph *g, Node *n, Pool *batch, Pool *fixed, int64_t fixed_base, int at, int end)
 {
-    int64_t size = align_up(shape_numel_static(n->shape));
+    int64_t size = align_up(fuse_pool_codes(g, n) ? (shape_numel_static(n->shape) / 4 + 3) / 4
+                                                  : shape_numel_static(n->shape));
     n->off = n->shape.batched ? pool_alloc(batch, size, at, end) : fixed_base + pool_alloc(fixed, size, at, end);
 }
 
@@ -193,7 +195,7 @@ void plan_graph(Graph *g)
          * the first of them, live from there */
         Node *s = n->op == OP_BMM && n->view ? n->view->into : NULL;
         if (s && !placed[s->id]) {
-            place(s, &batch, &fixed, fixed_base, fuse_step(g, n->kernel), s->pinned ? nk + 1 : last[s->id]);
+            place(g, s, &batch, &fixed, fixed_base, fuse_step(g, n->kernel), s->pinned ? nk + 1 : last[s->id]);
             placed[s->id] = true;
         }
         if (s) {
@@ -203,7 +205,7 @@ void plan_graph(Graph *g)
         if (n->place_in) {   /* stacks.c */
             Node *r = n->place_in;
             if (!placed[r->id]) {
-                place(r, &batch, &fixed, fixed_base, first[r->id], r->pinned ? nk + 1 : last[r->id]);
+                place(g, r, &batch, &fixed, fixed_base, first[r->id], r->pinned ? nk + 1 : last[r->id]);
                 placed[r->id] = true;
             }
             n->off = r->off;
@@ -226,7 +228,7 @@ void plan_graph(Graph *g)
         for (int k = 0; k < g->params.len; k++)
             if (((ParamInfo *)g->params.items[k])->grad == n && ir_trains(g)) is_grad = true;
         if (is_grad) continue;
-        place(n, &batch, &fixed, fixed_base, fuse_step(g, n->kernel), n->pinned ? nk + 1 : last[i]);
+        place(g, n, &batch, &fixed, fixed_base, fuse_step(g, n->kernel), n->pinned ? nk + 1 : last[i]);
     }
     if (g->t_output && g->t_output != g->output) g->t_output->off = g->output->off;
     if (g->t_loss && g->t_loss != g->loss) g->t_loss->off = g->loss->off;

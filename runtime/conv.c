@@ -538,20 +538,35 @@ static int thin_input(const NnlConv *cv, const Geom *g, const float *x, Thin *th
  * nnl_maxpool2d's order (a, b; c, d), stored to the VL * TILE_V / 2 pooled columns at
  * dst, the first n of them. */
 static inline __attribute__((always_inline)) void
-pool_windows(const Vf *r0, const Vf *r1, float *dst, int64_t n)
+pool_windows(const Vf *r0, const Vf *r1, float *dst, uint8_t *codes, int64_t n)
 {
 #if defined(__AVX512F__)
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
     __m512 a = _mm512_permutex2var_ps(r0[0], even, r0[1]), b = _mm512_permutex2var_ps(r0[0], odd, r0[1]);
     __m512 c = _mm512_permutex2var_ps(r1[0], even, r1[1]), d = _mm512_permutex2var_ps(r1[0], odd, r1[1]);
-    _mm512_mask_storeu_ps(dst, rt_lanes16(n), _mm512_max_ps(d, _mm512_max_ps(c, _mm512_max_ps(b, a))));
+    __m512 mx = _mm512_max_ps(d, _mm512_max_ps(c, _mm512_max_ps(b, a)));
+    _mm512_mask_storeu_ps(dst, rt_lanes16(n), mx);
+    if (codes) {   /* the cell the gradient takes (pool.c's win_code): b, c, d where not an earlier one */
+        __mmask16 ea = _mm512_cmp_ps_mask(a, mx, _CMP_EQ_OQ), eb = _mm512_cmp_ps_mask(b, mx, _CMP_EQ_OQ);
+        __mmask16 ec = _mm512_cmp_ps_mask(c, mx, _CMP_EQ_OQ), ed = _mm512_cmp_ps_mask(d, mx, _CMP_EQ_OQ);
+        __m512i cv = _mm512_maskz_mov_epi32((__mmask16)(~ea & eb), _mm512_set1_epi32(1));
+        cv = _mm512_mask_mov_epi32(cv, (__mmask16)(~ea & ~eb & ec), _mm512_set1_epi32(2));
+        cv = _mm512_mask_mov_epi32(cv, (__mmask16)(~ea & ~eb & ~ec & ed), _mm512_set1_epi32(3));
+        _mm_mask_storeu_epi8(codes, rt_lanes16(n), _mm512_cvtepi32_epi8(cv));
+    }
 #else
     const __m256i split = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);   /* evens | odds */
     __m256 ab = _mm256_permutevar8x32_ps(r0[0], split), cd = _mm256_permutevar8x32_ps(r1[0], split);
     __m128 a = _mm256_castps256_ps128(ab), b = _mm256_extractf128_ps(ab, 1);
     __m128 c = _mm256_castps256_ps128(cd), d = _mm256_extractf128_ps(cd, 1);
     __m128 mx = _mm_max_ps(d, _mm_max_ps(c, _mm_max_ps(b, a)));
+    if (codes) {
+        int ea = _mm_movemask_ps(_mm_cmpeq_ps(a, mx)), eb = _mm_movemask_ps(_mm_cmpeq_ps(b, mx));
+        int ec = _mm_movemask_ps(_mm_cmpeq_ps(c, mx)), ed = _mm_movemask_ps(_mm_cmpeq_ps(d, mx));
+        for (int64_t j = 0; j < 4 && j < n; j++)
+            codes[j] = (uint8_t)(ea >> j & 1 ? 0 : eb >> j & 1 ? 1 : ec >> j & 1 ? 2 : ed >> j & 1 ? 3 : 0);
+    }
     if (n >= 4) {
         _mm_storeu_ps(dst, mx);
     } else {   /* (vmaskmovps stores are slow on AMD: ~10x a plain store on Zen 3) */
@@ -569,7 +584,8 @@ pool_windows(const Vf *r0, const Vf *r1, float *dst, int64_t n)
  * row i / 2. */
 static inline __attribute__((always_inline)) void
 thin_tile(const Thin *th, const float *w, int64_t k, int64_t i, int64_t j0, const Vm *m,
-          const int TAIL, int F, int R, float *y, int64_t p, int64_t q, float *py, int64_t pq2, int64_t q2)
+          const int TAIL, int F, int R, float *y, int64_t p, int64_t q, float *py, uint8_t *pc, int64_t pq2,
+          int64_t q2)
 {
     Vf acc[TILE_F][2][TILE_V];
     #pragma GCC unroll 6
@@ -607,7 +623,8 @@ thin_tile(const Thin *th, const float *w, int64_t k, int64_t i, int64_t j0, cons
                 if (TAIL) vf_store(yf + r * q + b * VL, m[b], acc[f][r][b]);
                 else vf_storeu(yf + r * q + b * VL, acc[f][r][b]);
         if (py && R == 2)
-            pool_windows(acc[f][0], acc[f][1], py + (k + f) * pq2 + i / 2 * q2 + j0 / 2, q2 - j0 / 2);
+            pool_windows(acc[f][0], acc[f][1], py + (k + f) * pq2 + i / 2 * q2 + j0 / 2,
+                         pc ? pc + (k + f) * pq2 + i / 2 * q2 + j0 / 2 : NULL, q2 - j0 / 2);
     }
 }
 
@@ -615,33 +632,35 @@ thin_tile(const Thin *th, const float *w, int64_t k, int64_t i, int64_t j0, cons
  * filters, then 2, then 1. */
 static inline __attribute__((always_inline)) void
 thin_cols(const Thin *th, const float *w, int64_t kg, int64_t i, int64_t i1, int64_t j0, const Vm *m,
-          const int TAIL, const int F, float *y, int64_t p, int64_t q, float *pyi, int64_t pq2, int64_t q2)
+          const int TAIL, const int F, float *y, int64_t p, int64_t q, float *pyi, uint8_t *pci, int64_t pq2,
+          int64_t q2)
 {
     int64_t k = 0;
     if (i + 1 < i1) {
-        for (; k + F <= kg; k += F) thin_tile(th, w, k, i, j0, m, TAIL, F, 2, y, p, q, pyi, pq2, q2);
-        for (; k + 2 <= kg; k += 2) thin_tile(th, w, k, i, j0, m, TAIL, 2, 2, y, p, q, pyi, pq2, q2);
-        for (; k < kg; k++) thin_tile(th, w, k, i, j0, m, TAIL, 1, 2, y, p, q, pyi, pq2, q2);
+        for (; k + F <= kg; k += F) thin_tile(th, w, k, i, j0, m, TAIL, F, 2, y, p, q, pyi, pci, pq2, q2);
+        for (; k + 2 <= kg; k += 2) thin_tile(th, w, k, i, j0, m, TAIL, 2, 2, y, p, q, pyi, pci, pq2, q2);
+        for (; k < kg; k++) thin_tile(th, w, k, i, j0, m, TAIL, 1, 2, y, p, q, pyi, pci, pq2, q2);
     } else {
-        for (; k + F <= kg; k += F) thin_tile(th, w, k, i, j0, m, TAIL, F, 1, y, p, q, NULL, 0, 0);
-        for (; k + 2 <= kg; k += 2) thin_tile(th, w, k, i, j0, m, TAIL, 2, 1, y, p, q, NULL, 0, 0);
-        for (; k < kg; k++) thin_tile(th, w, k, i, j0, m, TAIL, 1, 1, y, p, q, NULL, 0, 0);
+        for (; k + F <= kg; k += F) thin_tile(th, w, k, i, j0, m, TAIL, F, 1, y, p, q, NULL, NULL, 0, 0);
+        for (; k + 2 <= kg; k += 2) thin_tile(th, w, k, i, j0, m, TAIL, 2, 1, y, p, q, NULL, NULL, 0, 0);
+        for (; k < kg; k++) thin_tile(th, w, k, i, j0, m, TAIL, 1, 1, y, p, q, NULL, NULL, 0, 0);
     }
 }
 
-/* Output rows [i0, i1) (i0 even) of all kg filters into y; with py, the pooled rows of
- * their complete row pairs below p2. */
+/* Output rows [i0, i1) (i0 even) of all kg filters into y (unless NULL); with py, the
+ * pooled rows of their complete row pairs below p2, and with pc their window codes. */
 static void thin_rows(const NnlConv *cv, const Geom *g, const Thin *th, const float *w, float *y,
-                      float *py, int64_t p2, int64_t q2, int64_t i0, int64_t i1)
+                      float *py, uint8_t *pc, int64_t p2, int64_t q2, int64_t i0, int64_t i1)
 {
     int64_t p = cv->p, q = cv->q, kg = g->kg, pq2 = p2 * q2;
     for (int64_t i = i0; i < i1; i += 2) {
         float *pyi = py && i + 1 < i1 && i / 2 < p2 ? py : NULL;
+        uint8_t *pci = pyi ? pc : NULL;
         for (int64_t j0 = 0; j0 < q; j0 += VL * TILE_V) {
             Vm m[TILE_V];
             for (int b = 0; b < TILE_V; b++) m[b] = vm_lanes(q - j0 - b * VL);
-            if (j0 + VL * TILE_V <= q) thin_cols(th, w, kg, i, i1, j0, m, 0, TILE_F, y, p, q, pyi, pq2, q2);
-            else thin_cols(th, w, kg, i, i1, j0, m, 1, TILE_F_TAIL, y, p, q, pyi, pq2, q2);
+            if (j0 + VL * TILE_V <= q) thin_cols(th, w, kg, i, i1, j0, m, 0, TILE_F, y, p, q, pyi, pci, pq2, q2);
+            else thin_cols(th, w, kg, i, i1, j0, m, 1, TILE_F_TAIL, y, p, q, pyi, pci, pq2, q2);
         }
     }
 }
@@ -712,28 +731,29 @@ static int thin_dw(const NnlConv *cv, const Geom *g, const float *x, const float
 }
 #endif
 
-/* One group: y (kg, p, q) and, with py, its 2x2 pooling (kg, p2, q2); the output's row
- * pairs split between nt threads (1: serial). 0 when the padded input's scratch cannot
- * be had: nothing written. */
+/* One group: y (kg, p, q) unless NULL and, with py, its 2x2 pooling (kg, p2, q2) and
+ * with pc the pooling's window codes (kg, p2, q2); the output's row pairs split between
+ * nt threads (1: serial). 0 when the padded input's scratch cannot be had: nothing
+ * written. */
 static int thin_fwd(const NnlConv *cv, const Geom *g, const float *x, const float *w, float *y,
-                    float *py, int64_t p2, int64_t q2, int nt)
+                    float *py, uint8_t *pc, int64_t p2, int64_t q2, int nt)
 {
 #if defined(THIN_VEC)
     Thin th;
     if (!thin_input(cv, g, x, &th)) return 0;
     if (nt <= 1) {
-        thin_rows(cv, g, &th, w, y, py, p2, q2, 0, cv->p);
+        thin_rows(cv, g, &th, w, y, py, pc, p2, q2, 0, cv->p);
         return 1;
     }
     #pragma omp parallel num_threads(rt_threads())
     {
         int64_t lo, hi;
         rt_share((cv->p + 1) / 2, nt, &lo, &hi);
-        thin_rows(cv, g, &th, w, y, py, p2, q2, 2 * lo, 2 * hi < cv->p ? 2 * hi : cv->p);
+        thin_rows(cv, g, &th, w, y, py, pc, p2, q2, 2 * lo, 2 * hi < cv->p ? 2 * hi : cv->p);
     }
     return 1;
 #else
-    (void)cv; (void)g; (void)x; (void)w; (void)y; (void)py; (void)p2; (void)q2; (void)nt;
+    (void)cv; (void)g; (void)x; (void)w; (void)y; (void)py; (void)pc; (void)p2; (void)q2; (void)nt;
     return 0;
 #endif
 }
@@ -1138,7 +1158,7 @@ static void fwd_unit(const NnlConv *cv, const Geom *g, int64_t i, int64_t gr,
     x += (i * cv->c + gr * g->cg) * g->hw;
     w += gr * g->kg * g->rows;
     y += (i * cv->k + gr * g->kg) * g->pq;
-    if (thin_direct(cv, g) && thin_fwd(cv, g, x, w, y, NULL, 0, 0, nt)) return;
+    if (thin_direct(cv, g) && thin_fwd(cv, g, x, w, y, NULL, NULL, 0, 0, nt)) return;
     if (!g->identity && !col) {
         direct_fwd(cv, g, x, w, y);
         return;
@@ -1475,19 +1495,78 @@ void nnl_conv2d(const NnlConv *cv, int64_t n, const float *x, const float *wt, f
     nnl_conv2d_ep(cv, n, x, wt, y, NULL, NULL);
 }
 
-/* Images [i0, i1) of the fused forward: each group's tiles (cy stored if keep), or (the
- * scratch refused) nnl_conv2d's unit and nnl_maxpool2d's planes. */
+/* Output (k, oh, ow) of image xi's convolution, summed directly: the window codes' last
+ * resort when not even one image's output can be had in memory (another order of sums
+ * than nnl_conv2d's, so its bits may differ). */
+static float conv_at(const NnlConv *cv, const Geom *g, const float *xi, const float *wt, int64_t k,
+                     int64_t oh, int64_t ow)
+{
+    const float *xg = xi + k / g->kg * g->cg * g->hw, *wk = wt + k * g->rows;
+    float sum = 0.0f;
+    for (int64_t c = 0; c < g->cg; c++)
+        for (int64_t u = 0; u < cv->r; u++)
+            for (int64_t v = 0; v < cv->s; v++) {
+                int64_t ih = oh * cv->stride_h - cv->pad_top + u * cv->dil_h;
+                int64_t iw = ow * cv->stride_w - cv->pad_left + v * cv->dil_w;
+                if (ih >= 0 && ih < cv->h && iw >= 0 && iw < cv->w)
+                    sum += wk[(c * cv->r + u) * cv->s + v] * xg[(c * cv->h + ih) * cv->w + iw];
+            }
+    return sum;
+}
+
+static __thread RtScratch codes_scratch;   /* one image's convolution output (window codes) */
+
+/* Image i's pooling and window codes where the tiles could not run, for group gr (its
+ * planes' yi, ci) or with gr < 0 for all groups (the image's): the convolution into this
+ * thread's scratch first (nnl_conv2d's unit for a group, nnl_conv2d for the image), else
+ * each window's cells summed directly. */
+static void codes_fallback(const NnlConv *cv, const NnlPool *pl, const Geom *g, int64_t i, int64_t gr,
+                           const float *x, const float *wt, float *yi, uint8_t *ci, int nt)
+{
+    int64_t k0 = gr < 0 ? 0 : gr * g->kg, nk = gr < 0 ? cv->k : g->kg;
+    NnlPool some = *pl;
+    some.c = nk;
+    const float *xi = x + i * cv->c * g->hw;
+    float *b = rt_scratch(&codes_scratch, (size_t)(cv->k * g->pq));
+    if (b) {
+        if (gr < 0) nnl_conv2d(cv, 1, xi, wt, b);
+        else fwd_unit(cv, g, 0, gr, xi, wt, b, NULL, nt);
+        rt_maxpool2d_codes_planes(&some, nk, b + k0 * g->pq, yi, ci);
+        return;
+    }
+    for (int64_t k = 0; k < nk; k++)
+        for (int64_t a = 0; a < pl->p; a++)
+            for (int64_t c = 0; c < pl->q; c++) {
+                int64_t kk = k0 + k, o = (k * pl->p + a) * pl->q + c;
+                float v[4], m;
+                for (int t = 0; t < 4; t++) v[t] = conv_at(cv, g, xi, wt, kk, 2 * a + t / 2, 2 * c + t % 2);
+                m = v[0];
+                for (int t = 1; t < 4; t++) m = v[t] > m ? v[t] : m;
+                yi[o] = m;
+                ci[o] = (uint8_t)(v[0] == m ? 0 : v[1] == m ? 1 : v[2] == m ? 2 : v[3] == m ? 3 : 0);
+            }
+}
+
+/* Images [i0, i1) of the fused forward: each group's tiles (cy stored if keep is 1, the
+ * window codes in its place if NNL_KEEP_CODES), or (the scratch refused) nnl_conv2d's
+ * unit and nnl_maxpool2d's planes (codes_fallback for codes). */
 static void conv_pool_images(const NnlConv *cv, const NnlPool *pl, const Geom *g, int64_t i0,
                              int64_t i1, const float *x, const float *wt, float *cy, int keep,
                              float *y, int nt)
 {
     int64_t p2q2 = pl->p * pl->q;
+    uint8_t *codes = keep == NNL_KEEP_CODES ? (uint8_t *)cy : NULL;
     for (int64_t i = i0; i < i1; i++)
         for (int64_t gr = 0; gr < cv->groups; gr++) {
             const float *xi = x + (i * cv->c + gr * g->cg) * g->hw;
             const float *wg = wt + gr * g->kg * g->rows;
             float *cyi = cy + (i * cv->k + gr * g->kg) * g->pq, *yi = y + (i * cv->k + gr * g->kg) * p2q2;
-            if (thin_fwd(cv, g, xi, wg, keep ? cyi : NULL, yi, pl->p, pl->q, nt)) continue;
+            uint8_t *ci = codes ? codes + (i * cv->k + gr * g->kg) * p2q2 : NULL;
+            if (thin_fwd(cv, g, xi, wg, keep == 1 ? cyi : NULL, yi, ci, pl->p, pl->q, nt)) continue;
+            if (ci) {
+                codes_fallback(cv, pl, g, i, gr, x, wt, yi, ci, nt);
+                continue;
+            }
             fwd_unit(cv, g, i, gr, x, wt, cy, NULL, nt);
             NnlPool one = *pl;
             one.c = g->kg;
@@ -1500,6 +1579,12 @@ void nnl_conv2d_maxpool(const NnlConv *cv, const NnlPool *pl, int64_t n, const f
 {
     Geom g = geom(cv);
     if (n <= 0) return;
+    if (keep_cy == NNL_KEEP_CODES && !thin_direct(cv, &g)) {   /* (no tiles: image by image) */
+        for (int64_t i = 0; i < n; i++)
+            codes_fallback(cv, pl, &g, i, -1, x, wt, y + i * cv->k * pl->p * pl->q,
+                           (uint8_t *)cy + i * cv->k * pl->p * pl->q, 1);
+        return;
+    }
     if (!thin_direct(cv, &g) || !pool_2x2(cv, pl)) {
         nnl_conv2d(cv, n, x, wt, cy);
         nnl_maxpool2d(pl, n, cy, y);
@@ -1531,7 +1616,7 @@ void nnl_conv2d_dx(const NnlConv *cv, int64_t n, const float *dy, const float *w
 
 /* The output gradient of a max-pooled convolution, when dw comes from the pooled one:
  * cy the convolution's output, pdy the pooled gradient (nnl_conv2d_dw_maxpool). */
-typedef struct Pooled { const NnlPool *pl; const float *cy, *pdy; } Pooled;
+typedef struct Pooled { const NnlPool *pl; const float *cy, *pdy; const uint8_t *codes; } Pooled;
 
 /* dw += the weight gradient of image i's dy, routed through the pooling window by window
  * without a buffer: the fallback when dy_scratch cannot be had (slower, and summed in
@@ -1543,13 +1628,15 @@ static void dw_pooled_direct(const NnlConv *cv, const Geom *g, const Pooled *po,
     if (beta == 0.0f) memset(dw, 0, sizeof(float) * cv->k * g->rows);
     x += i * cv->c * g->hw;
     for (int64_t kk = 0; kk < cv->k; kk++) {
-        const float *cy = po->cy + (i * cv->k + kk) * g->pq;
+        const float *cy = po->codes ? NULL : po->cy + (i * cv->k + kk) * g->pq;
         const float *pdy = po->pdy + (i * cv->k + kk) * pl->p * pl->q;
+        const uint8_t *code = po->codes ? po->codes + (i * cv->k + kk) * pl->p * pl->q : NULL;
         const float *xg = x + kk / g->kg * g->cg * g->hw;
         float *dwk = dw + kk * g->rows;
         for (int64_t a = 0; a < pl->p; a++)
             for (int64_t b = 0; b < pl->q; b++) {
-                int64_t at = rt_maxpool2d_argmax(pl, cy, a, b);
+                int64_t at = code ? (2 * a + code[a * pl->q + b] / 2) * cv->q + 2 * b + code[a * pl->q + b] % 2
+                                  : rt_maxpool2d_argmax(pl, cy, a, b);
                 if (at < 0) continue;
                 float gv = pdy[a * pl->q + b];
                 int64_t oh = at / cv->q, ow = at % cv->q;
@@ -1563,6 +1650,14 @@ static void dw_pooled_direct(const NnlConv *cv, const Geom *g, const Pooled *po,
                         }
             }
     }
+}
+
+/* Image i's convolution-output gradient from its pooled one into buf (k, p, q) */
+static void pooled_dy(const NnlConv *cv, const Geom *g, const Pooled *po, int64_t i, float *buf)
+{
+    int64_t p2q2 = po->pl->p * po->pl->q;
+    if (po->codes) rt_maxpool2d_dx_codes_planes(po->pl, cv->k, po->codes + i * cv->k * p2q2, po->pdy + i * cv->k * p2q2, buf);
+    else rt_maxpool2d_dx_planes(po->pl, cv->k, po->cy + i * cv->k * g->pq, po->pdy + i * cv->k * p2q2, buf);
 }
 
 /* Images [i0, i1) summed in order into acc: (k, cg, r, s), overwritten. With po, each
@@ -1582,8 +1677,7 @@ static void dw_images(const NnlConv *cv, const Geom *g, int64_t i0, int64_t i1,
             for (int64_t i = i0; i < i1; i++) {
                 const float *xi = x + i * cv->c * g->hw, *dyi = dy ? dy + i * cv->k * g->pq : NULL;
                 if (po) {
-                    rt_maxpool2d_dx_planes(po->pl, cv->k, po->cy + i * cv->k * g->pq,
-                                           po->pdy + i * cv->k * po->pl->p * po->pl->q, buf);
+                    pooled_dy(cv, g, po, i, buf);
                     dyi = buf;
                 }
                 for (int64_t gr = 0; gr < cv->groups; gr++)
@@ -1604,8 +1698,7 @@ static void dw_images(const NnlConv *cv, const Geom *g, int64_t i0, int64_t i1,
         const float *xi = x, *dyi = dy;
         int64_t at = i;
         if (po) {   /* image i's (k, p, q) gradient, then its dw as image 0 of (xi, buf) */
-            rt_maxpool2d_dx_planes(po->pl, cv->k, po->cy + i * cv->k * g->pq,
-                                   po->pdy + i * cv->k * po->pl->p * po->pl->q, buf);
+            pooled_dy(cv, g, po, i, buf);
             xi = x + i * cv->c * g->hw;
             dyi = buf;
             at = 0;
@@ -1687,6 +1780,13 @@ void nnl_conv2d_dw(const NnlConv *cv, int64_t n, const float *x, const float *dy
 void nnl_conv2d_dw_maxpool(const NnlConv *cv, const NnlPool *pl, int64_t n, const float *x,
                            const float *cy, const float *pdy, float *dw)
 {
-    Pooled po = {pl, cy, pdy};
+    Pooled po = {pl, cy, pdy, NULL};
+    conv_dw(cv, n, x, NULL, &po, dw);
+}
+
+void nnl_conv2d_dw_maxpool_codes(const NnlConv *cv, const NnlPool *pl, int64_t n, const float *x,
+                                 const uint8_t *codes, const float *pdy, float *dw)
+{
+    Pooled po = {pl, NULL, pdy, codes};
     conv_dw(cv, n, x, NULL, &po, dw);
 }

@@ -16,9 +16,9 @@ extern "C" {
 
 /* Bumped whenever a struct below or a kernel signature changes. Generated objects store
  * the version they were built for in NnlModelDesc.abi_version; nnl_create refuses others.
- * (16: nnl_embed_sums, and nnl_embed_wt and nnl_embedding_dw_mm read its sums, not dy; 15: NnlModelDesc.finite_off, ntrain_floats; 14: nnl_reduce_sum_pro; 13: nnl_conv2d_ep, nnl_conv2d_dx_ep; 12: nnl_layer_norm_rows_dx_ep's sums; 11: the row kernels' epilogues, nnl_*_rows_ep; 10: NnlCtx.entry, nnl_conv2d_maxpool; 9: nnl_layer_norm_rows_dx's gamma; 8:
+ * (17: nnl_conv2d_maxpool's NNL_KEEP_CODES, nnl_conv2d_dw_maxpool_codes; 16: nnl_embed_sums, and nnl_embed_wt and nnl_embedding_dw_mm read its sums, not dy; 15: NnlModelDesc.finite_off, ntrain_floats; 14: nnl_reduce_sum_pro; 13: nnl_conv2d_ep, nnl_conv2d_dx_ep; 12: nnl_layer_norm_rows_dx_ep's sums; 11: the row kernels' epilogues, nnl_*_rows_ep; 10: NnlCtx.entry, nnl_conv2d_maxpool; 9: nnl_layer_norm_rows_dx's gamma; 8:
  * nnl_sgemm_batched[_ep]'s tri, nnl_softmax_rows_dx.) */
-#define NNL_ABI_VERSION 16
+#define NNL_ABI_VERSION 17
 #define NNL_MAX_RANK 8
 
 /* ===== the context every generated function receives ===== */
@@ -240,9 +240,17 @@ void nnl_conv2d_dw_maxpool(const NnlConv *cv, const NnlPool *pl, int64_t n, cons
                            const float *cy, const float *pdy, float *dw);
 /* cy = nnl_conv2d(x, wt) and y = nnl_maxpool2d(cy), the same bits, in one pass where the
  * pooling is 2x2 with stride 2 and the filters are thin (conv.c). keep_cy 0: nothing
- * reads cy afterwards, which is then memory the call may leave unwritten. */
+ * reads cy afterwards, which is then memory the call may leave unwritten.
+ * NNL_KEEP_CODES (2x2 windows, stride 2, no padding only): cy's memory holds instead the
+ * pooling's window codes, one byte a window in y's order (n c p q bytes): the cell (0..3,
+ * row-major) that nnl_maxpool2d_dx gives the window's gradient, which
+ * nnl_conv2d_dw_maxpool_codes reads in place of cy. */
+enum { NNL_KEEP_CODES = 2 };
 void nnl_conv2d_maxpool(const NnlConv *cv, const NnlPool *pl, int64_t n, const float *x,
                         const float *wt, float *cy, int keep_cy, float *y);
+/* nnl_conv2d_dw_maxpool from the window codes nnl_conv2d_maxpool kept: the same bits. */
+void nnl_conv2d_dw_maxpool_codes(const NnlConv *cv, const NnlPool *pl, int64_t n, const float *x,
+                                 const uint8_t *codes, const float *pdy, float *dw);
 
 /* ===== the model descriptor a generated object defines ===== */
 

@@ -415,6 +415,104 @@ static void max2_dx_plane(const NnlPool *pl, const float *x, const float *dy, fl
     if (pl->h > 2 * pl->p) memset(dx + (pl->h - 1) * w, 0, sizeof(float) * w);
 }
 
+/* ---- window codes: a 2x2 pooling's choices kept as one byte a window instead of the
+ *      plane they were made from (nnl_conv2d_maxpool's NNL_KEEP_CODES): the cell, 0..3
+ *      in row-major order, that max2_dx_plane gives the window's gradient ---- */
+
+/* The code of a window from its cells and their maximum, by max2_dx_plane's rule: the
+ * first cell equal to the maximum, the first cell when none is (a NaN first cell). */
+static inline uint8_t win_code(float a, float b, float c, float d, float m)
+{
+    return a == m ? 0 : b == m ? 1 : c == m ? 2 : d == m ? 3 : 0;
+}
+
+void rt_maxpool2d_codes_planes(const NnlPool *pl, int64_t planes, const float *x, float *y, uint8_t *codes)
+{
+    int64_t w = pl->w, q = pl->q;
+    for (int64_t pc = 0; pc < planes; pc++)
+        for (int64_t i = 0; i < pl->p; i++) {
+            const float *r0 = x + (pc * pl->h + 2 * i) * w, *r1 = r0 + w;
+            float *yr = y + (pc * pl->p + i) * q;
+            uint8_t *cr = codes + (pc * pl->p + i) * q;
+            for (int64_t j = 0; j < q; j++) {   /* max2_plane's order: a, b, c, d */
+                float a = r0[2 * j], b = r0[2 * j + 1], c = r1[2 * j], d = r1[2 * j + 1], m = a;
+                m = b > m ? b : m;
+                m = c > m ? c : m;
+                m = d > m ? d : m;
+                yr[j] = m;
+                cr[j] = win_code(a, b, c, d, m);
+            }
+        }
+}
+
+/* max2_dx_plane with the windows' choices read from their codes */
+static void max2_dx_codes_plane(const NnlPool *pl, const uint8_t *code, const float *dy, float *dx)
+{
+    int64_t w = pl->w, q = pl->q;
+    for (int64_t i = 0; i < pl->p; i++) {
+        float *d0 = dx + 2 * i * w, *d1 = d0 + w;
+        const float *g = dy + i * q;
+        const uint8_t *cr = code + i * q;
+        int64_t j = 0;
+#if defined(__AVX512F__)
+        const __m512i lo_ix = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+        const __m512i hi_ix = _mm512_add_epi32(lo_ix, _mm512_set1_epi32(8));
+        for (; j < q; j += 16) {   /* the last block masked */
+            int64_t n = q - j < 16 ? q - j : 16;
+            __mmask16 m1 = (__mmask16)((1u << n) - 1), mlo = (__mmask16)(n >= 8 ? 0xffff : (1u << 2 * n) - 1);
+            __mmask16 mhi = (__mmask16)(n <= 8 ? 0 : (1u << (2 * n - 16)) - 1);
+            __m512i cv = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m1, cr + j));
+            __mmask16 ta = _mm512_cmpeq_epi32_mask(cv, _mm512_setzero_si512());
+            __mmask16 tb = _mm512_cmpeq_epi32_mask(cv, _mm512_set1_epi32(1));
+            __mmask16 tc = _mm512_cmpeq_epi32_mask(cv, _mm512_set1_epi32(2));
+            __mmask16 td = _mm512_cmpeq_epi32_mask(cv, _mm512_set1_epi32(3));
+            __m512 gv = _mm512_maskz_loadu_ps(m1, g + j);
+            __m512 za = _mm512_maskz_mov_ps(ta, gv), zb = _mm512_maskz_mov_ps(tb, gv);
+            __m512 zc = _mm512_maskz_mov_ps(tc, gv), zd = _mm512_maskz_mov_ps(td, gv);
+            _mm512_mask_storeu_ps(d0 + 2 * j, mlo, _mm512_permutex2var_ps(za, lo_ix, zb));
+            _mm512_mask_storeu_ps(d0 + 2 * j + 16, mhi, _mm512_permutex2var_ps(za, hi_ix, zb));
+            _mm512_mask_storeu_ps(d1 + 2 * j, mlo, _mm512_permutex2var_ps(zc, lo_ix, zd));
+            _mm512_mask_storeu_ps(d1 + 2 * j + 16, mhi, _mm512_permutex2var_ps(zc, hi_ix, zd));
+        }
+#elif defined(__AVX2__)
+        for (; j + 8 <= q; j += 8) {   /* 8 windows, in windows8's lane order (swap_mid) */
+            int64_t c8;
+            memcpy(&c8, cr + j, 8);
+            __m256 cv = swap_mid(_mm256_castsi256_ps(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128(c8))));
+            __m256i ci = _mm256_castps_si256(cv);
+            __m256 ta = _mm256_castsi256_ps(_mm256_cmpeq_epi32(ci, _mm256_setzero_si256()));
+            __m256 tb = _mm256_castsi256_ps(_mm256_cmpeq_epi32(ci, _mm256_set1_epi32(1)));
+            __m256 tc = _mm256_castsi256_ps(_mm256_cmpeq_epi32(ci, _mm256_set1_epi32(2)));
+            __m256 td = _mm256_castsi256_ps(_mm256_cmpeq_epi32(ci, _mm256_set1_epi32(3)));
+            __m256 gv = swap_mid(_mm256_loadu_ps(g + j));
+            __m256 za = _mm256_and_ps(ta, gv), zb = _mm256_and_ps(tb, gv);
+            __m256 zc = _mm256_and_ps(tc, gv), zd = _mm256_and_ps(td, gv);
+            _mm256_storeu_ps(d0 + 2 * j, _mm256_unpacklo_ps(za, zb));
+            _mm256_storeu_ps(d0 + 2 * j + 8, _mm256_unpackhi_ps(za, zb));
+            _mm256_storeu_ps(d1 + 2 * j, _mm256_unpacklo_ps(zc, zd));
+            _mm256_storeu_ps(d1 + 2 * j + 8, _mm256_unpackhi_ps(zc, zd));
+        }
+#endif
+        for (; j < q; j++) {
+            float gj = g[j];
+            int c = cr[j];
+            d0[2 * j] = c == 0 ? gj : 0.0f;
+            d0[2 * j + 1] = c == 1 ? gj : 0.0f;
+            d1[2 * j] = c == 2 ? gj : 0.0f;
+            d1[2 * j + 1] = c == 3 ? gj : 0.0f;
+        }
+        if (w > 2 * q) d0[w - 1] = d1[w - 1] = 0.0f;
+    }
+    if (pl->h > 2 * pl->p) memset(dx + (pl->h - 1) * w, 0, sizeof(float) * w);
+}
+
+void rt_maxpool2d_dx_codes_planes(const NnlPool *pl, int64_t planes, const uint8_t *codes, const float *dy,
+                                  float *dx)
+{
+    int64_t hw = pl->h * pl->w, pq = pl->p * pl->q;
+    for (int64_t c = 0; c < planes; c++) max2_dx_codes_plane(pl, codes + c * pq, dy + c * pq, dx + c * hw);
+}
+
 /* fn on every (image, channel) plane; out_plane: floats per plane of out. */
 static void pool_run(PlaneFn fn, const NnlPool *pl, int64_t n, const float *x,
                      const float *dy, float *out, int64_t out_plane)

@@ -231,6 +231,12 @@ static inline float rt_expf(float x)
 
 /* nnl_maxpool2d_dx on `planes` consecutive planes, serially (dx overwritten). */
 void rt_maxpool2d_dx_planes(const NnlPool *pl, int64_t planes, const float *x, const float *dy, float *dx);
+/* 2x2 stride-2 pooling of `planes` planes of x into y with each window's code (the cell
+ * 0..3 nnl_maxpool2d_dx gives the gradient), one byte a window, serially. */
+void rt_maxpool2d_codes_planes(const NnlPool *pl, int64_t planes, const float *x, float *y, uint8_t *codes);
+/* rt_maxpool2d_dx_planes of a 2x2 stride-2 pooling from its window codes */
+void rt_maxpool2d_dx_codes_planes(const NnlPool *pl, int64_t planes, const uint8_t *codes, const float *dy,
+                                  float *dx);
 /* The plane index of the first maximum of window (i, j) of plane x, -1 for an empty one
  * (nnl_maxpool2d_dx's choice, one window at a time). */
 int64_t rt_maxpool2d_argmax(const NnlPool *pl, const float *x, int64_t i, int64_t j);

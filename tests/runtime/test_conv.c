@@ -10,7 +10,9 @@
  * close to it when its buffer cannot be allocated; nnl_conv2d_maxpool equal to nnl_conv2d
  * then nnl_maxpool2d, bit for bit, with and without keeping the convolution's output, on
  * its tiled path (thin filters, 2x2 windows) and the others, and when the padded input's
- * scratch cannot be allocated. The flat path's two tilings (flat positions, and output
+ * scratch cannot be allocated; nnl_conv2d_maxpool's window codes (NNL_KEEP_CODES) the cells
+ * nnl_maxpool2d_dx picks, ties included, and nnl_conv2d_dw_maxpool_codes the bits of
+ * nnl_conv2d_dw_maxpool. The flat path's two tilings (flat positions, and output
  * positions where the filters come in blocks of 16 on AVX2) are both among the cases. */
 #include <math.h>
 #include <stdio.h>
@@ -353,6 +355,82 @@ static void check_conv_pool(const Case *t, int64_t kh, int64_t sh, int fail_at)
     free(x); free(w); free(cy); free(py); free(cy2); free(py2);
 }
 
+/* nnl_conv2d_maxpool keeping window codes (NNL_KEEP_CODES) against nnl_conv2d then
+ * nnl_maxpool2d: y the same bits, each code the cell nnl_maxpool2d_dx routes to (the first
+ * equal to the maximum, by row-major order), nothing written past the codes in cy's
+ * memory; nnl_conv2d_dw_maxpool_codes the bits of nnl_conv2d_dw_maxpool on cy; on 1, 2
+ * and 3 threads. ties: small integers for x and w, so that windows often tie. fail_at > 0:
+ * that allocation fails in one codes call, made first (the padded input's scratch of the
+ * tiles, or the image's output buffer where there are no tiles: then each window is
+ * summed directly, y to 1e-5 and the codes as long as no window nearly ties). */
+static void check_codes(const Case *t, int ties, int fail_at)
+{
+    NnlConv cv = make_conv(t);
+    NnlPool pl = {.c = t->k, .h = cv.p, .w = cv.q, .kh = 2, .kw = 2, .stride_h = 2, .stride_w = 2};
+    pl.p = (cv.p - 2) / 2 + 1;
+    pl.q = (cv.q - 2) / 2 + 1;
+    int64_t n = t->n, nx = n * t->c * t->h * t->w, ny = n * t->k * cv.p * cv.q;
+    int64_t npy = n * t->k * pl.p * pl.q, nw = t->k * (t->c / t->groups) * t->r * t->s;
+    unsigned s = 13u + (unsigned)(nx + 5 * ties);
+    float *x = buf(nx, 0), *w = buf(nw, 0), *cy = buf(ny, 1), *py = buf(npy, 1), *pdy = buf(npy, 0);
+    float *cc = buf(ny, 1), *py2 = buf(npy, 1), *want = buf(nw, 1), *got = buf(nw, 1);
+    uint8_t *codes = (uint8_t *)cc, *wantc = malloc((size_t)npy + 1);
+    for (int64_t i = 0; i < nx; i++) x[i] = ties ? (float)((int)(frand(&s) * 3.0f)) : frand(&s);
+    for (int64_t i = 0; i < nw; i++) w[i] = ties ? (float)((int)(frand(&s) * 3.0f)) : frand(&s);
+    for (int64_t i = 0; i < npy; i++) pdy[i] = frand(&s);
+    char what[200];
+    describe(t, what, sizeof what);
+    rt_set_threads(1);
+    if (fail_at) {
+        rt_alloc_fail_after(fail_at);
+        nnl_conv2d_maxpool(&cv, &pl, n, x, w, cc, NNL_KEEP_CODES, py2);
+        rt_alloc_fail_after(0);
+    }
+    nnl_conv2d(&cv, n, x, w, cy);
+    nnl_maxpool2d(&pl, n, cy, py);
+    int64_t nties = 0;
+    for (int64_t pc = 0; pc < n * t->k; pc++)
+        for (int64_t a = 0; a < pl.p; a++)
+            for (int64_t b = 0; b < pl.q; b++) {
+                const float *r0 = cy + (pc * cv.p + 2 * a) * cv.q + 2 * b, *r1 = r0 + cv.q;
+                float v[4] = {r0[0], r0[1], r1[0], r1[1]}, m = v[0];
+                for (int e = 1; e < 4; e++) m = v[e] > m ? v[e] : m;
+                int c = 0, eq = 0;
+                while (c < 4 && v[c] != m) c++;
+                for (int e = 0; e < 4; e++) eq += v[e] == m;
+                nties += eq > 1;
+                wantc[(pc * pl.p + a) * pl.q + b] = (uint8_t)(c < 4 ? c : 0);
+            }
+    CHECK(!ties || nties > npy / 50, "codes %s: only %lld of %lld windows tie", what, (long long)nties, (long long)npy);
+    if (fail_at) {
+        double worst = 0;
+        for (int64_t i = 0; i < npy; i++) {
+            double e = fabs((double)py2[i] - py[i]) / (1.0 + fabs(py[i]));
+            if (!(e <= worst)) worst = e;
+        }
+        CHECK(worst < 1e-5 && !memcmp(codes, wantc, (size_t)npy), "codes %s, allocation %d refused: y error %g, codes %s",
+              what, fail_at, worst, memcmp(codes, wantc, (size_t)npy) ? "differ" : "equal");
+    }
+    for (int threads = 1; threads <= 3; threads++) {
+        rt_set_threads(threads);
+        for (int64_t i = 0; i < ny; i++) cc[i] = NAN;
+        for (int64_t i = 0; i < npy; i++) py2[i] = NAN;
+        nnl_conv2d_maxpool(&cv, &pl, n, x, w, cc, NNL_KEEP_CODES, py2);
+        int64_t past = 0;
+        for (int64_t i = (npy + 3) / 4; i < ny; i++) past += !isnan(cc[i]);
+        CHECK(!memcmp(py, py2, sizeof(float) * npy) && guard_ok(py2, npy) && guard_ok(cc, ny) && past == 0,
+              "codes %s, %d threads: pooled output not the unfused bits, or %lld floats written past the codes",
+              what, threads, (long long)past);
+        CHECK(!memcmp(codes, wantc, (size_t)npy), "codes %s, ties %d, %d threads: not the cells nnl_maxpool2d_dx picks",
+              what, ties, threads);
+        nnl_conv2d_dw_maxpool(&cv, &pl, n, x, cy, pdy, want);
+        nnl_conv2d_dw_maxpool_codes(&cv, &pl, n, x, codes, pdy, got);
+        CHECK(!memcmp(got, want, sizeof(float) * nw) && guard_ok(got, nw),
+              "codes %s, ties %d, %d threads: dw from the codes not nnl_conv2d_dw_maxpool's bits", what, ties, threads);
+    }
+    free(x); free(w); free(cy); free(py); free(pdy); free(cc); free(py2); free(want); free(got); free(wantc);
+}
+
 /* nnl_conv2d_ep / nnl_conv2d_dx_ep: the epilogue sees each output element once, after
  * it is final (it maps v to 2 v + 1 and counts its calls per element), on 1 and 2
  * threads, for a batch split between threads (each image's whole) and a batch of one
@@ -412,6 +490,11 @@ int main(void)
         check_pooled(&tiny, 2, 2, 0, 1);
     }
     check_alloc_failure();
+    {   /* window codes with no tiles (144 taps) and the image's buffer refused, first (not
+         * cached yet): each window summed directly */
+        Case gemm = {2, 16, 12, 10, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+        check_codes(&gemm, 0, 1);
+    }
     {
         static const Case epi[] = {
             {5, 16, 12, 12, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   /* flat */
@@ -426,6 +509,8 @@ int main(void)
          * the scratch cached so far does not cover it: checked with a print) */
         Case padded = {2, 3, 64, 64, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};
         check_conv_pool(&padded, 2, 2, 1);
+        Case larger = {2, 3, 80, 80, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};   /* ... for the codes */
+        check_codes(&larger, 0, 1);
     }
     {
         /* n, c, h, w, k, r, s, sh, sw, pt, pb, pl, pr, dh, dw, groups */
@@ -442,6 +527,8 @@ int main(void)
         };
         for (int i = 0; i < (int)(sizeof fused / sizeof fused[0]); i++) {
             check_conv_pool(&fused[i], 2, 2, 0);
+            check_codes(&fused[i], 0, 0);
+            check_codes(&fused[i], 1, 0);
             check_conv_pool(&fused[i], 3, 2, 0);   /* overlapping windows: unfused */
         }
     }
