@@ -345,12 +345,14 @@ static void max2_plane(const NnlPool *pl, const float *x, const float *dy, float
 }
 
 /* The first cell equal to the maximum takes dy, the others 0; none equal (a NaN first
- * cell): the first, as row_argmax. */
-static void max2_dx_plane(const NnlPool *pl, const float *x, const float *dy, float *dx)
+ * cell): the first, as row_argmax. The cells' choice made from x's windows, or (x NULL)
+ * read from their codes (rt_maxpool2d_codes_planes, the same choice). */
+static void max2_dx_choose(const NnlPool *pl, const float *x, const uint8_t *code, const float *dy, float *dx)
 {
     int64_t w = pl->w, q = pl->q;
     for (int64_t i = 0; i < pl->p; i++) {
-        const float *r0 = x + 2 * i * w, *r1 = r0 + w;
+        const float *r0 = x ? x + 2 * i * w : NULL, *r1 = x ? r0 + w : NULL;
+        const uint8_t *cr = code ? code + i * q : NULL;
         float *d0 = dx + 2 * i * w, *d1 = d0 + w;
         const float *g = dy + i * q;
         int64_t j = 0;
@@ -362,11 +364,22 @@ static void max2_dx_plane(const NnlPool *pl, const float *x, const float *dy, fl
             int64_t n = q - j < 16 ? q - j : 16;
             __mmask16 m1 = (__mmask16)((1u << n) - 1), mlo = (__mmask16)(n >= 8 ? 0xffff : (1u << 2 * n) - 1);
             __mmask16 mhi = (__mmask16)(n <= 8 ? 0 : (1u << (2 * n - 16)) - 1);
-            __m512 a, b, c, d, m = windows16(r0, r1, j, n, &a, &b, &c, &d);
-            __mmask16 ea = _mm512_cmp_ps_mask(a, m, _CMP_EQ_OQ), eb = _mm512_cmp_ps_mask(b, m, _CMP_EQ_OQ);
-            __mmask16 ec = _mm512_cmp_ps_mask(c, m, _CMP_EQ_OQ), ed = _mm512_cmp_ps_mask(d, m, _CMP_EQ_OQ);
-            __mmask16 ta = ea | (__mmask16)~(eb | ec | ed), tb = (__mmask16)(~ea & eb);
-            __mmask16 tc = (__mmask16)(~ea & ~eb & ec), td = (__mmask16)(~ea & ~eb & ~ec & ed);
+            __mmask16 ta, tb, tc, td;
+            if (cr) {
+                __m512i cv = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m1, cr + j));
+                ta = _mm512_cmpeq_epi32_mask(cv, _mm512_setzero_si512());
+                tb = _mm512_cmpeq_epi32_mask(cv, _mm512_set1_epi32(1));
+                tc = _mm512_cmpeq_epi32_mask(cv, _mm512_set1_epi32(2));
+                td = _mm512_cmpeq_epi32_mask(cv, _mm512_set1_epi32(3));
+            } else {
+                __m512 a, b, c, d, m = windows16(r0, r1, j, n, &a, &b, &c, &d);
+                __mmask16 ea = _mm512_cmp_ps_mask(a, m, _CMP_EQ_OQ), eb = _mm512_cmp_ps_mask(b, m, _CMP_EQ_OQ);
+                __mmask16 ec = _mm512_cmp_ps_mask(c, m, _CMP_EQ_OQ), ed = _mm512_cmp_ps_mask(d, m, _CMP_EQ_OQ);
+                ta = ea | (__mmask16)~(eb | ec | ed);
+                tb = (__mmask16)(~ea & eb);
+                tc = (__mmask16)(~ea & ~eb & ec);
+                td = (__mmask16)(~ea & ~eb & ~ec & ed);
+            }
             __m512 gv = _mm512_maskz_loadu_ps(m1, g + j);
             __m512 za = _mm512_maskz_mov_ps(ta, gv), zb = _mm512_maskz_mov_ps(tb, gv);
             __m512 zc = _mm512_maskz_mov_ps(tc, gv), zd = _mm512_maskz_mov_ps(td, gv);
@@ -376,14 +389,27 @@ static void max2_dx_plane(const NnlPool *pl, const float *x, const float *dy, fl
             _mm512_mask_storeu_ps(d1 + 2 * j + 16, mhi, _mm512_permutex2var_ps(zc, hi_ix, zd));
         }
 #elif defined(__AVX2__)
-        for (; j + 8 <= q; j += 8) {   /* 8 windows at a time (the rest below): masks of the first hit */
-            __m256 a, b, c, d, m = windows8(r0, r1, j, &a, &b, &c, &d);
-            __m256 ea = _mm256_cmp_ps(a, m, _CMP_EQ_OQ), eb = _mm256_cmp_ps(b, m, _CMP_EQ_OQ);
-            __m256 ec = _mm256_cmp_ps(c, m, _CMP_EQ_OQ), ed = _mm256_cmp_ps(d, m, _CMP_EQ_OQ);
-            __m256 ab = _mm256_or_ps(ea, eb), abc = _mm256_or_ps(ab, ec);
-            __m256 ta = _mm256_or_ps(ea, _mm256_xor_ps(_mm256_or_ps(_mm256_or_ps(eb, ec), ed),
-                                                       _mm256_castsi256_ps(_mm256_set1_epi32(-1))));
-            __m256 tb = _mm256_andnot_ps(ea, eb), tc = _mm256_andnot_ps(ab, ec), td = _mm256_andnot_ps(abc, ed);
+        for (; j + 8 <= q; j += 8) {   /* 8 windows at a time (the rest below), in windows8's lane order */
+            __m256 ta, tb, tc, td;
+            if (cr) {
+                int64_t c8;
+                memcpy(&c8, cr + j, 8);
+                __m256i ci = _mm256_castps_si256(swap_mid(_mm256_castsi256_ps(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128(c8)))));
+                ta = _mm256_castsi256_ps(_mm256_cmpeq_epi32(ci, _mm256_setzero_si256()));
+                tb = _mm256_castsi256_ps(_mm256_cmpeq_epi32(ci, _mm256_set1_epi32(1)));
+                tc = _mm256_castsi256_ps(_mm256_cmpeq_epi32(ci, _mm256_set1_epi32(2)));
+                td = _mm256_castsi256_ps(_mm256_cmpeq_epi32(ci, _mm256_set1_epi32(3)));
+            } else {   /* masks of the first hit */
+                __m256 a, b, c, d, m = windows8(r0, r1, j, &a, &b, &c, &d);
+                __m256 ea = _mm256_cmp_ps(a, m, _CMP_EQ_OQ), eb = _mm256_cmp_ps(b, m, _CMP_EQ_OQ);
+                __m256 ec = _mm256_cmp_ps(c, m, _CMP_EQ_OQ), ed = _mm256_cmp_ps(d, m, _CMP_EQ_OQ);
+                __m256 ab = _mm256_or_ps(ea, eb), abc = _mm256_or_ps(ab, ec);
+                ta = _mm256_or_ps(ea, _mm256_xor_ps(_mm256_or_ps(_mm256_or_ps(eb, ec), ed),
+                                                    _mm256_castsi256_ps(_mm256_set1_epi32(-1))));
+                tb = _mm256_andnot_ps(ea, eb);
+                tc = _mm256_andnot_ps(ab, ec);
+                td = _mm256_andnot_ps(abc, ed);
+            }
             __m256 gv = swap_mid(_mm256_loadu_ps(g + j));   /* in the windows' lane order */
             __m256 za = _mm256_and_ps(ta, gv), zb = _mm256_and_ps(tb, gv);
             __m256 zc = _mm256_and_ps(tc, gv), zd = _mm256_and_ps(td, gv);
@@ -394,17 +420,27 @@ static void max2_dx_plane(const NnlPool *pl, const float *x, const float *dy, fl
         }
 #endif
         for (; j < q; j++) {
-            float a = r0[2 * j], b = r0[2 * j + 1], c = r1[2 * j], d = r1[2 * j + 1];
-            float m = a;
-            m = b > m ? b : m;
-            m = c > m ? c : m;
-            m = d > m ? d : m;
             /* masks, not branches: random data mispredicts every branch on it */
-            uint32_t ea = -(uint32_t)(a == m), eb = -(uint32_t)(b == m), ec = -(uint32_t)(c == m);
-            uint32_t ed = -(uint32_t)(d == m), gj, out;
+            uint32_t ta, tb, tc, td, gj, out;
+            if (cr) {
+                ta = -(uint32_t)(cr[j] == 0);
+                tb = -(uint32_t)(cr[j] == 1);
+                tc = -(uint32_t)(cr[j] == 2);
+                td = -(uint32_t)(cr[j] == 3);
+            } else {
+                float a = r0[2 * j], b = r0[2 * j + 1], c = r1[2 * j], d = r1[2 * j + 1];
+                float m = a;
+                m = b > m ? b : m;
+                m = c > m ? c : m;
+                m = d > m ? d : m;
+                uint32_t ea = -(uint32_t)(a == m), eb = -(uint32_t)(b == m), ec = -(uint32_t)(c == m);
+                uint32_t ed = -(uint32_t)(d == m);
+                ta = ea | ~(eb | ec | ed);
+                tb = ~ea & eb;
+                tc = ~ea & ~eb & ec;
+                td = ~ea & ~eb & ~ec & ed;
+            }
             memcpy(&gj, &g[j], 4);
-            uint32_t ta = ea | ~(eb | ec | ed), tb = ~ea & eb, tc = ~ea & ~eb & ec;
-            uint32_t td = ~ea & ~eb & ~ec & ed;
             out = gj & ta; memcpy(&d0[2 * j], &out, 4);
             out = gj & tb; memcpy(&d0[2 * j + 1], &out, 4);
             out = gj & tc; memcpy(&d1[2 * j], &out, 4);
@@ -413,6 +449,11 @@ static void max2_dx_plane(const NnlPool *pl, const float *x, const float *dy, fl
         if (w > 2 * q) d0[w - 1] = d1[w - 1] = 0.0f;
     }
     if (pl->h > 2 * pl->p) memset(dx + (pl->h - 1) * w, 0, sizeof(float) * w);
+}
+
+static void max2_dx_plane(const NnlPool *pl, const float *x, const float *dy, float *dx)
+{
+    max2_dx_choose(pl, x, NULL, dy, dx);
 }
 
 /* ---- window codes: a 2x2 pooling's choices kept as one byte a window instead of the
@@ -445,72 +486,11 @@ void rt_maxpool2d_codes_planes(const NnlPool *pl, int64_t planes, const float *x
         }
 }
 
-/* max2_dx_plane with the windows' choices read from their codes */
-static void max2_dx_codes_plane(const NnlPool *pl, const uint8_t *code, const float *dy, float *dx)
-{
-    int64_t w = pl->w, q = pl->q;
-    for (int64_t i = 0; i < pl->p; i++) {
-        float *d0 = dx + 2 * i * w, *d1 = d0 + w;
-        const float *g = dy + i * q;
-        const uint8_t *cr = code + i * q;
-        int64_t j = 0;
-#if defined(__AVX512F__)
-        const __m512i lo_ix = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-        const __m512i hi_ix = _mm512_add_epi32(lo_ix, _mm512_set1_epi32(8));
-        for (; j < q; j += 16) {   /* the last block masked */
-            int64_t n = q - j < 16 ? q - j : 16;
-            __mmask16 m1 = (__mmask16)((1u << n) - 1), mlo = (__mmask16)(n >= 8 ? 0xffff : (1u << 2 * n) - 1);
-            __mmask16 mhi = (__mmask16)(n <= 8 ? 0 : (1u << (2 * n - 16)) - 1);
-            __m512i cv = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m1, cr + j));
-            __mmask16 ta = _mm512_cmpeq_epi32_mask(cv, _mm512_setzero_si512());
-            __mmask16 tb = _mm512_cmpeq_epi32_mask(cv, _mm512_set1_epi32(1));
-            __mmask16 tc = _mm512_cmpeq_epi32_mask(cv, _mm512_set1_epi32(2));
-            __mmask16 td = _mm512_cmpeq_epi32_mask(cv, _mm512_set1_epi32(3));
-            __m512 gv = _mm512_maskz_loadu_ps(m1, g + j);
-            __m512 za = _mm512_maskz_mov_ps(ta, gv), zb = _mm512_maskz_mov_ps(tb, gv);
-            __m512 zc = _mm512_maskz_mov_ps(tc, gv), zd = _mm512_maskz_mov_ps(td, gv);
-            _mm512_mask_storeu_ps(d0 + 2 * j, mlo, _mm512_permutex2var_ps(za, lo_ix, zb));
-            _mm512_mask_storeu_ps(d0 + 2 * j + 16, mhi, _mm512_permutex2var_ps(za, hi_ix, zb));
-            _mm512_mask_storeu_ps(d1 + 2 * j, mlo, _mm512_permutex2var_ps(zc, lo_ix, zd));
-            _mm512_mask_storeu_ps(d1 + 2 * j + 16, mhi, _mm512_permutex2var_ps(zc, hi_ix, zd));
-        }
-#elif defined(__AVX2__)
-        for (; j + 8 <= q; j += 8) {   /* 8 windows, in windows8's lane order (swap_mid) */
-            int64_t c8;
-            memcpy(&c8, cr + j, 8);
-            __m256 cv = swap_mid(_mm256_castsi256_ps(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128(c8))));
-            __m256i ci = _mm256_castps_si256(cv);
-            __m256 ta = _mm256_castsi256_ps(_mm256_cmpeq_epi32(ci, _mm256_setzero_si256()));
-            __m256 tb = _mm256_castsi256_ps(_mm256_cmpeq_epi32(ci, _mm256_set1_epi32(1)));
-            __m256 tc = _mm256_castsi256_ps(_mm256_cmpeq_epi32(ci, _mm256_set1_epi32(2)));
-            __m256 td = _mm256_castsi256_ps(_mm256_cmpeq_epi32(ci, _mm256_set1_epi32(3)));
-            __m256 gv = swap_mid(_mm256_loadu_ps(g + j));
-            __m256 za = _mm256_and_ps(ta, gv), zb = _mm256_and_ps(tb, gv);
-            __m256 zc = _mm256_and_ps(tc, gv), zd = _mm256_and_ps(td, gv);
-            _mm256_storeu_ps(d0 + 2 * j, _mm256_unpacklo_ps(za, zb));
-            _mm256_storeu_ps(d0 + 2 * j + 8, _mm256_unpackhi_ps(za, zb));
-            _mm256_storeu_ps(d1 + 2 * j, _mm256_unpacklo_ps(zc, zd));
-            _mm256_storeu_ps(d1 + 2 * j + 8, _mm256_unpackhi_ps(zc, zd));
-        }
-#endif
-        for (; j < q; j++) {
-            float gj = g[j];
-            int c = cr[j];
-            d0[2 * j] = c == 0 ? gj : 0.0f;
-            d0[2 * j + 1] = c == 1 ? gj : 0.0f;
-            d1[2 * j] = c == 2 ? gj : 0.0f;
-            d1[2 * j + 1] = c == 3 ? gj : 0.0f;
-        }
-        if (w > 2 * q) d0[w - 1] = d1[w - 1] = 0.0f;
-    }
-    if (pl->h > 2 * pl->p) memset(dx + (pl->h - 1) * w, 0, sizeof(float) * w);
-}
-
 void rt_maxpool2d_dx_codes_planes(const NnlPool *pl, int64_t planes, const uint8_t *codes, const float *dy,
                                   float *dx)
 {
     int64_t hw = pl->h * pl->w, pq = pl->p * pl->q;
-    for (int64_t c = 0; c < planes; c++) max2_dx_codes_plane(pl, codes + c * pq, dy + c * pq, dx + c * hw);
+    for (int64_t c = 0; c < planes; c++) max2_dx_choose(pl, NULL, codes + c * pq, dy + c * pq, dx + c * hw);
 }
 
 /* fn on every (image, channel) plane; out_plane: floats per plane of out. */
