@@ -95,11 +95,12 @@ bool fuse_folded(const Graph *g, const Node *n)
  * nnl_conv2d_dw_maxpool_codes reads those. The MNIST CNN's 5.5 MB a step at batch 64 were
  * written in its forward and read back in its backward. Only for filters thin enough for
  * conv.c's tiles (THIN_TAPS = 32 weights, stride 1), which make the codes as they pool;
- * others would be convolved image by image. */
+ * others would be convolved image by image. NNLC_NO_POOL_CODES=1 in nnlc's environment
+ * keeps the output itself (tests/e2e/pool_codes.sh compares both). */
 enum { THIN_TAPS = 32 };
 bool fuse_pool_codes(const Graph *g, const Node *cv)
 {
-    if (cv->op != OP_CONV2D || cv->pinned || !fuse_folded(g, cv)) return false;
+    if (cv->op != OP_CONV2D || cv->pinned || !fuse_folded(g, cv) || getenv("NNLC_NO_POOL_CODES")) return false;
     const Node *p = ((Kernel *)g->kernels.items[cv->kernel])->nodes.items[0];
     const int64_t *a = p->attr, *t = cv->attr;
     const Node *w = cv->in[1];

@@ -267,7 +267,8 @@ void plan_print(FILE *out, const Graph *g)
             fprintf(out, "%%%d %s %s in %%%d (+%lld, rows %lld apart)\n", n->id, ir_op_names[n->op],
                     shape_str(g->arena, n->shape), n->place_in->id, (long long)n->place_off, (long long)n->place_ld);
         else
-            fprintf(out, "%%%d %s %s @%s%lld\n", n->id, ir_op_names[n->op], shape_str(g->arena, n->shape),
-                    n->shape.batched ? "B*" : "", (long long)n->off);
+            fprintf(out, "%%%d %s %s @%s%lld%s\n", n->id, ir_op_names[n->op], shape_str(g->arena, n->shape),
+                    n->shape.batched ? "B*" : "", (long long)n->off,
+                    fuse_pool_codes(g, n) ? " (as its pooling's window codes, a byte a window)" : "");
     }
 }
