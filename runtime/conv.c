@@ -547,7 +547,7 @@ pool_windows(const Vf *r0, const Vf *r1, float *dst, uint8_t *codes, int64_t n)
     __m512 c = _mm512_permutex2var_ps(r1[0], even, r1[1]), d = _mm512_permutex2var_ps(r1[0], odd, r1[1]);
     __m512 mx = _mm512_max_ps(d, _mm512_max_ps(c, _mm512_max_ps(b, a)));
     _mm512_mask_storeu_ps(dst, rt_lanes16(n), mx);
-    if (codes) {   /* the cell the gradient takes (pool.c's win_code): b, c, d where not an earlier one */
+    if (codes) {   /* rt_win_max_code's cell: b, c, d where not an earlier one */
         __mmask16 ea = _mm512_cmp_ps_mask(a, mx, _CMP_EQ_OQ), eb = _mm512_cmp_ps_mask(b, mx, _CMP_EQ_OQ);
         __mmask16 ec = _mm512_cmp_ps_mask(c, mx, _CMP_EQ_OQ), ed = _mm512_cmp_ps_mask(d, mx, _CMP_EQ_OQ);
         __m512i cv = _mm512_maskz_mov_epi32((__mmask16)(~ea & eb), _mm512_set1_epi32(1));
@@ -561,7 +561,7 @@ pool_windows(const Vf *r0, const Vf *r1, float *dst, uint8_t *codes, int64_t n)
     __m128 a = _mm256_castps256_ps128(ab), b = _mm256_extractf128_ps(ab, 1);
     __m128 c = _mm256_castps256_ps128(cd), d = _mm256_extractf128_ps(cd, 1);
     __m128 mx = _mm_max_ps(d, _mm_max_ps(c, _mm_max_ps(b, a)));
-    if (codes) {
+    if (codes) {   /* (rt_win_max_code's rule on the lanes' equalities) */
         int ea = _mm_movemask_ps(_mm_cmpeq_ps(a, mx)), eb = _mm_movemask_ps(_mm_cmpeq_ps(b, mx));
         int ec = _mm_movemask_ps(_mm_cmpeq_ps(c, mx)), ed = _mm_movemask_ps(_mm_cmpeq_ps(d, mx));
         for (int64_t j = 0; j < 4 && j < n; j++)
@@ -1538,12 +1538,9 @@ static void codes_fallback(const NnlConv *cv, const NnlPool *pl, const Geom *g, 
         for (int64_t a = 0; a < pl->p; a++)
             for (int64_t c = 0; c < pl->q; c++) {
                 int64_t kk = k0 + k, o = (k * pl->p + a) * pl->q + c;
-                float v[4], m;
+                float v[4];
                 for (int t = 0; t < 4; t++) v[t] = conv_at(cv, g, xi, wt, kk, 2 * a + t / 2, 2 * c + t % 2);
-                m = v[0];
-                for (int t = 1; t < 4; t++) m = v[t] > m ? v[t] : m;
-                yi[o] = m;
-                ci[o] = (uint8_t)(v[0] == m ? 0 : v[1] == m ? 1 : v[2] == m ? 2 : v[3] == m ? 3 : 0);
+                yi[o] = rt_win_max_code(v[0], v[1], v[2], v[3], &ci[o]);
             }
 }
 

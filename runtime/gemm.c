@@ -1300,9 +1300,6 @@ void nnl_sgemm_kept(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, f
              key);
 }
 
-/* Matrix i = o inner + j of `batch` (a multiple of inner) at A + o sa + j sa_i (and so
- * for B, C): attention's heads read in place from the tensor of all heads (compiler/
- * views.c). */
 /* rows of len floats, ld apart, asked for into L2, where they are few (at most 64 KB:
  * a larger operand would push the current one out) */
 static void prefetch_rows(const float *p, int64_t ld, int64_t rows, int64_t len)
@@ -1312,6 +1309,9 @@ static void prefetch_rows(const float *p, int64_t ld, int64_t rows, int64_t len)
         for (int64_t j = 0; j < len; j += 16) __builtin_prefetch(p + j, 0, 2);
 }
 
+/* Matrix i = o inner + j of `batch` (a multiple of inner) at A + o sa + j sa_i (and so
+ * for B, C): attention's heads read in place from the tensor of all heads (compiler/
+ * views.c). */
 static void batched(int trans_a, int trans_b, int64_t batch, int64_t inner, int64_t m, int64_t n, int64_t k,
                     const float *a, int64_t lda, int64_t sa, int64_t sa_i, const float *b, int64_t ldb,
                     int64_t sb, int64_t sb_i, float *c, int64_t ldc, int64_t sc, int64_t sc_i,

@@ -843,10 +843,6 @@ static void pro_run(const Pro *p, int64_t lo, int64_t hi)
     if (p && lo < hi) p->fn(p->ctx, lo, hi);
 }
 
-/* A sum over the batch (outer == 1) in blocks of SUM_BLOCK rows (sum_blocks), part holding
- * a partial row per block. Threads take whole blocks (thread t then reads the batch rows
- * it wrote in the kernels before), then split the columns to add the partials; with fewer
- * blocks than threads each takes a range of columns through every block. */
 /* Rows [r0, r1) of x (one SUM_BLOCK block) added in order into prow's columns [lo, hi),
  * the first row copied: reduce_range's sums. With a prologue, the rows are computed
  * PRO_CHUNK floats at a time just before they are added, so that they are read back from
@@ -861,17 +857,18 @@ static void block_rows(const float *x, float *prow, int64_t r0, int64_t r1, int6
         int64_t c1 = r1 - c0 < step ? r1 : c0 + step;
         if (pro && w == inner) pro_run(pro, c0 * inner, c1 * inner);
         for (int64_t i = c0; pro && w < inner && i < c1; i++) pro_run(pro, i * inner + lo, i * inner + hi);
-        if (c0 == r0) {
-            reduce_range(x + r0 * inner, prow, c1 - c0, inner, 1.0f, lo, hi);
-            continue;
-        }
         for (int64_t k = c0; k < c1; k++) {
             const float *xk = x + k * inner;
-            for (int64_t i = lo; i < hi; i++) prow[i] += xk[i];
+            if (k == r0) memcpy(prow + lo, xk + lo, sizeof(float) * (size_t)w);
+            else for (int64_t i = lo; i < hi; i++) prow[i] += xk[i];
         }
     }
 }
 
+/* A sum over the batch (outer == 1) in blocks of SUM_BLOCK rows (sum_blocks), part holding
+ * a partial row per block. Threads take whole blocks (thread t then reads the batch rows
+ * it wrote in the kernels before), then split the columns to add the partials; with fewer
+ * blocks than threads each takes a range of columns through every block. */
 static void reduce_rows(const float *x, float *y, int64_t r, int64_t inner, float scale, int nt,
                         float *part, const Pro *pro)
 {

@@ -460,13 +460,6 @@ static void max2_dx_plane(const NnlPool *pl, const float *x, const float *dy, fl
  *      plane they were made from (nnl_conv2d_maxpool's NNL_KEEP_CODES): the cell, 0..3
  *      in row-major order, that max2_dx_plane gives the window's gradient ---- */
 
-/* The code of a window from its cells and their maximum, by max2_dx_plane's rule: the
- * first cell equal to the maximum, the first cell when none is (a NaN first cell). */
-static inline uint8_t win_code(float a, float b, float c, float d, float m)
-{
-    return a == m ? 0 : b == m ? 1 : c == m ? 2 : d == m ? 3 : 0;
-}
-
 void rt_maxpool2d_codes_planes(const NnlPool *pl, int64_t planes, const float *x, float *y, uint8_t *codes)
 {
     int64_t w = pl->w, q = pl->q;
@@ -475,14 +468,8 @@ void rt_maxpool2d_codes_planes(const NnlPool *pl, int64_t planes, const float *x
             const float *r0 = x + (pc * pl->h + 2 * i) * w, *r1 = r0 + w;
             float *yr = y + (pc * pl->p + i) * q;
             uint8_t *cr = codes + (pc * pl->p + i) * q;
-            for (int64_t j = 0; j < q; j++) {   /* max2_plane's order: a, b, c, d */
-                float a = r0[2 * j], b = r0[2 * j + 1], c = r1[2 * j], d = r1[2 * j + 1], m = a;
-                m = b > m ? b : m;
-                m = c > m ? c : m;
-                m = d > m ? d : m;
-                yr[j] = m;
-                cr[j] = win_code(a, b, c, d, m);
-            }
+            for (int64_t j = 0; j < q; j++)
+                yr[j] = rt_win_max_code(r0[2 * j], r0[2 * j + 1], r1[2 * j], r1[2 * j + 1], &cr[j]);
         }
 }
 

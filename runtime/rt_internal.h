@@ -231,6 +231,18 @@ static inline float rt_expf(float x)
 
 /* nnl_maxpool2d_dx on `planes` consecutive planes, serially (dx overwritten). */
 void rt_maxpool2d_dx_planes(const NnlPool *pl, int64_t planes, const float *x, const float *dy, float *dx);
+/* A 2x2 window's maximum, its cells a, b (top row), c, d taken in nnl_maxpool2d's order,
+ * and its code: the cell 0..3 that nnl_maxpool2d_dx gives the gradient, the first equal
+ * to the maximum, the first cell when none is (a NaN first cell). */
+static inline float rt_win_max_code(float a, float b, float c, float d, uint8_t *code)
+{
+    float m = a;
+    m = b > m ? b : m;
+    m = c > m ? c : m;
+    m = d > m ? d : m;
+    *code = (uint8_t)(a == m ? 0 : b == m ? 1 : c == m ? 2 : d == m ? 3 : 0);
+    return m;
+}
 /* 2x2 stride-2 pooling of `planes` planes of x into y with each window's code (the cell
  * 0..3 nnl_maxpool2d_dx gives the gradient), one byte a window, serially. */
 void rt_maxpool2d_codes_planes(const NnlPool *pl, int64_t planes, const float *x, float *y, uint8_t *codes);
